@@ -1,0 +1,104 @@
+// The Glue Data Catalog behind the Catalog port.
+import {
+  AlreadyExistsException, BatchCreatePartitionCommand, ConcurrentModificationException, CreateTableCommand,
+  EntityNotFoundException, GetPartitionsCommand, GetTableCommand, GetTablesCommand, UpdateTableCommand,
+  type GlueClient, type TableInput,
+} from '@aws-sdk/client-glue';
+import { fromTableInput, toPartitionInput, toTableInput, type GlueTableInput } from '../../core/glue-table.js';
+import type { Catalog, PartitionRef } from '../../core/ports.js';
+import type { TableSchema } from '../../core/schema.js';
+
+/** Glue accepts at most 100 partitions per BatchCreatePartition call. */
+const PARTITION_BATCH = 100;
+const MAX_ATTEMPTS = 5;
+
+export class GlueCatalog implements Catalog {
+  /** partitions this container has registered or seen: most batches hit the same few hours */
+  private readonly knownPartitions = new Set<string>();
+
+  constructor(private readonly client: GlueClient, readonly database: string, private readonly catalogId?: string) {}
+
+  private get ids(): { DatabaseName: string; CatalogId?: string } {
+    return { DatabaseName: this.database, ...(this.catalogId ? { CatalogId: this.catalogId } : {}) };
+  }
+
+  async getTable(table: string): Promise<TableSchema | undefined> {
+    try {
+      const out = await this.client.send(new GetTableCommand({ ...this.ids, Name: table }));
+      return out.Table ? fromTableInput(out.Table as unknown as GlueTableInput) : undefined;
+    } catch (err) {
+      if (err instanceof EntityNotFoundException) return undefined;
+      throw err;
+    }
+  }
+
+  async upsertTable(schema: TableSchema, location: string): Promise<void> {
+    const input = toTableInput(schema, location);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new CreateTableCommand({ ...this.ids, TableInput: input as TableInput }));
+        return;
+      } catch (err) {
+        if (!(err instanceof AlreadyExistsException)) throw err;
+      }
+      try {
+        // Another invocation created it first: merge, keeping every column it already has.
+        const current = await this.client.send(new GetTableCommand({ ...this.ids, Name: schema.table }));
+        const existing = current.Table?.StorageDescriptor?.Columns ?? [];
+        const names = new Set(input.StorageDescriptor.Columns.map((c) => c.Name));
+        const merged = { ...input, StorageDescriptor: { ...input.StorageDescriptor, Columns: [...input.StorageDescriptor.Columns, ...existing.filter((c) => !names.has(c.Name!))] } };
+        await this.client.send(new UpdateTableCommand({ ...this.ids, TableInput: merged as TableInput, VersionId: current.Table?.VersionId }));
+        return;
+      } catch (err) {
+        if (!(err instanceof ConcurrentModificationException) || attempt >= MAX_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * Math.random()));
+      }
+    }
+  }
+
+  async addPartitions(table: string, partitions: readonly PartitionRef[], locationOf: (p: PartitionRef) => string): Promise<void> {
+    const fresh = partitions.filter((p) => !this.knownPartitions.has(`${table}/${p.dt}/${p.hour}`));
+    if (fresh.length === 0) return;
+    const t = await this.client.send(new GetTableCommand({ ...this.ids, Name: table }));
+    const tableInput = t.Table as unknown as GlueTableInput;
+    for (let i = 0; i < fresh.length; i += PARTITION_BATCH) {
+      const chunk = fresh.slice(i, i + PARTITION_BATCH);
+      const out = await this.client.send(new BatchCreatePartitionCommand({
+        ...this.ids,
+        TableName: table,
+        PartitionInputList: chunk.map((p) => toPartitionInput(tableInput, p.dt, p.hour, locationOf(p))),
+      }));
+      const failed = (out.Errors ?? []).filter((e) => e.ErrorDetail?.ErrorCode !== 'AlreadyExistsException');
+      if (failed.length > 0) {
+        throw new Error(`Glue BatchCreatePartition failed for ${table}: ${failed.map((e) => `${e.PartitionValues?.join('/')}: ${e.ErrorDetail?.ErrorCode} ${e.ErrorDetail?.ErrorMessage}`).join('; ')}`);
+      }
+      for (const p of chunk) this.knownPartitions.add(`${table}/${p.dt}/${p.hour}`);
+    }
+  }
+
+  async listTables(): Promise<string[]> {
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(new GetTablesCommand({ ...this.ids, NextToken: token }));
+      for (const t of out.TableList ?? []) if (t.Name) names.push(t.Name);
+      token = out.NextToken;
+    } while (token);
+    return names.sort();
+  }
+
+  async listPartitions(table: string): Promise<Array<PartitionRef & { location: string }>> {
+    const out: Array<PartitionRef & { location: string }> = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new GetPartitionsCommand({ ...this.ids, TableName: table, NextToken: token, MaxResults: 1000 }));
+      for (const p of page.Partitions ?? []) {
+        const [dt, hour] = p.Values ?? [];
+        if (dt && hour) out.push({ dt, hour: Number(hour), location: p.StorageDescriptor?.Location ?? '' });
+      }
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+}
+

@@ -1,0 +1,86 @@
+// A catalog on local files that stores exactly what Glue would: one TableInput and its PartitionInputs
+// per table, so the local run exercises the same shapes as production.
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  fromTableInput, partitionValues, toPartitionInput, toTableInput,
+  type GluePartitionInput, type GlueTableInput,
+} from '../../core/glue-table.js';
+import { isValidEventName } from '../../core/identifiers.js';
+import type { Catalog, PartitionRef } from '../../core/ports.js';
+import type { TableSchema } from '../../core/schema.js';
+
+interface StoredTable {
+  TableInput: GlueTableInput;
+  Partitions: GluePartitionInput[];
+}
+
+export class LocalJsonCatalog implements Catalog {
+  private readonly dir: string;
+
+  constructor(root: string, readonly database = 'tributary') {
+    this.dir = join(root, database);
+  }
+
+  private file(table: string): string {
+    if (!isValidEventName(table)) throw new Error(`invalid table name ${JSON.stringify(table)}`);
+    return join(this.dir, `${table}.json`);
+  }
+
+  async read(table: string): Promise<StoredTable | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file(table), 'utf8')) as StoredTable;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  private async write(table: string, value: StoredTable): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const tmp = `${this.file(table)}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(value, null, 2));
+    await rename(tmp, this.file(table));
+  }
+
+  async getTable(table: string): Promise<TableSchema | undefined> {
+    const t = await this.read(table);
+    return t ? fromTableInput(t.TableInput) : undefined;
+  }
+
+  async upsertTable(schema: TableSchema, location: string): Promise<void> {
+    const existing = await this.read(schema.table);
+    const input = toTableInput(schema, location);
+    if (existing) {
+      // Like the Glue adapter: never drop a column the table already has.
+      const names = new Set(input.StorageDescriptor.Columns.map((c) => c.Name));
+      input.StorageDescriptor.Columns.push(...existing.TableInput.StorageDescriptor.Columns.filter((c) => !names.has(c.Name)));
+    }
+    await this.write(schema.table, { TableInput: input, Partitions: existing?.Partitions ?? [] });
+  }
+
+  async addPartitions(table: string, partitions: readonly PartitionRef[], locationOf: (p: PartitionRef) => string): Promise<void> {
+    const t = await this.read(table);
+    if (!t) throw new Error(`catalog has no table ${table}`);
+    const have = new Set(t.Partitions.map((p) => p.Values.join('/')));
+    const added = partitions.filter((p) => !have.has(partitionValues(p.dt, p.hour).join('/')));
+    if (added.length === 0) return;
+    t.Partitions.push(...added.map((p) => toPartitionInput(t.TableInput, p.dt, p.hour, locationOf(p))));
+    t.Partitions.sort((a, b) => (a.Values.join('/') < b.Values.join('/') ? -1 : 1));
+    await this.write(table, t);
+  }
+
+  async listTables(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  async listPartitions(table: string): Promise<Array<PartitionRef & { location: string }>> {
+    const t = await this.read(table);
+    return (t?.Partitions ?? []).map((p) => ({ dt: p.Values[0]!, hour: Number(p.Values[1]), location: p.StorageDescriptor.Location }));
+  }
+}

@@ -1,0 +1,110 @@
+// ClickHouse behind the Warehouse port, through the official client. The same class serves a server over
+// HTTP and embedded chDB; only the way a Parquet file gets in differs (see ParquetInserter).
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { addColumnSql, createQuarantineTableSql, createTableSql, qualified } from '../../core/clickhouse-ddl.js';
+import { quoteIdentifier } from '../../core/identifiers.js';
+import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
+import type { ParquetFile, Warehouse } from '../../core/ports.js';
+import { QUARANTINE_COLUMNS } from '../../core/quarantine-files.js';
+import { tableColumns, type ColumnSpec, type TableSchema } from '../../core/schema.js';
+
+export interface ParquetInsert {
+  readonly database: string;
+  readonly table: string;
+  readonly columns: readonly ColumnSpec[];
+  readonly file: ParquetFile;
+  readonly dedupToken: string;
+}
+
+/** How Parquet bytes reach ClickHouse: HTTP streams them as the insert body; chDB reads a file. */
+export type ParquetInserter = (client: ClickHouseClient, insert: ParquetInsert) => Promise<void>;
+
+export const httpParquetInserter: ParquetInserter = async (client, i) => {
+  await client.insert({
+    table: `${quoteIdentifier(i.database)}.${quoteIdentifier(i.table)}`,
+    values: Readable.from([Buffer.from(i.file.bytes.buffer, i.file.bytes.byteOffset, i.file.bytes.byteLength)]),
+    format: 'Parquet',
+    columns: i.columns.map((c) => c.name) as [string, ...string[]],
+    clickhouse_settings: { insert_deduplication_token: i.dedupToken, insert_deduplicate: 1 },
+  });
+};
+
+export interface ClickHouseWarehouseOptions {
+  readonly database: string;
+  readonly insertParquet?: ParquetInserter;
+}
+
+export class ClickHouseWarehouse implements Warehouse {
+  readonly database: string;
+  private readonly insertParquetVia: ParquetInserter;
+  /** columns per table as this container last saw them: DDL runs only when something is missing */
+  private readonly columns = new Map<string, Set<string>>();
+  private databaseReady = false;
+
+  constructor(readonly client: ClickHouseClient, options: ClickHouseWarehouseOptions) {
+    this.database = options.database;
+    this.insertParquetVia = options.insertParquet ?? httpParquetInserter;
+  }
+
+  private async ensureDatabase(): Promise<void> {
+    if (this.databaseReady) return;
+    await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(this.database)}` });
+    this.databaseReady = true;
+  }
+
+  private async existingColumns(table: string): Promise<Set<string>> {
+    const cached = this.columns.get(table);
+    if (cached) return cached;
+    const rs = await this.client.query({
+      query: 'SELECT name FROM system.columns WHERE database = {db:String} AND table = {table:String}',
+      query_params: { db: this.database, table },
+      format: 'JSONEachRow',
+    });
+    const names = new Set((await rs.json<{ name: string }>()).map((r) => r.name));
+    if (names.size > 0) this.columns.set(table, names);
+    return names;
+  }
+
+  async ensureTable(schema: TableSchema): Promise<void> {
+    await this.ensureDatabase();
+    const have = await this.existingColumns(schema.table);
+    const wanted = tableColumns(schema);
+    if (have.size === 0) {
+      await this.client.command({ query: createTableSql(this.database, schema) });
+      this.columns.set(schema.table, new Set(wanted.map((c) => c.name)));
+      return;
+    }
+    for (const c of wanted) {
+      if (have.has(c.name)) continue;
+      // IF NOT EXISTS: two invocations discovering the same new field converge.
+      await this.client.command({ query: addColumnSql(this.database, schema.table, c) });
+      have.add(c.name);
+    }
+  }
+
+  async ensureQuarantineTable(): Promise<void> {
+    if (this.columns.has(QUARANTINE_TABLE)) return;
+    await this.ensureDatabase();
+    await this.client.command({ query: createQuarantineTableSql(this.database, QUARANTINE_TABLE, QUARANTINE_COLUMNS) });
+    this.columns.set(QUARANTINE_TABLE, new Set(QUARANTINE_COLUMNS.map((c) => c.name)));
+  }
+
+  async insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void> {
+    await this.insertParquetVia(this.client, { database: this.database, table, columns, file, dedupToken });
+  }
+
+  /** Rows of a query as objects (for the CLI, jobs and tests). */
+  async query<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    const rs = await this.client.query({ query, query_params: params, format: 'JSONEachRow' });
+    return rs.json<T>();
+  }
+
+  qualified(table: string): string {
+    return qualified(this.database, table);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,89 @@
+// Wiring for a laptop: a directory as the object store, Glue-shaped JSON as the catalog, chDB as ClickHouse.
+// Everything lives under TRIBUTARY_HOME (default ./.tributary).
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalJsonCatalog } from '../adapters/catalog/local-json.js';
+import { LocalDirectoryStore } from '../adapters/object-store/local-directory.js';
+import { SchemaFiles } from '../adapters/schema-files.js';
+import { openChdbWarehouse } from '../adapters/warehouse/chdb.js';
+import type { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
+import { clickhouseType } from '../core/clickhouse-ddl.js';
+import { quoteIdentifier, quoteString } from '../core/identifiers.js';
+import type { IngestDeps } from '../core/ingest.js';
+import { LAKE_PREFIX, QUARANTINE_TABLE } from '../core/lake-layout.js';
+import { QUARANTINE_COLUMNS } from '../core/quarantine-files.js';
+import { tableColumns, type ColumnSpec } from '../core/schema.js';
+
+export const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export interface LocalRuntimeOptions {
+  readonly home?: string;
+  readonly schemasDir?: string;
+  readonly clock?: () => number;
+  readonly piiSalt?: string;
+}
+
+export interface LocalRuntime {
+  readonly home: string;
+  readonly store: LocalDirectoryStore;
+  readonly catalog: LocalJsonCatalog;
+  readonly warehouse: ClickHouseWarehouse;
+  readonly schemas: SchemaFiles;
+  readonly deps: IngestDeps;
+  /** Exposes every catalog table (and the quarantine) as a view `lake.<table>` over its Parquet files. */
+  refreshLakeViews(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export function defaultSchemasDir(): string {
+  const fromEnv = process.env['TRIBUTARY_SCHEMAS'];
+  if (fromEnv) return resolve(fromEnv);
+  const local = resolve('schemas/events');
+  return existsSync(local) ? local : join(PACKAGE_ROOT, 'schemas/events');
+}
+
+export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const home = resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary');
+  await mkdir(home, { recursive: true });
+  const store = new LocalDirectoryStore(home);
+  const catalog = new LocalJsonCatalog(join(home, 'catalog'));
+  const { warehouse, raw } = await openChdbWarehouse(join(home, 'clickhouse'));
+  const schemas = SchemaFiles.load(options.schemasDir ?? defaultSchemasDir());
+  const deps: IngestDeps = {
+    store, catalog, warehouse, schemas,
+    clock: options.clock ?? Date.now,
+    config: { piiSalt: options.piiSalt ?? process.env['TRIBUTARY_PII_SALT'] ?? 'local-development-salt' },
+  };
+
+  const view = async (table: string, columns: readonly ColumnSpec[]): Promise<void> => {
+    const glob = join(store.path(`${LAKE_PREFIX}/${table}`), 'dt=*', 'hour=*', '*.parquet');
+    const structure = columns.map((c) => `${quoteIdentifier(c.name)} ${clickhouseType(c)}`).join(', ');
+    await raw.queryAsync(
+      `CREATE OR REPLACE VIEW lake.${quoteIdentifier(table)} AS SELECT * FROM file(${quoteString(glob)}, 'Parquet', ${quoteString(structure)})`,
+    );
+  };
+
+  return {
+    home, store, catalog, warehouse, schemas, deps,
+    async refreshLakeViews() {
+      await raw.queryAsync('CREATE DATABASE IF NOT EXISTS lake');
+      const names: string[] = [];
+      for (const table of await catalog.listTables()) {
+        const schema = await catalog.getTable(table);
+        if (!schema || (await catalog.listPartitions(table)).length === 0) continue;
+        await view(table, tableColumns(schema));
+        names.push(table);
+      }
+      if ((await store.list(`${LAKE_PREFIX}/${QUARANTINE_TABLE}/`)).length > 0) {
+        await view(QUARANTINE_TABLE, QUARANTINE_COLUMNS);
+        names.push(QUARANTINE_TABLE);
+      }
+      return names;
+    },
+    async close() {
+      await warehouse.close();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// The `tributary` command.
+import { parseArgs } from 'node:util';
+import { runDev } from './commands/dev.js';
+import { ingestFile, UsageError } from './commands/ingest.js';
+import { runSql } from './commands/sql.js';
+import { openLocalRuntime } from './local-runtime.js';
+import { formatBytes, formatTable } from './print.js';
+
+const HELP = `tributary — Kafka → Parquet lake + Glue + ClickHouse
+
+Usage:
+  tributary dev [--events N] [--batch-size N]        run the whole pipeline locally (npm start)
+  tributary ingest <file.ndjson|-> [--topic T] [--batch-size N]
+                                                     feed NDJSON envelopes through the ingest handler
+  tributary sql "<ClickHouse SQL>" [--format table|json]
+                                                     query the local warehouse; lake tables are lake.<table>
+
+Local state lives in $TRIBUTARY_HOME (default ./.tributary).`;
+
+function intOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    console.log(HELP);
+    return command ? 0 : 1;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      topic: { type: 'string' },
+      'batch-size': { type: 'string' },
+      events: { type: 'string' },
+      format: { type: 'string' },
+    },
+  });
+  switch (command) {
+    case 'dev': {
+      const runtime = await openLocalRuntime();
+      try {
+        await runDev(runtime, { events: intOption(values.events, 'events', 20_000), batchSize: intOption(values['batch-size'], 'batch-size', 2_000) });
+      } finally {
+        await runtime.close();
+      }
+      return 0;
+    }
+    case 'ingest': {
+      const file = positionals[0];
+      if (!file) throw new UsageError('ingest needs a file (or - for stdin)');
+      const runtime = await openLocalRuntime();
+      try {
+        const s = await ingestFile({ file, batchSize: intOption(values['batch-size'], 'batch-size', 10_000), ...(values.topic ? { topic: values.topic } : {}) }, runtime.deps);
+        console.log(`${s.recordsIn} records in ${s.batches} batches: ${s.stored} stored, ${s.quarantined} quarantined; ${s.files} files, ${formatBytes(s.bytes)}`);
+        if (Object.keys(s.rowsByTable).length > 0) console.log(formatTable(Object.entries(s.rowsByTable).map(([table, rows]) => ({ table, rows }))));
+        if (s.quarantined > 0) console.log(formatTable(Object.entries(s.quarantinedByReason).map(([reason, records]) => ({ reason, records }))));
+      } finally {
+        await runtime.close();
+      }
+      return 0;
+    }
+    case 'sql': {
+      const query = positionals.join(' ');
+      if (!query) throw new UsageError('sql needs a query');
+      const format = values.format ?? 'table';
+      if (format !== 'table' && format !== 'json') throw new UsageError('--format is table or json');
+      const runtime = await openLocalRuntime();
+      try {
+        console.log(await runSql(runtime, query, format));
+      } finally {
+        await runtime.close();
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+  }
+}

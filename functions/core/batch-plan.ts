@@ -1,0 +1,165 @@
+// The pure heart of ingest: from decoded Kafka records to validated rows grouped into files, plus the
+// records to quarantine and the schema changes the batch needs. No I/O happens here.
+import { coerceProperty, isFailure, type CellValue } from './coerce.js';
+import { isRejection, parseEnvelope, type Envelope, type EnvelopeLimits } from './envelope.js';
+import { widen, inferType } from './infer.js';
+import { dataKey } from './lake-layout.js';
+import type { DecodedRecord, RecordDecodeProblem } from './msk-event.js';
+import type { QuarantinedRecord } from './quarantine.js';
+import { emptySchema, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
+import { epochDay, utcDate, utcHour } from './time.js';
+
+export interface PlanOptions {
+  /** ingest clock (epoch ms): the received_at of every row */
+  readonly now: number;
+  readonly piiSalt: string;
+  /** the schema each table has before this batch (declared file and/or registered in the catalog) */
+  readonly knownSchemas: ReadonlyMap<string, TableSchema>;
+}
+
+/** Rows for one file: one table, one (dt, hour) partition, one Kafka topic-partition. */
+export interface Split {
+  readonly table: string;
+  readonly dt: string;
+  readonly hour: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+  readonly key: string;
+  /** each row aligned with tableColumns(schema) */
+  readonly rows: CellValue[][];
+}
+
+export interface TablePlan {
+  readonly schema: TableSchema;
+  /** true when no schema existed before this batch */
+  readonly isNew: boolean;
+  readonly addedColumns: readonly ColumnSpec[];
+}
+
+export interface BatchPlan {
+  readonly tables: ReadonlyMap<string, TablePlan>;
+  readonly splits: readonly Split[];
+  readonly quarantined: readonly QuarantinedRecord[];
+  readonly recordsIn: number;
+}
+
+/** Adds columns for properties the schema does not know yet, typed from the batch's own values. */
+export function evolveSchema(schema: TableSchema, envelopes: readonly Envelope[]): { schema: TableSchema; added: ColumnSpec[] } {
+  if (!schema.allowNewProperties) return { schema, added: [] };
+  const known = new Set(schema.properties.map((c) => c.name));
+  const seen = new Map<string, ColumnType>();
+  const order: string[] = [];
+  for (const env of envelopes) {
+    for (const [name, value] of env.properties) {
+      if (known.has(name)) continue;
+      const t = inferType(name, value);
+      if (t === undefined) continue;
+      const prev = seen.get(name);
+      if (prev === undefined) {
+        seen.set(name, t);
+        order.push(name);
+      } else {
+        // On a conflict the first type wins; the conflicting records are quarantined as type_conflict.
+        seen.set(name, widen(prev, t) ?? prev);
+      }
+    }
+  }
+  const added: ColumnSpec[] = order.map((name) => ({ name, type: seen.get(name)!, nullable: true, origin: 'inferred' }));
+  if (added.length === 0) return { schema, added };
+  return { schema: { ...schema, properties: [...schema.properties, ...added] }, added };
+}
+
+function rowFor(env: Envelope, record: DecodedRecord, schema: TableSchema, options: PlanOptions): CellValue[] | QuarantinedRecord {
+  const row: CellValue[] = [
+    env.eventId, env.eventTime, env.userId, options.now,
+    record.topic, record.partition, record.offset,
+    epochDay(env.eventTime), utcHour(env.eventTime),
+  ];
+  const table = env.table;
+  if (!schema.allowNewProperties) {
+    for (const name of env.properties.keys()) {
+      if (!schema.properties.some((c) => c.name === name)) {
+        return { record, reason: 'unknown_property', detail: `property ${name} is not declared in the ${table} schema`, event: table };
+      }
+    }
+  }
+  for (const column of schema.properties) {
+    const raw = env.properties.get(column.name);
+    if ((raw === undefined || raw === null) && schema.required.includes(column.name)) {
+      return { record, reason: 'missing_required', detail: `required property ${column.name} is missing`, event: table };
+    }
+    const v = coerceProperty(raw, column, options.piiSalt);
+    if (isFailure(v)) {
+      const reason = column.origin === 'inferred' ? 'type_conflict' : 'uncoercible_value';
+      return { record, reason, detail: `${v.failure} (column type ${column.type})`, event: table };
+    }
+    row.push(v);
+  }
+  return row;
+}
+
+/** Records parsed into envelopes and grouped by table; rejected ones already set aside. */
+export interface ParsedBatch {
+  readonly byTable: ReadonlyMap<string, ReadonlyArray<{ env: Envelope; record: DecodedRecord }>>;
+  readonly rejected: readonly QuarantinedRecord[];
+  readonly recordsIn: number;
+}
+
+export function parseBatch(records: readonly DecodedRecord[], problems: readonly RecordDecodeProblem[], now: number, limits: EnvelopeLimits): ParsedBatch {
+  const rejected: QuarantinedRecord[] = [];
+  const broken = new Set<DecodedRecord>();
+  for (const p of problems) {
+    broken.add(p.record);
+    rejected.push({ record: p.record, reason: 'invalid_encoding', detail: p.detail });
+  }
+  const byTable = new Map<string, Array<{ env: Envelope; record: DecodedRecord }>>();
+  for (const record of records) {
+    if (broken.has(record)) continue;
+    const env = parseEnvelope(record, now, limits);
+    if (isRejection(env)) {
+      rejected.push({ record, ...env });
+      continue;
+    }
+    let list = byTable.get(env.table);
+    if (!list) byTable.set(env.table, (list = []));
+    list.push({ env, record });
+  }
+  return { byTable, rejected, recordsIn: records.length };
+}
+
+/** Evolves each table's schema for the batch, coerces every envelope into a row and groups rows into files. */
+export function planBatch(parsed: ParsedBatch, options: PlanOptions): BatchPlan {
+  const quarantined: QuarantinedRecord[] = [...parsed.rejected];
+  const tables = new Map<string, TablePlan>();
+  const splits = new Map<string, { split: Omit<Split, 'key' | 'firstOffset' | 'lastOffset'>; offsets: number[] }>();
+  for (const [table, items] of parsed.byTable) {
+    const before = options.knownSchemas.get(table);
+    const { schema, added } = evolveSchema(before ?? emptySchema(table, 'inferred'), items.map((i) => i.env));
+    tables.set(table, { schema, isNew: before === undefined, addedColumns: added });
+    for (const { env, record } of items) {
+      const row = rowFor(env, record, schema, options);
+      if (!Array.isArray(row)) {
+        quarantined.push(row);
+        continue;
+      }
+      const dt = utcDate(env.eventTime);
+      const hour = utcHour(env.eventTime);
+      const id = `${table}\u0000${dt}\u0000${hour}\u0000${record.topic}\u0000${record.partition}`;
+      let s = splits.get(id);
+      if (!s) splits.set(id, (s = { split: { table, dt, hour, topic: record.topic, partition: record.partition, rows: [] }, offsets: [] }));
+      s.split.rows.push(row);
+      s.offsets.push(record.offset);
+    }
+  }
+
+  const out: Split[] = [...splits.values()].map(({ split, offsets }) => {
+    const range = { topic: split.topic, partition: split.partition, firstOffset: offsets[0]!, lastOffset: offsets[offsets.length - 1]! };
+    // Records arrive sorted by offset within a topic-partition (decodeMskEvent), so the ends are the range.
+    return { ...split, ...range, key: dataKey(split.table, split.dt, split.hour, range) };
+  });
+  // Deterministic order: tables, partitions and files are written the same way on every retry.
+  out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { tables, splits: out, quarantined, recordsIn: parsed.recordsIn };
+}

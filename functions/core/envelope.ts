@@ -1,0 +1,143 @@
+// The event envelope contract (DESIGN.md): parse a record's JSON value and check its envelope fields.
+import { excerpt, isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
+import type { DecodedRecord } from './msk-event.js';
+import { reject, type Rejection } from './quarantine.js';
+import { RESERVED_NAMES } from './schema.js';
+import { parseTimestamp } from './time.js';
+
+export interface EnvelopeLimits {
+  /** largest record value accepted, in bytes */
+  readonly maxRecordBytes: number;
+  /** deepest nesting accepted inside a property value */
+  readonly maxDepth: number;
+  /** how far event time may lie ahead of the ingest clock */
+  readonly maxFutureSkewMs: number;
+  /** event times before this instant are treated as broken clocks */
+  readonly minEventTimeMs: number;
+}
+
+export const DEFAULT_ENVELOPE_LIMITS: EnvelopeLimits = {
+  maxRecordBytes: 1024 * 1024,
+  maxDepth: 32,
+  maxFutureSkewMs: 60 * 60 * 1000,
+  minEventTimeMs: Date.UTC(2000, 0, 1),
+};
+
+export interface Envelope {
+  readonly table: string;
+  readonly eventId: string;
+  readonly eventTime: number;
+  readonly userId: string | null;
+  /** normalised property name → raw JSON value, in the order they appeared */
+  readonly properties: ReadonlyMap<string, unknown>;
+}
+
+const MAX_EVENT_ID_LENGTH = 128;
+
+/** Depth of a parsed JSON value, stopping as soon as it exceeds `limit` (iterative: no stack overflow). */
+export function exceedsDepth(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+// JSON.parse turns integers above 2^53 into doubles; user ids are often that large, so recover the digits.
+const RAW_USER_ID = /"user_id"\s*:\s*(-?\d+)\s*[,}]/;
+
+function userIdOf(value: unknown, raw: string): string | null | Rejection {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    if (Number.isSafeInteger(value)) return String(value);
+    const digits = RAW_USER_ID.exec(raw)?.[1];
+    if (digits !== undefined) return digits;
+  }
+  return reject('uncoercible_value', `user_id must be a string or an integer, got ${excerpt(JSON.stringify(value) ?? String(value))}`);
+}
+
+function eventIdOf(value: unknown, record: DecodedRecord): string | Rejection {
+  if (value === undefined || value === null) return `${record.topic}-${record.partition}-${record.offset}`;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_EVENT_ID_LENGTH) return value;
+  return reject('invalid_event_id', `event_id ${excerpt(String(JSON.stringify(value)))} is not a non-empty string/integer of ≤ ${MAX_EVENT_ID_LENGTH} chars`);
+}
+
+/**
+ * Parses and checks one record's envelope. `now` is the ingest clock, used for the future-skew check.
+ * Returns the envelope, or the reason to quarantine the record; it never throws on bad data.
+ */
+export function parseEnvelope(record: DecodedRecord, now: number, limits: EnvelopeLimits = DEFAULT_ENVELOPE_LIMITS): Envelope | Rejection {
+  const bytes = record.value;
+  if (bytes === null || bytes.length === 0) return reject('empty_value', 'record value is null or empty');
+  if (bytes.length > limits.maxRecordBytes) {
+    return reject('payload_too_large', `value is ${bytes.length} bytes, limit ${limits.maxRecordBytes}`);
+  }
+  const text = bytes.toString('utf8');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    if (err instanceof RangeError) return reject('too_deeply_nested', `JSON nesting too deep to parse`);
+    return reject('malformed_json', (err as Error).message.slice(0, 200));
+  }
+  if (text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(bytes)) {
+    return reject('malformed_json', 'value is not valid UTF-8');
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    return reject('not_an_object', `JSON value is ${Array.isArray(doc) ? 'an array' : doc === null ? 'null' : typeof doc}`);
+  }
+  const env = doc as Record<string, unknown>;
+
+  const rawEvent = env['event'];
+  if (rawEvent === undefined || rawEvent === null || rawEvent === '') return reject('missing_event', 'envelope has no "event"');
+  if (typeof rawEvent !== 'string') return reject('invalid_event_name', `"event" must be a string, got ${typeof rawEvent}`);
+  const table = normaliseName(rawEvent);
+  if (!isValidEventName(table)) {
+    return reject('invalid_event_name', `event ${excerpt(rawEvent)} does not match ^[a-z][a-z0-9_]{0,62}$ after normalisation`);
+  }
+
+  const eventId = eventIdOf(env['event_id'], record);
+  if (typeof eventId !== 'string') return { ...eventId, event: table };
+
+  const rawTs = env['ts'];
+  const eventTime = rawTs === undefined || rawTs === null ? record.timestamp : parseTimestamp(rawTs);
+  if (eventTime === undefined || eventTime < limits.minEventTimeMs) {
+    return reject('invalid_timestamp', `ts ${excerpt(String(JSON.stringify(rawTs ?? record.timestamp)))} is not ISO-8601/epoch ms after ${new Date(limits.minEventTimeMs).toISOString()}`, table);
+  }
+  if (eventTime > now + limits.maxFutureSkewMs) {
+    return reject('future_timestamp', `ts ${new Date(eventTime).toISOString()} is ${Math.round((eventTime - now) / 60000)} min ahead of the ingest clock (limit ${limits.maxFutureSkewMs / 60000} min)`, table);
+  }
+
+  const userId = userIdOf(env['user_id'], text);
+  if (userId !== null && typeof userId !== 'string') return { ...userId, event: table };
+
+  const rawProps = env['properties'];
+  const properties = new Map<string, unknown>();
+  if (rawProps !== undefined && rawProps !== null) {
+    if (typeof rawProps !== 'object' || Array.isArray(rawProps)) {
+      return reject('not_an_object', '"properties" must be an object', table);
+    }
+    for (const [rawName, value] of Object.entries(rawProps as Record<string, unknown>)) {
+      const name = normaliseName(rawName);
+      if (!isValidPropertyName(name)) {
+        return reject('invalid_property_name', `property ${excerpt(rawName)} does not match ^[a-z][a-z0-9_]{0,127}$ after normalisation`, table);
+      }
+      if (RESERVED_NAMES.has(name)) return reject('invalid_property_name', `property ${excerpt(rawName)} collides with the standard column ${name}`, table);
+      if (properties.has(name)) return reject('invalid_property_name', `properties ${excerpt(rawName)} and another both normalise to ${name}`, table);
+      if (typeof value === 'object' && value !== null && exceedsDepth(value, limits.maxDepth)) {
+        return reject('too_deeply_nested', `property ${name} nests deeper than ${limits.maxDepth} levels`, table);
+      }
+      properties.set(name, value);
+    }
+  }
+  return { table, eventId, eventTime, userId, properties };
+}
+
+export const isRejection = (v: Envelope | Rejection): v is Rejection => 'reason' in v;

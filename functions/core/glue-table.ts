@@ -1,0 +1,121 @@
+// Glue Data Catalog shapes (TableInput / PartitionInput) for a table schema, and the way back.
+// The shapes are the subset of Glue's API that Tributary writes, structurally compatible with the SDK's.
+import {
+  DEFAULT_ORDER_BY, PARTITION_COLUMNS, STANDARD_COLUMNS, withEventId,
+  type ColumnSpec, type ColumnType, type TableSchema,
+} from './schema.js';
+import { pad2 } from './time.js';
+
+export interface GlueColumn {
+  Name: string;
+  Type: string;
+  Comment?: string;
+  Parameters?: Record<string, string>;
+}
+
+export interface GlueStorageDescriptor {
+  Columns: GlueColumn[];
+  Location: string;
+  InputFormat: string;
+  OutputFormat: string;
+  SerdeInfo: { SerializationLibrary: string; Parameters?: Record<string, string> };
+  Compressed?: boolean;
+}
+
+export interface GlueTableInput {
+  Name: string;
+  Description?: string;
+  TableType: 'EXTERNAL_TABLE';
+  Parameters: Record<string, string>;
+  PartitionKeys: GlueColumn[];
+  StorageDescriptor: GlueStorageDescriptor;
+}
+
+export interface GluePartitionInput {
+  Values: string[];
+  StorageDescriptor: GlueStorageDescriptor;
+}
+
+const GLUE_TYPES: Record<ColumnType, string> = {
+  boolean: 'boolean', int32: 'int', int64: 'bigint', double: 'double',
+  string: 'string', json: 'string', timestamp: 'timestamp', date: 'date',
+};
+const FROM_GLUE: Record<string, ColumnType> = {
+  boolean: 'boolean', int: 'int32', bigint: 'int64', double: 'double', string: 'string', timestamp: 'timestamp', date: 'date',
+};
+
+const PARQUET_FORMAT = {
+  InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+  OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+  SerdeInfo: {
+    SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    Parameters: { 'serialization.format': '1' },
+  },
+  Compressed: true,
+} as const;
+
+const P = 'tributary.';
+
+function toGlueColumn(c: ColumnSpec): GlueColumn {
+  const parameters: Record<string, string> = { [`${P}type`]: c.type, [`${P}origin`]: c.origin };
+  if (c.pii) parameters[`${P}pii`] = c.pii;
+  if (c.lowCardinality) parameters[`${P}low_cardinality`] = 'true';
+  return { Name: c.name, Type: GLUE_TYPES[c.type], ...(c.description ? { Comment: c.description.slice(0, 255) } : {}), Parameters: parameters };
+}
+
+function fromGlueColumn(g: GlueColumn): ColumnSpec {
+  const p = g.Parameters ?? {};
+  const type = (p[`${P}type`] as ColumnType | undefined) ?? FROM_GLUE[g.Type] ?? 'string';
+  const origin = p[`${P}origin`] === 'declared' ? 'declared' : 'inferred';
+  const pii = p[`${P}pii`];
+  return {
+    name: g.Name, type, nullable: true, origin,
+    ...(g.Comment ? { description: g.Comment } : {}),
+    ...(pii === 'hash' || pii === 'drop' ? { pii } : {}),
+    ...(p[`${P}low_cardinality`] === 'true' ? { lowCardinality: true } : {}),
+  };
+}
+
+/** Hive-style partition keys: `dt` (date) and `hour` (int); their values are the path segments. */
+export const GLUE_PARTITION_KEYS: GlueColumn[] = PARTITION_COLUMNS.map((c) => ({ Name: c.name, Type: GLUE_TYPES[c.type], ...(c.description ? { Comment: c.description } : {}) }));
+
+export function toTableInput(schema: TableSchema, location: string): GlueTableInput {
+  return {
+    Name: schema.table,
+    ...(schema.description ? { Description: schema.description.slice(0, 2048) } : {}),
+    TableType: 'EXTERNAL_TABLE',
+    Parameters: {
+      classification: 'parquet',
+      EXTERNAL: 'TRUE',
+      'parquet.compression': 'ZSTD',
+      [`${P}origin`]: schema.origin,
+      [`${P}order_by`]: schema.orderBy.join(','),
+      [`${P}required`]: schema.required.join(','),
+      [`${P}additional_properties`]: String(schema.allowNewProperties),
+    },
+    PartitionKeys: GLUE_PARTITION_KEYS,
+    StorageDescriptor: { Columns: [...STANDARD_COLUMNS, ...schema.properties].map(toGlueColumn), Location: location, ...PARQUET_FORMAT, SerdeInfo: { ...PARQUET_FORMAT.SerdeInfo, Parameters: { ...PARQUET_FORMAT.SerdeInfo.Parameters } } },
+  };
+}
+
+export function fromTableInput(t: GlueTableInput): TableSchema {
+  const standard = new Set(STANDARD_COLUMNS.map((c) => c.name));
+  const p = t.Parameters ?? {};
+  const split = (v: string | undefined): string[] => (v ? v.split(',').filter(Boolean) : []);
+  const orderBy = split(p[`${P}order_by`]);
+  return {
+    table: t.Name,
+    origin: p[`${P}origin`] === 'declared' ? 'declared' : 'inferred',
+    properties: (t.StorageDescriptor?.Columns ?? []).filter((c) => !standard.has(c.Name)).map(fromGlueColumn),
+    required: split(p[`${P}required`]),
+    allowNewProperties: p[`${P}additional_properties`] !== 'false',
+    orderBy: withEventId(orderBy.length > 0 ? orderBy : DEFAULT_ORDER_BY),
+    ...(t.Description ? { description: t.Description } : {}),
+  };
+}
+
+export const partitionValues = (dt: string, hour: number): string[] => [dt, pad2(hour)];
+
+export function toPartitionInput(table: GlueTableInput, dt: string, hour: number, location: string): GluePartitionInput {
+  return { Values: partitionValues(dt, hour), StorageDescriptor: { ...table.StorageDescriptor, Location: location } };
+}

@@ -1,0 +1,57 @@
+// Names that come from data (event names, property names, topics) reach SQL, Glue and object keys.
+// They are normalised once, validated against strict patterns, and quoted where they are used.
+
+export const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+export const PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,127}$/;
+// Kafka's own rule for topic names; '+' is not allowed, so it can separate fields in object keys.
+export const TOPIC_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
+
+/** Longest raw name we try to normalise; anything longer is rejected without regex work on it. */
+const MAX_RAW_NAME_LENGTH = 256;
+
+/**
+ * Lower snake_case: `userId`, `UserID`, `user-id` and `User ID` all become `user_id`.
+ * Characters outside ASCII letters, digits and the separators ` -._` are kept, so the result fails
+ * validation instead of being silently rewritten into another name.
+ */
+export function normaliseName(raw: string): string {
+  if (raw.length > MAX_RAW_NAME_LENGTH) return raw;
+  return raw
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/[\s.\-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .toLowerCase();
+}
+
+export function isValidEventName(name: string): boolean {
+  return EVENT_NAME_PATTERN.test(name);
+}
+
+export function isValidPropertyName(name: string): boolean {
+  return PROPERTY_NAME_PATTERN.test(name);
+}
+
+export function isValidTopic(topic: string): boolean {
+  return TOPIC_PATTERN.test(topic) && topic !== '.' && topic !== '..';
+}
+
+/** A short printable excerpt of a hostile name for error messages (never the whole 10,000 characters). */
+export function excerpt(value: string, max = 64): string {
+  const s = JSON.stringify(value);
+  return s.length <= max ? s : `${s.slice(0, max)}…(${value.length} chars)`;
+}
+
+/**
+ * ClickHouse identifier quoting. Validation already restricts names to [a-z0-9_], so quoting is a
+ * second line of defence; it still escapes properly so it is safe on its own.
+ */
+export function quoteIdentifier(name: string): string {
+  return '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
+}
+
+/** ClickHouse string literal quoting (for paths and tokens inside SQL text). */
+export function quoteString(value: string): string {
+  return "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+}

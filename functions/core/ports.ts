@@ -1,0 +1,46 @@
+// The small interfaces the core talks to. Adapters implement them for AWS (S3, Glue, ClickHouse over
+// HTTP) and for a laptop (a directory, Glue-shaped JSON files, embedded chDB).
+import type { ColumnSpec, TableSchema } from './schema.js';
+
+export interface ObjectStore {
+  /** Writes (or overwrites) an object; resolves once it is durable. */
+  put(key: string, body: Uint8Array, options: { contentType: string }): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Keys under a prefix, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** The location URI of a key or prefix, as a catalog or a query engine names it (s3://…, file://…). */
+  uri(key: string): string;
+}
+
+export interface PartitionRef {
+  readonly dt: string;
+  readonly hour: number;
+}
+
+export interface Catalog {
+  getTable(table: string): Promise<TableSchema | undefined>;
+  /** Creates the table or updates its columns; existing columns and partition keys are kept. */
+  upsertTable(schema: TableSchema, location: string): Promise<void>;
+  /** Registers partitions; already registered ones are left as they are. */
+  addPartitions(table: string, partitions: readonly PartitionRef[], locationOf: (p: PartitionRef) => string): Promise<void>;
+  listTables(): Promise<string[]>;
+  listPartitions(table: string): Promise<Array<PartitionRef & { location: string }>>;
+}
+
+export interface ParquetFile {
+  /** object key, for messages and for inserters that can read the lake directly */
+  readonly key: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface Warehouse {
+  /** Creates the table if needed and adds any columns it lacks. */
+  ensureTable(schema: TableSchema): Promise<void>;
+  ensureQuarantineTable(): Promise<void>;
+  /**
+   * Inserts a Parquet file's rows. The dedup token makes a retried insert of the same file a no-op.
+   * `columns` are the file's columns, matched by name.
+   */
+  insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void>;
+  close(): Promise<void>;
+}

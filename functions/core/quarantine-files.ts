@@ -1,0 +1,64 @@
+// The quarantine table: one row per rejected record, raw bytes kept so it can be replayed.
+import type { CellValue } from './coerce.js';
+import { dataKey, QUARANTINE_TABLE } from './lake-layout.js';
+import type { ColumnSpec, ColumnType } from './schema.js';
+import { epochDay, utcDate, utcHour } from './time.js';
+import type { QuarantinedRecord } from './quarantine.js';
+
+const col = (name: string, type: ColumnType, nullable: boolean, description: string): ColumnSpec =>
+  ({ name, type, nullable, description, origin: 'standard' });
+
+export const QUARANTINE_COLUMNS: readonly ColumnSpec[] = [
+  col('_topic', 'string', false, 'Kafka topic'),
+  col('_partition', 'int32', false, 'Kafka partition'),
+  col('_offset', 'int64', false, 'Kafka offset'),
+  col('kafka_timestamp', 'timestamp', false, 'Kafka record timestamp'),
+  col('reason', 'string', false, 'Quarantine reason code'),
+  col('detail', 'string', false, 'What exactly was wrong'),
+  col('event', 'string', true, 'Normalised event name, when known'),
+  col('key_base64', 'string', true, 'Kafka key, base64'),
+  col('value_base64', 'string', true, 'Kafka value, base64 (the raw record)'),
+  col('headers_json', 'string', false, 'Kafka headers as [{key, value_base64}]'),
+  col('received_at', 'timestamp', false, 'When the ingest function processed the record'),
+  col('dt', 'date', false, 'Date of the Kafka timestamp (UTC), partition key'),
+  col('hour', 'int32', false, 'Hour of the Kafka timestamp (UTC), partition key'),
+];
+
+export interface QuarantineFile {
+  readonly key: string;
+  readonly dt: string;
+  readonly hour: number;
+  readonly rows: CellValue[][];
+}
+
+/**
+ * Groups rejected records into files by topic-partition and the hour of their Kafka timestamp: both
+ * are fixed properties of the record, so a redelivered batch writes the same quarantine keys.
+ */
+export function quarantineFiles(records: readonly QuarantinedRecord[], receivedAt: number): QuarantineFile[] {
+  const groups = new Map<string, { dt: string; hour: number; topic: string; partition: number; offsets: number[]; rows: CellValue[][] }>();
+  const sorted = [...records].sort((a, b) =>
+    a.record.topic === b.record.topic ? a.record.partition - b.record.partition || a.record.offset - b.record.offset : a.record.topic < b.record.topic ? -1 : 1);
+  for (const q of sorted) {
+    const r = q.record;
+    const dt = utcDate(r.timestamp);
+    const hour = utcHour(r.timestamp);
+    const id = `${r.topic}\u0000${r.partition}\u0000${dt}\u0000${hour}`;
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { dt, hour, topic: r.topic, partition: r.partition, offsets: [], rows: [] }));
+    g.offsets.push(r.offset);
+    g.rows.push([
+      r.topic, r.partition, r.offset, r.timestamp, q.reason, q.detail, q.event ?? null,
+      r.key ? r.key.toString('base64') : null,
+      r.value ? r.value.toString('base64') : null,
+      JSON.stringify(r.headers.map((h) => ({ key: h.key, value_base64: h.value.toString('base64') }))),
+      receivedAt, epochDay(r.timestamp), hour,
+    ]);
+  }
+  return [...groups.values()].map((g) => ({
+    key: dataKey(QUARANTINE_TABLE, g.dt, g.hour, { topic: g.topic, partition: g.partition, firstOffset: g.offsets[0]!, lastOffset: g.offsets[g.offsets.length - 1]! }),
+    dt: g.dt,
+    hour: g.hour,
+    rows: g.rows,
+  }));
+}
