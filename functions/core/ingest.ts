@@ -58,6 +58,7 @@ export interface IngestReport {
   readonly quarantined: number;
   readonly quarantinedByReason: Partial<Record<QuarantineReason, number>>;
   readonly tables: Record<string, TableReport>;
+  /** tables this batch registered in the catalog for the first time */
   readonly tablesCreated: string[];
   readonly columnsAdded: Array<{ table: string; column: string; type: string }>;
   readonly files: FileReport[];
@@ -126,7 +127,8 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
     });
   }
 
-  return buildReport(plan, files, now);
+  const created = [...plan.tables.keys()].filter((t) => known.get(t)?.registered === undefined && plan.splits.some((s) => s.table === t));
+  return buildReport(plan, files, now, created);
 }
 
 function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: number }> {
@@ -135,7 +137,7 @@ function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: n
   return [...seen.values()];
 }
 
-function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; bytes: Uint8Array }>, now: number): IngestReport {
+function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; bytes: Uint8Array }>, now: number, created: string[]): IngestReport {
   const tables: Record<string, TableReport> = {};
   const lag = new Map<string, number[]>();
   for (const { split, bytes } of files) {
@@ -159,7 +161,7 @@ function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; bytes
     quarantined: plan.quarantined.length,
     quarantinedByReason,
     tables,
-    tablesCreated: [...plan.tables].filter(([t, p]) => p.isNew && tables[t]).map(([t]) => t),
+    tablesCreated: created,
     columnsAdded: [...plan.tables].flatMap(([table, p]) => (tables[table] ? p.addedColumns.map((c) => ({ table, column: c.name, type: c.type })) : [])),
     files: files.map(({ split, bytes }) => ({ key: split.key, table: split.table, rows: split.rows.length, bytes: bytes.length })),
   };

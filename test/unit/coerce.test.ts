@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { coerceProperty, coerceValue, isFailure } from '../../functions/core/coerce.js';
+import type { ColumnSpec } from '../../functions/core/schema.js';
+
+const failed = (v: ReturnType<typeof coerceValue>): boolean => isFailure(v);
+
+describe('coerceValue', () => {
+  it('converts losslessly', () => {
+    assert.equal(coerceValue('42', 'int64'), 42);
+    assert.equal(coerceValue('9223372036854775807', 'int64'), 9223372036854775807n);
+    assert.equal(coerceValue(7, 'double'), 7);
+    assert.equal(coerceValue('2.5', 'double'), 2.5);
+    assert.equal(coerceValue(12, 'string'), '12');
+    assert.equal(coerceValue('true', 'boolean'), true);
+    assert.equal(coerceValue('2026-11-19T10:00:00Z', 'timestamp'), Date.UTC(2026, 10, 19, 10));
+    assert.equal(coerceValue({ a: [1, 'x'] }, 'json'), '{"a":[1,"x"]}');
+    assert.equal(coerceValue(null, 'int64'), null);
+  });
+
+  it('refuses conversions that would lose or invent data', () => {
+    assert.ok(failed(coerceValue(2.5, 'int64')), '2.5 is not an integer');
+    assert.ok(failed(coerceValue(2 ** 60, 'int64')), 'JSON already rounded this integer');
+    assert.ok(failed(coerceValue('9223372036854775808', 'int64')), 'overflow');
+    assert.ok(failed(coerceValue(2 ** 31, 'int32')));
+    assert.ok(failed(coerceValue('twelve', 'double')));
+    assert.ok(failed(coerceValue('NaN', 'double')));
+    assert.ok(failed(coerceValue(1, 'boolean')));
+    assert.ok(failed(coerceValue({ a: 1 }, 'string')));
+    assert.ok(failed(coerceValue('soon', 'timestamp')));
+  });
+});
+
+describe('PII handling', () => {
+  const email: ColumnSpec = { name: 'email', type: 'string', nullable: true, origin: 'declared', pii: 'hash' };
+  it('hashes with the salt and never returns the raw value', () => {
+    const v = coerceProperty('a@example.com', email, 'salt');
+    assert.equal(v, createHash('sha256').update('salt').update('a@example.com').digest('hex'));
+    assert.notEqual(coerceProperty('a@example.com', email, 'other'), v, 'the salt changes the hash');
+  });
+  it('drops values of drop columns', () => {
+    assert.equal(coerceProperty('1.2.3.4', { ...email, name: 'ip', pii: 'drop' }, 's'), null);
+  });
+});

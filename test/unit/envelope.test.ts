@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_ENVELOPE_LIMITS, isRejection, parseEnvelope, type Envelope } from '../../functions/core/envelope.js';
+import type { Rejection } from '../../functions/core/quarantine.js';
+import { parseTimestamp } from '../../functions/core/time.js';
+import { NOW, record, TS } from '../helpers.js';
+
+const parse = (value: unknown, limits = DEFAULT_ENVELOPE_LIMITS): Envelope | Rejection => parseEnvelope(record(value), NOW, limits);
+const ok = (value: unknown): Envelope => {
+  const e = parse(value);
+  if (isRejection(e)) assert.fail(`unexpected rejection ${e.reason}: ${e.detail}`);
+  return e;
+};
+const reason = (value: unknown, limits = DEFAULT_ENVELOPE_LIMITS): string => {
+  const e = parse(value, limits);
+  if (!isRejection(e)) assert.fail('expected a rejection');
+  return e.reason;
+};
+
+describe('parseEnvelope', () => {
+  it('reads the envelope and normalises names', () => {
+    const e = ok({ event: 'PageView', event_id: 'e1', ts: TS, user_id: 'u1', properties: { pageUrl: '/x', nested: { a: [1] } } });
+    assert.equal(e.table, 'page_view');
+    assert.equal(e.eventId, 'e1');
+    assert.equal(e.eventTime, Date.parse(TS));
+    assert.equal(e.userId, 'u1');
+    assert.deepEqual([...e.properties.keys()], ['page_url', 'nested']);
+  });
+
+  it('derives event_id from topic/partition/offset when absent, and falls back to the Kafka timestamp for ts', () => {
+    const e = parseEnvelope(record({ event: 'x' }, { topic: 't', partition: 3, offset: 42, timestamp: NOW - 5 }), NOW);
+    assert.ok(!isRejection(e));
+    assert.equal(e.eventId, 't-3-42');
+    assert.equal(e.eventTime, NOW - 5);
+  });
+
+  it('keeps user ids above 2^53 exact', () => {
+    // The raw JSON text, not a JS literal: the digits must survive JSON.parse's double conversion.
+    assert.equal(ok(`{"event":"x","ts":"${TS}","user_id":12345678901234567890}`).userId, '12345678901234567890');
+    assert.equal(ok({ event: 'x', ts: TS, user_id: 42 }).userId, '42');
+  });
+
+  it('quarantines each kind of bad envelope with its reason', () => {
+    assert.equal(reason(null), 'empty_value');
+    assert.equal(reason(''), 'empty_value');
+    assert.equal(reason('{"event": "x", '), 'malformed_json');
+    assert.equal(reason('[1,2]'), 'not_an_object');
+    assert.equal(reason('"just a string"'), 'not_an_object');
+    assert.equal(reason({ ts: TS }), 'missing_event');
+    assert.equal(reason({ event: '' }), 'missing_event');
+    assert.equal(reason({ event: 42 }), 'invalid_event_name');
+    assert.equal(reason({ event: "x'; DROP TABLE y; --" }), 'invalid_event_name');
+    assert.equal(reason({ event: '../../etc/passwd' }), 'invalid_event_name');
+    assert.equal(reason({ event: 'e'.repeat(10_000) }), 'invalid_event_name');
+    assert.equal(reason({ event: 'x', event_id: { a: 1 } }), 'invalid_event_id');
+    assert.equal(reason({ event: 'x', event_id: 'i'.repeat(129) }), 'invalid_event_id');
+    assert.equal(reason({ event: 'x', ts: 'yesterday' }), 'invalid_timestamp');
+    assert.equal(reason({ event: 'x', ts: '2026-02-30T00:00:00Z' }), 'invalid_timestamp');
+    assert.equal(reason({ event: 'x', ts: 1763546400 }), 'invalid_timestamp', 'epoch seconds read as ms land in 1970');
+    assert.equal(reason({ event: 'x', ts: NOW + 61 * 60_000 }), 'future_timestamp');
+    assert.equal(reason({ event: 'x', ts: TS, user_id: { id: 1 } }), 'uncoercible_value');
+    assert.equal(reason({ event: 'x', ts: TS, properties: [1] }), 'not_an_object');
+    assert.equal(reason({ event: 'x', ts: TS, properties: { 'bad`name': 1 } }), 'invalid_property_name');
+    assert.equal(reason({ event: 'x', ts: TS, properties: { ['p'.repeat(10_000)]: 1 } }), 'invalid_property_name');
+    assert.equal(reason({ event: 'x', ts: TS, properties: { userId: 1, user_id: 2 } }), 'invalid_property_name');
+    assert.equal(reason({ event: 'x', ts: TS, properties: { event_time: 1 } }), 'invalid_property_name');
+  });
+
+  it('allows an hour of clock skew into the future, not more', () => {
+    assert.ok(!isRejection(parse({ event: 'x', ts: NOW + 59 * 60_000 })));
+  });
+
+  it('rejects oversized payloads and deep nesting without crashing', () => {
+    assert.equal(reason({ event: 'x', properties: { blob: 'z'.repeat(2000) } }, { ...DEFAULT_ENVELOPE_LIMITS, maxRecordBytes: 1000 }), 'payload_too_large');
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    assert.equal(reason({ event: 'x', ts: TS, properties: { deep } }), 'too_deeply_nested');
+    // Far deeper than any stack: must still end in a reason, never a crash.
+    const bomb = `{"event":"x","properties":{"p":${'['.repeat(200_000)}${']'.repeat(200_000)}}}`;
+    assert.match(reason(bomb, { ...DEFAULT_ENVELOPE_LIMITS, maxRecordBytes: 1_000_000 }), /^(too_deeply_nested)$/);
+  });
+
+  it('rejects invalid UTF-8', () => {
+    const bytes = Buffer.concat([Buffer.from('{"event":"x","properties":{"s":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')]);
+    const e = parseEnvelope(record(null, { value: bytes }), NOW);
+    assert.ok(isRejection(e));
+    assert.equal(e.reason, 'malformed_json');
+  });
+});
+
+describe('parseTimestamp', () => {
+  it('reads ISO-8601 with zones, without zone as UTC, and epoch milliseconds', () => {
+    assert.equal(parseTimestamp('2026-11-19T10:00:00.123Z'), Date.UTC(2026, 10, 19, 10, 0, 0, 123));
+    assert.equal(parseTimestamp('2026-11-19T12:00:00+02:00'), Date.UTC(2026, 10, 19, 10));
+    assert.equal(parseTimestamp('2026-11-19 10:00'), Date.UTC(2026, 10, 19, 10));
+    assert.equal(parseTimestamp('2026-11-19T10:00:00.123456789Z'), Date.UTC(2026, 10, 19, 10, 0, 0, 123));
+    assert.equal(parseTimestamp(1763546400123), 1763546400123);
+    assert.equal(parseTimestamp('1763546400123'), 1763546400123);
+    assert.equal(parseTimestamp('2026-13-01T00:00:00Z'), undefined);
+    assert.equal(parseTimestamp('2026-11-19T24:00:00Z'), undefined);
+    assert.equal(parseTimestamp(1.5), undefined);
+    assert.equal(parseTimestamp(true), undefined);
+  });
+});

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeMskEvent, encodeMskEvent, InvalidEventError, type MskEvent } from '../../functions/core/msk-event.js';
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+
+describe('decodeMskEvent', () => {
+  it('decodes the event source mapping shape: base64 key/value, headers as byte arrays, null keys', () => {
+    const event: MskEvent = {
+      eventSource: 'aws:kafka',
+      eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/c/abc',
+      bootstrapServers: 'b-1.example:9098',
+      records: {
+        'tracking-1': [
+          { topic: 'tracking', partition: 1, offset: 8, timestamp: 1763546400000, timestampType: 'CREATE_TIME', key: null, value: b64('{"b":2}'), headers: [] },
+          {
+            topic: 'tracking', partition: 1, offset: 7, timestamp: 1763546400000, timestampType: 'CREATE_TIME', key: b64('user-7'), value: b64('{"a":1}'),
+            // Java producers serialise header bytes as signed: -61,-87 is "é" in UTF-8
+            headers: [{ 'content-type': [97, 112, 112] }, { note: [-61, -87] }],
+          },
+        ],
+        'tracking-0': [{ topic: 'tracking', partition: 0, offset: 3, timestamp: 1763546400000, timestampType: 'CREATE_TIME', value: b64('{}') }],
+      },
+    };
+    const { records, problems } = decodeMskEvent(event);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(records.map((r) => `${r.partition}:${r.offset}`), ['0:3', '1:7', '1:8'], 'sorted by partition then offset');
+    const r7 = records[1]!;
+    assert.equal(r7.key?.toString(), 'user-7');
+    assert.equal(r7.value?.toString(), '{"a":1}');
+    assert.deepEqual(r7.headers.map((h) => [h.key, h.value.toString('utf8')]), [['content-type', 'app'], ['note', 'é']]);
+    assert.equal(records[2]!.key, null);
+    assert.equal(records[0]!.key, null, 'an absent key decodes as null');
+  });
+
+  it('reports invalid base64 as a per-record problem instead of throwing', () => {
+    const event: MskEvent = { eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't', partition: 0, offset: 1, timestamp: 1, timestampType: 'CREATE_TIME', value: '@@not base64@@' }] } };
+    const { records, problems } = decodeMskEvent(event);
+    assert.equal(records.length, 1);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!.detail, /value/);
+    assert.equal(problems[0]!.record.value?.toString(), '@@not base64@@', 'the raw text is kept for the quarantine');
+  });
+
+  it('rejects an event without records as a whole (nothing can be attributed)', () => {
+    assert.throws(() => decodeMskEvent({ eventSource: 'aws:kafka' } as unknown as MskEvent), InvalidEventError);
+  });
+
+  it('round-trips through encodeMskEvent', () => {
+    const event = encodeMskEvent([
+      { topic: 'a', partition: 2, offset: 10, timestamp: 5, key: Buffer.from('k'), value: Buffer.from('v'), headers: [{ key: 'h', value: Buffer.from([1, 255]) }] },
+      { topic: 'a', partition: 2, offset: 11, timestamp: 6, key: null, value: null },
+    ]);
+    assert.deepEqual(Object.keys(event.records), ['a-2']);
+    const { records } = decodeMskEvent(event);
+    assert.equal(records[0]!.key?.toString(), 'k');
+    assert.deepEqual([...records[0]!.headers[0]!.value], [1, 255]);
+    assert.equal(records[1]!.value, null);
+  });
+});

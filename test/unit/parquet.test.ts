@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CellValue } from '../../functions/core/coerce.js';
+import { buildArrowTable } from '../../functions/core/columnar.js';
+import { encodeParquet } from '../../functions/core/parquet.js';
+import type { ColumnSpec, ColumnType } from '../../functions/core/schema.js';
+import { duckRows, tempParquet } from '../duckdb.js';
+
+const col = (name: string, type: ColumnType, nullable = true): ColumnSpec => ({ name, type, nullable, origin: 'inferred' });
+
+describe('Arrow → Parquet', () => {
+  const columns = [
+    col('id', 'string', false), col('t', 'timestamp', false), col('d', 'date', false), col('i', 'int64'),
+    col('n', 'int32'), col('x', 'double'), col('b', 'boolean'), col('j', 'json'), col('s', 'string'),
+  ];
+  const day = Math.floor(Date.UTC(2026, 10, 19) / 86_400_000);
+  const rows: CellValue[][] = [
+    ['a', Date.UTC(2026, 10, 19, 10, 0, 0, 123), day, 9007199254740993n, -5, 1.5, true, '{"k":[1]}', 'héllo 🌊'],
+    ['b', Date.UTC(1999, 0, 1), day - 10_000, -42, null, null, false, null, null],
+    // Lone surrogates next to each other must not merge into one character and shift every offset.
+    ['c', 0, 0, null, 2147483647, -0.25, null, '[]', '\uD83D'],
+    ['d', 1, 1, -(2 ** 53) + 1, -2147483648, 1e300, true, '{}', '\uDE00 tail'],
+  ];
+
+  it('writes logical types that another engine reads back exactly', async () => {
+    const path = tempParquet(encodeParquet(buildArrowTable(columns, rows)));
+    const back = await duckRows(`SELECT id, epoch_ms(t) AS t, d::VARCHAR AS d, i::VARCHAR AS i, n, x, b, j, s FROM read_parquet('${path}') ORDER BY id`);
+    assert.deepEqual(back.map((r) => r['id']), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(back[0], { id: 'a', t: BigInt(Date.UTC(2026, 10, 19, 10, 0, 0, 123)), d: '2026-11-19', i: '9007199254740993', n: -5, x: 1.5, b: true, j: '{"k":[1]}', s: 'héllo 🌊' });
+    assert.equal(back[1]!['d'], '1999-07-04', 'DATE is stored as a date, not as a timestamp-like number');
+    assert.equal(back[1]!['i'], '-42');
+    assert.equal(back[1]!['n'], null);
+    assert.equal(back[1]!['s'], null);
+    assert.equal(back[2]!['n'], 2147483647);
+    assert.equal(back[3]!['i'], String(-(2 ** 53) + 1));
+    assert.equal(back[3]!['s'], '\uFFFD tail', 'lone surrogates become U+FFFD but stay in their own row');
+    assert.equal(back[2]!['s'], '\uFFFD');
+  });
+
+  it('compresses with zstd and marks required columns', async () => {
+    const path = tempParquet(encodeParquet(buildArrowTable(columns, rows)));
+    const codecs = await duckRows(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
+    assert.deepEqual(codecs.map((c) => c['compression']), ['ZSTD']);
+    const schema = await duckRows(`SELECT name, repetition_type FROM parquet_schema('${path}') WHERE name IN ('id', 's')`);
+    assert.deepEqual(Object.fromEntries(schema.map((r) => [r['name'], r['repetition_type']])), { id: 'REQUIRED', s: 'OPTIONAL' });
+  });
+
+  it('compresses every file, not only the first (a reused WriterProperties would not)', async () => {
+    const table = buildArrowTable(columns, rows);
+    encodeParquet(table);
+    const path = tempParquet(encodeParquet(table));
+    const codecs = await duckRows(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
+    assert.deepEqual(codecs.map((c) => c['compression']), ['ZSTD']);
+  });
+});
