@@ -1,0 +1,147 @@
+// The ingest handler's core against real engines: a local lake directory, the Glue-shaped catalog and
+// embedded ClickHouse (chDB); DuckDB reads the lake back independently.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ingestFile } from '../../functions/cli/commands/ingest.js';
+import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functions/cli/local-runtime.js';
+import { ingestBatch } from '../../functions/core/ingest.js';
+import { duckRows } from '../duckdb.js';
+import { mskEvent, NOW, pageView, TS } from '../helpers.js';
+
+let rt: LocalRuntime;
+let home: string;
+
+before(async () => {
+  home = mkdtempSync(join(tmpdir(), 'tributary-it-'));
+  rt = await openLocalRuntime({ home, schemasDir: join(PACKAGE_ROOT, 'schemas/events'), clock: () => NOW, piiSalt: 'test-salt' });
+});
+after(async () => rt.close());
+
+const count = async (sql: string): Promise<number> => Number((await rt.warehouse.query<{ n: string }>(sql))[0]?.n);
+const lakeCount = async (table: string): Promise<number> =>
+  Number((await duckRows(`SELECT count(*) AS n FROM read_parquet('${home}/lake/${table}/*/*/*.parquet')`))[0]!['n']);
+
+describe('ingest on chDB', () => {
+  const bad: Array<[string, unknown]> = [
+    ['malformed_json', '{"event": "page_view", '],
+    ['not_an_object', '[1, 2, 3]'],
+    ['missing_event', { ts: TS }],
+    ['invalid_event_name', { event: "x`; DROP TABLE tributary.page_view; --", ts: TS }],
+    ['invalid_property_name', { event: 'page_view', ts: TS, properties: { '../../x': 1 } }],
+    ['invalid_event_id', { event: 'page_view', event_id: ['a'], ts: TS }],
+    ['invalid_timestamp', { event: 'page_view', ts: 'not a time' }],
+    ['future_timestamp', { event: 'page_view', ts: NOW + 2 * 3_600_000 }],
+    ['missing_required', { event: 'purchase', ts: TS, properties: { price: 1 } }],
+    ['uncoercible_value', { event: 'purchase', ts: TS, properties: { order_id: 'o', price: 'free' } }],
+    ['empty_value', null],
+  ];
+  const good = [
+    pageView('pv-1', { durationMs: 1200 }),
+    { event: 'purchase', event_id: 'pu-1', ts: TS, user_id: 'u1', properties: { order_id: 'o1', price: 9.5, currency: 'EUR', email: 'a@example.com' } },
+    pageView('pv-2', { durationMs: 800 }, '2026-11-19T11:05:00Z'),
+  ];
+  const event = mskEvent([good[0], ...bad.map(([, v]) => v), good[1], good[2]], { topic: 'web', partition: 2, firstOffset: 500 });
+
+  it('stores every valid record and quarantines every invalid one with its reason', async () => {
+    const report = await ingestBatch(event, rt.deps);
+    assert.equal(report.recordsIn, good.length + bad.length);
+    assert.equal(report.stored, good.length);
+    assert.equal(report.quarantined, bad.length);
+    assert.deepEqual(Object.keys(report.quarantinedByReason).sort(), bad.map(([r]) => r).sort());
+    assert.deepEqual(report.tablesCreated.sort(), ['page_view', 'purchase']);
+
+    assert.equal(await count('SELECT count() AS n FROM tributary.page_view'), 2);
+    assert.equal(await count('SELECT count() AS n FROM tributary.purchase'), 1);
+    const q = await rt.warehouse.query<{ reason: string; value_base64: string | null; _offset: string; _topic: string }>(
+      'SELECT reason, value_base64, _offset, _topic FROM tributary._quarantine ORDER BY _offset');
+    assert.deepEqual(q.map((r) => r.reason), bad.map(([r]) => r));
+    // The raw bytes survive, so a fixed record can be replayed.
+    const first = bad[0]![1] as string;
+    assert.equal(Buffer.from(q[0]!.value_base64!, 'base64').toString(), first);
+    assert.equal(q[0]!._topic, 'web');
+    assert.equal(Number(q[0]!._offset), 501);
+    assert.equal(q[q.length - 1]!.value_base64, null, 'a tombstone is quarantined with a null value');
+    const tables = await rt.warehouse.query<{ name: string }>("SELECT name FROM system.tables WHERE database = 'tributary' ORDER BY name");
+    assert.deepEqual(tables.map((t) => t.name), ['_quarantine', 'page_view', 'purchase'], 'no table from a hostile name');
+  });
+
+  it('writes Hive-partitioned Parquet that DuckDB reads with the same row count as ClickHouse', async () => {
+    const keys = await rt.store.list('lake/page_view/');
+    assert.deepEqual(keys, [
+      'lake/page_view/dt=2026-11-19/hour=10/web+2+500-500.parquet',
+      'lake/page_view/dt=2026-11-19/hour=11/web+2+513-513.parquet',
+    ]);
+    assert.equal(await lakeCount('page_view'), await count('SELECT count() AS n FROM tributary.page_view'));
+    const [row] = await duckRows(`SELECT duration_ms, _offset, hour, dt::VARCHAR AS dt FROM read_parquet('${home}/lake/page_view/dt=2026-11-19/hour=10/*.parquet', hive_partitioning = false)`);
+    assert.deepEqual(row, { duration_ms: 1200n, _offset: 500n, hour: 10, dt: '2026-11-19' });
+    assert.equal((await rt.store.list('lake/_quarantine/')).length, 1);
+  });
+
+  it('masks PII declared in the schema before it reaches either store', async () => {
+    const [ch] = await rt.warehouse.query<{ email: string }>('SELECT email FROM tributary.purchase');
+    assert.match(ch!.email, /^[0-9a-f]{64}$/);
+    const lake = readFileSync(join(home, (await rt.store.list('lake/purchase/'))[0]!));
+    assert.equal(lake.includes(Buffer.from('a@example.com')), false);
+  });
+
+  it('registers Glue-shaped tables and partitions in the catalog', async () => {
+    const stored = await rt.catalog.read('page_view');
+    assert.ok(stored);
+    assert.deepEqual(stored.TableInput.PartitionKeys.map((k) => `${k.Name}:${k.Type}`), ['dt:date', 'hour:int']);
+    assert.equal(stored.TableInput.StorageDescriptor.SerdeInfo.SerializationLibrary, 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+    assert.ok(stored.TableInput.StorageDescriptor.Columns.some((c) => c.Name === 'duration_ms' && c.Type === 'bigint'));
+    assert.deepEqual(stored.Partitions.map((p) => p.Values), [['2026-11-19', '10'], ['2026-11-19', '11']]);
+    assert.match(stored.Partitions[0]!.StorageDescriptor.Location, /lake\/page_view\/dt=2026-11-19\/hour=10\/$/);
+  });
+
+  it('is idempotent when the same batch is delivered again', async () => {
+    const keysBefore = await rt.store.list('lake/');
+    const again = await ingestBatch(event, rt.deps);
+    assert.equal(again.stored, good.length);
+    assert.deepEqual(again.tablesCreated, []);
+    assert.deepEqual(await rt.store.list('lake/'), keysBefore, 'same object keys, overwritten in place');
+    assert.equal(await count('SELECT count() AS n FROM tributary.page_view'), 2, 'dedup token: no second insert');
+    assert.equal(await count('SELECT count() AS n FROM tributary._quarantine'), bad.length);
+    assert.equal(await lakeCount('page_view'), 2);
+  });
+
+  it('adds a column when a later batch brings a new field, and keeps older rows readable', async () => {
+    const r = await ingestBatch(mskEvent([pageView('pv-3', { durationMs: 5, abVariant: 'green' })], { topic: 'web', partition: 2, firstOffset: 600 }), rt.deps);
+    assert.deepEqual(r.columnsAdded, [{ table: 'page_view', column: 'ab_variant', type: 'string' }]);
+    const rows = await rt.warehouse.query<{ event_id: string; ab_variant: string | null }>('SELECT event_id, ab_variant FROM tributary.page_view ORDER BY event_id');
+    assert.deepEqual(rows, [{ event_id: 'pv-1', ab_variant: null }, { event_id: 'pv-2', ab_variant: null }, { event_id: 'pv-3', ab_variant: 'green' }]);
+    assert.ok((await rt.catalog.getTable('page_view'))!.properties.some((c) => c.name === 'ab_variant'));
+    await rt.refreshLakeViews();
+    assert.equal(await count('SELECT count() AS n FROM lake.page_view WHERE ab_variant IS NULL'), 2, 'the lake view spans old and new files');
+  });
+
+  it('quarantines a value whose type conflicts with the registered column and stores the rest', async () => {
+    const r = await ingestBatch(mskEvent([pageView('pv-4', { durationMs: 'long' }), pageView('pv-5', { durationMs: 7 })], { topic: 'web', partition: 2, firstOffset: 700 }), rt.deps);
+    assert.equal(r.stored, 1);
+    assert.deepEqual(r.quarantinedByReason, { type_conflict: 1 });
+  });
+});
+
+describe('tributary ingest <file>', () => {
+  it('treats a file as one topic-partition: re-ingesting it stores nothing twice, other files never collide', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-files-'));
+    const lines = [pageView('f-1'), pageView('f-2'), { event: 'signup', event_id: 's-1', ts: TS }].map((v) => JSON.stringify(v));
+    writeFileSync(join(dir, 'batch-a.ndjson'), `${lines.join('\n')}\n\n{broken\n`);
+    writeFileSync(join(dir, 'batch-b.ndjson'), `${JSON.stringify(pageView('f-3'))}\n`);
+    const a1 = await ingestFile({ file: join(dir, 'batch-a.ndjson'), batchSize: 2 }, rt.deps);
+    assert.equal(a1.stored, 3);
+    assert.deepEqual(a1.quarantinedByReason, { malformed_json: 1 });
+    const a2 = await ingestFile({ file: join(dir, 'batch-a.ndjson'), batchSize: 2 }, rt.deps);
+    assert.equal(a2.stored, 3);
+    await ingestFile({ file: join(dir, 'batch-b.ndjson'), batchSize: 2 }, rt.deps);
+    assert.equal(await count("SELECT count() AS n FROM tributary.page_view WHERE _topic LIKE 'batch-%'"), 3);
+    assert.equal(await count("SELECT count() AS n FROM tributary.signup"), 1);
+    const keys = (await rt.store.list('lake/page_view/')).filter((k) => k.includes('batch-'));
+    assert.deepEqual(keys.map((k) => k.slice(k.lastIndexOf('/') + 1)), ['batch-a+0+1-2.parquet', 'batch-b+0+1-1.parquet']);
+    const [q] = await rt.warehouse.query<{ _offset: string }>("SELECT _offset FROM tributary._quarantine WHERE _topic = 'batch-a'");
+    assert.equal(Number(q!._offset), 5, 'the offset is the line number of the broken line');
+  });
+});
