@@ -69,6 +69,23 @@ function eventIdOf(value: unknown, record: DecodedRecord): string | Rejection {
   return reject('invalid_event_id', `event_id ${excerpt(String(JSON.stringify(value)))} is not a non-empty string/integer of ≤ ${MAX_EVENT_ID_LENGTH} chars`);
 }
 
+const nameChecks = new Map<string, string | Rejection>();
+
+/** Normalised name, or why it cannot be a column; memoised per raw name (bounded). */
+function checkPropertyName(rawName: string): string | Rejection {
+  const cached = nameChecks.get(rawName);
+  if (cached !== undefined) return cached;
+  const name = normaliseName(rawName);
+  const result = !isValidPropertyName(name)
+    ? reject('invalid_property_name', `property ${excerpt(rawName)} does not match ^[a-z][a-z0-9_]{0,127}$ after normalisation`)
+    : RESERVED_NAMES.has(name)
+      ? reject('invalid_property_name', `property ${excerpt(rawName)} collides with the standard column ${name}`)
+      : name;
+  if (nameChecks.size >= 10_000) nameChecks.clear();
+  nameChecks.set(rawName, result);
+  return result;
+}
+
 /**
  * Parses and checks one record's envelope. `now` is the ingest clock, used for the future-skew check.
  * Returns the envelope, or the reason to quarantine the record; it never throws on bad data.
@@ -124,12 +141,12 @@ export function parseEnvelope(record: DecodedRecord, now: number, limits: Envelo
     if (typeof rawProps !== 'object' || Array.isArray(rawProps)) {
       return reject('not_an_object', '"properties" must be an object', table);
     }
-    for (const [rawName, value] of Object.entries(rawProps as Record<string, unknown>)) {
-      const name = normaliseName(rawName);
-      if (!isValidPropertyName(name)) {
-        return reject('invalid_property_name', `property ${excerpt(rawName)} does not match ^[a-z][a-z0-9_]{0,127}$ after normalisation`, table);
-      }
-      if (RESERVED_NAMES.has(name)) return reject('invalid_property_name', `property ${excerpt(rawName)} collides with the standard column ${name}`, table);
+    const props = rawProps as Record<string, unknown>;
+    for (const rawName in props) {
+      const value = props[rawName];
+      const checked = checkPropertyName(rawName);
+      if (typeof checked !== 'string') return { ...checked, event: table };
+      const name = checked;
       if (properties.has(name)) return reject('invalid_property_name', `properties ${excerpt(rawName)} and another both normalise to ${name}`, table);
       if (typeof value === 'object' && value !== null && exceedsDepth(value, limits.maxDepth)) {
         return reject('too_deeply_nested', `property ${name} nests deeper than ${limits.maxDepth} levels`, table);

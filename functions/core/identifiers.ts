@@ -16,6 +16,20 @@ const MAX_RAW_NAME_LENGTH = 256;
  */
 export function normaliseName(raw: string): string {
   if (raw.length > MAX_RAW_NAME_LENGTH) return raw;
+  // Property names repeat across millions of records: remember the answers (bounded, so hostile input
+  // cannot grow it without limit).
+  const cached = normalised.get(raw);
+  if (cached !== undefined) return cached;
+  const name = normaliseUncached(raw);
+  if (normalised.size >= NORMALISED_CACHE_SIZE) normalised.clear();
+  normalised.set(raw, name);
+  return name;
+}
+
+const NORMALISED_CACHE_SIZE = 10_000;
+const normalised = new Map<string, string>();
+
+function normaliseUncached(raw: string): string {
   return raw
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')

@@ -13,6 +13,10 @@ const MS_PER_HOUR = 3_600_000;
 export function parseTimestamp(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && Number.isInteger(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
+  if (value.length === 24) {
+    const fast = parseCanonicalIso(value);
+    if (fast !== undefined) return fast;
+  }
   if (DIGITS.test(value)) return Number(value);
   const m = ISO_8601.exec(value);
   if (!m) return undefined;
@@ -28,9 +32,43 @@ export function parseTimestamp(value: unknown): number | undefined {
   return utc - sign * offsetMin * 60_000;
 }
 
-/** `YYYY-MM-DD` of an epoch-ms instant in UTC. */
+const dateCache = new Map<number, string>();
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+function digits(v: string, from: number, to: number): number {
+  let x = 0;
+  for (let i = from; i < to; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    x = x * 10 + d;
+  }
+  return x;
+}
+
+/** The layout almost every tracker sends (`toISOString()`: YYYY-MM-DDTHH:MM:SS.sssZ), parsed without a regex. */
+function parseCanonicalIso(v: string): number | undefined {
+  if (v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(10) !== 84 || v.charCodeAt(13) !== 58 ||
+    v.charCodeAt(16) !== 58 || v.charCodeAt(19) !== 46 || v.charCodeAt(23) !== 90) return undefined;
+  const y = digits(v, 0, 4), mo = digits(v, 5, 7), d = digits(v, 8, 10), h = digits(v, 11, 13);
+  const mi = digits(v, 14, 16), s = digits(v, 17, 19), ms = digits(v, 20, 23);
+  if (Number.isNaN(y + mo + d + h + mi + s + ms)) return undefined;
+  if (!(mo >= 1 && mo <= 12 && h <= 23 && mi <= 59 && s <= 59 && d >= 1)) return undefined;
+  if (d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!)) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+}
+
+/** `YYYY-MM-DD` of an epoch-ms instant in UTC (memoised per day: a batch spans a handful of days). */
 export function utcDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const day = Math.floor(ms / MS_PER_DAY);
+  let s = dateCache.get(day);
+  if (s === undefined) {
+    s = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+    if (dateCache.size > 4096) dateCache.clear();
+    dateCache.set(day, s);
+  }
+  return s;
 }
 
 export function utcHour(ms: number): number {

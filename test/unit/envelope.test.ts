@@ -99,6 +99,12 @@ describe('parseTimestamp', () => {
     assert.equal(parseTimestamp('2026-13-01T00:00:00Z'), undefined);
     assert.equal(parseTimestamp('2026-11-19T24:00:00Z'), undefined);
     assert.equal(parseTimestamp(1.5), undefined);
+    // The canonical toISOString() layout takes a fast path: it must be exactly as strict.
+    assert.equal(parseTimestamp('2024-02-29T23:59:59.999Z'), Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    assert.equal(parseTimestamp('2026-02-29T00:00:00.000Z'), undefined, 'not a leap year (Date.parse would say March 1)');
+    assert.equal(parseTimestamp('2026-04-31T00:00:00.000Z'), undefined);
+    assert.equal(parseTimestamp('2026-11-19T10:00:00.12aZ'), undefined);
+    assert.equal(parseTimestamp('2026-11-19T10:60:00.000Z'), undefined);
     assert.equal(parseTimestamp(true), undefined);
   });
 });

@@ -1,0 +1,43 @@
+// Parquet writers compared on the same coerced rows (the page_view table of the generated traffic).
+import { Table, vectorFromArray } from 'apache-arrow';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { parseBatch, planBatch } from '../functions/core/batch-plan.js';
+import type { CellValue } from '../functions/core/coerce.js';
+import { arrowType, buildArrowTable } from '../functions/core/columnar.js';
+import { DEFAULT_ENVELOPE_LIMITS } from '../functions/core/envelope.js';
+import { encodeParquet } from '../functions/core/parquet.js';
+import { tableColumns, type ColumnSpec, type ColumnType } from '../functions/core/schema.js';
+
+export function rowsFor(lines: readonly string[], now: number): { columns: ColumnSpec[]; rows: CellValue[][] } {
+  const records = lines.map((l, i) => ({ topic: 'bench', partition: 0, offset: i, timestamp: now, key: null, value: Buffer.from(l), headers: [] }));
+  const plan = planBatch(parseBatch(records, [], now, DEFAULT_ENVELOPE_LIMITS), { now, piiSalt: '', knownSchemas: new Map() });
+  const schema = plan.tables.get('page_view')!.schema;
+  return { columns: tableColumns(schema), rows: plan.splits.filter((s) => s.table === 'page_view').flatMap((s) => s.rows) };
+}
+
+const HYPARQUET_TYPES: Record<ColumnType, 'STRING' | 'JSON' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP'> = {
+  string: 'STRING', json: 'JSON', int32: 'INT32', date: 'INT32', int64: 'INT64', double: 'DOUBLE', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP',
+};
+
+function cellsOf(rows: readonly CellValue[][], k: number, type: ColumnType): unknown[] {
+  return rows.map((r) => {
+    const v = r[k];
+    if (v === null || v === undefined) return null;
+    if (type === 'int64') return BigInt(v as number);
+    if (type === 'timestamp') return new Date(v as number);
+    return v;
+  });
+}
+
+export const writers = {
+  /** what Tributary ships: Arrow buffers built by hand, parquet-wasm, zstd */
+  handBuiltArrow: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array => encodeParquet(buildArrowTable(columns, rows)),
+  /** apache-arrow's generic builder, same parquet-wasm encoder */
+  vectorFromArray: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array => {
+    const vectors = Object.fromEntries(columns.map((c, k) => [c.name, vectorFromArray(cellsOf(rows, k, c.type === 'timestamp' ? 'double' : c.type) as never[], arrowType(c.type))]));
+    return encodeParquet(new Table(vectors));
+  },
+  /** pure-JS writer (snappy: zstd needs an extra compressor package) */
+  hyparquetWriter: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array =>
+    new Uint8Array(parquetWriteBuffer({ columnData: columns.map((c, k) => ({ name: c.name, data: cellsOf(rows, k, c.type) as never, type: HYPARQUET_TYPES[c.type], nullable: c.nullable })) })),
+};
