@@ -78,8 +78,8 @@ async function child(mode: string, file: string): Promise<Result> {
   } else if (kind === 'writer') {
     const { rowsFor, writers } = await import('./writers.js');
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    events = lines.length;
     const { columns, rows } = rowsFor(lines, now);
+    events = rows.length; // a writer's rate is rows of the table it encodes
     const write = writers[arg as keyof typeof writers];
     const t = performance.now();
     bytesOut = write(columns, rows).length;
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   console.log('\nmemory:N = handler with in-memory ports, batches of N · local:N = handler with the npm start adapters (directory + JSON catalog + chDB)');
-  console.log('writer:* = Parquet encoding of the same coerced rows only (× DuckDB compares with the whole DuckDB NDJSON→Parquet path)');
+  console.log('writer:* = Parquet encoding only, rows/s of the page_view table\'s coerced rows (× DuckDB compares with the whole DuckDB NDJSON→Parquet path)');
   rmSync(dir, { recursive: true, force: true });
 }
 
