@@ -1,5 +1,6 @@
 // The Lambda event source mapping event for Amazon MSK / self-managed Kafka, and its decoding.
 // Shape: https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html
+import { excerpt, isValidTopic } from './identifiers.js';
 
 export interface MskRecord {
   topic: string;
@@ -88,9 +89,11 @@ export function decodeMskEvent(event: MskEvent): { records: DecodedRecord[]; pro
     const list = event.records[tp];
     if (!Array.isArray(list)) throw new InvalidEventError(`records[${JSON.stringify(tp)}] is not an array`);
     for (const r of [...list].sort((a, b) => a.offset - b.offset)) {
-      if (typeof r.topic !== 'string' || !Number.isInteger(r.partition) || !Number.isSafeInteger(r.offset)) {
+      if (typeof r.topic !== 'string' || !Number.isInteger(r.partition) || r.partition < 0 || !Number.isSafeInteger(r.offset) || r.offset < 0) {
         throw new InvalidEventError(`record in ${JSON.stringify(tp)} lacks topic/partition/offset`);
       }
+      // The topic becomes part of object keys: a name Kafka itself would refuse never reaches a path.
+      if (!isValidTopic(r.topic)) throw new InvalidEventError(`topic ${excerpt(r.topic)} is not a valid Kafka topic name`);
       const key = decodeBase64(r.key);
       const value = decodeBase64(r.value);
       const headers = decodeHeaders(r.headers);

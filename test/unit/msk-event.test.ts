@@ -46,6 +46,13 @@ describe('decodeMskEvent', () => {
     assert.throws(() => decodeMskEvent({ eventSource: 'aws:kafka' } as unknown as MskEvent), InvalidEventError);
   });
 
+  it('refuses topic names that Kafka would refuse, before they reach an object key', () => {
+    for (const topic of ['../../etc', 'a/b', 'a+b', '']) {
+      const event: MskEvent = { eventSource: 'aws:kafka', records: { x: [{ topic, partition: 0, offset: 1, timestamp: 1, timestampType: 'CREATE_TIME', value: b64('{}') }] } };
+      assert.throws(() => decodeMskEvent(event), InvalidEventError, topic);
+    }
+  });
+
   it('round-trips through encodeMskEvent', () => {
     const event = encodeMskEvent([
       { topic: 'a', partition: 2, offset: 10, timestamp: 5, key: Buffer.from('k'), value: Buffer.from('v'), headers: [{ key: 'h', value: Buffer.from([1, 255]) }] },
