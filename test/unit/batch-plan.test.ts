@@ -59,6 +59,16 @@ describe('planBatch', () => {
     assert.deepEqual(p.quarantined.map((q) => q.reason), ['unknown_property']);
   });
 
+  it('quarantines records whose bytes could not be decoded, with the raw text kept', () => {
+    const event = mskEvent([pageView('ok')]);
+    event.records['tracking-0']!.push({ topic: 'tracking', partition: 0, offset: 1, timestamp: NOW, timestampType: 'CREATE_TIME', value: 'not*base64!' });
+    const { records, problems } = decodeMskEvent(event);
+    const p = planBatch(parseBatch(records, problems, NOW, DEFAULT_ENVELOPE_LIMITS), { now: NOW, piiSalt: '', knownSchemas: new Map() });
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[1, 'invalid_encoding']]);
+    assert.equal(p.quarantined[0]!.record.value?.toString(), 'not*base64!');
+    assert.equal(p.splits[0]!.rows.length, 1);
+  });
+
   it('splits by table and UTC hour and names files by their offset range, deterministically', () => {
     const values = [
       pageView('a', {}, '2026-11-19T10:59:59.999Z'),
