@@ -71,23 +71,38 @@ export function evolveSchema(schema: TableSchema, envelopes: readonly Envelope[]
   return { schema: { ...schema, properties: [...schema.properties, ...added] }, added };
 }
 
-function rowFor(env: Envelope, record: DecodedRecord, schema: TableSchema, options: PlanOptions): CellValue[] | QuarantinedRecord {
-  const row: CellValue[] = [
-    env.eventId, env.eventTime, env.userId, options.now,
-    record.topic, record.partition, record.offset,
-    epochDay(env.eventTime), utcHour(env.eventTime),
-  ];
+/** Per-table facts rowFor needs for every record, computed once per batch. */
+interface RowPlan {
+  readonly schema: TableSchema;
+  readonly required: readonly boolean[];
+  readonly declared: ReadonlySet<string>;
+}
+
+const rowPlanOf = (schema: TableSchema): RowPlan => ({
+  schema,
+  required: schema.properties.map((c) => schema.required.includes(c.name)),
+  declared: new Set(schema.properties.map((c) => c.name)),
+});
+
+function rowFor(env: Envelope, record: DecodedRecord, rp: RowPlan, options: PlanOptions): CellValue[] | QuarantinedRecord {
+  const { schema } = rp;
   const table = env.table;
   if (!schema.allowNewProperties) {
     for (const name of env.properties.keys()) {
-      if (!schema.properties.some((c) => c.name === name)) {
+      if (!rp.declared.has(name)) {
         return { record, reason: 'unknown_property', detail: `property ${name} is not declared in the ${table} schema`, event: table };
       }
     }
   }
-  for (const column of schema.properties) {
+  const columns = schema.properties;
+  const row = new Array<CellValue>(9 + columns.length);
+  row[0] = env.eventId; row[1] = env.eventTime; row[2] = env.userId; row[3] = options.now;
+  row[4] = record.topic; row[5] = record.partition; row[6] = record.offset;
+  row[7] = epochDay(env.eventTime); row[8] = utcHour(env.eventTime);
+  for (let k = 0; k < columns.length; k++) {
+    const column = columns[k]!;
     const raw = env.properties.get(column.name);
-    if ((raw === undefined || raw === null) && schema.required.includes(column.name)) {
+    if ((raw === undefined || raw === null) && rp.required[k]) {
       return { record, reason: 'missing_required', detail: `required property ${column.name} is missing`, event: table };
     }
     const v = coerceProperty(raw, column, options.piiSalt);
@@ -95,7 +110,7 @@ function rowFor(env: Envelope, record: DecodedRecord, schema: TableSchema, optio
       const reason = column.origin === 'inferred' ? 'type_conflict' : 'uncoercible_value';
       return { record, reason, detail: `${v.failure} (column type ${column.type})`, event: table };
     }
-    row.push(v);
+    row[9 + k] = v;
   }
   return row;
 }
@@ -138,8 +153,9 @@ export function planBatch(parsed: ParsedBatch, options: PlanOptions): BatchPlan 
     const before = options.knownSchemas.get(table);
     const { schema, added } = evolveSchema(before ?? emptySchema(table, 'inferred'), items.map((i) => i.env));
     tables.set(table, { schema, isNew: before === undefined, addedColumns: added });
+    const rp = rowPlanOf(schema);
     for (const { env, record } of items) {
-      const row = rowFor(env, record, schema, options);
+      const row = rowFor(env, record, rp, options);
       if (!Array.isArray(row)) {
         quarantined.push(row);
         continue;
