@@ -10,6 +10,7 @@ import { SchemaFiles } from '../adapters/schema-files.js';
 import { openChdbWarehouse } from '../adapters/warehouse/chdb.js';
 import type { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
 import { clickhouseType } from '../core/clickhouse-ddl.js';
+import { fromTableInput } from '../core/glue-table.js';
 import { quoteIdentifier, quoteString } from '../core/identifiers.js';
 import type { IngestDeps } from '../core/ingest.js';
 import { LAKE_PREFIX, QUARANTINE_TABLE } from '../core/lake-layout.js';
@@ -71,9 +72,9 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
       await raw.queryAsync('CREATE DATABASE IF NOT EXISTS lake');
       const names: string[] = [];
       for (const table of await catalog.listTables()) {
-        const schema = await catalog.getTable(table);
-        if (!schema || (await catalog.listPartitions(table)).length === 0) continue;
-        await view(table, tableColumns(schema));
+        const stored = await catalog.read(table);
+        if (!stored || stored.Partitions.length === 0) continue;
+        await view(table, tableColumns(fromTableInput(stored.TableInput)));
         names.push(table);
       }
       if ((await store.list(`${LAKE_PREFIX}/${QUARANTINE_TABLE}/`)).length > 0) {

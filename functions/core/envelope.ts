@@ -1,5 +1,6 @@
 // The event envelope contract (DESIGN.md): parse a record's JSON value and check its envelope fields.
 import { excerpt, isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
+import { memoise } from './memo.js';
 import type { DecodedRecord } from './msk-event.js';
 import { reject, type Rejection } from './quarantine.js';
 import { RESERVED_NAMES } from './schema.js';
@@ -69,22 +70,13 @@ function eventIdOf(value: unknown, record: DecodedRecord): string | Rejection {
   return reject('invalid_event_id', `event_id ${excerpt(String(JSON.stringify(value)))} is not a non-empty string/integer of ≤ ${MAX_EVENT_ID_LENGTH} chars`);
 }
 
-const nameChecks = new Map<string, string | Rejection>();
-
-/** Normalised name, or why it cannot be a column; memoised per raw name (bounded). */
-function checkPropertyName(rawName: string): string | Rejection {
-  const cached = nameChecks.get(rawName);
-  if (cached !== undefined) return cached;
+/** Normalised name, or why it cannot be a column; memoised per raw name. */
+const checkPropertyName = memoise((rawName: string): string | Rejection => {
   const name = normaliseName(rawName);
-  const result = !isValidPropertyName(name)
-    ? reject('invalid_property_name', `property ${excerpt(rawName)} does not match ^[a-z][a-z0-9_]{0,127}$ after normalisation`)
-    : RESERVED_NAMES.has(name)
-      ? reject('invalid_property_name', `property ${excerpt(rawName)} collides with the standard column ${name}`)
-      : name;
-  if (nameChecks.size >= 10_000) nameChecks.clear();
-  nameChecks.set(rawName, result);
-  return result;
-}
+  if (!isValidPropertyName(name)) return reject('invalid_property_name', `property ${excerpt(rawName)} does not match ^[a-z][a-z0-9_]{0,127}$ after normalisation`);
+  if (RESERVED_NAMES.has(name)) return reject('invalid_property_name', `property ${excerpt(rawName)} collides with the standard column ${name}`);
+  return name;
+}, 10_000);
 
 /**
  * Parses and checks one record's envelope. `now` is the ingest clock, used for the future-skew check.

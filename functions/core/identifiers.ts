@@ -1,5 +1,6 @@
 // Names that come from data (event names, property names, topics) reach SQL, Glue and object keys.
 // They are normalised once, validated against strict patterns, and quoted where they are used.
+import { memoise } from './memo.js';
 
 export const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 export const PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,127}$/;
@@ -15,19 +16,8 @@ const MAX_RAW_NAME_LENGTH = 256;
  * validation instead of being silently rewritten into another name.
  */
 export function normaliseName(raw: string): string {
-  if (raw.length > MAX_RAW_NAME_LENGTH) return raw;
-  // Property names repeat across millions of records: remember the answers (bounded, so hostile input
-  // cannot grow it without limit).
-  const cached = normalised.get(raw);
-  if (cached !== undefined) return cached;
-  const name = normaliseUncached(raw);
-  if (normalised.size >= NORMALISED_CACHE_SIZE) normalised.clear();
-  normalised.set(raw, name);
-  return name;
+  return raw.length > MAX_RAW_NAME_LENGTH ? raw : normaliseCached(raw);
 }
-
-const NORMALISED_CACHE_SIZE = 10_000;
-const normalised = new Map<string, string>();
 
 function normaliseUncached(raw: string): string {
   return raw
@@ -38,6 +28,9 @@ function normaliseUncached(raw: string): string {
     .replace(/^_+|_+$/g, '')
     .toLowerCase();
 }
+
+// Event and property names repeat across millions of records.
+const normaliseCached = memoise(normaliseUncached, 10_000);
 
 export function isValidEventName(name: string): boolean {
   return EVENT_NAME_PATTERN.test(name);

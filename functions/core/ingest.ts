@@ -75,9 +75,9 @@ async function loadKnownSchemas(tables: Iterable<string>, deps: IngestDeps): Pro
 }
 
 /** Applies the batch's schema changes to the catalog and the warehouse before any file is written. */
-async function registerSchemas(plan: BatchPlan, registered: Map<string, { registered?: TableSchema }>, deps: IngestDeps): Promise<void> {
+async function registerSchemas(plan: BatchPlan, storedTables: ReadonlySet<string>, registered: Map<string, { registered?: TableSchema }>, deps: IngestDeps): Promise<void> {
   for (const [table, { schema }] of plan.tables) {
-    if (!plan.splits.some((s) => s.table === table)) continue; // every record quarantined: nothing to register
+    if (!storedTables.has(table)) continue; // every record quarantined: nothing to register
     const before = registered.get(table)?.registered;
     if (!before || schemaSignature(before) !== schemaSignature(schema)) {
       await deps.catalog.upsertTable(schema, deps.store.uri(tablePrefix(table)));
@@ -96,7 +96,8 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   const knownSchemas = new Map([...known].flatMap(([t, k]) => (k.known ? [[t, k.known] as const] : [])));
   const plan = planBatch(parsed, { now, piiSalt: config.piiSalt, knownSchemas });
 
-  await registerSchemas(plan, known, deps);
+  const storedTables = new Set(plan.splits.map((s) => s.table));
+  await registerSchemas(plan, storedTables, known, deps);
 
   // Lake first, then the catalog's partitions, then the warehouse: a crash at any point leaves a state
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
@@ -127,7 +128,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
     });
   }
 
-  const created = [...plan.tables.keys()].filter((t) => known.get(t)?.registered === undefined && plan.splits.some((s) => s.table === t));
+  const created = [...storedTables].filter((t) => known.get(t)?.registered === undefined);
   return buildReport(plan, files, now, created);
 }
 

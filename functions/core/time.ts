@@ -1,4 +1,5 @@
 // Event-time parsing and the UTC partition values derived from it.
+import { memoise } from './memo.js';
 
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
 const DIGITS = /^-?\d{1,16}$/;
@@ -32,8 +33,6 @@ export function parseTimestamp(value: unknown): number | undefined {
   return utc - sign * offsetMin * 60_000;
 }
 
-const dateCache = new Map<number, string>();
-
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
@@ -59,16 +58,12 @@ function parseCanonicalIso(v: string): number | undefined {
   return Date.UTC(y, mo - 1, d, h, mi, s, ms);
 }
 
-/** `YYYY-MM-DD` of an epoch-ms instant in UTC (memoised per day: a batch spans a handful of days). */
+// A batch spans a handful of days: format each once.
+const dayString = memoise((day: number): string => new Date(day * MS_PER_DAY).toISOString().slice(0, 10), 4096);
+
+/** `YYYY-MM-DD` of an epoch-ms instant in UTC. */
 export function utcDate(ms: number): string {
-  const day = Math.floor(ms / MS_PER_DAY);
-  let s = dateCache.get(day);
-  if (s === undefined) {
-    s = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
-    if (dateCache.size > 4096) dateCache.clear();
-    dateCache.set(day, s);
-  }
-  return s;
+  return dayString(Math.floor(ms / MS_PER_DAY));
 }
 
 export function utcHour(ms: number): number {

@@ -1,0 +1,14 @@
+/**
+ * Memoises a pure function of a string or number. The cache is bounded: when full it starts over, so
+ * hostile input (millions of distinct names) costs recomputation, never unbounded memory.
+ */
+export function memoise<K extends string | number, V>(fn: (key: K) => V, maxEntries: number): (key: K) => V {
+  const cache = new Map<K, V>();
+  return (key: K): V => {
+    if (cache.has(key)) return cache.get(key) as V;
+    const value = fn(key);
+    if (cache.size >= maxEntries) cache.clear();
+    cache.set(key, value);
+    return value;
+  };
+}
