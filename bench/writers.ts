@@ -3,6 +3,7 @@ import { Table, vectorFromArray } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parseBatch, planBatch } from '../functions/core/batch-plan.js';
 import type { CellValue } from '../functions/core/coerce.js';
+import { ColumnBuffers } from '../functions/core/column-buffers.js';
 import { arrowType, buildArrowTable } from '../functions/core/columnar.js';
 import { DEFAULT_ENVELOPE_LIMITS } from '../functions/core/envelope.js';
 import { encodeParquet } from '../functions/core/parquet.js';
@@ -12,7 +13,7 @@ export function rowsFor(lines: readonly string[], now: number): { columns: Colum
   const records = lines.map((l, i) => ({ topic: 'bench', partition: 0, offset: i, timestamp: now, key: null, value: Buffer.from(l), headers: [] }));
   const plan = planBatch(parseBatch(records, [], now, DEFAULT_ENVELOPE_LIMITS), { now, piiSalt: '', knownSchemas: new Map() });
   const schema = plan.tables.get('page_view')!.schema;
-  return { columns: tableColumns(schema), rows: plan.splits.filter((s) => s.table === 'page_view').flatMap((s) => s.rows) };
+  return { columns: tableColumns(schema), rows: plan.splits.filter((s) => s.table === 'page_view').flatMap((s) => s.rows.rows()) };
 }
 
 const HYPARQUET_TYPES: Record<ColumnType, 'STRING' | 'JSON' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP'> = {
@@ -31,7 +32,7 @@ function cellsOf(rows: readonly CellValue[][], k: number, type: ColumnType): unk
 
 export const writers = {
   /** what Tributary ships: Arrow buffers built by hand, parquet-wasm, zstd */
-  handBuiltArrow: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array => encodeParquet(buildArrowTable(columns, rows)),
+  handBuiltArrow: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array => encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, rows))),
   /** apache-arrow's generic builder, same parquet-wasm encoder */
   vectorFromArray: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array => {
     const vectors = Object.fromEntries(columns.map((c, k) => [c.name, vectorFromArray(cellsOf(rows, k, c.type === 'timestamp' ? 'double' : c.type) as never[], arrowType(c.type))]));

@@ -1,12 +1,13 @@
 // The pure heart of ingest: from decoded Kafka records to validated rows grouped into files, plus the
 // records to quarantine and the schema changes the batch needs. No I/O happens here.
 import { coerceProperty, isFailure, type CellValue } from './coerce.js';
+import { ColumnBuffers } from './column-buffers.js';
 import { isRejection, parseEnvelope, type Envelope, type EnvelopeLimits } from './envelope.js';
 import { widen, inferType } from './infer.js';
 import { dataKey } from './lake-layout.js';
 import type { DecodedRecord, RecordDecodeProblem } from './msk-event.js';
 import type { QuarantinedRecord } from './quarantine.js';
-import { emptySchema, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
+import { emptySchema, tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
 import { epochDay, utcDate, utcHour } from './time.js';
 
 export interface PlanOptions {
@@ -27,8 +28,8 @@ export interface Split {
   readonly firstOffset: number;
   readonly lastOffset: number;
   readonly key: string;
-  /** each row aligned with tableColumns(schema) */
-  readonly rows: CellValue[][];
+  /** the file's rows, one buffer per column of tableColumns(schema) */
+  readonly rows: ColumnBuffers;
 }
 
 export interface TablePlan {
@@ -84,7 +85,8 @@ const rowPlanOf = (schema: TableSchema): RowPlan => ({
   declared: new Set(schema.properties.map((c) => c.name)),
 });
 
-function rowFor(env: Envelope, record: DecodedRecord, rp: RowPlan, options: PlanOptions): CellValue[] | QuarantinedRecord {
+/** Fills `row` (reused across records) with the record's values, or says why the record is quarantined. */
+function rowFor(env: Envelope, record: DecodedRecord, rp: RowPlan, options: PlanOptions, row: CellValue[]): QuarantinedRecord | undefined {
   const { schema } = rp;
   const table = env.table;
   if (!schema.allowNewProperties) {
@@ -95,7 +97,6 @@ function rowFor(env: Envelope, record: DecodedRecord, rp: RowPlan, options: Plan
     }
   }
   const columns = schema.properties;
-  const row = new Array<CellValue>(9 + columns.length);
   row[0] = env.eventId; row[1] = env.eventTime; row[2] = env.userId; row[3] = options.now;
   row[4] = record.topic; row[5] = record.partition; row[6] = record.offset;
   row[7] = epochDay(env.eventTime); row[8] = utcHour(env.eventTime);
@@ -112,8 +113,10 @@ function rowFor(env: Envelope, record: DecodedRecord, rp: RowPlan, options: Plan
     }
     row[9 + k] = v;
   }
-  return row;
+  return undefined;
 }
+
+type PendingSplit = { -readonly [K in keyof Omit<Split, 'key'>]: Split[K] };
 
 /** Records parsed into envelopes and grouped by table; rejected ones already set aside. */
 export interface ParsedBatch {
@@ -148,33 +151,41 @@ export function parseBatch(records: readonly DecodedRecord[], problems: readonly
 export function planBatch(parsed: ParsedBatch, options: PlanOptions): BatchPlan {
   const quarantined: QuarantinedRecord[] = [...parsed.rejected];
   const tables = new Map<string, TablePlan>();
-  const splits = new Map<string, { split: Omit<Split, 'key' | 'firstOffset' | 'lastOffset'>; offsets: number[] }>();
+  const splits = new Map<string, PendingSplit>();
   for (const [table, items] of parsed.byTable) {
     const before = options.knownSchemas.get(table);
     const { schema, added } = evolveSchema(before ?? emptySchema(table, 'inferred'), items.map((i) => i.env));
     tables.set(table, { schema, isNew: before === undefined, addedColumns: added });
     const rp = rowPlanOf(schema);
+    const columns = tableColumns(schema);
+    const row = new Array<CellValue>(columns.length);
+    let last: PendingSplit | undefined;
     for (const { env, record } of items) {
-      const row = rowFor(env, record, rp, options);
-      if (!Array.isArray(row)) {
-        quarantined.push(row);
+      const rejected = rowFor(env, record, rp, options, row);
+      if (rejected) {
+        quarantined.push(rejected);
         continue;
       }
       const dt = utcDate(env.eventTime);
       const hour = utcHour(env.eventTime);
-      const id = `${table}\u0000${dt}\u0000${hour}\u0000${record.topic}\u0000${record.partition}`;
-      let s = splits.get(id);
-      if (!s) splits.set(id, (s = { split: { table, dt, hour, topic: record.topic, partition: record.partition, rows: [] }, offsets: [] }));
-      s.split.rows.push(row);
-      s.offsets.push(record.offset);
+      // Consecutive records usually share a file: check the previous one before hashing a key.
+      let s = last;
+      if (!s || s.dt !== dt || s.hour !== hour || s.topic !== record.topic || s.partition !== record.partition) {
+        const id = `${table}\u0000${dt}\u0000${hour}\u0000${record.topic}\u0000${record.partition}`;
+        s = splits.get(id);
+        if (!s) {
+          s = { table, dt, hour, topic: record.topic, partition: record.partition, firstOffset: record.offset, lastOffset: record.offset, rows: new ColumnBuffers(columns) };
+          splits.set(id, s);
+        }
+        last = s;
+      }
+      s.rows.append(row);
+      // Records arrive sorted by offset within a topic-partition (decodeMskEvent), so this is the range end.
+      s.lastOffset = record.offset;
     }
   }
 
-  const out: Split[] = [...splits.values()].map(({ split, offsets }) => {
-    const range = { topic: split.topic, partition: split.partition, firstOffset: offsets[0]!, lastOffset: offsets[offsets.length - 1]! };
-    // Records arrive sorted by offset within a topic-partition (decodeMskEvent), so the ends are the range.
-    return { ...split, ...range, key: dataKey(split.table, split.dt, split.hour, range) };
-  });
+  const out: Split[] = [...splits.values()].map((s) => ({ ...s, key: dataKey(s.table, s.dt, s.hour, s) }));
   // Deterministic order: tables, partitions and files are written the same way on every retry.
   out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { tables, splits: out, quarantined, recordsIn: parsed.recordsIn };

@@ -1,10 +1,10 @@
-// Builds one Apache Arrow table per file from row arrays, with hand-built vectors: building buffers
+// Builds one Apache Arrow table per file from column buffers, with hand-built vectors: building buffers
 // directly is several times faster than apache-arrow's generic vectorFromArray (see README, bench/).
 import {
   Bool, DateDay, Field, Float64, Int32, Int64, makeData, makeVector, RecordBatch, Schema, Struct, Table, TimestampMillisecond, Utf8,
   type DataType, type Vector,
 } from 'apache-arrow';
-import type { CellValue } from './coerce.js';
+import type { ColumnBuffers, ColumnData } from './column-buffers.js';
 import type { ColumnSpec, ColumnType } from './schema.js';
 
 const TWO_32 = 4294967296;
@@ -24,26 +24,21 @@ export function arrowType(type: ColumnType): DataType {
 
 interface Validity { bitmap: Uint8Array; nullCount: number }
 
-function validity(rows: readonly CellValue[][], col: number): Validity {
-  const bitmap = new Uint8Array((rows.length + 7) >> 3);
+function validity(valid: Uint8Array, n: number): Validity {
+  const bitmap = new Uint8Array((n + 7) >> 3);
   let nullCount = 0;
-  for (let i = 0; i < rows.length; i++) {
-    if (rows[i]![col] === null) nullCount++;
-    else bitmap[i >> 3]! |= 1 << (i & 7);
+  for (let i = 0; i < n; i++) {
+    if (valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
+    else nullCount++;
   }
   return { bitmap, nullCount };
 }
 
-function utf8Vector(rows: readonly CellValue[][], col: number, v: Validity): Vector {
-  const n = rows.length;
-  const strings = new Array<string>(n);
+function utf8Vector(strings: readonly string[], n: number, v: Validity): Vector {
   const offsets = new Int32Array(n + 1);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const s = rows[i]![col];
-    const str = s === null ? '' : (s as string);
-    strings[i] = str;
-    total += Buffer.byteLength(str, 'utf8');
+    total += Buffer.byteLength(strings[i]!, 'utf8');
     offsets[i + 1] = total;
   }
   let data: Uint8Array = Buffer.from(strings.join(''), 'utf8');
@@ -57,60 +52,44 @@ function utf8Vector(rows: readonly CellValue[][], col: number, v: Validity): Vec
 }
 
 /** Int64 values written as two 32-bit halves: avoids a BigInt per value for safe integers. */
-function int64Data(rows: readonly CellValue[][], col: number): BigInt64Array {
-  const n = rows.length;
-  const big = new BigInt64Array(n);
-  const halves = new Uint32Array(big.buffer);
-  const signed = new Int32Array(big.buffer);
+function int64Data(values: Float64Array, big: ReadonlyMap<number, bigint> | undefined, n: number): BigInt64Array {
+  const out = new BigInt64Array(n);
+  const halves = new Uint32Array(out.buffer);
+  const signed = new Int32Array(out.buffer);
   for (let i = 0; i < n; i++) {
-    const value = rows[i]![col];
-    if (typeof value === 'number') {
-      const high = Math.floor(value / TWO_32);
-      halves[2 * i] = value - high * TWO_32;
-      signed[2 * i + 1] = high;
-    } else if (typeof value === 'bigint') {
-      big[i] = value;
-    }
+    const value = values[i]!;
+    const high = Math.floor(value / TWO_32);
+    halves[2 * i] = value - high * TWO_32;
+    signed[2 * i + 1] = high;
   }
-  return big;
+  if (big) for (const [i, value] of big) out[i] = value;
+  return out;
 }
 
-function columnVector(column: ColumnSpec, rows: readonly CellValue[][], col: number): Vector {
-  const n = rows.length;
-  const v = validity(rows, col);
+function columnVector(column: ColumnSpec, d: ColumnData, n: number): Vector {
+  const v = validity(d.valid, n);
   const type = arrowType(column.type);
   const base = { length: n, nullCount: v.nullCount, nullBitmap: v.bitmap };
-  switch (column.type) {
+  switch (d.kind) {
     case 'string':
-    case 'json':
-      return utf8Vector(rows, col, v);
-    case 'int64':
-      return makeVector(makeData({ ...base, type: type as Int64, data: int64Data(rows, col) }));
-    case 'timestamp':
-      return makeVector(makeData({ ...base, type: type as TimestampMillisecond, data: int64Data(rows, col) }));
+      return utf8Vector(d.values, n, v);
+    case 'number':
+      if (column.type === 'double') return makeVector(makeData({ ...base, type: type as Float64, data: d.values.slice(0, n) }));
+      return makeVector(makeData({ ...base, type: type as Int64, data: int64Data(d.values, d.big, n) }));
     case 'int32':
-    case 'date': {
-      const data = new Int32Array(n);
-      for (let i = 0; i < n; i++) data[i] = (rows[i]![col] as number | null) ?? 0;
-      return makeVector(makeData({ ...base, type: type as Int32, data }));
-    }
-    case 'double': {
-      const data = new Float64Array(n);
-      for (let i = 0; i < n; i++) data[i] = (rows[i]![col] as number | null) ?? 0;
-      return makeVector(makeData({ ...base, type: type as Float64, data }));
-    }
+      return makeVector(makeData({ ...base, type: type as Int32, data: d.values.slice(0, n) }));
     case 'boolean': {
       const data = new Uint8Array((n + 7) >> 3);
-      for (let i = 0; i < n; i++) if (rows[i]![col] === true) data[i >> 3]! |= 1 << (i & 7);
+      for (let i = 0; i < n; i++) if (d.values[i] === 1) data[i >> 3]! |= 1 << (i & 7);
       return makeVector(makeData({ ...base, type: type as Bool, data }));
     }
   }
 }
 
-/** An Arrow table with one column per spec; `rows[i][k]` holds column k of row i. */
-export function buildArrowTable(columns: readonly ColumnSpec[], rows: readonly CellValue[][]): Table {
-  const fields = columns.map((c) => new Field(c.name, arrowType(c.type), c.nullable));
-  const children = columns.map((c, k) => columnVector(c, rows, k).data[0]!);
-  const struct = makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children });
+/** An Arrow table with one column per spec of the buffers. */
+export function buildArrowTable(buffers: ColumnBuffers): Table {
+  const fields = buffers.columns.map((c) => new Field(c.name, arrowType(c.type), c.nullable));
+  const children = buffers.columns.map((c, k) => columnVector(c, buffers.data[k]!, buffers.length).data[0]!);
+  const struct = makeData({ type: new Struct(fields), length: buffers.length, nullCount: 0, children });
   return new Table([new RecordBatch(new Schema(fields), struct)]);
 }

@@ -1,6 +1,7 @@
 // One invocation of the ingest function: an MSK batch in; every record stored (lake + catalog +
 // warehouse) or quarantined. Talks to the outside only through the ports it is given.
 import { parseBatch, planBatch, type BatchPlan, type Split } from './batch-plan.js';
+import { ColumnBuffers } from './column-buffers.js';
 import { buildArrowTable } from './columnar.js';
 import { mapLimit } from './concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './envelope.js';
@@ -103,7 +104,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
   const files = await mapLimit(plan.splits, config.concurrency, async (split) => {
     const schema = plan.tables.get(split.table)!.schema;
-    const bytes = encodeParquet(buildArrowTable(tableColumns(schema), split.rows));
+    const bytes = encodeParquet(buildArrowTable(split.rows));
     await deps.store.put(split.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
     return { split, bytes };
   });
@@ -122,7 +123,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   if (qFiles.length > 0) {
     await deps.warehouse.ensureQuarantineTable();
     await mapLimit(qFiles, config.concurrency, async (q) => {
-      const bytes = encodeParquet(buildArrowTable(QUARANTINE_COLUMNS, q.rows));
+      const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows)));
       await deps.store.put(q.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
       await deps.warehouse.insertParquet(QUARANTINE_TABLE, QUARANTINE_COLUMNS, { key: q.key, bytes }, q.key);
     });
@@ -147,7 +148,7 @@ function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; bytes
     t.files += 1;
     t.bytes += bytes.length;
     const l = lag.get(split.table) ?? lag.set(split.table, []).get(split.table)!;
-    for (const row of split.rows) l.push(now - (row[1] as number)); // column 1 is event_time
+    for (const eventTime of split.rows.numbers(1)) l.push(now - eventTime); // column 1 is event_time
   }
   for (const [table, values] of lag) {
     tables[table]!.freshnessP50Ms = percentile(values, 50);

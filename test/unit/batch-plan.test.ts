@@ -28,7 +28,7 @@ describe('planBatch', () => {
     assert.equal(p.quarantined.length, 0);
     assert.equal(p.splits.length, 1);
     const cols = tableColumns(t.schema).map((c) => c.name);
-    const row = p.splits[0]!.rows[0]!;
+    const row = p.splits[0]!.rows.row(0);
     assert.equal(row[cols.indexOf('tags')], '["x"]');
     assert.equal(row[cols.indexOf('seen_at')], Date.UTC(2026, 10, 19, 9));
     assert.equal(row[cols.indexOf('received_at')], NOW);
@@ -48,7 +48,7 @@ describe('planBatch', () => {
     ], { purchase });
     assert.deepEqual(p.quarantined.map((q) => q.reason).sort(), ['missing_required', 'uncoercible_value']);
     const cols = tableColumns(p.tables.get('purchase')!.schema).map((c) => c.name);
-    const row = p.splits[0]!.rows[0]!;
+    const row = p.splits[0]!.rows.row(0);
     assert.equal(row[cols.indexOf('price')], 12.5);
     assert.match(String(row[cols.indexOf('email')]), /^[0-9a-f]{64}$/);
   });

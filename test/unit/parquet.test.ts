@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CellValue } from '../../functions/core/coerce.js';
+import { ColumnBuffers } from '../../functions/core/column-buffers.js';
 import { buildArrowTable } from '../../functions/core/columnar.js';
 import { encodeParquet } from '../../functions/core/parquet.js';
 import type { ColumnSpec, ColumnType } from '../../functions/core/schema.js';
@@ -23,7 +24,7 @@ describe('Arrow → Parquet', () => {
   ];
 
   it('writes logical types that another engine reads back exactly', async () => {
-    const path = tempParquet(encodeParquet(buildArrowTable(columns, rows)));
+    const path = tempParquet(encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, rows))));
     const back = await duckRows(`SELECT id, epoch_ms(t) AS t, d::VARCHAR AS d, i::VARCHAR AS i, n, x, b, j, s FROM read_parquet('${path}') ORDER BY id`);
     assert.deepEqual(back.map((r) => r['id']), ['a', 'b', 'c', 'd']);
     assert.deepEqual(back[0], { id: 'a', t: BigInt(Date.UTC(2026, 10, 19, 10, 0, 0, 123)), d: '2026-11-19', i: '9007199254740993', n: -5, x: 1.5, b: true, j: '{"k":[1]}', s: 'héllo 🌊' });
@@ -38,7 +39,7 @@ describe('Arrow → Parquet', () => {
   });
 
   it('compresses with zstd and marks required columns', async () => {
-    const path = tempParquet(encodeParquet(buildArrowTable(columns, rows)));
+    const path = tempParquet(encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, rows))));
     const codecs = await duckRows(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
     assert.deepEqual(codecs.map((c) => c['compression']), ['ZSTD']);
     const schema = await duckRows(`SELECT name, repetition_type FROM parquet_schema('${path}') WHERE name IN ('id', 's')`);
@@ -46,10 +47,33 @@ describe('Arrow → Parquet', () => {
   });
 
   it('compresses every file, not only the first (a reused WriterProperties would not)', async () => {
-    const table = buildArrowTable(columns, rows);
+    const table = buildArrowTable(ColumnBuffers.fromRows(columns, rows));
     encodeParquet(table);
     const path = tempParquet(encodeParquet(table));
     const codecs = await duckRows(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
     assert.deepEqual(codecs.map((c) => c['compression']), ['ZSTD']);
+  });
+});
+
+describe('ColumnBuffers', () => {
+  it('grows past its initial capacity without losing values, nulls or big integers', async () => {
+    const cols: ColumnSpec[] = [col('i', 'int64'), col('s', 'string'), col('b', 'boolean'), col('d', 'date', false)];
+    const n = 1000;
+    const rows: CellValue[][] = Array.from({ length: n }, (_, i) =>
+      [i % 7 === 0 ? null : i === 500 ? 2n ** 62n : i - 300, i % 5 === 0 ? null : `v${i}`, i % 3 === 0, i]);
+    const buffers = ColumnBuffers.fromRows(cols, rows.slice(0, 1));
+    for (const r of rows.slice(1)) buffers.append(r);
+    assert.equal(buffers.length, n);
+    assert.deepEqual(buffers.row(500), [2n ** 62n, null, false, 500]); // 500 % 5 === 0: s is null
+    assert.deepEqual(buffers.row(999), [699, 'v999', true, 999]);
+    assert.deepEqual(buffers.row(35), [null, null, false, 35]);
+    const path = tempParquet(encodeParquet(buildArrowTable(buffers)));
+    const [agg] = await duckRows(`SELECT count(*) AS n, count(i) AS ni, count(s) AS ns, sum(b::INT) AS nb, max(i)::VARCHAR AS maxi, sum(d - DATE '1970-01-01') AS sd FROM read_parquet('${path}')`);
+    assert.equal(Number(agg!['n']), n);
+    assert.equal(Number(agg!['ni']), n - Math.ceil(n / 7));
+    assert.equal(Number(agg!['ns']), n - n / 5);
+    assert.equal(Number(agg!['nb']), Math.ceil(n / 3));
+    assert.equal(agg!['maxi'], String(2n ** 62n));
+    assert.equal(Number(agg!['sd']), (n * (n - 1)) / 2);
   });
 });
