@@ -2,7 +2,7 @@
 // records to quarantine and the schema changes the batch needs. No I/O happens here.
 import { coerceProperty, isFailure, type CellValue } from './coerce.js';
 import { ColumnBuffers } from './column-buffers.js';
-import { isRejection, parseEnvelope, type Envelope, type EnvelopeLimits } from './envelope.js';
+import { isRejection, parseEnvelope, propertyValue, type Envelope, type EnvelopeLimits } from './envelope.js';
 import { widen, inferType } from './infer.js';
 import { dataKey } from './lake-layout.js';
 import type { DecodedRecord, RecordDecodeProblem } from './msk-event.js';
@@ -53,9 +53,9 @@ export function evolveSchema(schema: TableSchema, envelopes: readonly Envelope[]
   const seen = new Map<string, ColumnType>();
   const order: string[] = [];
   for (const env of envelopes) {
-    for (const [name, value] of env.properties) {
+    for (const name in env.properties) {
       if (known.has(name)) continue;
-      const t = inferType(name, value);
+      const t = inferType(name, env.properties[name]);
       if (t === undefined) continue;
       const prev = seen.get(name);
       if (prev === undefined) {
@@ -90,7 +90,7 @@ function rowFor(env: Envelope, record: DecodedRecord, rp: RowPlan, options: Plan
   const { schema } = rp;
   const table = env.table;
   if (!schema.allowNewProperties) {
-    for (const name of env.properties.keys()) {
+    for (const name in env.properties) {
       if (!rp.declared.has(name)) {
         return { record, reason: 'unknown_property', detail: `property ${name} is not declared in the ${table} schema`, event: table };
       }
@@ -102,7 +102,7 @@ function rowFor(env: Envelope, record: DecodedRecord, rp: RowPlan, options: Plan
   row[7] = epochDay(env.eventTime); row[8] = utcHour(env.eventTime);
   for (let k = 0; k < columns.length; k++) {
     const column = columns[k]!;
-    const raw = env.properties.get(column.name);
+    const raw = propertyValue(env, column.name);
     if ((raw === undefined || raw === null) && rp.required[k]) {
       return { record, reason: 'missing_required', detail: `required property ${column.name} is missing`, event: table };
     }

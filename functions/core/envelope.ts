@@ -29,8 +29,8 @@ export interface Envelope {
   readonly eventId: string;
   readonly eventTime: number;
   readonly userId: string | null;
-  /** normalised property name → raw JSON value, in the order they appeared */
-  readonly properties: ReadonlyMap<string, unknown>;
+  /** normalised property name → raw JSON value (the parsed object itself when no name needed normalising) */
+  readonly properties: Readonly<Record<string, unknown>>;
 }
 
 const MAX_EVENT_ID_LENGTH = 128;
@@ -128,25 +128,33 @@ export function parseEnvelope(record: DecodedRecord, now: number, limits: Envelo
   if (userId !== null && typeof userId !== 'string') return { ...userId, event: table };
 
   const rawProps = env['properties'];
-  const properties = new Map<string, unknown>();
-  if (rawProps !== undefined && rawProps !== null) {
-    if (typeof rawProps !== 'object' || Array.isArray(rawProps)) {
-      return reject('not_an_object', '"properties" must be an object', table);
+  if (rawProps === undefined || rawProps === null) return { table, eventId, eventTime, userId, properties: NO_PROPERTIES };
+  if (typeof rawProps !== 'object' || Array.isArray(rawProps)) return reject('not_an_object', '"properties" must be an object', table);
+  const props = rawProps as Record<string, unknown>;
+  let renamed = false;
+  for (const rawName in props) {
+    const name = checkPropertyName(rawName);
+    if (typeof name !== 'string') return { ...name, event: table };
+    if (name !== rawName) renamed = true;
+    const value = props[rawName];
+    if (typeof value === 'object' && value !== null && exceedsDepth(value, limits.maxDepth)) {
+      return reject('too_deeply_nested', `property ${name} nests deeper than ${limits.maxDepth} levels`, table);
     }
-    const props = rawProps as Record<string, unknown>;
-    for (const rawName in props) {
-      const value = props[rawName];
-      const checked = checkPropertyName(rawName);
-      if (typeof checked !== 'string') return { ...checked, event: table };
-      const name = checked;
-      if (properties.has(name)) return reject('invalid_property_name', `properties ${excerpt(rawName)} and another both normalise to ${name}`, table);
-      if (typeof value === 'object' && value !== null && exceedsDepth(value, limits.maxDepth)) {
-        return reject('too_deeply_nested', `property ${name} nests deeper than ${limits.maxDepth} levels`, table);
-      }
-      properties.set(name, value);
-    }
+  }
+  if (!renamed) return { table, eventId, eventTime, userId, properties: props }; // the common case: no copy
+  const properties: Record<string, unknown> = Object.create(null);
+  for (const rawName in props) {
+    const name = checkPropertyName(rawName) as string;
+    if (Object.hasOwn(properties, name)) return reject('invalid_property_name', `properties ${excerpt(rawName)} and another both normalise to ${name}`, table);
+    properties[name] = props[rawName];
   }
   return { table, eventId, eventTime, userId, properties };
 }
+
+const NO_PROPERTIES: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null));
+
+/** A property's value by normalised name; own properties only, so `constructor` is not Object's. */
+export const propertyValue = (env: Envelope, name: string): unknown =>
+  Object.hasOwn(env.properties, name) ? env.properties[name] : undefined;
 
 export const isRejection = (v: Envelope | Rejection): v is Rejection => 'reason' in v;

@@ -34,6 +34,16 @@ describe('planBatch', () => {
     assert.equal(row[cols.indexOf('received_at')], NOW);
   });
 
+  it('reads only own properties: a column named constructor is null when a record lacks it', () => {
+    const p = plan([pageView('a', { constructor: 'yes', hasOwnProperty: 1 }), pageView('b')]);
+    assert.equal(p.quarantined.length, 0);
+    const cols = tableColumns(p.tables.get('page_view')!.schema).map((c) => c.name);
+    const rows = p.splits[0]!.rows;
+    assert.equal(rows.row(0)[cols.indexOf('constructor')], 'yes');
+    assert.equal(rows.row(1)[cols.indexOf('constructor')], null);
+    assert.equal(rows.row(1)[cols.indexOf('has_own_property')], null);
+  });
+
   it('quarantines a value that conflicts with the type learnt first, and keeps the rest of the batch', () => {
     const p = plan([pageView('a', { n: 1 }), pageView('b', { n: 'one' }), pageView('c', { n: 3 })]);
     assert.equal(p.splits[0]!.rows.length, 2);

@@ -24,7 +24,7 @@ describe('parseEnvelope', () => {
     assert.equal(e.eventId, 'e1');
     assert.equal(e.eventTime, Date.parse(TS));
     assert.equal(e.userId, 'u1');
-    assert.deepEqual([...e.properties.keys()], ['page_url', 'nested']);
+    assert.deepEqual(Object.keys(e.properties), ['page_url', 'nested']);
   });
 
   it('derives event_id from topic/partition/offset when absent, and falls back to the Kafka timestamp for ts', () => {
