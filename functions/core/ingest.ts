@@ -7,7 +7,7 @@ import { mapLimit } from './concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './envelope.js';
 import { partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake-layout.js';
 import { decodeMskEvent, type MskEvent } from './msk-event.js';
-import { encodeParquet, PARQUET_CONTENT_TYPE } from './parquet.js';
+import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE } from './parquet.js';
 import type { Catalog, ObjectStore, Warehouse } from './ports.js';
 import type { QuarantineReason } from './quarantine.js';
 import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine-files.js';
@@ -103,8 +103,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   // Lake first, then the catalog's partitions, then the warehouse: a crash at any point leaves a state
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
   const files = await mapLimit(plan.splits, config.concurrency, async (split) => {
-    const schema = plan.tables.get(split.table)!.schema;
-    const bytes = encodeParquet(buildArrowTable(split.rows));
+    const bytes = encodeParquet(buildArrowTable(split.rows), { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) });
     await deps.store.put(split.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
     return { split, bytes };
   });
@@ -123,7 +122,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   if (qFiles.length > 0) {
     await deps.warehouse.ensureQuarantineTable();
     await mapLimit(qFiles, config.concurrency, async (q) => {
-      const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows)));
+      const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows)), { dictionaryColumns: ['_topic', 'reason', 'event'] });
       await deps.store.put(q.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
       await deps.warehouse.insertParquet(QUARANTINE_TABLE, QUARANTINE_COLUMNS, { key: q.key, bytes }, q.key);
     });

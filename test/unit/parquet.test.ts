@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { CellValue } from '../../functions/core/coerce.js';
 import { ColumnBuffers } from '../../functions/core/column-buffers.js';
 import { buildArrowTable } from '../../functions/core/columnar.js';
-import { encodeParquet } from '../../functions/core/parquet.js';
+import { dictionaryColumnsOf, encodeParquet } from '../../functions/core/parquet.js';
 import type { ColumnSpec, ColumnType } from '../../functions/core/schema.js';
 import { duckRows, tempParquet } from '../duckdb.js';
 
@@ -75,5 +75,18 @@ describe('ColumnBuffers', () => {
     assert.equal(Number(agg!['nb']), Math.ceil(n / 3));
     assert.equal(agg!['maxi'], String(2n ** 62n));
     assert.equal(Number(agg!['sd']), (n * (n - 1)) / 2);
+  });
+});
+
+describe('dictionary encoding', () => {
+  it('is used for low-cardinality and lineage columns only', async () => {
+    const cols: ColumnSpec[] = [col('event_id', 'string', false), col('_topic', 'string', false), { ...col('currency', 'string'), lowCardinality: true }, col('page', 'string')];
+    const rows: CellValue[][] = Array.from({ length: 200 }, (_, i) => [`id-${i}`, 'tracking', i % 2 ? 'EUR' : 'USD', `/p/${i % 3}`]);
+    const path = tempParquet(encodeParquet(buildArrowTable(ColumnBuffers.fromRows(cols, rows)), { dictionaryColumns: dictionaryColumnsOf(cols) }));
+    const meta = await duckRows(`SELECT path_in_schema AS col, encodings FROM parquet_metadata('${path}')`);
+    const dict = Object.fromEntries(meta.map((m) => [m['col'], /DICTIONARY/.test(String(m['encodings']))]));
+    assert.deepEqual(dict, { event_id: false, _topic: true, currency: true, page: false });
+    const back = await duckRows(`SELECT count(DISTINCT currency) AS c, count(DISTINCT event_id) AS e FROM read_parquet('${path}')`);
+    assert.deepEqual(back[0], { c: 2n, e: 200n });
   });
 });
