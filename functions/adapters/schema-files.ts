@@ -1,15 +1,17 @@
 // Declared event schemas from a directory of JSON Schema files (schemas/events/<event>.json).
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { SchemaSource } from '../core/ingest.js';
-import { parseDeclaredSchema, SchemaDefinitionError, type TableSchema } from '../core/schema.js';
+import { parseDeclaredSchema, SchemaDefinitionError } from '../core/declared-schema.js';
+import type { DeclaredSchemas } from '../core/schema-registry.js';
+import type { TableSchema } from '../core/schema.js';
 
-export class SchemaFiles implements SchemaSource {
-  constructor(private readonly schemas: ReadonlyMap<string, TableSchema>) {}
+export class SchemaFiles implements DeclaredSchemas {
+  constructor(private readonly schemas: ReadonlyMap<string, TableSchema>, private readonly files: ReadonlyMap<string, string> = new Map()) {}
 
   /** Loads every `*.json` file; a broken file throws with its name, so a bad schema never half-applies. */
   static load(dir: string): SchemaFiles {
     const map = new Map<string, TableSchema>();
+    const names = new Map<string, string>();
     let files: string[] = [];
     try {
       files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -25,12 +27,17 @@ export class SchemaFiles implements SchemaSource {
       }
       const schema = parseDeclaredSchema(basename(f, '.json'), doc);
       map.set(schema.table, schema);
+      names.set(schema.table, f);
     }
-    return new SchemaFiles(map);
+    return new SchemaFiles(map, names);
   }
 
   declared(table: string): TableSchema | undefined {
     return this.schemas.get(table);
+  }
+
+  sourceOf(table: string): string {
+    return `schema file ${this.files.get(table) ?? `${table}.json`}`;
   }
 
   list(): TableSchema[] {

@@ -13,6 +13,7 @@ import { clickhouseType } from '../core/clickhouse-ddl.js';
 import { fromTableInput } from '../core/glue-table.js';
 import { quoteIdentifier, quoteString } from '../core/identifiers.js';
 import type { IngestDeps } from '../core/ingest.js';
+import { SchemaRegistry } from '../core/schema-registry.js';
 import { LAKE_PREFIX, QUARANTINE_TABLE } from '../core/lake-layout.js';
 import { QUARANTINE_COLUMNS } from '../core/quarantine-files.js';
 import { tableColumns, type ColumnSpec } from '../core/schema.js';
@@ -24,6 +25,9 @@ export interface LocalRuntimeOptions {
   readonly schemasDir?: string;
   readonly clock?: () => number;
   readonly piiSalt?: string;
+  /** how long ingest trusts a loaded registry entry (default 30 s, like the Lambda) */
+  readonly registryTtlMs?: number;
+  readonly maxNewColumnsPerHour?: number;
 }
 
 export interface LocalRuntime {
@@ -32,6 +36,8 @@ export interface LocalRuntime {
   readonly catalog: LocalJsonCatalog;
   readonly warehouse: ClickHouseWarehouse;
   readonly schemas: SchemaFiles;
+  readonly schemasDir: string;
+  readonly registry: SchemaRegistry;
   readonly deps: IngestDeps;
   /** Exposes every catalog table (and the quarantine) as a view `lake.<table>` over its Parquet files. */
   refreshLakeViews(): Promise<string[]>;
@@ -51,11 +57,16 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
   const store = new LocalDirectoryStore(home);
   const catalog = new LocalJsonCatalog(join(home, 'catalog'));
   const { warehouse, raw } = await openChdbWarehouse(join(home, 'clickhouse'));
-  const schemas = SchemaFiles.load(options.schemasDir ?? defaultSchemasDir());
+  const schemasDir = options.schemasDir ?? defaultSchemasDir();
+  const schemas = SchemaFiles.load(schemasDir);
+  const clock = options.clock ?? Date.now;
+  const registry = new SchemaRegistry(store, { clock, declared: schemas, ...(options.registryTtlMs !== undefined ? { ttlMs: options.registryTtlMs } : {}) });
   const deps: IngestDeps = {
-    store, catalog, warehouse, schemas,
-    clock: options.clock ?? Date.now,
-    config: { piiSalt: options.piiSalt ?? process.env['TRIBUTARY_PII_SALT'] ?? 'local-development-salt' },
+    store, catalog, warehouse, registry, clock,
+    config: {
+      piiSalt: options.piiSalt ?? process.env['TRIBUTARY_PII_SALT'] ?? 'local-development-salt',
+      ...(options.maxNewColumnsPerHour !== undefined ? { maxNewColumnsPerHour: options.maxNewColumnsPerHour } : {}),
+    },
   };
 
   const view = async (table: string, columns: readonly ColumnSpec[]): Promise<void> => {
@@ -67,7 +78,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
   };
 
   return {
-    home, store, catalog, warehouse, schemas, deps,
+    home, store, catalog, warehouse, schemas, schemasDir, registry, deps,
     async refreshLakeViews() {
       await raw.queryAsync('CREATE DATABASE IF NOT EXISTS lake');
       const names: string[] = [];

@@ -16,6 +16,8 @@ export interface PlanOptions {
   readonly piiSalt: string;
   /** the schema each table has before this batch (declared file and/or registered in the catalog) */
   readonly knownSchemas: ReadonlyMap<string, TableSchema>;
+  /** new columns each table may still gain (the hourly guard); unlimited when absent */
+  readonly newColumnBudget?: ReadonlyMap<string, number>;
 }
 
 /** Rows for one file: one table, one (dt, hour) partition, one Kafka topic-partition. */
@@ -32,11 +34,9 @@ export interface Split {
   readonly rows: ColumnBuffers;
 }
 
-export interface TablePlan {
-  readonly schema: TableSchema;
-  /** true when no schema existed before this batch */
-  readonly isNew: boolean;
-  readonly addedColumns: readonly ColumnSpec[];
+export interface TablePlan extends SchemaEvolution {
+  /** the schema before this batch; undefined for a table seen for the first time */
+  readonly before: TableSchema | undefined;
 }
 
 export interface BatchPlan {
@@ -46,43 +46,76 @@ export interface BatchPlan {
   readonly recordsIn: number;
 }
 
-/** Adds columns for properties the schema does not know yet, typed from the batch's own values. */
-export function evolveSchema(schema: TableSchema, envelopes: readonly Envelope[]): { schema: TableSchema; added: ColumnSpec[] } {
-  if (!schema.allowNewProperties) return { schema, added: [] };
-  const known = new Set(schema.properties.map((c) => c.name));
+export interface SchemaEvolution {
+  readonly schema: TableSchema;
+  readonly added: readonly ColumnSpec[];
+  /** inferred int64 columns that now hold doubles */
+  readonly widened: readonly ColumnSpec[];
+  /** new property names past the table's new-column budget: records carrying them are quarantined */
+  readonly refused: readonly string[];
+  /** where each added column was first seen (`topic[partition]@offset`) */
+  readonly firstSeen: ReadonlyMap<string, string>;
+}
+
+/**
+ * Adds columns for properties the schema does not know yet, typed from the batch's own values, at most
+ * `budget` of them; widens inferred int64 columns that receive doubles. Declared columns never change.
+ */
+export function evolveSchema(schema: TableSchema, items: ReadonlyArray<{ env: Envelope; record: DecodedRecord }>, budget = Infinity): SchemaEvolution {
+  const known = new Map(schema.properties.map((c) => [c.name, c]));
+  const widenable = new Set(schema.properties.filter((c) => c.origin === 'inferred' && c.type === 'int64').map((c) => c.name));
+  const widen64 = new Set<string>();
   const seen = new Map<string, ColumnType>();
-  const order: string[] = [];
-  for (const env of envelopes) {
+  const firstSeen = new Map<string, string>();
+  for (const { env, record } of items) {
     for (const name in env.properties) {
-      if (known.has(name)) continue;
+      if (known.has(name)) {
+        if (widenable.has(name) && inferType(name, env.properties[name]) === 'double') widen64.add(name);
+        continue;
+      }
+      if (!schema.allowNewProperties) continue;
       const t = inferType(name, env.properties[name]);
       if (t === undefined) continue;
       const prev = seen.get(name);
       if (prev === undefined) {
         seen.set(name, t);
-        order.push(name);
+        firstSeen.set(name, `${record.topic}[${record.partition}]@${record.offset}`);
       } else {
         // On a conflict the first type wins; the conflicting records are quarantined as type_conflict.
         seen.set(name, widen(prev, t) ?? prev);
       }
     }
   }
-  const added: ColumnSpec[] = order.map((name) => ({ name, type: seen.get(name)!, nullable: true, origin: 'inferred' }));
-  if (added.length === 0) return { schema, added };
-  return { schema: { ...schema, properties: [...schema.properties, ...added] }, added };
+  const names = [...seen.keys()];
+  const accepted = names.slice(0, Math.max(0, budget));
+  const refused = names.slice(accepted.length);
+  const added: ColumnSpec[] = accepted.map((name) => ({ name, type: seen.get(name)!, nullable: true, origin: 'inferred' }));
+  const widened: ColumnSpec[] = [];
+  const properties = schema.properties.map((c) => {
+    if (!widen64.has(c.name)) return c;
+    const w: ColumnSpec = { ...c, type: 'double' };
+    widened.push(w);
+    return w;
+  });
+  if (added.length === 0 && widened.length === 0) return { schema, added, widened, refused, firstSeen };
+  return { schema: { ...schema, properties: [...properties, ...added] }, added, widened, refused, firstSeen };
 }
 
 /** Per-table facts rowFor needs for every record, computed once per batch. */
 interface RowPlan {
   readonly schema: TableSchema;
   readonly required: readonly boolean[];
+  /** names a record may carry when the schema forbids undeclared ones */
   readonly declared: ReadonlySet<string>;
+  readonly refused: readonly string[];
 }
 
-const rowPlanOf = (schema: TableSchema): RowPlan => ({
+const rowPlanOf = (schema: TableSchema, refused: readonly string[]): RowPlan => ({
   schema,
   required: schema.properties.map((c) => schema.required.includes(c.name)),
-  declared: new Set(schema.properties.map((c) => c.name)),
+  // Columns kept from before a pin stay in the table, but a closed schema accepts only what it declares.
+  declared: new Set(schema.properties.filter((c) => c.origin === 'declared').map((c) => c.name)),
+  refused,
 });
 
 /** Fills `row` (reused across records) with the record's values, or says why the record is quarantined. */
@@ -94,6 +127,12 @@ function rowFor(env: Envelope, record: DecodedRecord, rp: RowPlan, options: Plan
       if (!rp.declared.has(name)) {
         return { record, reason: 'unknown_property', detail: `property ${name} is not declared in the ${table} schema`, event: table };
       }
+    }
+  }
+  for (const name of rp.refused) {
+    const v = propertyValue(env, name);
+    if (v !== undefined && v !== null) {
+      return { record, reason: 'column_limit', detail: `new property ${name} would exceed the table's limit of new columns per hour`, event: table };
     }
   }
   const columns = schema.properties;
@@ -154,9 +193,10 @@ export function planBatch(parsed: ParsedBatch, options: PlanOptions): BatchPlan 
   const splits = new Map<string, PendingSplit>();
   for (const [table, items] of parsed.byTable) {
     const before = options.knownSchemas.get(table);
-    const { schema, added } = evolveSchema(before ?? emptySchema(table, 'inferred'), items.map((i) => i.env));
-    tables.set(table, { schema, isNew: before === undefined, addedColumns: added });
-    const rp = rowPlanOf(schema);
+    const evolution = evolveSchema(before ?? emptySchema(table, 'inferred'), items, options.newColumnBudget?.get(table));
+    const { schema } = evolution;
+    tables.set(table, { ...evolution, before });
+    const rp = rowPlanOf(schema, evolution.refused);
     const columns = tableColumns(schema);
     const row = new Array<CellValue>(columns.length);
     let last: PendingSplit | undefined;

@@ -43,6 +43,16 @@ SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}, allow_nullable_k
 export const addColumnSql = (database: string, table: string, c: ColumnSpec): string =>
   `ALTER TABLE ${qualified(database, table)} ADD COLUMN IF NOT EXISTS ${columnDefinition(c)}`;
 
+export const modifyColumnTypeSql = (database: string, table: string, c: ColumnSpec): string =>
+  `ALTER TABLE ${qualified(database, table)} MODIFY COLUMN ${q(c.name)} ${clickhouseType(c)}`;
+
+/** ClickHouse type changes ensureTable applies by itself: the registry's widening and LowCardinality toggles. */
+export function isSafeTypeChange(from: string, to: string): boolean {
+  const plain = (t: string): string => t.replace(/^LowCardinality\((.*)\)$/, '$1');
+  if (plain(from) === plain(to)) return true;
+  return plain(from) === 'Nullable(Int64)' && plain(to) === 'Nullable(Float64)';
+}
+
 export function createQuarantineTableSql(database: string, table: string, columns: readonly ColumnSpec[]): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(database, table)} (\n  ${columns.map(columnDefinition).join(',\n  ')}\n)
 ENGINE = ReplacingMergeTree(received_at)

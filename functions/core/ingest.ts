@@ -1,6 +1,6 @@
 // One invocation of the ingest function: an MSK batch in; every record stored (lake + catalog +
 // warehouse) or quarantined. Talks to the outside only through the ports it is given.
-import { parseBatch, planBatch, type BatchPlan, type Split } from './batch-plan.js';
+import { parseBatch, planBatch, type BatchPlan, type ParsedBatch, type Split } from './batch-plan.js';
 import { ColumnBuffers } from './column-buffers.js';
 import { buildArrowTable } from './columnar.js';
 import { mapLimit } from './concurrency.js';
@@ -11,13 +11,10 @@ import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE } from './parq
 import type { Catalog, ObjectStore, Warehouse } from './ports.js';
 import type { QuarantineReason } from './quarantine.js';
 import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine-files.js';
-import { mergeKnownSchemas, schemaSignature, tableColumns, type TableSchema } from './schema.js';
+import { describeChange, nextEntry, recentInferredColumns, schemaOf, type RegistryEntry } from './registry-entry.js';
+import type { SchemaRegistry } from './schema-registry.js';
+import { schemaSignature, tableColumns, type TableSchema } from './schema.js';
 import { percentile } from './stats.js';
-
-export interface SchemaSource {
-  /** The declared schema of an event table, if one is pinned. */
-  declared(table: string): TableSchema | undefined;
-}
 
 export interface IngestConfig {
   readonly limits: EnvelopeLimits;
@@ -25,15 +22,17 @@ export interface IngestConfig {
   readonly piiSalt: string;
   /** files written and inserted concurrently */
   readonly concurrency: number;
+  /** new columns a table may gain from data per rolling hour; records that would add more are quarantined */
+  readonly maxNewColumnsPerHour: number;
 }
 
-export const DEFAULT_INGEST_CONFIG: IngestConfig = { limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 4 };
+export const DEFAULT_INGEST_CONFIG: IngestConfig = { limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 4, maxNewColumnsPerHour: 50 };
 
 export interface IngestDeps {
   readonly store: ObjectStore;
   readonly catalog: Catalog;
   readonly warehouse: Warehouse;
-  readonly schemas: SchemaSource;
+  readonly registry: SchemaRegistry;
   readonly clock: () => number;
   readonly config?: Partial<IngestConfig>;
 }
@@ -62,29 +61,79 @@ export interface IngestReport {
   /** tables this batch registered in the catalog for the first time */
   readonly tablesCreated: string[];
   readonly columnsAdded: Array<{ table: string; column: string; type: string }>;
+  readonly columnsWidened: Array<{ table: string; column: string; type: string }>;
+  /** declared schema files that could not be applied (the registry's schema was used instead) */
+  readonly schemaProblems: readonly string[];
   readonly files: FileReport[];
 }
 
-async function loadKnownSchemas(tables: Iterable<string>, deps: IngestDeps): Promise<Map<string, { known?: TableSchema; registered?: TableSchema }>> {
-  const out = new Map<string, { known?: TableSchema; registered?: TableSchema }>();
-  for (const table of tables) {
-    const registered = await deps.catalog.getTable(table);
-    const known = mergeKnownSchemas(deps.schemas.declared(table), registered);
-    out.set(table, { ...(known ? { known } : {}), ...(registered ? { registered } : {}) });
-  }
-  return out;
+const MAX_PLAN_ATTEMPTS = 8;
+
+interface Resolved {
+  readonly plan: BatchPlan;
+  readonly problems: readonly string[];
 }
 
-/** Applies the batch's schema changes to the catalog and the warehouse before any file is written. */
-async function registerSchemas(plan: BatchPlan, storedTables: ReadonlySet<string>, registered: Map<string, { registered?: TableSchema }>, deps: IngestDeps): Promise<void> {
-  for (const [table, { schema }] of plan.tables) {
-    if (!storedTables.has(table)) continue; // every record quarantined: nothing to register
-    const before = registered.get(table)?.registered;
-    if (!before || schemaSignature(before) !== schemaSignature(schema)) {
-      await deps.catalog.upsertTable(schema, deps.store.uri(tablePrefix(table)));
+/**
+ * Plans the batch against the registry and records its schema changes there, before anything is written.
+ * A change is a conditional write of the table's next version; when another invocation wrote that version
+ * first, the batch is re-planned against it, so concurrent discoveries of the same field converge.
+ */
+async function planAgainstRegistry(parsed: ParsedBatch, now: number, config: IngestConfig, deps: IngestDeps): Promise<Resolved> {
+  for (let attempt = 1; attempt <= MAX_PLAN_ATTEMPTS; attempt++) {
+    const { entries, problems } = await deps.registry.current(parsed.byTable.keys());
+    const knownSchemas = new Map<string, TableSchema>();
+    const adopted = new Set<string>();
+    for (const table of parsed.byTable.keys()) {
+      const entry = entries.get(table);
+      // A table the catalog has but the registry does not (created before the registry existed) is adopted.
+      const schema = entry ? schemaOf(entry) : await deps.catalog.getTable(table);
+      if (!schema) continue;
+      knownSchemas.set(table, schema);
+      if (!entry) adopted.add(table);
     }
-    await deps.warehouse.ensureTable(schema);
+    const newColumnBudget = new Map([...parsed.byTable.keys()].map((t) => [t, config.maxNewColumnsPerHour - recentInferredColumns(entries.get(t), now)]));
+    const plan = planBatch(parsed, { now, piiSalt: config.piiSalt, knownSchemas, newColumnBudget });
+
+    const stored = new Set(plan.splits.map((s) => s.table));
+    const changes: RegistryEntry[] = [];
+    for (const [table, tp] of plan.tables) {
+      if (!stored.has(table)) continue; // every record quarantined: nothing to register
+      if (tp.before && tp.added.length === 0 && tp.widened.length === 0 && !adopted.has(table)) continue;
+      changes.push(nextEntry(entries.get(table), tp.schema, {
+        now,
+        change: adopted.has(table) && !entries.has(table) ? `adopted from the catalog; ${describeChange(tp.before, tp.schema)}` : describeChange(tp.before, tp.schema),
+        sources: new Map([...tp.firstSeen].map(([name, at]) => [name, `inferred from ${at}`])),
+        defaultSource: adopted.has(table) ? 'catalog' : 'inferred',
+      }));
+    }
+    let conflicted = false;
+    for (const entry of changes) if (!(await deps.registry.commit(entry))) conflicted = true;
+    if (!conflicted) return { plan, problems };
   }
+  throw new Error(`schema registry: the batch's tables kept changing under ${MAX_PLAN_ATTEMPTS} attempts to plan it`);
+}
+
+/** Signatures this container has seen in the catalog, so a warm invocation makes no catalog call for them. */
+const catalogSignatures = new WeakMap<Catalog, Map<string, string>>();
+
+/**
+ * Brings the catalog and the warehouse up to the registry's schema (creates, adds columns, widens).
+ * True when the catalog had no such table.
+ */
+async function syncTable(schema: TableSchema, deps: IngestDeps): Promise<boolean> {
+  let seen = catalogSignatures.get(deps.catalog);
+  if (!seen) catalogSignatures.set(deps.catalog, (seen = new Map()));
+  const signature = schemaSignature(schema);
+  let created = false;
+  if (seen.get(schema.table) !== signature) {
+    const current = await deps.catalog.getTable(schema.table);
+    if (!current || schemaSignature(current) !== signature) await deps.catalog.upsertTable(schema, deps.store.uri(tablePrefix(schema.table)));
+    seen.set(schema.table, signature);
+    created = current === undefined;
+  }
+  await deps.warehouse.ensureTable(schema);
+  return created;
 }
 
 export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<IngestReport> {
@@ -93,12 +142,12 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   const { records, problems } = decodeMskEvent(event);
 
   const parsed = parseBatch(records, problems, now, config.limits);
-  const known = await loadKnownSchemas(parsed.byTable.keys(), deps);
-  const knownSchemas = new Map([...known].flatMap(([t, k]) => (k.known ? [[t, k.known] as const] : [])));
-  const plan = planBatch(parsed, { now, piiSalt: config.piiSalt, knownSchemas });
-
-  const storedTables = new Set(plan.splits.map((s) => s.table));
-  await registerSchemas(plan, storedTables, known, deps);
+  const { plan, problems: schemaProblems } = await planAgainstRegistry(parsed, now, config, deps);
+  // Registry, then catalog and warehouse, then files: a column exists everywhere before a file carries it.
+  const created: string[] = [];
+  for (const table of new Set(plan.splits.map((s) => s.table))) {
+    if (await syncTable(plan.tables.get(table)!.schema, deps)) created.push(table);
+  }
 
   // Lake first, then the catalog's partitions, then the warehouse: a crash at any point leaves a state
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
@@ -128,8 +177,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
     });
   }
 
-  const created = [...storedTables].filter((t) => known.get(t)?.registered === undefined);
-  return buildReport(plan, files, now, created);
+  return buildReport(plan, files, now, created, schemaProblems);
 }
 
 function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: number }> {
@@ -138,7 +186,7 @@ function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: n
   return [...seen.values()];
 }
 
-function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; bytes: Uint8Array }>, now: number, created: string[]): IngestReport {
+function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; bytes: Uint8Array }>, now: number, created: string[], schemaProblems: readonly string[]): IngestReport {
   const tables: Record<string, TableReport> = {};
   const lag = new Map<string, number[]>();
   for (const { split, bytes } of files) {
@@ -163,7 +211,9 @@ function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; bytes
     quarantinedByReason,
     tables,
     tablesCreated: created,
-    columnsAdded: [...plan.tables].flatMap(([table, p]) => (tables[table] ? p.addedColumns.map((c) => ({ table, column: c.name, type: c.type })) : [])),
+    columnsAdded: [...plan.tables].flatMap(([table, p]) => (tables[table] ? p.added.map((c) => ({ table, column: c.name, type: c.type })) : [])),
+    columnsWidened: [...plan.tables].flatMap(([table, p]) => (tables[table] ? p.widened.map((c) => ({ table, column: c.name, type: c.type })) : [])),
+    schemaProblems,
     files: files.map(({ split, bytes }) => ({ key: split.key, table: split.table, rows: split.rows.length, bytes: bytes.length })),
   };
 }

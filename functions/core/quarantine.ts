@@ -18,6 +18,7 @@ export const QUARANTINE_REASONS = {
   unknown_property: 'the schema forbids properties it does not declare',
   uncoercible_value: 'a value cannot be converted to its column type without loss',
   type_conflict: 'a value conflicts with the type already registered for its column',
+  column_limit: 'a new property would exceed the limit of new columns per table per hour',
 } as const;
 
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS;

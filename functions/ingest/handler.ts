@@ -10,6 +10,7 @@ import { SchemaFiles } from '../adapters/schema-files.js';
 import { publishIngestReport } from '../adapters/telemetry.js';
 import { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
 import { ingestBatch, type IngestDeps } from '../core/ingest.js';
+import { SchemaRegistry } from '../core/schema-registry.js';
 import type { MskEvent } from '../core/msk-event.js';
 import { readIngestEnvironment } from './config.js';
 
@@ -29,13 +30,15 @@ function dependencies(): IngestDeps {
     request_timeout: 60_000,
     compression: { request: false, response: true },
   });
+  const store = new S3Store(new S3Client({}), { bucket: env.bucket, ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) });
   deps = {
-    store: new S3Store(new S3Client({}), { bucket: env.bucket, ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) }),
+    store,
     catalog: new GlueCatalog(new GlueClient({}), env.glueDatabase),
     warehouse: new ClickHouseWarehouse(clickhouse, { database: env.clickhouse.database }),
-    schemas: SchemaFiles.load(env.schemasDir),
+    // Declared files ship with the function; pushed schemas are read from the bucket after the TTL.
+    registry: new SchemaRegistry(store, { ttlMs: env.registryTtlMs, declared: SchemaFiles.load(env.schemasDir) }),
     clock: Date.now,
-    config: { piiSalt: env.piiSalt },
+    config: { piiSalt: env.piiSalt, maxNewColumnsPerHour: env.maxNewColumnsPerHour },
   };
   return deps;
 }
@@ -48,6 +51,7 @@ export const handler = async (event: MskEvent): Promise<{ stored: number; quaran
   try {
     const report = await ingestBatch(event, dependencies());
     publishIngestReport(report, metrics, logger);
+    for (const problem of report.schemaProblems) logger.warn('declared schema not applied', { problem });
     return { stored: report.stored, quarantined: report.quarantined };
   } catch (err) {
     logger.error('batch failed; the event source mapping will retry it', err as Error);

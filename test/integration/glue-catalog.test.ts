@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GlueCatalog } from '../../functions/adapters/catalog/glue.js';
 import { fromTableInput, toTableInput } from '../../functions/core/glue-table.js';
-import { parseDeclaredSchema, type TableSchema } from '../../functions/core/schema.js';
+import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
+import type { TableSchema } from '../../functions/core/schema.js';
 import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
 
 let glue: FakeGlue;

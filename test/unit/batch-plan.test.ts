@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { parseBatch, planBatch, type BatchPlan } from '../../functions/core/batch-plan.js';
 import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/envelope.js';
 import { decodeMskEvent } from '../../functions/core/msk-event.js';
-import { parseDeclaredSchema, tableColumns, type TableSchema } from '../../functions/core/schema.js';
+import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
+import { tableColumns, type TableSchema } from '../../functions/core/schema.js';
 import { mskEvent, NOW, pageView, TS } from '../helpers.js';
 
 function plan(values: unknown[], known: Record<string, TableSchema> = {}, firstOffset = 0): BatchPlan {
@@ -23,7 +24,7 @@ describe('planBatch', () => {
       pageView('b', { duration: 2.5, extra: 'late field' }),
     ]);
     const t = p.tables.get('page_view')!;
-    assert.equal(t.isNew, true);
+    assert.equal(t.before, undefined);
     assert.deepEqual(t.schema.properties.map((c) => `${c.name}:${c.type}`), ['page:string', 'duration:double', 'mobile:boolean', 'tags:json', 'seen_at:timestamp', 'extra:string']);
     assert.equal(p.quarantined.length, 0);
     assert.equal(p.splits.length, 1);

@@ -1,5 +1,5 @@
 // Object store on a local directory with the same key layout as the S3 bucket.
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectStore } from '../../core/ports.js';
@@ -25,6 +25,23 @@ export class LocalDirectoryStore implements ObjectStore {
     const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(tmp, body);
     await rename(tmp, target);
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    const target = this.path(key);
+    await mkdir(dirname(target), { recursive: true });
+    // link(2) fails with EEXIST atomically, and the complete file appears at once: the local If-None-Match.
+    const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, body);
+    try {
+      await link(tmp, target);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await unlink(tmp);
+    }
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

@@ -22,6 +22,27 @@ export class S3Store implements ObjectStore {
     }));
   }
 
+  async putIfAbsent(key: string, body: Uint8Array, options: { contentType: string }): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: key,
+        Body: body,
+        ContentType: options.contentType,
+        ChecksumAlgorithm: 'CRC32',
+        IfNoneMatch: '*',
+        ...(this.options.kmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.options.kmsKeyId } : {}),
+      }));
+      return true;
+    } catch (err) {
+      // 412: the key exists; 409: a concurrent conditional write to the same key is in flight (S3 says retry,
+      // and the retry would find the key taken, so both mean "someone else got there first").
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw err;
+    }
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));

@@ -2,7 +2,9 @@
 // HTTP and embedded chDB; only the way a Parquet file gets in differs (see ParquetInserter).
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { addColumnSql, createQuarantineTableSql, createTableSql, qualified } from '../../core/clickhouse-ddl.js';
+import {
+  addColumnSql, clickhouseType, createQuarantineTableSql, createTableSql, isSafeTypeChange, modifyColumnTypeSql, qualified,
+} from '../../core/clickhouse-ddl.js';
 import { quoteIdentifier } from '../../core/identifiers.js';
 import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
 import type { ParquetFile, Warehouse } from '../../core/ports.js';
@@ -38,8 +40,8 @@ export interface ClickHouseWarehouseOptions {
 export class ClickHouseWarehouse implements Warehouse {
   readonly database: string;
   private readonly insertParquetVia: ParquetInserter;
-  /** columns per table as this container last saw them: DDL runs only when something is missing */
-  private readonly columns = new Map<string, Set<string>>();
+  /** column types per table as this container last saw them: DDL runs only when something differs */
+  private readonly columns = new Map<string, Map<string, string>>();
   private databaseReady = false;
 
   constructor(readonly client: ClickHouseClient, options: ClickHouseWarehouseOptions) {
@@ -53,17 +55,17 @@ export class ClickHouseWarehouse implements Warehouse {
     this.databaseReady = true;
   }
 
-  private async existingColumns(table: string): Promise<Set<string>> {
+  private async existingColumns(table: string): Promise<Map<string, string>> {
     const cached = this.columns.get(table);
     if (cached) return cached;
     const rs = await this.client.query({
-      query: 'SELECT name FROM system.columns WHERE database = {db:String} AND table = {table:String}',
+      query: 'SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {table:String}',
       query_params: { db: this.database, table },
       format: 'JSONEachRow',
     });
-    const names = new Set((await rs.json<{ name: string }>()).map((r) => r.name));
-    if (names.size > 0) this.columns.set(table, names);
-    return names;
+    const types = new Map((await rs.json<{ name: string; type: string }>()).map((r) => [r.name, r.type]));
+    if (types.size > 0) this.columns.set(table, types);
+    return types;
   }
 
   async ensureTable(schema: TableSchema): Promise<void> {
@@ -72,14 +74,22 @@ export class ClickHouseWarehouse implements Warehouse {
     const wanted = tableColumns(schema);
     if (have.size === 0) {
       await this.client.command({ query: createTableSql(this.database, schema) });
-      this.columns.set(schema.table, new Set(wanted.map((c) => c.name)));
+      this.columns.set(schema.table, new Map(wanted.map((c) => [c.name, clickhouseType(c)])));
       return;
     }
     for (const c of wanted) {
-      if (have.has(c.name)) continue;
-      // IF NOT EXISTS: two invocations discovering the same new field converge.
-      await this.client.command({ query: addColumnSql(this.database, schema.table, c) });
-      have.add(c.name);
+      const type = clickhouseType(c);
+      const current = have.get(c.name);
+      if (current === undefined) {
+        // IF NOT EXISTS: two invocations discovering the same new field converge.
+        await this.client.command({ query: addColumnSql(this.database, schema.table, c) });
+      } else if (current !== type && isSafeTypeChange(current, type)) {
+        // Idempotent too: a second MODIFY to the same type is a no-op.
+        await this.client.command({ query: modifyColumnTypeSql(this.database, schema.table, c) });
+      } else {
+        continue;
+      }
+      have.set(c.name, type);
     }
   }
 
@@ -87,7 +97,7 @@ export class ClickHouseWarehouse implements Warehouse {
     if (this.columns.has(QUARANTINE_TABLE)) return;
     await this.ensureDatabase();
     await this.client.command({ query: createQuarantineTableSql(this.database, QUARANTINE_TABLE, QUARANTINE_COLUMNS) });
-    this.columns.set(QUARANTINE_TABLE, new Set(QUARANTINE_COLUMNS.map((c) => c.name)));
+    this.columns.set(QUARANTINE_TABLE, new Map(QUARANTINE_COLUMNS.map((c) => [c.name, clickhouseType(c)])));
   }
 
   async insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void> {

@@ -1,0 +1,123 @@
+// Declared event schemas: JSON Schema documents for the envelope's `properties`, with warehouse hints
+// `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
+// Read from schemas/events/*.json or `schema push`; written by `schema pin` for review.
+import { isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
+import { DEFAULT_ORDER_BY, RESERVED_NAMES, withEventId, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
+
+export class SchemaDefinitionError extends Error {
+  override readonly name = 'SchemaDefinitionError';
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function jsonSchemaType(def: Record<string, Json>, where: string): ColumnType {
+  const declared = def['type'];
+  const types = (Array.isArray(declared) ? declared : [declared]).filter((t) => t !== 'null' && t !== undefined);
+  // object and array together are one JSON column, which is how `schema pin` writes a json column
+  if (types.length === 2 && types.includes('object') && types.includes('array')) return 'json';
+  if (types.length !== 1) throw new SchemaDefinitionError(`${where}: give exactly one non-null "type"`);
+  switch (types[0]) {
+    case 'boolean': return 'boolean';
+    case 'integer': return 'int64';
+    case 'number': return 'double';
+    case 'string': return def['format'] === 'date-time' ? 'timestamp' : def['format'] === 'date' ? 'date' : 'string';
+    case 'object':
+    case 'array': return 'json';
+    default: throw new SchemaDefinitionError(`${where}: unsupported type ${JSON.stringify(types[0])}`);
+  }
+}
+
+/**
+ * Reads a declared event schema: a JSON Schema for the envelope's `properties`, with warehouse hints
+ * `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
+ * Throws SchemaDefinitionError with the offending path, so a bad file fails loudly at load time.
+ */
+export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
+  const table = normaliseName(event);
+  if (!isValidEventName(table)) throw new SchemaDefinitionError(`schema ${JSON.stringify(event)}: invalid event name`);
+  if (!isObject(doc)) throw new SchemaDefinitionError(`schema ${table}: not a JSON object`);
+  const props = doc['properties'] ?? {};
+  if (!isObject(props)) throw new SchemaDefinitionError(`schema ${table}: "properties" must be an object`);
+  const required = doc['required'] ?? [];
+  if (!Array.isArray(required) || !required.every((r) => typeof r === 'string')) {
+    throw new SchemaDefinitionError(`schema ${table}: "required" must be an array of names`);
+  }
+  const properties: ColumnSpec[] = [];
+  for (const [rawName, def] of Object.entries(props)) {
+    const name = normaliseName(rawName);
+    const where = `schema ${table}: property ${JSON.stringify(rawName)}`;
+    if (!isValidPropertyName(name) || RESERVED_NAMES.has(name)) throw new SchemaDefinitionError(`${where}: invalid or reserved name`);
+    if (properties.some((c) => c.name === name)) throw new SchemaDefinitionError(`${where}: duplicate after normalisation`);
+    if (!isObject(def)) throw new SchemaDefinitionError(`${where}: definition must be an object`);
+    const pii = def['x-pii'];
+    if (pii !== undefined && pii !== 'hash' && pii !== 'drop') throw new SchemaDefinitionError(`${where}: x-pii must be "hash" or "drop"`);
+    const type = jsonSchemaType(def, where);
+    const column: ColumnSpec = {
+      name,
+      type: pii === 'hash' ? 'string' : type,
+      nullable: true,
+      origin: 'declared',
+      ...(typeof def['description'] === 'string' ? { description: def['description'] } : {}),
+      ...(pii ? { pii } : {}),
+      ...(def['x-low-cardinality'] === true ? { lowCardinality: true } : {}),
+    };
+    properties.push(column);
+  }
+  const requiredNames = (required as string[]).map(normaliseName);
+  for (const r of requiredNames) {
+    if (!properties.some((c) => c.name === r)) throw new SchemaDefinitionError(`schema ${table}: required ${JSON.stringify(r)} is not a property`);
+  }
+  const orderByRaw = doc['x-order-by'] ?? DEFAULT_ORDER_BY;
+  if (!Array.isArray(orderByRaw) || !orderByRaw.every((o) => typeof o === 'string')) {
+    throw new SchemaDefinitionError(`schema ${table}: "x-order-by" must be an array of column names`);
+  }
+  const known = new Set([...RESERVED_NAMES, ...properties.map((c) => c.name)]);
+  const orderBy = (orderByRaw as string[]).map(normaliseName);
+  for (const o of orderBy) if (!known.has(o)) throw new SchemaDefinitionError(`schema ${table}: x-order-by column ${JSON.stringify(o)} is not a column`);
+  return {
+    table,
+    origin: 'declared',
+    properties,
+    required: requiredNames,
+    allowNewProperties: doc['additionalProperties'] !== false,
+    orderBy: withEventId(orderBy),
+    ...(typeof doc['description'] === 'string' ? { description: doc['description'] } : {}),
+  };
+}
+
+type JsonSchemaProperty = Record<string, Json>;
+
+function propertyDocument(c: ColumnSpec): JsonSchemaProperty {
+  const type: Record<ColumnType, JsonSchemaProperty> = {
+    boolean: { type: ['boolean', 'null'] },
+    int32: { type: ['integer', 'null'] },
+    int64: { type: ['integer', 'null'] },
+    double: { type: ['number', 'null'] },
+    string: { type: ['string', 'null'] },
+    timestamp: { type: ['string', 'null'], format: 'date-time' },
+    date: { type: ['string', 'null'], format: 'date' },
+    json: { type: ['object', 'array', 'null'] },
+  };
+  return {
+    ...(c.description ? { description: c.description } : {}),
+    ...type[c.type],
+    ...(c.pii ? { 'x-pii': c.pii } : {}),
+    ...(c.lowCardinality ? { 'x-low-cardinality': true } : {}),
+  };
+}
+
+/** The JSON Schema document `schema pin` writes: reading it back with parseDeclaredSchema gives the same columns. */
+export function toDeclaredDocument(schema: TableSchema): Record<string, Json> {
+  const orderBy = schema.orderBy.at(-1) === 'event_id' && schema.orderBy.length > 1 ? schema.orderBy.slice(0, -1) : schema.orderBy;
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: schema.table,
+    ...(schema.description ? { description: schema.description } : {}),
+    type: 'object',
+    properties: Object.fromEntries(schema.properties.map((c) => [c.name, propertyDocument(c)])),
+    required: [...schema.required],
+    additionalProperties: schema.allowNewProperties,
+    'x-order-by': [...orderBy],
+  };
+}

@@ -1,0 +1,124 @@
+// The schema registry: one immutable document per table version under `_registry/events/<table>/` in the
+// object store. Writers append the next version with a conditional put (If-None-Match), so two invocations
+// that evolve a table at once cannot both win: the loser re-reads and re-plans. Readers cache entries for a
+// short TTL, which is how `schema push` takes effect without a deploy or a restart.
+import {
+  applyDeclared, declarationHash, describeChange, nextEntry, parseRegistryEntry, REGISTRY_PREFIX,
+  registryKey, registryPrefix, schemaOf, type RegistryEntry,
+} from './registry-entry.js';
+import type { ObjectStore } from './ports.js';
+import type { TableSchema } from './schema.js';
+
+export interface DeclaredSchemas {
+  /** The declared schema of an event table, if a file pins it. */
+  declared(table: string): TableSchema | undefined;
+  /** How the registry's history names the declared document, e.g. `schema file purchase.json`. */
+  sourceOf(table: string): string;
+}
+
+export interface SchemaRegistryOptions {
+  /** how long a loaded entry is trusted before it is re-read (default 30 s) */
+  readonly ttlMs?: number;
+  readonly clock?: () => number;
+  /** schema files shipped with the deployment; each is applied once (when its content is new) */
+  readonly declared?: DeclaredSchemas;
+}
+
+export interface CurrentSchemas {
+  readonly entries: ReadonlyMap<string, RegistryEntry>;
+  /** declared files that could not be applied; ingest goes on with the registry's schema */
+  readonly problems: readonly string[];
+}
+
+const JSON_TYPE = { contentType: 'application/json' };
+const MAX_ATTEMPTS = 8;
+
+export class SchemaRegistry {
+  private readonly cache = new Map<string, { entry: RegistryEntry | undefined; loadedAt: number }>();
+  private readonly ttlMs: number;
+  private readonly clock: () => number;
+
+  constructor(private readonly store: ObjectStore, private readonly options: SchemaRegistryOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The latest stored version of a table, bypassing the cache. */
+  async read(table: string): Promise<RegistryEntry | undefined> {
+    const keys = (await this.store.list(registryPrefix(table))).filter((k) => k.endsWith('.json'));
+    const latest = keys.at(-1);
+    let entry: RegistryEntry | undefined;
+    if (latest) {
+      const body = await this.store.get(latest);
+      if (!body) throw new Error(`registry version ${latest} was listed but cannot be read`);
+      entry = parseRegistryEntry(JSON.parse(Buffer.from(body).toString('utf8')), latest);
+    }
+    this.cache.set(table, { entry, loadedAt: this.clock() });
+    return entry;
+  }
+
+  private async cached(table: string): Promise<RegistryEntry | undefined> {
+    const hit = this.cache.get(table);
+    if (hit && this.clock() - hit.loadedAt < this.ttlMs) return hit.entry;
+    return this.read(table);
+  }
+
+  /** Current entries for the tables of a batch (cached for the TTL), after applying new declared files. */
+  async current(tables: Iterable<string>): Promise<CurrentSchemas> {
+    const entries = new Map<string, RegistryEntry>();
+    const problems: string[] = [];
+    for (const table of tables) {
+      let entry = await this.cached(table);
+      const declared = this.options.declared?.declared(table);
+      if (declared && !entry?.appliedDeclarations.includes(declarationHash(declared))) {
+        try {
+          entry = (await this.pin(declared, this.options.declared!.sourceOf(table))).entry;
+        } catch (err) {
+          problems.push((err as Error).message);
+        }
+      }
+      if (entry) entries.set(table, entry);
+    }
+    return { entries, problems };
+  }
+
+  /**
+   * Appends `entry` as the next version. False when another writer stored that version first: the caller
+   * re-reads (the cache is already refreshed) and re-plans.
+   */
+  async commit(entry: RegistryEntry): Promise<boolean> {
+    const body = Buffer.from(JSON.stringify(entry, null, 2));
+    if (await this.store.putIfAbsent(registryKey(entry.table, entry.version), body, JSON_TYPE)) {
+      this.cache.set(entry.table, { entry, loadedAt: this.clock() });
+      return true;
+    }
+    await this.read(entry.table);
+    return false;
+  }
+
+  /**
+   * Applies a declared schema (a schema file or `schema push`): a new `pinned` version unless this exact
+   * document was applied before. Throws SchemaCompatibilityError for unsafe changes.
+   */
+  async pin(declared: TableSchema, source: string): Promise<{ entry: RegistryEntry; changed: boolean }> {
+    const hash = declarationHash(declared);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const prev = await this.read(declared.table);
+      if (prev?.appliedDeclarations.includes(hash)) return { entry: prev, changed: false };
+      const before = prev ? schemaOf(prev) : undefined;
+      const schema = applyDeclared(before, declared);
+      const entry = nextEntry(prev, schema, {
+        now: this.clock(), status: 'pinned', defaultSource: source, declarationHash: hash,
+        change: `pinned by ${source}: ${describeChange(before, schema)}`,
+      });
+      if (await this.commit(entry)) return { entry, changed: true };
+    }
+    throw new Error(`schema registry: ${declared.table} kept changing under ${MAX_ATTEMPTS} attempts to pin it`);
+  }
+
+  /** Every table with at least one version. */
+  async tables(): Promise<string[]> {
+    const keys = await this.store.list(REGISTRY_PREFIX);
+    return [...new Set(keys.map((k) => k.slice(REGISTRY_PREFIX.length).split('/')[0]!))].sort();
+  }
+}
