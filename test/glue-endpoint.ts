@@ -14,6 +14,9 @@ export interface FakeGlue {
   partitions: Map<string, Json[]>;
   /** fail the next call of an operation with a Glue error type */
   failNext: Map<string, string>;
+  /** fail the next N calls of an operation with ThrottlingException */
+  throttle: Map<string, number>;
+  endpoint: string;
   close(): Promise<void>;
 }
 
@@ -22,9 +25,15 @@ export async function startFakeGlue(): Promise<FakeGlue> {
   const tables = new Map<string, Json>();
   const partitions = new Map<string, Json[]>();
   const failNext = new Map<string, string>();
+  const throttle = new Map<string, number>();
   let version = 0;
 
   const handle = (op: string, b: Json): [number, Json] => {
+    const throttled = throttle.get(op) ?? 0;
+    if (throttled > 0) {
+      throttle.set(op, throttled - 1);
+      return [400, { __type: 'ThrottlingException', Message: 'Rate exceeded' }];
+    }
     const injected = failNext.get(op);
     if (injected) {
       failNext.delete(op);
@@ -81,14 +90,15 @@ export async function startFakeGlue(): Promise<FakeGlue> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
   const client = new GlueClient({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     region: 'eu-west-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
   });
   return {
-    client, calls, tables, partitions, failNext,
+    client, calls, tables, partitions, failNext, throttle, endpoint,
     close: () => new Promise<void>((r) => { client.destroy(); server.close(() => r()); }),
   };
 }

@@ -1,5 +1,7 @@
 // Shared builders for tests: Kafka records and MSK events from envelopes.
 import { encodeMskEvent, type DecodedRecord, type MskEvent } from '../functions/core/msk-event.js';
+import type { ObjectStore, Warehouse } from '../functions/core/ports.js';
+import type { TableSchema } from '../functions/core/schema.js';
 
 export const NOW = Date.UTC(2026, 10, 19, 12, 30, 0);
 export const TS = '2026-11-19T10:00:00.123Z';
@@ -23,3 +25,33 @@ export function mskEvent(values: readonly unknown[], options: { topic?: string; 
 
 export const pageView = (id: string, props: Record<string, unknown> = {}, ts: unknown = TS): Record<string, unknown> =>
   ({ event: 'page_view', event_id: id, ts, user_id: 'u1', properties: { page: '/home', ...props } });
+
+/** An object store in memory with S3-style URIs, for tests that compare what adapters receive. */
+export function memoryStore(bucket = 'test-bucket'): ObjectStore & { objects: Map<string, Uint8Array> } {
+  const objects = new Map<string, Uint8Array>();
+  return {
+    objects,
+    async put(key, body) { objects.set(key, body); },
+    async putIfAbsent(key, body) {
+      if (objects.has(key)) return false;
+      objects.set(key, body);
+      return true;
+    },
+    async get(key) { return objects.get(key); },
+    async list(prefix) { return [...objects.keys()].filter((k) => k.startsWith(prefix)).sort(); },
+    uri: (key) => `s3://${bucket}/${key}`,
+  };
+}
+
+/** A warehouse that records the schemas and files it is given, for tests about other ports. */
+export function recordingWarehouse(): Warehouse & { tables: Map<string, TableSchema>; inserts: string[] } {
+  const tables = new Map<string, TableSchema>();
+  const inserts: string[] = [];
+  return {
+    tables, inserts,
+    async ensureTable(schema) { tables.set(schema.table, schema); },
+    async ensureQuarantineTable() {},
+    async insertParquet(_table, _columns, file) { inserts.push(file.key); },
+    async close() {},
+  };
+}

@@ -13,6 +13,8 @@ import { clickhouseType } from '../core/clickhouse-ddl.js';
 import { fromTableInput } from '../core/glue-table.js';
 import { quoteIdentifier, quoteString } from '../core/identifiers.js';
 import type { IngestDeps } from '../core/ingest.js';
+import type { ObjectStore } from '../core/ports.js';
+import type { SchemaCommandContext } from './commands/schema.js';
 import { SchemaRegistry } from '../core/schema-registry.js';
 import { LAKE_PREFIX, QUARANTINE_TABLE } from '../core/lake-layout.js';
 import { QUARANTINE_COLUMNS } from '../core/quarantine-files.js';
@@ -49,6 +51,25 @@ export function defaultSchemasDir(): string {
   if (fromEnv) return resolve(fromEnv);
   const local = resolve('schemas/events');
   return existsSync(local) ? local : join(PACKAGE_ROOT, 'schemas/events');
+}
+
+/**
+ * The registry alone, for `tributary schema`: the local store, or the deployment's bucket when
+ * TRIBUTARY_BUCKET is set (credentials from the usual AWS chain).
+ */
+export async function openSchemaContext(options: LocalRuntimeOptions = {}): Promise<SchemaCommandContext> {
+  const bucket = process.env['TRIBUTARY_BUCKET'];
+  let store: ObjectStore;
+  if (bucket) {
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    const { S3Store } = await import('../adapters/object-store/s3.js');
+    store = new S3Store(new S3Client({}), { bucket });
+  } else {
+    store = new LocalDirectoryStore(resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary'));
+  }
+  const schemasDir = options.schemasDir ?? defaultSchemasDir();
+  const schemas = SchemaFiles.load(schemasDir);
+  return { registry: new SchemaRegistry(store, { ...(options.clock ? { clock: options.clock } : {}) }), schemas, schemasDir };
 }
 
 export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {

@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util';
 import { runDev } from './commands/dev.js';
 import { ingestFile, UsageError } from './commands/ingest.js';
+import { schemaList, schemaPin, schemaPush, schemaShow } from './commands/schema.js';
 import { runSql } from './commands/sql.js';
-import { openLocalRuntime } from './local-runtime.js';
+import { openLocalRuntime, openSchemaContext } from './local-runtime.js';
 import { formatBytes, formatTable } from './print.js';
 
 const HELP = `tributary — Kafka → Parquet lake + Glue + ClickHouse
@@ -14,6 +15,10 @@ Usage:
                                                      feed NDJSON envelopes through the ingest handler
   tributary sql "<ClickHouse SQL>" [--format table|json]
                                                      query the local warehouse; lake tables are lake.<table>
+  tributary schema list                              registered and declared event schemas
+  tributary schema show <event>                      fields, where each came from, and the history
+  tributary schema pin <event> [--out F|-] [--force] write the registered schema as schemas/events/<event>.json
+  tributary schema push <file> [--event E]           apply a JSON Schema file; ingest picks it up within 30 s
 
 Local state lives in $TRIBUTARY_HOME (default ./.tributary).`;
 
@@ -38,6 +43,9 @@ export async function main(argv: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       events: { type: 'string' },
       format: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean' },
+      event: { type: 'string' },
     },
   });
   switch (command) {
@@ -74,6 +82,18 @@ export async function main(argv: string[]): Promise<number> {
         console.log(await runSql(runtime, query, format));
       } finally {
         await runtime.close();
+      }
+      return 0;
+    }
+    case 'schema': {
+      const [sub, arg] = positionals;
+      const ctx = await openSchemaContext();
+      switch (sub) {
+        case 'list': console.log(await schemaList(ctx)); break;
+        case 'show': console.log(await schemaShow(ctx, arg)); break;
+        case 'pin': console.log(await schemaPin(ctx, arg, { ...(values.out ? { out: values.out } : {}), ...(values.force ? { force: true } : {}) })); break;
+        case 'push': console.log(await schemaPush(ctx, arg, values.event)); break;
+        default: throw new UsageError('schema needs one of: list, show <event>, pin <event>, push <file>');
       }
       return 0;
     }

@@ -28,6 +28,11 @@ function jsonSchemaType(def: Record<string, Json>, where: string): ColumnType {
   }
 }
 
+/** The event a document declares: its `title`, else the name it was given (a file's base name). */
+export function declaredEventName(fallback: string, doc: unknown): string {
+  return isObject(doc) && typeof doc['title'] === 'string' ? doc['title'] : fallback;
+}
+
 /**
  * Reads a declared event schema: a JSON Schema for the envelope's `properties`, with warehouse hints
  * `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
@@ -35,6 +40,9 @@ function jsonSchemaType(def: Record<string, Json>, where: string): ColumnType {
  */
 export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
   const table = normaliseName(event);
+  if (isObject(doc) && typeof doc['title'] === 'string' && normaliseName(doc['title']) !== table) {
+    throw new SchemaDefinitionError(`schema ${JSON.stringify(event)}: "title" ${JSON.stringify(doc['title'])} names another event`);
+  }
   if (!isValidEventName(table)) throw new SchemaDefinitionError(`schema ${JSON.stringify(event)}: invalid event name`);
   if (!isObject(doc)) throw new SchemaDefinitionError(`schema ${table}: not a JSON object`);
   const props = doc['properties'] ?? {};
@@ -109,7 +117,6 @@ function propertyDocument(c: ColumnSpec): JsonSchemaProperty {
 
 /** The JSON Schema document `schema pin` writes: reading it back with parseDeclaredSchema gives the same columns. */
 export function toDeclaredDocument(schema: TableSchema): Record<string, Json> {
-  const orderBy = schema.orderBy.at(-1) === 'event_id' && schema.orderBy.length > 1 ? schema.orderBy.slice(0, -1) : schema.orderBy;
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: schema.table,
@@ -118,6 +125,6 @@ export function toDeclaredDocument(schema: TableSchema): Record<string, Json> {
     properties: Object.fromEntries(schema.properties.map((c) => [c.name, propertyDocument(c)])),
     required: [...schema.required],
     additionalProperties: schema.allowNewProperties,
-    'x-order-by': [...orderBy],
+    'x-order-by': [...schema.orderBy],
   };
 }

@@ -4,7 +4,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createClient } from '@clickhouse/client';
-import { GlueCatalog } from '../adapters/catalog/glue.js';
+import { GLUE_CLIENT_CONFIG, GlueCatalog } from '../adapters/catalog/glue.js';
 import { S3Store } from '../adapters/object-store/s3.js';
 import { SchemaFiles } from '../adapters/schema-files.js';
 import { publishIngestReport } from '../adapters/telemetry.js';
@@ -33,7 +33,7 @@ function dependencies(): IngestDeps {
   const store = new S3Store(new S3Client({}), { bucket: env.bucket, ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) });
   deps = {
     store,
-    catalog: new GlueCatalog(new GlueClient({}), env.glueDatabase),
+    catalog: new GlueCatalog(new GlueClient(GLUE_CLIENT_CONFIG), env.glueDatabase),
     warehouse: new ClickHouseWarehouse(clickhouse, { database: env.clickhouse.database }),
     // Declared files ship with the function; pushed schemas are read from the bucket after the TTL.
     registry: new SchemaRegistry(store, { ttlMs: env.registryTtlMs, declared: SchemaFiles.load(env.schemasDir) }),

@@ -1,11 +1,23 @@
 // The Glue adapter through the real AWS SDK against a Glue-protocol endpoint in the test process.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GlueCatalog } from '../../functions/adapters/catalog/glue.js';
+import {
+  AccessDeniedException, AlreadyExistsException, ConcurrentModificationException, CreateTableCommand,
+  GetTableCommand, GlueClient, UpdateTableCommand,
+} from '@aws-sdk/client-glue';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GLUE_CLIENT_CONFIG, GlueCatalog } from '../../functions/adapters/catalog/glue.js';
+import { LocalJsonCatalog } from '../../functions/adapters/catalog/local-json.js';
+import { ingestBatch } from '../../functions/core/ingest.js';
+import { SchemaRegistry } from '../../functions/core/schema-registry.js';
 import { fromTableInput, toTableInput } from '../../functions/core/glue-table.js';
 import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
 import type { TableSchema } from '../../functions/core/schema.js';
 import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
+import { memoryStore, mskEvent, NOW, pageView, recordingWarehouse } from '../helpers.js';
 
 let glue: FakeGlue;
 let catalog: GlueCatalog;
@@ -72,5 +84,89 @@ describe('GlueCatalog', () => {
 
   it('round-trips TableInput without losing hints', () => {
     assert.deepEqual(fromTableInput(toTableInput(schema, location)), schema);
+  });
+});
+
+describe('GlueCatalog retries', () => {
+  it('backs off on ThrottlingException with the adaptive client settings', async () => {
+    const throttled = new GlueClient({ ...GLUE_CLIENT_CONFIG, endpoint: glue.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      glue.throttle.set('GetTable', 3);
+      const before = glue.calls.filter((c) => c.op === 'GetTable').length;
+      const t = await new GlueCatalog(throttled, 'tributary_test').getTable('purchase');
+      assert.equal(t?.table, 'purchase');
+      assert.equal(glue.calls.filter((c) => c.op === 'GetTable').length - before, 4, 'three throttled attempts, then success');
+    } finally {
+      throttled.destroy();
+    }
+  });
+});
+
+describe('GlueCatalog error branches (aws-sdk-client-mock)', () => {
+  // mockClient patches every GlueClient, so it is installed only while this block runs.
+  let glueMock: ReturnType<typeof mockClient>;
+  let mocked: GlueCatalog;
+  before(() => {
+    glueMock = mockClient(GlueClient);
+    mocked = new GlueCatalog(new GlueClient({ region: 'eu-west-1' }), 'db');
+  });
+  after(() => glueMock.restore());
+
+  it('rethrows errors other than EntityNotFound from GetTable', async () => {
+    glueMock.reset();
+    glueMock.on(GetTableCommand).rejects(new AccessDeniedException({ message: 'no glue:GetTable', $metadata: {} }));
+    await assert.rejects(mocked.getTable('purchase'), AccessDeniedException);
+  });
+
+  it('gives up after repeated ConcurrentModificationException instead of looping', async () => {
+    glueMock.reset();
+    glueMock.on(CreateTableCommand).rejects(new AlreadyExistsException({ message: 'exists', $metadata: {} }));
+    glueMock.on(GetTableCommand).resolves({ Table: { Name: 'purchase', DatabaseName: 'db', VersionId: '1', StorageDescriptor: { Columns: [] } } });
+    glueMock.on(UpdateTableCommand).rejects(new ConcurrentModificationException({ message: 'busy', $metadata: {} }));
+    await assert.rejects(mocked.upsertTable(schema, location), ConcurrentModificationException);
+    assert.equal(glueMock.commandCalls(UpdateTableCommand).length, 5);
+  });
+
+  it('keeps columns only Glue has and takes the new type of a widened column', async () => {
+    glueMock.reset();
+    glueMock.on(CreateTableCommand).rejects(new AlreadyExistsException({ message: 'exists', $metadata: {} }));
+    glueMock.on(GetTableCommand).resolves({ Table: { Name: 'purchase', DatabaseName: 'db', VersionId: '7', StorageDescriptor: { Columns: [{ Name: 'price', Type: 'bigint' }, { Name: 'legacy', Type: 'string' }] } } });
+    glueMock.on(UpdateTableCommand).resolves({});
+    await mocked.upsertTable(schema, location);
+    const input = glueMock.commandCalls(UpdateTableCommand)[0]!.args[0].input;
+    assert.equal(input.VersionId, '7');
+    const cols = input.TableInput!.StorageDescriptor!.Columns!;
+    assert.equal(cols.find((c) => c.Name === 'price')!.Type, 'double');
+    assert.ok(cols.some((c) => c.Name === 'legacy'));
+    assert.deepEqual(input.TableInput!.PartitionKeys!.map((k) => k.Name), ['dt', 'hour']);
+  });
+});
+
+describe('local and Glue catalogs receive identical inputs', () => {
+  it('for a new table, a new column and a widened column', async () => {
+    const fake = await startFakeGlue();
+    const home = mkdtempSync(join(tmpdir(), 'tributary-glue-'));
+    try {
+      const local = new LocalJsonCatalog(join(home, 'catalog'), 'tributary_test');
+      const runs = [new GlueCatalog(fake.client, 'tributary_test'), local].map((catalog) => {
+        const store = memoryStore();
+        return { catalog, deps: { store, catalog, warehouse: recordingWarehouse(), registry: new SchemaRegistry(store, { clock: () => NOW }), clock: () => NOW } };
+      });
+      const batches = [
+        mskEvent([pageView('a', { score: 1 }), pageView('b', { score: 2 }, '2026-11-19T11:00:00Z')]),
+        mskEvent([pageView('c', { score: 2.5, referrer: 'mail' })], { firstOffset: 2 }),
+      ];
+      for (const [i, batch] of batches.entries()) {
+        for (const run of runs) await ingestBatch(batch, run.deps);
+        const { VersionId: _v, DatabaseName: _d, ...glueTable } = fake.tables.get('page_view')!;
+        const stored = (await local.read('page_view'))!;
+        assert.deepEqual(glueTable, stored.TableInput, `table input after batch ${i + 1}`);
+        assert.deepEqual(fake.partitions.get('page_view'), stored.Partitions, `partitions after batch ${i + 1}`);
+      }
+      const columns = (await local.read('page_view'))!.TableInput.StorageDescriptor.Columns;
+      assert.deepEqual(columns.filter((c) => ['page', 'score', 'referrer'].includes(c.Name)).map((c) => `${c.Name}:${c.Type}`), ['page:string', 'score:double', 'referrer:string']);
+    } finally {
+      await fake.close();
+    }
   });
 });

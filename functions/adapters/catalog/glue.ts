@@ -2,11 +2,18 @@
 import {
   AlreadyExistsException, BatchCreatePartitionCommand, ConcurrentModificationException, CreateTableCommand,
   EntityNotFoundException, GetPartitionsCommand, GetTableCommand, GetTablesCommand, UpdateTableCommand,
-  type GlueClient, type TableInput,
+  type GlueClient, type GlueClientConfig, type TableInput,
 } from '@aws-sdk/client-glue';
 import { fromTableInput, toPartitionInput, toTableInput, type GlueTableInput } from '../../core/glue-table.js';
 import type { Catalog, PartitionRef } from '../../core/ports.js';
 import type { TableSchema } from '../../core/schema.js';
+
+/**
+ * Client settings for the catalog: Glue throttles per account, and many ingest containers evolve tables at
+ * once after a deploy, so the SDK's adaptive mode (backoff plus client-side rate limiting on
+ * ThrottlingException) with more attempts than the default three.
+ */
+export const GLUE_CLIENT_CONFIG: GlueClientConfig = { retryMode: 'adaptive', maxAttempts: 8 };
 
 /** Glue accepts at most 100 partitions per BatchCreatePartition call. */
 const PARTITION_BATCH = 100;
