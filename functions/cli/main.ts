@@ -66,6 +66,10 @@ export async function main(argv: string[]): Promise<number> {
         const s = await ingestFile({ file, batchSize: intOption(values['batch-size'], 'batch-size', 10_000), ...(values.topic ? { topic: values.topic } : {}) }, runtime.deps);
         console.log(`${s.recordsIn} records in ${s.batches} batches: ${s.stored} stored, ${s.quarantined} quarantined; ${s.files} files, ${formatBytes(s.bytes)}`);
         if (Object.keys(s.rowsByTable).length > 0) console.log(formatTable(Object.entries(s.rowsByTable).map(([table, rows]) => ({ table, rows }))));
+        if (s.tablesCreated.size > 0) console.log(`Tables registered: ${[...s.tablesCreated].sort().join(', ')}`);
+        if (s.columnsAdded.length > 0) console.log(`Columns added: ${s.columnsAdded.map((c) => `${c.table}.${c.column} ${c.type}`).join(', ')}`);
+        if (s.columnsWidened.length > 0) console.log(`Columns widened: ${s.columnsWidened.map((c) => `${c.table}.${c.column} → ${c.type}`).join(', ')}`);
+        for (const p of s.schemaProblems) console.warn(`warning: ${p}`);
         if (s.quarantined > 0) console.log(formatTable(Object.entries(s.quarantinedByReason).map(([reason, records]) => ({ reason, records }))));
       } finally {
         await runtime.close();

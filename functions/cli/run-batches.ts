@@ -21,6 +21,8 @@ export interface RunSummary {
   quarantinedByReason: Record<string, number>;
   tablesCreated: Set<string>;
   columnsAdded: Array<{ table: string; column: string; type: string }>;
+  columnsWidened: Array<{ table: string; column: string; type: string }>;
+  schemaProblems: Set<string>;
   files: number;
   bytes: number;
   rowsByTable: Record<string, number>;
@@ -30,7 +32,7 @@ export interface RunSummary {
 }
 
 export function emptySummary(): RunSummary {
-  return { batches: 0, recordsIn: 0, stored: 0, quarantined: 0, quarantinedByReason: {}, tablesCreated: new Set(), columnsAdded: [], files: 0, bytes: 0, rowsByTable: {}, freshnessP50Ms: {}, freshnessMaxMs: {} };
+  return { batches: 0, recordsIn: 0, stored: 0, quarantined: 0, quarantinedByReason: {}, tablesCreated: new Set(), columnsAdded: [], columnsWidened: [], schemaProblems: new Set(), files: 0, bytes: 0, rowsByTable: {}, freshnessP50Ms: {}, freshnessMaxMs: {} };
 }
 
 export function addReport(s: RunSummary, r: IngestReport): void {
@@ -41,6 +43,8 @@ export function addReport(s: RunSummary, r: IngestReport): void {
   for (const [reason, n] of Object.entries(r.quarantinedByReason)) s.quarantinedByReason[reason] = (s.quarantinedByReason[reason] ?? 0) + (n ?? 0);
   for (const t of r.tablesCreated) s.tablesCreated.add(t);
   s.columnsAdded.push(...r.columnsAdded);
+  s.columnsWidened.push(...r.columnsWidened);
+  for (const p of r.schemaProblems) s.schemaProblems.add(p);
   s.files += r.files.length;
   s.bytes += r.files.reduce((n, f) => n + f.bytes, 0);
   for (const [table, t] of Object.entries(r.tables)) {

@@ -27,7 +27,7 @@ export class LocalDirectoryStore implements ObjectStore {
     await rename(tmp, target);
   }
 
-  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+  async putIfAbsent(key: string, body: Uint8Array, _options?: { contentType: string }): Promise<boolean> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     // link(2) fails with EEXIST atomically, and the complete file appears at once: the local If-None-Match.

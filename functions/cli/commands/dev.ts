@@ -40,6 +40,9 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
   if (summary.columnsAdded.length > 0) {
     out(`Columns registered automatically: ${summary.columnsAdded.map((c) => `${c.table}.${c.column} ${c.type}`).join(', ')}`);
   }
+  if (summary.columnsWidened.length > 0) out(`Columns widened: ${summary.columnsWidened.map((c) => `${c.table}.${c.column} → ${c.type}`).join(', ')}`);
+  for (const p of summary.schemaProblems) out(`warning: ${p}`);
+  out('Schemas: npx tributary schema list · schema show <event> · schema pin <event> → edit → schema push <file>');
 
   const tables = (await runtime.catalog.listTables());
   await runtime.refreshLakeViews();

@@ -1,0 +1,161 @@
+// The schema registry: versioned entries, declared documents, compatibility rules and conditional writes.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { LocalDirectoryStore } from '../../functions/adapters/object-store/local-directory.js';
+import { evolveSchema } from '../../functions/core/batch-plan.js';
+import { parseDeclaredSchema, toDeclaredDocument } from '../../functions/core/declared-schema.js';
+import { parseEnvelope, isRejection, type Envelope } from '../../functions/core/envelope.js';
+import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/envelope.js';
+import {
+  applyDeclared, nextEntry, parseRegistryEntry, recentInferredColumns, registryKey, RegistryFormatError,
+  SchemaCompatibilityError, schemaOf,
+} from '../../functions/core/registry-entry.js';
+import { SchemaRegistry } from '../../functions/core/schema-registry.js';
+import { emptySchema, type TableSchema } from '../../functions/core/schema.js';
+import { memoryStore, NOW, pageView, record } from '../helpers.js';
+
+const items = (values: readonly unknown[]): Array<{ env: Envelope; record: ReturnType<typeof record> }> =>
+  values.map((v, i) => {
+    const rec = record(v, { offset: i });
+    const env = parseEnvelope(rec, NOW, DEFAULT_ENVELOPE_LIMITS);
+    if (isRejection(env)) throw new Error(env.detail);
+    return { env, record: rec };
+  });
+
+const inferred = (props: Record<string, unknown>): TableSchema => evolveSchema(emptySchema('page_view', 'inferred'), items([pageView('a', props)])).schema;
+
+describe('evolveSchema across batches', () => {
+  it('widens an inferred int64 column that receives a double, and only that', () => {
+    const before = inferred({ score: 1, count: 2 });
+    const e = evolveSchema(before, items([pageView('b', { score: 2.5, count: 3 })]));
+    assert.deepEqual(e.widened.map((c) => `${c.name}:${c.type}`), ['score:double']);
+    assert.equal(e.schema.properties.find((c) => c.name === 'count')!.type, 'int64');
+    assert.deepEqual(e.added, []);
+  });
+
+  it('never widens a declared integer column (the record is quarantined instead)', () => {
+    const declared = parseDeclaredSchema('page_view', { properties: { score: { type: 'integer' } } });
+    const e = evolveSchema(declared, items([pageView('b', { score: 2.5 })]));
+    assert.deepEqual(e.widened, []);
+    assert.equal(e.schema.properties.find((c) => c.name === 'score')!.type, 'int64');
+  });
+
+  it('adds at most `budget` new columns, in order of appearance, and names the refused ones', () => {
+    const e = evolveSchema(emptySchema('page_view', 'inferred'), items([pageView('a', { a1: 1, a2: 2 }), pageView('b', { a3: 3, a4: 4 })]), 3);
+    assert.deepEqual(e.added.map((c) => c.name), ['page', 'a1', 'a2']);
+    assert.deepEqual(e.refused, ['a3', 'a4']);
+    assert.equal(e.firstSeen.get('a1'), 'tracking[0]@0');
+  });
+});
+
+describe('registry entries', () => {
+  const v1 = nextEntry(undefined, inferred({ score: 1 }), { now: NOW, change: 'created', defaultSource: 'inferred' });
+
+  it('keep the provenance of each field across versions', () => {
+    const widened = { ...schemaOf(v1), properties: [...schemaOf(v1).properties.map((c) => (c.name === 'score' ? { ...c, type: 'double' as const } : c)), { name: 'ref', type: 'string' as const, nullable: true, origin: 'inferred' as const }] };
+    const v2 = nextEntry(v1, widened, { now: NOW + 1000, change: 'added ref', defaultSource: 'x', sources: new Map([['ref', 'inferred from t[0]@9']]) });
+    assert.equal(v2.version, 2);
+    assert.equal(v2.createdAt, v1.createdAt);
+    const score = v2.fields.find((f) => f.name === 'score')!;
+    assert.equal(score.type, 'double');
+    assert.equal(score.since, 1);
+    assert.equal(v2.fields.find((f) => f.name === 'ref')!.source, 'inferred from t[0]@9');
+    assert.deepEqual(v2.history.map((h) => h.version), [1, 2]);
+  });
+
+  it('count only columns inferred within the last hour for the guard', () => {
+    assert.equal(recentInferredColumns(v1, NOW + 10 * 60_000), 2);
+    assert.equal(recentInferredColumns(v1, NOW + 61 * 60_000), 0);
+    assert.equal(recentInferredColumns(undefined, NOW), 0);
+  });
+
+  it('refuse a stored document that is not an entry', () => {
+    assert.throws(() => parseRegistryEntry({ format: 'other' }, 'k'), RegistryFormatError);
+    assert.throws(() => parseRegistryEntry({ ...v1, table: '../x' }, 'k'), /invalid table/);
+    assert.throws(() => parseRegistryEntry({ ...v1, fields: [{ name: 'a', type: 'varchar', since: 1 }] }, 'k'), /invalid field/);
+    assert.deepEqual(parseRegistryEntry(JSON.parse(JSON.stringify(v1)), 'k'), v1);
+  });
+
+  it('use keys that list in version order and refuse hostile table names', () => {
+    assert.ok(registryKey('t', 9) < registryKey('t', 10));
+    assert.throws(() => registryKey('../../etc', 1), /invalid table name/);
+  });
+});
+
+describe('applying a declared schema', () => {
+  const current = inferred({ score: 1, label: 'x' });
+
+  it('widens int64 to double, keeps omitted columns in place and appends new ones', () => {
+    const declared = parseDeclaredSchema('page_view', { properties: { score: { type: 'number' }, email: { type: 'string', 'x-pii': 'hash' } } });
+    const next = applyDeclared(current, declared);
+    assert.deepEqual(next.properties.map((c) => `${c.name}:${c.type}:${c.origin}`), ['page:string:inferred', 'score:double:declared', 'label:string:inferred', 'email:string:declared']);
+  });
+
+  it('refuses unsafe type changes and a new ordering key, listing every problem', () => {
+    const declared = parseDeclaredSchema('page_view', { properties: { score: { type: 'string' }, label: { type: 'boolean' } }, 'x-order-by': ['user_id'] });
+    assert.throws(() => applyDeclared(current, declared), (err: unknown) => {
+      assert.ok(err instanceof SchemaCompatibilityError);
+      assert.equal(err.problems.length, 3);
+      assert.match(err.message, /score is int64 in the table; string is not a safe change/);
+      assert.match(err.message, /x-order-by/);
+      return true;
+    });
+  });
+
+  it('round-trips through the document `schema pin` writes', () => {
+    const declared = parseDeclaredSchema('purchase', {
+      description: 'd',
+      properties: { price: { type: 'number', description: 'p' }, tags: { type: 'array' }, email: { type: 'string', 'x-pii': 'hash' }, at: { type: 'string', format: 'date-time' }, cur: { type: 'string', 'x-low-cardinality': true } },
+      required: ['price'], additionalProperties: false, 'x-order-by': ['event_time', 'user_id'],
+    });
+    assert.deepEqual(parseDeclaredSchema('purchase', JSON.parse(JSON.stringify(toDeclaredDocument(declared)))), declared);
+  });
+
+  it('refuses a document whose title names another event', () => {
+    assert.throws(() => parseDeclaredSchema('purchase', { title: 'refund', properties: {} }), /names another event/);
+  });
+});
+
+describe('SchemaRegistry', () => {
+  it('lets exactly one of two writers store a version; the loser sees the winner after the failed write', async () => {
+    const store = memoryStore();
+    let now = NOW;
+    const a = new SchemaRegistry(store, { clock: () => now });
+    const b = new SchemaRegistry(store, { clock: () => now });
+    const schema = inferred({ score: 1 });
+    assert.equal((await b.current(['page_view'])).entries.size, 0); // b caches "no entry"
+    assert.equal(await a.commit(nextEntry(undefined, schema, { now, change: 'a', defaultSource: 'a' })), true);
+    assert.equal((await b.current(['page_view'])).entries.size, 0, 'within the TTL b still trusts its cache');
+    assert.equal(await b.commit(nextEntry(undefined, schema, { now, change: 'b', defaultSource: 'b' })), false);
+    assert.equal((await b.current(['page_view'])).entries.get('page_view')!.history[0]!.change, 'a');
+    now += 31_000;
+    assert.equal((await b.current(['page_view'])).entries.get('page_view')!.version, 1);
+  });
+
+  it('applies a declared file once, records it, and reports an incompatible one instead of failing ingest', async () => {
+    const store = memoryStore();
+    let declared = parseDeclaredSchema('page_view', { properties: { score: { type: 'integer' } } });
+    const files = { declared: (t: string) => (t === 'page_view' ? declared : undefined), sourceOf: () => 'schema file page_view.json' };
+    const reg = new SchemaRegistry(store, { clock: () => NOW, ttlMs: 0, declared: files });
+    const first = await reg.current(['page_view']);
+    assert.equal(first.entries.get('page_view')!.status, 'pinned');
+    await reg.current(['page_view']);
+    assert.equal((await store.list('_registry/')).length, 1, 'the same file is not applied twice');
+    declared = parseDeclaredSchema('page_view', { properties: { score: { type: 'boolean' } } });
+    const bad = await reg.current(['page_view']);
+    assert.equal(bad.entries.get('page_view')!.version, 1);
+    assert.match(bad.problems[0]!, /score is int64 in the table; boolean is not a safe change/);
+  });
+
+  it('on a directory store, conditional writes race safely', async () => {
+    const store = new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'tributary-reg-')));
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => store.putIfAbsent('_registry/events/t/v00000001.json', Buffer.from(`writer ${i}`), { contentType: 'application/json' })));
+    assert.equal(results.filter(Boolean).length, 1);
+    const winner = results.indexOf(true);
+    assert.equal(Buffer.from((await store.get('_registry/events/t/v00000001.json'))!).toString(), `writer ${winner}`);
+    assert.deepEqual(await store.list('_registry/'), ['_registry/events/t/v00000001.json'], 'no temporary files left behind');
+  });
+});
