@@ -1,7 +1,7 @@
 // The CLI as a user runs it: `npm start` (tributary dev) twice, then `tributary sql`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,5 +48,40 @@ describe('tributary dev (npm start)', () => {
   it('fails with a clear message on bad usage', async () => {
     await assert.rejects(cli('ingest'), (err: { stderr: string; code: number }) => /ingest needs a file/.test(err.stderr) && err.code === 2);
     await assert.rejects(cli('frobnicate'), (err: { stderr: string }) => /unknown command/.test(err.stderr));
+  });
+});
+
+describe('tributary schema', () => {
+  const schemaHome = mkdtempSync(join(tmpdir(), 'tributary-cli-schema-'));
+  const schemasDir = mkdtempSync(join(tmpdir(), 'tributary-cli-schemas-'));
+  const schemaCli = async (...args: string[]): Promise<string> =>
+    (await run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args], { env: { ...process.env, TRIBUTARY_HOME: schemaHome, TRIBUTARY_SCHEMAS: schemasDir }, cwd: schemaHome })).stdout;
+
+  it('lists, shows, pins and pushes; an unsafe push is refused with exit code 2', async () => {
+    const events = join(schemaHome, 'trial.ndjson');
+    writeFileSync(events, [
+      JSON.stringify({ event: 'trialStarted', event_id: 't1', ts: new Date().toISOString(), properties: { planName: 'pro', seats: 2 } }),
+      JSON.stringify({ event: 'trial_started', event_id: 't2', ts: new Date().toISOString(), properties: { PlanName: 'team', seats: 5 } }),
+    ].join('\n'));
+    assert.match(await schemaCli('ingest', events), /2 stored, 0 quarantined[\s\S]*Tables registered: trial_started[\s\S]*Columns added: trial_started\.plan_name string, trial_started\.seats int64/);
+    assert.match(await schemaCli('schema', 'list'), /trial_started\s+inferred\s+1\s+0\s+2/);
+    const show = await schemaCli('schema', 'show', 'trial_started');
+    assert.match(show, /plan_name\s+string\s+inferred\s+v1\s+inferred from trial\[0\]@1/);
+
+    assert.match(await schemaCli('schema', 'pin', 'trial_started'), /Wrote .*trial_started\.json/);
+    const file = join(schemasDir, 'trial_started.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc.properties.seats = { type: 'number', description: 'seats requested' };
+    writeFileSync(file, JSON.stringify(doc));
+    assert.match(await schemaCli('schema', 'push', file), /trial_started: pinned as version 2 \(pinned by schema push trial_started\.json: widened seats int64 → double; redefined plan_name\)/);
+    const pinned = await schemaCli('schema', 'show', 'trial_started');
+    assert.match(pinned, /trial_started: pinned, version 2/);
+    assert.match(pinned, /seats\s+double\s+declared\s+v1\s+inferred from trial\[0\]@1\s+seats requested/);
+
+    doc.properties.seats = { type: 'boolean' };
+    writeFileSync(file, JSON.stringify(doc));
+    await assert.rejects(schemaCli('schema', 'push', file), (err: { stderr: string; code: number }) =>
+      err.code === 2 && /seats is double in the table; boolean is not a safe change/.test(err.stderr));
+    await assert.rejects(schemaCli('schema', 'show', '../etc'), (err: { stderr: string; code: number }) => err.code === 2 && /not a valid event name/.test(err.stderr));
   });
 });
