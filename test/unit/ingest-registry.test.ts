@@ -1,0 +1,72 @@
+// ingestBatch and the registry, on in-memory ports: adoption of catalog tables, the catalog sync cache,
+// and what the report says about schema changes.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { LocalJsonCatalog } from '../../functions/adapters/catalog/local-json.js';
+import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
+import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
+import type { Catalog } from '../../functions/core/ports.js';
+import { SchemaRegistry } from '../../functions/core/schema-registry.js';
+import { memoryStore, mskEvent, NOW, pageView, recordingWarehouse } from '../helpers.js';
+
+/** A catalog that counts the calls made to it. */
+function counting(inner: Catalog): Catalog & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    getTable: (t) => { calls.push(`getTable ${t}`); return inner.getTable(t); },
+    upsertTable: (s, l) => { calls.push(`upsertTable ${s.table}`); return inner.upsertTable(s, l); },
+    addPartitions: (t, p, l) => { calls.push(`addPartitions ${t}`); return inner.addPartitions(t, p, l); },
+    listTables: () => inner.listTables(),
+    listPartitions: (t) => inner.listPartitions(t),
+  };
+}
+
+function deps(catalog: Catalog, store = memoryStore()): IngestDeps {
+  return { store, catalog, warehouse: recordingWarehouse(), registry: new SchemaRegistry(store, { clock: () => NOW }), clock: () => NOW };
+}
+
+describe('ingest with the schema registry', () => {
+  it('adopts a table that the catalog has from before the registry, keeping its columns', async () => {
+    const local = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-adopt-')));
+    await local.upsertTable({ ...parseDeclaredSchema('page_view', { properties: { page: { type: 'string' }, legacy: { type: 'integer' } } }), origin: 'inferred' }, 's3://b/lake/page_view/');
+    const d = deps(local);
+    const report = await ingestBatch(mskEvent([pageView('a', { legacy: '7' })]), d);
+    assert.equal(report.stored, 1);
+    assert.deepEqual(report.tablesCreated, []);
+    const entry = (await d.registry.read('page_view'))!;
+    assert.equal(entry.version, 1);
+    assert.match(entry.history[0]!.change, /^adopted from the catalog/);
+    assert.deepEqual(entry.fields.map((f) => `${f.name}:${f.type}:${f.source}`), ['page:string:catalog', 'legacy:int64:catalog']);
+  });
+
+  it('a warm invocation makes no catalog call for a table and partition it has already synced', async () => {
+    const catalog = counting(new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-warm-'))));
+    const d = deps(catalog);
+    await ingestBatch(mskEvent([pageView('a')]), d);
+    assert.deepEqual(catalog.calls, ['getTable page_view', 'getTable page_view', 'upsertTable page_view', 'addPartitions page_view']);
+    catalog.calls.length = 0;
+    await ingestBatch(mskEvent([pageView('b')], { firstOffset: 1 }), d);
+    // addPartitions is the adapter's own cache (Glue keeps one; the local catalog reads its file).
+    assert.deepEqual(catalog.calls, ['addPartitions page_view']);
+    catalog.calls.length = 0;
+    const evolved = await ingestBatch(mskEvent([pageView('c', { referrer: 'mail' })], { firstOffset: 2 }), d);
+    assert.deepEqual(evolved.columnsAdded, [{ table: 'page_view', column: 'referrer', type: 'string' }]);
+    assert.deepEqual(catalog.calls, ['getTable page_view', 'upsertTable page_view', 'addPartitions page_view']);
+  });
+
+  it('repairs a catalog that missed a registry change (a crash between the two)', async () => {
+    const local = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-repair-')));
+    const store = memoryStore();
+    await ingestBatch(mskEvent([pageView('a', { referrer: 'x' })]), deps(local, store));
+    // The registry has referrer; this catalog's table lacks it, as if an invocation died after the registry write.
+    const fresh = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-repair2-')));
+    await fresh.upsertTable({ ...(await local.getTable('page_view'))!, properties: [] }, 's3://test-bucket/lake/page_view/');
+    // A new container (empty caches) over the same bucket and the damaged catalog re-applies the registry's schema.
+    await ingestBatch(mskEvent([pageView('b')], { firstOffset: 1 }), deps(fresh, store));
+    assert.deepEqual((await fresh.getTable('page_view'))!.properties.map((c) => c.name), ['page', 'referrer']);
+  });
+});
