@@ -102,7 +102,7 @@ async function planAgainstRegistry(parsed: ParsedBatch, now: number, config: Ing
       if (tp.before && tp.added.length === 0 && tp.widened.length === 0 && !adopted.has(table)) continue;
       changes.push(nextEntry(entries.get(table), tp.schema, {
         now,
-        change: adopted.has(table) && !entries.has(table) ? `adopted from the catalog; ${describeChange(tp.before, tp.schema)}` : describeChange(tp.before, tp.schema),
+        change: adopted.has(table) ? `adopted from the catalog; ${describeChange(tp.before, tp.schema)}` : describeChange(tp.before, tp.schema),
         sources: new Map([...tp.firstSeen].map(([name, at]) => [name, `inferred from ${at}`])),
         defaultSource: adopted.has(table) ? 'catalog' : 'inferred',
       }));
