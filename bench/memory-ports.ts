@@ -18,6 +18,7 @@ export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse
         return true;
       },
       async get(key) { return objects.get(key); },
+      async delete(keys) { for (const k of keys) objects.delete(k); },
       async list(prefix) { return [...objects.keys()].filter((k) => k.startsWith(prefix)).sort(); },
       uri: (key) => `memory://${key}`,
     },
@@ -30,6 +31,8 @@ export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse
       },
       async listTables() { return [...tables.keys()]; },
       async listPartitions() { return []; },
+      async getPartitions() { return new Map(); },
+      async switchPartition() {},
     },
     warehouse: {
       async ensureTable() {},

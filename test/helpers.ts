@@ -38,6 +38,7 @@ export function memoryStore(bucket = 'test-bucket'): ObjectStore & { objects: Ma
       return true;
     },
     async get(key) { return objects.get(key); },
+    async delete(keys) { for (const k of keys) objects.delete(k); },
     async list(prefix) { return [...objects.keys()].filter((k) => k.startsWith(prefix)).sort(); },
     uri: (key) => `s3://${bucket}/${key}`,
   };

@@ -2,9 +2,10 @@
 // Everything lives under TRIBUTARY_HOME (default ./.tributary).
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalJsonCatalog } from '../adapters/catalog/local-json.js';
+import { DuckDbCompactionEngine } from '../adapters/compaction/duckdb-engine.js';
 import { LocalDirectoryStore } from '../adapters/object-store/local-directory.js';
 import { SchemaFiles } from '../adapters/schema-files.js';
 import { openChdbWarehouse } from '../adapters/warehouse/chdb.js';
@@ -12,6 +13,7 @@ import type { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
 import { clickhouseType } from '../core/clickhouse-ddl.js';
 import { fromTableInput } from '../core/glue-table.js';
 import { quoteIdentifier, quoteString } from '../core/identifiers.js';
+import type { CompactionDeps, CompactionOptions } from '../core/compact-partition.js';
 import type { IngestDeps } from '../core/ingest.js';
 import type { ObjectStore } from '../core/ports.js';
 import type { SchemaCommandContext } from './commands/schema.js';
@@ -41,6 +43,8 @@ export interface LocalRuntime {
   readonly schemasDir: string;
   readonly registry: SchemaRegistry;
   readonly deps: IngestDeps;
+  /** Compaction over the local lake: DuckDB reads the files in place. */
+  compaction(options?: Partial<CompactionOptions>, onStep?: CompactionDeps['onStep']): CompactionDeps;
   /** Exposes every catalog table (and the quarantine) as a view `lake.<table>` over its Parquet files. */
   refreshLakeViews(): Promise<string[]>;
   close(): Promise<void>;
@@ -62,8 +66,8 @@ export async function openSchemaContext(options: LocalRuntimeOptions = {}): Prom
   let store: ObjectStore;
   if (bucket) {
     const { S3Client } = await import('@aws-sdk/client-s3');
-    const { S3Store } = await import('../adapters/object-store/s3.js');
-    store = new S3Store(new S3Client({}), { bucket });
+    const { S3_CLIENT_CONFIG, S3Store } = await import('../adapters/object-store/s3.js');
+    store = new S3Store(new S3Client(S3_CLIENT_CONFIG), { bucket });
   } else {
     store = new LocalDirectoryStore(resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary'));
   }
@@ -90,8 +94,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
     },
   };
 
-  const view = async (table: string, columns: readonly ColumnSpec[]): Promise<void> => {
-    const glob = join(store.path(`${LAKE_PREFIX}/${table}`), 'dt=*', 'hour=*', '*.parquet');
+  const view = async (table: string, columns: readonly ColumnSpec[], glob: string): Promise<void> => {
     const structure = columns.map((c) => `${quoteIdentifier(c.name)} ${clickhouseType(c)}`).join(', ');
     await raw.queryAsync(
       `CREATE OR REPLACE VIEW lake.${quoteIdentifier(table)} AS SELECT * FROM file(${quoteString(glob)}, 'Parquet', ${quoteString(structure)})`,
@@ -100,17 +103,24 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
 
   return {
     home, store, catalog, warehouse, schemas, schemasDir, registry, deps,
+    compaction(compactionOptions = {}, onStep) {
+      const engine = new DuckDbCompactionEngine({ localPath: (key) => store.path(key), scratchDir: join(home, 'tmp') });
+      return { store, catalog, engine, clock, options: { owner: `tributary-cli-${process.pid}`, ...compactionOptions }, ...(onStep ? { onStep } : {}) };
+    },
     async refreshLakeViews() {
       await raw.queryAsync('CREATE DATABASE IF NOT EXISTS lake');
       const names: string[] = [];
       for (const table of await catalog.listTables()) {
         const stored = await catalog.read(table);
         if (!stored || stored.Partitions.length === 0) continue;
-        await view(table, tableColumns(fromTableInput(stored.TableInput)));
+        // Like Athena: each partition is read at the location the catalog gives it (its current version).
+        const root = store.path(`${LAKE_PREFIX}/${table}`);
+        const folders = stored.Partitions.map((p) => relative(root, fileURLToPath(p.StorageDescriptor.Location)));
+        await view(table, tableColumns(fromTableInput(stored.TableInput)), `${root}/{${folders.join(',')}}/*.parquet`);
         names.push(table);
       }
       if ((await store.list(`${LAKE_PREFIX}/${QUARANTINE_TABLE}/`)).length > 0) {
-        await view(QUARANTINE_TABLE, QUARANTINE_COLUMNS);
+        await view(QUARANTINE_TABLE, QUARANTINE_COLUMNS, join(store.path(`${LAKE_PREFIX}/${QUARANTINE_TABLE}`), 'dt=*', 'hour=*', '*.parquet'));
         names.push(QUARANTINE_TABLE);
       }
       return names;

@@ -34,6 +34,7 @@ export interface GlueTableInput {
 export interface GluePartitionInput {
   Values: string[];
   StorageDescriptor: GlueStorageDescriptor;
+  Parameters?: Record<string, string>;
 }
 
 const GLUE_TYPES: Record<ColumnType, string> = {
@@ -116,6 +117,14 @@ export function fromTableInput(t: GlueTableInput): TableSchema {
 
 export const partitionValues = (dt: string, hour: number): string[] => [dt, pad2(hour)];
 
-export function toPartitionInput(table: GlueTableInput, dt: string, hour: number, location: string): GluePartitionInput {
-  return { Values: partitionValues(dt, hour), StorageDescriptor: { ...table.StorageDescriptor, Location: location } };
+/** A partition's columns are the table's at registration; compaction rewrites them with the table's current ones. */
+export function toPartitionInput(table: GlueTableInput, dt: string, hour: number, location: string, version = 0): GluePartitionInput {
+  return {
+    Values: partitionValues(dt, hour),
+    StorageDescriptor: { ...table.StorageDescriptor, Location: location },
+    Parameters: { [`${P}version`]: String(version) },
+  };
 }
+
+/** The compaction version a partition's location points at (0 when never compacted). */
+export const partitionVersion = (p: { Parameters?: Record<string, string> }): number => Number(p.Parameters?.[`${P}version`] ?? 0) || 0;

@@ -5,10 +5,10 @@ import { ColumnBuffers } from './column-buffers.js';
 import { buildArrowTable } from './columnar.js';
 import { mapLimit } from './concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './envelope.js';
-import { partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake-layout.js';
+import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake-layout.js';
 import { decodeMskEvent, type MskEvent } from './msk-event.js';
 import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE } from './parquet.js';
-import type { Catalog, ObjectStore, Warehouse } from './ports.js';
+import { partitionId, type Catalog, type ObjectStore, type Warehouse } from './ports.js';
 import type { QuarantineReason } from './quarantine.js';
 import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine-files.js';
 import { describeChange, nextEntry, recentInferredColumns, schemaOf, type RegistryEntry } from './registry-entry.js';
@@ -149,12 +149,14 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
     if (await syncTable(plan.tables.get(table)!.schema, deps)) created.push(table);
   }
 
+  const keys = await fileKeys(plan.splits, now, deps.catalog);
   // Lake first, then the catalog's partitions, then the warehouse: a crash at any point leaves a state
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
   const files = await mapLimit(plan.splits, config.concurrency, async (split) => {
     const bytes = encodeParquet(buildArrowTable(split.rows), { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) });
-    await deps.store.put(split.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
-    return { split, bytes };
+    const key = keys.get(split)!;
+    await deps.store.put(key, bytes, { contentType: PARQUET_CONTENT_TYPE });
+    return { split, key, bytes };
   });
   const byTable = new Map<string, Split[]>();
   for (const { split } of files) (byTable.get(split.table) ?? byTable.set(split.table, []).get(split.table)!).push(split);
@@ -162,9 +164,9 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
     const parts = uniquePartitions(splits);
     await deps.catalog.addPartitions(table, parts, (p) => deps.store.uri(partitionPrefix(table, p.dt, p.hour)));
   }
-  await mapLimit(files, config.concurrency, async ({ split, bytes }) => {
+  await mapLimit(files, config.concurrency, async ({ split, key, bytes }) => {
     const schema = plan.tables.get(split.table)!.schema;
-    await deps.warehouse.insertParquet(split.table, tableColumns(schema), { key: split.key, bytes }, split.key);
+    await deps.warehouse.insertParquet(split.table, tableColumns(schema), { key, bytes }, key);
   });
 
   const qFiles = quarantineFiles(plan.quarantined, now);
@@ -180,13 +182,36 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   return buildReport(plan, files, now, created, schemaProblems);
 }
 
+/**
+ * Object keys for the batch's files. A partition whose hour has ended may have been compacted: its late
+ * rows go into the version the catalog points at, so readers see them at once. (If a compaction switches
+ * the partition between this lookup and the write, the file is left in the older version, where the next
+ * compaction picks it up; it is never deleted unread.)
+ */
+async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog): Promise<Map<Split, string>> {
+  const keys = new Map(splits.map((s) => [s, s.key]));
+  const closed = new Map<string, Split[]>();
+  for (const s of splits) {
+    if (Date.parse(`${s.dt}T00:00:00Z`) + (s.hour + 1) * 3_600_000 > now) continue;
+    (closed.get(s.table) ?? closed.set(s.table, []).get(s.table)!).push(s);
+  }
+  for (const [table, list] of closed) {
+    const states = await catalog.getPartitions(table, uniquePartitions(list));
+    for (const s of list) {
+      const version = states.get(partitionId(s))?.version ?? 0;
+      if (version > 0) keys.set(s, dataKey(table, s.dt, s.hour, s, version));
+    }
+  }
+  return keys;
+}
+
 function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: number }> {
   const seen = new Map<string, { dt: string; hour: number }>();
   for (const s of splits) seen.set(`${s.dt}/${s.hour}`, { dt: s.dt, hour: s.hour });
   return [...seen.values()];
 }
 
-function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; bytes: Uint8Array }>, now: number, created: string[], schemaProblems: readonly string[]): IngestReport {
+function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; key: string; bytes: Uint8Array }>, now: number, created: string[], schemaProblems: readonly string[]): IngestReport {
   const tables: Record<string, TableReport> = {};
   const lag = new Map<string, number[]>();
   for (const { split, bytes } of files) {
@@ -214,6 +239,6 @@ function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; bytes
     columnsAdded: [...plan.tables].flatMap(([table, p]) => (tables[table] ? p.added.map((c) => ({ table, column: c.name, type: c.type })) : [])),
     columnsWidened: [...plan.tables].flatMap(([table, p]) => (tables[table] ? p.widened.map((c) => ({ table, column: c.name, type: c.type })) : [])),
     schemaProblems,
-    files: files.map(({ split, bytes }) => ({ key: split.key, table: split.table, rows: split.rows.length, bytes: bytes.length })),
+    files: files.map(({ split, key, bytes }) => ({ key, table: split.table, rows: split.rows.length, bytes: bytes.length })),
   };
 }

@@ -11,6 +11,8 @@ export interface ObjectStore {
    */
   putIfAbsent(key: string, body: Uint8Array, options: { contentType: string }): Promise<boolean>;
   get(key: string): Promise<Uint8Array | undefined>;
+  /** Deletes objects; keys that do not exist are not an error. */
+  delete(keys: readonly string[]): Promise<void>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
   /** The location URI of a key or prefix, as a catalog or a query engine names it (s3://…, file://…). */
@@ -22,6 +24,14 @@ export interface PartitionRef {
   readonly hour: number;
 }
 
+/** A registered partition: where readers find it, and which compaction version that is (0: never compacted). */
+export interface PartitionState extends PartitionRef {
+  readonly location: string;
+  readonly version: number;
+}
+
+export const partitionId = (p: PartitionRef): string => `${p.dt}/${p.hour}`;
+
 export interface Catalog {
   getTable(table: string): Promise<TableSchema | undefined>;
   /** Creates the table or updates its columns; existing columns and partition keys are kept. */
@@ -29,7 +39,11 @@ export interface Catalog {
   /** Registers partitions; already registered ones are left as they are. */
   addPartitions(table: string, partitions: readonly PartitionRef[], locationOf: (p: PartitionRef) => string): Promise<void>;
   listTables(): Promise<string[]>;
-  listPartitions(table: string): Promise<Array<PartitionRef & { location: string }>>;
+  listPartitions(table: string): Promise<PartitionState[]>;
+  /** The registered state of some partitions, keyed by partitionId; unregistered ones are absent. */
+  getPartitions(table: string, partitions: readonly PartitionRef[]): Promise<Map<string, PartitionState>>;
+  /** Points a partition at a new version's location in one catalog update: readers switch atomically. */
+  switchPartition(table: string, partition: PartitionRef, version: number, location: string): Promise<void>;
 }
 
 export interface ParquetFile {

@@ -5,7 +5,7 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createClient } from '@clickhouse/client';
 import { GLUE_CLIENT_CONFIG, GlueCatalog } from '../adapters/catalog/glue.js';
-import { S3Store } from '../adapters/object-store/s3.js';
+import { S3_CLIENT_CONFIG, S3Store } from '../adapters/object-store/s3.js';
 import { SchemaFiles } from '../adapters/schema-files.js';
 import { publishIngestReport } from '../adapters/telemetry.js';
 import { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
@@ -30,7 +30,7 @@ function dependencies(): IngestDeps {
     request_timeout: 60_000,
     compression: { request: false, response: true },
   });
-  const store = new S3Store(new S3Client({}), { bucket: env.bucket, ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) });
+  const store = new S3Store(new S3Client(S3_CLIENT_CONFIG), { bucket: env.bucket, ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) });
   deps = {
     store,
     catalog: new GlueCatalog(new GlueClient(GLUE_CLIENT_CONFIG), env.glueDatabase),

@@ -22,6 +22,8 @@ function counting(inner: Catalog): Catalog & { calls: string[] } {
     addPartitions: (t, p, l) => { calls.push(`addPartitions ${t}`); return inner.addPartitions(t, p, l); },
     listTables: () => inner.listTables(),
     listPartitions: (t) => inner.listPartitions(t),
+    getPartitions: (t, p) => { calls.push(`getPartitions ${t}`); return inner.getPartitions(t, p); },
+    switchPartition: (t, p, v, l) => inner.switchPartition(t, p, v, l),
   };
 }
 

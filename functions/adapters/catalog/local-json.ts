@@ -3,11 +3,11 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  fromTableInput, partitionValues, toPartitionInput, toTableInput,
+  fromTableInput, partitionValues, partitionVersion, toPartitionInput, toTableInput,
   type GluePartitionInput, type GlueTableInput,
 } from '../../core/glue-table.js';
 import { isValidEventName } from '../../core/identifiers.js';
-import type { Catalog, PartitionRef } from '../../core/ports.js';
+import { partitionId, type Catalog, type PartitionRef, type PartitionState } from '../../core/ports.js';
 import type { TableSchema } from '../../core/schema.js';
 
 interface StoredTable {
@@ -79,8 +79,23 @@ export class LocalJsonCatalog implements Catalog {
     }
   }
 
-  async listPartitions(table: string): Promise<Array<PartitionRef & { location: string }>> {
+  async listPartitions(table: string): Promise<PartitionState[]> {
     const t = await this.read(table);
-    return (t?.Partitions ?? []).map((p) => ({ dt: p.Values[0]!, hour: Number(p.Values[1]), location: p.StorageDescriptor.Location }));
+    return (t?.Partitions ?? []).map((p) => ({ dt: p.Values[0]!, hour: Number(p.Values[1]), location: p.StorageDescriptor.Location, version: partitionVersion(p) }));
+  }
+
+  async getPartitions(table: string, partitions: readonly PartitionRef[]): Promise<Map<string, PartitionState>> {
+    const wanted = new Set(partitions.map(partitionId));
+    return new Map((await this.listPartitions(table)).filter((p) => wanted.has(partitionId(p))).map((p) => [partitionId(p), p]));
+  }
+
+  async switchPartition(table: string, partition: PartitionRef, version: number, location: string): Promise<void> {
+    const t = await this.read(table);
+    const values = partitionValues(partition.dt, partition.hour).join('/');
+    const i = t?.Partitions.findIndex((p) => p.Values.join('/') === values) ?? -1;
+    if (!t || i < 0) throw new Error(`catalog has no partition ${table}/${values}`);
+    // Like Glue's UpdatePartition: the whole partition input is replaced, with the table's current columns.
+    t.Partitions[i] = toPartitionInput(t.TableInput, partition.dt, partition.hour, location, version);
+    await this.write(table, t);
   }
 }

@@ -53,6 +53,16 @@ export class LocalDirectoryStore implements ObjectStore {
     }
   }
 
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await unlink(this.path(key));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+  }
+
   async list(prefix: string): Promise<string[]> {
     const start = this.path(prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '');
     const out: string[] = [];

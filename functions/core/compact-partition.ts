@@ -1,0 +1,204 @@
+// Compaction of one closed hour partition: many small files with possible duplicate event_ids in, a few
+// large files with one row per event_id out, readers switched over atomically through the catalog.
+//
+// Steps, each safe to crash after: claim the next version (a lease, so a second run at once backs off) →
+// engine writes the new files under `_v<N>/` → manifest → catalog partition location switched to `_v<N>/`
+// (the atomic step: readers see the old files or the new ones, never both, never neither) → manifest
+// marked switched → superseded files deleted once the retention delay has passed (a later run does it).
+import {
+  expiredManifests, MANIFEST_FORMAT, parseManifest, planCompaction, readPartitionObjects,
+  type CompactionClaim, type CompactionManifest,
+} from './compaction-plan.js';
+import { claimKey, manifestKey, partitionPrefix, versionPrefix } from './lake-layout.js';
+import { partitionId, type Catalog, type ObjectStore, type PartitionRef } from './ports.js';
+import { tableColumns, type ColumnSpec } from './schema.js';
+
+export interface CompactionJob {
+  readonly store: ObjectStore;
+  readonly inputs: readonly string[];
+  /** the version folder to write `part-*.parquet` into */
+  readonly outputPrefix: string;
+  /** the table's current columns: every output file has exactly these, in this order */
+  readonly columns: readonly ColumnSpec[];
+  readonly targetFileBytes: number;
+  /** inputs above this many bytes are processed in several bounded pieces (split by hash of event_id) */
+  readonly maxPieceBytes: number;
+}
+
+export interface CompactionResult {
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  readonly bytesIn: number;
+  readonly outputs: ReadonlyArray<{ key: string; rows: number; bytes: number }>;
+}
+
+/** Reads Parquet, keeps the earliest received_at per event_id, writes Parquet (DuckDB in production). */
+export interface CompactionEngine {
+  compact(job: CompactionJob): Promise<CompactionResult>;
+}
+
+export interface CompactionOptions {
+  readonly targetFileBytes: number;
+  readonly maxPieceBytes: number;
+  /** superseded files are kept this long after the switch, for readers that resolved the old location */
+  readonly retentionMs: number;
+  /** how long a claim holds off other runs; a crashed run's claim expires and a re-run takes over */
+  readonly leaseMs: number;
+  readonly owner: string;
+}
+
+export const DEFAULT_COMPACTION_OPTIONS: CompactionOptions = {
+  targetFileBytes: 256 * 1024 * 1024,
+  maxPieceBytes: 2 * 1024 * 1024 * 1024,
+  retentionMs: 60 * 60_000,
+  leaseMs: 15 * 60_000,
+  owner: 'tributary-compact',
+};
+
+export type CompactionStep = 'claimed' | 'written' | 'manifest' | 'switched' | 'marked';
+
+export interface CompactionDeps {
+  readonly store: ObjectStore;
+  readonly catalog: Catalog;
+  readonly engine: CompactionEngine;
+  readonly clock: () => number;
+  readonly options?: Partial<CompactionOptions>;
+  /** called after each step (tests use it to crash or read mid-way) */
+  readonly onStep?: (step: CompactionStep) => Promise<void> | void;
+}
+
+export interface PartitionCompaction {
+  readonly table: string;
+  readonly dt: string;
+  readonly hour: number;
+  readonly outcome: 'compacted' | 'switched' | 'skipped' | 'busy';
+  readonly detail: string;
+  readonly version: number;
+  readonly filesBefore: number;
+  readonly filesAfter: number;
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  readonly duplicatesRemoved: number;
+  /** superseded files deleted by this run (from earlier compactions past their retention) */
+  readonly filesDeleted: number;
+}
+
+const JSON_TYPE = { contentType: 'application/json' };
+const iso = (ms: number): string => new Date(ms).toISOString();
+const encode = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value, null, 2));
+const decode = (bytes: Uint8Array): unknown => JSON.parse(Buffer.from(bytes).toString('utf8'));
+
+export async function compactPartition(table: string, partition: PartitionRef, deps: CompactionDeps): Promise<PartitionCompaction> {
+  const o = { ...DEFAULT_COMPACTION_OPTIONS, ...deps.options };
+  const { dt, hour } = partition;
+  const step = async (s: CompactionStep): Promise<void> => { await deps.onStep?.(s); };
+  const base = { table, dt, hour, filesBefore: 0, filesAfter: 0, bytesBefore: 0, bytesAfter: 0, rowsIn: 0, rowsOut: 0, duplicatesRemoved: 0, filesDeleted: 0 };
+
+  const state = (await deps.catalog.getPartitions(table, [partition])).get(partitionId(partition));
+  if (!state) return { ...base, outcome: 'skipped', detail: 'partition not in the catalog', version: 0 };
+  const prefix = partitionPrefix(table, dt, hour);
+  const objects = readPartitionObjects(prefix, await deps.store.list(prefix));
+  const manifests = new Map<number, CompactionManifest>();
+  for (const [version, key] of objects.manifestKeys) {
+    const body = await deps.store.get(key);
+    if (body) manifests.set(version, parseManifest(decode(body), key));
+  }
+
+  // Housekeeping first: delete what earlier compactions superseded once nobody can still be reading it.
+  let filesDeleted = 0;
+  for (const m of expiredManifests(manifests, state.version, deps.clock(), o.retentionMs)) {
+    await deps.store.delete(m.inputs);
+    filesDeleted += m.inputs.length;
+    const marked = { ...m, inputsDeletedAt: iso(deps.clock()) };
+    await deps.store.put(manifestKey(table, dt, hour, m.version), encode(marked), JSON_TYPE);
+    manifests.set(m.version, marked);
+  }
+
+  const decision = planCompaction(objects, manifests, state.version);
+  if (decision.action === 'none') return { ...base, filesDeleted, outcome: 'skipped', detail: decision.reason, version: state.version };
+  if (decision.action === 'switch') {
+    // A crashed run wrote everything but did not switch: finish its work.
+    await switchTo(decision.manifest, deps, step);
+    return { ...base, ...statsOf(decision.manifest), filesDeleted, outcome: 'switched', detail: 'completed an interrupted compaction', version: decision.manifest.version };
+  }
+
+  const { version, inputs } = decision;
+  const claim: CompactionClaim = { owner: o.owner, version, startedAt: iso(deps.clock()), expiresAt: iso(deps.clock() + o.leaseMs) };
+  const claimAt = claimKey(table, dt, hour, version);
+  if (!(await deps.store.putIfAbsent(claimAt, encode(claim), JSON_TYPE))) {
+    const held = await deps.store.get(claimAt);
+    const other = held ? (decode(held) as CompactionClaim) : undefined;
+    if (other && Date.parse(other.expiresAt) > deps.clock()) {
+      return { ...base, filesDeleted, outcome: 'busy', detail: `version ${version} is being written by ${other.owner} until ${other.expiresAt}`, version: state.version };
+    }
+    // The claim expired: its run crashed. Take over, clearing whatever it left in the version folder.
+    await deps.store.put(claimAt, encode(claim), JSON_TYPE);
+  }
+  const leftovers = (objects.keysByVersion.get(version) ?? []).filter((k) => k !== claimAt);
+  if (leftovers.length > 0) await deps.store.delete(leftovers);
+  await step('claimed');
+
+  const schema = await deps.catalog.getTable(table);
+  if (!schema) throw new Error(`catalog has no table ${table}`);
+  const result = await deps.engine.compact({
+    store: deps.store, inputs, outputPrefix: versionPrefix(table, dt, hour, version), columns: tableColumns(schema),
+    targetFileBytes: o.targetFileBytes, maxPieceBytes: o.maxPieceBytes,
+  });
+  await step('written');
+
+  const manifest: CompactionManifest = {
+    format: MANIFEST_FORMAT, table, dt, hour, version, createdAt: iso(deps.clock()), inputs,
+    outputs: result.outputs, rowsIn: result.rowsIn, rowsOut: result.rowsOut,
+    bytesIn: result.bytesIn, bytesOut: result.outputs.reduce((n, f) => n + f.bytes, 0),
+  };
+  await deps.store.put(manifestKey(table, dt, hour, version), encode(manifest), JSON_TYPE);
+  await step('manifest');
+  await switchTo(manifest, deps, step);
+  return { ...base, ...statsOf(manifest), filesDeleted, outcome: 'compacted', detail: `${inputs.length} files → ${manifest.outputs.length}`, version };
+}
+
+async function switchTo(m: CompactionManifest, deps: CompactionDeps, step: (s: CompactionStep) => Promise<void>): Promise<void> {
+  const location = deps.store.uri(versionPrefix(m.table, m.dt, m.hour, m.version));
+  await deps.catalog.switchPartition(m.table, { dt: m.dt, hour: m.hour }, m.version, location);
+  await step('switched');
+  await deps.store.put(manifestKey(m.table, m.dt, m.hour, m.version), encode({ ...m, switchedAt: iso(deps.clock()) }), JSON_TYPE);
+  await deps.store.delete([claimKey(m.table, m.dt, m.hour, m.version)]);
+  await step('marked');
+}
+
+function statsOf(m: CompactionManifest): Pick<PartitionCompaction, 'filesBefore' | 'filesAfter' | 'bytesBefore' | 'bytesAfter' | 'rowsIn' | 'rowsOut' | 'duplicatesRemoved'> {
+  return {
+    filesBefore: m.inputs.length, filesAfter: m.outputs.length, bytesBefore: m.bytesIn, bytesAfter: m.bytesOut,
+    rowsIn: m.rowsIn, rowsOut: m.rowsOut, duplicatesRemoved: m.rowsIn - m.rowsOut,
+  };
+}
+
+export interface LakeCompactionOptions {
+  /** only these tables (default: every catalog table) */
+  readonly tables?: readonly string[];
+  /** only this date's partitions (YYYY-MM-DD) */
+  readonly dt?: string;
+  /** a partition is compacted once its hour ended at least this long ago (default 15 min) */
+  readonly graceMs?: number;
+  /** partitions whose hour ended longer ago than this are left alone (default 7 days) */
+  readonly lookbackMs?: number;
+}
+
+/** Compacts every closed partition in the window, one at a time (each may hold gigabytes). */
+export async function compactClosedPartitions(deps: CompactionDeps, options: LakeCompactionOptions = {}): Promise<PartitionCompaction[]> {
+  const now = deps.clock();
+  const grace = options.graceMs ?? 15 * 60_000;
+  const lookback = options.lookbackMs ?? 7 * 24 * 3_600_000;
+  const out: PartitionCompaction[] = [];
+  for (const table of options.tables ?? (await deps.catalog.listTables())) {
+    for (const p of await deps.catalog.listPartitions(table)) {
+      if (options.dt && p.dt !== options.dt) continue;
+      const hourEnd = Date.parse(`${p.dt}T00:00:00Z`) + (p.hour + 1) * 3_600_000;
+      if (hourEnd + grace > now || hourEnd < now - lookback) continue;
+      out.push(await compactPartition(table, p, deps));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+// Compaction of closed hour partitions on the local stand-ins (directory lake, Glue-shaped catalog, chDB
+// views that read each partition at its catalog location, DuckDB as the engine).
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functions/cli/local-runtime.js';
+import { compactClosedPartitions, compactPartition, type CompactionStep } from '../../functions/core/compact-partition.js';
+import { ingestBatch } from '../../functions/core/ingest.js';
+import { partitionPrefix } from '../../functions/core/lake-layout.js';
+import { mskEvent, NOW, pageView } from '../helpers.js';
+
+let rt: LocalRuntime;
+let now = NOW;
+let nextOffset = 0;
+
+before(async () => {
+  rt = await openLocalRuntime({ home: mkdtempSync(join(tmpdir(), 'tributary-compact-')), schemasDir: join(PACKAGE_ROOT, 'schemas/events'), clock: () => now });
+});
+after(async () => rt.close());
+
+const at = (hour: number, minute = 0): string => `2026-11-19T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00Z`;
+
+/** Ingests page views as one MSK batch at fresh offsets, so every call writes a new file. */
+async function send(ids: readonly string[], hour: number): Promise<string[]> {
+  const event = mskEvent(ids.map((id, i) => pageView(id, { n: i }, at(hour, i % 60))), { topic: 'web', firstOffset: nextOffset });
+  nextOffset += ids.length;
+  return (await ingestBatch(event, rt.deps)).files.map((f) => f.key);
+}
+
+/** Rows of one hour as a reader of the catalog sees them. */
+async function lakeIds(hour: number): Promise<string[]> {
+  await rt.refreshLakeViews();
+  const rows = await rt.warehouse.query<{ event_id: string }>(`SELECT event_id FROM lake.page_view WHERE hour = ${hour} ORDER BY event_id`);
+  return rows.map((r) => r.event_id);
+}
+
+const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
+const distinct = (xs: readonly string[]): string[] => [...new Set(xs)].sort();
+const partitionState = async (hour: number) => (await rt.catalog.listPartitions('page_view')).find((p) => p.hour === hour)!;
+
+describe('compaction', () => {
+  it('turns many small files with duplicates into one file per target size with one row per event_id', async () => {
+    const all = ids('a', 200);
+    for (let i = 0; i < 200; i += 20) await send(all.slice(i, i + 20), 10);
+    // Redeliveries with other batch boundaries: the same events again, in files of their own.
+    now += 60_000;
+    await send(all.slice(5, 35), 10);
+    await send(all.slice(100, 103), 10);
+    const before = await lakeIds(10);
+    assert.equal(before.length, 233);
+
+    const [result] = await compactClosedPartitions(rt.compaction(), { tables: ['page_view'] });
+    assert.equal(result!.outcome, 'compacted');
+    assert.equal(result!.filesBefore, 12);
+    assert.equal(result!.filesAfter, 1);
+    assert.equal(result!.duplicatesRemoved, 33);
+    assert.equal(result!.rowsOut, 200);
+    assert.deepEqual(await lakeIds(10), distinct(before), 'row set after = distinct event_ids before');
+
+    const state = await partitionState(10);
+    assert.equal(state.version, 1);
+    assert.match(state.location, /hour=10\/_v0001\/$/);
+    // The earliest received_at wins: the redelivered copies came a minute later.
+    const [earliest] = await rt.warehouse.query<{ r: string }>(`SELECT toString(received_at) AS r FROM lake.page_view WHERE event_id = 'a010'`);
+    assert.equal(earliest!.r, '2026-11-19 12:30:00.000');
+
+    const again = await compactPartition('page_view', { dt: '2026-11-19', hour: 10 }, rt.compaction());
+    assert.equal(again.outcome, 'skipped');
+    assert.equal(again.detail, 'already compacted');
+  });
+
+  it('leaves open hours alone, and hours that closed less than the grace period ago', async () => {
+    await send(['open1'], 12);
+    await send(['open2'], 12);
+    await send(['grace1'], 11);
+    await send(['grace2'], 11);
+    now = Date.parse('2026-11-19T12:10:00Z') + 60_000 * 2 + (NOW - Date.parse('2026-11-19T12:30:00Z'));
+    const results = await compactClosedPartitions(rt.compaction(), { tables: ['page_view'] });
+    assert.deepEqual(results.filter((r) => r.outcome === 'compacted').map((r) => r.hour), []);
+    now = NOW + 60_000;
+  });
+
+  it('late data goes into the current version at once, and the next compaction keeps it', async () => {
+    const keys = await send(['late1', 'late2'], 10);
+    assert.match(keys[0]!, /hour=10\/_v0001\/web\+0\+\d+-\d+\.parquet$/);
+    assert.ok((await lakeIds(10)).includes('late1'), 'readers see late rows before the next compaction');
+    const result = await compactPartition('page_view', { dt: '2026-11-19', hour: 10 }, rt.compaction());
+    assert.equal(result.outcome, 'compacted');
+    assert.equal(result.version, 2);
+    assert.equal(result.rowsOut, 202);
+    assert.deepEqual((await lakeIds(10)).length, 202);
+  });
+
+  it('deletes superseded files only after the retention delay', async () => {
+    const prefix = partitionPrefix('page_view', '2026-11-19', 10);
+    const parquet = async (): Promise<string[]> => (await rt.store.list(prefix)).filter((k) => k.endsWith('.parquet'));
+    assert.equal((await parquet()).length, 12 + 1 + 1 + 1, 'v0 files, v1 output, the late file and v2 output are all still there');
+    const early = await compactPartition('page_view', { dt: '2026-11-19', hour: 10 }, rt.compaction());
+    assert.equal(early.filesDeleted, 0);
+    now += 61 * 60_000;
+    const late = await compactPartition('page_view', { dt: '2026-11-19', hour: 10 }, rt.compaction());
+    assert.equal(late.filesDeleted, 12 + 2);
+    assert.deepEqual(await parquet(), [`${prefix}_v0002/part-00000.parquet`]);
+    assert.equal((await lakeIds(10)).length, 202);
+  });
+
+  it('is safe to run twice at once: one compacts, the other notices and stops', async () => {
+    for (let i = 0; i < 4; i++) await send(ids(`c${i}-`, 10), 5);
+    const [a, b] = await Promise.all([
+      compactPartition('page_view', { dt: '2026-11-19', hour: 5 }, rt.compaction({ owner: 'first' })),
+      compactPartition('page_view', { dt: '2026-11-19', hour: 5 }, rt.compaction({ owner: 'second' })),
+    ]);
+    assert.deepEqual([a.outcome, b.outcome].sort(), ['busy', 'compacted']);
+    assert.match((a.outcome === 'busy' ? a : b).detail, /being written by (first|second)/);
+    assert.equal((await lakeIds(5)).length, 40);
+  });
+
+  for (const [i, crashAt] of (['claimed', 'written', 'manifest', 'switched'] as CompactionStep[]).entries()) {
+    it(`a crash after "${crashAt}" leaves the partition readable, and a re-run completes it`, async () => {
+      const hour = i;
+      const sent = [...ids(`k${hour}-`, 30), ...ids(`k${hour}-`, 10)];
+      for (let j = 0; j < sent.length; j += 10) await send(sent.slice(j, j + 10), hour);
+      const before = await lakeIds(hour);
+      const seen: string[][] = [];
+      const crash = rt.compaction({ leaseMs: 5 * 60_000 }, async (step) => {
+        seen.push(await lakeIds(hour)); // a reader in the middle of the compaction
+        if (step === crashAt) throw new Error(`crash after ${step}`);
+      });
+      await assert.rejects(compactPartition('page_view', { dt: '2026-11-19', hour }, crash), /crash after/);
+      const readable = await lakeIds(hour);
+      assert.ok(readable.join() === before.join() || readable.join() === distinct(before).join(), 'old version or new one, never a mix');
+      for (const s of seen) assert.ok(s.join() === before.join() || s.join() === distinct(before).join(), 'every reader saw exactly one version');
+
+      now += 6 * 60_000; // the crashed run's lease expires
+      const rerun = await compactPartition('page_view', { dt: '2026-11-19', hour }, rt.compaction());
+      assert.ok(['compacted', 'switched', 'skipped'].includes(rerun.outcome), rerun.detail);
+      assert.equal((await partitionState(hour)).version, 1);
+      assert.deepEqual(await lakeIds(hour), distinct(before));
+    });
+  }
+
+  it('a file ingest writes into the old version while compaction switches is compacted next time, not lost', async () => {
+    const hour = 7;
+    for (let j = 0; j < 3; j++) await send(ids(`s${j}-`, 5), hour);
+    const racing = rt.compaction({}, async (step) => {
+      if (step === 'manifest') await send(['straggler'], hour); // catalog still points at version 0
+    });
+    const first = await compactPartition('page_view', { dt: '2026-11-19', hour }, racing);
+    assert.equal(first.rowsOut, 15);
+    const second = await compactPartition('page_view', { dt: '2026-11-19', hour }, rt.compaction());
+    assert.equal(second.outcome, 'compacted');
+    assert.equal(second.version, 2);
+    assert.ok((await lakeIds(hour)).includes('straggler'));
+    now += 61 * 60_000;
+    await compactPartition('page_view', { dt: '2026-11-19', hour }, rt.compaction());
+    assert.ok((await lakeIds(hour)).includes('straggler'), 'retention deleted only superseded files');
+    assert.equal((await lakeIds(hour)).length, 16);
+  });
+});
