@@ -1,5 +1,6 @@
 // The `tributary` command.
 import { parseArgs } from 'node:util';
+import { runCompact } from './commands/compact.js';
 import { runDev } from './commands/dev.js';
 import { ingestFile, UsageError } from './commands/ingest.js';
 import { schemaList, schemaPin, schemaPush, schemaShow } from './commands/schema.js';
@@ -15,6 +16,8 @@ Usage:
                                                      feed NDJSON envelopes through the ingest handler
   tributary sql "<ClickHouse SQL>" [--format table|json]
                                                      query the local warehouse; lake tables are lake.<table>
+  tributary compact [--table T] [--date YYYY-MM-DD] [--grace-minutes 15] [--target-mb 256] [--retention-minutes 60]
+                                                     compact closed hour partitions: dedupe event_ids, few large files
   tributary schema list                              registered and declared event schemas
   tributary schema show <event>                      fields, where each came from, and the history
   tributary schema pin <event> [--out F|-] [--force] write the registered schema as schemas/events/<event>.json
@@ -22,10 +25,10 @@ Usage:
 
 Local state lives in $TRIBUTARY_HOME (default ./.tributary).`;
 
-function intOption(value: string | undefined, name: string, fallback: number): number {
+function intOption(value: string | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}`);
   return n;
 }
 
@@ -46,6 +49,11 @@ export async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       force: { type: 'boolean' },
       event: { type: 'string' },
+      table: { type: 'string' },
+      date: { type: 'string' },
+      'grace-minutes': { type: 'string' },
+      'target-mb': { type: 'string' },
+      'retention-minutes': { type: 'string' },
     },
   });
   switch (command) {
@@ -84,6 +92,21 @@ export async function main(argv: string[]): Promise<number> {
       const runtime = await openLocalRuntime();
       try {
         console.log(await runSql(runtime, query, format));
+      } finally {
+        await runtime.close();
+      }
+      return 0;
+    }
+    case 'compact': {
+      const runtime = await openLocalRuntime();
+      try {
+        const { text } = await runCompact(runtime, {
+          ...(values.table ? { table: values.table } : {}), ...(values.date ? { date: values.date } : {}),
+          graceMinutes: intOption(values['grace-minutes'], 'grace-minutes', 15, 0),
+          targetMb: intOption(values['target-mb'], 'target-mb', 256),
+          retentionMinutes: intOption(values['retention-minutes'], 'retention-minutes', 60, 0),
+        });
+        console.log(text);
       } finally {
         await runtime.close();
       }

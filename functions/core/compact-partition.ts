@@ -184,6 +184,8 @@ export interface LakeCompactionOptions {
   readonly graceMs?: number;
   /** partitions whose hour ended longer ago than this are left alone (default 7 days) */
   readonly lookbackMs?: number;
+  /** checked before each partition: true stops the run (a Lambda near its timeout); the next run goes on */
+  readonly stopWhen?: () => boolean;
 }
 
 /** Compacts every closed partition in the window, one at a time (each may hold gigabytes). */
@@ -197,6 +199,7 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
       if (options.dt && p.dt !== options.dt) continue;
       const hourEnd = Date.parse(`${p.dt}T00:00:00Z`) + (p.hour + 1) * 3_600_000;
       if (hourEnd + grace > now || hourEnd < now - lookback) continue;
+      if (options.stopWhen?.()) return out;
       out.push(await compactPartition(table, p, deps));
     }
   }

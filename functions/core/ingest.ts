@@ -166,7 +166,9 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   }
   await mapLimit(files, config.concurrency, async ({ split, key, bytes }) => {
     const schema = plan.tables.get(split.table)!.schema;
-    await deps.warehouse.insertParquet(split.table, tableColumns(schema), { key, bytes }, key);
+    // The token names the batch's rows (table, hour, topic-partition, offsets), not where the file went, so a
+    // redelivery after a compaction moved the partition to a new version still deduplicates.
+    await deps.warehouse.insertParquet(split.table, tableColumns(schema), { key, bytes }, split.key);
   });
 
   const qFiles = quarantineFiles(plan.quarantined, now);

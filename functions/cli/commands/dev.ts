@@ -1,5 +1,6 @@
 // `tributary dev` (= `npm start`): the whole pipeline on a laptop. Generates an hour of tracking traffic,
 // ingests it through the handler as MSK batches, and prints what landed where and how fresh it is.
+import { compactClosedPartitions } from '../../core/compact-partition.js';
 import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
 import type { LocalRuntime } from '../local-runtime.js';
 import { formatBytes, formatDuration, formatTable } from '../print.js';
@@ -43,6 +44,13 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
   if (summary.columnsWidened.length > 0) out(`Columns widened: ${summary.columnsWidened.map((c) => `${c.table}.${c.column} → ${c.type}`).join(', ')}`);
   for (const p of summary.schemaProblems) out(`warning: ${p}`);
   out('Schemas: npx tributary schema list · schema show <event> · schema pin <event> → edit → schema push <file>');
+
+  // The hour is closed, so compact it now (in AWS a schedule does this 15 minutes after the hour): a few
+  // files per partition instead of one per batch, and a redelivered hour deduplicated in the lake too.
+  const compacted = await compactClosedPartitions(runtime.compaction(), { graceMs: 0, dt: new Date(end - HOUR).toISOString().slice(0, 10) });
+  const done = compacted.filter((c) => c.outcome === 'compacted');
+  out(`Compacted ${done.length} partitions: ${done.reduce((n, c) => n + c.filesBefore, 0)} files → ${done.reduce((n, c) => n + c.filesAfter, 0)}, ` +
+    `${done.reduce((n, c) => n + c.duplicatesRemoved, 0)} duplicate rows removed (npx tributary compact)`);
 
   const tables = (await runtime.catalog.listTables());
   await runtime.refreshLakeViews();
