@@ -69,6 +69,18 @@ export async function startFakeGlue(): Promise<FakeGlue> {
         }
         return [200, { Errors: errors }];
       }
+      case 'BatchGetPartition': {
+        const list = partitions.get(name) ?? [];
+        const wanted = new Set(b['PartitionsToGet'].map((p: Json) => p['Values'].join('/')));
+        return [200, { Partitions: list.filter((p) => wanted.has(p['Values'].join('/'))).map((p) => ({ ...p, TableName: name })), UnprocessedKeys: [] }];
+      }
+      case 'UpdatePartition': {
+        const list = partitions.get(name) ?? [];
+        const i = list.findIndex((p) => p['Values'].join('/') === b['PartitionValueList'].join('/'));
+        if (i < 0) return [400, { __type: 'EntityNotFoundException', Message: 'partition not found' }];
+        list[i] = b['PartitionInput'];
+        return [200, {}];
+      }
       case 'GetPartitions':
         return [200, { Partitions: partitions.get(name) ?? [] }];
       default:

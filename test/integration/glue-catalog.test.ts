@@ -163,6 +163,11 @@ describe('local and Glue catalogs receive identical inputs', () => {
         assert.deepEqual(glueTable, stored.TableInput, `table input after batch ${i + 1}`);
         assert.deepEqual(fake.partitions.get('page_view'), stored.Partitions, `partitions after batch ${i + 1}`);
       }
+      // A compaction switches a partition to its new version: both catalogs get the same PartitionInput.
+      for (const run of runs) await run.catalog.switchPartition('page_view', { dt: '2026-11-19', hour: 10 }, 1, 's3://test-bucket/lake/page_view/dt=2026-11-19/hour=10/_v0001/');
+      assert.deepEqual(fake.partitions.get('page_view'), (await local.read('page_view'))!.Partitions);
+      const states = await Promise.all(runs.map((r) => r.catalog.getPartitions('page_view', [{ dt: '2026-11-19', hour: 10 }, { dt: '2026-11-19', hour: 3 }])));
+      for (const s of states) assert.deepEqual([...s.values()], [{ dt: '2026-11-19', hour: 10, version: 1, location: 's3://test-bucket/lake/page_view/dt=2026-11-19/hour=10/_v0001/' }]);
       const columns = (await local.read('page_view'))!.TableInput.StorageDescriptor.Columns;
       assert.deepEqual(columns.filter((c) => ['page', 'score', 'referrer'].includes(c.Name)).map((c) => `${c.Name}:${c.Type}`), ['page:string', 'score:double', 'referrer:string']);
     } finally {
