@@ -6,9 +6,10 @@
 //   handler/memory: the real ingestBatch (decode → parse → validate → Arrow → Parquet) with in-memory ports
 //   handler/local:  the same with the local adapters of `npm start` (directory, JSON catalog, chDB inserts)
 //   writers: the same rows through apache-arrow vectorFromArray and hyparquet-writer, against our hand-built vectors
-// BENCH_EVENTS (default 100000) sets the data size.
+//   compaction: one hour of 200 small files with 5% redelivered events, DuckDB (the product's engine) and chDB
+// BENCH_EVENTS (default 100000) sets the data size; BENCH_ONLY=compaction runs only the compaction part.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,7 @@ import type { Result } from './children/common.js';
 const HERE = fileURLToPath(import.meta.url);
 const HOUR = 3_600_000;
 
-const CHILDREN = ['duckdb', 'handler-memory', 'handler-local', 'writer'] as const;
+const CHILDREN = ['duckdb', 'handler-memory', 'handler-local', 'writer', 'compaction'] as const;
 const BUNDLES = resolve('node_modules/.cache/tributary-bench');
 
 /**
@@ -34,15 +35,22 @@ async function bundleChildren(): Promise<void> {
   });
 }
 
-function runChild(child: (typeof CHILDREN)[number], arg: string, file: string): Result {
+function runChild(child: (typeof CHILDREN)[number], arg: string, file: string, env: Record<string, string> = {}): Result {
   const out = execFileSync(process.execPath, [join(BUNDLES, `${child}.mjs`), arg, file], {
     encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TRIBUTARY_SCHEMAS: resolve('schemas/events') },
+    env: { ...process.env, TRIBUTARY_SCHEMAS: resolve('schemas/events'), ...env },
   });
   return JSON.parse(out.trim().split('\n').pop()!) as Result;
 }
 
 async function main(): Promise<void> {
+  if (process.env['BENCH_ONLY'] === 'compaction') {
+    await bundleChildren();
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+    await compactionBench(dir, Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR);
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   const { generateTraffic } = await import('../functions/cli/traffic.js');
   const events = Number(process.env['BENCH_EVENTS'] ?? 100_000);
   const end = Math.floor(Date.now() / HOUR) * HOUR;
@@ -75,7 +83,30 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   console.log('\nmemory:N = handler with in-memory ports, batches of N · local:N = handler with the npm start adapters (directory + JSON catalog + chDB)');
   console.log('writer:* = Parquet encoding only, rows/s of the page_view table\'s coerced rows (× DuckDB compares with the whole DuckDB NDJSON→Parquet path)');
+
+  await compactionBench(dir, end - 2 * HOUR);
   rmSync(dir, { recursive: true, force: true });
+}
+
+async function compactionBench(dir: string, hourStart: number): Promise<void> {
+  const { buildCompactionFixture } = await import('./compaction-fixture.js');
+  const files = Number(process.env['BENCH_COMPACT_FILES'] ?? 200);
+  const fixture = join(dir, 'compaction');
+  const f = await buildCompactionFixture(fixture, { files, rowsPerFile: 1000, duplicateRate: 0.05, hourStart });
+  const runs = ['duckdb', 'chdb'].map((engine) => {
+    const copy = join(dir, `compaction-${engine}`);
+    cpSync(fixture, copy, { recursive: true });
+    return runChild('compaction', engine, copy, { BENCH_PARTITION: f.partition });
+  });
+  console.log(`\nCompaction · one hour partition · ${files} files · ${f.rows.toLocaleString('en')} rows (${(f.rows - f.distinct).toLocaleString('en')} redelivered duplicates) · ${(runs[0]!.bytesIn! / 1e6).toFixed(1)} MB Parquet\n`);
+  const rows = [['engine', 'rows/s', 'MB/s', 'files', 'rows out', 'peak RSS', '× DuckDB rate']];
+  for (const r of runs) {
+    rows.push([r.name, Math.round(r.events / r.seconds).toLocaleString('en'), (r.bytesIn! / 1e6 / r.seconds).toFixed(1), `${r.filesBefore} → ${r.filesAfter}`,
+      r.rowsOut!.toLocaleString('en'), `${r.peakRssMb.toFixed(0)} MB`, ((r.events / r.seconds) / (runs[0]!.events / runs[0]!.seconds)).toFixed(2)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  console.log('compact:* = compactPartition end to end (claim, engine, manifest, catalog switch) on the local lake; MB/s of Parquet read');
 }
 
 await main();

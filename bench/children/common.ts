@@ -8,6 +8,10 @@ export interface Result {
   seconds: number;
   peakRssMb: number;
   bytesOut?: number;
+  bytesIn?: number;
+  filesBefore?: number;
+  filesAfter?: number;
+  rowsOut?: number;
 }
 
 /** The file's lines, `size` at a time, so a child holds one batch like a Lambda does, not the whole file. */
