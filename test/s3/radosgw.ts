@@ -1,0 +1,53 @@
+// A real S3 API server for integration tests: Ceph radosgw, single node on loopback, data in a temporary
+// directory, started by scripts/radosgw/start.sh (which installs the Debian packages when missing).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
+
+const run = promisify(execFile);
+
+export interface Radosgw {
+  readonly endpoint: string;
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  readonly region: string;
+  client(extra?: Record<string, unknown>): S3Client;
+  createBucket(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts radosgw, or returns the reason it cannot run here (the tests then skip with that message). */
+export async function startRadosgw(): Promise<Radosgw | { unavailable: string }> {
+  const work = mkdtempSync(join(tmpdir(), 'tributary-rgw-'));
+  try {
+    await run('bash', [join(PACKAGE_ROOT, 'scripts/radosgw/start.sh'), work], { timeout: 300_000, maxBuffer: 16 << 20 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    await run('bash', [join(PACKAGE_ROOT, 'scripts/radosgw/stop.sh'), work]).catch(() => undefined);
+    return { unavailable: `radosgw could not be started: ${(e.stderr ?? e.message).trim().split('\n').slice(-3).join(' | ')}` };
+  }
+  const env = Object.fromEntries(readFileSync(join(work, 'env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+  const endpoint = env['S3_ENDPOINT']!;
+  const credentials = { accessKeyId: env['S3_ACCESS_KEY_ID']!, secretAccessKey: env['S3_SECRET_ACCESS_KEY']! };
+  const region = env['S3_REGION'] ?? 'us-east-1';
+  const clients: S3Client[] = [];
+  const client = (extra: Record<string, unknown> = {}): S3Client => {
+    const c = new S3Client({ endpoint, region, credentials, forcePathStyle: true, ...extra });
+    clients.push(c);
+    return c;
+  };
+  return {
+    endpoint, credentials, region, client,
+    async createBucket(name) {
+      await client().send(new CreateBucketCommand({ Bucket: name }));
+    },
+    async stop() {
+      for (const c of clients) c.destroy();
+      await run('bash', [join(PACKAGE_ROOT, 'scripts/radosgw/stop.sh'), work]).catch(() => undefined);
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
