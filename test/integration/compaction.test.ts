@@ -141,6 +141,19 @@ describe('compaction', () => {
     });
   }
 
+  it('processes a partition larger than the piece limit in bounded pieces, still one row per event_id', async () => {
+    const hour = 8;
+    const sent = ids('big', 120);
+    for (let j = 0; j < 120; j += 20) await send(sent.slice(j, j + 20), hour);
+    await send(sent.slice(0, 60), hour); // duplicates spread over every piece
+    const inputBytes = (await Promise.all((await rt.store.list(partitionPrefix('page_view', '2026-11-19', hour))).map(async (k) => (await rt.store.get(k))!.byteLength))).reduce((a, b) => a + b, 0);
+    const result = await compactPartition('page_view', { dt: '2026-11-19', hour }, rt.compaction({ maxPieceBytes: Math.ceil(inputBytes / 3) }));
+    assert.equal(result.outcome, 'compacted');
+    assert.equal(result.filesAfter, 3, 'one output per piece');
+    assert.equal(result.rowsOut, 120);
+    assert.deepEqual(await lakeIds(hour), distinct(sent));
+  });
+
   it('a file ingest writes into the old version while compaction switches is compacted next time, not lost', async () => {
     const hour = 7;
     for (let j = 0; j < 3; j++) await send(ids(`s${j}-`, 5), hour);
