@@ -38,6 +38,7 @@ export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse
       async ensureTable() {},
       async ensureQuarantineTable() {},
       async insertParquet() {},
+      async recordIngest() {},
       async close() {},
     },
   };

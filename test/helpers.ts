@@ -53,6 +53,7 @@ export function recordingWarehouse(): Warehouse & { tables: Map<string, TableSch
     async ensureTable(schema) { tables.set(schema.table, schema); },
     async ensureQuarantineTable() {},
     async insertParquet(_table, _columns, file) { inserts.push(file.key); },
+    async recordIngest() {},
     async close() {},
   };
 }

@@ -10,7 +10,7 @@ import { LocalDirectoryStore } from '../adapters/object-store/local-directory.js
 import { SchemaFiles } from '../adapters/schema-files.js';
 import { openChdbWarehouse } from '../adapters/warehouse/chdb.js';
 import type { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
-import { clickhouseType } from '../core/clickhouse-ddl.js';
+import { clickhouseType, lakeGlob } from '../core/clickhouse-ddl.js';
 import { fromTableInput } from '../core/glue-table.js';
 import { quoteIdentifier, quoteString } from '../core/identifiers.js';
 import type { CompactionDeps, CompactionOptions } from '../core/compact-partition.js';
@@ -81,7 +81,11 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
   await mkdir(home, { recursive: true });
   const store = new LocalDirectoryStore(home);
   const catalog = new LocalJsonCatalog(join(home, 'catalog'));
-  const { warehouse, raw } = await openChdbWarehouse(join(home, 'clickhouse'));
+  // `<event>_all` views read the lake's older days straight from the directory, as s3() does in AWS.
+  const lakeRoot = store.path(LAKE_PREFIX);
+  const { warehouse, raw } = await openChdbWarehouse(join(home, 'clickhouse'), 'tributary', {
+    lakeSource: (table, structure) => `file(${quoteString(lakeGlob(lakeRoot, table))}, 'Parquet', ${quoteString(structure)})`,
+  });
   const schemasDir = options.schemasDir ?? defaultSchemasDir();
   const schemas = SchemaFiles.load(schemasDir);
   const clock = options.clock ?? Date.now;

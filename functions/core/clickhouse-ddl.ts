@@ -27,17 +27,90 @@ export const columnDefinition = (c: ColumnSpec): string =>
 
 export const qualified = (database: string, table: string): string => `${q(database)}.${q(table)}`;
 
+export interface TableOptions {
+  /** days of data ClickHouse keeps (whole daily partitions are dropped); the lake keeps everything */
+  readonly ttlDays?: number;
+}
+
+const ttlClause = (o: TableOptions): string => (o.ttlDays ? `\nTTL dt + INTERVAL ${Math.floor(o.ttlDays)} DAY DELETE` : '');
+
 /**
  * ReplacingMergeTree keyed by the schema's ordering keys (always ending in event_id), so rows that share
- * the key collapse to the latest received_at; partitions by day so TTL and merges stay cheap.
+ * the key collapse to the latest received_at; partitions by day so TTL drops whole parts and merges stay
+ * cheap.
  */
-export function createTableSql(database: string, schema: TableSchema): string {
+export function createTableSql(database: string, schema: TableSchema, o: TableOptions = {}): string {
   const cols = tableColumns(schema).map(columnDefinition).join(',\n  ');
   return `CREATE TABLE IF NOT EXISTS ${qualified(database, schema.table)} (\n  ${cols}\n)
 ENGINE = ReplacingMergeTree(received_at)
 PARTITION BY toYYYYMMDD(dt)
-ORDER BY (${schema.orderBy.map(q).join(', ')})
-SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}, allow_nullable_key = 1`;
+ORDER BY (${schema.orderBy.map(q).join(', ')})${ttlClause(o)}
+SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}, allow_nullable_key = 1${o.ttlDays ? ', ttl_only_drop_parts = 1' : ''}`;
+}
+
+/** View names derived from an event table; event names with these suffixes are refused upstream. */
+export const dedupViewName = (table: string): string => `${table}_dedup`;
+export const allViewName = (table: string): string => `${table}_all`;
+
+/**
+ * `<event>_dedup`: one row per event for BI tools, without them knowing about FINAL. Views expand their
+ * column list when created, so this is re-created whenever the table gains a column.
+ */
+export function dedupViewSql(database: string, schema: TableSchema): string {
+  const cols = tableColumns(schema).map((c) => q(c.name)).join(', ');
+  return `CREATE OR REPLACE VIEW ${qualified(database, dedupViewName(schema.table))} AS SELECT ${cols} FROM ${qualified(database, schema.table)} FINAL`;
+}
+
+/** How ClickHouse reads a table's lake files: `s3(…)` in AWS, `file(…)` locally. */
+export type LakeSource = (table: string, structure: string) => string;
+
+/**
+ * `<event>_all`: the days ClickHouse keeps (deduplicated) plus the lake's older days, split at one cutoff so
+ * no day is counted twice or missed: ClickHouse answers `dt >= today() - (ttlDays - 1)`, the lake the rest.
+ */
+export function allViewSql(database: string, schema: TableSchema, ttlDays: number, lake: LakeSource): string {
+  const columns = tableColumns(schema);
+  const cols = columns.map((c) => q(c.name)).join(', ');
+  const structure = columns.map((c) => `${q(c.name)} ${clickhouseType(c)}`).join(', ');
+  const cutoff = `today() - ${Math.max(0, Math.floor(ttlDays) - 1)}`;
+  return `CREATE OR REPLACE VIEW ${qualified(database, allViewName(schema.table))} AS
+SELECT ${cols} FROM ${qualified(database, schema.table)} FINAL WHERE dt >= ${cutoff}
+UNION ALL
+SELECT ${cols} FROM ${lake(schema.table, structure)} WHERE dt < ${cutoff}`;
+}
+
+/**
+ * The lake files of a table under a root (`s3` URL or directory), version folders included. Days older
+ * than the ClickHouse window hold one version per hour: compaction finished with them long ago and
+ * deleted what it superseded once the retention delay passed.
+ */
+export const lakeGlob = (root: string, table: string): string => `${root.replace(/\/$/, '')}/${table}/**/*.parquet`;
+
+export const INGEST_LOG_TABLE = '_ingest_log';
+
+/** One row per file an invocation wrote: freshness and lineage for the same BI tool that reads the data. */
+export function createIngestLogSql(database: string, o: TableOptions = {}): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(database, INGEST_LOG_TABLE)} (
+  batch_key String COMMENT 'topic+partition+first-last offsets of the invocation''s records',
+  file_key String COMMENT 'object key of the file in the lake',
+  event LowCardinality(String),
+  outcome LowCardinality(String) COMMENT 'stored or quarantined',
+  _topic LowCardinality(String),
+  _partition Int32,
+  first_offset Int64,
+  last_offset Int64,
+  rows UInt64,
+  bytes UInt64,
+  min_event_time Nullable(DateTime64(3, 'UTC')),
+  max_event_time Nullable(DateTime64(3, 'UTC')),
+  started_at DateTime64(3, 'UTC'),
+  finished_at DateTime64(3, 'UTC'),
+  dt Date
+)
+ENGINE = ReplacingMergeTree(finished_at)
+PARTITION BY toYYYYMMDD(dt)
+ORDER BY (event, file_key)${ttlClause(o)}
+SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`;
 }
 
 export const addColumnSql = (database: string, table: string, c: ColumnSpec): string =>

@@ -32,8 +32,11 @@ function normaliseUncached(raw: string): string {
 // Event and property names repeat across millions of records.
 const normaliseCached = memoise(normaliseUncached, 10_000);
 
+/** Suffixes of the views ClickHouse gets per event table (`<event>_dedup`, `<event>_all`). */
+export const RESERVED_EVENT_SUFFIXES: readonly string[] = ['_dedup', '_all'];
+
 export function isValidEventName(name: string): boolean {
-  return EVENT_NAME_PATTERN.test(name);
+  return EVENT_NAME_PATTERN.test(name) && !RESERVED_EVENT_SUFFIXES.some((s) => name.endsWith(s));
 }
 
 export function isValidPropertyName(name: string): boolean {

@@ -6,9 +6,9 @@ import { buildArrowTable } from './columnar.js';
 import { mapLimit } from './concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './envelope.js';
 import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake-layout.js';
-import { decodeMskEvent, type MskEvent } from './msk-event.js';
+import { decodeMskEvent, type DecodedRecord, type MskEvent } from './msk-event.js';
 import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE } from './parquet.js';
-import { partitionId, type Catalog, type ObjectStore, type Warehouse } from './ports.js';
+import { partitionId, type Catalog, type IngestLogEntry, type ObjectStore, type Warehouse } from './ports.js';
 import type { QuarantineReason } from './quarantine.js';
 import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine-files.js';
 import { describeChange, nextEntry, recentInferredColumns, schemaOf, type RegistryEntry } from './registry-entry.js';
@@ -172,14 +172,31 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   });
 
   const qFiles = quarantineFiles(plan.quarantined, now);
+  const qWritten: Array<{ q: (typeof qFiles)[number]; bytes: number }> = [];
   if (qFiles.length > 0) {
     await deps.warehouse.ensureQuarantineTable();
     await mapLimit(qFiles, config.concurrency, async (q) => {
       const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows)), { dictionaryColumns: ['_topic', 'reason', 'event'] });
       await deps.store.put(q.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
       await deps.warehouse.insertParquet(QUARANTINE_TABLE, QUARANTINE_COLUMNS, { key: q.key, bytes }, q.key);
+      qWritten.push({ q, bytes: bytes.length });
     });
   }
+
+  // Last, the ingest log: only an invocation that stored everything is logged as done.
+  const finished = deps.clock();
+  const batchKeys = batchKeysOf(records);
+  const log: IngestLogEntry[] = [
+    ...files.map(({ split, key, bytes }) => {
+      const times = split.rows.numbers(1); // column 1 is event_time
+      let min = Infinity;
+      let max = -Infinity;
+      for (const t of times) { if (t < min) min = t; if (t > max) max = t; }
+      return logEntry(batchKeys, { key, event: split.table, outcome: 'stored', topic: split.topic, partition: split.partition, firstOffset: split.firstOffset, lastOffset: split.lastOffset, rows: split.rows.length, bytes: bytes.length, minTime: min, maxTime: max }, now, finished);
+    }),
+    ...qWritten.map(({ q, bytes }) => logEntry(batchKeys, { key: q.key, event: QUARANTINE_TABLE, outcome: 'quarantined', topic: q.topic, partition: q.partition, firstOffset: q.firstOffset, lastOffset: q.lastOffset, rows: q.rows.length, bytes, minTime: Infinity, maxTime: -Infinity }, now, finished)),
+  ];
+  await deps.warehouse.recordIngest(log, `ingest-log:${[...batchKeys.values()].sort().join(',')}`);
 
   return buildReport(plan, files, now, created, schemaProblems);
 }
@@ -205,6 +222,32 @@ async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog)
     }
   }
   return keys;
+}
+
+/** `<topic>+<partition>+<first>-<last>` of the invocation's records, per topic-partition. */
+function batchKeysOf(records: readonly DecodedRecord[]): Map<string, string> {
+  const ranges = new Map<string, { topic: string; partition: number; first: number; last: number }>();
+  for (const r of records) {
+    const id = `${r.topic}\u0000${r.partition}`;
+    const g = ranges.get(id);
+    if (!g) ranges.set(id, { topic: r.topic, partition: r.partition, first: r.offset, last: r.offset });
+    else { g.first = Math.min(g.first, r.offset); g.last = Math.max(g.last, r.offset); }
+  }
+  return new Map([...ranges].map(([id, g]) => [id, `${g.topic}+${g.partition}+${g.first}-${g.last}`]));
+}
+
+interface LoggedFile {
+  key: string; event: string; outcome: 'stored' | 'quarantined'; topic: string; partition: number;
+  firstOffset: number; lastOffset: number; rows: number; bytes: number; minTime: number; maxTime: number;
+}
+
+function logEntry(batchKeys: ReadonlyMap<string, string>, f: LoggedFile, started: number, finished: number): IngestLogEntry {
+  return {
+    batch_key: batchKeys.get(`${f.topic}\u0000${f.partition}`) ?? '', file_key: f.key, event: f.event, outcome: f.outcome,
+    _topic: f.topic, _partition: f.partition, first_offset: f.firstOffset, last_offset: f.lastOffset, rows: f.rows, bytes: f.bytes,
+    min_event_time: Number.isFinite(f.minTime) ? f.minTime : null, max_event_time: Number.isFinite(f.maxTime) ? f.maxTime : null,
+    started_at: started, finished_at: finished, dt: new Date(finished).toISOString().slice(0, 10),
+  };
 }
 
 function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: number }> {

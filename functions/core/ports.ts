@@ -52,6 +52,27 @@ export interface ParquetFile {
   readonly bytes: Uint8Array;
 }
 
+/** One file an invocation wrote, for the warehouse's ingest log (`_ingest_log`). */
+export interface IngestLogEntry {
+  readonly batch_key: string;
+  readonly file_key: string;
+  readonly event: string;
+  readonly outcome: 'stored' | 'quarantined';
+  readonly _topic: string;
+  readonly _partition: number;
+  readonly first_offset: number;
+  readonly last_offset: number;
+  readonly rows: number;
+  readonly bytes: number;
+  /** epoch ms */
+  readonly min_event_time: number | null;
+  readonly max_event_time: number | null;
+  readonly started_at: number;
+  readonly finished_at: number;
+  /** YYYY-MM-DD of finished_at */
+  readonly dt: string;
+}
+
 export interface Warehouse {
   /** Creates the table if needed and adds any columns it lacks. */
   ensureTable(schema: TableSchema): Promise<void>;
@@ -61,5 +82,7 @@ export interface Warehouse {
    * `columns` are the file's columns, matched by name.
    */
   insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void>;
+  /** Appends to the ingest log; the token makes a retried invocation's entries a no-op. */
+  recordIngest(entries: readonly IngestLogEntry[], dedupToken: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -28,6 +28,10 @@ export interface QuarantineFile {
   readonly key: string;
   readonly dt: string;
   readonly hour: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
   readonly rows: CellValue[][];
 }
 
@@ -59,6 +63,10 @@ export function quarantineFiles(records: readonly QuarantinedRecord[], receivedA
     key: dataKey(QUARANTINE_TABLE, g.dt, g.hour, { topic: g.topic, partition: g.partition, firstOffset: g.offsets[0]!, lastOffset: g.offsets[g.offsets.length - 1]! }),
     dt: g.dt,
     hour: g.hour,
+    topic: g.topic,
+    partition: g.partition,
+    firstOffset: g.offsets[0]!,
+    lastOffset: g.offsets[g.offsets.length - 1]!,
     rows: g.rows,
   }));
 }

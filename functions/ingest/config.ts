@@ -1,13 +1,27 @@
-// Ingest function configuration from the environment, validated once at cold start.
+// Ingest function configuration from the environment, validated once at cold start. Secrets are named by
+// their Secrets Manager ARN (resolved by the handler), or given directly for local runs.
 import { resolve } from 'node:path';
+
+/** A secret value, or where to fetch it. */
+export type SecretSource = { readonly value: string } | { readonly secretArn: string };
 
 export interface IngestEnvironment {
   readonly bucket: string;
   readonly kmsKeyId?: string;
   readonly glueDatabase: string;
-  readonly clickhouse: { url: string; username: string; password: string; database: string };
+  readonly clickhouse: {
+    /** https:// for ClickHouse Cloud (TLS), http:// inside a VPC */
+    readonly url: string;
+    readonly username: string;
+    readonly password: SecretSource;
+    readonly database: string;
+    /** days ClickHouse keeps; the `<event>_all` views read older days from the lake */
+    readonly ttlDays: number;
+    /** where ClickHouse reads the lake for `<event>_all` views, e.g. https://bucket.s3.eu-west-1.amazonaws.com/lake */
+    readonly lakeUrl?: string;
+  };
   readonly schemasDir: string;
-  readonly piiSalt: string;
+  readonly piiSalt: SecretSource;
   readonly registryTtlMs: number;
   readonly maxNewColumnsPerHour: number;
 }
@@ -18,12 +32,23 @@ export class ConfigurationError extends Error {
 
 export function readIngestEnvironment(env: NodeJS.ProcessEnv): IngestEnvironment {
   const missing: string[] = [];
+  const invalid: string[] = [];
   const need = (name: string): string => {
     const v = env[name];
     if (!v) missing.push(name);
     return v ?? '';
   };
-  const invalid: string[] = [];
+  /** NAME (the value) or NAME_SECRET_ARN (where it is kept); the ARN wins when both are set. */
+  const secret = (name: string, required: boolean): SecretSource => {
+    const arn = env[`${name}_SECRET_ARN`];
+    if (arn) {
+      if (!/^arn:aws[a-z-]*:secretsmanager:/.test(arn)) invalid.push(`${name}_SECRET_ARN is not a Secrets Manager ARN`);
+      return { secretArn: arn };
+    }
+    const v = env[name];
+    if (!v && required) missing.push(`${name} (or ${name}_SECRET_ARN)`);
+    return { value: v ?? '' };
+  };
   const positiveInteger = (name: string, fallback: number): number => {
     const v = env[name];
     if (v === undefined || v === '') return fallback;
@@ -31,18 +56,22 @@ export function readIngestEnvironment(env: NodeJS.ProcessEnv): IngestEnvironment
     if (!Number.isSafeInteger(n) || n < 1) invalid.push(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
     return n;
   };
+  const url = need('CLICKHOUSE_URL');
+  if (url && !/^https?:\/\//.test(url)) invalid.push('CLICKHOUSE_URL must start with http:// or https://');
   const config: IngestEnvironment = {
     bucket: need('TRIBUTARY_BUCKET'),
     ...(env['TRIBUTARY_KMS_KEY_ID'] ? { kmsKeyId: env['TRIBUTARY_KMS_KEY_ID'] } : {}),
     glueDatabase: need('TRIBUTARY_GLUE_DATABASE'),
     clickhouse: {
-      url: need('CLICKHOUSE_URL'),
+      url,
       username: env['CLICKHOUSE_USER'] ?? 'default',
-      password: env['CLICKHOUSE_PASSWORD'] ?? '',
+      password: secret('CLICKHOUSE_PASSWORD', false),
       database: env['CLICKHOUSE_DATABASE'] ?? 'tributary',
+      ttlDays: positiveInteger('CLICKHOUSE_TTL_DAYS', 90),
+      ...(env['CLICKHOUSE_LAKE_URL'] ? { lakeUrl: env['CLICKHOUSE_LAKE_URL'] } : {}),
     },
     schemasDir: resolve(env['LAMBDA_TASK_ROOT'] ?? '.', env['TRIBUTARY_SCHEMAS_DIR'] ?? 'schemas/events'),
-    piiSalt: need('TRIBUTARY_PII_SALT'),
+    piiSalt: secret('TRIBUTARY_PII_SALT', true),
     registryTtlMs: 1000 * positiveInteger('TRIBUTARY_REGISTRY_TTL_SECONDS', 30),
     maxNewColumnsPerHour: positiveInteger('TRIBUTARY_MAX_NEW_COLUMNS_PER_HOUR', 50),
   };

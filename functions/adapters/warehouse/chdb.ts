@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { qualified } from '../../core/clickhouse-ddl.js';
 import { quoteIdentifier, quoteString } from '../../core/identifiers.js';
-import { ClickHouseWarehouse, type ParquetInserter } from './clickhouse.js';
+import { ClickHouseWarehouse, type ClickHouseWarehouseOptions, type ParquetInserter } from './clickhouse.js';
 
 interface ChdbRaw {
   queryAsync(sql: string, opts?: { format?: string }): Promise<{ text(): string }>;
@@ -19,7 +19,7 @@ export interface ChdbWarehouse {
 }
 
 /** Opens chDB on a data directory. libchdb binds one directory per process: open it once. */
-export async function openChdbWarehouse(path: string, database = 'tributary'): Promise<ChdbWarehouse> {
+export async function openChdbWarehouse(path: string, database = 'tributary', options: Pick<ClickHouseWarehouseOptions, 'ttlDays' | 'lakeSource'> = {}): Promise<ChdbWarehouse> {
   // chdb is a dev/local dependency (570 MB): loaded lazily so Lambda bundles never include it.
   const { createChdbConnection } = await import('chdb/connection');
   const connection = createChdbConnection({ path });
@@ -41,5 +41,5 @@ export async function openChdbWarehouse(path: string, database = 'tributary'): P
       await rm(file, { force: true });
     }
   };
-  return { warehouse: new ClickHouseWarehouse(client, { database, insertParquet }), raw };
+  return { warehouse: new ClickHouseWarehouse(client, { database, insertParquet, ...options }), raw };
 }

@@ -3,11 +3,12 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  addColumnSql, clickhouseType, createQuarantineTableSql, createTableSql, isSafeTypeChange, modifyColumnTypeSql, qualified,
+  addColumnSql, allViewSql, clickhouseType, createIngestLogSql, createQuarantineTableSql, createTableSql, dedupViewSql,
+  INGEST_LOG_TABLE, isSafeTypeChange, modifyColumnTypeSql, qualified, type LakeSource,
 } from '../../core/clickhouse-ddl.js';
 import { quoteIdentifier } from '../../core/identifiers.js';
 import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
-import type { ParquetFile, Warehouse } from '../../core/ports.js';
+import type { IngestLogEntry, ParquetFile, Warehouse } from '../../core/ports.js';
 import { QUARANTINE_COLUMNS } from '../../core/quarantine-files.js';
 import { tableColumns, type ColumnSpec, type TableSchema } from '../../core/schema.js';
 
@@ -35,11 +36,21 @@ export const httpParquetInserter: ParquetInserter = async (client, i) => {
 export interface ClickHouseWarehouseOptions {
   readonly database: string;
   readonly insertParquet?: ParquetInserter;
+  /** days ClickHouse keeps; also where `<event>_all` views switch from ClickHouse to the lake (default 90) */
+  readonly ttlDays?: number;
+  /** how ClickHouse reads the lake for `<event>_all` views; without it no `_all` views are made */
+  readonly lakeSource?: LakeSource;
 }
+
+export const DEFAULT_TTL_DAYS = 90;
 
 export class ClickHouseWarehouse implements Warehouse {
   readonly database: string;
   private readonly insertParquetVia: ParquetInserter;
+  private readonly ttlDays: number;
+  private readonly lakeSource: LakeSource | undefined;
+  /** tables whose views this container has made for their current columns */
+  private readonly viewsFor = new Map<string, string>();
   /** column types per table as this container last saw them: DDL runs only when something differs */
   private readonly columns = new Map<string, Map<string, string>>();
   private databaseReady = false;
@@ -47,6 +58,8 @@ export class ClickHouseWarehouse implements Warehouse {
   constructor(readonly client: ClickHouseClient, options: ClickHouseWarehouseOptions) {
     this.database = options.database;
     this.insertParquetVia = options.insertParquet ?? httpParquetInserter;
+    this.ttlDays = options.ttlDays ?? DEFAULT_TTL_DAYS;
+    this.lakeSource = options.lakeSource;
   }
 
   private async ensureDatabase(): Promise<void> {
@@ -73,8 +86,9 @@ export class ClickHouseWarehouse implements Warehouse {
     const have = await this.existingColumns(schema.table);
     const wanted = tableColumns(schema);
     if (have.size === 0) {
-      await this.client.command({ query: createTableSql(this.database, schema) });
+      await this.client.command({ query: createTableSql(this.database, schema, { ttlDays: this.ttlDays }) });
       this.columns.set(schema.table, new Map(wanted.map((c) => [c.name, clickhouseType(c)])));
+      await this.ensureViews(schema);
       return;
     }
     for (const c of wanted) {
@@ -91,6 +105,38 @@ export class ClickHouseWarehouse implements Warehouse {
       }
       have.set(c.name, type);
     }
+    await this.ensureViews(schema);
+  }
+
+  /** `<event>_dedup` and `<event>_all` for the table's current columns (views fix their columns when made). */
+  private async ensureViews(schema: TableSchema): Promise<void> {
+    const signature = tableColumns(schema).map((c) => `${c.name}:${clickhouseType(c)}`).join(',');
+    if (this.viewsFor.get(schema.table) === signature) return;
+    await this.client.command({ query: dedupViewSql(this.database, schema) });
+    if (this.lakeSource) await this.client.command({ query: allViewSql(this.database, schema, this.ttlDays, this.lakeSource) });
+    this.viewsFor.set(schema.table, signature);
+  }
+
+  async recordIngest(entries: readonly IngestLogEntry[], dedupToken: string): Promise<void> {
+    if (entries.length === 0) return;
+    if (!this.columns.has(INGEST_LOG_TABLE)) {
+      await this.ensureDatabase();
+      await this.client.command({ query: createIngestLogSql(this.database, { ttlDays: this.ttlDays }) });
+      this.columns.set(INGEST_LOG_TABLE, new Map());
+    }
+    await this.client.insert({
+      table: `${quoteIdentifier(this.database)}.${quoteIdentifier(INGEST_LOG_TABLE)}`,
+      // Times as ISO-8601 text: unambiguous for DateTime64 with best_effort parsing, unlike bare epoch numbers.
+      values: entries.map((e) => ({
+        ...e,
+        min_event_time: e.min_event_time === null ? null : new Date(e.min_event_time).toISOString(),
+        max_event_time: e.max_event_time === null ? null : new Date(e.max_event_time).toISOString(),
+        started_at: new Date(e.started_at).toISOString(),
+        finished_at: new Date(e.finished_at).toISOString(),
+      })),
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: dedupToken, insert_deduplicate: 1, date_time_input_format: 'best_effort' },
+    });
   }
 
   async ensureQuarantineTable(): Promise<void> {
