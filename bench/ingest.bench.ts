@@ -7,7 +7,8 @@
 //   handler/local:  the same with the local adapters of `npm start` (directory, JSON catalog, chDB inserts)
 //   writers: the same rows through apache-arrow vectorFromArray and hyparquet-writer, against our hand-built vectors
 //   compaction: one hour of 200 small files with 5% redelivered events, DuckDB (the product's engine) and chDB
-// BENCH_EVENTS (default 100000) sets the data size; BENCH_ONLY=compaction runs only the compaction part.
+//   clickhouse inserts: JSONEachRow, Parquet and ArrowStream batches of 10k and 100k rows into chDB
+// BENCH_EVENTS (default 100000) sets the data size; BENCH_ONLY=compaction|insert runs only that part.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import type { Result } from './children/common.js';
 const HERE = fileURLToPath(import.meta.url);
 const HOUR = 3_600_000;
 
-const CHILDREN = ['duckdb', 'handler-memory', 'handler-local', 'writer', 'compaction'] as const;
+const CHILDREN = ['duckdb', 'handler-memory', 'handler-local', 'writer', 'compaction', 'clickhouse-insert'] as const;
 const BUNDLES = resolve('node_modules/.cache/tributary-bench');
 
 /**
@@ -44,6 +45,17 @@ function runChild(child: (typeof CHILDREN)[number], arg: string, file: string, e
 }
 
 async function main(): Promise<void> {
+  if (process.env['BENCH_ONLY'] === 'insert') {
+    await bundleChildren();
+    const { generateTraffic } = await import('../functions/cli/traffic.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+    const file = join(dir, 'events.ndjson');
+    const end = Math.floor(Date.now() / HOUR) * HOUR;
+    writeFileSync(file, generateTraffic({ start: end - HOUR, end, events: 100_000, malformedRate: 0 }).map((r) => r.value.toString()).join('\n') + '\n');
+    insertBench(file);
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   if (process.env['BENCH_ONLY'] === 'compaction') {
     await bundleChildren();
     const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
@@ -84,8 +96,25 @@ async function main(): Promise<void> {
   console.log('\nmemory:N = handler with in-memory ports, batches of N · local:N = handler with the npm start adapters (directory + JSON catalog + chDB)');
   console.log('writer:* = Parquet encoding only, rows/s of the page_view table\'s coerced rows (× DuckDB compares with the whole DuckDB NDJSON→Parquet path)');
 
+  insertBench(file);
   await compactionBench(dir, end - 2 * HOUR);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** ClickHouse insert formats into chDB, encoding from the batch's column buffers included. */
+function insertBench(file: string): void {
+  console.log('\nClickHouse inserts into chDB · page_view rows · 200,000 rows per measurement, encoding included\n');
+  const rows = [['format', 'batch rows', 'rows/s', 'peak RSS', '× JSONEachRow']];
+  for (const batch of [10_000, 100_000]) {
+    const results = ['JSONEachRow', 'Parquet', 'ArrowStream', 'ParquetFromLake'].map((f) => runChild('clickhouse-insert', `${f}:${batch}`, file));
+    const json = results[0]!.events / results[0]!.seconds;
+    for (const r of results) {
+      rows.push([r.name.split(':')[1]!, batch.toLocaleString('en'), Math.round(r.events / r.seconds).toLocaleString('en'), `${r.peakRssMb.toFixed(0)} MB`, ((r.events / r.seconds) / json).toFixed(2)]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  console.log('ParquetFromLake = the insert of the Parquet file ingest already encoded for the lake (what Tributary does)');
 }
 
 async function compactionBench(dir: string, hourStart: number): Promise<void> {
