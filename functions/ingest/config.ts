@@ -56,12 +56,14 @@ export function readIngestEnvironment(env: NodeJS.ProcessEnv): IngestEnvironment
     if (!Number.isSafeInteger(n) || n < 1) invalid.push(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
     return n;
   };
+  const bucket = need('TRIBUTARY_BUCKET');
+  const glueDatabase = need('TRIBUTARY_GLUE_DATABASE');
   const url = need('CLICKHOUSE_URL');
   if (url && !/^https?:\/\//.test(url)) invalid.push('CLICKHOUSE_URL must start with http:// or https://');
   const config: IngestEnvironment = {
-    bucket: need('TRIBUTARY_BUCKET'),
+    bucket,
     ...(env['TRIBUTARY_KMS_KEY_ID'] ? { kmsKeyId: env['TRIBUTARY_KMS_KEY_ID'] } : {}),
-    glueDatabase: need('TRIBUTARY_GLUE_DATABASE'),
+    glueDatabase,
     clickhouse: {
       url,
       username: env['CLICKHOUSE_USER'] ?? 'default',

@@ -65,7 +65,8 @@ describe('ingest on chDB', () => {
     assert.equal(Number(q[0]!._offset), 501);
     assert.equal(q[q.length - 1]!.value_base64, null, 'a tombstone is quarantined with a null value');
     const tables = await rt.warehouse.query<{ name: string }>("SELECT name FROM system.tables WHERE database = 'tributary' ORDER BY name");
-    assert.deepEqual(tables.map((t) => t.name), ['_quarantine', 'page_view', 'purchase'], 'no table from a hostile name');
+    // Each event table comes with its _dedup and _all views; nothing from a hostile name.
+    assert.deepEqual(tables.map((t) => t.name), ['_ingest_log', '_quarantine', 'page_view', 'page_view_all', 'page_view_dedup', 'purchase', 'purchase_all', 'purchase_dedup'], 'no table from a hostile name');
   });
 
   it('writes Hive-partitioned Parquet that DuckDB reads with the same row count as ClickHouse', async () => {
