@@ -25,7 +25,7 @@ export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse
     catalog: {
       async getTable(t) { return tables.get(t); },
       async upsertTable(s) { tables.set(s.table, s); },
-      async addPartitions(t, ps: readonly PartitionRef[]) {
+      async addPartitions<P extends PartitionRef>(t: string, ps: readonly P[]) {
         const set = partitions.get(t) ?? partitions.set(t, new Set()).get(t)!;
         for (const p of ps) set.add(`${p.dt}/${p.hour}`);
       },
@@ -33,6 +33,7 @@ export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse
       async listPartitions() { return []; },
       async getPartitions() { return new Map(); },
       async switchPartition() {},
+      async upsertDerivedTable() {},
     },
     warehouse: {
       async ensureTable() {},

@@ -92,7 +92,10 @@ const decode = (bytes: Uint8Array): unknown => JSON.parse(Buffer.from(bytes).toS
 
 export async function compactPartition(table: string, partition: PartitionRef, deps: CompactionDeps): Promise<PartitionCompaction> {
   const o = { ...DEFAULT_COMPACTION_OPTIONS, ...deps.options };
-  const { dt, hour } = partition;
+  const { dt } = partition;
+  // Only hour partitions of event tables are compacted; a job writes each day's output as one file.
+  if (partition.hour === undefined) throw new Error(`${table}/dt=${dt} is not an hour partition`);
+  const hour = partition.hour;
   const step = async (s: CompactionStep): Promise<void> => { await deps.onStep?.(s); };
   const base = { table, dt, hour, filesBefore: 0, filesAfter: 0, bytesBefore: 0, bytesAfter: 0, rowsIn: 0, rowsOut: 0, duplicatesRemoved: 0, filesDeleted: 0 };
 
@@ -196,6 +199,7 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
   const out: PartitionCompaction[] = [];
   for (const table of options.tables ?? (await deps.catalog.listTables())) {
     for (const p of await deps.catalog.listPartitions(table)) {
+      if (p.hour === undefined) continue; // a job's daily output table
       if (options.dt && p.dt !== options.dt) continue;
       const hourEnd = Date.parse(`${p.dt}T00:00:00Z`) + (p.hour + 1) * 3_600_000;
       if (hourEnd + grace > now || hourEnd < now - lookback) continue;

@@ -109,7 +109,7 @@ export function parseEnvelope(record: DecodedRecord, now: number, limits: Envelo
   if (typeof rawEvent !== 'string') return reject('invalid_event_name', `"event" must be a string, got ${typeof rawEvent}`);
   const table = normaliseName(rawEvent);
   if (!isValidEventName(table)) {
-    return reject('invalid_event_name', `event ${excerpt(rawEvent)} does not match ^[a-z][a-z0-9_]{0,62}$ after normalisation, or ends in a reserved suffix (_dedup, _all)`);
+    return reject('invalid_event_name', `event ${excerpt(rawEvent)} does not match ^[a-z][a-z0-9_]{0,62}$ after normalisation, or is reserved (a *_dedup or *_all view, a job's output table)`);
   }
 
   const eventId = eventIdOf(env['event_id'], record);

@@ -4,6 +4,7 @@ import {
   DEFAULT_ORDER_BY, PARTITION_COLUMNS, STANDARD_COLUMNS, withEventId,
   type ColumnSpec, type ColumnType, type TableSchema,
 } from './schema.js';
+import type { DerivedTable } from './ports.js';
 import { pad2 } from './time.js';
 
 export interface GlueColumn {
@@ -115,10 +116,30 @@ export function fromTableInput(t: GlueTableInput): TableSchema {
   };
 }
 
-export const partitionValues = (dt: string, hour: number): string[] => [dt, pad2(hour)];
+export const partitionValues = (dt: string, hour?: number): string[] => (hour === undefined ? [dt] : [dt, pad2(hour)]);
+
+/** Table parameter marking a job's output table, so ingest never treats it as an event table. */
+export const KIND_PARAMETER = `${P}kind`;
+
+/** A job's output table: Parquet, partitioned by its own keys (a day for ab_daily). */
+export function toDerivedTableInput(t: DerivedTable, location: string): GlueTableInput {
+  return {
+    Name: t.table,
+    Description: t.description.slice(0, 2048),
+    TableType: 'EXTERNAL_TABLE',
+    Parameters: { classification: 'parquet', EXTERNAL: 'TRUE', 'parquet.compression': 'ZSTD', [KIND_PARAMETER]: 'job' },
+    PartitionKeys: t.partitionKeys.map(toGlueColumn),
+    StorageDescriptor: { Columns: t.columns.map(toGlueColumn), Location: location, ...PARQUET_FORMAT, SerdeInfo: { ...PARQUET_FORMAT.SerdeInfo, Parameters: { ...PARQUET_FORMAT.SerdeInfo.Parameters } } },
+  };
+}
+
+export const isDerivedTable = (t: { Parameters?: Record<string, string> }): boolean => t.Parameters?.[KIND_PARAMETER] === 'job';
+
+/** Every column a reader of the table sees: data columns then partition keys. */
+export const allColumns = (t: GlueTableInput): ColumnSpec[] => [...t.StorageDescriptor.Columns, ...t.PartitionKeys].map(fromGlueColumn);
 
 /** A partition's columns are the table's at registration; compaction rewrites them with the table's current ones. */
-export function toPartitionInput(table: GlueTableInput, dt: string, hour: number, location: string, version = 0): GluePartitionInput {
+export function toPartitionInput(table: GlueTableInput, dt: string, hour: number | undefined, location: string, version = 0): GluePartitionInput {
   return {
     Values: partitionValues(dt, hour),
     StorageDescriptor: { ...table.StorageDescriptor, Location: location },

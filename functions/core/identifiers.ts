@@ -35,8 +35,16 @@ const normaliseCached = memoise(normaliseUncached, 10_000);
 /** Suffixes of the views ClickHouse gets per event table (`<event>_dedup`, `<event>_all`). */
 export const RESERVED_EVENT_SUFFIXES: readonly string[] = ['_dedup', '_all'];
 
+/** Tables that jobs write (schemas/jobs); no event may land in one. */
+export const JOB_OUTPUT_TABLES: ReadonlySet<string> = new Set(['ab_daily']);
+
+/** Any table of the lake, the catalog or the warehouse: event tables and job outputs. */
+export function isValidTableName(name: string): boolean {
+  return EVENT_NAME_PATTERN.test(name);
+}
+
 export function isValidEventName(name: string): boolean {
-  return EVENT_NAME_PATTERN.test(name) && !RESERVED_EVENT_SUFFIXES.some((s) => name.endsWith(s));
+  return isValidTableName(name) && !RESERVED_EVENT_SUFFIXES.some((s) => name.endsWith(s)) && !JOB_OUTPUT_TABLES.has(name);
 }
 
 export function isValidPropertyName(name: string): boolean {

@@ -19,9 +19,18 @@ export interface ObjectStore {
   uri(key: string): string;
 }
 
+/** A catalog partition: an hour of an event table, or a day (hour absent) of a job's output table. */
 export interface PartitionRef {
   readonly dt: string;
-  readonly hour: number;
+  readonly hour?: number;
+}
+
+/** A table a job writes: its columns, its partition keys (a prefix of dt, hour) and a description. */
+export interface DerivedTable {
+  readonly table: string;
+  readonly columns: readonly ColumnSpec[];
+  readonly partitionKeys: readonly ColumnSpec[];
+  readonly description: string;
 }
 
 /** A registered partition: where readers find it, and which compaction version that is (0: never compacted). */
@@ -30,14 +39,16 @@ export interface PartitionState extends PartitionRef {
   readonly version: number;
 }
 
-export const partitionId = (p: PartitionRef): string => `${p.dt}/${p.hour}`;
+export const partitionId = (p: PartitionRef): string => (p.hour === undefined ? p.dt : `${p.dt}/${p.hour}`);
 
 export interface Catalog {
   getTable(table: string): Promise<TableSchema | undefined>;
   /** Creates the table or updates its columns; existing columns and partition keys are kept. */
   upsertTable(schema: TableSchema, location: string): Promise<void>;
   /** Registers partitions; already registered ones are left as they are. */
-  addPartitions(table: string, partitions: readonly PartitionRef[], locationOf: (p: PartitionRef) => string): Promise<void>;
+  addPartitions<P extends PartitionRef>(table: string, partitions: readonly P[], locationOf: (p: P) => string): Promise<void>;
+  /** Creates or updates a job's output table (its own columns and partition keys, e.g. `dt` only). */
+  upsertDerivedTable(table: DerivedTable, location: string): Promise<void>;
   listTables(): Promise<string[]>;
   listPartitions(table: string): Promise<PartitionState[]>;
   /** The registered state of some partitions, keyed by partitionId; unregistered ones are absent. */

@@ -24,6 +24,7 @@ function counting(inner: Catalog): Catalog & { calls: string[] } {
     listPartitions: (t) => inner.listPartitions(t),
     getPartitions: (t, p) => { calls.push(`getPartitions ${t}`); return inner.getPartitions(t, p); },
     switchPartition: (t, p, v, l) => inner.switchPartition(t, p, v, l),
+    upsertDerivedTable: (t, l) => inner.upsertDerivedTable(t, l),
   };
 }
 

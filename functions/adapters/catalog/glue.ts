@@ -6,9 +6,9 @@ import {
   type GlueClient, type GlueClientConfig, type TableInput,
 } from '@aws-sdk/client-glue';
 import {
-  fromTableInput, partitionValues, partitionVersion, toPartitionInput, toTableInput, type GlueTableInput,
+  fromTableInput, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput, type GlueTableInput,
 } from '../../core/glue-table.js';
-import { partitionId, type Catalog, type PartitionRef, type PartitionState } from '../../core/ports.js';
+import { partitionId, type Catalog, type DerivedTable, type PartitionRef, type PartitionState } from '../../core/ports.js';
 import type { TableSchema } from '../../core/schema.js';
 
 /**
@@ -44,7 +44,15 @@ export class GlueCatalog implements Catalog {
   }
 
   async upsertTable(schema: TableSchema, location: string): Promise<void> {
-    const input = toTableInput(schema, location);
+    await this.upsertInput(toTableInput(schema, location));
+  }
+
+  async upsertDerivedTable(table: DerivedTable, location: string): Promise<void> {
+    await this.upsertInput(toDerivedTableInput(table, location));
+  }
+
+  /** CreateTable, or on AlreadyExists an UpdateTable that keeps every column the table already has. */
+  private async upsertInput(input: GlueTableInput): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(new CreateTableCommand({ ...this.ids, TableInput: input as TableInput }));
@@ -54,7 +62,7 @@ export class GlueCatalog implements Catalog {
       }
       try {
         // Another invocation created it first: merge, keeping every column it already has.
-        const current = await this.client.send(new GetTableCommand({ ...this.ids, Name: schema.table }));
+        const current = await this.client.send(new GetTableCommand({ ...this.ids, Name: input.Name }));
         const existing = current.Table?.StorageDescriptor?.Columns ?? [];
         const names = new Set(input.StorageDescriptor.Columns.map((c) => c.Name));
         const merged = { ...input, StorageDescriptor: { ...input.StorageDescriptor, Columns: [...input.StorageDescriptor.Columns, ...existing.filter((c) => !names.has(c.Name!))] } };
@@ -67,8 +75,8 @@ export class GlueCatalog implements Catalog {
     }
   }
 
-  async addPartitions(table: string, partitions: readonly PartitionRef[], locationOf: (p: PartitionRef) => string): Promise<void> {
-    const fresh = partitions.filter((p) => !this.knownPartitions.has(`${table}/${p.dt}/${p.hour}`));
+  async addPartitions<P extends PartitionRef>(table: string, partitions: readonly P[], locationOf: (p: P) => string): Promise<void> {
+    const fresh = partitions.filter((p) => !this.knownPartitions.has(`${table}/${partitionId(p)}`));
     if (fresh.length === 0) return;
     const t = await this.client.send(new GetTableCommand({ ...this.ids, Name: table }));
     const tableInput = t.Table as unknown as GlueTableInput;
@@ -83,7 +91,7 @@ export class GlueCatalog implements Catalog {
       if (failed.length > 0) {
         throw new Error(`Glue BatchCreatePartition failed for ${table}: ${failed.map((e) => `${e.PartitionValues?.join('/')}: ${e.ErrorDetail?.ErrorCode} ${e.ErrorDetail?.ErrorMessage}`).join('; ')}`);
       }
-      for (const p of chunk) this.knownPartitions.add(`${table}/${p.dt}/${p.hour}`);
+      for (const p of chunk) this.knownPartitions.add(`${table}/${partitionId(p)}`);
     }
   }
 
@@ -106,8 +114,8 @@ export class GlueCatalog implements Catalog {
       const page = await this.client.send(new BatchGetPartitionCommand({ ...this.ids, TableName: table, PartitionsToGet: chunk }));
       for (const p of page.Partitions ?? []) {
         const [dt, hour] = p.Values ?? [];
-        if (!dt || !hour) continue;
-        const state = { dt, hour: Number(hour), location: p.StorageDescriptor?.Location ?? '', version: partitionVersion(p) };
+        if (!dt) continue;
+        const state = { dt, ...(hour !== undefined ? { hour: Number(hour) } : {}), location: p.StorageDescriptor?.Location ?? '', version: partitionVersion(p) };
         out.set(partitionId(state), state);
       }
       // Glue may leave keys unprocessed under load: ask again for those, with backoff.
@@ -134,7 +142,7 @@ export class GlueCatalog implements Catalog {
       const page = await this.client.send(new GetPartitionsCommand({ ...this.ids, TableName: table, NextToken: token, MaxResults: 1000 }));
       for (const p of page.Partitions ?? []) {
         const [dt, hour] = p.Values ?? [];
-        if (dt && hour) out.push({ dt, hour: Number(hour), location: p.StorageDescriptor?.Location ?? '', version: partitionVersion(p) });
+        if (dt) out.push({ dt, ...(hour !== undefined ? { hour: Number(hour) } : {}), location: p.StorageDescriptor?.Location ?? '', version: partitionVersion(p) });
       }
       token = page.NextToken;
     } while (token);

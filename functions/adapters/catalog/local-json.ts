@@ -3,11 +3,11 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  fromTableInput, partitionValues, partitionVersion, toPartitionInput, toTableInput,
+  fromTableInput, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput,
   type GluePartitionInput, type GlueTableInput,
 } from '../../core/glue-table.js';
-import { isValidEventName } from '../../core/identifiers.js';
-import { partitionId, type Catalog, type PartitionRef, type PartitionState } from '../../core/ports.js';
+import { isValidTableName } from '../../core/identifiers.js';
+import { partitionId, type Catalog, type DerivedTable, type PartitionRef, type PartitionState } from '../../core/ports.js';
 import type { TableSchema } from '../../core/schema.js';
 
 interface StoredTable {
@@ -23,7 +23,7 @@ export class LocalJsonCatalog implements Catalog {
   }
 
   private file(table: string): string {
-    if (!isValidEventName(table)) throw new Error(`invalid table name ${JSON.stringify(table)}`);
+    if (!isValidTableName(table)) throw new Error(`invalid table name ${JSON.stringify(table)}`);
     return join(this.dir, `${table}.json`);
   }
 
@@ -59,7 +59,12 @@ export class LocalJsonCatalog implements Catalog {
     await this.write(schema.table, { TableInput: input, Partitions: existing?.Partitions ?? [] });
   }
 
-  async addPartitions(table: string, partitions: readonly PartitionRef[], locationOf: (p: PartitionRef) => string): Promise<void> {
+  async upsertDerivedTable(table: DerivedTable, location: string): Promise<void> {
+    const existing = await this.read(table.table);
+    await this.write(table.table, { TableInput: toDerivedTableInput(table, location), Partitions: existing?.Partitions ?? [] });
+  }
+
+  async addPartitions<P extends PartitionRef>(table: string, partitions: readonly P[], locationOf: (p: P) => string): Promise<void> {
     const t = await this.read(table);
     if (!t) throw new Error(`catalog has no table ${table}`);
     const have = new Set(t.Partitions.map((p) => p.Values.join('/')));
@@ -81,7 +86,9 @@ export class LocalJsonCatalog implements Catalog {
 
   async listPartitions(table: string): Promise<PartitionState[]> {
     const t = await this.read(table);
-    return (t?.Partitions ?? []).map((p) => ({ dt: p.Values[0]!, hour: Number(p.Values[1]), location: p.StorageDescriptor.Location, version: partitionVersion(p) }));
+    return (t?.Partitions ?? []).map((p) => ({
+      dt: p.Values[0]!, ...(p.Values[1] !== undefined ? { hour: Number(p.Values[1]) } : {}), location: p.StorageDescriptor.Location, version: partitionVersion(p),
+    }));
   }
 
   async getPartitions(table: string, partitions: readonly PartitionRef[]): Promise<Map<string, PartitionState>> {
