@@ -36,10 +36,13 @@ export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse
       async upsertDerivedTable() {},
     },
     warehouse: {
+      database: 'tributary',
       async ensureTable() {},
       async ensureQuarantineTable() {},
       async insertParquet() {},
       async recordIngest() {},
+      async query() { return []; },
+      async replaceDailyPartition() {},
       async close() {},
     },
   };

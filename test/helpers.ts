@@ -49,11 +49,13 @@ export function recordingWarehouse(): Warehouse & { tables: Map<string, TableSch
   const tables = new Map<string, TableSchema>();
   const inserts: string[] = [];
   return {
-    tables, inserts,
+    tables, inserts, database: 'tributary',
     async ensureTable(schema) { tables.set(schema.table, schema); },
     async ensureQuarantineTable() {},
     async insertParquet(_table, _columns, file) { inserts.push(file.key); },
     async recordIngest() {},
+    async query() { return []; },
+    async replaceDailyPartition() {},
     async close() {},
   };
 }

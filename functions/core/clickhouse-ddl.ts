@@ -1,5 +1,6 @@
 // ClickHouse DDL derived from a table schema. Every identifier is validated upstream and quoted here.
-import { quoteIdentifier as q } from './identifiers.js';
+import { quoteIdentifier as q, quoteString } from './identifiers.js';
+import type { DerivedTable } from './ports.js';
 import { tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
 
 const BASE_TYPES: Record<ColumnType, string> = {
@@ -85,6 +86,16 @@ SELECT ${cols} FROM ${lake(schema.table, structure)} WHERE dt < ${cutoff}`;
  * deleted what it superseded once the retention delay passed.
  */
 export const lakeGlob = (root: string, table: string): string => `${root.replace(/\/$/, '')}/${table}/**/*.parquet`;
+
+/** A job's output table: a plain MergeTree partitioned by day, each day replaced whole by its job. */
+export function createDerivedTableSql(database: string, t: DerivedTable, orderBy: readonly string[], o: TableOptions = {}): string {
+  const cols = [...t.columns, ...t.partitionKeys].map(columnDefinition).join(',\n  ');
+  return `CREATE TABLE IF NOT EXISTS ${qualified(database, t.table)} (\n  ${cols}\n)
+ENGINE = MergeTree
+PARTITION BY ${t.partitionKeys.map((k) => q(k.name)).join(', ')}
+ORDER BY (${orderBy.map(q).join(', ')})${ttlClause(o)}
+COMMENT ${quoteString(t.description)}`;
+}
 
 export const INGEST_LOG_TABLE = '_ingest_log';
 

@@ -85,6 +85,8 @@ export interface IngestLogEntry {
 }
 
 export interface Warehouse {
+  /** the database that holds the event tables (queries qualify names with it) */
+  readonly database: string;
   /** Creates the table if needed and adds any columns it lacks. */
   ensureTable(schema: TableSchema): Promise<void>;
   ensureQuarantineTable(): Promise<void>;
@@ -93,6 +95,13 @@ export interface Warehouse {
    * `columns` are the file's columns, matched by name.
    */
   insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void>;
+  /** Rows of a read-only query (jobs); values bound as ClickHouse query parameters. */
+  query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /**
+   * Replaces one day of a job's output table with the file's rows (or with nothing) in one atomic step,
+   * creating the table first if needed.
+   */
+  replaceDailyPartition(table: DerivedTable, orderBy: readonly string[], dt: string, file: ParquetFile | undefined): Promise<void>;
   /** Appends to the ingest log; the token makes a retried invocation's entries a no-op. */
   recordIngest(entries: readonly IngestLogEntry[], dedupToken: string): Promise<void>;
   close(): Promise<void>;

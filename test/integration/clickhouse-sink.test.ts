@@ -26,6 +26,7 @@ const n = async (sql: string): Promise<number> => Number((await rt.warehouse.que
 function failingOnce(inner: Warehouse, k: number): Warehouse {
   let calls = 0;
   return {
+    database: inner.database,
     ensureTable: (s) => inner.ensureTable(s),
     ensureQuarantineTable: () => inner.ensureQuarantineTable(),
     insertParquet: async (...args) => {
@@ -33,6 +34,8 @@ function failingOnce(inner: Warehouse, k: number): Warehouse {
       return inner.insertParquet(...args);
     },
     recordIngest: (e, t) => inner.recordIngest(e, t),
+    query: (sql, params) => inner.query(sql, params),
+    replaceDailyPartition: (t, o, dt, f) => inner.replaceDailyPartition(t, o, dt, f),
     close: () => inner.close(),
   };
 }

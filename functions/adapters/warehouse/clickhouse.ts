@@ -3,12 +3,12 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  addColumnSql, allViewSql, clickhouseType, createIngestLogSql, createQuarantineTableSql, createTableSql, dedupViewSql,
+  addColumnSql, allViewSql, clickhouseType, createDerivedTableSql, createIngestLogSql, createQuarantineTableSql, createTableSql, dedupViewSql,
   INGEST_LOG_TABLE, isSafeTypeChange, modifyColumnTypeSql, qualified, type LakeSource,
 } from '../../core/clickhouse-ddl.js';
-import { quoteIdentifier } from '../../core/identifiers.js';
+import { quoteIdentifier, quoteString } from '../../core/identifiers.js';
 import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
-import type { IngestLogEntry, ParquetFile, Warehouse } from '../../core/ports.js';
+import type { DerivedTable, IngestLogEntry, ParquetFile, Warehouse } from '../../core/ports.js';
 import { QUARANTINE_COLUMNS } from '../../core/quarantine-files.js';
 import { tableColumns, type ColumnSpec, type TableSchema } from '../../core/schema.js';
 
@@ -148,6 +148,30 @@ export class ClickHouseWarehouse implements Warehouse {
 
   async insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void> {
     await this.insertParquetVia(this.client, { database: this.database, table, columns, file, dedupToken });
+  }
+
+  async replaceDailyPartition(t: DerivedTable, orderBy: readonly string[], dt: string, file: ParquetFile | undefined): Promise<void> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(dt)) throw new Error(`invalid date ${JSON.stringify(dt)}`);
+    await this.ensureDatabase();
+    if (!this.columns.has(t.table)) {
+      await this.client.command({ query: createDerivedTableSql(this.database, t, orderBy) });
+      this.columns.set(t.table, new Map());
+    }
+    const target = qualified(this.database, t.table);
+    if (!file) {
+      await this.client.command({ query: `ALTER TABLE ${target} DROP PARTITION ${quoteString(dt)}` });
+      return;
+    }
+    // Load a private staging table, then swap the day in one step: readers see the old day or the new one.
+    const stage = `_stage_${t.table}_${dt.replace(/-/g, '')}_${Math.random().toString(36).slice(2, 10)}`;
+    await this.client.command({ query: `CREATE TABLE ${qualified(this.database, stage)} AS ${target}` });
+    try {
+      const columns = [...t.columns, ...t.partitionKeys];
+      await this.insertParquetVia(this.client, { database: this.database, table: stage, columns, file, dedupToken: `${stage}:${file.key}` });
+      await this.client.command({ query: `ALTER TABLE ${target} REPLACE PARTITION ${quoteString(dt)} FROM ${qualified(this.database, stage)}` });
+    } finally {
+      await this.client.command({ query: `DROP TABLE IF EXISTS ${qualified(this.database, stage)}` });
+    }
   }
 
   /** Rows of a query as objects (for the CLI, jobs and tests). */

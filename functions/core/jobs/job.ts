@@ -1,0 +1,28 @@
+// A windowed job: a daily window, allowed lateness, the event tables it reads and a computation that runs
+// in the warehouse. The runner (run-job.ts) owns idempotent delivery of the results.
+import type { CellValue } from '../coerce.js';
+import type { DerivedTable, Warehouse } from '../ports.js';
+import type { SchemaRegistry } from '../schema-registry.js';
+import type { DayWindow } from './window.js';
+
+export interface JobContext {
+  readonly window: DayWindow;
+  readonly isFinal: boolean;
+  readonly computedAt: number;
+  readonly warehouse: Warehouse;
+  readonly registry: SchemaRegistry;
+}
+
+export interface JobDefinition {
+  readonly name: string;
+  /** results table: columns then the `dt` partition key */
+  readonly output: DerivedTable;
+  /** ClickHouse ordering key of the results table */
+  readonly orderBy: readonly string[];
+  /** how long after the day ends late events are still expected; final results run after it */
+  readonly latenessMs: number;
+  /** event tables it reads */
+  readonly sources: readonly string[];
+  /** rows of the window in `output.columns` order (without dt) */
+  compute(ctx: JobContext): Promise<CellValue[][]>;
+}

@@ -1,0 +1,43 @@
+// Tumbling daily windows in UTC, and whether a window's results are final yet.
+export const DAY_MS = 86_400_000;
+
+export interface DayWindow {
+  /** YYYY-MM-DD */
+  readonly date: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+export class WindowError extends Error {
+  override readonly name = 'WindowError';
+}
+
+export function dayWindow(date: string): DayWindow {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const start = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  if (!m || !Number.isFinite(start) || new Date(start).toISOString().slice(0, 10) !== date) throw new WindowError(`${JSON.stringify(date)} is not a date (YYYY-MM-DD)`);
+  return { date, start, end: start + DAY_MS };
+}
+
+/**
+ * final: the window closed and its allowed lateness passed (results will not change);
+ * provisional: the window is open or within its lateness (results marked is_final = false);
+ * future: nothing to compute yet.
+ */
+export function windowStatus(w: DayWindow, now: number, latenessMs: number): 'final' | 'provisional' | 'future' {
+  if (now >= w.end + latenessMs) return 'final';
+  if (now >= w.start) return 'provisional';
+  return 'future';
+}
+
+/** Every date from `from` to `to` inclusive. */
+export function datesBetween(from: string, to: string): string[] {
+  const a = dayWindow(from).start;
+  const b = dayWindow(to).start;
+  if (b < a) throw new WindowError(`--to ${to} is before --from ${from}`);
+  const out: string[] = [];
+  for (let t = a; t <= b; t += DAY_MS) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+export const epochDayOf = (w: DayWindow): number => w.start / DAY_MS;
