@@ -7,7 +7,7 @@ const { main } = await import('../functions/cli/main.ts');
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  if (err && (err.name === 'UsageError' || err.name === 'SchemaDefinitionError' || err.name === 'SchemaCompatibilityError' || err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')) {
+  if (err && (err.name === 'UsageError' || err.name === 'SchemaDefinitionError' || err.name === 'SchemaCompatibilityError' || err.name === 'WindowError' || err.name === 'JobConfigError' || err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')) {
     console.error(`tributary: ${err.message}`);
     process.exitCode = 2;
   } else {

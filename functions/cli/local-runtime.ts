@@ -11,10 +11,11 @@ import { SchemaFiles } from '../adapters/schema-files.js';
 import { openChdbWarehouse } from '../adapters/warehouse/chdb.js';
 import type { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
 import { clickhouseType, lakeGlob } from '../core/clickhouse-ddl.js';
-import { fromTableInput } from '../core/glue-table.js';
+import { allColumns, fromTableInput, isDerivedTable } from '../core/glue-table.js';
 import { quoteIdentifier, quoteString } from '../core/identifiers.js';
 import type { CompactionDeps, CompactionOptions } from '../core/compact-partition.js';
 import type { IngestDeps } from '../core/ingest.js';
+import type { JobDeps } from '../core/jobs/run-job.js';
 import type { ObjectStore } from '../core/ports.js';
 import type { SchemaCommandContext } from './commands/schema.js';
 import { SchemaRegistry } from '../core/schema-registry.js';
@@ -43,6 +44,8 @@ export interface LocalRuntime {
   readonly schemasDir: string;
   readonly registry: SchemaRegistry;
   readonly deps: IngestDeps;
+  /** Catalog tables that hold events (not jobs' outputs). */
+  eventTables(): Promise<string[]>;
   /** Compaction over the local lake: DuckDB reads the files in place. */
   compaction(options?: Partial<CompactionOptions>, onStep?: CompactionDeps['onStep']): CompactionDeps;
   /** Exposes every catalog table (and the quarantine) as a view `lake.<table>` over its Parquet files. */
@@ -76,6 +79,25 @@ export async function openSchemaContext(options: LocalRuntimeOptions = {}): Prom
   return { registry: new SchemaRegistry(store, { ...(options.clock ? { clock: options.clock } : {}) }), schemas, schemasDir };
 }
 
+export function defaultJobsDir(): string {
+  const fromEnv = process.env['TRIBUTARY_JOBS'];
+  if (fromEnv) return resolve(fromEnv);
+  const local = resolve('schemas/jobs');
+  return existsSync(local) ? local : join(PACKAGE_ROOT, 'schemas/jobs');
+}
+
+/** What jobs run against: the local runtime, or AWS (S3, Glue, ClickHouse) when TRIBUTARY_BUCKET is set. */
+export async function openJobContext(): Promise<{ deps: JobDeps; close(): Promise<void> }> {
+  if (process.env['TRIBUTARY_BUCKET']) {
+    const { openAwsServices } = await import('../adapters/aws-services.js');
+    const { readServicesEnvironment } = await import('../ingest/config.js');
+    const aws = await openAwsServices(readServicesEnvironment(process.env));
+    return { deps: { store: aws.store, catalog: aws.catalog, warehouse: aws.warehouse, registry: aws.registry(), clock: Date.now }, close: () => aws.warehouse.close() };
+  }
+  const rt = await openLocalRuntime();
+  return { deps: { ...rt.deps, registry: rt.registry }, close: () => rt.close() };
+}
+
 export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const home = resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary');
   await mkdir(home, { recursive: true });
@@ -107,6 +129,14 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
 
   return {
     home, store, catalog, warehouse, schemas, schemasDir, registry, deps,
+    async eventTables() {
+      const out: string[] = [];
+      for (const t of await catalog.listTables()) {
+        const stored = await catalog.read(t);
+        if (stored && !isDerivedTable(stored.TableInput)) out.push(t);
+      }
+      return out;
+    },
     compaction(compactionOptions = {}, onStep) {
       const engine = new DuckDbCompactionEngine({ localPath: (key) => store.path(key), scratchDir: join(home, 'tmp') });
       return { store, catalog, engine, clock, options: { owner: `tributary-cli-${process.pid}`, ...compactionOptions }, ...(onStep ? { onStep } : {}) };
@@ -120,7 +150,8 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
         // Like Athena: each partition is read at the location the catalog gives it (its current version).
         const root = store.path(`${LAKE_PREFIX}/${table}`);
         const folders = stored.Partitions.map((p) => relative(root, fileURLToPath(p.StorageDescriptor.Location)));
-        await view(table, tableColumns(fromTableInput(stored.TableInput)), `${root}/{${folders.join(',')}}/*.parquet`);
+        const columns = isDerivedTable(stored.TableInput) ? allColumns(stored.TableInput) : tableColumns(fromTableInput(stored.TableInput));
+        await view(table, columns, `${root}/{${folders.join(',')}}/*.parquet`);
         names.push(table);
       }
       if ((await store.list(`${LAKE_PREFIX}/${QUARANTINE_TABLE}/`)).length > 0) {

@@ -3,9 +3,12 @@ import { parseArgs } from 'node:util';
 import { runCompact } from './commands/compact.js';
 import { runDev } from './commands/dev.js';
 import { ingestFile, UsageError } from './commands/ingest.js';
+import { abReport, backfill, describeRun } from './commands/jobs.js';
 import { schemaList, schemaPin, schemaPush, schemaShow } from './commands/schema.js';
+import { loadJob } from '../adapters/job-files.js';
+import { runJobWindow } from '../core/jobs/run-job.js';
 import { runSql } from './commands/sql.js';
-import { openLocalRuntime, openSchemaContext } from './local-runtime.js';
+import { defaultJobsDir, openJobContext, openLocalRuntime, openSchemaContext } from './local-runtime.js';
 import { formatBytes, formatTable } from './print.js';
 
 const HELP = `tributary — Kafka → Parquet lake + Glue + ClickHouse
@@ -18,6 +21,10 @@ Usage:
                                                      query the local warehouse; lake tables are lake.<table>
   tributary compact [--table T] [--date YYYY-MM-DD] [--grace-minutes 15] [--target-mb 256] [--retention-minutes 60]
                                                      compact closed hour partitions: dedupe event_ids, few large files
+  tributary jobs run <job> --date YYYY-MM-DD          run one day of a job (ab-daily); a re-run replaces it
+  tributary jobs backfill <job> --from D --to D      run a range of days, with progress and a summary
+  tributary ab report --experiment E [--date D] [--out report.html]
+                                                     A/B results as a table, and an HTML report with charts
   tributary schema list                              registered and declared event schemas
   tributary schema show <event>                      fields, where each came from, and the history
   tributary schema pin <event> [--out F|-] [--force] write the registered schema as schemas/events/<event>.json
@@ -50,6 +57,9 @@ export async function main(argv: string[]): Promise<number> {
       force: { type: 'boolean' },
       event: { type: 'string' },
       table: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      experiment: { type: 'string' },
       date: { type: 'string' },
       'grace-minutes': { type: 'string' },
       'target-mb': { type: 'string' },
@@ -109,6 +119,35 @@ export async function main(argv: string[]): Promise<number> {
         console.log(text);
       } finally {
         await runtime.close();
+      }
+      return 0;
+    }
+    case 'jobs': {
+      const [sub, name] = positionals;
+      if (sub !== 'run' && sub !== 'backfill') throw new UsageError('jobs needs run <job> --date D or backfill <job> --from D --to D');
+      if (!name) throw new UsageError(`jobs ${sub} needs a job name (ab-daily)`);
+      const job = loadJob(defaultJobsDir(), name);
+      const ctx = await openJobContext();
+      try {
+        if (sub === 'run') {
+          if (!values.date) throw new UsageError('jobs run needs --date YYYY-MM-DD');
+          console.log(describeRun(await runJobWindow(job, values.date, ctx.deps)));
+        } else {
+          if (!values.from || !values.to) throw new UsageError('jobs backfill needs --from and --to (YYYY-MM-DD)');
+          console.log(await backfill(job, values.from, values.to, ctx.deps));
+        }
+      } finally {
+        await ctx.close();
+      }
+      return 0;
+    }
+    case 'ab': {
+      if (positionals[0] !== 'report' || !values.experiment) throw new UsageError('ab report --experiment <id> [--date D] [--out report.html]');
+      const ctx = await openJobContext();
+      try {
+        console.log(await abReport(ctx.deps.warehouse, values.experiment, { ...(values.date ? { date: values.date } : {}), ...(values.out ? { out: values.out } : {}) }));
+      } finally {
+        await ctx.close();
       }
       return 0;
     }

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 /** A secret value, or where to fetch it. */
 export type SecretSource = { readonly value: string } | { readonly secretArn: string };
 
-export interface IngestEnvironment {
+/** What every function (and the CLI against AWS) needs to reach the lake, the catalog and ClickHouse. */
+export interface ServicesEnvironment {
   readonly bucket: string;
   readonly kmsKeyId?: string;
   readonly glueDatabase: string;
@@ -20,6 +21,9 @@ export interface IngestEnvironment {
     /** where ClickHouse reads the lake for `<event>_all` views, e.g. https://bucket.s3.eu-west-1.amazonaws.com/lake */
     readonly lakeUrl?: string;
   };
+}
+
+export interface IngestEnvironment extends ServicesEnvironment {
   readonly schemasDir: string;
   readonly piiSalt: SecretSource;
   readonly registryTtlMs: number;
@@ -30,7 +34,16 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
+export function readServicesEnvironment(env: NodeJS.ProcessEnv): ServicesEnvironment {
+  const { bucket, kmsKeyId, glueDatabase, clickhouse } = readEnvironment(env, false);
+  return { bucket, ...(kmsKeyId ? { kmsKeyId } : {}), glueDatabase, clickhouse };
+}
+
 export function readIngestEnvironment(env: NodeJS.ProcessEnv): IngestEnvironment {
+  return readEnvironment(env, true);
+}
+
+function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnvironment {
   const missing: string[] = [];
   const invalid: string[] = [];
   const need = (name: string): string => {
@@ -73,11 +86,11 @@ export function readIngestEnvironment(env: NodeJS.ProcessEnv): IngestEnvironment
       ...(env['CLICKHOUSE_LAKE_URL'] ? { lakeUrl: env['CLICKHOUSE_LAKE_URL'] } : {}),
     },
     schemasDir: resolve(env['LAMBDA_TASK_ROOT'] ?? '.', env['TRIBUTARY_SCHEMAS_DIR'] ?? 'schemas/events'),
-    piiSalt: secret('TRIBUTARY_PII_SALT', true),
+    piiSalt: secret('TRIBUTARY_PII_SALT', ingest),
     registryTtlMs: 1000 * positiveInteger('TRIBUTARY_REGISTRY_TTL_SECONDS', 30),
     maxNewColumnsPerHour: positiveInteger('TRIBUTARY_MAX_NEW_COLUMNS_PER_HOUR', 50),
   };
-  if (missing.length > 0) throw new ConfigurationError(`ingest function is missing environment variables: ${missing.join(', ')}`);
+  if (missing.length > 0) throw new ConfigurationError(`${ingest ? 'ingest function' : 'AWS configuration'} is missing environment variables: ${missing.join(', ')}`);
   if (invalid.length > 0) throw new ConfigurationError(invalid.join('; '));
   return config;
 }

@@ -1,6 +1,11 @@
 // `tributary dev` (= `npm start`): the whole pipeline on a laptop. Generates an hour of tracking traffic,
 // ingests it through the handler as MSK batches, and prints what landed where and how fresh it is.
+import { join } from 'node:path';
+import { loadJob } from '../../adapters/job-files.js';
 import { compactClosedPartitions } from '../../core/compact-partition.js';
+import { runJobWindow } from '../../core/jobs/run-job.js';
+import { defaultJobsDir } from '../local-runtime.js';
+import { abReport, describeRun } from './jobs.js';
 import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
 import type { LocalRuntime } from '../local-runtime.js';
 import { formatBytes, formatDuration, formatTable } from '../print.js';
@@ -8,6 +13,7 @@ import { medianOf, runBatches } from '../run-batches.js';
 import { generateTraffic } from '../traffic.js';
 
 export interface DevOptions {
+  readonly jobsDir?: string;
   readonly events: number;
   readonly batchSize: number;
   readonly now?: number;
@@ -52,7 +58,7 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
   out(`Compacted ${done.length} partitions: ${done.reduce((n, c) => n + c.filesBefore, 0)} files → ${done.reduce((n, c) => n + c.filesAfter, 0)}, ` +
     `${done.reduce((n, c) => n + c.duplicatesRemoved, 0)} duplicate rows removed (npx tributary compact)`);
 
-  const tables = (await runtime.catalog.listTables());
+  const tables = await runtime.eventTables();
   await runtime.refreshLakeViews();
   const lakeRows: Record<string, number> = {};
   const warehouseRows: Record<string, number> = {};
@@ -80,19 +86,13 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
   ).catch(() => []);
   out(formatTable(reasons.map((r) => ({ reason: r.reason, records: Number(r.records), example: r.example.length > 70 ? `${r.example.slice(0, 70)}…` : r.example }))));
 
-  const query = `WITH assignment AS (
-    SELECT user_id, argMin(variant, event_time) AS variant
-    FROM tributary.experiment_exposure FINAL
-    WHERE experiment_id = 'checkout_button_color' GROUP BY user_id),
-  buyers AS (SELECT DISTINCT user_id FROM tributary.purchase FINAL)
-SELECT variant, count() AS users, countIf(user_id IN (SELECT user_id FROM buyers)) AS buyers,
-       round(buyers / users, 4) AS conversion
-FROM assignment GROUP BY variant ORDER BY variant`;
+  // The windowed job on the same data: ab-daily for the generated hour's day (provisional until 00:30 UTC).
+  const day = new Date(end - HOUR).toISOString().slice(0, 10);
+  const run = await runJobWindow(loadJob(options.jobsDir ?? defaultJobsDir(), 'ab-daily'), day, { ...runtime.deps, registry: runtime.registry });
   out('');
-  out('Example query (purchase conversion per variant of checkout_button_color):');
-  out(query);
-  out(formatTable(await runtime.warehouse.query<Record<string, unknown>>(query)));
+  out(describeRun(run));
+  out(await abReport(runtime.warehouse, 'checkout_button_color', { date: day, out: join(runtime.home, 'ab-report.html') }));
   out('');
-  out('Next: npx tributary sql "SELECT * FROM lake.page_view LIMIT 5"  ·  npx tributary ingest events.ndjson');
+  out('Next: npx tributary sql "SELECT * FROM tributary.page_view_all LIMIT 5"  ·  npx tributary ingest events.ndjson  ·  npx tributary ab report --experiment search_ranking_v2');
   return { lakeRows, warehouseRows };
 }

@@ -1,0 +1,52 @@
+// The AWS side of the ports, wired from the environment: S3 lake, Glue catalog, ClickHouse over HTTP(S),
+// the schema registry in the bucket. Shared by the Lambda functions and by the CLI when TRIBUTARY_BUCKET is set.
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createClient } from '@clickhouse/client';
+import { lakeGlob } from '../core/clickhouse-ddl.js';
+import { quoteString } from '../core/identifiers.js';
+import { SchemaRegistry, type DeclaredSchemas } from '../core/schema-registry.js';
+import { ConfigurationError, type SecretSource, type ServicesEnvironment } from '../ingest/config.js';
+import { GLUE_CLIENT_CONFIG, GlueCatalog } from './catalog/glue.js';
+import { S3_CLIENT_CONFIG, S3Store } from './object-store/s3.js';
+import { ClickHouseWarehouse } from './warehouse/clickhouse.js';
+
+/** Secrets are fetched once per container (Powertools caches them for an hour; a rotation reaches new containers). */
+export async function secretValue(s: SecretSource): Promise<string> {
+  if ('value' in s) return s.value;
+  const v = await getSecret(s.secretArn, { maxAge: 3600 });
+  if (typeof v !== 'string' || v === '') throw new ConfigurationError(`secret ${s.secretArn} is empty or binary`);
+  return v;
+}
+
+export interface AwsServices {
+  readonly store: S3Store;
+  readonly catalog: GlueCatalog;
+  readonly warehouse: ClickHouseWarehouse;
+  registry(options?: { ttlMs?: number; declared?: DeclaredSchemas }): SchemaRegistry;
+}
+
+export async function openAwsServices(env: ServicesEnvironment): Promise<AwsServices> {
+  const password = await secretValue(env.clickhouse.password);
+  const clickhouse = createClient({
+    url: env.clickhouse.url, // https:// gives TLS (ClickHouse Cloud); the client verifies the server certificate
+    username: env.clickhouse.username,
+    password,
+    request_timeout: 60_000,
+    compression: { request: false, response: true },
+  });
+  const lakeUrl = env.clickhouse.lakeUrl;
+  const store = new S3Store(new S3Client(S3_CLIENT_CONFIG), { bucket: env.bucket, ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) });
+  return {
+    store,
+    catalog: new GlueCatalog(new GlueClient(GLUE_CLIENT_CONFIG), env.glueDatabase),
+    warehouse: new ClickHouseWarehouse(clickhouse, {
+      database: env.clickhouse.database,
+      ttlDays: env.clickhouse.ttlDays,
+      // The server reads the lake with its own S3 access (ClickHouse Cloud: an IAM role on the service).
+      ...(lakeUrl ? { lakeSource: (table: string, structure: string) => `s3(${quoteString(lakeGlob(lakeUrl, table))}, 'Parquet', ${quoteString(structure)})` } : {}),
+    }),
+    registry: (options = {}) => new SchemaRegistry(store, options),
+  };
+}

@@ -1,0 +1,62 @@
+// `tributary jobs run <job> --date D`, `tributary jobs backfill <job> --from D --to D` and
+// `tributary ab report --experiment E [--date D] [--out report.html]`.
+import { writeFileSync } from 'node:fs';
+import { htmlReport, textReport, type ReportRow } from '../../core/ab/report.js';
+import type { JobDefinition } from '../../core/jobs/job.js';
+import { runJobWindow, type JobDeps, type WindowRun } from '../../core/jobs/run-job.js';
+import { datesBetween, dayWindow } from '../../core/jobs/window.js';
+import type { Warehouse } from '../../core/ports.js';
+import { formatTable } from '../print.js';
+
+export function describeRun(r: WindowRun): string {
+  return `${r.job} ${r.date}: ${r.isFinal ? 'final' : 'provisional'}, ${r.rows} rows in ${r.seconds.toFixed(1)} s → ${r.key} and ClickHouse ab_daily (day replaced)`;
+}
+
+/** Runs every day of a range in order, drawing a progress bar on a terminal (a line per day otherwise). */
+export async function backfill(job: JobDefinition, from: string, to: string, deps: JobDeps, err: NodeJS.WriteStream = process.stderr): Promise<string> {
+  const dates = datesBetween(from, to);
+  const runs: WindowRun[] = [];
+  const failures: Array<{ date: string; error: string }> = [];
+  const started = performance.now();
+  for (const [i, date] of dates.entries()) {
+    try {
+      runs.push(await runJobWindow(job, date, deps));
+    } catch (e) {
+      failures.push({ date, error: (e as Error).message });
+    }
+    const done = i + 1;
+    if (err.isTTY) {
+      const width = 30;
+      const filled = Math.round((done / dates.length) * width);
+      err.write(`\r${job.name} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done}/${dates.length} ${date}`);
+      if (done === dates.length) err.write('\n');
+    } else {
+      err.write(`${job.name} ${done}/${dates.length} ${date} ${failures.at(-1)?.date === date ? 'FAILED' : 'ok'}\n`);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const lines = [`${job.name}: ${runs.length} of ${dates.length} days from ${from} to ${to} in ${seconds.toFixed(1)} s ` +
+    `(${runs.filter((r) => r.isFinal).length} final, ${runs.filter((r) => !r.isFinal).length} provisional, ${runs.reduce((n, r) => n + r.rows, 0)} rows, ${failures.length} failed)`];
+  if (failures.length > 0) lines.push(formatTable(failures));
+  return lines.join('\n');
+}
+
+interface StoredRow extends Omit<ReportRow, 'dt' | 'units' | 'crossover_users'> { day: string; units: string | number; crossover_users: string | number }
+
+/** The experiment's rows up to a day (default: its latest), as text, and optionally a self-contained HTML file. */
+export async function abReport(warehouse: Warehouse, experiment: string, options: { date?: string; out?: string } = {}): Promise<string> {
+  if (options.date) dayWindow(options.date); // validates
+  const rows = (await warehouse.query<StoredRow>(
+    `SELECT toString(dt) AS day, experiment_id, variant, metric, units, mean, control_variant, abs_lift, rel_lift, ci_low, ci_high, p_value, srm_p_value, crossover_users, is_final
+     FROM ${warehouse.database}.ab_daily WHERE experiment_id = {experiment:String} ${options.date ? 'AND dt <= {date:Date}' : ''} ORDER BY dt, metric, variant`,
+    { experiment, ...(options.date ? { date: options.date } : {}) },
+  ).catch((e: Error) => { if (/UNKNOWN_TABLE|doesn't exist|does not exist/i.test(e.message)) return []; throw e; }))
+    .map(({ day, ...r }) => ({ ...r, dt: day, units: Number(r.units), crossover_users: Number(r.crossover_users) }));
+  if (rows.length === 0) return `No ab_daily results for experiment ${JSON.stringify(experiment)}${options.date ? ` up to ${options.date}` : ''}. Run: tributary jobs run ab-daily --date YYYY-MM-DD`;
+  const last = rows.at(-1)!.dt;
+  const day = rows.filter((r) => r.dt === last);
+  const text = textReport(experiment, day);
+  if (!options.out) return text;
+  writeFileSync(options.out, htmlReport(experiment, rows, day));
+  return `${text}\n\nHTML report: ${options.out}`;
+}
