@@ -25,7 +25,10 @@ describe('tributary dev (npm start)', () => {
     assert.match(first, /Ingested 3,000 records/);
     assert.match(first, /Tables created in this run: .*newsletter_signup/);
     assert.match(first, /Quarantined by reason/);
-    assert.match(first, /conversion/);
+    assert.match(first, /Compacted 6 partitions: \d+ files → 6/);
+    assert.match(first, /ab-daily \d{4}-\d{2}-\d{2}: (final|provisional), 12 rows/);
+    assert.match(first, /checkout_button_color · \d{4}-\d{2}-\d{2} \((final|provisional)\) · control control/);
+    assert.match(first, /purchase_conversion\s+green\s+\d+/);
     const t1 = rowsPerTable(first);
     assert.deepEqual(Object.keys(t1).sort(), ['click', 'experiment_exposure', 'newsletter_signup', 'page_view', 'purchase', 'search']);
     for (const [table, c] of Object.entries(t1)) {
@@ -43,6 +46,17 @@ describe('tributary dev (npm start)', () => {
     const row = JSON.parse(out.trim()) as { ch: string; lake: string };
     assert.ok(Number(row.ch) > 0);
     assert.equal(row.ch, row.lake);
+  });
+
+  it('backfills a job over days and writes the A/B report as HTML', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const before = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const out = await cli('jobs', 'backfill', 'ab-daily', '--from', before, '--to', today);
+    assert.match(out, /ab-daily: 3 of 3 days from .* \((2|3) final, (0|1) provisional, \d+ rows, 0 failed\)/);
+    const html = join(home, 'report.html');
+    assert.match(await cli('ab', 'report', '--experiment', 'search_ranking_v2', '--out', html), /search_ranking_v2 · .*\n[\s\S]*HTML report: /);
+    assert.match(readFileSync(html, 'utf8'), /<svg viewBox/);
+    await assert.rejects(cli('jobs', 'run', 'ab-daily', '--date', '2026-13-01'), (err: { stderr: string; code: number }) => err.code === 2 && /not a date/.test(err.stderr));
   });
 
   it('fails with a clear message on bad usage', async () => {
