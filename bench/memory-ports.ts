@@ -42,7 +42,7 @@ export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse
       async insertParquet() {},
       async recordIngest() {},
       async query() { return []; },
-      async replaceDailyPartition() {},
+      async replacePartition() {},
       async close() {},
     },
   };

@@ -55,7 +55,7 @@ export function recordingWarehouse(): Warehouse & { tables: Map<string, TableSch
     async insertParquet(_table, _columns, file) { inserts.push(file.key); },
     async recordIngest() {},
     async query() { return []; },
-    async replaceDailyPartition() {},
+    async replacePartition() {},
     async close() {},
   };
 }

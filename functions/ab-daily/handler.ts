@@ -6,7 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { openAwsServices } from '../adapters/aws-services.js';
 import { loadJob } from '../adapters/job-files.js';
 import type { JobDefinition } from '../core/jobs/job.js';
-import { runJobWindow, type JobDeps } from '../core/jobs/run-job.js';
+import { runJobDay, type JobDeps } from '../core/jobs/run-job.js';
 import { DAY_MS, dayWindow, windowStatus } from '../core/jobs/window.js';
 import { readServicesEnvironment } from '../ingest/config.js';
 import { resolve } from 'node:path';
@@ -43,10 +43,11 @@ export const handler = async (event: { date?: string } | undefined): Promise<{ d
     const days = daysToRun(deps.clock(), job.latenessMs, event?.date);
     let rows = 0;
     for (const date of days) {
-      const run = await runJobWindow(job, date, deps);
-      logger.info('window done', { ...run });
-      metrics.addMetric(run.isFinal ? 'FinalWindows' : 'ProvisionalWindows', 'Count', 1);
-      rows += run.rows;
+      for (const run of await runJobDay(job, date, deps)) {
+        logger.info('window done', { ...run });
+        metrics.addMetric(run.isFinal ? 'FinalWindows' : 'ProvisionalWindows', 'Count', 1);
+        rows += run.rows;
+      }
     }
     metrics.addMetric('ResultRows', 'Count', rows);
     return { days, rows };

@@ -6,7 +6,7 @@ import { ingestFile, UsageError } from './commands/ingest.js';
 import { abReport, backfill, describeRun } from './commands/jobs.js';
 import { schemaList, schemaPin, schemaPush, schemaShow } from './commands/schema.js';
 import { loadJob } from '../adapters/job-files.js';
-import { runJobWindow } from '../core/jobs/run-job.js';
+import { runJobDay } from '../core/jobs/run-job.js';
 import { runSql } from './commands/sql.js';
 import { defaultJobsDir, openJobContext, openLocalRuntime, openSchemaContext } from './local-runtime.js';
 import { formatBytes, formatTable } from './print.js';
@@ -131,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
       try {
         if (sub === 'run') {
           if (!values.date) throw new UsageError('jobs run needs --date YYYY-MM-DD');
-          console.log(describeRun(await runJobWindow(job, values.date, ctx.deps)));
+          for (const run of await runJobDay(job, values.date, ctx.deps)) console.log(describeRun(run));
         } else {
           if (!values.from || !values.to) throw new UsageError('jobs backfill needs --from and --to (YYYY-MM-DD)');
           console.log(await backfill(job, values.from, values.to, ctx.deps));

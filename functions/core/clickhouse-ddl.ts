@@ -92,7 +92,7 @@ export function createDerivedTableSql(database: string, t: DerivedTable, orderBy
   const cols = [...t.columns, ...t.partitionKeys].map(columnDefinition).join(',\n  ');
   return `CREATE TABLE IF NOT EXISTS ${qualified(database, t.table)} (\n  ${cols}\n)
 ENGINE = MergeTree
-PARTITION BY ${t.partitionKeys.map((k) => q(k.name)).join(', ')}
+PARTITION BY ${t.partitionKeys.length === 1 ? q(t.partitionKeys[0]!.name) : `(${t.partitionKeys.map((k) => q(k.name)).join(', ')})`}
 ORDER BY (${orderBy.map(q).join(', ')})${ttlClause(o)}
 COMMENT ${quoteString(t.description)}`;
 }

@@ -98,10 +98,10 @@ export interface Warehouse {
   /** Rows of a read-only query (jobs); values bound as ClickHouse query parameters. */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /**
-   * Replaces one day of a job's output table with the file's rows (or with nothing) in one atomic step,
-   * creating the table first if needed.
+   * Replaces one partition (a day, or an hour) of a job's output table with the file's rows (or with
+   * nothing) in one atomic step, creating the table first if needed.
    */
-  replaceDailyPartition(table: DerivedTable, orderBy: readonly string[], dt: string, file: ParquetFile | undefined): Promise<void>;
+  replacePartition(table: DerivedTable, orderBy: readonly string[], partition: PartitionRef, file: ParquetFile | undefined): Promise<void>;
   /** Appends to the ingest log; the token makes a retried invocation's entries a no-op. */
   recordIngest(entries: readonly IngestLogEntry[], dedupToken: string): Promise<void>;
   close(): Promise<void>;

@@ -13,7 +13,7 @@ import { loadJob } from '../../functions/adapters/job-files.js';
 import { openLocalRuntime, type LocalRuntime } from '../../functions/cli/local-runtime.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import type { JobDefinition } from '../../functions/core/jobs/job.js';
-import { runJobWindow } from '../../functions/core/jobs/run-job.js';
+import { runJobDay } from '../../functions/core/jobs/run-job.js';
 import { encodeMskEvent } from '../../functions/core/msk-event.js';
 import { duckRows } from '../duckdb.js';
 
@@ -191,8 +191,8 @@ describe('ab-daily', () => {
     const early = all.filter((e) => e.ts <= now + 30 * 60_000);
     await deliver(early);
     await deliver(early.filter((_, i) => i % 9 === 0)); // redeliveries with other batch boundaries
-    const run = await runJobWindow(job, D, jobDeps());
-    assert.equal(run.isFinal, false);
+    const [run] = await runJobDay(job, D, jobDeps());
+    assert.equal(run!.isFinal, false);
     assertMatches(await results(), expected(early), false);
   });
 
@@ -202,15 +202,15 @@ describe('ab-daily', () => {
     await deliver([late]);
     now = DAY_END + 2.5 * H;
     await deliver(all.filter((e) => e.ts > DAY_START + 18.5 * H)); // the rest of the day and what lies beyond it
-    const run = await runJobWindow(job, D, jobDeps());
-    assert.equal(run.isFinal, true);
+    const [run] = await runJobDay(job, D, jobDeps());
+    assert.equal(run!.isFinal, true);
     assertMatches(await results(), expected(all), true);
     assert.notDeepEqual(expected(all.filter((e) => e !== late)), expected(all), 'the late event changes the result');
   });
 
   it('a re-run yields identical rows, no duplicates, and the lake file holds the same rows', async () => {
     const before = await results();
-    await runJobWindow(job, D, jobDeps());
+    await runJobDay(job, D, jobDeps());
     assert.deepEqual(await results(), before);
     const lake = await duckRows(`SELECT count(*) AS n, sum(units) AS u FROM read_parquet('${rt.store.path(`lake/ab_daily/dt=${D}/part-00000.parquet`)}')`);
     assert.deepEqual(lake.map((r) => [Number(r['n']), Number(r['u'])]), [[before.length, before.reduce((s, r) => s + Number(r['units']), 0)]]);

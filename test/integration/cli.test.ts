@@ -52,7 +52,7 @@ describe('tributary dev (npm start)', () => {
     const today = new Date().toISOString().slice(0, 10);
     const before = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
     const out = await cli('jobs', 'backfill', 'ab-daily', '--from', before, '--to', today);
-    assert.match(out, /ab-daily: 3 of 3 days from .* \((2|3) final, (0|1) provisional, \d+ rows, 0 failed\)/);
+    assert.match(out, /ab-daily: 3 of 3 days \(3 windows\) from .* \((2|3) final, (0|1) provisional, \d+ rows, 0 failed\)/);
     const html = join(home, 'report.html');
     assert.match(await cli('ab', 'report', '--experiment', 'search_ranking_v2', '--out', html), /search_ranking_v2 · .*\n[\s\S]*HTML report: /);
     assert.match(readFileSync(html, 'utf8'), /<svg viewBox/);

@@ -35,7 +35,7 @@ function failingOnce(inner: Warehouse, k: number): Warehouse {
     },
     recordIngest: (e, t) => inner.recordIngest(e, t),
     query: (sql, params) => inner.query(sql, params),
-    replaceDailyPartition: (t, o, dt, f) => inner.replaceDailyPartition(t, o, dt, f),
+    replacePartition: (t, o, p, f) => inner.replacePartition(t, o, p, f),
     close: () => inner.close(),
   };
 }

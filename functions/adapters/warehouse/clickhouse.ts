@@ -8,7 +8,7 @@ import {
 } from '../../core/clickhouse-ddl.js';
 import { quoteIdentifier, quoteString } from '../../core/identifiers.js';
 import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
-import type { DerivedTable, IngestLogEntry, ParquetFile, Warehouse } from '../../core/ports.js';
+import type { DerivedTable, IngestLogEntry, ParquetFile, PartitionRef, Warehouse } from '../../core/ports.js';
 import { QUARANTINE_COLUMNS } from '../../core/quarantine-files.js';
 import { tableColumns, type ColumnSpec, type TableSchema } from '../../core/schema.js';
 
@@ -150,8 +150,12 @@ export class ClickHouseWarehouse implements Warehouse {
     await this.insertParquetVia(this.client, { database: this.database, table, columns, file, dedupToken });
   }
 
-  async replaceDailyPartition(t: DerivedTable, orderBy: readonly string[], dt: string, file: ParquetFile | undefined): Promise<void> {
+  async replacePartition(t: DerivedTable, orderBy: readonly string[], partition: PartitionRef, file: ParquetFile | undefined): Promise<void> {
+    const { dt, hour } = partition;
     if (!/^\d{4}-\d{2}-\d{2}$/.test(dt)) throw new Error(`invalid date ${JSON.stringify(dt)}`);
+    if (hour !== undefined && !(Number.isInteger(hour) && hour >= 0 && hour < 24)) throw new Error(`invalid hour ${hour}`);
+    // The partition value as ClickHouse spells it: the key is dt, or the tuple (dt, hour).
+    const value = hour === undefined ? quoteString(dt) : `tuple(${quoteString(dt)}, ${hour})`;
     await this.ensureDatabase();
     if (!this.columns.has(t.table)) {
       await this.client.command({ query: createDerivedTableSql(this.database, t, orderBy) });
@@ -159,16 +163,16 @@ export class ClickHouseWarehouse implements Warehouse {
     }
     const target = qualified(this.database, t.table);
     if (!file) {
-      await this.client.command({ query: `ALTER TABLE ${target} DROP PARTITION ${quoteString(dt)}` });
+      await this.client.command({ query: `ALTER TABLE ${target} DROP PARTITION ${value}` });
       return;
     }
     // Load a private staging table, then swap the day in one step: readers see the old day or the new one.
-    const stage = `_stage_${t.table}_${dt.replace(/-/g, '')}_${Math.random().toString(36).slice(2, 10)}`;
+    const stage = `_stage_${t.table}_${dt.replace(/-/g, '')}${hour === undefined ? '' : `_${hour}`}_${Math.random().toString(36).slice(2, 10)}`;
     await this.client.command({ query: `CREATE TABLE ${qualified(this.database, stage)} AS ${target}` });
     try {
       const columns = [...t.columns, ...t.partitionKeys];
       await this.insertParquetVia(this.client, { database: this.database, table: stage, columns, file, dedupToken: `${stage}:${file.key}` });
-      await this.client.command({ query: `ALTER TABLE ${target} REPLACE PARTITION ${quoteString(dt)} FROM ${qualified(this.database, stage)}` });
+      await this.client.command({ query: `ALTER TABLE ${target} REPLACE PARTITION ${value} FROM ${qualified(this.database, stage)}` });
     } finally {
       await this.client.command({ query: `DROP TABLE IF EXISTS ${qualified(this.database, stage)}` });
     }

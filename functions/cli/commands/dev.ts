@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { loadJob } from '../../adapters/job-files.js';
 import { compactClosedPartitions } from '../../core/compact-partition.js';
-import { runJobWindow } from '../../core/jobs/run-job.js';
+import { runJobDay } from '../../core/jobs/run-job.js';
 import { defaultJobsDir } from '../local-runtime.js';
 import { abReport, describeRun } from './jobs.js';
 import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
@@ -88,9 +88,9 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
 
   // The windowed job on the same data: ab-daily for the generated hour's day (provisional until 00:30 UTC).
   const day = new Date(end - HOUR).toISOString().slice(0, 10);
-  const run = await runJobWindow(loadJob(options.jobsDir ?? defaultJobsDir(), 'ab-daily'), day, { ...runtime.deps, registry: runtime.registry });
+  const [run] = await runJobDay(loadJob(options.jobsDir ?? defaultJobsDir(), 'ab-daily'), day, { ...runtime.deps, registry: runtime.registry });
   out('');
-  out(describeRun(run));
+  out(describeRun(run!));
   out(await abReport(runtime.warehouse, 'checkout_button_color', { date: day, out: join(runtime.home, 'ab-report.html') }));
   out('');
   out('Next: npx tributary sql "SELECT * FROM tributary.page_view_all LIMIT 5"  ·  npx tributary ingest events.ndjson  ·  npx tributary ab report --experiment search_ranking_v2');

@@ -3,13 +3,13 @@
 import { writeFileSync } from 'node:fs';
 import { htmlReport, textReport, type ReportRow } from '../../core/ab/report.js';
 import type { JobDefinition } from '../../core/jobs/job.js';
-import { runJobWindow, type JobDeps, type WindowRun } from '../../core/jobs/run-job.js';
+import { runJobDay, type JobDeps, type WindowRun } from '../../core/jobs/run-job.js';
 import { datesBetween, dayWindow } from '../../core/jobs/window.js';
 import type { Warehouse } from '../../core/ports.js';
 import { formatTable } from '../print.js';
 
 export function describeRun(r: WindowRun): string {
-  return `${r.job} ${r.date}: ${r.isFinal ? 'final' : 'provisional'}, ${r.rows} rows in ${r.seconds.toFixed(1)} s → ${r.key} and ClickHouse ab_daily (day replaced)`;
+  return `${r.job} ${r.window}: ${r.isFinal ? 'final' : 'provisional'}, ${r.rows} rows in ${r.seconds.toFixed(1)} s → ${r.key} and ClickHouse (window replaced)`;
 }
 
 /** Runs every day of a range in order, drawing a progress bar on a terminal (a line per day otherwise). */
@@ -20,7 +20,7 @@ export async function backfill(job: JobDefinition, from: string, to: string, dep
   const started = performance.now();
   for (const [i, date] of dates.entries()) {
     try {
-      runs.push(await runJobWindow(job, date, deps));
+      runs.push(...(await runJobDay(job, date, deps)));
     } catch (e) {
       failures.push({ date, error: (e as Error).message });
     }
@@ -35,7 +35,7 @@ export async function backfill(job: JobDefinition, from: string, to: string, dep
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  const lines = [`${job.name}: ${runs.length} of ${dates.length} days from ${from} to ${to} in ${seconds.toFixed(1)} s ` +
+  const lines = [`${job.name}: ${dates.length - failures.length} of ${dates.length} days (${runs.length} windows) from ${from} to ${to} in ${seconds.toFixed(1)} s ` +
     `(${runs.filter((r) => r.isFinal).length} final, ${runs.filter((r) => !r.isFinal).length} provisional, ${runs.reduce((n, r) => n + r.rows, 0)} rows, ${failures.length} failed)`];
   if (failures.length > 0) lines.push(formatTable(failures));
   return lines.join('\n');

@@ -23,6 +23,7 @@ export function abDailyJob(config: AbConfig): JobDefinition {
   const sources = [...new Set([config.exposureEvent, ...config.metrics.map((m) => m.event)])];
   return {
     name: 'ab-daily',
+    window: 'daily',
     output: AB_DAILY_TABLE,
     orderBy: ['experiment_id', 'metric', 'variant'],
     latenessMs: AB_DAILY_LATENESS_MS,

@@ -3,10 +3,10 @@
 import type { CellValue } from '../coerce.js';
 import type { DerivedTable, Warehouse } from '../ports.js';
 import type { SchemaRegistry } from '../schema-registry.js';
-import type { DayWindow } from './window.js';
+import type { JobWindow, WindowKind } from './window.js';
 
 export interface JobContext {
-  readonly window: DayWindow;
+  readonly window: JobWindow;
   readonly isFinal: boolean;
   readonly computedAt: number;
   readonly warehouse: Warehouse;
@@ -15,11 +15,13 @@ export interface JobContext {
 
 export interface JobDefinition {
   readonly name: string;
-  /** results table: columns then the `dt` partition key */
+  /** tumbling UTC windows: a day, or an hour */
+  readonly window: WindowKind;
+  /** results table: columns then its partition keys (`dt` for daily jobs, `dt`, `hour` for hourly ones) */
   readonly output: DerivedTable;
   /** ClickHouse ordering key of the results table */
   readonly orderBy: readonly string[];
-  /** how long after the day ends late events are still expected; final results run after it */
+  /** how long after a window ends late events are still expected; final results run after it */
   readonly latenessMs: number;
   /** event tables it reads */
   readonly sources: readonly string[];

@@ -7,7 +7,8 @@ import { encodeParquet, PARQUET_CONTENT_TYPE } from '../parquet.js';
 import type { Catalog, ObjectStore, Warehouse } from '../ports.js';
 import type { SchemaRegistry } from '../schema-registry.js';
 import type { JobDefinition } from './job.js';
-import { dayWindow, epochDayOf, windowStatus, WindowError } from './window.js';
+import { pad2 } from '../time.js';
+import { epochDayOf, windowLabel, windowsOfDay, windowStatus, WindowError, type JobWindow } from './window.js';
 
 export interface JobDeps {
   readonly store: ObjectStore;
@@ -19,31 +20,42 @@ export interface JobDeps {
 
 export interface WindowRun {
   readonly job: string;
-  readonly date: string;
+  readonly window: string;
   readonly isFinal: boolean;
   readonly rows: number;
   readonly key: string;
   readonly seconds: number;
 }
 
-export const jobPartitionPrefix = (table: string, date: string): string => `${LAKE_PREFIX}/${table}/dt=${date}/`;
+export const jobPartitionPrefix = (table: string, w: JobWindow): string =>
+  `${LAKE_PREFIX}/${table}/dt=${w.date}/${w.hour === undefined ? '' : `hour=${pad2(w.hour)}/`}`;
 
-export async function runJobWindow(job: JobDefinition, date: string, deps: JobDeps): Promise<WindowRun> {
+/** Runs every window of a day that has started (a daily job: the day; an hourly job: its hours so far). */
+export async function runJobDay(job: JobDefinition, date: string, deps: JobDeps): Promise<WindowRun[]> {
+  const now = deps.clock();
+  const windows = windowsOfDay(job.window, date).filter((w) => windowStatus(w, now, job.latenessMs) !== 'future');
+  if (windows.length === 0) throw new WindowError(`${job.name}: ${date} has not started yet`);
+  const runs: WindowRun[] = [];
+  for (const w of windows) runs.push(await runJobWindow(job, w, deps));
+  return runs;
+}
+
+export async function runJobWindow(job: JobDefinition, window: JobWindow, deps: JobDeps): Promise<WindowRun> {
   const started = performance.now();
-  const window = dayWindow(date);
   const now = deps.clock();
   const status = windowStatus(window, now, job.latenessMs);
-  if (status === 'future') throw new WindowError(`${job.name}: ${date} has not started yet`);
+  if (status === 'future') throw new WindowError(`${job.name}: ${windowLabel(window)} has not started yet`);
   const rows = await job.compute({ window, isFinal: status === 'final', computedAt: now, warehouse: deps.warehouse, registry: deps.registry });
 
   const columns = [...job.output.columns, ...job.output.partitionKeys];
-  const dtDay = epochDayOf(window);
-  const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, rows.map((r) => [...r, dtDay]))));
-  const prefix = jobPartitionPrefix(job.output.table, date);
+  const partitionCells = job.window === 'hourly' ? [epochDayOf(window), window.hour!] : [epochDayOf(window)];
+  const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, rows.map((r) => [...r, ...partitionCells]))));
+  const prefix = jobPartitionPrefix(job.output.table, window);
   const key = `${prefix}part-00000.parquet`;
+  const partition = window.hour === undefined ? { dt: window.date } : { dt: window.date, hour: window.hour };
   await deps.store.put(key, bytes, { contentType: PARQUET_CONTENT_TYPE });
   await deps.catalog.upsertDerivedTable(job.output, deps.store.uri(`${LAKE_PREFIX}/${job.output.table}/`));
-  await deps.catalog.addPartitions(job.output.table, [{ dt: date }], () => deps.store.uri(prefix));
-  await deps.warehouse.replaceDailyPartition(job.output, job.orderBy, date, rows.length > 0 ? { key, bytes } : undefined);
-  return { job: job.name, date, isFinal: status === 'final', rows: rows.length, key, seconds: (performance.now() - started) / 1000 };
+  await deps.catalog.addPartitions(job.output.table, [partition], () => deps.store.uri(prefix));
+  await deps.warehouse.replacePartition(job.output, job.orderBy, partition, rows.length > 0 ? { key, bytes } : undefined);
+  return { job: job.name, window: windowLabel(window), isFinal: status === 'final', rows: rows.length, key, seconds: (performance.now() - started) / 1000 };
 }

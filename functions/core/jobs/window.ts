@@ -1,12 +1,22 @@
-// Tumbling daily windows in UTC, and whether a window's results are final yet.
-export const DAY_MS = 86_400_000;
+// Tumbling daily and hourly windows in UTC, and whether a window's results are final yet.
+import { pad2 } from '../time.js';
 
-export interface DayWindow {
+export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+
+export type WindowKind = 'daily' | 'hourly';
+
+export interface JobWindow {
   /** YYYY-MM-DD */
   readonly date: string;
+  /** 0–23 for an hourly window */
+  readonly hour?: number;
   readonly start: number;
   readonly end: number;
 }
+
+/** @deprecated name kept for readability where only days exist */
+export type DayWindow = JobWindow;
 
 export class WindowError extends Error {
   override readonly name = 'WindowError';
@@ -40,4 +50,13 @@ export function datesBetween(from: string, to: string): string[] {
   return out;
 }
 
-export const epochDayOf = (w: DayWindow): number => w.start / DAY_MS;
+export const epochDayOf = (w: JobWindow): number => Math.floor(w.start / DAY_MS);
+
+/** The windows of a day: the day itself, or its 24 hours. */
+export function windowsOfDay(kind: WindowKind, date: string): JobWindow[] {
+  const day = dayWindow(date);
+  if (kind === 'daily') return [day];
+  return Array.from({ length: 24 }, (_, hour) => ({ date, hour, start: day.start + hour * HOUR_MS, end: day.start + (hour + 1) * HOUR_MS }));
+}
+
+export const windowLabel = (w: JobWindow): string => (w.hour === undefined ? w.date : `${w.date}T${pad2(w.hour)}`);
