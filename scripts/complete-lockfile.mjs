@@ -14,11 +14,23 @@ const PLATFORM = {
 };
 
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
+
+/** Whether Node's lookup from `path` finds `name`: its own node_modules, then each ancestor's. */
+function resolves(path, name) {
+  let dir = path;
+  for (;;) {
+    if (lock.packages[`${dir ? `${dir}/` : ''}node_modules/${name}`]) return true;
+    const i = dir.lastIndexOf('/node_modules/');
+    if (i < 0) return Boolean(lock.packages[`node_modules/${name}`]);
+    dir = dir.slice(0, i);
+  }
+}
 let added = 0;
 for (const [path, entry] of Object.entries(lock.packages)) {
+  if (entry.inBundle) continue; // shipped inside its parent's tarball: npm does not resolve it
   for (const [name, version] of Object.entries(entry.optionalDependencies ?? {})) {
     const key = `node_modules/${name}`;
-    if (lock.packages[key]) continue;
+    if (resolves(path, name)) continue;
     const suffix = Object.keys(PLATFORM).find((p) => name.endsWith(`-${p}`));
     if (!suffix) throw new Error(`${path}: optional ${name} is missing and is not a known platform package`);
     lock.packages[key] = { version, ...(entry.dev ? { dev: true } : {}), optional: true, ...PLATFORM[suffix] };

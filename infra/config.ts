@@ -1,0 +1,126 @@
+// Per-environment settings from cdk.json (`context.environments.<name>`), validated at synth so an
+// unknown or incomplete environment fails with a message that names everything missing.
+
+export interface TopicConfig {
+  readonly name: string;
+  /** records per invocation, 1–10,000 (default 5,000) */
+  readonly batchSize?: number;
+  /** seconds to wait to fill a batch, 0–300 (default 10) */
+  readonly batchingWindowSeconds?: number;
+  readonly startingPosition?: 'LATEST' | 'TRIM_HORIZON';
+}
+
+export interface EnvironmentConfig {
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  /** create an MSK Serverless cluster (dev), or consume from an existing cluster by ARN */
+  readonly msk: { readonly create: true; readonly clusterName: string } | { readonly clusterArn: string };
+  readonly topics: readonly TopicConfig[];
+  /** Kafka consumer group of the ingest function (default tributary-<env>) */
+  readonly consumerGroup: string;
+  /** committed ids, so synth needs no lookups */
+  readonly vpc: { readonly vpcId: string; readonly availabilityZones: readonly string[]; readonly privateSubnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
+  readonly clickhouse: { readonly url: string; readonly user: string; readonly secretName: string; readonly database: string; readonly ttlDays: number; readonly lakeUrl?: string };
+  readonly piiSaltSecretName: string;
+  readonly retention: { readonly quarantineDays: number; readonly noncurrentDays: number; readonly logDays: number };
+  /** a customer-managed KMS key for the lake (default: S3-managed encryption) */
+  readonly kmsKey: boolean;
+  readonly ingest: { readonly memoryMb: number; readonly timeoutMinutes: number };
+  readonly alarms: { readonly emails: readonly string[]; readonly freshnessMinutes: number; readonly quarantinePercent: number; readonly offsetLag: number };
+}
+
+export class EnvironmentConfigError extends Error {
+  override readonly name = 'EnvironmentConfigError';
+}
+
+type Raw = Record<string, unknown>;
+const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads and validates one environment block; `names` lists the ones that exist, for the error message. */
+export function parseEnvironment(name: string | undefined, environments: unknown): EnvironmentConfig {
+  const all = isObject(environments) ? environments : {};
+  if (!name) throw new EnvironmentConfigError(`choose an environment: -c env=<${Object.keys(all).join('|') || 'name'}>`);
+  const raw = all[name];
+  if (!isObject(raw)) throw new EnvironmentConfigError(`unknown environment ${JSON.stringify(name)}; cdk.json defines: ${Object.keys(all).join(', ') || 'none'}`);
+  const problems: string[] = [];
+  const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), raw);
+  const str = (path: string, pattern?: RegExp): string => {
+    const v = at(path);
+    if (typeof v !== 'string' || v === '') problems.push(`${path} is missing`);
+    else if (pattern && !pattern.test(v)) problems.push(`${path} ${JSON.stringify(v)} does not match ${pattern}`);
+    return typeof v === 'string' ? v : '';
+  };
+  const strings = (path: string, pattern: RegExp, min = 1): string[] => {
+    const v = at(path);
+    if (!Array.isArray(v) || v.length < min || !v.every((x) => typeof x === 'string' && pattern.test(x))) problems.push(`${path} must list at least ${min} value(s) matching ${pattern}`);
+    return Array.isArray(v) ? (v as string[]) : [];
+  };
+  const int = (path: string, fallback: number, min: number, max: number): number => {
+    const v = at(path) ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) problems.push(`${path} must be an integer from ${min} to ${max}`);
+    return typeof v === 'number' ? v : fallback;
+  };
+
+  const account = str('account', /^\d{12}$/);
+  const region = str('region', /^[a-z]{2}(-[a-z]+)+-\d$/);
+  let msk: EnvironmentConfig['msk'] = { clusterArn: '' };
+  if (at('msk.create') === true) msk = { create: true, clusterName: str('msk.clusterName', /^[A-Za-z0-9-]{1,64}$/) };
+  else if (at('msk.clusterArn') !== undefined) msk = { clusterArn: str('msk.clusterArn', /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/) };
+  else problems.push('msk needs either "create": true with "clusterName", or "clusterArn"');
+  const rawTopics = at('topics');
+  const topics: TopicConfig[] = [];
+  if (!Array.isArray(rawTopics) || rawTopics.length === 0) problems.push('topics must list at least one topic');
+  else {
+    rawTopics.forEach((t, i) => {
+      const p = `topics.${i}`;
+      if (!isObject(t) || typeof t['name'] !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(t['name'])) { problems.push(`${p}.name is missing or not a Kafka topic name`); return; }
+      const sp = t['startingPosition'];
+      if (sp !== undefined && sp !== 'LATEST' && sp !== 'TRIM_HORIZON') problems.push(`${p}.startingPosition must be LATEST or TRIM_HORIZON`);
+      topics.push({
+        name: t['name'],
+        batchSize: int(`${p}.batchSize`, 5000, 1, 10_000),
+        batchingWindowSeconds: int(`${p}.batchingWindowSeconds`, 10, 0, 300),
+        startingPosition: (sp as TopicConfig['startingPosition']) ?? 'LATEST',
+      });
+    });
+  }
+  const config: EnvironmentConfig = {
+    name,
+    account,
+    region,
+    msk,
+    topics,
+    consumerGroup: typeof at('consumerGroup') === 'string' ? (at('consumerGroup') as string) : `tributary-${name}`,
+    vpc: {
+      vpcId: str('vpc.vpcId', /^vpc-[0-9a-f]+$/),
+      availabilityZones: strings('vpc.availabilityZones', /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 2),
+      privateSubnetIds: strings('vpc.privateSubnetIds', /^subnet-[0-9a-f]+$/, 2),
+      securityGroupIds: strings('vpc.securityGroupIds', /^sg-[0-9a-f]+$/),
+    },
+    clickhouse: {
+      url: str('clickhouse.url', /^https?:\/\//),
+      user: typeof at('clickhouse.user') === 'string' ? (at('clickhouse.user') as string) : 'default',
+      secretName: str('clickhouse.secretName'),
+      database: typeof at('clickhouse.database') === 'string' ? (at('clickhouse.database') as string) : 'tributary',
+      ttlDays: int('clickhouse.ttlDays', 90, 1, 3650),
+      ...(typeof at('clickhouse.lakeUrl') === 'string' ? { lakeUrl: at('clickhouse.lakeUrl') as string } : {}),
+    },
+    piiSaltSecretName: str('piiSaltSecretName'),
+    retention: {
+      quarantineDays: int('retention.quarantineDays', 30, 1, 3650),
+      noncurrentDays: int('retention.noncurrentDays', 7, 1, 365),
+      logDays: int('retention.logDays', 30, 1, 3650),
+    },
+    kmsKey: at('kmsKey') === true,
+    ingest: { memoryMb: int('ingest.memoryMb', 2048, 512, 10_240), timeoutMinutes: int('ingest.timeoutMinutes', 5, 1, 14) },
+    alarms: {
+      emails: Array.isArray(at('alarms.emails')) ? (at('alarms.emails') as string[]) : [],
+      freshnessMinutes: int('alarms.freshnessMinutes', 15, 1, 1440),
+      quarantinePercent: int('alarms.quarantinePercent', 5, 1, 100),
+      offsetLag: int('alarms.offsetLag', 100_000, 1, 1_000_000_000),
+    },
+  };
+  if (problems.length > 0) throw new EnvironmentConfigError(`environment ${JSON.stringify(name)} in cdk.json is incomplete:\n  - ${problems.join('\n  - ')}`);
+  return config;
+}

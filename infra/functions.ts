@@ -1,0 +1,81 @@
+// How Tributary's Lambda functions are built: esbuild bundles (no Docker) of the TypeScript handlers, ESM,
+// with the assets a bundle cannot inline copied next to it. Shared by the stack and the bundle test.
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Duration } from 'aws-cdk-lib';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+/** ESM bundles still meet CommonJS inside dependencies (parquet-wasm reads its .wasm from __dirname). */
+export const ESM_BANNER = [
+  "import { createRequire as __tributaryCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __tributaryFileURLToPath } from 'node:url';",
+  "import { dirname as __tributaryDirname } from 'node:path';",
+  'const require = __tributaryCreateRequire(import.meta.url);',
+  'const __filename = __tributaryFileURLToPath(import.meta.url);',
+  'const __dirname = __tributaryDirname(__filename);',
+].join(' ');
+
+/** esbuild settings of every function bundle (the bundle test builds with these too). */
+export const ESBUILD_OPTIONS = {
+  format: 'esm' as const,
+  platform: 'node' as const,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: ESM_BANNER,
+};
+
+export interface TributaryFunctionProps {
+  /** handler file under functions/ */
+  readonly entry: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+  readonly architecture?: Architecture;
+  /** bundle the DuckDB native module (x86_64 functions only: its binding is the build machine's) */
+  readonly duckdb?: boolean;
+  readonly logDays: RetentionDays;
+  readonly extra?: Partial<NodejsFunctionProps>;
+}
+
+export function tributaryFunction(scope: Construct, id: string, p: TributaryFunctionProps): NodejsFunction {
+  const copies = (outputDir: string): string[] => [
+    `cp ${join(PROJECT_ROOT, 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm')} ${outputDir}/`,
+    `mkdir -p ${outputDir}/schemas && cp -r ${join(PROJECT_ROOT, 'schemas/events')} ${join(PROJECT_ROOT, 'schemas/jobs')} ${outputDir}/schemas/`,
+    ...(p.duckdb ? [`mkdir -p ${outputDir}/node_modules && cp -r ${join(PROJECT_ROOT, 'node_modules/@duckdb')} ${outputDir}/node_modules/`] : []),
+  ];
+  return new NodejsFunction(scope, id, {
+    entry: join(PROJECT_ROOT, 'functions', p.entry),
+    handler: 'handler',
+    description: p.description,
+    runtime: Runtime.NODEJS_24_X,
+    architecture: p.architecture ?? Architecture.ARM_64,
+    memorySize: p.memoryMb,
+    timeout: p.timeout,
+    environment: { NODE_OPTIONS: '--enable-source-maps', ...p.environment },
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+    logGroup: new LogGroup(scope, `${id}Logs`, { retention: p.logDays }),
+    bundling: {
+      format: OutputFormat.ESM,
+      target: ESBUILD_OPTIONS.target,
+      mainFields: ESBUILD_OPTIONS.mainFields,
+      banner: ESBUILD_OPTIONS.banner,
+      minify: true,
+      sourceMap: true,
+      // The SDK is bundled at the version the tests ran, not the runtime's.
+      externalModules: p.duckdb ? ['@duckdb/node-api', '@duckdb/node-bindings'] : [],
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (_inputDir: string, outputDir: string) => copies(outputDir),
+      },
+    },
+    ...p.extra,
+  });
+}

@@ -1,0 +1,86 @@
+// One dashboard and the alarms a platform team pages on: freshness, quarantine rate, errors, consumer lag
+// and failed jobs, all to one SNS topic.
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm, ComparisonOperator, Dashboard, GraphWidget, MathExpression, Metric, TextWidget, TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+export interface MonitoringProps {
+  readonly envName: string;
+  readonly ingest: IFunction;
+  readonly compaction: IFunction;
+  readonly abDaily: IFunction;
+  readonly emails: readonly string[];
+  /** alarm when the freshest table lags more than this (minutes) */
+  readonly freshnessMinutes: number;
+  /** alarm when more than this percentage of records is quarantined */
+  readonly quarantinePercent: number;
+  /** alarm when the ESM's consumer lag stays above this many records */
+  readonly offsetLag: number;
+}
+
+const NAMESPACE = 'Tributary';
+
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, p: MonitoringProps) {
+    super(scope, id);
+    this.topic = new Topic(this, 'Alarms', { displayName: `Tributary ${p.envName} alarms`, enforceSSL: true });
+    for (const email of p.emails) this.topic.addSubscription(new EmailSubscription(email));
+    const ingest = (name: string, statistic = 'Sum'): Metric =>
+      new Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { service: 'tributary-ingest' }, statistic, period: Duration.minutes(5) });
+    const perTable = (name: string, stat: string): MathExpression => new MathExpression({
+      expression: `SELECT ${stat}(${name}) FROM SCHEMA(${NAMESPACE}, service, "table") GROUP BY "table"`,
+      label: name, period: Duration.minutes(5),
+    });
+    const offsetLag = new Metric({ namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: p.ingest.functionName }, statistic: 'Maximum', period: Duration.minutes(5) });
+    const quarantineRate = new MathExpression({
+      expression: '100 * quarantined / IF(records > 0, records, 1)',
+      usingMetrics: { quarantined: ingest('RecordsQuarantined'), records: ingest('RecordsIn') },
+      label: 'quarantined %', period: Duration.minutes(5),
+    });
+    const freshnessMax = new MathExpression({
+      expression: `SELECT MAX(FreshnessMax) FROM SCHEMA(${NAMESPACE}, service, "table")`,
+      label: 'worst freshness (ms)', period: Duration.minutes(5),
+    });
+    const jobFailures = (service: string, name: string): Metric =>
+      new Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { service }, statistic: 'Sum', period: Duration.hours(1) });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `tributary-${p.envName}` });
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: `# Tributary ${p.envName}\nIngest, freshness, consumer lag, compaction and A/B jobs.`, width: 24, height: 2 }),
+      new GraphWidget({ title: 'Records in / stored / quarantined', left: [ingest('RecordsIn'), ingest('RecordsStored'), ingest('RecordsQuarantined')], width: 12 }),
+      new GraphWidget({ title: 'Freshness p50 and max per table (ms)', left: [perTable('FreshnessP50', 'AVG'), perTable('FreshnessMax', 'MAX')], width: 12 }),
+      new GraphWidget({ title: 'ESM OffsetLag', left: [offsetLag], width: 8 }),
+      new GraphWidget({ title: 'Ingest errors, throttles', left: [p.ingest.metricErrors(), p.ingest.metricThrottles()], width: 8 }),
+      new GraphWidget({ title: 'Ingest duration (p50, max)', left: [p.ingest.metricDuration({ statistic: 'p50' }), p.ingest.metricDuration({ statistic: 'Maximum' })], width: 8 }),
+      new GraphWidget({ title: 'Compaction', left: [jobFailures('tributary-compact', 'PartitionsCompacted'), jobFailures('tributary-compact', 'DuplicatesRemoved')], right: [p.compaction.metricErrors()], width: 12 }),
+      new GraphWidget({ title: 'ab-daily', left: [jobFailures('tributary-ab-daily', 'FinalWindows'), jobFailures('tributary-ab-daily', 'ProvisionalWindows')], right: [p.abDaily.metricErrors()], width: 12 }),
+    );
+
+    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string, periods = 3): void => {
+      const a = new Alarm(this, alarmId, {
+        metric, threshold, evaluationPeriods: periods, datapointsToAlarm: periods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING, alarmDescription: description,
+      });
+      a.addAlarmAction(new SnsAction(this.topic));
+      this.alarms.push(a);
+    };
+    alarm('Freshness', freshnessMax, p.freshnessMinutes * 60_000, `A table's newest rows are more than ${p.freshnessMinutes} min old when stored`);
+    alarm('QuarantineRate', quarantineRate, p.quarantinePercent, `More than ${p.quarantinePercent}% of records quarantined (see tributary._quarantine)`);
+    alarm('IngestErrors', p.ingest.metricErrors({ period: Duration.minutes(5) }), 0, 'Ingest invocations failing: the ESM is retrying batches', 2);
+    alarm('OffsetLag', offsetLag, p.offsetLag, `Consumer lag above ${p.offsetLag} records and not shrinking`, 6);
+    alarm('CompactionFailures', p.compaction.metricErrors({ period: Duration.hours(1) }), 0, 'Compaction failed (the next run resumes it)', 2);
+    alarm('AbDailyFailures', p.abDaily.metricErrors({ period: Duration.hours(1) }), 0, 'ab-daily failed (the next run retries the day)', 2);
+  }
+}

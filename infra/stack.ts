@@ -1,0 +1,78 @@
+// The whole system for one environment: lake, ingest from MSK, scheduled jobs, monitoring, outputs.
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnServerlessCluster } from 'aws-cdk-lib/aws-msk';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from './config.js';
+import { Ingest } from './ingest.js';
+import { Jobs } from './jobs.js';
+import { Lake } from './lake.js';
+import { Monitoring } from './monitoring.js';
+
+export interface TributaryStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+}
+
+const RETENTION: Record<number, RetentionDays> = {
+  1: RetentionDays.ONE_DAY, 7: RetentionDays.ONE_WEEK, 14: RetentionDays.TWO_WEEKS, 30: RetentionDays.ONE_MONTH,
+  90: RetentionDays.THREE_MONTHS, 180: RetentionDays.SIX_MONTHS, 365: RetentionDays.ONE_YEAR,
+};
+
+export class TributaryStack extends Stack {
+  readonly lake: Lake;
+  readonly ingest: Ingest;
+  readonly jobs: Jobs;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: TributaryStackProps) {
+    super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
+    const c = props.config;
+    const logDays = RETENTION[c.retention.logDays] ?? RetentionDays.ONE_MONTH;
+    // Imported by id (committed in cdk.json): synth needs no lookups and no credentials.
+    const vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: c.vpc.vpcId, availabilityZones: [...c.vpc.availabilityZones], privateSubnetIds: [...c.vpc.privateSubnetIds] });
+    const subnets = { subnets: c.vpc.privateSubnetIds.map((s, i) => Subnet.fromSubnetId(this, `Subnet${i}`, s)) };
+    const securityGroups = c.vpc.securityGroupIds.map((sg, i) => SecurityGroup.fromSecurityGroupId(this, `Sg${i}`, sg, { mutable: false }));
+
+    let clusterArn: string;
+    if ('create' in c.msk) {
+      const cluster = new CfnServerlessCluster(this, 'Kafka', {
+        clusterName: c.msk.clusterName,
+        clientAuthentication: { sasl: { iam: { enabled: true } } },
+        vpcConfigs: [{ subnetIds: [...c.vpc.privateSubnetIds], securityGroups: [...c.vpc.securityGroupIds] }],
+      });
+      clusterArn = cluster.attrArn;
+    } else {
+      clusterArn = c.msk.clusterArn;
+    }
+
+    this.lake = new Lake(this, 'Lake', { envName: c.name, kmsKey: c.kmsKey, quarantineDays: c.retention.quarantineDays, noncurrentDays: c.retention.noncurrentDays });
+    const clickhouseSecret = Secret.fromSecretNameV2(this, 'ClickHouseSecret', c.clickhouse.secretName);
+    const piiSaltSecret = Secret.fromSecretNameV2(this, 'PiiSaltSecret', c.piiSaltSecretName);
+    const clickhouseEnvironment = {
+      CLICKHOUSE_URL: c.clickhouse.url,
+      CLICKHOUSE_USER: c.clickhouse.user,
+      CLICKHOUSE_DATABASE: c.clickhouse.database,
+      CLICKHOUSE_TTL_DAYS: String(c.clickhouse.ttlDays),
+      ...(c.clickhouse.lakeUrl ? { CLICKHOUSE_LAKE_URL: c.clickhouse.lakeUrl } : {}),
+    };
+    this.ingest = new Ingest(this, 'Ingest', {
+      lake: this.lake, clusterArn, topics: c.topics, consumerGroup: c.consumerGroup, vpc, subnets, securityGroups,
+      clickhouseEnvironment, clickhouseSecret, piiSaltSecret,
+      memoryMb: c.ingest.memoryMb, timeout: Duration.minutes(c.ingest.timeoutMinutes), logDays,
+    });
+    this.jobs = new Jobs(this, 'Jobs', { lake: this.lake, vpc, subnets, securityGroups, clickhouseEnvironment, clickhouseSecret, logDays });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      envName: c.name, ingest: this.ingest.fn, compaction: this.jobs.compaction, abDaily: this.jobs.abDaily,
+      emails: c.alarms.emails, freshnessMinutes: c.alarms.freshnessMinutes, quarantinePercent: c.alarms.quarantinePercent, offsetLag: c.alarms.offsetLag,
+    });
+
+    // What a BI tool or an analyst needs to connect.
+    new CfnOutput(this, 'LakeBucket', { value: this.lake.bucket.bucketName, description: 'S3 bucket of the lake (lake/<event>/dt=…/hour=…)' });
+    new CfnOutput(this, 'GlueDatabase', { value: this.lake.glueDatabase, description: 'Glue database: one table per event, plus ab_daily' });
+    new CfnOutput(this, 'AthenaWorkgroup', { value: this.lake.workgroup.name, description: 'Athena workgroup for the lake' });
+    new CfnOutput(this, 'ClickHouseTables', { value: `${c.clickhouse.database}.<event>, <event>_dedup, <event>_all, ab_daily, _ingest_log, _quarantine`, description: 'ClickHouse tables and views for BI tools' });
+    new CfnOutput(this, 'AlarmTopic', { value: this.monitoring.topic.topicArn });
+  }
+}
