@@ -1,12 +1,19 @@
 // `npx cdk synth|deploy -c env=<name>`: one stack per environment from cdk.json, checked by cdk-nag.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseEnvironment } from './config.js';
+import { EnvironmentConfigError, parseEnvironment, type EnvironmentConfig } from './config.js';
 import { acknowledgeFindings } from './nag.js';
 import { TributaryStack } from './stack.js';
 
 const app = new App();
-const config = parseEnvironment(app.node.tryGetContext('env'), app.node.tryGetContext('environments'));
+let config: EnvironmentConfig;
+try {
+  config = parseEnvironment(app.node.tryGetContext('env'), app.node.tryGetContext('environments'));
+} catch (err) {
+  if (!(err instanceof EnvironmentConfigError)) throw err;
+  console.error(`tributary: ${err.message}`);
+  process.exit(1);
+}
 const stack = new TributaryStack(app, `tributary-${config.name}`, { config, description: `Tributary (${config.name}): Kafka → S3 lake + Glue + ClickHouse` });
 acknowledgeFindings(stack);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

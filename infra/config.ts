@@ -39,12 +39,14 @@ const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null &
 
 /** Reads and validates one environment block; `names` lists the ones that exist, for the error message. */
 export function parseEnvironment(name: string | undefined, environments: unknown): EnvironmentConfig {
-  const all = isObject(environments) ? environments : {};
+  // -c environments='{…}' on the command line arrives as text
+  const parsed = typeof environments === 'string' ? (JSON.parse(environments) as unknown) : environments;
+  const all = isObject(parsed) ? parsed : {};
   if (!name) throw new EnvironmentConfigError(`choose an environment: -c env=<${Object.keys(all).join('|') || 'name'}>`);
   const raw = all[name];
   if (!isObject(raw)) throw new EnvironmentConfigError(`unknown environment ${JSON.stringify(name)}; cdk.json defines: ${Object.keys(all).join(', ') || 'none'}`);
   const problems: string[] = [];
-  const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), raw);
+  const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : Array.isArray(o) ? o[Number(k)] : undefined), raw);
   const str = (path: string, pattern?: RegExp): string => {
     const v = at(path);
     if (typeof v !== 'string' || v === '') problems.push(`${path} is missing`);

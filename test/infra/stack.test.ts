@@ -1,0 +1,129 @@
+// The CDK stack for every environment in cdk.json: cdk-nag passes, and the resources carry the properties
+// that matter (encryption, TLS, ESM settings, scoped IAM, alarms, every handler's configuration).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readCompactEnvironment } from '../../functions/compact/config.js';
+import { readIngestEnvironment, readServicesEnvironment } from '../../functions/ingest/config.js';
+import { EnvironmentConfigError, parseEnvironment } from '../../infra/config.js';
+import { PROJECT_ROOT } from '../../infra/functions.js';
+import { acknowledgeFindings } from '../../infra/nag.js';
+import { TributaryStack } from '../../infra/stack.js';
+
+const environments = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context.environments as Record<string, Record<string, unknown>>;
+
+function synth(name: string): { stack: TributaryStack; template: Template } {
+  // No bundling here (the bundle has its own test); cdk-nag runs as in `cdk synth`.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const config = parseEnvironment(name, environments);
+  const stack = new TributaryStack(app, `tributary-${name}`, { config });
+  acknowledgeFindings(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  app.synth(); // throws when cdk-nag reports a finding nobody acknowledged
+  return { stack, template: Template.fromStack(stack) };
+}
+
+type Statement = { Action: string | string[]; Resource: unknown };
+
+/** A function's environment with CloudFormation references replaced by placeholder text. */
+function environmentOf(template: Template, description: RegExp): Record<string, string> {
+  const fns = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Description?: string; Environment?: { Variables: Record<string, unknown> } } }>;
+  const fn = fns.find((f) => description.test(f.Properties.Description ?? ''));
+  assert.ok(fn, `a function described ${description}`);
+  return Object.fromEntries(Object.entries(fn.Properties.Environment!.Variables).map(([k, v]) => [k, typeof v === 'string' ? v : k.endsWith('SECRET_ARN') ? 'arn:aws:secretsmanager:eu-west-1:1:secret:x' : 'resolved-at-deploy']));
+}
+
+for (const name of Object.keys(environments)) {
+  describe(`stack for ${name}`, () => {
+    const { stack, template } = synth(name);
+    const config = parseEnvironment(name, environments);
+
+    it('keeps the lake private, TLS-only and encrypted', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: config.kmsKey ? 'aws:kms' : 'AES256' } }] },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'lake/' }),
+      });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+      template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: `tributary_${name}` } });
+      template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: Match.objectLike({ EnforceWorkGroupConfiguration: true }) });
+    });
+
+    it('maps every topic with its settings, a consumer group and a failure destination', () => {
+      const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
+      assert.equal(Object.keys(mappings).length, config.topics.length);
+      for (const t of config.topics) {
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          Topics: [t.name], BatchSize: t.batchSize, MaximumBatchingWindowInSeconds: t.batchingWindowSeconds, StartingPosition: t.startingPosition,
+          AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: config.consumerGroup },
+          DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+        });
+      }
+      template.resourceCountIs('AWS::MSK::ServerlessCluster', 'create' in config.msk ? 1 : 0);
+    });
+
+    it('grants no inline permission on "*" and scopes Kafka access to the topics and the group', () => {
+      for (const policy of Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>) {
+        for (const s of policy.Properties.PolicyDocument.Statement) {
+          const actions = ([] as string[]).concat(s.Action);
+          assert.ok(!actions.includes('*'), 'no Action "*"');
+          assert.notEqual(s.Resource, '*', `actions ${actions.join(', ')} have a narrower resource`);
+        }
+      }
+      const statements = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>)
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const read = statements.find((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:ReadData'))!;
+      assert.equal(([] as unknown[]).concat(read.Resource).length, config.topics.length, 'one topic ARN per topic');
+      assert.ok(statements.some((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:AlterGroup')));
+      assert.ok(!statements.some((s) => ([] as string[]).concat(s.Action).includes('s3:DeleteObject*') && JSON.stringify(s.Resource).includes('_registry')), 'nothing deletes registry versions');
+    });
+
+    it('gives every handler the configuration it reads', () => {
+      assert.doesNotThrow(() => readIngestEnvironment(environmentOf(template, /ingest/)));
+      assert.doesNotThrow(() => readCompactEnvironment(environmentOf(template, /Compacts/)));
+      const ab = environmentOf(template, /A\/B/);
+      assert.doesNotThrow(() => readServicesEnvironment(ab));
+      assert.equal(ab['TRIBUTARY_JOBS_DIR'], 'schemas/jobs');
+      const ingest = environmentOf(template, /ingest/);
+      assert.equal(ingest['CLICKHOUSE_URL'], config.clickhouse.url);
+      assert.ok(!('CLICKHOUSE_PASSWORD' in ingest), 'the password is never in the environment, only its secret ARN');
+      template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('ingest'), Timeout: config.ingest.timeoutMinutes * 60, MemorySize: config.ingest.memoryMb, Architectures: ['arm64'], VpcConfig: Match.anyValue() });
+    });
+
+    it('schedules compaction and ab-daily, with dead-letter queues', () => {
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(20 * * * ? *)' });
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(5 * * * ? *)' });
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 0 * * ? *)' });
+      template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Compacts'), DeadLetterConfig: Match.anyValue(), EphemeralStorage: { Size: 10240 } });
+    });
+
+    it('alarms to SNS on freshness, quarantine rate, errors, lag and failed jobs, and outputs what BI tools need', () => {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { AlarmActions: unknown[] } }>;
+      assert.equal(alarms.length, 6);
+      assert.ok(alarms.every((a) => a.Properties.AlarmActions.length === 1));
+      template.resourceCountIs('AWS::SNS::Subscription', config.alarms.emails.length);
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      for (const output of ['LakeBucket', 'GlueDatabase', 'AthenaWorkgroup', 'ClickHouseTables']) template.hasOutput(output, Match.anyValue());
+      assert.equal(stack.lake.glueDatabase, `tributary_${name}`);
+    });
+  });
+}
+
+describe('environment configuration', () => {
+  it('names the environments when one is unknown, and everything missing when one is incomplete', () => {
+    assert.throws(() => parseEnvironment('qa', environments), (e: unknown) => e instanceof EnvironmentConfigError && /unknown environment "qa"; cdk.json defines: dev, staging, prod/.test(e.message));
+    assert.throws(() => parseEnvironment(undefined, environments), /choose an environment: -c env=<dev\|staging\|prod>/);
+    const broken = { ...environments['staging'], account: 'me', topics: [{ name: 'tracking', batchSize: 20_000 }], clickhouse: {} };
+    assert.throws(() => parseEnvironment('x', { x: broken }), (e: unknown) => {
+      const m = (e as Error).message;
+      return /account "me" does not match/.test(m) && /topics\.0\.batchSize must be an integer from 1 to 10000/.test(m) && /clickhouse\.url is missing/.test(m) && /clickhouse\.secretName is missing/.test(m);
+    });
+  });
+});
