@@ -43,12 +43,16 @@ export interface TributaryFunctionProps {
   readonly extra?: Partial<NodejsFunctionProps>;
 }
 
-export function tributaryFunction(scope: Construct, id: string, p: TributaryFunctionProps): NodejsFunction {
-  const copies = (outputDir: string): string[] => [
+/** Shell commands that put what a bundle cannot inline next to it: the WASM module, schemas, DuckDB. */
+export function assetCommands(outputDir: string, options: { duckdb?: boolean } = {}): string[] {
+  return [
     `cp ${join(PROJECT_ROOT, 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm')} ${outputDir}/`,
     `mkdir -p ${outputDir}/schemas && cp -r ${join(PROJECT_ROOT, 'schemas/events')} ${join(PROJECT_ROOT, 'schemas/jobs')} ${outputDir}/schemas/`,
-    ...(p.duckdb ? [`mkdir -p ${outputDir}/node_modules && cp -r ${join(PROJECT_ROOT, 'node_modules/@duckdb')} ${outputDir}/node_modules/`] : []),
+    ...(options.duckdb ? [`mkdir -p ${outputDir}/node_modules && cp -r ${join(PROJECT_ROOT, 'node_modules/@duckdb')} ${outputDir}/node_modules/`] : []),
   ];
+}
+
+export function tributaryFunction(scope: Construct, id: string, p: TributaryFunctionProps): NodejsFunction {
   return new NodejsFunction(scope, id, {
     entry: join(PROJECT_ROOT, 'functions', p.entry),
     handler: 'handler',
@@ -73,7 +77,7 @@ export function tributaryFunction(scope: Construct, id: string, p: TributaryFunc
       commandHooks: {
         beforeBundling: () => [],
         beforeInstall: () => [],
-        afterBundling: (_inputDir: string, outputDir: string) => copies(outputDir),
+        afterBundling: (_inputDir: string, outputDir: string) => assetCommands(outputDir, { duckdb: p.duckdb ?? false }),
       },
     },
     ...p.extra,

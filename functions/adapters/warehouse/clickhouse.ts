@@ -26,7 +26,8 @@ export type ParquetInserter = (client: ClickHouseClient, insert: ParquetInsert) 
 export const httpParquetInserter: ParquetInserter = async (client, i) => {
   await client.insert({
     table: `${quoteIdentifier(i.database)}.${quoteIdentifier(i.table)}`,
-    values: Readable.from([Buffer.from(i.file.bytes.buffer, i.file.bytes.byteOffset, i.file.bytes.byteLength)]),
+    // A byte stream, not an object stream: the client refuses object mode for binary formats.
+    values: Readable.from([Buffer.from(i.file.bytes.buffer, i.file.bytes.byteOffset, i.file.bytes.byteLength)], { objectMode: false }),
     format: 'Parquet',
     columns: i.columns.map((c) => c.name) as [string, ...string[]],
     clickhouse_settings: { insert_deduplication_token: i.dedupToken, insert_deduplicate: 1 },
