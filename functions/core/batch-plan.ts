@@ -67,7 +67,12 @@ export function evolveSchema(schema: TableSchema, items: ReadonlyArray<{ env: En
   const widen64 = new Set<string>();
   const seen = new Map<string, ColumnType>();
   const firstSeen = new Map<string, string>();
+  // The guard admits a record's new names only all together: a record that would overflow the budget
+  // (10,000 keyed-by-id properties, say) is refused whole and adds no column on its way to quarantine.
+  const accepted = new Set<string>();
+  const fresh: string[] = [];
   for (const { env, record } of items) {
+    fresh.length = 0;
     for (const name in env.properties) {
       if (known.has(name)) {
         if (widenable.has(name) && inferType(name, env.properties[name]) === 'double') widen64.add(name);
@@ -76,6 +81,7 @@ export function evolveSchema(schema: TableSchema, items: ReadonlyArray<{ env: En
       if (!schema.allowNewProperties) continue;
       const t = inferType(name, env.properties[name]);
       if (t === undefined) continue;
+      if (!accepted.has(name)) fresh.push(name);
       const prev = seen.get(name);
       if (prev === undefined) {
         seen.set(name, t);
@@ -85,11 +91,10 @@ export function evolveSchema(schema: TableSchema, items: ReadonlyArray<{ env: En
         seen.set(name, widen(prev, t) ?? prev);
       }
     }
+    if (fresh.length > 0 && accepted.size + fresh.length <= budget) for (const name of fresh) accepted.add(name);
   }
-  const names = [...seen.keys()];
-  const accepted = names.slice(0, Math.max(0, budget));
-  const refused = names.slice(accepted.length);
-  const added: ColumnSpec[] = accepted.map((name) => ({ name, type: seen.get(name)!, nullable: true, origin: 'inferred' }));
+  const refused = [...seen.keys()].filter((name) => !accepted.has(name));
+  const added: ColumnSpec[] = [...accepted].map((name) => ({ name, type: seen.get(name)!, nullable: true, origin: 'inferred' }));
   const widened: ColumnSpec[] = [];
   const properties = schema.properties.map((c) => {
     if (!widen64.has(c.name)) return c;

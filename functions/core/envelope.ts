@@ -102,6 +102,8 @@ export function parseEnvelope(record: DecodedRecord, now: number, limits: Envelo
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return reject('not_an_object', `JSON value is ${Array.isArray(doc) ? 'an array' : doc === null ? 'null' : typeof doc}`);
   }
+  // JSON.parse keeps the last of duplicate keys silently; which one a producer meant is unknowable.
+  if (keysInText(text) !== keysInValue(doc)) return reject('malformed_json', 'an object has the same key twice (RFC 8259 names should be unique)');
   const env = doc as Record<string, unknown>;
 
   const rawEvent = env['event'];
@@ -152,6 +154,51 @@ export function parseEnvelope(record: DecodedRecord, now: number, limits: Envelo
 }
 
 const NO_PROPERTIES: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null));
+
+const BACKSLASH = 92;
+const COLON = 58;
+
+/** Keys in JSON text: strings followed by a colon. indexOf does the scanning, so this stays cheap. */
+export function keysInText(text: string): number {
+  let keys = 0;
+  let i = text.indexOf('"');
+  while (i !== -1) {
+    let end = text.indexOf('"', i + 1);
+    // skip escaped quotes: an odd number of backslashes before the quote
+    for (;;) {
+      if (end === -1) return keys;
+      let b = end - 1;
+      while (text.charCodeAt(b) === BACKSLASH) b--;
+      if ((end - 1 - b) % 2 === 0) break;
+      end = text.indexOf('"', end + 1);
+    }
+    let j = end + 1;
+    while (j < text.length && text.charCodeAt(j) <= 32) j++;
+    if (text.charCodeAt(j) === COLON) keys++;
+    i = text.indexOf('"', j);
+  }
+  return keys;
+}
+
+/** Keys of every object in a parsed JSON value; iterative, so any nesting depth is safe. */
+export function keysInValue(value: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === 'object' && x !== null) stack.push(x);
+      continue;
+    }
+    for (const k in v) {
+      n++;
+      const x = (v as Record<string, unknown>)[k];
+      if (typeof x === 'object' && x !== null) stack.push(x);
+    }
+  }
+  return n;
+}
 
 /** A property's value by normalised name; own properties only, so `constructor` is not Object's. */
 export const propertyValue = (env: Envelope, name: string): unknown =>
