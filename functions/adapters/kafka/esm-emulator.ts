@@ -1,0 +1,157 @@
+// A local stand-in for the Lambda MSK event source mapping: consumes a Kafka-protocol broker with a consumer
+// group (kafkajs), cuts batches by size, batching window and the 6 MB payload limit, invokes the handler with
+// the exact MSK event, commits offsets only after success, retries failures with backoff until the attempt
+// or record-age limit, then writes the batch to an on-failure directory and moves on. One partition's
+// batches run in order; partitions run side by side, as the ESM's pollers do.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
+import { encodeMskEvent, type MskEvent } from '../../core/msk-event.js';
+
+export interface EsmSettings {
+  readonly brokers: readonly string[];
+  readonly topics: readonly string[];
+  readonly groupId: string;
+  /** records per invocation, 1–10,000 (default 100, as the ESM) */
+  readonly batchSize?: number;
+  /** how long to gather a batch, ms (default 500, as the ESM) */
+  readonly batchingWindowMs?: number;
+  /** the invocation payload limit: 6 MB */
+  readonly maxPayloadBytes?: number;
+  /** retries of a failing batch before it goes to the failure destination (default 10) */
+  readonly maximumRetryAttempts?: number;
+  /** a batch whose oldest record is older than this goes to the failure destination (default: no limit) */
+  readonly maximumRecordAgeSeconds?: number;
+  /** where failed batches are written, one JSON file each (the on-failure destination) */
+  readonly failureDirectory: string;
+  readonly fromBeginning?: boolean;
+  /** first retry delay, doubled each attempt up to 30 s (default 200 ms) */
+  readonly retryBaseMs?: number;
+  /** partitions delivered side by side (default 1: the local catalog and chDB are one process's files) */
+  readonly concurrency?: number;
+}
+
+export interface EsmStats {
+  invocations: number;
+  failedInvocations: number;
+  recordsDelivered: number;
+  batchesToFailureDestination: number;
+}
+
+export type Handler = (event: MskEvent) => Promise<unknown>;
+
+const MSK_RECORD_OVERHEAD = 200; // JSON per record around the base64 key and value
+
+/** Splits a partition's messages into invocations: at most batchSize records and maxPayloadBytes of event. */
+export function cutBatches<T extends { key: Buffer | null; value: Buffer | null }>(messages: readonly T[], batchSize: number, maxPayloadBytes: number): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = Math.ceil((((m.key?.length ?? 0) + (m.value?.length ?? 0)) * 4) / 3) + MSK_RECORD_OVERHEAD;
+    if (current.length > 0 && (current.length >= batchSize || bytes + size > maxPayloadBytes)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+export class EsmEmulator {
+  readonly stats: EsmStats = { invocations: 0, failedInvocations: 0, recordsDelivered: 0, batchesToFailureDestination: 0 };
+  private readonly consumer: Consumer;
+  private lastActivity = Date.now();
+  private inFlight = 0;
+  private joined = false;
+
+  constructor(private readonly settings: EsmSettings, private readonly handler: Handler) {
+    const kafka = new Kafka({ clientId: 'tributary-esm-emulator', brokers: [...settings.brokers], logLevel: logLevel.NOTHING });
+    const window = settings.batchingWindowMs ?? 500;
+    this.consumer = kafka.consumer({
+      groupId: settings.groupId,
+      // Wait up to the batching window for a batch's worth of data, as the ESM's window does.
+      maxWaitTimeInMs: window,
+      minBytes: window > 0 ? 1024 * 1024 : 1,
+      maxBytesPerPartition: settings.maxPayloadBytes ?? 6 * 1024 * 1024,
+    });
+  }
+
+  async start(): Promise<void> {
+    const s = this.settings;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => { this.joined = true; this.lastActivity = Date.now(); });
+    await this.consumer.connect();
+    this.lastActivity = Date.now();
+    for (const topic of s.topics) await this.consumer.subscribe({ topic, fromBeginning: s.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: s.concurrency ?? 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        this.inFlight++;
+        try {
+          for (const chunk of cutBatches(batch.messages, s.batchSize ?? 100, s.maxPayloadBytes ?? 6 * 1024 * 1024)) {
+            if (!isRunning() || isStale()) return;
+            await this.deliver(batch.topic, batch.partition, chunk, heartbeat);
+            const last = chunk[chunk.length - 1]!.offset;
+            resolveOffset(last);
+            // Commit only after success (or after the batch went to the failure destination).
+            await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) }]);
+          }
+        } finally {
+          this.inFlight--;
+          this.lastActivity = Date.now();
+        }
+      },
+    });
+  }
+
+  private async deliver(topic: string, partition: number, chunk: readonly KafkaMessage[], heartbeat: () => Promise<void>): Promise<void> {
+    const s = this.settings;
+    const event = encodeMskEvent(chunk.map((m) => ({
+      topic, partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value,
+      headers: Object.entries(m.headers ?? {}).flatMap(([key, v]) => (v === undefined ? [] : [v].flat().map((x) => ({ key, value: Buffer.isBuffer(x) ? x : Buffer.from(String(x)) })))),
+    })), { bootstrapServers: s.brokers.join(',') });
+    const oldest = Math.min(...chunk.map((m) => Number(m.timestamp)));
+    for (let attempt = 0; ; attempt++) {
+      this.stats.invocations++;
+      try {
+        await this.handler(event);
+        this.stats.recordsDelivered += chunk.length;
+        return;
+      } catch (err) {
+        this.stats.failedInvocations++;
+        const tooOld = s.maximumRecordAgeSeconds !== undefined && Date.now() - oldest > s.maximumRecordAgeSeconds * 1000;
+        if (attempt >= (s.maximumRetryAttempts ?? 10) || tooOld) {
+          await this.toFailureDestination(topic, partition, chunk, event, err as Error, attempt + 1);
+          return;
+        }
+        await heartbeat();
+        await new Promise((r) => setTimeout(r, Math.min(30_000, (s.retryBaseMs ?? 200) * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async toFailureDestination(topic: string, partition: number, chunk: readonly KafkaMessage[], event: MskEvent, err: Error, attempts: number): Promise<void> {
+    await mkdir(this.settings.failureDirectory, { recursive: true });
+    const name = `${topic}+${partition}+${chunk[0]!.offset}-${chunk[chunk.length - 1]!.offset}.json`;
+    await writeFile(join(this.settings.failureDirectory, name), JSON.stringify({ error: err.message, attempts, failedAt: new Date().toISOString(), event }, null, 2));
+    this.stats.batchesToFailureDestination++;
+  }
+
+  /** Resolves once no batch has arrived for `idleMs` (the local run's way of saying "caught up"). */
+  async waitUntilIdle(idleMs: number, timeoutMs = 600_000): Promise<void> {
+    const started = Date.now();
+    while (!this.joined || this.inFlight > 0 || Date.now() - this.lastActivity < idleMs) {
+      if (Date.now() - started > timeoutMs) throw new Error('the event source emulator did not catch up in time');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
