@@ -1,6 +1,8 @@
 // The `tributary` command.
 import { parseArgs } from 'node:util';
 import { runCompact } from './commands/compact.js';
+import { produceCommand } from './commands/produce.js';
+import { bootstrapBrokers } from '../adapters/kafka/producer.js';
 import { runDev } from './commands/dev.js';
 import { ingestFile, UsageError } from './commands/ingest.js';
 import { abReport, backfill, describeRun } from './commands/jobs.js';
@@ -14,7 +16,10 @@ import { formatBytes, formatTable } from './print.js';
 const HELP = `tributary — Kafka → Parquet lake + Glue + ClickHouse
 
 Usage:
-  tributary dev [--events N] [--batch-size N]        run the whole pipeline locally (npm start)
+  tributary dev [--events N] [--batch-size N] [--kafka host:port]
+                                                     run the whole pipeline locally (npm start); --kafka goes through a broker
+  tributary produce --topic T (--brokers B | --cluster-arn ARN) (<file.ndjson> | --generate N [--rate R])
+                                                     produce tracking traffic to Kafka
   tributary ingest <file.ndjson|-> [--topic T] [--batch-size N]
                                                      feed NDJSON envelopes through the ingest handler
   tributary sql "<ClickHouse SQL>" [--format table|json]
@@ -60,6 +65,11 @@ export async function main(argv: string[]): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       experiment: { type: 'string' },
+      kafka: { type: 'string' },
+      brokers: { type: 'string' },
+      generate: { type: 'string' },
+      rate: { type: 'string' },
+      'cluster-arn': { type: 'string' },
       date: { type: 'string' },
       'grace-minutes': { type: 'string' },
       'target-mb': { type: 'string' },
@@ -70,7 +80,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'dev': {
       const runtime = await openLocalRuntime();
       try {
-        await runDev(runtime, { events: intOption(values.events, 'events', 20_000), batchSize: intOption(values['batch-size'], 'batch-size', 2_000) });
+        await runDev(runtime, {
+          events: intOption(values.events, 'events', 20_000), batchSize: intOption(values['batch-size'], 'batch-size', 2_000),
+          ...(values.kafka ? { kafka: values.kafka.split(',') } : {}),
+        });
       } finally {
         await runtime.close();
       }
@@ -105,6 +118,14 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         await runtime.close();
       }
+      return 0;
+    }
+    case 'produce': {
+      if (!values.topic) throw new UsageError('produce needs --topic');
+      const brokers = values['cluster-arn'] ? await bootstrapBrokers(values['cluster-arn']) : values.brokers?.split(',');
+      if (!brokers) throw new UsageError('produce needs --brokers host:port[,…] or --cluster-arn');
+      console.log(await produceCommand({ brokers, topic: values.topic, ...(positionals[0] ? { file: positionals[0] } : {}),
+        ...(values.generate ? { generate: intOption(values.generate, 'generate', 1) } : {}), ...(values.rate ? { rate: intOption(values.rate, 'rate', 1) } : {}), ssl: Boolean(values['cluster-arn']) }));
       return 0;
     }
     case 'compact': {

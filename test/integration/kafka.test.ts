@@ -30,6 +30,26 @@ describe('the event-source emulator', () => {
 });
 
 describe('Kafka end to end', { skip }, () => {
+  it('retries a failing batch with backoff, then sends it to the failure destination and moves on in order', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tributary-esm-'));
+    await produce([0, 1, 2, 3].map((i) => ({ key: null, value: Buffer.from(i === 1 ? 'fail' : `ok-${i}`), partition: 0 })), { brokers: kafka.brokers, topic: 'failing' });
+    const seen: string[] = [];
+    let attempts = 0;
+    const emulator = new EsmEmulator({ brokers: kafka.brokers, topics: ['failing'], groupId: 'tributary-failing', batchSize: 1, batchingWindowMs: 0, maximumRetryAttempts: 2, retryBaseMs: 10, failureDirectory: join(home, 'failed') },
+      async (event) => {
+        const value = Buffer.from(Object.values(event.records)[0]![0]!.value!, 'base64').toString();
+        if (value === 'fail') { attempts++; throw new Error('handler failure'); }
+        seen.push(value);
+      });
+    await emulator.start();
+    await emulator.waitUntilIdle(1_500);
+    await emulator.stop();
+    assert.equal(attempts, 3, 'the first try and two retries');
+    assert.deepEqual(seen, ['ok-0', 'ok-2', 'ok-3'], 'the partition moved on, in order');
+    assert.deepEqual(readdirSync(join(home, 'failed')), ['failing+0+1-1.json']);
+    assert.deepEqual(emulator.stats, { invocations: 6, failedInvocations: 3, recordsDelivered: 3, batchesToFailureDestination: 1 });
+  });
+
   it('delivers 100,000 events over 4 partitions exactly once into the lake and ClickHouse', async () => {
     const home = mkdtempSync(join(tmpdir(), 'tributary-kafka-'));
     const rt = await openLocalRuntime({ home, schemasDir: join(home, 'no-schemas') });

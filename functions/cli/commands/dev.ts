@@ -9,10 +9,15 @@ import { abReport, describeRun } from './jobs.js';
 import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
 import type { LocalRuntime } from '../local-runtime.js';
 import { formatBytes, formatDuration, formatTable } from '../print.js';
-import { medianOf, runBatches } from '../run-batches.js';
+import { EsmEmulator } from '../../adapters/kafka/esm-emulator.js';
+import { produce } from '../../adapters/kafka/producer.js';
+import { ingestBatch } from '../../core/ingest.js';
+import { addReport, emptySummary, medianOf, runBatches, type ProducedRecord, type RunSummary } from '../run-batches.js';
 import { generateTraffic } from '../traffic.js';
 
 export interface DevOptions {
+  /** brokers of a Kafka-protocol cluster: produce the traffic there and consume it through the ESM emulator */
+  readonly kafka?: readonly string[];
   readonly jobsDir?: string;
   readonly events: number;
   readonly batchSize: number;
@@ -38,7 +43,7 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
   out(`Tributary local run · home ${runtime.home}`);
   out(`Generated ${records.length.toLocaleString('en')} tracking events for ${new Date(end - HOUR).toISOString().slice(0, 13)}:00Z on topic "${DEV_TOPIC}" (4 partitions)`);
 
-  const summary = await runBatches(records, runtime.deps, options.batchSize);
+  const summary = options.kafka ? await throughKafka(runtime, records, options.kafka, options.batchSize, out) : await runBatches(records, runtime.deps, options.batchSize);
   const seconds = (performance.now() - started) / 1000;
   out(`Ingested ${summary.recordsIn.toLocaleString('en')} records in ${summary.batches} MSK batches (${seconds.toFixed(1)} s): ` +
     `${summary.stored.toLocaleString('en')} stored, ${summary.quarantined} quarantined, ${summary.files} Parquet files, ${formatBytes(summary.bytes)}`);
@@ -95,4 +100,18 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
   out('');
   out('Next: npx tributary sql "SELECT * FROM tributary.page_view_all LIMIT 5"  ·  npx tributary ingest events.ndjson  ·  npx tributary ab report --experiment search_ranking_v2');
   return { lakeRows, warehouseRows };
+}
+
+/** The Kafka path: produce the hour's traffic to the brokers, then consume it with the ESM emulator. */
+async function throughKafka(runtime: LocalRuntime, records: readonly ProducedRecord[], brokers: readonly string[], batchSize: number, out: (l: string) => void): Promise<RunSummary> {
+  const sent = await produce(records.map((r) => ({ key: r.key, value: r.value ?? Buffer.alloc(0), partition: r.partition })), { brokers, topic: DEV_TOPIC });
+  out(`Produced ${sent.sent.toLocaleString('en')} messages to ${brokers.join(',')} topic ${DEV_TOPIC} in ${sent.seconds.toFixed(1)} s; consuming them through the event-source emulator (group tributary-dev)`);
+  const summary = emptySummary();
+  const emulator = new EsmEmulator({ brokers, topics: [DEV_TOPIC], groupId: 'tributary-dev', batchSize, batchingWindowMs: 500, failureDirectory: `${runtime.home}/esm-failures` },
+    async (event) => addReport(summary, await ingestBatch(event, runtime.deps)));
+  await emulator.start();
+  await emulator.waitUntilIdle(3_000);
+  await emulator.stop();
+  if (emulator.stats.batchesToFailureDestination > 0) out(`${emulator.stats.batchesToFailureDestination} batches failed every retry and went to ${runtime.home}/esm-failures/`);
+  return summary;
 }
