@@ -1,23 +1,10 @@
 // Reading ab_daily: a text table for the terminal and a self-contained HTML page with, per metric, the
 // lift and its 95 % confidence interval over the experiment's days. Pure: rows in, text out.
 
-export interface ReportRow {
-  readonly dt: string;
-  readonly experiment_id: string;
-  readonly variant: string;
-  readonly metric: string;
-  readonly units: number;
-  readonly mean: number | null;
-  readonly control_variant: string | null;
-  readonly abs_lift: number | null;
-  readonly rel_lift: number | null;
-  readonly ci_low: number | null;
-  readonly ci_high: number | null;
-  readonly p_value: number | null;
-  readonly srm_p_value: number | null;
-  readonly crossover_users: number;
-  readonly is_final: boolean;
-}
+import type { AbRow } from './results.js';
+
+/** An ab_daily row as the report reads it back: the result columns it shows, and the day. */
+export type ReportRow = Omit<AbRow, 'total' | 'total_sq' | 'variance' | 'computed_at'> & { readonly dt: string };
 
 /** SRM alarm threshold: below this, the traffic split itself is suspect and lifts should not be trusted. */
 export const SRM_ALERT = 0.001;
