@@ -1,5 +1,5 @@
 // Compaction function configuration from the environment, validated once at cold start.
-import { ConfigurationError } from '../ingest/config.js';
+import { ConfigurationError, integerSetting } from '../ingest/config.js';
 
 export interface CompactEnvironment {
   readonly bucket: string;
@@ -21,13 +21,7 @@ export function readCompactEnvironment(env: NodeJS.ProcessEnv): CompactEnvironme
     if (!v) problems.push(`${name} is missing`);
     return v ?? '';
   };
-  const wholeNumber = (name: string, fallback: number): number => {
-    const v = env[name];
-    if (v === undefined || v === '') return fallback;
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) problems.push(`${name} must be a whole number, got ${JSON.stringify(v)}`);
-    return n;
-  };
+  const wholeNumber = (name: string, fallback: number): number => integerSetting(env, name, fallback, 0, problems);
   const minutes = (name: string, fallback: number): number => wholeNumber(name, fallback) * 60_000;
   const config: CompactEnvironment = {
     bucket: need('TRIBUTARY_BUCKET'),

@@ -34,6 +34,15 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
+/** An integer setting from the environment, or its default; a bad value is added to `problems`. */
+export function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, problems: string[]): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) problems.push(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 export function readServicesEnvironment(env: NodeJS.ProcessEnv): ServicesEnvironment {
   const { bucket, kmsKeyId, glueDatabase, clickhouse } = readEnvironment(env, false);
   return { bucket, ...(kmsKeyId ? { kmsKeyId } : {}), glueDatabase, clickhouse };
@@ -62,13 +71,7 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
     if (!v && required) missing.push(`${name} (or ${name}_SECRET_ARN)`);
     return { value: v ?? '' };
   };
-  const positiveInteger = (name: string, fallback: number): number => {
-    const v = env[name];
-    if (v === undefined || v === '') return fallback;
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1) invalid.push(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-    return n;
-  };
+  const positiveInteger = (name: string, fallback: number): number => integerSetting(env, name, fallback, 1, invalid);
   const bucket = need('TRIBUTARY_BUCKET');
   const glueDatabase = need('TRIBUTARY_GLUE_DATABASE');
   const url = need('CLICKHOUSE_URL');

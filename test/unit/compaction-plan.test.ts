@@ -70,6 +70,6 @@ describe('compaction function configuration', () => {
     assert.equal(c.graceMs, 15 * 60_000);
     assert.equal(c.targetFileBytes, 256 * 1024 * 1024);
     assert.equal(c.retentionMs, 60 * 60_000);
-    assert.throws(() => readCompactEnvironment({ TRIBUTARY_GLUE_DATABASE: 'g', TRIBUTARY_COMPACT_TARGET_MB: 'lots' }), /TRIBUTARY_BUCKET is missing; TRIBUTARY_COMPACT_TARGET_MB must be a whole number/);
+    assert.throws(() => readCompactEnvironment({ TRIBUTARY_GLUE_DATABASE: 'g', TRIBUTARY_COMPACT_TARGET_MB: 'lots' }), /TRIBUTARY_BUCKET is missing; TRIBUTARY_COMPACT_TARGET_MB must be an integer ≥ 0/);
   });
 });
