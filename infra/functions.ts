@@ -6,7 +6,10 @@ import type { Duration } from 'aws-cdk-lib';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import type { Lake } from './lake.js';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -28,6 +31,18 @@ export const ESBUILD_OPTIONS = {
   mainFields: ['module', 'main'],
   banner: ESM_BANNER,
 };
+
+/** What every Tributary function construct is given: the lake, the network, ClickHouse, log retention. */
+export interface FunctionContext {
+  readonly lake: Lake;
+  readonly vpc: IVpc;
+  readonly subnets: SubnetSelection;
+  readonly securityGroups: readonly ISecurityGroup[];
+  /** environment variables for ClickHouse (URL, user, database, TTL, lake URL) */
+  readonly clickhouseEnvironment: Record<string, string>;
+  readonly clickhouseSecret: ISecret;
+  readonly logDays: RetentionDays;
+}
 
 export interface TributaryFunctionProps {
   /** handler file under functions/ */

@@ -1,35 +1,24 @@
 // The ingest function and one MSK event source mapping per topic, with IAM scoped to the cluster, its
 // topics and the consumer group, failed batches to an SQS queue, and VPC placement to reach the brokers.
 import { Duration, Fn } from 'aws-cdk-lib';
-import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { ManagedKafkaEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TopicConfig } from './config.js';
-import { tributaryFunction } from './functions.js';
-import type { Lake } from './lake.js';
+import { tributaryFunction, type FunctionContext } from './functions.js';
 
-export interface IngestProps {
-  readonly lake: Lake;
+export interface IngestProps extends FunctionContext {
   readonly clusterArn: string;
   readonly topics: readonly TopicConfig[];
   readonly consumerGroup: string;
-  readonly vpc: IVpc;
-  readonly subnets: SubnetSelection;
-  readonly securityGroups: readonly ISecurityGroup[];
-  /** environment variables for ClickHouse (URL, user, database, TTL, lake URL) */
-  readonly clickhouseEnvironment: Record<string, string>;
-  readonly clickhouseSecret: ISecret;
   readonly piiSaltSecret: ISecret;
   readonly memoryMb: number;
   /** ≤ 14 minutes: the MSK event source mapping's limit */
   readonly timeout: Duration;
-  readonly logDays: RetentionDays;
 }
 
 /** kafka-cluster ARNs of a cluster's topics and groups: same name and uuid, another resource type. */
@@ -57,9 +46,7 @@ export class Ingest extends Construct {
       timeout: p.timeout,
       logDays: p.logDays,
       environment: {
-        TRIBUTARY_BUCKET: p.lake.bucket.bucketName,
-        TRIBUTARY_GLUE_DATABASE: p.lake.glueDatabase,
-        ...(p.lake.key ? { TRIBUTARY_KMS_KEY_ID: p.lake.key.keyArn } : {}),
+        ...p.lake.environment(),
         TRIBUTARY_SCHEMAS_DIR: 'schemas/events',
         ...p.clickhouseEnvironment,
         CLICKHOUSE_PASSWORD_SECRET_ARN: p.clickhouseSecret.secretArn,

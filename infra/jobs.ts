@@ -1,28 +1,16 @@
 // Scheduled work: compaction of closed hours (hourly) and ab-daily (provisional hourly, final at 00:30 UTC),
 // each its own function with its own least-privilege role and a dead-letter queue for failed invocations.
 import { Duration, Size } from 'aws-cdk-lib';
-import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { tributaryFunction } from './functions.js';
-import type { Lake } from './lake.js';
+import { tributaryFunction, type FunctionContext } from './functions.js';
 
-export interface JobsProps {
-  readonly lake: Lake;
-  readonly vpc: IVpc;
-  readonly subnets: SubnetSelection;
-  readonly securityGroups: readonly ISecurityGroup[];
-  readonly clickhouseEnvironment: Record<string, string>;
-  readonly clickhouseSecret: ISecret;
-  readonly logDays: RetentionDays;
-}
+export type JobsProps = FunctionContext;
 
 export class Jobs extends Construct {
   readonly compaction: NodejsFunction;
@@ -46,9 +34,7 @@ export class Jobs extends Construct {
       duckdb: true,
       logDays: p.logDays,
       environment: {
-        TRIBUTARY_BUCKET: p.lake.bucket.bucketName,
-        TRIBUTARY_GLUE_DATABASE: p.lake.glueDatabase,
-        ...(p.lake.key ? { TRIBUTARY_KMS_KEY_ID: p.lake.key.keyArn } : {}),
+        ...p.lake.environment(),
         TRIBUTARY_COMPACT_MEMORY_LIMIT: '2GB',
         TRIBUTARY_COMPACT_SCRATCH_DIR: '/tmp',
         POWERTOOLS_SERVICE_NAME: 'tributary-compact',
@@ -70,9 +56,7 @@ export class Jobs extends Construct {
       timeout: Duration.minutes(10),
       logDays: p.logDays,
       environment: {
-        TRIBUTARY_BUCKET: p.lake.bucket.bucketName,
-        TRIBUTARY_GLUE_DATABASE: p.lake.glueDatabase,
-        ...(p.lake.key ? { TRIBUTARY_KMS_KEY_ID: p.lake.key.keyArn } : {}),
+        ...p.lake.environment(),
         TRIBUTARY_JOBS_DIR: 'schemas/jobs',
         ...p.clickhouseEnvironment,
         CLICKHOUSE_PASSWORD_SECRET_ARN: p.clickhouseSecret.secretArn,

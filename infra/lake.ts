@@ -70,6 +70,15 @@ export class Lake extends Construct {
     });
   }
 
+  /** What every function needs to find the lake (read by the handlers' configuration readers). */
+  environment(): Record<string, string> {
+    return {
+      TRIBUTARY_BUCKET: this.bucket.bucketName,
+      TRIBUTARY_GLUE_DATABASE: this.glueDatabase,
+      ...(this.key ? { TRIBUTARY_KMS_KEY_ID: this.key.keyArn } : {}),
+    };
+  }
+
   /** ARNs of the Glue catalog, database and its tables, for policies scoped to this lake. */
   glueArns(): { catalog: string; database: string; tables: string } {
     const { account, region, partition } = this.bucket.stack;
