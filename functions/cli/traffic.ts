@@ -29,8 +29,8 @@ export const EXPERIMENTS = {
   search_ranking_v2: { variants: ['control', 'treatment'], lift: 1.1 },
 } as const;
 
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
+/** mulberry32: small, fast, seedable (also the tests' and the chaos harness's generator). */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -12,6 +12,7 @@ import {
 import { claimKey, manifestKey, partitionPrefix, versionPrefix } from './lake-layout.js';
 import { partitionId, type Catalog, type ObjectStore, type PartitionRef } from './ports.js';
 import { tableColumns, type ColumnSpec } from './schema.js';
+import { hourEnd } from './time.js';
 
 export interface CompactionJob {
   readonly store: ObjectStore;
@@ -201,8 +202,8 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
     for (const p of await deps.catalog.listPartitions(table)) {
       if (p.hour === undefined) continue; // a job's daily output table
       if (options.dt && p.dt !== options.dt) continue;
-      const hourEnd = Date.parse(`${p.dt}T00:00:00Z`) + (p.hour + 1) * 3_600_000;
-      if (hourEnd + grace > now || hourEnd < now - lookback) continue;
+      const end = hourEnd(p.dt, p.hour);
+      if (end + grace > now || end < now - lookback) continue;
       if (options.stopWhen?.()) return out;
       out.push(await compactPartition(table, p, deps));
     }

@@ -15,6 +15,7 @@ import { describeChange, nextEntry, recentInferredColumns, schemaOf, type Regist
 import type { SchemaRegistry } from './schema-registry.js';
 import { schemaSignature, tableColumns, type TableSchema } from './schema.js';
 import { percentile } from './stats.js';
+import { hourEnd } from './time.js';
 
 export interface IngestConfig {
   readonly limits: EnvelopeLimits;
@@ -211,7 +212,7 @@ async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog)
   const keys = new Map(splits.map((s) => [s, s.key]));
   const closed = new Map<string, Split[]>();
   for (const s of splits) {
-    if (Date.parse(`${s.dt}T00:00:00Z`) + (s.hour + 1) * 3_600_000 > now) continue;
+    if (hourEnd(s.dt, s.hour) > now) continue;
     (closed.get(s.table) ?? closed.set(s.table, []).get(s.table)!).push(s);
   }
   for (const [table, list] of closed) {

@@ -1,12 +1,11 @@
 // The quarantine table: one row per rejected record, raw bytes kept so it can be replayed.
 import type { CellValue } from './coerce.js';
 import { dataKey, QUARANTINE_TABLE } from './lake-layout.js';
-import type { ColumnSpec, ColumnType } from './schema.js';
+import { column, type ColumnSpec } from './schema.js';
 import { epochDay, utcDate, utcHour } from './time.js';
 import type { QuarantinedRecord } from './quarantine.js';
 
-const col = (name: string, type: ColumnType, nullable: boolean, description: string): ColumnSpec =>
-  ({ name, type, nullable, description, origin: 'standard' });
+const col = column;
 
 export const QUARANTINE_COLUMNS: readonly ColumnSpec[] = [
   col('_topic', 'string', false, 'Kafka topic'),

@@ -65,8 +65,13 @@ export function registryPrefix(table: string): string {
 export const registryKey = (table: string, version: number): string =>
   `${registryPrefix(table)}v${String(version).padStart(8, '0')}.json`;
 
-export const declarationHash = (schema: TableSchema): string =>
-  createHash('sha256').update(schemaSignature(schema)).digest('hex');
+// Declared schemas are loaded once per container and checked on every batch: hash each object once.
+const hashes = new WeakMap<TableSchema, string>();
+export function declarationHash(schema: TableSchema): string {
+  let h = hashes.get(schema);
+  if (h === undefined) hashes.set(schema, (h = createHash('sha256').update(schemaSignature(schema)).digest('hex')));
+  return h;
+}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const stripProvenance = ({ since: _s, addedAt: _a, source: _src, ...column }: RegisteredField): ColumnSpec => column;

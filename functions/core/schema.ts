@@ -29,9 +29,11 @@ export interface TableSchema {
   readonly description?: string;
 }
 
-const std = (name: string, type: ColumnType, nullable: boolean, description: string): ColumnSpec => ({
-  name, type, nullable, description, origin: 'standard',
-});
+/** A column with its description (the shape every fixed table below and elsewhere is written in). */
+export const column = (name: string, type: ColumnType, nullable: boolean, description: string, origin: ColumnSpec['origin'] = 'standard'): ColumnSpec =>
+  ({ name, type, nullable, description, origin });
+
+const std = (name: string, type: ColumnType, nullable: boolean, description: string): ColumnSpec => column(name, type, nullable, description);
 
 /** Columns every event table starts with (envelope, ingest metadata and Kafka lineage). */
 export const STANDARD_COLUMNS: readonly ColumnSpec[] = [

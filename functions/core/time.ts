@@ -76,3 +76,6 @@ export function epochDay(ms: number): number {
 }
 
 export const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** Epoch ms at which the UTC hour `hour` of day `dt` (YYYY-MM-DD) ends. */
+export const hourEnd = (dt: string, hour: number): number => Date.parse(`${dt}T00:00:00Z`) + (hour + 1) * MS_PER_HOUR;

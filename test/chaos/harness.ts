@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functions/cli/local-runtime.js';
+import { rng } from '../../functions/cli/traffic.js';
 import { compactClosedPartitions } from '../../functions/core/compact-partition.js';
 import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
 import { encodeMskEvent } from '../../functions/core/msk-event.js';
@@ -49,15 +50,6 @@ class InjectedFault extends Error {
   constructor(readonly kind: FaultKind, readonly $metadata?: { httpStatusCode: number }) { super(`injected: ${kind}`); }
 }
 
-function rng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Input {
   readonly topic: string;

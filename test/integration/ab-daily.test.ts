@@ -11,6 +11,7 @@ import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { loadJob } from '../../functions/adapters/job-files.js';
 import { openLocalRuntime, type LocalRuntime } from '../../functions/cli/local-runtime.js';
+import { rng } from '../../functions/cli/traffic.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import type { JobDefinition } from '../../functions/core/jobs/job.js';
 import { runJobDay } from '../../functions/core/jobs/run-job.js';
@@ -27,15 +28,7 @@ let job: JobDefinition;
 let now = DAY_START + 18 * H;
 let offset = 0;
 
-// Deterministic pseudo-random numbers (mulberry32).
-let seed = 42;
-const rand = (): number => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = rng(42);
 
 interface Ev { event: string; event_id: string; ts: number; user_id: string; properties: Record<string, unknown> }
 const all: Ev[] = [];

@@ -2,12 +2,11 @@
 // Welch statistics, and per-experiment SRM and crossovers. Pure.
 import type { CellValue } from '../coerce.js';
 import type { DerivedTable } from '../ports.js';
-import type { ColumnSpec, ColumnType } from '../schema.js';
+import { column, type ColumnSpec, type ColumnType } from '../schema.js';
 import { controlOf, type AbConfig } from './config.js';
 import { mean, srmPValue, variance, welch, type Moments } from './stats.js';
 
-const col = (name: string, type: ColumnType, nullable: boolean, description: string): ColumnSpec =>
-  ({ name, type, nullable, description, origin: 'declared' });
+const col = (name: string, type: ColumnType, nullable: boolean, description: string): ColumnSpec => column(name, type, nullable, description, 'declared');
 
 export const AB_DAILY_COLUMNS: readonly ColumnSpec[] = [
   col('experiment_id', 'string', false, 'Experiment'),
