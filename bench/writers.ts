@@ -1,7 +1,7 @@
 // Parquet writers compared on the same coerced rows (the page_view table of the generated traffic).
 import { Table, vectorFromArray } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { parseBatch, planBatch } from '../functions/core/batch-plan.js';
+import { planBatch } from '../functions/core/batch-plan.js';
 import type { CellValue } from '../functions/core/coerce.js';
 import { ColumnBuffers } from '../functions/core/column-buffers.js';
 import { arrowType, buildArrowTable } from '../functions/core/columnar.js';
@@ -9,9 +9,9 @@ import { DEFAULT_ENVELOPE_LIMITS } from '../functions/core/envelope.js';
 import { encodeParquet } from '../functions/core/parquet.js';
 import { tableColumns, type ColumnSpec, type ColumnType } from '../functions/core/schema.js';
 
-export function rowsFor(lines: readonly string[], now: number): { columns: ColumnSpec[]; rows: CellValue[][] } {
+export async function rowsFor(lines: readonly string[], now: number): Promise<{ columns: ColumnSpec[]; rows: CellValue[][] }> {
   const records = lines.map((l, i) => ({ topic: 'bench', partition: 0, offset: i, timestamp: now, key: null, value: Buffer.from(l), headers: [] }));
-  const plan = planBatch(parseBatch(records, [], now, DEFAULT_ENVELOPE_LIMITS), { now, piiSalt: '', knownSchemas: new Map() });
+  const plan = await planBatch(records, [], { now, piiSalt: '', limits: DEFAULT_ENVELOPE_LIMITS, tableContext: () => ({ before: undefined }) });
   const schema = plan.tables.get('page_view')!.schema;
   return { columns: tableColumns(schema), rows: plan.splits.filter((s) => s.table === 'page_view').flatMap((s) => s.rows.rows()) };
 }

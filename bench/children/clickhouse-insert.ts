@@ -20,7 +20,7 @@ const { arg, file } = args();
 const [format, batchArg] = arg.split(':') as ['Parquet' | 'ParquetFromLake' | 'ArrowStream' | 'JSONEachRow', string];
 const batchRows = Number(batchArg);
 const TOTAL = 200_000;
-const { columns, rows: base } = rowsFor(readFileSync(file, 'utf8').split('\n').filter(Boolean), Date.now());
+const { columns, rows: base } = await rowsFor(readFileSync(file, 'utf8').split('\n').filter(Boolean), Date.now());
 const inserts = Math.ceil(TOTAL / batchRows);
 // Unique event ids, so that ReplacingMergeTree's merges cannot shrink what the count check sees.
 const batches: CellValue[][][] = Array.from({ length: inserts }, (_, b) =>

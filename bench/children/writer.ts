@@ -4,7 +4,7 @@ import { rowsFor, writers } from '../writers.js';
 import { args, report } from './common.js';
 
 const { arg, file } = args();
-const { columns, rows } = rowsFor(readFileSync(file, 'utf8').split('\n').filter(Boolean), Date.now());
+const { columns, rows } = await rowsFor(readFileSync(file, 'utf8').split('\n').filter(Boolean), Date.now());
 const write = writers[arg as keyof typeof writers];
 const t = performance.now();
 const bytesOut = write(columns, rows).length;

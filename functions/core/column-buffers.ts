@@ -33,11 +33,37 @@ function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, capacity:
 export class ColumnBuffers {
   length = 0;
   readonly data: ColumnData[];
+  private readonly specs: ColumnSpec[];
   private capacity: number;
 
-  constructor(readonly columns: readonly ColumnSpec[], initialCapacity = 64) {
+  constructor(columns: readonly ColumnSpec[], initialCapacity = 64) {
     this.capacity = Math.max(1, initialCapacity);
+    this.specs = [...columns];
     this.data = columns.map((c) => emptyColumn(c, this.capacity));
+  }
+
+  get columns(): readonly ColumnSpec[] {
+    return this.specs;
+  }
+
+  /** Appends a column, null in every row so far (a table that gained a property mid-batch). */
+  addColumn(spec: ColumnSpec): void {
+    const d = emptyColumn(spec, this.capacity);
+    if (d.kind === 'string') d.values = new Array<string>(this.length).fill('');
+    this.specs.push(spec);
+    this.data.push(d);
+  }
+
+  /** Gives column k a new spec of the same storage kind (int64 widened to double keeps its numbers). */
+  retype(k: number, spec: ColumnSpec): void {
+    const d = this.data[k]!;
+    const next = emptyColumn(spec, 1);
+    if (next.kind !== d.kind) throw new Error(`column ${spec.name}: ${this.specs[k]!.type} cannot become ${spec.type} in place`);
+    if (d.kind === 'number' && d.big) {
+      for (const [i, v] of d.big) d.values[i] = Number(v);
+      d.big = undefined;
+    }
+    this.specs[k] = spec;
   }
 
   static fromRows(columns: readonly ColumnSpec[], rows: readonly (readonly CellValue[])[]): ColumnBuffers {

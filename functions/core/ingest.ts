@@ -1,12 +1,12 @@
 // One invocation of the ingest function: an MSK batch in; every record stored (lake + catalog +
 // warehouse) or quarantined. Talks to the outside only through the ports it is given.
-import { parseBatch, planBatch, type BatchPlan, type ParsedBatch, type Split } from './batch-plan.js';
+import { planBatch, type BatchPlan, type Split, type TableContext } from './batch-plan.js';
 import { ColumnBuffers } from './column-buffers.js';
 import { buildArrowTable } from './columnar.js';
 import { mapLimit } from './concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './envelope.js';
 import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake-layout.js';
-import { decodeMskEvent, type DecodedRecord, type MskEvent } from './msk-event.js';
+import { decodeMskEvent, type DecodedRecord, type MskEvent, type RecordDecodeProblem } from './msk-event.js';
 import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE } from './parquet.js';
 import { partitionId, type Catalog, type IngestLogEntry, type ObjectStore, type Warehouse } from './ports.js';
 import type { QuarantineReason } from './quarantine.js';
@@ -80,21 +80,22 @@ interface Resolved {
  * A change is a conditional write of the table's next version; when another invocation wrote that version
  * first, the batch is re-planned against it, so concurrent discoveries of the same field converge.
  */
-async function planAgainstRegistry(parsed: ParsedBatch, now: number, config: IngestConfig, deps: IngestDeps): Promise<Resolved> {
+async function planAgainstRegistry(decoded: { records: readonly DecodedRecord[]; problems: readonly RecordDecodeProblem[] }, now: number, config: IngestConfig, deps: IngestDeps): Promise<Resolved> {
   for (let attempt = 1; attempt <= MAX_PLAN_ATTEMPTS; attempt++) {
-    const { entries, problems } = await deps.registry.current(parsed.byTable.keys());
-    const knownSchemas = new Map<string, TableSchema>();
+    const entries = new Map<string, RegistryEntry>();
     const adopted = new Set<string>();
-    for (const table of parsed.byTable.keys()) {
-      const entry = entries.get(table);
+    const problems: string[] = [];
+    const tableContext = async (table: string): Promise<TableContext> => {
+      const current = await deps.registry.current([table]);
+      problems.push(...current.problems);
+      const entry = current.entries.get(table);
+      if (entry) entries.set(table, entry);
       // A table the catalog has but the registry does not (created before the registry existed) is adopted.
-      const schema = entry ? schemaOf(entry) : await deps.catalog.getTable(table);
-      if (!schema) continue;
-      knownSchemas.set(table, schema);
-      if (!entry) adopted.add(table);
-    }
-    const newColumnBudget = new Map([...parsed.byTable.keys()].map((t) => [t, config.maxNewColumnsPerHour - recentInferredColumns(entries.get(t), now)]));
-    const plan = planBatch(parsed, { now, piiSalt: config.piiSalt, knownSchemas, newColumnBudget });
+      const before = entry ? schemaOf(entry) : await deps.catalog.getTable(table);
+      if (!entry && before) adopted.add(table);
+      return { before, newColumnBudget: config.maxNewColumnsPerHour - recentInferredColumns(entry, now) };
+    };
+    const plan = await planBatch(decoded.records, decoded.problems, { now, piiSalt: config.piiSalt, limits: config.limits, tableContext });
 
     const stored = new Set(plan.splits.map((s) => s.table));
     const changes: RegistryEntry[] = [];
@@ -140,10 +141,9 @@ async function syncTable(schema: TableSchema, deps: IngestDeps): Promise<boolean
 export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<IngestReport> {
   const config = { ...DEFAULT_INGEST_CONFIG, ...deps.config };
   const now = deps.clock();
-  const { records, problems } = decodeMskEvent(event);
-
-  const parsed = parseBatch(records, problems, now, config.limits);
-  const { plan, problems: schemaProblems } = await planAgainstRegistry(parsed, now, config, deps);
+  const decoded = decodeMskEvent(event);
+  const { records } = decoded;
+  const { plan, problems: schemaProblems } = await planAgainstRegistry(decoded, now, config, deps);
   // Registry, then catalog and warehouse, then files: a column exists everywhere before a file carries it.
   const created: string[] = [];
   for (const table of new Set(plan.splits.map((s) => s.table))) {

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBatch, planBatch, type BatchPlan } from '../../functions/core/batch-plan.js';
+import { planBatch, type BatchPlan } from '../../functions/core/batch-plan.js';
 import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/envelope.js';
 import { decodeMskEvent } from '../../functions/core/msk-event.js';
 import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
 import { tableColumns, type TableSchema } from '../../functions/core/schema.js';
 import { mskEvent, NOW, pageView, TS } from '../helpers.js';
 
-function plan(values: unknown[], known: Record<string, TableSchema> = {}, firstOffset = 0): BatchPlan {
+function plan(values: unknown[], known: Record<string, TableSchema> = {}, firstOffset = 0): Promise<BatchPlan> {
   const { records, problems } = decodeMskEvent(mskEvent(values, { firstOffset }));
-  return planBatch(parseBatch(records, problems, NOW, DEFAULT_ENVELOPE_LIMITS), { now: NOW, piiSalt: 's', knownSchemas: new Map(Object.entries(known)) });
+  return planBatch(records, problems, { now: NOW, piiSalt: 's', limits: DEFAULT_ENVELOPE_LIMITS, tableContext: (t) => ({ before: known[t] }) });
 }
 
 const purchase = parseDeclaredSchema('purchase', {
@@ -18,8 +18,8 @@ const purchase = parseDeclaredSchema('purchase', {
 });
 
 describe('planBatch', () => {
-  it('infers a schema for an unknown event from its batch, widening int to double', () => {
-    const p = plan([
+  it('infers a schema for an unknown event from its batch, widening int to double', async () => {
+    const p = await plan([
       pageView('a', { duration: 3, mobile: true, tags: ['x'], seen_at: '2026-11-19T09:00:00Z', ref: null }),
       pageView('b', { duration: 2.5, extra: 'late field' }),
     ]);
@@ -35,8 +35,8 @@ describe('planBatch', () => {
     assert.equal(row[cols.indexOf('received_at')], NOW);
   });
 
-  it('reads only own properties: a column named constructor is null when a record lacks it', () => {
-    const p = plan([pageView('a', { constructor: 'yes', hasOwnProperty: 1 }), pageView('b')]);
+  it('reads only own properties: a column named constructor is null when a record lacks it', async () => {
+    const p = await plan([pageView('a', { constructor: 'yes', hasOwnProperty: 1 }), pageView('b')]);
     assert.equal(p.quarantined.length, 0);
     const cols = tableColumns(p.tables.get('page_view')!.schema).map((c) => c.name);
     const rows = p.splits[0]!.rows;
@@ -45,14 +45,14 @@ describe('planBatch', () => {
     assert.equal(rows.row(1)[cols.indexOf('has_own_property')], null);
   });
 
-  it('quarantines a value that conflicts with the type learnt first, and keeps the rest of the batch', () => {
-    const p = plan([pageView('a', { n: 1 }), pageView('b', { n: 'one' }), pageView('c', { n: 3 })]);
+  it('quarantines a value that conflicts with the type learnt first, and keeps the rest of the batch', async () => {
+    const p = await plan([pageView('a', { n: 1 }), pageView('b', { n: 'one' }), pageView('c', { n: 3 })]);
     assert.equal(p.splits[0]!.rows.length, 2);
     assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[1, 'type_conflict']]);
   });
 
-  it('applies a declared schema: coercion, required fields, PII masking', () => {
-    const p = plan([
+  it('applies a declared schema: coercion, required fields, PII masking', async () => {
+    const p = await plan([
       { event: 'purchase', event_id: 'p1', ts: TS, properties: { order_id: 'o1', price: '12.50', email: 'a@b.c' } },
       { event: 'purchase', event_id: 'p2', ts: TS, properties: { price: 3 } },
       { event: 'purchase', event_id: 'p3', ts: TS, properties: { order_id: 'o3', price: 'cheap' } },
@@ -64,35 +64,80 @@ describe('planBatch', () => {
     assert.match(String(row[cols.indexOf('email')]), /^[0-9a-f]{64}$/);
   });
 
-  it('refuses undeclared properties when the schema forbids them', () => {
+  it('refuses undeclared properties when the schema forbids them', async () => {
     const closed = { ...purchase, allowNewProperties: false };
-    const p = plan([{ event: 'purchase', ts: TS, properties: { order_id: 'o', surprise: 1 } }], { purchase: closed });
+    const p = await plan([{ event: 'purchase', ts: TS, properties: { order_id: 'o', surprise: 1 } }], { purchase: closed });
     assert.deepEqual(p.quarantined.map((q) => q.reason), ['unknown_property']);
   });
 
-  it('quarantines records whose bytes could not be decoded, with the raw text kept', () => {
+  it('quarantines records whose bytes could not be decoded, with the raw text kept', async () => {
     const event = mskEvent([pageView('ok')]);
     event.records['tracking-0']!.push({ topic: 'tracking', partition: 0, offset: 1, timestamp: NOW, timestampType: 'CREATE_TIME', value: 'not*base64!' });
     const { records, problems } = decodeMskEvent(event);
-    const p = planBatch(parseBatch(records, problems, NOW, DEFAULT_ENVELOPE_LIMITS), { now: NOW, piiSalt: '', knownSchemas: new Map() });
+    const p = await planBatch(records, problems, { now: NOW, piiSalt: '', limits: DEFAULT_ENVELOPE_LIMITS, tableContext: () => ({ before: undefined }) });
     assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[1, 'invalid_encoding']]);
     assert.equal(p.quarantined[0]!.record.value?.toString(), 'not*base64!');
     assert.equal(p.splits[0]!.rows.length, 1);
   });
 
-  it('splits by table and UTC hour and names files by their offset range, deterministically', () => {
+  it('splits by table and UTC hour and names files by their offset range, deterministically', async () => {
     const values = [
       pageView('a', {}, '2026-11-19T10:59:59.999Z'),
       pageView('b', {}, '2026-11-19T11:00:00.000Z'),
       { event: 'click', ts: '2026-11-19T11:30:00Z' },
       pageView('c', {}, '2026-11-19T10:15:00+00:00'),
     ];
-    const p = plan(values, {}, 100);
+    const p = await plan(values, {}, 100);
     assert.deepEqual(p.splits.map((s) => s.key), [
       'lake/click/dt=2026-11-19/hour=11/tracking+0+102-102.parquet',
       'lake/page_view/dt=2026-11-19/hour=10/tracking+0+100-103.parquet',
       'lake/page_view/dt=2026-11-19/hour=11/tracking+0+101-101.parquet',
     ]);
-    assert.deepEqual(plan(values, {}, 100).splits.map((s) => s.key), p.splits.map((s) => s.key));
+    assert.deepEqual((await plan(values, {}, 100)).splits.map((s) => s.key), p.splits.map((s) => s.key));
+  });
+
+  it('gives a column first seen mid-batch nulls in the earlier rows of every file of its table', async () => {
+    const p = await plan([
+      pageView('a', {}, '2026-11-19T10:00:00Z'),
+      pageView('b', {}, '2026-11-19T11:00:00Z'),
+      pageView('c', { referrer: 'x' }, '2026-11-19T10:30:00Z'),
+    ]);
+    const cols = tableColumns(p.tables.get('page_view')!.schema).map((c) => c.name);
+    const [h10, h11] = p.splits;
+    assert.deepEqual(h10!.rows.rows().map((r) => r[cols.indexOf('referrer')]), [null, 'x']);
+    assert.deepEqual(h11!.rows.rows().map((r) => r[cols.indexOf('referrer')]), [null]);
+    assert.deepEqual(h11!.rows.columns.map((c) => c.name), cols);
+  });
+
+  it('widens an int64 column to double mid-batch without changing the values already stored', async () => {
+    const p = await plan([pageView('a', { n: 3 }), pageView('b', { n: '9007199254740993' }), pageView('c', { n: 2.5 })]);
+    const t = p.tables.get('page_view')!;
+    assert.equal(t.schema.properties.find((c) => c.name === 'n')!.type, 'double');
+    assert.deepEqual(t.added.map((c) => `${c.name}:${c.type}`), ['page:string', 'n:double']);
+    const k = tableColumns(t.schema).findIndex((c) => c.name === 'n');
+    assert.deepEqual(p.splits[0]!.rows.rows().map((r) => r[k]), [3, 9007199254740992, 2.5]);
+    assert.equal(p.quarantined.length, 0);
+  });
+
+  it('re-plans a column added as a timestamp that later meets plain text, keeping the original text', async () => {
+    const p = await plan([pageView('a', { seen_at: '2026-11-19T09:00:00Z' }), pageView('b', { seen_at: 'yesterday' })]);
+    const t = p.tables.get('page_view')!;
+    assert.equal(t.schema.properties.find((c) => c.name === 'seen_at')!.type, 'string');
+    const k = tableColumns(t.schema).findIndex((c) => c.name === 'seen_at');
+    assert.deepEqual(p.splits[0]!.rows.rows().map((r) => r[k]), ['2026-11-19T09:00:00Z', 'yesterday']);
+    assert.equal(p.quarantined.length, 0);
+  });
+
+  it('keeps a registered timestamp column a timestamp: text that is no time is a type conflict', async () => {
+    const before = (await plan([pageView('a', { seen_at: '2026-11-19T09:00:00Z' })])).tables.get('page_view')!.schema;
+    const p = await plan([pageView('b', { seen_at: 'yesterday' })], { page_view: before });
+    assert.deepEqual(p.quarantined.map((q) => q.reason), ['type_conflict']);
+  });
+
+  it('asks for each table once, the first time a record names it', async () => {
+    const asked: string[] = [];
+    const { records, problems } = decodeMskEvent(mskEvent([pageView('a'), { event: 'click', ts: TS }, pageView('b'), { event: 'click', ts: TS }]));
+    await planBatch(records, problems, { now: NOW, piiSalt: '', limits: DEFAULT_ENVELOPE_LIMITS, tableContext: (t) => { asked.push(t); return { before: undefined }; } });
+    assert.deepEqual(asked, ['page_view', 'click']);
   });
 });

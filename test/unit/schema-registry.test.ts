@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LocalDirectoryStore } from '../../functions/adapters/object-store/local-directory.js';
-import { evolveSchema } from '../../functions/core/batch-plan.js';
 import { parseDeclaredSchema, toDeclaredDocument } from '../../functions/core/declared-schema.js';
 import { parseEnvelope, isRejection, type Envelope } from '../../functions/core/envelope.js';
 import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/envelope.js';
@@ -15,6 +14,7 @@ import {
 } from '../../functions/core/registry-entry.js';
 import { SchemaRegistry } from '../../functions/core/schema-registry.js';
 import { emptySchema, type TableSchema } from '../../functions/core/schema.js';
+import { TableBatch, type SchemaEvolution } from '../../functions/core/table-batch.js';
 import { memoryStore, NOW, pageView, record } from '../helpers.js';
 
 const items = (values: readonly unknown[]): Array<{ env: Envelope; record: ReturnType<typeof record> }> =>
@@ -24,6 +24,13 @@ const items = (values: readonly unknown[]): Array<{ env: Envelope; record: Retur
     if (isRejection(env)) throw new Error(env.detail);
     return { env, record: rec };
   });
+
+/** One table's evolution over the given records, as one batch sees it. */
+function evolveSchema(before: TableSchema, values: ReturnType<typeof items>, budget?: number): SchemaEvolution {
+  const t = new TableBatch(before.table, { before, ...(budget !== undefined ? { newColumnBudget: budget } : {}) });
+  for (const { env, record } of values) t.add(env, record, { now: NOW, piiSalt: '' });
+  return t.evolution();
+}
 
 const inferred = (props: Record<string, unknown>): TableSchema => evolveSchema(emptySchema('page_view', 'inferred'), items([pageView('a', props)])).schema;
 

@@ -1,0 +1,201 @@
+// One table's share of a batch: its schema evolving as records arrive (new columns, inferred int64
+// widened to double) and each record validated and coerced straight into the column buffers of its file.
+// Records are handled one at a time, so a parsed JSON object is garbage as soon as its row is stored.
+import { coerceProperty, isFailure, type CellValue } from './coerce.js';
+import { ColumnBuffers } from './column-buffers.js';
+import { propertyValue, type Envelope } from './envelope.js';
+import { inferType } from './infer.js';
+import type { DecodedRecord } from './msk-event.js';
+import type { QuarantinedRecord } from './quarantine.js';
+import { emptySchema, STANDARD_COLUMNS, PARTITION_COLUMNS, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
+import { epochDay, utcDate, utcHour } from './time.js';
+
+/** What a batch needs to know about a table before its first record is planned. */
+export interface TableContext {
+  /** the schema before this batch (registry or catalog); undefined for a table seen for the first time */
+  readonly before: TableSchema | undefined;
+  /** new columns the table may still gain from data (the hourly guard); unlimited when absent */
+  readonly newColumnBudget?: number;
+}
+
+export interface RowOptions {
+  /** ingest clock (epoch ms): the received_at of every row */
+  readonly now: number;
+  readonly piiSalt: string;
+}
+
+/** Rows for one file: one table, one (dt, hour) partition, one Kafka topic-partition. */
+export interface PendingSplit {
+  readonly table: string;
+  readonly dt: string;
+  readonly hour: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly firstOffset: number;
+  lastOffset: number;
+  /** the file's rows, one buffer per column of tableColumns(schema) */
+  readonly rows: ColumnBuffers;
+}
+
+export interface SchemaEvolution {
+  readonly schema: TableSchema;
+  readonly added: readonly ColumnSpec[];
+  /** inferred int64 columns that now hold doubles */
+  readonly widened: readonly ColumnSpec[];
+  /** new property names past the table's new-column budget: records carrying them were quarantined */
+  readonly refused: readonly string[];
+  /** where each added column was first seen (`topic[partition]@offset`) */
+  readonly firstSeen: ReadonlyMap<string, string>;
+}
+
+/** Index of the first property column in a row: the standard and partition columns come first. */
+const FIRST_PROPERTY = STANDARD_COLUMNS.length + PARTITION_COLUMNS.length;
+
+export class TableBatch {
+  readonly splits = new Map<string, PendingSplit>();
+  /**
+   * Columns this batch added as timestamps that then met plain text. Their earlier rows already hold epoch
+   * milliseconds, not the original text, so the batch is planned again with these columns as strings.
+   */
+  readonly retyped = new Set<string>();
+
+  private readonly base: TableSchema;
+  private readonly properties: ColumnSpec[];
+  private readonly index = new Map<string, number>();
+  private readonly required: boolean[];
+  /** names a record may carry when the schema forbids undeclared ones */
+  private readonly declared: ReadonlySet<string>;
+  private readonly widenable = new Set<string>();
+  private readonly addedHere = new Set<string>();
+  private readonly widened = new Set<string>();
+  private readonly refused = new Set<string>();
+  private readonly firstSeen = new Map<string, string>();
+  private readonly budget: number;
+  private readonly row: CellValue[] = [];
+  private last: PendingSplit | undefined;
+
+  constructor(
+    readonly table: string,
+    readonly context: TableContext,
+    /** column types fixed by an earlier pass over the same batch */
+    private readonly typeOverrides: ReadonlyMap<string, ColumnType> = new Map(),
+  ) {
+    this.base = context.before ?? emptySchema(table, 'inferred');
+    this.properties = [...this.base.properties];
+    this.properties.forEach((c, k) => this.index.set(c.name, k));
+    this.required = this.properties.map((c) => this.base.required.includes(c.name));
+    // Columns kept from before a pin stay in the table, but a closed schema accepts only what it declares.
+    this.declared = new Set(this.properties.filter((c) => c.origin === 'declared').map((c) => c.name));
+    for (const c of this.properties) if (c.origin === 'inferred' && c.type === 'int64') this.widenable.add(c.name);
+    this.budget = context.newColumnBudget ?? Infinity;
+  }
+
+  /** Stores the record's row, or says why the record is quarantined. */
+  add(env: Envelope, record: DecodedRecord, options: RowOptions): QuarantinedRecord | undefined {
+    const table = this.table;
+    const props = env.properties;
+    if (!this.base.allowNewProperties) {
+      for (const name in props) {
+        if (!this.declared.has(name)) {
+          return { record, reason: 'unknown_property', detail: `property ${name} is not declared in the ${table} schema`, event: table };
+        }
+      }
+    }
+    let fresh: Array<{ name: string; type: ColumnType }> | undefined;
+    for (const name in props) {
+      const value = props[name];
+      const k = this.index.get(name);
+      if (k !== undefined) {
+        if (typeof value === 'number' && !Number.isSafeInteger(value) && this.widenable.has(name)) this.widenToDouble(k);
+        else if (typeof value === 'string' && this.properties[k]!.type === 'timestamp' && this.addedHere.has(name) && inferType(name, value) === 'string') this.retyped.add(name);
+        continue;
+      }
+      const type = inferType(name, value);
+      if (type !== undefined) (fresh ??= []).push({ name, type });
+    }
+    if (fresh) {
+      // The guard admits a record's new names only all together: a record that would overflow the budget
+      // (10,000 keyed-by-id properties, say) is refused whole and adds no column on its way to quarantine.
+      if (this.addedHere.size + fresh.length > this.budget) {
+        for (const f of fresh) this.refused.add(f.name);
+        return { record, reason: 'column_limit', detail: `new property ${fresh[0]!.name} would exceed the table's limit of new columns per hour`, event: table };
+      }
+      for (const f of fresh) this.addColumn(f.name, f.type === 'timestamp' ? (this.typeOverrides.get(f.name) ?? f.type) : f.type, record);
+    }
+
+    const row = this.row;
+    row[0] = env.eventId; row[1] = env.eventTime; row[2] = env.userId; row[3] = options.now;
+    row[4] = record.topic; row[5] = record.partition; row[6] = record.offset;
+    row[7] = epochDay(env.eventTime); row[8] = utcHour(env.eventTime);
+    const columns = this.properties;
+    for (let k = 0; k < columns.length; k++) {
+      const column = columns[k]!;
+      const raw = propertyValue(env, column.name);
+      if ((raw === undefined || raw === null) && this.required[k]) {
+        return { record, reason: 'missing_required', detail: `required property ${column.name} is missing`, event: table };
+      }
+      const v = coerceProperty(raw, column, options.piiSalt);
+      if (isFailure(v)) {
+        const reason = column.origin === 'inferred' ? 'type_conflict' : 'uncoercible_value';
+        return { record, reason, detail: `${v.failure} (column type ${column.type})`, event: table };
+      }
+      row[FIRST_PROPERTY + k] = v;
+    }
+    this.splitFor(env.eventTime, record).rows.append(row);
+    return undefined;
+  }
+
+  /** The table's schema after the batch and how it got there. */
+  evolution(): SchemaEvolution {
+    const properties = [...this.properties];
+    const changed = this.addedHere.size > 0 || this.widened.size > 0;
+    return {
+      schema: changed ? { ...this.base, properties } : this.base,
+      added: properties.filter((c) => this.addedHere.has(c.name)),
+      widened: properties.filter((c) => this.widened.has(c.name)),
+      refused: [...this.refused].filter((name) => !this.addedHere.has(name)),
+      firstSeen: this.firstSeen,
+    };
+  }
+
+  private splitFor(eventTime: number, record: DecodedRecord): PendingSplit {
+    const dt = utcDate(eventTime);
+    const hour = utcHour(eventTime);
+    // Consecutive records usually share a file: check the previous one before hashing a key.
+    const s = this.last;
+    if (s && s.dt === dt && s.hour === hour && s.topic === record.topic && s.partition === record.partition) {
+      // Records arrive sorted by offset within a topic-partition (decodeMskEvent), so this is the range end.
+      s.lastOffset = record.offset;
+      return s;
+    }
+    const id = `${dt}\u0000${hour}\u0000${record.topic}\u0000${record.partition}`;
+    let split = this.splits.get(id);
+    if (!split) {
+      const columns = [...STANDARD_COLUMNS, ...PARTITION_COLUMNS, ...this.properties];
+      split = { table: this.table, dt, hour, topic: record.topic, partition: record.partition, firstOffset: record.offset, lastOffset: record.offset, rows: new ColumnBuffers(columns) };
+      this.splits.set(id, split);
+    }
+    split.lastOffset = record.offset;
+    this.last = split;
+    return split;
+  }
+
+  private addColumn(name: string, type: ColumnType, record: DecodedRecord): void {
+    const spec: ColumnSpec = { name, type, nullable: true, origin: 'inferred' };
+    this.index.set(name, this.properties.length);
+    this.properties.push(spec);
+    this.required.push(false);
+    this.addedHere.add(name);
+    if (type === 'int64') this.widenable.add(name);
+    this.firstSeen.set(name, `${record.topic}[${record.partition}]@${record.offset}`);
+    for (const s of this.splits.values()) s.rows.addColumn(spec);
+  }
+
+  private widenToDouble(k: number): void {
+    const spec: ColumnSpec = { ...this.properties[k]!, type: 'double' };
+    this.properties[k] = spec;
+    this.widenable.delete(spec.name);
+    if (!this.addedHere.has(spec.name)) this.widened.add(spec.name);
+    for (const s of this.splits.values()) s.rows.retype(FIRST_PROPERTY + k, spec);
+  }
+}
