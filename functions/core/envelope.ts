@@ -1,7 +1,7 @@
 // The event envelope contract (DESIGN.md): parse a record's JSON value and check its envelope fields.
 import { excerpt, isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
 import { memoise } from './memo.js';
-import type { DecodedRecord } from './msk-event.js';
+import { NOT_BASE64, valueBytes, valueSize, type DecodedRecord } from './msk-event.js';
 import { reject, type Rejection } from './quarantine.js';
 import { RESERVED_NAMES } from './schema.js';
 import { parseTimestamp } from './time.js';
@@ -83,11 +83,12 @@ const checkPropertyName = memoise((rawName: string): string | Rejection => {
  * Returns the envelope, or the reason to quarantine the record; it never throws on bad data.
  */
 export function parseEnvelope(record: DecodedRecord, now: number, limits: EnvelopeLimits = DEFAULT_ENVELOPE_LIMITS): Envelope | Rejection {
-  const bytes = record.value;
+  const size = valueSize(record);
+  if (size > limits.maxRecordBytes) return reject('payload_too_large', `value is ${size} bytes, limit ${limits.maxRecordBytes}`);
+  const bytes = valueBytes(record);
+  if (bytes === NOT_BASE64) return reject('invalid_encoding', 'invalid base64/bytes in value');
   if (bytes === null || bytes.length === 0) return reject('empty_value', 'record value is null or empty');
-  if (bytes.length > limits.maxRecordBytes) {
-    return reject('payload_too_large', `value is ${bytes.length} bytes, limit ${limits.maxRecordBytes}`);
-  }
+  // `bytes` may be a buffer shared by all records: nothing below keeps it.
   const text = bytes.toString('utf8');
   let doc: unknown;
   try {

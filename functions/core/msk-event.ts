@@ -45,28 +45,110 @@ export interface RecordDecodeProblem {
   readonly detail: string;
 }
 
-function decodeBase64(value: string | null | undefined): Buffer | null | 'invalid' {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== 'string' || value.length % 4 !== 0) return 'invalid';
-  const bytes = Buffer.from(value, 'base64');
-  // Node skips characters outside the alphabet; a short result means the text was not clean base64.
-  const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
-  return bytes.length === (value.length / 4) * 3 - padding ? bytes : 'invalid';
+/** Bytes decoded from base64, or NOT_BASE64 when the text is not clean base64. */
+export const NOT_BASE64 = Symbol('not base64');
+
+/** Decoded length of clean base64 text of this length and padding. */
+function decodedLength(text: string): number {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return (text.length / 4) * 3 - padding;
 }
 
-function decodeHeaders(headers: MskRecord['headers']): KafkaHeader[] | 'invalid' {
+function decodeBase64(value: string | null | undefined): Buffer | null | typeof NOT_BASE64 {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string' || value.length % 4 !== 0) return NOT_BASE64;
+  const bytes = Buffer.from(value, 'base64');
+  // Node skips characters outside the alphabet; a short result means the text was not clean base64.
+  return bytes.length === decodedLength(value) ? bytes : NOT_BASE64;
+}
+
+function decodeHeaders(headers: MskRecord['headers']): KafkaHeader[] | typeof NOT_BASE64 {
   if (headers === undefined || headers === null) return [];
-  if (!Array.isArray(headers)) return 'invalid';
+  if (!Array.isArray(headers)) return NOT_BASE64;
   const out: KafkaHeader[] = [];
   for (const h of headers) {
-    if (typeof h !== 'object' || h === null) return 'invalid';
+    if (typeof h !== 'object' || h === null) return NOT_BASE64;
     for (const [key, bytes] of Object.entries(h)) {
-      if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) return 'invalid';
+      if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) return NOT_BASE64;
       // Java clients serialise header bytes as signed values; map them to unsigned.
       out.push({ key, value: Buffer.from(bytes.map((b) => b & 0xff)) });
     }
   }
   return out;
+}
+
+/**
+ * A record of the event. Key, value and headers stay as the event carries them and are decoded each time
+ * they are read: a batch of 10,000 records then holds no second copy of its payloads, and the ingest path
+ * reads each value once, through valueBytes.
+ */
+class EventRecord implements DecodedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+
+  constructor(private readonly raw: MskRecord) {
+    this.topic = raw.topic;
+    this.partition = raw.partition;
+    this.offset = raw.offset;
+    this.timestamp = Number.isFinite(raw.timestamp) ? raw.timestamp : 0;
+  }
+
+  get key(): Buffer | null {
+    const key = decodeBase64(this.raw.key);
+    return key === NOT_BASE64 ? null : key;
+  }
+
+  /** The value's bytes; a value that is not base64 reads as its raw text, so the quarantine keeps it. */
+  get value(): Buffer | null {
+    const value = decodeBase64(this.raw.value);
+    return value === NOT_BASE64 ? Buffer.from(String(this.raw.value)) : value;
+  }
+
+  get headers(): readonly KafkaHeader[] {
+    const headers = decodeHeaders(this.raw.headers);
+    return headers === NOT_BASE64 ? [] : headers;
+  }
+
+  /** What is wrong with the key's or headers' encoding (the value is checked when it is read). */
+  encodingProblem(): string | undefined {
+    const bad = [decodeBase64(this.raw.key) === NOT_BASE64 && 'key', decodeHeaders(this.raw.headers) === NOT_BASE64 && 'headers'].filter(Boolean);
+    return bad.length > 0 ? `invalid base64/bytes in ${bad.join(', ')}` : undefined;
+  }
+
+  valueInto(scratch: Buffer): number | null | typeof NOT_BASE64 {
+    const text = this.raw.value;
+    if (text === null || text === undefined) return null;
+    if (typeof text !== 'string' || text.length % 4 !== 0) return NOT_BASE64;
+    const n = scratch.write(text, 0, 'base64');
+    return n === decodedLength(text) ? n : NOT_BASE64;
+  }
+
+  valueLength(): number {
+    const text = this.raw.value;
+    return typeof text === 'string' && text.length % 4 === 0 ? decodedLength(text) : 0;
+  }
+}
+
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The record's value bytes, or NOT_BASE64. For a record of an MSK event they are decoded into a buffer
+ * shared by all records and stay valid only until the next call: the hot path reads each value once and
+ * keeps nothing, so no Buffer is allocated per record.
+ */
+export function valueBytes(record: DecodedRecord): Buffer | null | typeof NOT_BASE64 {
+  if (!(record instanceof EventRecord)) return record.value;
+  const length = record.valueLength();
+  if (length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(length, 2 * scratch.length));
+  const n = record.valueInto(scratch);
+  return typeof n === 'number' ? scratch.subarray(0, n) : n;
+}
+
+/** The value's size in bytes before decoding it, so an oversized value is refused without the work. */
+export function valueSize(record: DecodedRecord): number {
+  return record instanceof EventRecord ? record.valueLength() : (record.value?.length ?? 0);
 }
 
 export class InvalidEventError extends Error {
@@ -77,6 +159,8 @@ export class InvalidEventError extends Error {
  * Flattens the event into records, ordered by topic-partition then offset, so downstream grouping and
  * file naming are deterministic however the mapping ordered its keys. A structurally broken event (no
  * records map) is an InvalidEventError: nothing can be attributed to a partition, so retrying is right.
+ * Keys and headers that are not clean base64/bytes are reported as problems of their record; a value
+ * that is not is found when valueBytes reads it.
  */
 export function decodeMskEvent(event: MskEvent): { records: DecodedRecord[]; problems: RecordDecodeProblem[] } {
   if (typeof event !== 'object' || event === null || typeof event.records !== 'object' || event.records === null) {
@@ -94,22 +178,12 @@ export function decodeMskEvent(event: MskEvent): { records: DecodedRecord[]; pro
       }
       // The topic becomes part of object keys: a name Kafka itself would refuse never reaches a path.
       if (!isValidTopic(r.topic)) throw new InvalidEventError(`topic ${excerpt(r.topic)} is not a valid Kafka topic name`);
-      const key = decodeBase64(r.key);
-      const value = decodeBase64(r.value);
-      const headers = decodeHeaders(r.headers);
-      const timestamp = Number.isFinite(r.timestamp) ? r.timestamp : 0;
-      const decoded: DecodedRecord = {
-        topic: r.topic,
-        partition: r.partition,
-        offset: r.offset,
-        timestamp,
-        key: key === 'invalid' ? null : key,
-        value: value === 'invalid' ? Buffer.from(String(r.value)) : value,
-        headers: headers === 'invalid' ? [] : headers,
-      };
-      records.push(decoded);
-      const bad = [key === 'invalid' && 'key', value === 'invalid' && 'value', headers === 'invalid' && 'headers'].filter(Boolean);
-      if (bad.length > 0) problems.push({ record: decoded, detail: `invalid base64/bytes in ${bad.join(', ')}` });
+      const record = new EventRecord(r);
+      records.push(record);
+      if ((r.key !== null && r.key !== undefined) || (r.headers !== undefined && r.headers !== null && (!Array.isArray(r.headers) || r.headers.length > 0))) {
+        const detail = record.encodingProblem();
+        if (detail) problems.push({ record, detail });
+      }
     }
   }
   return { records, problems };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMskEvent, encodeMskEvent, InvalidEventError, type MskEvent } from '../../functions/core/msk-event.js';
+import { decodeMskEvent, encodeMskEvent, InvalidEventError, NOT_BASE64, valueBytes, valueSize, type MskEvent } from '../../functions/core/msk-event.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -33,13 +33,42 @@ describe('decodeMskEvent', () => {
     assert.equal(records[0]!.key, null, 'an absent key decodes as null');
   });
 
-  it('reports invalid base64 as a per-record problem instead of throwing', () => {
+  it('reports a key or headers that are not base64/bytes as a per-record problem instead of throwing', () => {
+    const event: MskEvent = {
+      eventSource: 'aws:kafka',
+      records: {
+        't-0': [
+          { topic: 't', partition: 0, offset: 1, timestamp: 1, timestampType: 'CREATE_TIME', key: '@@not base64@@', value: b64('{}') },
+          { topic: 't', partition: 0, offset: 2, timestamp: 1, timestampType: 'CREATE_TIME', value: b64('{}'), headers: [{ h: [999] }] },
+          { topic: 't', partition: 0, offset: 3, timestamp: 1, timestampType: 'CREATE_TIME', key: b64('k'), value: b64('{}'), headers: [{ h: [1] }] },
+        ],
+      },
+    };
+    const { records, problems } = decodeMskEvent(event);
+    assert.equal(records.length, 3);
+    assert.deepEqual(problems.map((p) => [p.record.offset, p.detail]), [[1, 'invalid base64/bytes in key'], [2, 'invalid base64/bytes in headers']]);
+  });
+
+  it('reads a value that is not base64 as NOT_BASE64, and as its raw text for the quarantine', () => {
     const event: MskEvent = { eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't', partition: 0, offset: 1, timestamp: 1, timestampType: 'CREATE_TIME', value: '@@not base64@@' }] } };
     const { records, problems } = decodeMskEvent(event);
-    assert.equal(records.length, 1);
-    assert.equal(problems.length, 1);
-    assert.match(problems[0]!.detail, /value/);
-    assert.equal(problems[0]!.record.value?.toString(), '@@not base64@@', 'the raw text is kept for the quarantine');
+    assert.deepEqual(problems, []);
+    assert.equal(valueBytes(records[0]!), NOT_BASE64);
+    assert.equal(records[0]!.value?.toString(), '@@not base64@@', 'the raw text is kept for the quarantine');
+  });
+
+  it('decodes values into one shared buffer, sized for the largest value', () => {
+    const big = 'x'.repeat(200_000);
+    const { records } = decodeMskEvent(encodeMskEvent([
+      { topic: 't', partition: 0, offset: 1, timestamp: 1, value: Buffer.from('{"a":1}') },
+      { topic: 't', partition: 0, offset: 2, timestamp: 1, value: Buffer.from(big) },
+      { topic: 't', partition: 0, offset: 3, timestamp: 1, value: Buffer.from('') },
+    ]));
+    assert.equal((valueBytes(records[0]!) as Buffer).toString(), '{"a":1}');
+    assert.equal(valueSize(records[1]!), 200_000);
+    assert.equal((valueBytes(records[1]!) as Buffer).toString(), big);
+    assert.equal((valueBytes(records[2]!) as Buffer).length, 0);
+    assert.equal(records[1]!.value?.toString(), big, 'record.value is its own copy');
   });
 
   it('rejects an event without records as a whole (nothing can be attributed)', () => {
