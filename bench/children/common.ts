@@ -5,7 +5,10 @@ import { createInterface } from 'node:readline';
 export interface Result {
   name: string;
   events: number;
+  /** steady state: the second pass over the data */
   seconds: number;
+  /** the first pass, in a fresh process */
+  coldSeconds?: number;
   peakRssMb: number;
   bytesOut?: number;
   bytesIn?: number;

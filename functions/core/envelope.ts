@@ -1,7 +1,7 @@
 // The event envelope contract (DESIGN.md): parse a record's JSON value and check its envelope fields.
 import { excerpt, isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
 import { memoise } from './memo.js';
-import { NOT_BASE64, valueBytes, valueSize, type DecodedRecord } from './msk-event.js';
+import { NOT_BASE64, NOT_UTF8, valueSize, valueText, type DecodedRecord } from './msk-event.js';
 import { reject, type Rejection } from './quarantine.js';
 import { RESERVED_NAMES } from './schema.js';
 import { parseTimestamp } from './time.js';
@@ -85,20 +85,16 @@ const checkPropertyName = memoise((rawName: string): string | Rejection => {
 export function parseEnvelope(record: DecodedRecord, now: number, limits: EnvelopeLimits = DEFAULT_ENVELOPE_LIMITS): Envelope | Rejection {
   const size = valueSize(record);
   if (size > limits.maxRecordBytes) return reject('payload_too_large', `value is ${size} bytes, limit ${limits.maxRecordBytes}`);
-  const bytes = valueBytes(record);
-  if (bytes === NOT_BASE64) return reject('invalid_encoding', 'invalid base64/bytes in value');
-  if (bytes === null || bytes.length === 0) return reject('empty_value', 'record value is null or empty');
-  // `bytes` may be a buffer shared by all records: nothing below keeps it.
-  const text = bytes.toString('utf8');
+  const text = valueText(record);
+  if (text === NOT_BASE64) return reject('invalid_encoding', 'invalid base64/bytes in value');
+  if (text === NOT_UTF8) return reject('malformed_json', 'value is not valid UTF-8');
+  if (text === null || text.length === 0) return reject('empty_value', 'record value is null or empty');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
     if (err instanceof RangeError) return reject('too_deeply_nested', `JSON nesting too deep to parse`);
     return reject('malformed_json', (err as Error).message.slice(0, 200));
-  }
-  if (text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(bytes)) {
-    return reject('malformed_json', 'value is not valid UTF-8');
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return reject('not_an_object', `JSON value is ${Array.isArray(doc) ? 'an array' : doc === null ? 'null' : typeof doc}`);

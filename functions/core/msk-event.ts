@@ -80,7 +80,7 @@ function decodeHeaders(headers: MskRecord['headers']): KafkaHeader[] | typeof NO
 /**
  * A record of the event. Key, value and headers stay as the event carries them and are decoded each time
  * they are read: a batch of 10,000 records then holds no second copy of its payloads, and the ingest path
- * reads each value once, through valueBytes.
+ * reads each value once, through valueText.
  */
 class EventRecord implements DecodedRecord {
   readonly topic: string;
@@ -133,17 +133,27 @@ class EventRecord implements DecodedRecord {
 
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
+/** A value whose bytes are not valid UTF-8. */
+export const NOT_UTF8 = Symbol('not UTF-8');
+
+/** The text of bytes known to be UTF-8, or NOT_UTF8 (decoding replaced a malformed sequence by U+FFFD). */
+function utf8Text(bytes: Buffer, start: number, end: number): string | typeof NOT_UTF8 {
+  const text = bytes.toString('utf8', start, end);
+  // U+FFFD may also be sent on purpose; only a re-encoding that differs proves the bytes were malformed.
+  return text.includes('\uFFFD') && Buffer.compare(Buffer.from(text, 'utf8'), bytes.subarray(start, end)) !== 0 ? NOT_UTF8 : text;
+}
+
 /**
- * The record's value bytes, or NOT_BASE64. For a record of an MSK event they are decoded into a buffer
- * shared by all records and stay valid only until the next call: the hot path reads each value once and
- * keeps nothing, so no Buffer is allocated per record.
+ * The record's value as text: null for a null value, NOT_BASE64 or NOT_UTF8 when it cannot be text. A
+ * record of an MSK event is decoded into a buffer shared by all records, so reading a value allocates
+ * only its string: the hot path keeps no Buffer per record.
  */
-export function valueBytes(record: DecodedRecord): Buffer | null | typeof NOT_BASE64 {
-  if (!(record instanceof EventRecord)) return record.value;
+export function valueText(record: DecodedRecord): string | null | typeof NOT_BASE64 | typeof NOT_UTF8 {
+  if (!(record instanceof EventRecord)) return record.value === null ? null : utf8Text(record.value, 0, record.value.length);
   const length = record.valueLength();
   if (length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(length, 2 * scratch.length));
   const n = record.valueInto(scratch);
-  return typeof n === 'number' ? scratch.subarray(0, n) : n;
+  return typeof n === 'number' ? utf8Text(scratch, 0, n) : n;
 }
 
 /** The value's size in bytes before decoding it, so an oversized value is refused without the work. */
@@ -160,7 +170,7 @@ export class InvalidEventError extends Error {
  * file naming are deterministic however the mapping ordered its keys. A structurally broken event (no
  * records map) is an InvalidEventError: nothing can be attributed to a partition, so retrying is right.
  * Keys and headers that are not clean base64/bytes are reported as problems of their record; a value
- * that is not is found when valueBytes reads it.
+ * that is not is found when valueText reads it.
  */
 export function decodeMskEvent(event: MskEvent): { records: DecodedRecord[]; problems: RecordDecodeProblem[] } {
   if (typeof event !== 'object' || event === null || typeof event.records !== 'object' || event.records === null) {

@@ -28,6 +28,9 @@ export function encodeParquet(table: Table, options: ParquetOptions = {}): Uint8
   let builder = new parquet.WriterPropertiesBuilder()
     .setCompression(parquet.Compression.ZSTD)
     .setDictionaryEnabled(false)
+    // Row-group min/max (what Athena, Spark, DuckDB and ClickHouse prune with); page-level statistics add
+    // nothing to files of one page per column and cost ~15% of the encoding time.
+    .setStatisticsEnabled(parquet.EnabledStatistics.Chunk)
     .setMaxRowGroupSize(options.maxRowGroupSize ?? 1_000_000)
     .setCreatedBy('tributary');
   for (const name of options.dictionaryColumns ?? []) builder = builder.setColumnDictionaryEnabled(name, true);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMskEvent, encodeMskEvent, InvalidEventError, NOT_BASE64, valueBytes, valueSize, type MskEvent } from '../../functions/core/msk-event.js';
+import { decodeMskEvent, encodeMskEvent, InvalidEventError, NOT_BASE64, NOT_UTF8, valueSize, valueText, type MskEvent } from '../../functions/core/msk-event.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -53,21 +53,25 @@ describe('decodeMskEvent', () => {
     const event: MskEvent = { eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't', partition: 0, offset: 1, timestamp: 1, timestampType: 'CREATE_TIME', value: '@@not base64@@' }] } };
     const { records, problems } = decodeMskEvent(event);
     assert.deepEqual(problems, []);
-    assert.equal(valueBytes(records[0]!), NOT_BASE64);
+    assert.equal(valueText(records[0]!), NOT_BASE64);
     assert.equal(records[0]!.value?.toString(), '@@not base64@@', 'the raw text is kept for the quarantine');
   });
 
   it('decodes values into one shared buffer, sized for the largest value', () => {
-    const big = 'x'.repeat(200_000);
+    const big = 'é'.repeat(100_000);
     const { records } = decodeMskEvent(encodeMskEvent([
       { topic: 't', partition: 0, offset: 1, timestamp: 1, value: Buffer.from('{"a":1}') },
       { topic: 't', partition: 0, offset: 2, timestamp: 1, value: Buffer.from(big) },
       { topic: 't', partition: 0, offset: 3, timestamp: 1, value: Buffer.from('') },
+      { topic: 't', partition: 0, offset: 4, timestamp: 1, value: Buffer.from([0x7b, 0xff, 0x7d]) },
+      { topic: 't', partition: 0, offset: 5, timestamp: 1, value: Buffer.from('{"a":"\uFFFD"}') },
     ]));
-    assert.equal((valueBytes(records[0]!) as Buffer).toString(), '{"a":1}');
+    assert.equal(valueText(records[0]!), '{"a":1}');
     assert.equal(valueSize(records[1]!), 200_000);
-    assert.equal((valueBytes(records[1]!) as Buffer).toString(), big);
-    assert.equal((valueBytes(records[2]!) as Buffer).length, 0);
+    assert.equal(valueText(records[1]!), big);
+    assert.equal(valueText(records[2]!), '');
+    assert.equal(valueText(records[3]!), NOT_UTF8);
+    assert.equal(valueText(records[4]!), '{"a":"\uFFFD"}', 'U+FFFD sent on purpose is text');
     assert.equal(records[1]!.value?.toString(), big, 'record.value is its own copy');
   });
 
