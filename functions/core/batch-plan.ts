@@ -71,14 +71,15 @@ async function planPass(
     quarantined.push({ record: p.record, reason: 'invalid_encoding', detail: p.detail });
   }
   const tables = new Map<string, TableBatch>();
+  let t: TableBatch | undefined;
   for (const record of records) {
-    if (broken.has(record)) continue;
+    if (broken.size > 0 && broken.has(record)) continue;
     const env = parseEnvelope(record, options.now, options.limits);
     if (isRejection(env)) {
       quarantined.push({ record, ...env });
       continue;
     }
-    let t = tables.get(env.table);
+    if (t?.table !== env.table) t = tables.get(env.table);
     if (!t) {
       let context = contexts.get(env.table);
       if (!context) contexts.set(env.table, (context = await options.tableContext(env.table)));

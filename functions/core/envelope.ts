@@ -70,6 +70,13 @@ function eventIdOf(value: unknown, record: DecodedRecord): string | Rejection {
   return reject('invalid_event_id', `event_id ${excerpt(String(JSON.stringify(value)))} is not a non-empty string/integer of ≤ ${MAX_EVENT_ID_LENGTH} chars`);
 }
 
+/** Normalised event name, or why it cannot be a table; memoised per raw name (a batch has a handful). */
+const checkEventName = memoise((rawEvent: string): string | Rejection => {
+  const table = normaliseName(rawEvent);
+  if (isValidEventName(table)) return table;
+  return reject('invalid_event_name', `event ${excerpt(rawEvent)} does not match ^[a-z][a-z0-9_]{0,62}$ after normalisation, or is reserved (a *_dedup or *_all view, a job's output table)`);
+}, 10_000);
+
 /** Normalised name, or why it cannot be a column; memoised per raw name. */
 const checkPropertyName = memoise((rawName: string): string | Rejection => {
   const name = normaliseName(rawName);
@@ -106,10 +113,8 @@ export function parseEnvelope(record: DecodedRecord, now: number, limits: Envelo
   const rawEvent = env['event'];
   if (rawEvent === undefined || rawEvent === null || rawEvent === '') return reject('missing_event', 'envelope has no "event"');
   if (typeof rawEvent !== 'string') return reject('invalid_event_name', `"event" must be a string, got ${typeof rawEvent}`);
-  const table = normaliseName(rawEvent);
-  if (!isValidEventName(table)) {
-    return reject('invalid_event_name', `event ${excerpt(rawEvent)} does not match ^[a-z][a-z0-9_]{0,62}$ after normalisation, or is reserved (a *_dedup or *_all view, a job's output table)`);
-  }
+  const table = checkEventName(rawEvent);
+  if (typeof table !== 'string') return table;
 
   const eventId = eventIdOf(env['event_id'], record);
   if (typeof eventId !== 'string') return { ...eventId, event: table };

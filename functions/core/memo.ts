@@ -5,7 +5,8 @@
 export function memoise<K extends string | number, V>(fn: (key: K) => V, maxEntries: number): (key: K) => V {
   const cache = new Map<K, V>();
   return (key: K): V => {
-    if (cache.has(key)) return cache.get(key) as V;
+    const hit = cache.get(key);
+    if (hit !== undefined || cache.has(key)) return hit as V;
     const value = fn(key);
     if (cache.size >= maxEntries) cache.clear();
     cache.set(key, value);
