@@ -36,17 +36,21 @@ function validity(valid: Uint8Array, n: number): Validity {
 
 function utf8Vector(strings: readonly string[], n: number, v: Validity): Vector {
   const offsets = new Int32Array(n + 1);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    total += Buffer.byteLength(strings[i]!, 'utf8');
-    offsets[i + 1] = total;
-  }
-  let data: Uint8Array = Buffer.from(strings.join(''), 'utf8');
-  if (data.length !== total) {
-    // Lone surrogates in adjacent values can pair up when joined; encode one by one instead.
-    const out = Buffer.allocUnsafe(total);
-    for (let i = 0; i < n; i++) out.write(strings[i]!, offsets[i]!, 'utf8');
-    data = out;
+  const joined = strings.length === n ? strings.join('') : strings.slice(0, n).join('');
+  let data: Uint8Array = Buffer.from(joined, 'utf8');
+  if (data.length === joined.length) {
+    // All ASCII (the common case): byte offsets are character offsets.
+    let total = 0;
+    for (let i = 0; i < n; i++) offsets[i + 1] = total += strings[i]!.length;
+  } else {
+    let total = 0;
+    for (let i = 0; i < n; i++) offsets[i + 1] = total += Buffer.byteLength(strings[i]!, 'utf8');
+    if (data.length !== total) {
+      // Lone surrogates in adjacent values can pair up when joined; encode one by one instead.
+      const out = Buffer.allocUnsafe(total);
+      for (let i = 0; i < n; i++) out.write(strings[i]!, offsets[i]!, 'utf8');
+      data = out;
+    }
   }
   return makeVector(makeData({ type: new Utf8(), length: n, nullCount: v.nullCount, nullBitmap: v.bitmap, valueOffsets: offsets, data }));
 }

@@ -3,7 +3,7 @@
 // Records are handled one at a time, so a parsed JSON object is garbage as soon as its row is stored.
 import { coerceProperty, isFailure, type CellValue } from './coerce.js';
 import { ColumnBuffers } from './column-buffers.js';
-import { propertyValue, type Envelope } from './envelope.js';
+import type { Envelope } from './envelope.js';
 import { inferType } from './infer.js';
 import type { DecodedRecord } from './msk-event.js';
 import type { QuarantinedRecord } from './quarantine.js';
@@ -48,6 +48,8 @@ export interface SchemaEvolution {
   readonly firstSeen: ReadonlyMap<string, string>;
 }
 
+const isCell = (v: CellValue | QuarantinedRecord): v is CellValue => typeof v !== 'object' || v === null;
+
 /** Index of the first property column in a row: the standard and partition columns come first. */
 const FIRST_PROPERTY = STANDARD_COLUMNS.length + PARTITION_COLUMNS.length;
 
@@ -72,6 +74,10 @@ export class TableBatch {
   private readonly firstSeen = new Map<string, string>();
   private readonly budget: number;
   private readonly row: CellValue[] = [];
+  /** per property column, the serial of the last record that carried it */
+  private readonly present: number[] = [];
+  private readonly requiredColumns: number[];
+  private serial = 0;
   private last: PendingSplit | undefined;
 
   constructor(
@@ -84,6 +90,7 @@ export class TableBatch {
     this.properties = [...this.base.properties];
     this.properties.forEach((c, k) => this.index.set(c.name, k));
     this.required = this.properties.map((c) => this.base.required.includes(c.name));
+    this.requiredColumns = this.required.flatMap((r, k) => (r ? [k] : []));
     // Columns kept from before a pin stay in the table, but a closed schema accepts only what it declares.
     this.declared = new Set(this.properties.filter((c) => c.origin === 'declared').map((c) => c.name));
     for (const c of this.properties) if (c.origin === 'inferred' && c.type === 'int64') this.widenable.add(c.name);
@@ -101,17 +108,29 @@ export class TableBatch {
         }
       }
     }
-    let fresh: Array<{ name: string; type: ColumnType }> | undefined;
+    const row = this.row;
+    const present = this.present;
+    const serial = ++this.serial;
+    // One pass over the record's own properties fills the row; columns it lacks are filled after. When
+    // several columns are wrong, the first in column order names the reason, whatever the JSON order.
+    let failure: QuarantinedRecord | undefined;
+    let failedAt = Infinity;
+    let fresh: Array<{ name: string; type: ColumnType; value: unknown }> | undefined;
     for (const name in props) {
       const value = props[name];
       const k = this.index.get(name);
-      if (k !== undefined) {
-        if (typeof value === 'number' && !Number.isSafeInteger(value) && this.widenable.has(name)) this.widenToDouble(k);
-        else if (typeof value === 'string' && this.properties[k]!.type === 'timestamp' && this.addedHere.has(name) && inferType(name, value) === 'string') this.retyped.add(name);
+      if (k === undefined) {
+        const type = inferType(name, value);
+        if (type !== undefined) (fresh ??= []).push({ name, type, value });
         continue;
       }
-      const type = inferType(name, value);
-      if (type !== undefined) (fresh ??= []).push({ name, type });
+      let column = this.properties[k]!;
+      if (typeof value === 'number' && !Number.isSafeInteger(value) && this.widenable.has(name)) column = this.widenToDouble(k);
+      else if (typeof value === 'string' && column.type === 'timestamp' && this.addedHere.has(name) && inferType(name, value) === 'string') this.retyped.add(name);
+      present[k] = serial;
+      const v = this.cell(value, k, column, options.piiSalt, record);
+      if (isCell(v)) row[FIRST_PROPERTY + k] = v;
+      else if (k < failedAt) { failure = v; failedAt = k; }
     }
     if (fresh) {
       // The guard admits a record's new names only all together: a record that would overflow the budget
@@ -120,29 +139,40 @@ export class TableBatch {
         for (const f of fresh) this.refused.add(f.name);
         return { record, reason: 'column_limit', detail: `new property ${fresh[0]!.name} would exceed the table's limit of new columns per hour`, event: table };
       }
-      for (const f of fresh) this.addColumn(f.name, f.type === 'timestamp' ? (this.typeOverrides.get(f.name) ?? f.type) : f.type, record);
+      for (const f of fresh) {
+        const k = this.addColumn(f.name, f.type === 'timestamp' ? (this.typeOverrides.get(f.name) ?? f.type) : f.type, record);
+        present[k] = serial;
+        const v = this.cell(f.value, k, this.properties[k]!, options.piiSalt, record);
+        if (isCell(v)) row[FIRST_PROPERTY + k] = v;
+        else if (k < failedAt) { failure = v; failedAt = k; }
+      }
     }
+    for (const k of this.requiredColumns) {
+      if (k >= failedAt) break;
+      if (present[k] !== serial) return this.missing(k, record);
+    }
+    if (failure) return failure;
+    const columns = this.properties.length;
+    for (let k = 0; k < columns; k++) if (present[k] !== serial) row[FIRST_PROPERTY + k] = null;
 
-    const row = this.row;
     row[0] = env.eventId; row[1] = env.eventTime; row[2] = env.userId; row[3] = options.now;
     row[4] = record.topic; row[5] = record.partition; row[6] = record.offset;
     row[7] = epochDay(env.eventTime); row[8] = utcHour(env.eventTime);
-    const columns = this.properties;
-    for (let k = 0; k < columns.length; k++) {
-      const column = columns[k]!;
-      const raw = propertyValue(env, column.name);
-      if ((raw === undefined || raw === null) && this.required[k]) {
-        return { record, reason: 'missing_required', detail: `required property ${column.name} is missing`, event: table };
-      }
-      const v = coerceProperty(raw, column, options.piiSalt);
-      if (isFailure(v)) {
-        const reason = column.origin === 'inferred' ? 'type_conflict' : 'uncoercible_value';
-        return { record, reason, detail: `${v.failure} (column type ${column.type})`, event: table };
-      }
-      row[FIRST_PROPERTY + k] = v;
-    }
     this.splitFor(env.eventTime, record).rows.append(row);
     return undefined;
+  }
+
+  /** One property value coerced for column k, or why the record is quarantined. */
+  private cell(value: unknown, k: number, column: ColumnSpec, piiSalt: string, record: DecodedRecord): CellValue | QuarantinedRecord {
+    if ((value === undefined || value === null) && this.required[k]) return this.missing(k, record);
+    const v = coerceProperty(value, column, piiSalt);
+    if (!isFailure(v)) return v;
+    const reason = column.origin === 'inferred' ? 'type_conflict' : 'uncoercible_value';
+    return { record, reason, detail: `${v.failure} (column type ${column.type})`, event: this.table };
+  }
+
+  private missing(k: number, record: DecodedRecord): QuarantinedRecord {
+    return { record, reason: 'missing_required', detail: `required property ${this.properties[k]!.name} is missing`, event: this.table };
   }
 
   /** The table's schema after the batch and how it got there. */
@@ -180,22 +210,25 @@ export class TableBatch {
     return split;
   }
 
-  private addColumn(name: string, type: ColumnType, record: DecodedRecord): void {
+  private addColumn(name: string, type: ColumnType, record: DecodedRecord): number {
     const spec: ColumnSpec = { name, type, nullable: true, origin: 'inferred' };
-    this.index.set(name, this.properties.length);
+    const k = this.properties.length;
+    this.index.set(name, k);
     this.properties.push(spec);
     this.required.push(false);
     this.addedHere.add(name);
     if (type === 'int64') this.widenable.add(name);
     this.firstSeen.set(name, `${record.topic}[${record.partition}]@${record.offset}`);
     for (const s of this.splits.values()) s.rows.addColumn(spec);
+    return k;
   }
 
-  private widenToDouble(k: number): void {
+  private widenToDouble(k: number): ColumnSpec {
     const spec: ColumnSpec = { ...this.properties[k]!, type: 'double' };
     this.properties[k] = spec;
     this.widenable.delete(spec.name);
     if (!this.addedHere.has(spec.name)) this.widened.add(spec.name);
     for (const s of this.splits.values()) s.rows.retype(FIRST_PROPERTY + k, spec);
+    return spec;
   }
 }

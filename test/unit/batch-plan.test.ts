@@ -140,4 +140,17 @@ describe('planBatch', () => {
     await planBatch(records, problems, { now: NOW, piiSalt: '', limits: DEFAULT_ENVELOPE_LIMITS, tableContext: (t) => { asked.push(t); return { before: undefined }; } });
     assert.deepEqual(asked, ['page_view', 'click']);
   });
+
+  it('names the first wrong column in column order, whatever the order of the JSON', async () => {
+    const p = await plan([
+      // price (2nd column) is uncoercible and order_id (1st, required) is missing
+      { event: 'purchase', event_id: 'p1', ts: TS, properties: { price: 'cheap' } },
+      // both wrong: price uncoercible, email fine, order_id null
+      { event: 'purchase', event_id: 'p2', ts: TS, properties: { price: 'cheap', order_id: null } },
+      // only price wrong, listed after a valid order_id
+      { event: 'purchase', event_id: 'p3', ts: TS, properties: { email: 'x@y.z', price: 'free', order_id: 'o3' } },
+    ], { purchase });
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[0, 'missing_required'], [1, 'missing_required'], [2, 'uncoercible_value']]);
+    assert.match(p.quarantined[2]!.detail, /price/);
+  });
 });
