@@ -38,8 +38,19 @@ async function bundleChildren(): Promise<void> {
   });
 }
 
+/** `taskset -c 0` where it exists: one core per measurement, V8's GC and compiler threads included. */
+const PIN = ((): string[] => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return ['taskset', '-c', '0'];
+  } catch {
+    return [];
+  }
+})();
+
 function runChild(child: (typeof CHILDREN)[number], arg: string, file: string, env: Record<string, string> = {}): Result {
-  const out = execFileSync(process.execPath, [join(BUNDLES, `${child}.mjs`), arg, file], {
+  const [command, ...prefix] = [...PIN, process.execPath];
+  const out = execFileSync(command!, [...prefix, join(BUNDLES, `${child}.mjs`), arg, file], {
     encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TRIBUTARY_SCHEMAS: resolve('schemas/events'), ...env },
   });
@@ -72,10 +83,28 @@ async function main(): Promise<void> {
   const file = join(dir, 'events.ndjson');
   writeFileSync(file, generateTraffic({ start: end - HOUR, end, events, malformedRate: 0.001 }).map((r) => r.value.toString()).join('\n') + '\n');
   const mb = statSync(file).size / 1e6;
-  console.log(`Tributary ingest benchmark · ${events.toLocaleString('en')} events · ${mb.toFixed(1)} MB NDJSON · node ${process.version} · one core per measurement\n`);
+  console.log(`Tributary ingest benchmark · ${events.toLocaleString('en')} events · ${mb.toFixed(1)} MB NDJSON · node ${process.version} · ${PIN.length > 0 ? 'each measurement pinned to one core' : 'one thread per measurement (taskset not found: not pinned)'}\n`);
 
   await bundleChildren();
-  const base = runChild('duckdb', '', file);
+  // This machine's speed drifts by ±30% within minutes (shared host): each configuration runs once per
+  // round, rounds interleave them, and the fastest run of each counts (peak RSS: the largest).
+  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+  const configs: Array<[(typeof CHILDREN)[number], string]> = [['duckdb', ''], ['handler-memory', '1000'], ['handler-memory', '10000'], ['handler-memory', '100000'], ['handler-local', '10000']];
+  const best = new Map<string, Result>();
+  for (let round = 0; round < rounds; round++) {
+    for (const [child, arg] of configs) {
+      const r = runChild(child, arg, file);
+      const b = best.get(r.name);
+      best.set(r.name, !b ? r : {
+        ...r,
+        seconds: Math.min(b.seconds, r.seconds),
+        ...(r.coldSeconds !== undefined ? { coldSeconds: Math.min(b.coldSeconds ?? Infinity, r.coldSeconds) } : {}),
+        peakRssMb: Math.max(b.peakRssMb, r.peakRssMb),
+      });
+    }
+  }
+  console.log(`best of ${rounds} interleaved rounds (BENCH_ROUNDS); peak RSS is the largest seen\n`);
+  const base = best.get('duckdb')!;
   const rate = (r: Result): number => r.events / r.seconds;
   const rows: string[][] = [['measurement', 'events/s', 'MB/s', 'peak RSS', '× DuckDB rate', 'RSS goal', 'first pass', '× DuckDB first', 'Parquet out']];
   const coldRate = (r: Result): number => r.events / (r.coldSeconds ?? r.seconds);
@@ -87,13 +116,13 @@ async function main(): Promise<void> {
   };
   add(base);
   for (const batch of [1_000, 10_000, 100_000]) {
-    const r = runChild('handler-memory', String(batch), file);
+    const r = best.get(`memory:${batch}`)!;
     // Goal from the issue: peak RSS under 2× the batch's NDJSON size plus 150 MB.
     const batchMb = (mb * Math.min(batch, events)) / events;
     const goal = 2 * batchMb + 150;
     add(r, `${r.peakRssMb <= goal ? 'ok' : 'OVER'} (< ${goal.toFixed(0)} MB)`);
   }
-  add(runChild('handler-local', '10000', file));
+  add(best.get('local:10000')!);
   for (const w of ['handBuiltArrow', 'vectorFromArray', 'hyparquetWriter']) add(runChild('writer', w, file));
 
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
