@@ -14,7 +14,6 @@ import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine-files.js';
 import { describeChange, nextEntry, recentInferredColumns, schemaOf, type RegistryEntry } from './registry-entry.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import { schemaSignature, tableColumns, type TableSchema } from './schema.js';
-import { percentile } from './stats.js';
 import { hourEnd } from './time.js';
 
 export interface IngestConfig {
@@ -228,13 +227,18 @@ async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog)
 /** `<topic>+<partition>+<first>-<last>` of the invocation's records, per topic-partition. */
 function batchKeysOf(records: readonly DecodedRecord[]): Map<string, string> {
   const ranges = new Map<string, { topic: string; partition: number; first: number; last: number }>();
+  let g: { topic: string; partition: number; first: number; last: number } | undefined;
   for (const r of records) {
-    const id = `${r.topic}\u0000${r.partition}`;
-    const g = ranges.get(id);
-    if (!g) ranges.set(id, { topic: r.topic, partition: r.partition, first: r.offset, last: r.offset });
-    else { g.first = Math.min(g.first, r.offset); g.last = Math.max(g.last, r.offset); }
+    // Records come grouped by topic-partition (decodeMskEvent): look a range up only when that changes.
+    if (g?.topic !== r.topic || g.partition !== r.partition) {
+      const id = `${r.topic}\u0000${r.partition}`;
+      g = ranges.get(id);
+      if (!g) ranges.set(id, (g = { topic: r.topic, partition: r.partition, first: r.offset, last: r.offset }));
+    }
+    g.first = Math.min(g.first, r.offset);
+    g.last = Math.max(g.last, r.offset);
   }
-  return new Map([...ranges].map(([id, g]) => [id, `${g.topic}+${g.partition}+${g.first}-${g.last}`]));
+  return new Map([...ranges].map(([id, range]) => [id, `${range.topic}+${range.partition}+${range.first}-${range.last}`]));
 }
 
 interface LoggedFile {
@@ -259,18 +263,22 @@ function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: n
 
 function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; key: string; bytes: Uint8Array }>, now: number, created: string[], schemaProblems: readonly string[]): IngestReport {
   const tables: Record<string, TableReport> = {};
-  const lag = new Map<string, number[]>();
+  const eventTimes = new Map<string, Float64Array[]>();
   for (const { split, bytes } of files) {
     const t = (tables[split.table] ??= { rows: 0, files: 0, bytes: 0, freshnessP50Ms: undefined, freshnessMaxMs: undefined });
     t.rows += split.rows.length;
     t.files += 1;
     t.bytes += bytes.length;
-    const l = lag.get(split.table) ?? lag.set(split.table, []).get(split.table)!;
-    for (const eventTime of split.rows.numbers(1)) l.push(now - eventTime); // column 1 is event_time
+    (eventTimes.get(split.table) ?? eventTimes.set(split.table, []).get(split.table)!).push(split.rows.numbers(1)); // column 1 is event_time
   }
-  for (const [table, values] of lag) {
-    tables[table]!.freshnessP50Ms = percentile(values, 50);
-    tables[table]!.freshnessMaxMs = percentile(values, 100);
+  for (const [table, columns] of eventTimes) {
+    // Freshness is now − event time: its median is now − the median event time, its maximum now − the earliest.
+    const times = new Float64Array(columns.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of columns) { times.set(c, at); at += c.length; }
+    times.sort();
+    tables[table]!.freshnessP50Ms = now - times[times.length - Math.ceil(times.length / 2)]!;
+    tables[table]!.freshnessMaxMs = now - times[0]!;
   }
   const quarantinedByReason: Partial<Record<QuarantineReason, number>> = {};
   for (const q of plan.quarantined) quarantinedByReason[q.reason] = (quarantinedByReason[q.reason] ?? 0) + 1;

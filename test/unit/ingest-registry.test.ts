@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { LocalJsonCatalog } from '../../functions/adapters/catalog/local-json.js';
 import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
 import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
-import type { Catalog } from '../../functions/core/ports.js';
+import type { Catalog, IngestLogEntry } from '../../functions/core/ports.js';
 import { SchemaRegistry } from '../../functions/core/schema-registry.js';
 import { memoryStore, mskEvent, NOW, pageView, recordingWarehouse } from '../helpers.js';
 
@@ -72,5 +72,29 @@ describe('ingest with the schema registry', () => {
     // A new container (empty caches) over the same bucket and the damaged catalog re-applies the registry's schema.
     await ingestBatch(mskEvent([pageView('b')], { firstOffset: 1 }), deps(fresh, store));
     assert.deepEqual((await fresh.getTable('page_view'))!.properties.map((c) => c.name), ['page', 'referrer']);
+  });
+
+  it('reports rows, files and freshness (now − event time, median and maximum) per table, and the batch key', async () => {
+    const logged: Array<{ entries: readonly IngestLogEntry[]; token: string }> = [];
+    const d = { ...deps(new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-report-')))), warehouse: { ...recordingWarehouse(), async recordIngest(entries: readonly IngestLogEntry[], token: string) { logged.push({ entries, token }); } } };
+    const ago = (minutes: number): string => new Date(NOW - minutes * 60_000).toISOString();
+    // Two partitions of page_view (lags 1, 2, 3, 50 and 70 min), one click (lag 5 min), one record quarantined.
+    const report = await ingestBatch(mskEvent([
+      pageView('a', {}, ago(3)), pageView('b', {}, ago(70)), pageView('c', {}, ago(1)), pageView('d', {}, ago(50)), pageView('e', {}, ago(2)),
+      { event: 'click', event_id: 'k', ts: ago(5) }, 'not json',
+    ], { firstOffset: 40 }), d);
+    assert.equal(report.tables['page_view']!.rows, 5);
+    assert.equal(report.tables['page_view']!.freshnessP50Ms, 3 * 60_000);
+    assert.equal(report.tables['page_view']!.freshnessMaxMs, 70 * 60_000);
+    assert.equal(report.tables['click']!.freshnessP50Ms, 5 * 60_000);
+    assert.equal(report.tables['click']!.freshnessMaxMs, 5 * 60_000);
+    assert.deepEqual(report.quarantinedByReason, { malformed_json: 1 });
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0]!.token, 'ingest-log:tracking+0+40-46');
+    const rowsBy = new Map<string, number>();
+    for (const e of logged[0]!.entries) rowsBy.set(`${e.event}:${e.outcome}`, (rowsBy.get(`${e.event}:${e.outcome}`) ?? 0) + e.rows);
+    assert.deepEqual(Object.fromEntries(rowsBy), { 'click:stored': 1, 'page_view:stored': 5, '_quarantine:quarantined': 1 });
+    assert.equal(logged[0]!.entries.length, report.files.length + 1, 'one entry per file, the quarantine file included');
+    assert.ok(logged[0]!.entries.every((e) => e.batch_key === 'tracking+0+40-46'));
   });
 });
