@@ -1,10 +1,12 @@
 // Rows of one file, stored column by column as they are validated: numbers go straight into typed
-// arrays, so a batch holds no per-row arrays and no boxed numbers between validation and encoding.
+// arrays and strings into UTF-8 bytes with Arrow-style offsets, so a batch holds no per-row arrays, no
+// boxed numbers and no string objects between validation and encoding (nothing for the GC to copy).
 import type { CellValue } from './coerce.js';
 import type { ColumnSpec } from './schema.js';
 
 export type ColumnData =
-  | { readonly kind: 'string'; values: string[]; valid: Uint8Array }
+  /** row i is bytes[offsets[i], offsets[i + 1]) */
+  | { readonly kind: 'string'; bytes: Buffer; offsets: Int32Array; valid: Uint8Array }
   /** int64, timestamp and double: exact for |n| ≤ 2^53; larger int64 values sit in `big` by row */
   | { readonly kind: 'number'; values: Float64Array; valid: Uint8Array; big: Map<number, bigint> | undefined }
   | { readonly kind: 'int32'; values: Int32Array; valid: Uint8Array }
@@ -14,7 +16,7 @@ function emptyColumn(c: ColumnSpec, capacity: number): ColumnData {
   const valid = new Uint8Array(capacity);
   switch (c.type) {
     case 'string':
-    case 'json': return { kind: 'string', values: [], valid };
+    case 'json': return { kind: 'string', bytes: Buffer.allocUnsafe(16 * capacity), offsets: new Int32Array(capacity + 1), valid };
     case 'int64':
     case 'timestamp':
     case 'double': return { kind: 'number', values: new Float64Array(capacity), valid, big: undefined };
@@ -22,6 +24,27 @@ function emptyColumn(c: ColumnSpec, capacity: number): ColumnData {
     case 'date': return { kind: 'int32', values: new Int32Array(capacity), valid };
     case 'boolean': return { kind: 'boolean', values: new Uint8Array(capacity), valid };
   }
+}
+
+/**
+ * Appends `text` as UTF-8 at byte `at` and returns the end. ASCII (nearly all tracking data) is copied by
+ * a plain loop, which beats a native call per short string; anything else goes through Buffer's encoder,
+ * which writes a lone surrogate as U+FFFD like every other UTF-8 encoder in the pipeline.
+ */
+function writeUtf8(d: { bytes: Buffer }, text: string, at: number): number {
+  const n = text.length;
+  if (at + 3 * n > d.bytes.length) {
+    const next = Buffer.allocUnsafe(Math.max(2 * d.bytes.length, at + 3 * n));
+    d.bytes.copy(next, 0, 0, at);
+    d.bytes = next;
+  }
+  const bytes = d.bytes;
+  for (let k = 0; k < n; k++) {
+    const c = text.charCodeAt(k);
+    if (c > 127) return at + bytes.write(text, at, 'utf8');
+    bytes[at + k] = c;
+  }
+  return at + n;
 }
 
 function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, capacity: number): T {
@@ -48,8 +71,7 @@ export class ColumnBuffers {
 
   /** Appends a column, null in every row so far (a table that gained a property mid-batch). */
   addColumn(spec: ColumnSpec): void {
-    const d = emptyColumn(spec, this.capacity);
-    if (d.kind === 'string') d.values = new Array<string>(this.length).fill('');
+    const d = emptyColumn(spec, this.capacity); // string offsets start all zero: empty, and valid[] says null
     this.specs.push(spec);
     this.data.push(d);
   }
@@ -80,12 +102,12 @@ export class ColumnBuffers {
       const d = this.data[k]!;
       const v = values[k];
       if (v === null || v === undefined) {
-        if (d.kind === 'string') d.values.push('');
+        if (d.kind === 'string') d.offsets[i + 1] = d.offsets[i]!;
         continue; // valid[i] stays 0
       }
       d.valid[i] = 1;
       switch (d.kind) {
-        case 'string': d.values.push(v as string); break;
+        case 'string': d.offsets[i + 1] = writeUtf8(d, v as string, d.offsets[i]!); break;
         case 'number':
           if (typeof v === 'bigint') (d.big ??= new Map()).set(i, v);
           else d.values[i] = v as number;
@@ -102,7 +124,7 @@ export class ColumnBuffers {
     return this.data.map((d) => {
       if (!d.valid[i]) return null;
       switch (d.kind) {
-        case 'string': return d.values[i]!;
+        case 'string': return d.bytes.toString('utf8', d.offsets[i], d.offsets[i + 1]);
         case 'number': return d.big?.get(i) ?? d.values[i]!;
         case 'int32': return d.values[i]!;
         case 'boolean': return d.values[i] === 1;
@@ -125,7 +147,8 @@ export class ColumnBuffers {
     this.capacity *= 2;
     for (const d of this.data) {
       d.valid = grown(d.valid, this.capacity);
-      if (d.kind !== 'string') (d as { values: Float64Array | Int32Array | Uint8Array }).values = grown(d.values, this.capacity);
+      if (d.kind === 'string') d.offsets = grown(d.offsets, this.capacity + 1);
+      else (d as { values: Float64Array | Int32Array | Uint8Array }).values = grown(d.values, this.capacity);
     }
   }
 }

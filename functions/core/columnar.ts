@@ -34,25 +34,10 @@ function validity(valid: Uint8Array, n: number): Validity {
   return { bitmap, nullCount };
 }
 
-function utf8Vector(strings: readonly string[], n: number, v: Validity): Vector {
-  const offsets = new Int32Array(n + 1);
-  const joined = strings.length === n ? strings.join('') : strings.slice(0, n).join('');
-  let data: Uint8Array = Buffer.from(joined, 'utf8');
-  if (data.length === joined.length) {
-    // All ASCII (the common case): byte offsets are character offsets.
-    let total = 0;
-    for (let i = 0; i < n; i++) offsets[i + 1] = total += strings[i]!.length;
-  } else {
-    let total = 0;
-    for (let i = 0; i < n; i++) offsets[i + 1] = total += Buffer.byteLength(strings[i]!, 'utf8');
-    if (data.length !== total) {
-      // Lone surrogates in adjacent values can pair up when joined; encode one by one instead.
-      const out = Buffer.allocUnsafe(total);
-      for (let i = 0; i < n; i++) out.write(strings[i]!, offsets[i]!, 'utf8');
-      data = out;
-    }
-  }
-  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: v.nullCount, nullBitmap: v.bitmap, valueOffsets: offsets, data }));
+function utf8Vector(bytes: Buffer, offsets: Int32Array, n: number, v: Validity): Vector {
+  const valueOffsets = offsets.subarray(0, n + 1);
+  const data = bytes.subarray(0, valueOffsets[n]);
+  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: v.nullCount, nullBitmap: v.bitmap, valueOffsets, data }));
 }
 
 /** Int64 values written as two 32-bit halves: avoids a BigInt per value for safe integers. */
@@ -76,7 +61,7 @@ function columnVector(column: ColumnSpec, d: ColumnData, n: number): Vector {
   const base = { length: n, nullCount: v.nullCount, nullBitmap: v.bitmap };
   switch (d.kind) {
     case 'string':
-      return utf8Vector(d.values, n, v);
+      return utf8Vector(d.bytes, d.offsets, n, v);
     case 'number':
       if (column.type === 'double') return makeVector(makeData({ ...base, type: type as Float64, data: d.values.slice(0, n) }));
       return makeVector(makeData({ ...base, type: type as Int64, data: int64Data(d.values, d.big, n) }));
