@@ -50,9 +50,12 @@ export const NOT_BASE64 = Symbol('not base64');
 
 /** Decoded length of clean base64 text of this length and padding. */
 function decodedLength(text: string): number {
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  return (text.length / 4) * 3 - padding;
+  const n = text.length;
+  const padding = text.charCodeAt(n - 1) !== EQUALS ? 0 : text.charCodeAt(n - 2) === EQUALS ? 2 : 1;
+  return (n / 4) * 3 - padding;
 }
+
+const EQUALS = 61;
 
 function decodeBase64(value: string | null | undefined): Buffer | null | typeof NOT_BASE64 {
   if (value === null || value === undefined) return null;
