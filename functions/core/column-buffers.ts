@@ -2,7 +2,7 @@
 // arrays and strings into UTF-8 bytes with Arrow-style offsets, so a batch holds no per-row arrays, no
 // boxed numbers and no string objects between validation and encoding (nothing for the GC to copy).
 import type { CellValue } from './coerce.js';
-import type { ColumnSpec } from './schema.js';
+import type { ColumnSpec, ColumnType } from './schema.js';
 
 export type ColumnData =
   /** row i is bytes[offsets[i], offsets[i + 1]) */
@@ -12,16 +12,26 @@ export type ColumnData =
   | { readonly kind: 'int32'; values: Int32Array; valid: Uint8Array }
   | { readonly kind: 'boolean'; values: Uint8Array; valid: Uint8Array };
 
-function emptyColumn(c: ColumnSpec, capacity: number): ColumnData {
-  const valid = new Uint8Array(capacity);
-  switch (c.type) {
+/** How a column type is stored. */
+function storageOf(type: ColumnType): ColumnData['kind'] {
+  switch (type) {
     case 'string':
-    case 'json': return { kind: 'string', bytes: Buffer.allocUnsafe(16 * capacity), offsets: new Int32Array(capacity + 1), valid };
+    case 'json': return 'string';
     case 'int64':
     case 'timestamp':
-    case 'double': return { kind: 'number', values: new Float64Array(capacity), valid, big: undefined };
+    case 'double': return 'number';
     case 'int32':
-    case 'date': return { kind: 'int32', values: new Int32Array(capacity), valid };
+    case 'date': return 'int32';
+    case 'boolean': return 'boolean';
+  }
+}
+
+function emptyColumn(c: ColumnSpec, capacity: number): ColumnData {
+  const valid = new Uint8Array(capacity);
+  switch (storageOf(c.type)) {
+    case 'string': return { kind: 'string', bytes: Buffer.allocUnsafe(16 * capacity), offsets: new Int32Array(capacity + 1), valid };
+    case 'number': return { kind: 'number', values: new Float64Array(capacity), valid, big: undefined };
+    case 'int32': return { kind: 'int32', values: new Int32Array(capacity), valid };
     case 'boolean': return { kind: 'boolean', values: new Uint8Array(capacity), valid };
   }
 }
@@ -79,8 +89,7 @@ export class ColumnBuffers {
   /** Gives column k a new spec of the same storage kind (int64 widened to double keeps its numbers). */
   retype(k: number, spec: ColumnSpec): void {
     const d = this.data[k]!;
-    const next = emptyColumn(spec, 1);
-    if (next.kind !== d.kind) throw new Error(`column ${spec.name}: ${this.specs[k]!.type} cannot become ${spec.type} in place`);
+    if (storageOf(spec.type) !== d.kind) throw new Error(`column ${spec.name}: ${this.specs[k]!.type} cannot become ${spec.type} in place`);
     if (d.kind === 'number' && d.big) {
       for (const [i, v] of d.big) d.values[i] = Number(v);
       d.big = undefined;

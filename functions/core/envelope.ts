@@ -202,8 +202,4 @@ export function keysInValue(value: unknown): number {
   return n;
 }
 
-/** A property's value by normalised name; own properties only, so `constructor` is not Object's. */
-export const propertyValue = (env: Envelope, name: string): unknown =>
-  Object.hasOwn(env.properties, name) ? env.properties[name] : undefined;
-
 export const isRejection = (v: Envelope | Rejection): v is Rejection => 'reason' in v;

@@ -57,12 +57,25 @@ function decodedLength(text: string): number {
 
 const EQUALS = 61;
 
-function decodeBase64(value: string | null | undefined): Buffer | null | typeof NOT_BASE64 {
+/** Byte length of `value` if it can be clean base64 (a string of whole quads), else NOT_BASE64. */
+function base64Length(value: unknown): number | typeof NOT_BASE64 {
+  return typeof value === 'string' && value.length % 4 === 0 ? decodedLength(value) : NOT_BASE64;
+}
+
+/** Decodes `value` into `target` (at least base64Length bytes); the byte count, null, or NOT_BASE64. */
+function decodeBase64Into(value: unknown, target: Buffer): number | null | typeof NOT_BASE64 {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'string' || value.length % 4 !== 0) return NOT_BASE64;
-  const bytes = Buffer.from(value, 'base64');
+  const length = base64Length(value);
+  if (length === NOT_BASE64) return NOT_BASE64;
   // Node skips characters outside the alphabet; a short result means the text was not clean base64.
-  return bytes.length === decodedLength(value) ? bytes : NOT_BASE64;
+  return target.write(value as string, 0, 'base64') === length ? length : NOT_BASE64;
+}
+
+function decodeBase64(value: string | null | undefined): Buffer | null | typeof NOT_BASE64 {
+  const length = base64Length(value);
+  const bytes = Buffer.allocUnsafe(length === NOT_BASE64 ? 0 : length);
+  const n = decodeBase64Into(value, bytes);
+  return typeof n === 'number' ? bytes : n;
 }
 
 function decodeHeaders(headers: MskRecord['headers']): KafkaHeader[] | typeof NOT_BASE64 {
@@ -116,25 +129,28 @@ class EventRecord implements DecodedRecord {
 
   /** What is wrong with the key's or headers' encoding (the value is checked when it is read). */
   encodingProblem(): string | undefined {
-    const bad = [decodeBase64(this.raw.key) === NOT_BASE64 && 'key', decodeHeaders(this.raw.headers) === NOT_BASE64 && 'headers'].filter(Boolean);
+    const keyBad = decodeBase64Into(this.raw.key, scratchFor(this.raw.key)) === NOT_BASE64;
+    const bad = [keyBad && 'key', decodeHeaders(this.raw.headers) === NOT_BASE64 && 'headers'].filter(Boolean);
     return bad.length > 0 ? `invalid base64/bytes in ${bad.join(', ')}` : undefined;
   }
 
-  valueInto(scratch: Buffer): number | null | typeof NOT_BASE64 {
-    const text = this.raw.value;
-    if (text === null || text === undefined) return null;
-    if (typeof text !== 'string' || text.length % 4 !== 0) return NOT_BASE64;
-    const n = scratch.write(text, 0, 'base64');
-    return n === decodedLength(text) ? n : NOT_BASE64;
+  valueInto(target: Buffer): number | null | typeof NOT_BASE64 {
+    return decodeBase64Into(this.raw.value, target);
   }
 
-  valueLength(): number {
-    const text = this.raw.value;
-    return typeof text === 'string' && text.length % 4 === 0 ? decodedLength(text) : 0;
+  get rawValue(): unknown {
+    return this.raw.value;
   }
 }
 
 let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** The shared decode buffer, grown to hold `value` decoded. */
+function scratchFor(value: unknown): Buffer {
+  const length = base64Length(value);
+  if (length !== NOT_BASE64 && length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(length, 2 * scratch.length));
+  return scratch;
+}
 
 /** A value whose bytes are not valid UTF-8. */
 export const NOT_UTF8 = Symbol('not UTF-8');
@@ -153,15 +169,16 @@ function utf8Text(bytes: Buffer, start: number, end: number): string | typeof NO
  */
 export function valueText(record: DecodedRecord): string | null | typeof NOT_BASE64 | typeof NOT_UTF8 {
   if (!(record instanceof EventRecord)) return record.value === null ? null : utf8Text(record.value, 0, record.value.length);
-  const length = record.valueLength();
-  if (length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(length, 2 * scratch.length));
-  const n = record.valueInto(scratch);
-  return typeof n === 'number' ? utf8Text(scratch, 0, n) : n;
+  const target = scratchFor(record.rawValue);
+  const n = record.valueInto(target);
+  return typeof n === 'number' ? utf8Text(target, 0, n) : n;
 }
 
 /** The value's size in bytes before decoding it, so an oversized value is refused without the work. */
 export function valueSize(record: DecodedRecord): number {
-  return record instanceof EventRecord ? record.valueLength() : (record.value?.length ?? 0);
+  if (!(record instanceof EventRecord)) return record.value?.length ?? 0;
+  const length = base64Length(record.rawValue);
+  return length === NOT_BASE64 ? 0 : length;
 }
 
 export class InvalidEventError extends Error {
