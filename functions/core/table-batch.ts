@@ -7,7 +7,7 @@ import type { Envelope } from './envelope.js';
 import { inferType } from './infer.js';
 import type { DecodedRecord } from './msk-event.js';
 import type { QuarantinedRecord } from './quarantine.js';
-import { emptySchema, STANDARD_COLUMNS, PARTITION_COLUMNS, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
+import { emptySchema, PARTITION_COLUMNS, STANDARD_COLUMNS, tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
 import { epochDay, utcDate, utcHour } from './time.js';
 
 /** What a batch needs to know about a table before its first record is planned. */
@@ -201,7 +201,7 @@ export class TableBatch {
     const id = `${dt}\u0000${hour}\u0000${record.topic}\u0000${record.partition}`;
     let split = this.splits.get(id);
     if (!split) {
-      const columns = [...STANDARD_COLUMNS, ...PARTITION_COLUMNS, ...this.properties];
+      const columns = tableColumns({ ...this.base, properties: this.properties });
       split = { table: this.table, dt, hour, topic: record.topic, partition: record.partition, firstOffset: record.offset, lastOffset: record.offset, rows: new ColumnBuffers(columns) };
       this.splits.set(id, split);
     }
