@@ -57,6 +57,12 @@ function runChild(child: (typeof CHILDREN)[number], arg: string, file: string, e
   return JSON.parse(out.trim().split('\n').pop()!) as Result;
 }
 
+/** Rows as aligned columns: the first left-aligned, the rest right-aligned. */
+function printTable(rows: readonly string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+}
+
 async function main(): Promise<void> {
   if (process.env['BENCH_ONLY'] === 'insert') {
     await bundleChildren();
@@ -125,8 +131,7 @@ async function main(): Promise<void> {
   add(best.get('local:10000')!);
   for (const w of ['handBuiltArrow', 'vectorFromArray', 'hyparquetWriter']) add(runChild('writer', w, file));
 
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  printTable(rows);
   console.log('\nevents/s = the second pass over the data (a warm consumer); first pass = the same in a fresh process (JIT and WebAssembly warming up, tables created)');
   console.log('memory:N = handler with in-memory ports, batches of N · local:N = handler with the npm start adapters (directory + JSON catalog + chDB)');
   console.log('writer:* = Parquet encoding only, rows/s of the page_view table\'s coerced rows (× DuckDB compares with the whole DuckDB NDJSON→Parquet path)');
@@ -147,8 +152,7 @@ function insertBench(file: string): void {
       rows.push([r.name.split(':')[1]!, batch.toLocaleString('en'), Math.round(r.events / r.seconds).toLocaleString('en'), `${r.peakRssMb.toFixed(0)} MB`, ((r.events / r.seconds) / json).toFixed(2)]);
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  printTable(rows);
   console.log('ParquetFromLake = the insert of the Parquet file ingest already encoded for the lake (what Tributary does)');
 }
 
@@ -168,8 +172,7 @@ async function compactionBench(dir: string, hourStart: number): Promise<void> {
     rows.push([r.name, Math.round(r.events / r.seconds).toLocaleString('en'), (r.bytesIn! / 1e6 / r.seconds).toFixed(1), `${r.filesBefore} → ${r.filesAfter}`,
       r.rowsOut!.toLocaleString('en'), `${r.peakRssMb.toFixed(0)} MB`, ((r.events / r.seconds) / (runs[0]!.events / runs[0]!.seconds)).toFixed(2)]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  printTable(rows);
   console.log('compact:* = compactPartition end to end (claim, engine, manifest, catalog switch) on the local lake; MB/s of Parquet read');
 }
 
