@@ -29,7 +29,11 @@ export interface Envelope {
   readonly eventId: string;
   readonly eventTime: number;
   readonly userId: string | null;
-  /** normalised property name → raw JSON value (the parsed object itself when no name needed normalising) */
+  /**
+   * The record's properties as sent: raw name → raw JSON value. Names are checked (valid, not reserved,
+   * no two normalising to the same column); `propertyName` gives each one's column name. The parsed
+   * object is not copied, so camelCase senders cost no more than snake_case ones.
+   */
   readonly properties: Readonly<Record<string, unknown>>;
 }
 
@@ -135,24 +139,43 @@ export function parseEnvelope(record: DecodedRecord, now: number, limits: Envelo
   if (rawProps === undefined || rawProps === null) return { table, eventId, eventTime, userId, properties: NO_PROPERTIES };
   if (typeof rawProps !== 'object' || Array.isArray(rawProps)) return reject('not_an_object', '"properties" must be an object', table);
   const props = rawProps as Record<string, unknown>;
-  let renamed = false;
+  let renamed: string[] | undefined;
   for (const rawName in props) {
     const name = checkPropertyName(rawName);
     if (typeof name !== 'string') return { ...name, event: table };
-    if (name !== rawName) renamed = true;
+    if (name !== rawName) (renamed ??= []).push(rawName);
     const value = props[rawName];
     if (typeof value === 'object' && value !== null && exceedsDepth(value, limits.maxDepth)) {
       return reject('too_deeply_nested', `property ${name} nests deeper than ${limits.maxDepth} levels`, table);
     }
   }
-  if (!renamed) return { table, eventId, eventTime, userId, properties: props }; // the common case: no copy
-  const properties: Record<string, unknown> = Object.create(null);
-  for (const rawName in props) {
-    const name = checkPropertyName(rawName) as string;
-    if (Object.hasOwn(properties, name)) return reject('invalid_property_name', `properties ${excerpt(rawName)} and another both normalise to ${name}`, table);
-    properties[name] = props[rawName];
+  const clash = renamed && collision(props, renamed);
+  if (clash) return reject('invalid_property_name', `properties ${excerpt(clash)} and another both normalise to ${propertyName(clash)}`, table);
+  return { table, eventId, eventTime, userId, properties: props };
+}
+
+/**
+ * The column name of a property name that parseEnvelope accepted (its normalised form). Memoised: a
+ * table has a few dozen names.
+ */
+export const propertyName = (rawName: string): string => checkPropertyName(rawName) as string;
+
+/** A renamed property whose column another property of the record also names, if any. */
+function collision(props: Readonly<Record<string, unknown>>, renamed: readonly string[]): string | undefined {
+  // Normalisation is idempotent, so a property sent under the column name itself is a clash; so are two
+  // renamed ones that meet. Records rename a name or two: pairs are cheaper than a Set until many.
+  const seen = renamed.length > 8 ? new Set<string>() : undefined;
+  for (let i = 0; i < renamed.length; i++) {
+    const name = propertyName(renamed[i]!);
+    if (Object.hasOwn(props, name)) return renamed[i];
+    if (seen) {
+      if (seen.has(name)) return renamed[i];
+      seen.add(name);
+    } else {
+      for (let j = 0; j < i; j++) if (propertyName(renamed[j]!) === name) return renamed[i];
+    }
   }
-  return { table, eventId, eventTime, userId, properties };
+  return undefined;
 }
 
 const NO_PROPERTIES: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null));

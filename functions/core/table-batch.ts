@@ -3,12 +3,12 @@
 // Records are handled one at a time, so a parsed JSON object is garbage as soon as its row is stored.
 import { coerceProperty, isFailure, type CellValue } from './coerce.js';
 import { ColumnBuffers } from './column-buffers.js';
-import type { Envelope } from './envelope.js';
+import { propertyName, type Envelope } from './envelope.js';
 import { inferType } from './infer.js';
 import type { DecodedRecord } from './msk-event.js';
 import type { QuarantinedRecord } from './quarantine.js';
 import { emptySchema, PARTITION_COLUMNS, STANDARD_COLUMNS, tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
-import { epochDay, utcDate, utcHour } from './time.js';
+import { epochHourOf, utcDate } from './time.js';
 
 /** What a batch needs to know about a table before its first record is planned. */
 export interface TableContext {
@@ -64,6 +64,8 @@ export class TableBatch {
   private readonly base: TableSchema;
   private readonly properties: ColumnSpec[];
   private readonly index = new Map<string, number>();
+  /** property name as sent → column index, for the names records use (camelCase ones included) */
+  private readonly rawIndex = new Map<string, number>();
   private readonly required: boolean[];
   /** names a record may carry when the schema forbids undeclared ones */
   private readonly declared: ReadonlySet<string>;
@@ -79,6 +81,7 @@ export class TableBatch {
   private readonly requiredColumns: number[];
   private serial = 0;
   private last: PendingSplit | undefined;
+  private lastEpochHour = NaN;
 
   constructor(
     readonly table: string,
@@ -102,7 +105,8 @@ export class TableBatch {
     const table = this.table;
     const props = env.properties;
     if (!this.base.allowNewProperties) {
-      for (const name in props) {
+      for (const raw in props) {
+        const name = propertyName(raw);
         if (!this.declared.has(name)) {
           return { record, reason: 'unknown_property', detail: `property ${name} is not declared in the ${table} schema`, event: table };
         }
@@ -116,15 +120,21 @@ export class TableBatch {
     let failure: QuarantinedRecord | undefined;
     let failedAt = Infinity;
     let fresh: Array<{ name: string; type: ColumnType; value: unknown }> | undefined;
-    for (const name in props) {
-      const value = props[name];
-      const k = this.index.get(name);
+    for (const raw in props) {
+      const value = props[raw];
+      let k = this.rawIndex.get(raw);
       if (k === undefined) {
-        const type = inferType(name, value);
-        if (type !== undefined) (fresh ??= []).push({ name, type, value });
-        continue;
+        const name = propertyName(raw);
+        k = this.index.get(name);
+        if (k === undefined) {
+          const type = inferType(name, value);
+          if (type !== undefined) (fresh ??= []).push({ name, type, value });
+          continue;
+        }
+        this.rawIndex.set(raw, k);
       }
       let column = this.properties[k]!;
+      const name = column.name;
       if (typeof value === 'number' && !Number.isSafeInteger(value) && this.widenable.has(name)) column = this.widenToDouble(k);
       else if (typeof value === 'string' && column.type === 'timestamp' && this.addedHere.has(name) && inferType(name, value) === 'string') this.retyped.add(name);
       present[k] = serial;
@@ -155,10 +165,12 @@ export class TableBatch {
     const columns = this.properties.length;
     for (let k = 0; k < columns; k++) if (present[k] !== serial) row[FIRST_PROPERTY + k] = null;
 
+    const epochHour = epochHourOf(env.eventTime);
+    const day = Math.floor(epochHour / 24);
     row[0] = env.eventId; row[1] = env.eventTime; row[2] = env.userId; row[3] = options.now;
     row[4] = record.topic; row[5] = record.partition; row[6] = record.offset;
-    row[7] = epochDay(env.eventTime); row[8] = utcHour(env.eventTime);
-    this.splitFor(env.eventTime, record).rows.append(row);
+    row[7] = day; row[8] = epochHour - 24 * day;
+    this.splitFor(epochHour, record).rows.append(row);
     return undefined;
   }
 
@@ -188,16 +200,17 @@ export class TableBatch {
     };
   }
 
-  private splitFor(eventTime: number, record: DecodedRecord): PendingSplit {
-    const dt = utcDate(eventTime);
-    const hour = utcHour(eventTime);
+  private splitFor(epochHour: number, record: DecodedRecord): PendingSplit {
     // Consecutive records usually share a file: check the previous one before hashing a key.
     const s = this.last;
-    if (s && s.dt === dt && s.hour === hour && s.topic === record.topic && s.partition === record.partition) {
+    if (s && this.lastEpochHour === epochHour && s.topic === record.topic && s.partition === record.partition) {
       // Records arrive sorted by offset within a topic-partition (decodeMskEvent), so this is the range end.
       s.lastOffset = record.offset;
       return s;
     }
+    const day = Math.floor(epochHour / 24);
+    const hour = epochHour - 24 * day;
+    const dt = utcDate(day * 86_400_000);
     const id = `${dt}\u0000${hour}\u0000${record.topic}\u0000${record.partition}`;
     let split = this.splits.get(id);
     if (!split) {
@@ -207,6 +220,7 @@ export class TableBatch {
     }
     split.lastOffset = record.offset;
     this.last = split;
+    this.lastEpochHour = epochHour;
     return split;
   }
 

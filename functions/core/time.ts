@@ -70,6 +70,11 @@ export function utcHour(ms: number): number {
   return Math.floor((((ms % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY) / MS_PER_HOUR);
 }
 
+/** Hours since the Unix epoch: one number names an event's (dt, hour) partition. */
+export function epochHourOf(ms: number): number {
+  return Math.floor(ms / MS_PER_HOUR);
+}
+
 /** Days since the Unix epoch (Arrow/Parquet DATE). */
 export function epochDay(ms: number): number {
   return Math.floor(ms / MS_PER_DAY);

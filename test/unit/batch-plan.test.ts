@@ -45,6 +45,29 @@ describe('planBatch', () => {
     assert.equal(rows.row(1)[cols.indexOf('has_own_property')], null);
   });
 
+  it('stores a property under its normalised column whether it is sent camelCase or snake_case', async () => {
+    const p = await plan([
+      pageView('a', { durationMs: 5, isMobile: true }),
+      pageView('b', { duration_ms: 7, is_mobile: false }),
+      pageView('c', { durationMs: 9.5 }),
+      pageView('d', { durationMs: 'slow' }),
+    ]);
+    const t = p.tables.get('page_view')!;
+    assert.deepEqual(t.schema.properties.map((c) => `${c.name}:${c.type}`), ['page:string', 'duration_ms:double', 'is_mobile:boolean']);
+    const cols = tableColumns(t.schema).map((c) => c.name);
+    const rows = p.splits[0]!.rows;
+    assert.deepEqual([0, 1, 2].map((i) => [rows.row(i)[cols.indexOf('duration_ms')], rows.row(i)[cols.indexOf('is_mobile')]]), [[5, true], [7, false], [9.5, null]]);
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[3, 'type_conflict']]);
+  });
+
+  it('accepts a declared property sent camelCase when the schema forbids undeclared ones', async () => {
+    const closed = { ...purchase, allowNewProperties: false };
+    const p = await plan([{ event: 'purchase', ts: TS, properties: { orderId: 'o', price: 2 } }], { purchase: closed });
+    assert.equal(p.quarantined.length, 0);
+    const cols = tableColumns(p.tables.get('purchase')!.schema).map((c) => c.name);
+    assert.equal(p.splits[0]!.rows.row(0)[cols.indexOf('order_id')], 'o');
+  });
+
   it('quarantines a value that conflicts with the type learnt first, and keeps the rest of the batch', async () => {
     const p = await plan([pageView('a', { n: 1 }), pageView('b', { n: 'one' }), pageView('c', { n: 3 })]);
     assert.equal(p.splits[0]!.rows.length, 2);

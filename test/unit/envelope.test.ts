@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_ENVELOPE_LIMITS, isRejection, parseEnvelope, type Envelope } from '../../functions/core/envelope.js';
+import { DEFAULT_ENVELOPE_LIMITS, isRejection, parseEnvelope, propertyName, type Envelope } from '../../functions/core/envelope.js';
 import type { Rejection } from '../../functions/core/quarantine.js';
 import { parseTimestamp } from '../../functions/core/time.js';
 import { NOW, record, TS } from '../helpers.js';
@@ -24,7 +24,19 @@ describe('parseEnvelope', () => {
     assert.equal(e.eventId, 'e1');
     assert.equal(e.eventTime, Date.parse(TS));
     assert.equal(e.userId, 'u1');
-    assert.deepEqual(Object.keys(e.properties), ['page_url', 'nested']);
+    assert.deepEqual(Object.keys(e.properties).map(propertyName), ['page_url', 'nested']);
+    assert.deepEqual(e.properties['pageUrl'], '/x', 'properties keep the names as sent');
+  });
+
+  it('refuses properties that normalise to the same column, whichever way they meet', () => {
+    assert.equal(reason({ event: 'x', ts: TS, properties: { user_name: 1, userName: 2 } }), 'invalid_property_name');
+    assert.equal(reason({ event: 'x', ts: TS, properties: { 'user-name': 1, userName: 2 } }), 'invalid_property_name');
+    // more renamed names than the pairwise check handles: the Set path
+    const many: Record<string, number> = {};
+    for (let i = 0; i < 12; i++) many[`fieldNo${i}`] = i;
+    ok({ event: 'x', ts: TS, properties: many });
+    assert.equal(reason({ event: 'x', ts: TS, properties: { ...many, 'field-no11': 1 } }), 'invalid_property_name');
+    assert.equal(reason({ event: 'x', ts: TS, properties: { ...many, field_no3: 1 } }), 'invalid_property_name');
   });
 
   it('derives event_id from topic/partition/offset when absent, and falls back to the Kafka timestamp for ts', () => {
