@@ -79,13 +79,13 @@ describe('ColumnBuffers', () => {
 });
 
 describe('dictionary encoding', () => {
-  it('is used for low-cardinality and lineage columns only', async () => {
+  it('is used for low-cardinality columns only: ids and file-constant lineage columns stay plain', async () => {
     const cols: ColumnSpec[] = [col('event_id', 'string', false), col('_topic', 'string', false), { ...col('currency', 'string'), lowCardinality: true }, col('page', 'string')];
     const rows: CellValue[][] = Array.from({ length: 200 }, (_, i) => [`id-${i}`, 'tracking', i % 2 ? 'EUR' : 'USD', `/p/${i % 3}`]);
     const path = tempParquet(encodeParquet(buildArrowTable(ColumnBuffers.fromRows(cols, rows)), { dictionaryColumns: dictionaryColumnsOf(cols) }));
     const meta = await duckRows(`SELECT path_in_schema AS col, encodings FROM parquet_metadata('${path}')`);
     const dict = Object.fromEntries(meta.map((m) => [m['col'], /DICTIONARY/.test(String(m['encodings']))]));
-    assert.deepEqual(dict, { event_id: false, _topic: true, currency: true, page: false });
+    assert.deepEqual(dict, { event_id: false, _topic: false, currency: true, page: false });
     const back = await duckRows(`SELECT count(DISTINCT currency) AS c, count(DISTINCT event_id) AS e FROM read_parquet('${path}')`);
     assert.deepEqual(back[0], { c: 2n, e: 200n });
   });
