@@ -25,17 +25,21 @@ const CHILDREN = ['duckdb', 'handler-memory', 'handler-local', 'writer', 'compac
 const BUNDLES = resolve('node_modules/.cache/tributary-bench');
 
 /**
- * Each child is an esbuild bundle, the way the Lambda runs a bundle of the handler: no TypeScript
- * loader in the process (tsx alone adds ~30 MB of RSS) and only the modules that child measures.
- * Packages stay external and resolve from node_modules, as in the function's bundle.
+ * Each child is built the way the Lambda's bundle is (infra/functions.ts): one minified esbuild bundle with
+ * its packages inlined and parquet-wasm's .wasm next to it. No TypeScript loader in the process (tsx alone
+ * adds ~30 MB of RSS) and only the modules that child measures. Native engines (DuckDB, chDB) stay
+ * external: they are the baselines and the local stand-ins, not the function.
  */
 async function bundleChildren(): Promise<void> {
   const { build } = await import('esbuild');
+  const { assetCommands, ESBUILD_OPTIONS } = await import('../infra/functions.js');
   await build({
     entryPoints: CHILDREN.map((c) => join(HERE, '..', 'children', `${c}.ts`)),
-    outdir: BUNDLES, outExtension: { '.js': '.mjs' }, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    packages: 'external', logLevel: 'error',
+    outdir: BUNDLES, outExtension: { '.js': '.mjs' }, bundle: true, minify: true, logLevel: 'error',
+    format: ESBUILD_OPTIONS.format, platform: ESBUILD_OPTIONS.platform, target: 'node20', mainFields: ESBUILD_OPTIONS.mainFields,
+    banner: { js: ESBUILD_OPTIONS.banner }, external: ['@duckdb/*', 'chdb', 'chdb/*'],
   });
+  for (const command of assetCommands(BUNDLES)) execFileSync('sh', ['-c', command]);
 }
 
 /** `taskset -c 0` where it exists: one core per measurement, V8's GC and compiler threads included. */
