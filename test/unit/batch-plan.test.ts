@@ -119,6 +119,20 @@ describe('planBatch', () => {
     assert.deepEqual((await plan(values, {}, 100)).splits.map((s) => s.key), p.splits.map((s) => s.key));
   });
 
+  it('opens no file for a record it quarantines, and ends a file\'s offset range at its last stored record', async () => {
+    const p = await plan([
+      pageView('a', { n: 1, label: 'first' }, '2026-11-19T10:00:00Z'),
+      pageView('b', { n: 'two', label: 'rejected' }, '2026-11-19T11:00:00Z'), // would open hour 11
+      pageView('d', { n: 'four', label: 'rejected too' }, '2026-11-19T10:45:00Z'),
+      pageView('c', { n: 3 }, '2026-11-19T10:30:00Z'),
+      pageView('e', { n: 'five' }, '2026-11-19T10:50:00Z'),
+    ], {}, 100);
+    assert.deepEqual(p.splits.map((s) => s.key), ['lake/page_view/dt=2026-11-19/hour=10/tracking+0+100-103.parquet']);
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[101, 'type_conflict'], [102, 'type_conflict'], [104, 'type_conflict']]);
+    const cols = tableColumns(p.tables.get('page_view')!.schema).map((c) => c.name);
+    assert.deepEqual(p.splits[0]!.rows.rows().map((r) => [r[cols.indexOf('event_id')], r[cols.indexOf('n')], r[cols.indexOf('label')]]), [['a', 1, 'first'], ['c', 3, null]]);
+  });
+
   it('gives a column first seen mid-batch nulls in the earlier rows of every file of its table', async () => {
     const p = await plan([
       pageView('a', {}, '2026-11-19T10:00:00Z'),
