@@ -16,6 +16,7 @@ import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_INGEST_MEMORY_MB } from '../infra/config.js';
 import type { Result } from './children/common.js';
 
 const HERE = fileURLToPath(import.meta.url);
@@ -52,8 +53,16 @@ const PIN = ((): string[] => {
   }
 })();
 
-function runChild(child: (typeof CHILDREN)[number], arg: string, file: string, env: Record<string, string> = {}): Result {
-  const [command, ...prefix] = [...PIN, process.execPath];
+/**
+ * BENCH_NODE: a second Node binary (`npm run bench:lambda-node` fetches the Lambda runtime's, Node 24) that
+ * runs the handler configurations again, with the heap flags Lambda's Node bootstrap derives from the
+ * function's memory (new space = memory/10 split in two semi-spaces, old space = the rest).
+ */
+const LAMBDA_NODE = process.env['BENCH_NODE'];
+const LAMBDA_NODE_FLAGS = ((memoryMb: number): string[] => [`--max-semi-space-size=${Math.floor(memoryMb / 20)}`, `--max-old-space-size=${memoryMb - Math.floor(memoryMb / 10)}`])(DEFAULT_INGEST_MEMORY_MB);
+
+function runChild(child: (typeof CHILDREN)[number], arg: string, file: string, env: Record<string, string> = {}, node: string[] = [process.execPath]): Result {
+  const [command, ...prefix] = [...PIN, ...node];
   const out = execFileSync(command!, [...prefix, join(BUNDLES, `${child}.mjs`), arg, file], {
     encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TRIBUTARY_SCHEMAS: resolve('schemas/events'), ...env },
@@ -99,11 +108,14 @@ async function main(): Promise<void> {
   // This machine's speed drifts by ±30% within minutes (shared host): each configuration runs once per
   // round, rounds interleave them, and the fastest run of each counts (peak RSS: the largest).
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
-  const configs: Array<[(typeof CHILDREN)[number], string]> = [['duckdb', ''], ['handler-memory', '1000'], ['handler-memory', '10000'], ['handler-memory', '100000'], ['handler-local', '10000']];
+  const configs: Array<[(typeof CHILDREN)[number], string, string[]?]> = [['duckdb', ''], ['handler-memory', '1000'], ['handler-memory', '10000'], ['handler-memory', '100000'], ['handler-local', '10000']];
+  const lambdaLabel = LAMBDA_NODE ? `node ${execFileSync(LAMBDA_NODE, ['--version'], { encoding: 'utf8' }).trim()}, Lambda heap flags` : '';
+  if (LAMBDA_NODE) for (const batch of ['1000', '10000']) configs.push(['handler-memory', batch, [LAMBDA_NODE, ...LAMBDA_NODE_FLAGS]]);
   const best = new Map<string, Result>();
   for (let round = 0; round < rounds; round++) {
-    for (const [child, arg] of configs) {
-      const r = runChild(child, arg, file);
+    for (const [child, arg, node] of configs) {
+      const r = runChild(child, arg, file, {}, node);
+      if (node) r.name = `${r.name} (${lambdaLabel})`;
       const b = best.get(r.name);
       best.set(r.name, !b ? r : {
         ...r,
@@ -133,6 +145,7 @@ async function main(): Promise<void> {
     add(r, `${r.peakRssMb <= goal ? 'ok' : 'OVER'} (< ${goal.toFixed(0)} MB)`);
   }
   add(best.get('local:10000')!);
+  for (const batch of LAMBDA_NODE ? [1_000, 10_000] : []) add(best.get(`memory:${batch} (${lambdaLabel})`)!, 'n/a: heap sized for Lambda');
   for (const w of ['handBuiltArrow', 'vectorFromArray', 'hyparquetWriter']) add(runChild('writer', w, file));
 
   printTable(rows);

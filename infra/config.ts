@@ -1,6 +1,9 @@
 // Per-environment settings from cdk.json (`context.environments.<name>`), validated at synth so an
 // unknown or incomplete environment fails with a message that names everything missing.
 
+/** The ingest function's memory when an environment does not set `ingest.memoryMb`. */
+export const DEFAULT_INGEST_MEMORY_MB = 2048;
+
 export interface TopicConfig {
   readonly name: string;
   /** records per invocation, 1–10,000 (default 5,000) */
@@ -115,7 +118,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       logDays: int('retention.logDays', 30, 1, 3650),
     },
     kmsKey: at('kmsKey') === true,
-    ingest: { memoryMb: int('ingest.memoryMb', 2048, 512, 10_240), timeoutMinutes: int('ingest.timeoutMinutes', 5, 1, 14) },
+    ingest: { memoryMb: int('ingest.memoryMb', DEFAULT_INGEST_MEMORY_MB, 512, 10_240), timeoutMinutes: int('ingest.timeoutMinutes', 5, 1, 14) },
     alarms: {
       emails: Array.isArray(at('alarms.emails')) ? (at('alarms.emails') as string[]) : [],
       freshnessMinutes: int('alarms.freshnessMinutes', 15, 1, 1440),
