@@ -1,6 +1,7 @@
 // Shared by the benchmark's child processes: input batching and the result line the parent reads.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { encodeMskEvent, type MskEvent } from '../../functions/core/msk-event.js';
 
 export interface Result {
   name: string;
@@ -17,18 +18,27 @@ export interface Result {
   rowsOut?: number;
 }
 
-/** The file's lines, `size` at a time, so a child holds one batch like a Lambda does, not the whole file. */
-export async function* chunks(file: string, size: number): AsyncGenerator<string[]> {
-  let chunk: string[] = [];
+/**
+ * The file as MSK events of `size` records (offsets = line numbers), one at a time: while the handler
+ * runs, the process holds that event and nothing else of the input, as a Lambda container holds only
+ * the event its runtime parsed.
+ */
+export async function* mskEvents(file: string, size: number, timestamp: number): AsyncGenerator<{ event: MskEvent; records: number }> {
+  let lines: string[] = [];
+  let offset = 0;
+  const event = (): { event: MskEvent; records: number } => {
+    const e = encodeMskEvent(lines.map((l, k) => ({ topic: 'bench', partition: 0, offset: offset + k, timestamp, value: Buffer.from(l) })));
+    const records = lines.length;
+    offset += records;
+    lines = [];
+    return { event: e, records };
+  };
   for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
     if (line === '') continue;
-    chunk.push(line);
-    if (chunk.length >= size) {
-      yield chunk;
-      chunk = [];
-    }
+    lines.push(line);
+    if (lines.length >= size) yield event();
   }
-  if (chunk.length > 0) yield chunk;
+  if (lines.length > 0) yield event();
 }
 
 /** Prints the result as the last line of stdout, with this process's peak RSS. */

@@ -1,6 +1,6 @@
 import type { IngestReport } from '../../functions/core/ingest.js';
-import { encodeMskEvent, type MskEvent } from '../../functions/core/msk-event.js';
-import { chunks } from './common.js';
+import type { MskEvent } from '../../functions/core/msk-event.js';
+import { mskEvents } from './common.js';
 
 export interface BatchRun {
   events: number;
@@ -26,12 +26,10 @@ async function pass(file: string, size: number, now: number, ingest: (e: MskEven
   let events = 0;
   let seconds = 0;
   let bytesOut = 0;
-  for await (const lines of chunks(file, size)) {
-    const first = events;
-    events += lines.length;
-    const event = encodeMskEvent(lines.map((l, k) => ({ topic: 'bench', partition: 0, offset: first + k, timestamp: now, value: Buffer.from(l) })));
+  for await (const batch of mskEvents(file, size, now)) {
+    events += batch.records;
     const t = performance.now();
-    const r = await ingest(event);
+    const r = await ingest(batch.event);
     seconds += (performance.now() - t) / 1000;
     bytesOut += r.files.reduce((n, f) => n + f.bytes, 0);
   }
