@@ -111,10 +111,14 @@ async function main(): Promise<void> {
   const configs: Array<[(typeof CHILDREN)[number], string, string[]?]> = [['duckdb', ''], ['handler-memory', '1000'], ['handler-memory', '10000'], ['handler-memory', '100000'], ['handler-local', '10000']];
   const lambdaLabel = LAMBDA_NODE ? `node ${execFileSync(LAMBDA_NODE, ['--version'], { encoding: 'utf8' }).trim()}, Lambda heap flags` : '';
   if (LAMBDA_NODE) for (const batch of ['1000', '10000']) configs.push(['handler-memory', batch, [LAMBDA_NODE, ...LAMBDA_NODE_FLAGS]]);
+  // The handler children read ready-made MSK events (one JSON file each), as a Lambda gets its payload.
+  const { writeMskEvents } = await import('./children/common.js');
+  const eventDirs = new Map<string, string>();
+  for (const batch of ['1000', '10000', '100000']) eventDirs.set(batch, await writeMskEvents(file, Number(batch), end, join(dir, `events-${batch}`)));
   const best = new Map<string, Result>();
   for (let round = 0; round < rounds; round++) {
     for (const [child, arg, node] of configs) {
-      const r = runChild(child, arg, file, {}, node);
+      const r = runChild(child, arg, eventDirs.get(arg) ?? file, {}, node);
       if (node) r.name = `${r.name} (${lambdaLabel})`;
       const b = best.get(r.name);
       best.set(r.name, !b ? r : {

@@ -1,5 +1,6 @@
 // Shared by the benchmark's child processes: input batching and the result line the parent reads.
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { encodeMskEvent, type MskEvent } from '../../functions/core/msk-event.js';
 
@@ -19,26 +20,39 @@ export interface Result {
 }
 
 /**
- * The file as MSK events of `size` records (offsets = line numbers), one at a time: while the handler
- * runs, the process holds that event and nothing else of the input, as a Lambda container holds only
- * the event its runtime parsed.
+ * Writes the NDJSON file as MSK events of `size` records (offsets = line numbers), one JSON file per
+ * event, the payload a Lambda runtime receives. Returns the directory.
  */
-export async function* mskEvents(file: string, size: number, timestamp: number): AsyncGenerator<{ event: MskEvent; records: number }> {
+export async function writeMskEvents(file: string, size: number, timestamp: number, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
   let lines: string[] = [];
   let offset = 0;
-  const event = (): { event: MskEvent; records: number } => {
-    const e = encodeMskEvent(lines.map((l, k) => ({ topic: 'bench', partition: 0, offset: offset + k, timestamp, value: Buffer.from(l) })));
-    const records = lines.length;
-    offset += records;
+  let n = 0;
+  const flush = (): void => {
+    const event = encodeMskEvent(lines.map((l, k) => ({ topic: 'bench', partition: 0, offset: offset + k, timestamp, value: Buffer.from(l) })));
+    writeFileSync(join(dir, `${String(n++).padStart(6, '0')}.json`), JSON.stringify(event));
+    offset += lines.length;
     lines = [];
-    return { event: e, records };
   };
   for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
     if (line === '') continue;
     lines.push(line);
-    if (lines.length >= size) yield event();
+    if (lines.length >= size) flush();
   }
-  if (lines.length > 0) yield event();
+  if (lines.length > 0) flush();
+  return dir;
+}
+
+/**
+ * The events of a directory written by writeMskEvents, parsed one at a time from their JSON text as a
+ * Lambda runtime parses its invocation payload: while the handler runs, the process holds that event and
+ * nothing else of the input.
+ */
+export function* mskEvents(dir: string): Generator<{ event: MskEvent; records: number }> {
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const event = JSON.parse(readFileSync(join(dir, name), 'utf8')) as MskEvent;
+    yield { event, records: Object.values(event.records).reduce((n, r) => n + r.length, 0) };
+  }
 }
 
 /** Prints the result as the last line of stdout, with this process's peak RSS. */

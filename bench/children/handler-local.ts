@@ -10,6 +10,6 @@ import { runBatches } from './run-batches.js';
 const { arg, file } = args();
 const now = Date.now();
 const runtime = await openLocalRuntime({ home: mkdtempSync(join(tmpdir(), 'bench-local-')), clock: () => now });
-const result = await runBatches(file, Number(arg), now, (event) => ingestBatch(event, runtime.deps));
+const result = await runBatches(file, (event) => ingestBatch(event, runtime.deps)); // file: the events of batches of `arg`
 await runtime.close();
 report({ name: `local:${arg}`, ...result });

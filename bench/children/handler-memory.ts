@@ -11,4 +11,5 @@ const now = Date.now();
 const ports = memoryPorts();
 const registry = new SchemaRegistry(ports.store, { clock: () => now, declared: SchemaFiles.load(process.env['TRIBUTARY_SCHEMAS']!) });
 const deps = { ...ports, registry, clock: () => now };
-report({ name: `memory:${arg}`, ...(await runBatches(file, Number(arg), now, (event) => ingestBatch(event, deps))) });
+// file: the directory of MSK events of `arg` records each that the parent wrote
+report({ name: `memory:${arg}`, ...(await runBatches(file, (event) => ingestBatch(event, deps))) });

@@ -12,21 +12,22 @@ export interface BatchRun {
 }
 
 /**
- * Feeds the file as MSK batches of `size`, twice, counting only the handler's time. A Lambda container
+ * Feeds the events in `dir` (bench/children/common.ts writeMskEvents) to the handler, twice, counting
+ * only the handler's time. A Lambda container
  * lives for thousands of batches, so the second pass is the throughput that matters; the first is
  * reported next to it.
  */
-export async function runBatches(file: string, size: number, now: number, ingest: (e: MskEvent) => Promise<IngestReport>): Promise<BatchRun> {
-  const cold = await pass(file, size, now, ingest);
-  const warm = await pass(file, size, now, ingest);
+export async function runBatches(dir: string, ingest: (e: MskEvent) => Promise<IngestReport>): Promise<BatchRun> {
+  const cold = await pass(dir, ingest);
+  const warm = await pass(dir, ingest);
   return { events: warm.events, seconds: warm.seconds, coldSeconds: cold.seconds, bytesOut: warm.bytesOut };
 }
 
-async function pass(file: string, size: number, now: number, ingest: (e: MskEvent) => Promise<IngestReport>): Promise<{ events: number; seconds: number; bytesOut: number }> {
+async function pass(dir: string, ingest: (e: MskEvent) => Promise<IngestReport>): Promise<{ events: number; seconds: number; bytesOut: number }> {
   let events = 0;
   let seconds = 0;
   let bytesOut = 0;
-  for await (const batch of mskEvents(file, size, now)) {
+  for (const batch of mskEvents(dir)) {
     events += batch.records;
     const t = performance.now();
     const r = await ingest(batch.event);
