@@ -12,10 +12,9 @@ export interface BatchRun {
 }
 
 /**
- * Feeds the events in `dir` (bench/children/common.ts writeMskEvents) to the handler, twice, counting
- * only the handler's time. A Lambda container
- * lives for thousands of batches, so the second pass is the throughput that matters; the first is
- * reported next to it.
+ * Feeds the events in `dir` (written by writeMskEvents) to the handler, twice, counting only the
+ * handler's time. A Lambda container lives for thousands of batches, so the second pass is the
+ * throughput that matters; the first is reported next to it.
  */
 export async function runBatches(dir: string, ingest: (e: MskEvent) => Promise<IngestReport>): Promise<BatchRun> {
   const cold = await pass(dir, ingest);
