@@ -65,9 +65,7 @@ describe('S3Store on radosgw', { skip }, () => {
   it('puts and gets small objects with their content type and a CRC32 checksum on the request', async () => {
     const proxy = await flakyProxy(0);
     try {
-      const bucket = `tributary-test-${++buckets}`;
-      await rgw.createBucket(bucket);
-      const store = new S3Store(rgw.client({ ...S3_CLIENT_CONFIG, endpoint: proxy.endpoint }), { bucket });
+      const { store, bucket } = await freshStore({ endpoint: proxy.endpoint });
       await store.put('lake/t/dt=2026-11-19/hour=10/a.parquet', Buffer.from('PAR1 data'), { contentType: 'application/vnd.apache.parquet' });
       assert.equal(Buffer.from((await store.get('lake/t/dt=2026-11-19/hour=10/a.parquet'))!).toString(), 'PAR1 data');
       const head = await rgw.client().send(new HeadObjectCommand({ Bucket: bucket, Key: 'lake/t/dt=2026-11-19/hour=10/a.parquet' }));
@@ -114,9 +112,7 @@ describe('S3Store on radosgw', { skip }, () => {
   it('rides out 503 SlowDown answers with backoff', async () => {
     const proxy = await flakyProxy(3);
     try {
-      const bucket = `tributary-test-${++buckets}`;
-      await rgw.createBucket(bucket);
-      const store = new S3Store(rgw.client({ ...S3_CLIENT_CONFIG, endpoint: proxy.endpoint }), { bucket });
+      const { store } = await freshStore({ endpoint: proxy.endpoint });
       await store.put('k', Buffer.from('v'), JSON_TYPE);
       assert.equal(proxy.seen(), 4, 'three throttled attempts, then success');
       assert.equal(Buffer.from((await store.get('k'))!).toString(), 'v');
