@@ -8,7 +8,7 @@ import { inferType } from './infer.js';
 import type { DecodedRecord } from './msk-event.js';
 import type { QuarantinedRecord } from './quarantine.js';
 import { emptySchema, PARTITION_COLUMNS, STANDARD_COLUMNS, tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
-import { epochHourOf, utcDate } from './time.js';
+import { epochHourOf, MS_PER_HOUR, utcDate, utcHour } from './time.js';
 
 /** What a batch needs to know about a table before its first record is planned. */
 export interface TableContext {
@@ -208,9 +208,9 @@ export class TableBatch {
       s.lastOffset = record.offset;
       return s;
     }
-    const day = Math.floor(epochHour / 24);
-    const hour = epochHour - 24 * day;
-    const dt = utcDate(day * 86_400_000);
+    const start = epochHour * MS_PER_HOUR;
+    const dt = utcDate(start);
+    const hour = utcHour(start);
     const id = `${dt}\u0000${hour}\u0000${record.topic}\u0000${record.partition}`;
     let split = this.splits.get(id);
     if (!split) {

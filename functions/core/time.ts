@@ -4,7 +4,7 @@ import { memoise } from './memo.js';
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
 const DIGITS = /^-?\d{1,16}$/;
 const MS_PER_DAY = 86_400_000;
-const MS_PER_HOUR = 3_600_000;
+export const MS_PER_HOUR = 3_600_000;
 
 /**
  * Epoch milliseconds from an ISO-8601 string (a missing zone means UTC; fractions beyond milliseconds
