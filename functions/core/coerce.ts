@@ -1,6 +1,6 @@
 // Validation and coercion of a property value into its column type. Only lossless conversions are made:
 // "42" → 42 for an integer column is fine, 2.5 → 2 is not.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ColumnSpec, ColumnType, PiiHandling } from './schema.js';
 import { parseTimestamp } from './time.js';
 
@@ -78,7 +78,7 @@ export function coerceValue(value: unknown, type: ColumnType): CellValue | Coerc
 export function maskPii(value: CellValue, pii: PiiHandling | undefined, salt: string): CellValue {
   if (pii === undefined || value === null) return value;
   if (pii === 'drop') return null;
-  return createHash('sha256').update(salt).update(String(value)).digest('hex');
+  return hash('sha256', salt + String(value), 'hex');
 }
 
 /** Coerces a property value for its column, masking PII; the failure text names the column. */

@@ -111,7 +111,8 @@ export function parseEnvelope(record: DecodedRecord, now: number, limits: Envelo
     return reject('not_an_object', `JSON value is ${Array.isArray(doc) ? 'an array' : doc === null ? 'null' : typeof doc}`);
   }
   // JSON.parse keeps the last of duplicate keys silently; which one a producer meant is unknowable.
-  if (keysInText(text) !== keysInValue(doc)) return reject('malformed_json', 'an object has the same key twice (RFC 8259 names should be unique)');
+  const keys = keysInValue(doc);
+  if (keyBound(text) !== keys && keysInText(text) !== keys) return reject('malformed_json', 'an object has the same key twice (RFC 8259 names should be unique)');
   const env = doc as Record<string, unknown>;
 
   const rawEvent = env['event'];
@@ -182,6 +183,27 @@ const NO_PROPERTIES: Readonly<Record<string, unknown>> = Object.freeze(Object.cr
 
 const BACKSLASH = 92;
 const COLON = 58;
+
+const QUOTE = 34;
+
+/**
+ * An upper bound on the keys of valid JSON text, in a third of keysInText's time: colons whose previous
+ * non-blank character is an unescaped quote. Every key's colon is one; a colon in a string counts only
+ * when the string opens with blanks and that colon. When the bound equals the parsed keys, no key repeats.
+ */
+export function keyBound(text: string): number {
+  let keys = 0;
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) {
+    let j = i - 1;
+    let c = text.charCodeAt(j);
+    while (c <= 32) c = text.charCodeAt(--j);
+    if (c !== QUOTE) continue;
+    let b = j - 1;
+    while (text.charCodeAt(b) === BACKSLASH) b--;
+    if ((j - 1 - b) % 2 === 0) keys++;
+  }
+  return keys;
+}
 
 /** Keys in JSON text: strings followed by a colon. indexOf does the scanning, so this stays cheap. */
 export function keysInText(text: string): number {

@@ -134,10 +134,6 @@ class EventRecord implements DecodedRecord {
     return bad.length > 0 ? `invalid base64/bytes in ${bad.join(', ')}` : undefined;
   }
 
-  valueInto(target: Buffer): number | null | typeof NOT_BASE64 {
-    return decodeBase64Into(this.raw.value, target);
-  }
-
   get rawValue(): unknown {
     return this.raw.value;
   }
@@ -163,15 +159,30 @@ function utf8Text(bytes: Buffer, start: number, end: number): string | typeof NO
 }
 
 /**
- * The record's value as text: null for a null value, NOT_BASE64 or NOT_UTF8 when it cannot be text. A
- * record of an MSK event is decoded into a buffer shared by all records, so reading a value allocates
- * only its string: the hot path keeps no Buffer per record.
+ * The record's value as text: null for a null value, NOT_BASE64 or NOT_UTF8 when it cannot be text.
+ * atob decodes straight to a string of one character per byte, which is the text itself when every byte
+ * is ASCII, as tracking JSON nearly always is. On Node 20 that is 33 ms per 100k benchmark values against
+ * 54 for Buffer's base64 decoder (it copies the string to UTF-16 first) plus a UTF-8 decode; on Node 24
+ * the two are even. Other text is decoded as UTF-8 from those bytes, in a buffer shared by all records.
  */
 export function valueText(record: DecodedRecord): string | null | typeof NOT_BASE64 | typeof NOT_UTF8 {
   if (!(record instanceof EventRecord)) return record.value === null ? null : utf8Text(record.value, 0, record.value.length);
-  const target = scratchFor(record.rawValue);
-  const n = record.valueInto(target);
-  return typeof n === 'number' ? utf8Text(target, 0, n) : n;
+  const raw = record.rawValue;
+  if (raw === null || raw === undefined) return null;
+  const length = base64Length(raw);
+  if (length === NOT_BASE64) return NOT_BASE64;
+  let binary: string;
+  try {
+    binary = atob(raw as string);
+  } catch {
+    return NOT_BASE64; // a character outside the alphabet
+  }
+  // atob drops whitespace; clean base64 of this length decodes to exactly `length` bytes.
+  if (binary.length !== length) return NOT_BASE64;
+  if (Buffer.byteLength(binary, 'utf8') === length) return binary; // all ASCII: no byte ≥ 0x80 grew
+  const target = scratchFor(raw);
+  target.write(binary, 0, length, 'latin1');
+  return utf8Text(target, 0, length);
 }
 
 /** The value's size in bytes before decoding it, so an oversized value is refused without the work. */

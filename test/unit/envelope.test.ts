@@ -78,6 +78,15 @@ describe('parseEnvelope', () => {
     assert.equal(reason({ event: 'x', ts: TS, properties: { event_time: 1 } }), 'invalid_property_name');
   });
 
+  it('refuses a key sent twice at any depth, and is not fooled by colons in strings', () => {
+    assert.equal(reason('{"event": "x", "event": "y"}'), 'malformed_json');
+    assert.equal(reason(`{"event": "x", "ts": ${JSON.stringify(TS)}, "properties": {"a" : 1, "a" : 2}}`), 'malformed_json');
+    assert.equal(reason(`{"event": "x", "ts": ${JSON.stringify(TS)}, "properties": {"a": {"b": 1, "b": 1}}}`), 'malformed_json');
+    // strings that look like keys to the quick colon count: the exact scan decides
+    assert.deepEqual(ok(`{"event": "x", "ts": ${JSON.stringify(TS)}, "properties": {"a": " :b", "c": ":", "d": "\\\":e"}}`).properties, { a: ' :b', c: ':', d: '":e' });
+    assert.deepEqual(ok(`{"event": "x", "ts": ${JSON.stringify(TS)}, "properties": {"u": "https://x.test/a:b", "t": "12:00:00"}}`).properties, { u: 'https://x.test/a:b', t: '12:00:00' });
+  });
+
   it('allows an hour of clock skew into the future, not more', () => {
     assert.ok(!isRejection(parse({ event: 'x', ts: NOW + 59 * 60_000 })));
   });

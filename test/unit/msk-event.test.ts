@@ -57,6 +57,20 @@ describe('decodeMskEvent', () => {
     assert.equal(records[0]!.value?.toString(), '@@not base64@@', 'the raw text is kept for the quarantine');
   });
 
+  it('reads only clean base64 as a value: whitespace, stray characters and bad padding are NOT_BASE64', () => {
+    const clean = b64('{"a":1}');
+    const values = [`${clean.slice(0, 4)} ${clean.slice(5)}`, `${clean.slice(0, 4)}\n${clean.slice(5)}`, `${clean.slice(0, -4)}@@@@`, `=${clean.slice(1)}`, 'QQ=A'];
+    const event: MskEvent = { eventSource: 'aws:kafka', records: { 't-0': values.map((value, i) => ({ topic: 't', partition: 0, offset: i, timestamp: 1, timestampType: 'CREATE_TIME', value })) } };
+    const { records } = decodeMskEvent(event);
+    for (const r of records) assert.equal(valueText(r), NOT_BASE64, String(r.offset));
+  });
+
+  it('decodes mixed ASCII and multi-byte UTF-8 text exactly', () => {
+    const text = '{"title":"Spring sale · 春季促销 🌸","n":1}';
+    const { records } = decodeMskEvent(encodeMskEvent([{ topic: 't', partition: 0, offset: 1, timestamp: 1, value: Buffer.from(text) }]));
+    assert.equal(valueText(records[0]!), text);
+  });
+
   it('decodes values into one shared buffer, sized for the largest value', () => {
     const big = 'é'.repeat(100_000);
     const { records } = decodeMskEvent(encodeMskEvent([
