@@ -128,4 +128,12 @@ describe('parseTimestamp', () => {
     assert.equal(parseTimestamp('2026-11-19T10:60:00.000Z'), undefined);
     assert.equal(parseTimestamp(true), undefined);
   });
+
+  it('reads every day of four centuries in the canonical layout as Date does', () => {
+    // 1900–2299: century years that are and are not leap years, and dates before the epoch
+    for (let ms = Date.UTC(1900, 0, 1, 23, 59, 59, 999); ms < Date.UTC(2300, 0, 1); ms += 86_400_000) {
+      const iso = new Date(ms).toISOString();
+      if (parseTimestamp(iso) !== ms) assert.fail(`${iso}: ${parseTimestamp(iso)} ≠ ${ms}`);
+    }
+  });
 });
