@@ -183,7 +183,6 @@ const NO_PROPERTIES: Readonly<Record<string, unknown>> = Object.freeze(Object.cr
 
 const BACKSLASH = 92;
 const COLON = 58;
-
 const QUOTE = 34;
 
 /**
