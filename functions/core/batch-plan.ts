@@ -72,7 +72,8 @@ async function planPass(
   }
   const tables = new Map<string, TableBatch>();
   let t: TableBatch | undefined;
-  for (const record of records) {
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
     if (broken.size > 0 && broken.has(record)) continue;
     const env = parseEnvelope(record, options.now, options.limits);
     if (isRejection(env)) {

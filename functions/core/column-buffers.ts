@@ -4,13 +4,16 @@
 import type { CellValue } from './coerce.js';
 import type { ColumnSpec, ColumnType } from './schema.js';
 
+/** `valid[i]` is 1 where row i has a value; `nulls` counts the rows that have none. */
+interface Nulls { valid: Uint8Array; nulls: number }
+
 export type ColumnData =
   /** row i is bytes[offsets[i], offsets[i + 1]) */
-  | { readonly kind: 'string'; bytes: Buffer; offsets: Int32Array; valid: Uint8Array }
+  | ({ readonly kind: 'string'; bytes: Buffer; offsets: Int32Array } & Nulls)
   /** int64, timestamp and double: exact for |n| ≤ 2^53; larger int64 values sit in `big` by row */
-  | { readonly kind: 'number'; values: Float64Array; valid: Uint8Array; big: Map<number, bigint> | undefined }
-  | { readonly kind: 'int32'; values: Int32Array; valid: Uint8Array }
-  | { readonly kind: 'boolean'; values: Uint8Array; valid: Uint8Array };
+  | ({ readonly kind: 'number'; values: Float64Array; big: Map<number, bigint> | undefined } & Nulls)
+  | ({ readonly kind: 'int32'; values: Int32Array } & Nulls)
+  | ({ readonly kind: 'boolean'; values: Uint8Array } & Nulls);
 
 /** How a column type is stored. */
 function storageOf(type: ColumnType): ColumnData['kind'] {
@@ -26,13 +29,14 @@ function storageOf(type: ColumnType): ColumnData['kind'] {
   }
 }
 
-function emptyColumn(c: ColumnSpec, capacity: number): ColumnData {
+/** A column of `nulls` rows, all null, with room for `capacity`. */
+function emptyColumn(c: ColumnSpec, capacity: number, nulls: number): ColumnData {
   const valid = new Uint8Array(capacity);
   switch (storageOf(c.type)) {
-    case 'string': return { kind: 'string', bytes: Buffer.allocUnsafe(16 * capacity), offsets: new Int32Array(capacity + 1), valid };
-    case 'number': return { kind: 'number', values: new Float64Array(capacity), valid, big: undefined };
-    case 'int32': return { kind: 'int32', values: new Int32Array(capacity), valid };
-    case 'boolean': return { kind: 'boolean', values: new Uint8Array(capacity), valid };
+    case 'string': return { kind: 'string', bytes: Buffer.allocUnsafe(16 * capacity), offsets: new Int32Array(capacity + 1), valid, nulls };
+    case 'number': return { kind: 'number', values: new Float64Array(capacity), valid, nulls, big: undefined };
+    case 'int32': return { kind: 'int32', values: new Int32Array(capacity), valid, nulls };
+    case 'boolean': return { kind: 'boolean', values: new Uint8Array(capacity), valid, nulls };
   }
 }
 
@@ -72,7 +76,7 @@ export class ColumnBuffers {
   constructor(columns: readonly ColumnSpec[], initialCapacity = 64) {
     this.capacity = Math.max(1, initialCapacity);
     this.specs = [...columns];
-    this.data = columns.map((c) => emptyColumn(c, this.capacity));
+    this.data = columns.map((c) => emptyColumn(c, this.capacity, 0));
   }
 
   get columns(): readonly ColumnSpec[] {
@@ -81,7 +85,7 @@ export class ColumnBuffers {
 
   /** Appends a column, null in every row so far (a table that gained a property mid-batch). */
   addColumn(spec: ColumnSpec): void {
-    const d = emptyColumn(spec, this.capacity); // string offsets start all zero: empty, and valid[] says null
+    const d = emptyColumn(spec, this.capacity, this.length); // string offsets start all zero: empty, and valid[] says null
     this.specs.push(spec);
     this.data.push(d);
   }
@@ -112,6 +116,7 @@ export class ColumnBuffers {
       const v = values[k];
       if (v === null || v === undefined) {
         if (d.kind === 'string') d.offsets[i + 1] = d.offsets[i]!;
+        d.nulls++;
         continue; // valid[i] stays 0
       }
       d.valid[i] = 1;

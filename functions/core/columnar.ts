@@ -22,16 +22,16 @@ export function arrowType(type: ColumnType): DataType {
   }
 }
 
-interface Validity { bitmap: Uint8Array; nullCount: number }
+interface Validity { bitmap: Uint8Array | undefined; nullCount: number }
 
-function validity(valid: Uint8Array, n: number): Validity {
+const ALL_VALID: Validity = { bitmap: undefined, nullCount: 0 };
+
+/** Arrow's validity bitmap; a column without nulls (most of them) needs none. */
+function validity(d: ColumnData, n: number): Validity {
+  if (d.nulls === 0) return ALL_VALID;
   const bitmap = new Uint8Array((n + 7) >> 3);
-  let nullCount = 0;
-  for (let i = 0; i < n; i++) {
-    if (valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
-    else nullCount++;
-  }
-  return { bitmap, nullCount };
+  for (let i = 0; i < n; i++) if (d.valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
+  return { bitmap, nullCount: d.nulls };
 }
 
 function utf8Vector(bytes: Buffer, offsets: Int32Array, n: number, v: Validity): Vector {
@@ -56,7 +56,7 @@ function int64Data(values: Float64Array, big: ReadonlyMap<number, bigint> | unde
 }
 
 function columnVector(column: ColumnSpec, d: ColumnData, n: number): Vector {
-  const v = validity(d.valid, n);
+  const v = validity(d, n);
   const type = arrowType(column.type);
   const base = { length: n, nullCount: v.nullCount, nullBitmap: v.bitmap };
   switch (d.kind) {

@@ -39,17 +39,19 @@ export interface Envelope {
 
 const MAX_EVENT_ID_LENGTH = 128;
 
-/** Depth of a parsed JSON value, stopping as soon as it exceeds `limit` (iterative: no stack overflow). */
-export function exceedsDepth(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-    }
+/**
+ * Whether a parsed JSON value nests deeper than `limit` levels. Recursion stops at the limit, so it goes
+ * no deeper than the limit however deep the value is, and allocates nothing for the shallow values of
+ * nearly every record.
+ */
+export function exceedsDepth(value: unknown, limit: number, depth = 1): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth > limit) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (exceedsDepth(value[i], limit, depth + 1)) return true;
+    return false;
   }
+  for (const k in value) if (exceedsDepth((value as Record<string, unknown>)[k], limit, depth + 1)) return true;
   return false;
 }
 

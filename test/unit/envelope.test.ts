@@ -101,6 +101,20 @@ describe('parseEnvelope', () => {
     assert.match(reason(bomb, { ...DEFAULT_ENVELOPE_LIMITS, maxRecordBytes: 1_000_000 }), /^(too_deeply_nested)$/);
   });
 
+  it('counts nesting through objects and arrays alike, up to the limit and not one level more', () => {
+    // The property value itself is level 1: a value of exactly maxDepth levels is kept.
+    const nest = (levels: number): unknown => {
+      let v: unknown = 'leaf';
+      for (let i = 0; i < levels; i++) v = i % 2 === 0 ? [v] : { k: v };
+      return v;
+    };
+    const limits = { ...DEFAULT_ENVELOPE_LIMITS, maxDepth: 5 };
+    assert.ok(!isRejection(parse({ event: 'x', ts: TS, properties: { ok: nest(5), flat: [1, 2, { a: 3 }] } }, limits)));
+    assert.equal(reason({ event: 'x', ts: TS, properties: { ok: nest(5), deep: nest(6) } }, limits), 'too_deeply_nested');
+    // The deep branch may sit behind shallow siblings.
+    assert.equal(reason({ event: 'x', ts: TS, properties: { p: [1, { a: 'b' }, nest(6)] } }, { ...limits, maxDepth: 6 }), 'too_deeply_nested');
+  });
+
   it('rejects invalid UTF-8', () => {
     const bytes = Buffer.concat([Buffer.from('{"event":"x","properties":{"s":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')]);
     const e = parseEnvelope(record(null, { value: bytes }), NOW);

@@ -76,6 +76,22 @@ describe('ColumnBuffers', () => {
     assert.equal(agg!['maxi'], String(2n ** 62n));
     assert.equal(Number(agg!['sd']), (n * (n - 1)) / 2);
   });
+
+  it('writes a column added mid-file as null in the rows before it, and columns without nulls without a bitmap', async () => {
+    const buffers = new ColumnBuffers([col('id', 'string', false)], 2);
+    for (const id of ['a', 'b', 'c']) buffers.append([id]);
+    buffers.addColumn(col('late', 'int64'));
+    buffers.addColumn(col('tag', 'string'));
+    buffers.append(['d', 4, 'x']);
+    buffers.append(['e', 5, 'y']);
+    assert.deepEqual(buffers.data.map((d) => d.nulls), [0, 3, 3]);
+    const table = buildArrowTable(buffers);
+    assert.equal(table.getChild('id')!.nullCount, 0);
+    assert.equal(table.getChild('late')!.nullCount, 3);
+    const path = tempParquet(encodeParquet(table));
+    const back = await duckRows(`SELECT id, late::VARCHAR AS late, tag FROM read_parquet('${path}') ORDER BY id`);
+    assert.deepEqual(back.map((r) => [r['id'], r['late'], r['tag']]), [['a', null, null], ['b', null, null], ['c', null, null], ['d', '4', 'x'], ['e', '5', 'y']]);
+  });
 });
 
 describe('dictionary encoding', () => {
