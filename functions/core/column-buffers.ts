@@ -4,8 +4,11 @@
 import type { CellValue } from './coerce.js';
 import type { ColumnSpec, ColumnType } from './schema.js';
 
-/** `valid[i]` is 1 where row i has a value; `nulls` counts the rows that have none. */
-interface Nulls { valid: Uint8Array; nulls: number }
+/**
+ * `nullAt[i]` is 1 where row i has no value; `nulls` counts those rows. Marking nulls rather than values
+ * leaves the common case, a cell with a value, one store fewer.
+ */
+interface Nulls { nullAt: Uint8Array; nulls: number }
 
 export type ColumnData =
   /** row i is bytes[offsets[i], offsets[i + 1]) */
@@ -31,12 +34,12 @@ function storageOf(type: ColumnType): ColumnData['kind'] {
 
 /** A column of `nulls` rows, all null, with room for `capacity`. */
 function emptyColumn(c: ColumnSpec, capacity: number, nulls: number): ColumnData {
-  const valid = new Uint8Array(capacity);
+  const nullAt = new Uint8Array(capacity).fill(1, 0, nulls);
   switch (storageOf(c.type)) {
-    case 'string': return { kind: 'string', bytes: Buffer.allocUnsafe(16 * capacity), offsets: new Int32Array(capacity + 1), valid, nulls };
-    case 'number': return { kind: 'number', values: new Float64Array(capacity), valid, nulls, big: undefined };
-    case 'int32': return { kind: 'int32', values: new Int32Array(capacity), valid, nulls };
-    case 'boolean': return { kind: 'boolean', values: new Uint8Array(capacity), valid, nulls };
+    case 'string': return { kind: 'string', bytes: Buffer.allocUnsafe(16 * capacity), offsets: new Int32Array(capacity + 1), nullAt, nulls };
+    case 'number': return { kind: 'number', values: new Float64Array(capacity), nullAt, nulls, big: undefined };
+    case 'int32': return { kind: 'int32', values: new Int32Array(capacity), nullAt, nulls };
+    case 'boolean': return { kind: 'boolean', values: new Uint8Array(capacity), nullAt, nulls };
   }
 }
 
@@ -85,7 +88,7 @@ export class ColumnBuffers {
 
   /** Appends a column, null in every row so far (a table that gained a property mid-batch). */
   addColumn(spec: ColumnSpec): void {
-    const d = emptyColumn(spec, this.capacity, this.length); // string offsets start all zero: empty, and valid[] says null
+    const d = emptyColumn(spec, this.capacity, this.length); // string offsets start all zero: empty, and null
     this.specs.push(spec);
     this.data.push(d);
   }
@@ -116,10 +119,10 @@ export class ColumnBuffers {
       const v = values[k];
       if (v === null || v === undefined) {
         if (d.kind === 'string') d.offsets[i + 1] = d.offsets[i]!;
+        d.nullAt[i] = 1;
         d.nulls++;
-        continue; // valid[i] stays 0
+        continue;
       }
-      d.valid[i] = 1;
       switch (d.kind) {
         case 'string': d.offsets[i + 1] = writeUtf8(d, v as string, d.offsets[i]!); break;
         case 'number':
@@ -136,7 +139,7 @@ export class ColumnBuffers {
   /** Row `i` as values (for tests and small consumers; the hot path reads columns). */
   row(i: number): CellValue[] {
     return this.data.map((d) => {
-      if (!d.valid[i]) return null;
+      if (d.nullAt[i]) return null;
       switch (d.kind) {
         case 'string': return d.bytes.toString('utf8', d.offsets[i], d.offsets[i + 1]);
         case 'number': return d.big?.get(i) ?? d.values[i]!;
@@ -160,7 +163,7 @@ export class ColumnBuffers {
   private grow(): void {
     this.capacity *= 2;
     for (const d of this.data) {
-      d.valid = grown(d.valid, this.capacity);
+      d.nullAt = grown(d.nullAt, this.capacity);
       if (d.kind === 'string') d.offsets = grown(d.offsets, this.capacity + 1);
       else (d as { values: Float64Array | Int32Array | Uint8Array }).values = grown(d.values, this.capacity);
     }

@@ -30,7 +30,7 @@ const ALL_VALID: Validity = { bitmap: undefined, nullCount: 0 };
 function validity(d: ColumnData, n: number): Validity {
   if (d.nulls === 0) return ALL_VALID;
   const bitmap = new Uint8Array((n + 7) >> 3);
-  for (let i = 0; i < n; i++) if (d.valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
+  for (let i = 0; i < n; i++) if (!d.nullAt[i]) bitmap[i >> 3]! |= 1 << (i & 7);
   return { bitmap, nullCount: d.nulls };
 }
 
