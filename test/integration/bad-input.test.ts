@@ -17,7 +17,7 @@ interface Fixture {
   value?: string | null;
   value_base64?: string;
   key?: string;
-  generate?: { kind: 'large'; bytes: number } | { kind: 'deep'; depth: number } | { kind: 'wide'; properties: number };
+  generate?: { kind: 'large'; bytes: number } | { kind: 'deep'; depth: number; field?: 'event_id' | 'user_id' | 'ts' } | { kind: 'wide'; properties: number };
   expect: string;
 }
 
@@ -28,7 +28,12 @@ const TS = '2026-11-19T10:00:00Z';
 function valueOf(f: Fixture): Buffer | null {
   if (f.value_base64 !== undefined) return Buffer.from(f.value_base64, 'base64');
   if (f.generate?.kind === 'large') return Buffer.from(JSON.stringify({ event: 'page_view', ts: TS, properties: { blob: 'x'.repeat(f.generate.bytes) } }));
-  if (f.generate?.kind === 'deep') return Buffer.from(`{"event":"page_view","ts":"${TS}","properties":{"deep":${'['.repeat(f.generate.depth)}${']'.repeat(f.generate.depth)}}}`);
+  if (f.generate?.kind === 'deep') {
+    const deep = `${'['.repeat(f.generate.depth)}${']'.repeat(f.generate.depth)}`;
+    const field = f.generate.field;
+    if (field) return Buffer.from(`{"event":"page_view",${field === 'ts' ? '' : `"ts":"${TS}",`}"${field}":${deep},"properties":{"page":"/"}}`);
+    return Buffer.from(`{"event":"page_view","ts":"${TS}","properties":{"deep":${deep}}}`);
+  }
   if (f.generate?.kind === 'wide') {
     const properties = Object.fromEntries(Array.from({ length: f.generate.properties }, (_, i) => [`p${i}`, i]));
     return Buffer.from(JSON.stringify({ event: 'page_view', ts: TS, properties }));
