@@ -117,9 +117,16 @@ export class TableBatch {
     const serial = ++this.serial;
     // One pass over the record's own properties fills the row; columns it lacks are filled after. When
     // several columns are wrong, the first in column order names the reason, whatever the JSON order.
+    // Values are checked against the columns as this record would leave them (an int64 widened, a new
+    // column inferred), and the table changes only once the record is known to be stored: a quarantined
+    // record leaves the schema as it found it.
     let failure: QuarantinedRecord | undefined;
     let failedAt = Infinity;
+    let widen: number[] | undefined;
     let fresh: Array<{ name: string; type: ColumnType; value: unknown }> | undefined;
+    /** inferred-timestamp columns of this batch that met plain text, and whether only they failed */
+    let retype: string[] | undefined;
+    let otherFailure = false;
     for (const raw in props) {
       const value = props[raw];
       let k = this.rawIndex.get(raw);
@@ -135,12 +142,21 @@ export class TableBatch {
       }
       let column = this.properties[k]!;
       const name = column.name;
-      if (typeof value === 'number' && !Number.isSafeInteger(value) && this.widenable.has(name)) column = this.widenToDouble(k);
-      else if (typeof value === 'string' && column.type === 'timestamp' && this.addedHere.has(name) && inferType(name, value) === 'string') this.retyped.add(name);
+      let retyping = false;
+      if (typeof value === 'number' && !Number.isSafeInteger(value) && this.widenable.has(name)) {
+        column = { ...column, type: 'double' };
+        (widen ??= []).push(k);
+      } else if (typeof value === 'string' && column.type === 'timestamp' && this.addedHere.has(name) && inferType(name, value) === 'string') {
+        (retype ??= []).push(name);
+        retyping = true;
+      }
       present[k] = serial;
       const v = this.cell(value, k, column, options.piiSalt, record);
       if (isCell(v)) row[FIRST_PROPERTY + k] = v;
-      else if (k < failedAt) { failure = v; failedAt = k; }
+      else {
+        if (!retyping) otherFailure = true;
+        if (k < failedAt) { failure = v; failedAt = k; }
+      }
     }
     if (fresh) {
       // The guard admits a record's new names only all together: a record that would overflow the budget
@@ -149,19 +165,32 @@ export class TableBatch {
         for (const f of fresh) this.refused.add(f.name);
         return { record, reason: 'column_limit', detail: `new property ${fresh[0]!.name} would exceed the table's limit of new columns per hour`, event: table };
       }
-      for (const f of fresh) {
-        const k = this.addColumn(f.name, f.type === 'timestamp' ? (this.typeOverrides.get(f.name) ?? f.type) : f.type, record);
+      for (let j = 0; j < fresh.length; j++) {
+        const f = fresh[j]!;
+        const k = this.properties.length + j;
         present[k] = serial;
-        const v = this.cell(f.value, k, this.properties[k]!, options.piiSalt, record);
+        const v = this.cell(f.value, k, this.freshSpec(f.name, f.type), options.piiSalt, record);
         if (isCell(v)) row[FIRST_PROPERTY + k] = v;
-        else if (k < failedAt) { failure = v; failedAt = k; }
+        else {
+          otherFailure = true;
+          if (k < failedAt) { failure = v; failedAt = k; }
+        }
       }
     }
+    let missing: QuarantinedRecord | undefined;
     for (const k of this.requiredColumns) {
       if (k >= failedAt) break;
-      if (present[k] !== serial) return this.missing(k, record);
+      if (present[k] !== serial) { missing = this.missing(k, record); break; }
     }
+    // Text in a column this batch inferred as a timestamp proves the inference wrong, whether or not that
+    // text could also be read as a time: the batch is planned again with the column as a string, where
+    // this record is stored, unless something else is wrong with it.
+    if (retype && !missing && !otherFailure) for (const name of retype) this.retyped.add(name);
+    if (missing) return missing;
     if (failure) return failure;
+    if (widen) for (const k of widen) this.widenToDouble(k);
+    if (fresh) for (const f of fresh) this.addColumn(this.freshSpec(f.name, f.type), record);
+
     const columns = this.properties.length;
     for (let k = 0; k < columns; k++) if (present[k] !== serial) row[FIRST_PROPERTY + k] = null;
 
@@ -224,8 +253,13 @@ export class TableBatch {
     return split;
   }
 
-  private addColumn(name: string, type: ColumnType, record: DecodedRecord): number {
-    const spec: ColumnSpec = { name, type, nullable: true, origin: 'inferred' };
+  /** The column a new property gets: its inferred type, unless an earlier pass fixed a timestamp as text. */
+  private freshSpec(name: string, type: ColumnType): ColumnSpec {
+    return { name, type: type === 'timestamp' ? (this.typeOverrides.get(name) ?? type) : type, nullable: true, origin: 'inferred' };
+  }
+
+  private addColumn(spec: ColumnSpec, record: DecodedRecord): number {
+    const { name, type } = spec;
     const k = this.properties.length;
     this.index.set(name, k);
     this.properties.push(spec);

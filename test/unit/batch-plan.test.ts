@@ -171,6 +171,40 @@ describe('planBatch', () => {
     assert.deepEqual(p.quarantined.map((q) => q.reason), ['type_conflict']);
   });
 
+  it('leaves the table as it was when a record is quarantined: no widening, no new column, no re-plan', async () => {
+    const before = (await plan([pageView('a', { n: 3, flag: true, seen_at: '2026-11-19T09:00:00Z' })])).tables.get('page_view')!.schema;
+    const p = await plan([
+      // n would widen and brand_new would be added, but flag conflicts with its boolean column
+      pageView('b', { n: 1.5, brand_new: 'x', flag: 'maybe' }),
+      pageView('c', { n: 4, flag: false }),
+    ], { page_view: before });
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[0, 'type_conflict']]);
+    const t = p.tables.get('page_view')!;
+    assert.deepEqual(t.schema.properties.map((c) => `${c.name}:${c.type}`), before.properties.map((c) => `${c.name}:${c.type}`));
+    assert.deepEqual([t.added, t.widened], [[], []]);
+    assert.equal(p.splits[0]!.rows.length, 1);
+
+    // A column this batch inferred as a timestamp is re-planned as text only for a record that is stored.
+    const q = await plan([
+      pageView('d', { left_at: '2026-11-19T09:00:00Z' }),
+      pageView('e', { left_at: 'yesterday', flag: 'maybe' }),
+    ], { page_view: before });
+    assert.deepEqual(q.quarantined.map((r) => [r.record.offset, r.reason]), [[1, 'type_conflict']]);
+    assert.equal(q.tables.get('page_view')!.schema.properties.find((c) => c.name === 'left_at')!.type, 'timestamp');
+    assert.match(q.quarantined[0]!.detail, /boolean/);
+  });
+
+  it('stores a record that widens a column and adds another, applying both', async () => {
+    const before = (await plan([pageView('a', { n: 3 })])).tables.get('page_view')!.schema;
+    const p = await plan([pageView('b', { n: 1.5, fresh_one: 'x' }), pageView('c', { n: 2 })], { page_view: before });
+    assert.equal(p.quarantined.length, 0);
+    const t = p.tables.get('page_view')!;
+    assert.deepEqual(t.widened.map((c) => `${c.name}:${c.type}`), ['n:double']);
+    assert.deepEqual(t.added.map((c) => `${c.name}:${c.type}`), ['fresh_one:string']);
+    const cols = tableColumns(t.schema).map((c) => c.name);
+    assert.deepEqual(p.splits[0]!.rows.rows().map((r) => [r[cols.indexOf('n')], r[cols.indexOf('fresh_one')]]), [[1.5, 'x'], [2, null]]);
+  });
+
   it('asks for each table once, the first time a record names it', async () => {
     const asked: string[] = [];
     const { records, problems } = decodeMskEvent(mskEvent([pageView('a'), { event: 'click', ts: TS }, pageView('b'), { event: 'click', ts: TS }]));
