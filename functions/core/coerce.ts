@@ -1,6 +1,7 @@
 // Validation and coercion of a property value into its column type. Only lossless conversions are made:
 // "42" → 42 for an integer column is fine, 2.5 → 2 is not.
 import { hash } from 'node:crypto';
+import { describeValue } from './identifiers.js';
 import type { ColumnSpec, ColumnType, PiiHandling } from './schema.js';
 import { parseTimestamp } from './time.js';
 
@@ -20,40 +21,35 @@ const fail = (failure: string): CoercionFailure => ({ failure });
 export const isFailure = (v: CellValue | CoercionFailure): v is CoercionFailure =>
   typeof v === 'object' && v !== null;
 
-function describe(value: unknown): string {
-  const s = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-  return s.length > 48 ? `${s.slice(0, 48)}…` : s;
-}
-
 export function coerceValue(value: unknown, type: ColumnType): CellValue | CoercionFailure {
   if (value === null || value === undefined) return null;
   switch (type) {
     case 'string':
       if (typeof value === 'string') return value;
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-      return fail(`expected a string, got ${describe(value)}`);
+      return fail(`expected a string, got ${describeValue(value)}`);
     case 'json':
       return JSON.stringify(value);
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (value === 'true') return true;
       if (value === 'false') return false;
-      return fail(`expected a boolean, got ${describe(value)}`);
+      return fail(`expected a boolean, got ${describeValue(value)}`);
     case 'int32':
     case 'int64': {
       if (typeof value === 'number') {
         if (Number.isSafeInteger(value)) return type === 'int32' && (value > 2147483647 || value < -2147483648) ? fail(`${value} overflows int32`) : value;
-        if (Number.isInteger(value)) return fail(`integer ${describe(value)} lost precision in JSON; send it as a string`);
-        return fail(`expected an integer, got ${describe(value)}`);
+        if (Number.isInteger(value)) return fail(`integer ${describeValue(value)} lost precision in JSON; send it as a string`);
+        return fail(`expected an integer, got ${describeValue(value)}`);
       }
       if (typeof value === 'string' && INTEGER_TEXT.test(value)) {
         const big = BigInt(value);
-        if (big < INT64_MIN || big > INT64_MAX) return fail(`${describe(value)} overflows int64`);
+        if (big < INT64_MIN || big > INT64_MAX) return fail(`${describeValue(value)} overflows int64`);
         const n = Number(big);
         if (type === 'int32') return n > 2147483647 || n < -2147483648 ? fail(`${value} overflows int32`) : n;
         return Number.isSafeInteger(n) ? n : big;
       }
-      return fail(`expected an integer, got ${describe(value)}`);
+      return fail(`expected an integer, got ${describeValue(value)}`);
     }
     case 'double': {
       if (typeof value === 'number') return value;
@@ -61,15 +57,15 @@ export function coerceValue(value: unknown, type: ColumnType): CellValue | Coerc
         const n = Number(value);
         if (Number.isFinite(n)) return n;
       }
-      return fail(`expected a number, got ${describe(value)}`);
+      return fail(`expected a number, got ${describeValue(value)}`);
     }
     case 'timestamp': {
       const ms = parseTimestamp(value);
-      return ms === undefined ? fail(`expected an ISO-8601 time or epoch milliseconds, got ${describe(value)}`) : ms;
+      return ms === undefined ? fail(`expected an ISO-8601 time or epoch milliseconds, got ${describeValue(value)}`) : ms;
     }
     case 'date': {
       const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? parseTimestamp(`${value}T00:00:00Z`) : undefined;
-      return ms === undefined ? fail(`expected YYYY-MM-DD, got ${describe(value)}`) : Math.floor(ms / 86_400_000);
+      return ms === undefined ? fail(`expected YYYY-MM-DD, got ${describeValue(value)}`) : Math.floor(ms / 86_400_000);
     }
   }
 }

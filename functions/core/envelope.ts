@@ -1,5 +1,5 @@
 // The event envelope contract (DESIGN.md): parse a record's JSON value and check its envelope fields.
-import { excerpt, isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
+import { describeValue, excerpt, isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
 import { memoise } from './memo.js';
 import { NOT_BASE64, NOT_UTF8, valueSize, valueText, type DecodedRecord } from './msk-event.js';
 import { reject, type Rejection } from './quarantine.js';
@@ -55,17 +55,6 @@ export function exceedsDepth(value: unknown, limit: number, depth = 1): boolean 
   return false;
 }
 
-/**
- * A rejected value for the quarantine's detail: primitives as JSON, arrays and objects by kind only. They
- * can nest as deep as JSON.parse allows, far deeper than JSON.stringify can recurse, and the raw bytes are
- * kept in quarantine anyway.
- */
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return excerpt(JSON.stringify(value) ?? String(value));
-}
-
 // JSON.parse turns integers above 2^53 into doubles; user ids are often that large, so recover the digits.
 const RAW_USER_ID = /"user_id"\s*:\s*(-?\d+)\s*[,}]/;
 
@@ -77,14 +66,14 @@ function userIdOf(value: unknown, raw: string): string | null | Rejection {
     const digits = RAW_USER_ID.exec(raw)?.[1];
     if (digits !== undefined) return digits;
   }
-  return reject('uncoercible_value', `user_id must be a string or an integer, got ${describe(value)}`);
+  return reject('uncoercible_value', `user_id must be a string or an integer, got ${describeValue(value)}`);
 }
 
 function eventIdOf(value: unknown, record: DecodedRecord): string | Rejection {
   if (value === undefined || value === null) return `${record.topic}-${record.partition}-${record.offset}`;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   if (typeof value === 'string' && value.length > 0 && value.length <= MAX_EVENT_ID_LENGTH) return value;
-  return reject('invalid_event_id', `event_id ${describe(value)} is not a non-empty string/integer of ≤ ${MAX_EVENT_ID_LENGTH} chars`);
+  return reject('invalid_event_id', `event_id ${describeValue(value)} is not a non-empty string/integer of ≤ ${MAX_EVENT_ID_LENGTH} chars`);
 }
 
 /** Normalised event name, or why it cannot be a table; memoised per raw name (a batch has a handful). */
@@ -140,7 +129,7 @@ export function parseEnvelope(record: DecodedRecord, now: number, limits: Envelo
   const rawTs = env['ts'];
   const eventTime = rawTs === undefined || rawTs === null ? record.timestamp : parseTimestamp(rawTs);
   if (eventTime === undefined || eventTime < limits.minEventTimeMs) {
-    return reject('invalid_timestamp', `ts ${describe(rawTs ?? record.timestamp)} is not ISO-8601/epoch ms after ${new Date(limits.minEventTimeMs).toISOString()}`, table);
+    return reject('invalid_timestamp', `ts ${describeValue(rawTs ?? record.timestamp)} is not ISO-8601/epoch ms after ${new Date(limits.minEventTimeMs).toISOString()}`, table);
   }
   if (eventTime > now + limits.maxFutureSkewMs) {
     return reject('future_timestamp', `ts ${new Date(eventTime).toISOString()} is ${Math.round((eventTime - now) / 60000)} min ahead of the ingest clock (limit ${limits.maxFutureSkewMs / 60000} min)`, table);

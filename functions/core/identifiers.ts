@@ -62,6 +62,17 @@ export function excerpt(value: string, max = 64): string {
 }
 
 /**
+ * A rejected value for a quarantine detail: primitives as JSON, arrays and objects by kind only. They can
+ * nest as deep as JSON.parse allows, far deeper than JSON.stringify can recurse, and the raw bytes are
+ * kept in quarantine anyway.
+ */
+export function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return excerpt(JSON.stringify(value) ?? String(value));
+}
+
+/**
  * ClickHouse identifier quoting. Validation already restricts names to [a-z0-9_], so quoting is a
  * second line of defence; it still escapes properly so it is safe on its own.
  */
