@@ -67,9 +67,10 @@ export function excerpt(value: string, max = 64): string {
  * kept in quarantine anyway.
  */
 export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return excerpt(value);
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object' && value !== null) return 'an object';
-  return excerpt(JSON.stringify(value) ?? String(value));
+  return String(value);
 }
 
 /**

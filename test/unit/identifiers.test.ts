@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  excerpt, isValidEventName, isValidPropertyName, isValidTopic, normaliseName, quoteIdentifier, quoteString,
+  describeValue, excerpt, isValidEventName, isValidPropertyName, isValidTopic, normaliseName, quoteIdentifier, quoteString,
 } from '../../functions/core/identifiers.js';
 
 describe('normaliseName', () => {
@@ -52,5 +52,20 @@ describe('topics', () => {
   it('accepts Kafka topic names and refuses path tricks and the key separator', () => {
     assert.equal(isValidTopic('tracking.events-v1_2'), true);
     for (const bad of ['', '.', '..', 'a/b', 'a+b', '../x', 'a b', 't'.repeat(250)]) assert.equal(isValidTopic(bad), false, bad);
+  });
+});
+
+describe('describeValue', () => {
+  it('quotes text, shortens long text, prints scalars as they are and containers by kind', () => {
+    assert.equal(describeValue('many'), '"many"');
+    assert.match(describeValue('x'.repeat(5000)), /^"x{63}…\(5000 chars\)$/);
+    assert.deepEqual([1.5, 1e21, true, null, undefined].map(describeValue), ['1.5', '1e+21', 'true', 'null', 'undefined']);
+    assert.deepEqual([describeValue([1]), describeValue({ a: 1 })], ['an array', 'an object']);
+  });
+
+  it('describes a value nested far deeper than JSON.stringify can recurse', () => {
+    const deep = JSON.parse(`${'['.repeat(50_000)}${']'.repeat(50_000)}`);
+    assert.throws(() => JSON.stringify(deep), RangeError);
+    assert.equal(describeValue(deep), 'an array');
   });
 });
