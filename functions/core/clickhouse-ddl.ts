@@ -11,7 +11,7 @@ const BASE_TYPES: Record<ColumnType, string> = {
   string: 'String',
   json: 'String',
   timestamp: "DateTime64(3, 'UTC')",
-  date: 'Date',
+  date: 'Date32', // 1900–2299 like the lake's DATE; Date stops at 1970–2149 and wraps what falls outside
 };
 
 /** Insert deduplication on non-replicated MergeTree tables needs a window (number of recent blocks kept). */

@@ -3,7 +3,7 @@
 import { hash } from 'node:crypto';
 import { describeValue } from './identifiers.js';
 import type { ColumnSpec, ColumnType, PiiHandling } from './schema.js';
-import { parseTimestamp } from './time.js';
+import { isStorableTime, parseTimestamp } from './time.js';
 
 /** A value as it is stored in a column: int64 as number when safe, bigint beyond; timestamps as epoch ms. */
 export type CellValue = string | number | bigint | boolean | null;
@@ -61,11 +61,11 @@ export function coerceValue(value: unknown, type: ColumnType): CellValue | Coerc
     }
     case 'timestamp': {
       const ms = parseTimestamp(value);
-      return ms === undefined ? fail(`expected an ISO-8601 time or epoch milliseconds, got ${describeValue(value)}`) : ms;
+      return ms !== undefined && isStorableTime(ms) ? ms : fail(`expected an ISO-8601 time or epoch milliseconds from 1900 to 2299, got ${describeValue(value)}`);
     }
     case 'date': {
       const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? parseTimestamp(`${value}T00:00:00Z`) : undefined;
-      return ms === undefined ? fail(`expected YYYY-MM-DD, got ${describeValue(value)}`) : Math.floor(ms / 86_400_000);
+      return ms !== undefined && isStorableTime(ms) ? Math.floor(ms / 86_400_000) : fail(`expected YYYY-MM-DD from 1900 to 2299, got ${describeValue(value)}`);
     }
   }
 }

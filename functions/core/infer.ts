@@ -1,6 +1,6 @@
 // Type inference for properties that no schema declares yet.
 import type { ColumnType } from './schema.js';
-import { parseTimestamp } from './time.js';
+import { isStorableTime, parseTimestamp } from './time.js';
 
 const TIME_NAME = /(_at|_time)$/;
 const ISO_LIKE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
@@ -12,7 +12,7 @@ export function inferType(name: string, value: unknown): ColumnType | undefined 
     case 'boolean': return 'boolean';
     case 'number': return Number.isSafeInteger(value) ? 'int64' : 'double';
     case 'string':
-      return TIME_NAME.test(name) && ISO_LIKE.test(value) && parseTimestamp(value) !== undefined ? 'timestamp' : 'string';
+      return TIME_NAME.test(name) && ISO_LIKE.test(value) && isStorableTime(parseTimestamp(value) ?? NaN) ? 'timestamp' : 'string';
     case 'object': return 'json';
     default: return 'string';
   }

@@ -12,25 +12,46 @@ export const MS_PER_HOUR = 3_600_000;
  * is neither, including impossible calendar dates such as 2026-02-30.
  */
 export function parseTimestamp(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && Number.isInteger(value) ? value : undefined;
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
   if (value.length === 24) {
     const fast = parseCanonicalIso(value);
     if (fast !== undefined) return fast;
   }
-  if (DIGITS.test(value)) return Number(value);
+  if (DIGITS.test(value)) {
+    const ms = Number(value);
+    return Number.isSafeInteger(ms) ? ms : undefined;
+  }
   const m = ISO_8601.exec(value);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s = '00', frac = '', zone = 'Z'] = m;
   const ms = frac ? Math.floor(Number(frac) * 1000) : 0;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  const utc = utcMs(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
   const check = new Date(utc);
   if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
   if (zone === 'Z' || zone === 'z') return utc;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
-  return utc - sign * offsetMin * 60_000;
+  const offsetH = Number(digits.slice(0, 2)), offsetM = Number(digits.slice(2));
+  if (offsetH > 23 || offsetM > 59) return undefined; // RFC 3339 offsets stop at ±23:59
+  return utc - sign * (offsetH * 60 + offsetM) * 60_000;
+}
+
+/**
+ * Times and dates a column can hold: ClickHouse's DateTime64 and Date32 span 1900-01-01 to 2299-12-31,
+ * and the lake must hold the same value as the warehouse, so a property outside is refused rather than
+ * stored in one and clamped or wrapped in the other.
+ */
+export const STORABLE_TIME = { from: Date.UTC(1900, 0, 1), until: Date.UTC(2300, 0, 1) } as const;
+
+export const isStorableTime = (ms: number): boolean => ms >= STORABLE_TIME.from && ms < STORABLE_TIME.until;
+
+/** 400 Gregorian years, in milliseconds: the calendar repeats exactly. */
+const MS_PER_400_YEARS = 146_097 * 86_400_000;
+
+/** Date.UTC, except that years 0–99 are those years, not 1900–1999. */
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  return y >= 100 ? Date.UTC(y, mo, d, h, mi, s, ms) : Date.UTC(y + 400, mo, d, h, mi, s, ms) - MS_PER_400_YEARS;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -55,7 +76,7 @@ function parseCanonicalIso(v: string): number | undefined {
   if (Number.isNaN(y + mo + d + h + mi + s + ms)) return undefined;
   if (!(mo >= 1 && mo <= 12 && h <= 23 && mi <= 59 && s <= 59 && d >= 1)) return undefined;
   if (d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!)) return undefined;
-  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  return utcMs(y, mo - 1, d, h, mi, s, ms);
 }
 
 // A batch spans a handful of days: format each once.

@@ -210,4 +210,31 @@ describe('automatic metadata registration', () => {
     assert.equal(await chType('signup', 'shade'), 'Nullable(Int64)');
     assert.equal(await catalogColumn('signup', 'flag'), flag.type === 'boolean' ? 'boolean' : 'bigint');
   });
+  it('dates and times before 1970 or after 2149 read back as sent in ClickHouse and the lake; outside 1900–2299 they are refused', async () => {
+    const ctx: SchemaCommandContext = { registry: new SchemaRegistry(rt.store, { clock: () => now }), schemas: rt.schemas, schemasDir: work };
+    const file = join(work, 'member.json');
+    writeFileSync(file, JSON.stringify({ title: 'member', properties: { born: { type: 'string', format: 'date' }, joined_at: { type: 'string', format: 'date-time' } } }));
+    await schemaPush(ctx, file, undefined);
+    const member = (id: string, born: string, joined: string): Record<string, unknown> => ({ event: 'member', event_id: id, ts: TS, properties: { born, joined_at: joined } });
+    const s = await ingest([
+      member('m1', '1965-05-01', '1969-07-20T20:17:40Z'),
+      member('m2', '1900-01-01', '2299-12-31T23:59:59.999Z'),
+      member('m3', '2200-02-29', '2150-01-01T00:00:00Z'), // 2200 is no leap year
+      member('m4', '1899-12-31', '2026-11-19T09:00:00Z'),
+      member('m5', '2026-11-19', '2300-01-01T00:00:00Z'),
+    ]);
+    assert.equal(s.stored, 2);
+    assert.deepEqual(s.quarantinedByReason, { uncoercible_value: 3 });
+    assert.equal(await chType('member', 'born'), 'Nullable(Date32)');
+    const back = await rows<{ event_id: string; born: string; joined: string }>(
+      `SELECT event_id, toString(born) AS born, toString(joined_at) AS joined FROM tributary.member ORDER BY event_id`);
+    assert.deepEqual(back, [
+      { event_id: 'm1', born: '1965-05-01', joined: '1969-07-20 20:17:40.000' },
+      { event_id: 'm2', born: '1900-01-01', joined: '2299-12-31 23:59:59.999' },
+    ]);
+    const lake = readdirSync(join(home, 'lake/member'), { recursive: true }).map(String).filter((f) => f.endsWith('.parquet'));
+    const [file0] = lake;
+    const fromLake = await rows<{ born: string }>(`SELECT toString(born) AS born FROM file('${join(home, 'lake/member', file0!)}', Parquet) ORDER BY born`);
+    assert.deepEqual(fromLake.map((r) => r.born), ['1900-01-01', '1965-05-01']);
+  });
 });

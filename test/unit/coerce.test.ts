@@ -32,6 +32,20 @@ describe('coerceValue', () => {
   });
 });
 
+describe('times and dates a column can hold', () => {
+  it('keeps 1900-01-01 to 2299-12-31 (what ClickHouse DateTime64 and Date32 hold) and refuses the rest', () => {
+    assert.equal(coerceValue('1900-01-01T00:00:00.000Z', 'timestamp'), Date.UTC(1900, 0, 1));
+    assert.equal(coerceValue('2299-12-31T23:59:59.999Z', 'timestamp'), Date.UTC(2299, 11, 31, 23, 59, 59, 999));
+    assert.equal(coerceValue('1965-05-01', 'date'), Math.floor(Date.UTC(1965, 4, 1) / 86_400_000));
+    assert.equal(coerceValue('1900-01-01', 'date'), Math.floor(Date.UTC(1900, 0, 1) / 86_400_000));
+    for (const v of ['1899-12-31T23:59:59.999Z', '2300-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z', 1e20, 2 ** 63, -(2 ** 60)]) {
+      assert.ok(failed(coerceValue(v, 'timestamp')), `timestamp ${v}`);
+    }
+    for (const v of ['1899-12-31', '2300-01-01', '0001-01-01']) assert.ok(failed(coerceValue(v, 'date')), `date ${v}`);
+    assert.match(String((coerceValue('0099-12-31', 'date') as { failure: string }).failure), /from 1900 to 2299/);
+  });
+});
+
 describe('PII handling', () => {
   const email: ColumnSpec = { name: 'email', type: 'string', nullable: true, origin: 'declared', pii: 'hash' };
   it('hashes with the salt and never returns the raw value', () => {

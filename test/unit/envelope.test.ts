@@ -143,6 +143,23 @@ describe('parseTimestamp', () => {
     assert.equal(parseTimestamp(true), undefined);
   });
 
+  it('reads years 0–99 as those years (Date.UTC alone would make them 1900–1999)', () => {
+    assert.equal(parseTimestamp('0001-01-01T00:00:00.000Z'), Date.parse('0001-01-01T00:00:00.000Z'));
+    assert.equal(parseTimestamp('0099-12-31 23:59'), Date.parse('0099-12-31T23:59:00Z'));
+    assert.equal(parseTimestamp('0000-02-29T12:00:00Z'), Date.parse('0000-02-29T12:00:00Z'), 'year 0 is a leap year');
+    assert.equal(parseTimestamp('0001-02-29T00:00:00Z'), undefined);
+  });
+
+  it('takes zone offsets up to ±23:59 and epoch milliseconds only as exact integers', () => {
+    assert.equal(parseTimestamp('2026-11-19T10:00:00+23:59'), Date.UTC(2026, 10, 19, 10) - (23 * 60 + 59) * 60_000);
+    assert.equal(parseTimestamp('2026-11-19T10:00:00-0130'), Date.UTC(2026, 10, 19, 11, 30));
+    for (const zone of ['+99:99', '-47:00', '+24:00', '+05:60']) assert.equal(parseTimestamp(`2026-11-19T10:00:00${zone}`), undefined, zone);
+    assert.equal(parseTimestamp(1e20), undefined);
+    assert.equal(parseTimestamp(2 ** 53), undefined);
+    assert.equal(parseTimestamp('9999999999999999'), undefined, '16 digits beyond 2^53');
+    assert.equal(parseTimestamp('-8640000000000'), -8_640_000_000_000);
+  });
+
   it('reads every day of four centuries in the canonical layout as Date does', () => {
     // 1900–2299: century years that are and are not leap years, and dates before the epoch
     for (let ms = Date.UTC(1900, 0, 1, 23, 59, 59, 999); ms < Date.UTC(2300, 0, 1); ms += 86_400_000) {
