@@ -55,15 +55,14 @@ export function exceedsDepth(value: unknown, limit: number, depth = 1): boolean 
   return false;
 }
 
-// JSON.parse turns integers above 2^53 into doubles; user ids are often that large, so recover the digits.
-const RAW_USER_ID = /"user_id"\s*:\s*(-?\d+)\s*[,}]/;
 
 function userIdOf(value: unknown, raw: string): string | null | Rejection {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isInteger(value)) {
     if (Number.isSafeInteger(value)) return String(value);
-    const digits = RAW_USER_ID.exec(raw)?.[1];
+    // JSON.parse rounded it; user ids are often that large, so recover the digits from the text.
+    const digits = topLevelInteger(raw, 'user_id');
     if (digits !== undefined) return digits;
   }
   return reject('uncoercible_value', `user_id must be a string or an integer, got ${describeValue(value)}`);
@@ -186,6 +185,34 @@ const NO_PROPERTIES: Readonly<Record<string, unknown>> = Object.freeze(Object.cr
 const BACKSLASH = 92;
 const COLON = 58;
 const QUOTE = 34;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const INTEGER_MEMBER_REST = /^\s*:\s*(-?\d+)\s*[,}]/;
+
+/**
+ * The digits of the integer that the top-level member `key` holds in a JSON object's text. Nested objects
+ * may have a member of the same name, so the scan follows depth and skips strings. Only the rare record
+ * with an integer beyond 2^53 gets here; a key spelt with escapes is not found, and the record is then
+ * quarantined rather than given a rounded id.
+ */
+function topLevelInteger(text: string, key: string): string | undefined {
+  const quoted = `"${key}"`;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      if (depth === 1 && text.startsWith(quoted, i)) {
+        const digits = INTEGER_MEMBER_REST.exec(text.slice(i + quoted.length, i + quoted.length + 64))?.[1];
+        if (digits !== undefined) return digits;
+      }
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return undefined;
+}
 
 /**
  * An upper bound on the keys of valid JSON text, in a third of keysInText's time: colons whose previous

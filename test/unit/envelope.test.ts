@@ -52,6 +52,19 @@ describe('parseEnvelope', () => {
     assert.equal(ok({ event: 'x', ts: TS, user_id: 42 }).userId, '42');
   });
 
+  it('takes those digits from the top-level user_id, never from a nested one or from inside a string', () => {
+    const big = '98765432109876543210';
+    const texts = [
+      `{"event":"x","context":{"user_id":7},"ts":"${TS}","user_id":${big}}`,
+      `{"event":"x","properties":{"referrer":{"user_id":42},"list":[{"user_id":1}]},"user_id" : ${big} }`,
+      `{"event":"x","note":"\\\\\\"user_id\\": 5 {[","user_id":${big},"ts":"${TS}"}`,
+      `{"event":"x","ts":"${TS}","properties":{"a":"}}"},"user_id":-${big}}`,
+    ];
+    assert.deepEqual(texts.map((t) => ok(t).userId), [big, big, big, `-${big}`]);
+    // Spelt with an escape, the key is not found in the text: quarantined rather than rounded.
+    assert.equal(reason(`{"event":"x","ts":"${TS}","user\\u005fid":${big}}`), 'uncoercible_value');
+  });
+
   it('quarantines each kind of bad envelope with its reason', () => {
     assert.equal(reason(null), 'empty_value');
     assert.equal(reason(''), 'empty_value');
