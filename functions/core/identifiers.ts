@@ -26,7 +26,9 @@ function normaliseUncached(raw: string): string {
     .replace(/[\s.\-]+/g, '_')
     .replace(/_+/g, '_')
     .replace(/^_+|_+$/g, '')
-    .toLowerCase();
+    // ASCII only: toLowerCase() would turn the Kelvin sign (U+212A) into a plain k, letting a look-alike
+    // name pass as valid; other letters stay as they are and fail validation.
+    .replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
 }
 
 // Event and property names repeat across millions of records.

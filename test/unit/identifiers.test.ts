@@ -16,7 +16,8 @@ describe('normaliseName', () => {
   });
 
   it('keeps characters it cannot map, so hostile names fail validation instead of being rewritten', () => {
-    for (const hostile of ["a'b", 'a`b', '../etc', 'a;drop', 'naïve', 'имя', 'a"b', 'a\\b', 'x/y']) {
+    // \u212A is the Kelvin sign and \u0130 a dotted capital I: String#toLowerCase maps them to "k" and "i̇".
+    for (const hostile of ["a'b", 'a`b', '../etc', 'a;drop', 'naïve', 'имя', 'a"b', 'a\\b', 'x/y', '\u212Aey', 'page\u212A', '\u0130d']) {
       assert.equal(isValidPropertyName(normaliseName(hostile)), false, hostile);
       assert.equal(isValidEventName(normaliseName(hostile)), false, hostile);
     }
