@@ -4,7 +4,7 @@
 import { isRejection, parseEnvelope, type EnvelopeLimits } from './envelope.js';
 import { dataKey } from './lake-layout.js';
 import type { DecodedRecord, RecordDecodeProblem } from './msk-event.js';
-import type { QuarantinedRecord } from './quarantine.js';
+import { reject, type QuarantinedRecord, type Rejection } from './quarantine.js';
 import type { ColumnType, TableSchema } from './schema.js';
 import { TableBatch, type PendingSplit, type SchemaEvolution, type TableContext } from './table-batch.js';
 
@@ -60,6 +60,23 @@ export async function planBatch(records: readonly DecodedRecord[], problems: rea
   }
 }
 
+/**
+ * Runs a check of one record. Nothing in a record should make the checks throw, but if a bug lets one,
+ * the record goes to quarantine with the error instead of failing the batch: a failed batch is retried
+ * as it is, so one poison record would block its partition. TableBatch.add changes the table only after
+ * its checks, so an error in them leaves the batch as it was.
+ */
+function guarded<T>(check: () => T): T | Rejection {
+  try {
+    return check();
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    return reject('internal_error', `${e.name}: ${e.message}`.slice(0, 300));
+  }
+}
+
+const isQuarantined = (v: QuarantinedRecord | Rejection): v is QuarantinedRecord => 'record' in v;
+
 async function planPass(
   records: readonly DecodedRecord[], problems: readonly RecordDecodeProblem[], options: PlanOptions,
   contexts: Map<string, TableContext>, typeOverrides: ReadonlyMap<string, ReadonlyMap<string, ColumnType>>,
@@ -75,19 +92,21 @@ async function planPass(
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
     if (broken.size > 0 && broken.has(record)) continue;
-    const env = parseEnvelope(record, options.now, options.limits);
+    const env = guarded(() => parseEnvelope(record, options.now, options.limits));
     if (isRejection(env)) {
       quarantined.push({ record, ...env });
       continue;
     }
     if (t?.table !== env.table) t = tables.get(env.table);
     if (!t) {
+      // Outside the guard: a registry or catalog that cannot be read fails the batch, which is retried.
       let context = contexts.get(env.table);
       if (!context) contexts.set(env.table, (context = await options.tableContext(env.table)));
       tables.set(env.table, (t = new TableBatch(env.table, context, typeOverrides.get(env.table))));
     }
-    const rejected = t.add(env, record, options);
-    if (rejected) quarantined.push(rejected);
+    const table = t;
+    const rejected = guarded(() => table.add(env, record, options));
+    if (rejected) quarantined.push(isQuarantined(rejected) ? rejected : { record, ...rejected, event: env.table });
   }
 
   const plans = new Map<string, TablePlan>();

@@ -19,6 +19,7 @@ export const QUARANTINE_REASONS = {
   uncoercible_value: 'a value cannot be converted to its column type without loss',
   type_conflict: 'a value conflicts with the type already registered for its column',
   column_limit: 'a new property would exceed the limit of new columns per table per hour',
+  internal_error: 'checking the record raised an unexpected error (a bug to report; replay the record once it is fixed)',
 } as const;
 
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planBatch, type BatchPlan } from '../../functions/core/batch-plan.js';
 import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/envelope.js';
-import { decodeMskEvent } from '../../functions/core/msk-event.js';
+import { decodeMskEvent, type DecodedRecord } from '../../functions/core/msk-event.js';
 import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
 import { tableColumns, type TableSchema } from '../../functions/core/schema.js';
 import { mskEvent, NOW, pageView, TS } from '../helpers.js';
@@ -203,6 +203,28 @@ describe('planBatch', () => {
     assert.deepEqual(t.added.map((c) => `${c.name}:${c.type}`), ['fresh_one:string']);
     const cols = tableColumns(t.schema).map((c) => c.name);
     assert.deepEqual(p.splits[0]!.rows.rows().map((r) => [r[cols.indexOf('n')], r[cols.indexOf('fresh_one')]]), [[1.5, 'x'], [2, null]]);
+  });
+
+  it('quarantines a record that makes a check throw as internal_error, and stores the rest of the batch', async () => {
+    const { records } = decodeMskEvent(mskEvent([pageView('a'), pageView('c')]));
+    // No real record is known to make a check throw (each one found was fixed): a record whose bytes
+    // cannot be read the first time stands in for the next such bug.
+    let reads = 0;
+    const poison: DecodedRecord = {
+      topic: 'tracking', partition: 0, offset: 1, timestamp: NOW, key: null, headers: [],
+      get value(): Buffer {
+        if (reads++ === 0) throw new TypeError('boom');
+        return Buffer.from(JSON.stringify(pageView('b')));
+      },
+    };
+    const p = await planBatch([records[0]!, poison, records[1]!], [], { now: NOW, piiSalt: '', limits: DEFAULT_ENVELOPE_LIMITS, tableContext: () => ({ before: undefined }) });
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason, q.detail]), [[1, 'internal_error', 'TypeError: boom']]);
+    assert.equal(p.splits.reduce((n, s) => n + s.rows.length, 0), 2);
+  });
+
+  it('fails the batch when a table cannot be looked up, so that it is retried', async () => {
+    const { records, problems } = decodeMskEvent(mskEvent([pageView('a')]));
+    await assert.rejects(planBatch(records, problems, { now: NOW, piiSalt: '', limits: DEFAULT_ENVELOPE_LIMITS, tableContext: () => { throw new Error('registry unreachable'); } }), /registry unreachable/);
   });
 
   it('asks for each table once, the first time a record names it', async () => {
