@@ -12,12 +12,12 @@ export function record(value: unknown, overrides: Partial<DecodedRecord> = {}): 
 }
 
 /** An MSK event whose records carry the given values (objects are JSON-encoded) at consecutive offsets. */
-export function mskEvent(values: readonly unknown[], options: { topic?: string; partition?: number; firstOffset?: number } = {}): MskEvent {
+export function mskEvent(values: readonly unknown[], options: { topic?: string; partition?: number; firstOffset?: number; timestamp?: number } = {}): MskEvent {
   return encodeMskEvent(values.map((v, i) => ({
     topic: options.topic ?? 'tracking',
     partition: options.partition ?? 0,
     offset: (options.firstOffset ?? 0) + i,
-    timestamp: NOW - 60_000,
+    timestamp: options.timestamp ?? NOW - 60_000,
     key: Buffer.from(`k${i}`),
     value: v === null ? null : Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
   })));

@@ -2,7 +2,7 @@
 import type { CellValue } from './coerce.js';
 import { dataKey, QUARANTINE_TABLE } from './lake-layout.js';
 import { column, type ColumnSpec } from './schema.js';
-import { epochDay, utcDate, utcHour } from './time.js';
+import { epochDay, isStorableTime, utcDate, utcHour } from './time.js';
 import type { QuarantinedRecord } from './quarantine.js';
 
 const col = column;
@@ -44,18 +44,24 @@ export function quarantineFiles(records: readonly QuarantinedRecord[], receivedA
     a.record.topic === b.record.topic ? a.record.partition - b.record.partition || a.record.offset - b.record.offset : a.record.topic < b.record.topic ? -1 : 1);
   for (const q of sorted) {
     const r = q.record;
-    const dt = utcDate(r.timestamp);
-    const hour = utcHour(r.timestamp);
+    // A Kafka timestamp beyond what the dt and kafka_timestamp columns hold (a producer sending
+    // microseconds, say) files the record under the epoch instead, with the value in the detail: the key
+    // stays deterministic and the row can be written, where the timestamp itself would fail every retry.
+    const storable = isStorableTime(r.timestamp);
+    const timestamp = storable ? r.timestamp : 0;
+    const detail = storable ? q.detail : `${q.detail} [Kafka timestamp ${r.timestamp} is outside 1900–2299]`;
+    const dt = utcDate(timestamp);
+    const hour = utcHour(timestamp);
     const id = `${r.topic}\u0000${r.partition}\u0000${dt}\u0000${hour}`;
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { dt, hour, topic: r.topic, partition: r.partition, offsets: [], rows: [] }));
     g.offsets.push(r.offset);
     g.rows.push([
-      r.topic, r.partition, r.offset, r.timestamp, q.reason, q.detail, q.event ?? null,
+      r.topic, r.partition, r.offset, timestamp, q.reason, detail, q.event ?? null,
       r.key ? r.key.toString('base64') : null,
       r.value ? r.value.toString('base64') : null,
       JSON.stringify(r.headers.map((h) => ({ key: h.key, value_base64: h.value.toString('base64') }))),
-      receivedAt, epochDay(r.timestamp), hour,
+      receivedAt, epochDay(timestamp), hour,
     ]);
   }
   return [...groups.values()].map((g) => ({

@@ -126,6 +126,23 @@ describe('ingest on chDB', () => {
   });
 });
 
+describe('Kafka timestamps out of range', () => {
+  it('never fail a batch: a record quarantined with one is filed under the epoch, its timestamp in the detail', async () => {
+    const microseconds = 1_763_546_400_123_000; // a producer that sends CreateTime in µs
+    for (const timestamp of [microseconds, 9e15, -(2 ** 52)]) {
+      const event = mskEvent(['not json', pageView(`kts-${timestamp}`)], { topic: 'kts', partition: 0, firstOffset: 10, timestamp });
+      const r = await ingestBatch(event, rt.deps);
+      assert.deepEqual([r.stored, r.quarantinedByReason], [1, { malformed_json: 1 }], String(timestamp));
+    }
+    const rows = await rt.warehouse.query<{ dt: string; hour: number; kafka_timestamp: string; detail: string }>(
+      "SELECT toString(dt) AS dt, hour, toString(kafka_timestamp) AS kafka_timestamp, detail FROM tributary._quarantine FINAL WHERE _topic = 'kts'");
+    assert.equal(rows.length, 1, 'the same offset each time: one quarantine row');
+    assert.deepEqual([rows[0]!.dt, rows[0]!.hour, rows[0]!.kafka_timestamp], ['1970-01-01', 0, '1970-01-01 00:00:00.000']);
+    assert.match(rows[0]!.detail, /Kafka timestamp -?\d+ is outside 1900–2299/);
+    assert.ok((await rt.store.list('lake/_quarantine/dt=1970-01-01/hour=00/')).some((k) => k.endsWith('kts+0+10-10.parquet')));
+  });
+});
+
 describe('tributary ingest <file>', () => {
   it('treats a file as one topic-partition: re-ingesting it stores nothing twice, other files never collide', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-files-'));
