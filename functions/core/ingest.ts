@@ -1,5 +1,6 @@
 // One invocation of the ingest function: an MSK batch in; every record stored (lake + catalog +
 // warehouse) or quarantined. Talks to the outside only through the ports it is given.
+import { hash } from 'node:crypto';
 import { planBatch, type BatchPlan, type Split, type TableContext } from './batch-plan.js';
 import { ColumnBuffers } from './column-buffers.js';
 import { buildArrowTable } from './columnar.js';
@@ -13,7 +14,7 @@ import type { QuarantineReason } from './quarantine.js';
 import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine-files.js';
 import { describeChange, nextEntry, recentInferredColumns, schemaOf, type RegistryEntry } from './registry-entry.js';
 import type { SchemaRegistry } from './schema-registry.js';
-import { schemaSignature, tableColumns, type TableSchema } from './schema.js';
+import { schemaSignature, STANDARD_COLUMNS, tableColumns, type TableSchema } from './schema.js';
 import { hourEnd } from './time.js';
 
 export interface IngestConfig {
@@ -137,6 +138,20 @@ async function syncTable(schema: TableSchema, deps: IngestDeps): Promise<boolean
   return created;
 }
 
+const OFFSET_COLUMN = STANDARD_COLUMNS.findIndex((c) => c.name === '_offset');
+
+/**
+ * A file's dedup token for the warehouse: its key names the rows by table, hour, topic-partition and
+ * offset range, and a digest says which offsets of that range it holds. Whether a record is stored can
+ * depend on the clock (the future-skew check) and the registry, so a retry may store another set under
+ * the same key; it then inserts again (ReplacingMergeTree folds the overlap) instead of being dropped as
+ * a duplicate while the lake takes the new file.
+ */
+function dedupToken(key: string, offsets: ArrayLike<number>): string {
+  const digest = hash('sha256', Buffer.from(Float64Array.from(offsets).buffer), 'hex').slice(0, 16);
+  return `${key}#${digest}`;
+}
+
 export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<IngestReport> {
   const config = { ...DEFAULT_INGEST_CONFIG, ...deps.config };
   const now = deps.clock();
@@ -168,7 +183,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
     const schema = plan.tables.get(split.table)!.schema;
     // The token names the batch's rows (table, hour, topic-partition, offsets), not where the file went, so a
     // redelivery after a compaction moved the partition to a new version still deduplicates.
-    await deps.warehouse.insertParquet(split.table, tableColumns(schema), { key, bytes }, split.key);
+    await deps.warehouse.insertParquet(split.table, tableColumns(schema), { key, bytes }, dedupToken(split.key, split.rows.numbers(OFFSET_COLUMN)));
   });
 
   const qFiles = quarantineFiles(plan.quarantined, now);
@@ -178,7 +193,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
     await mapLimit(qFiles, config.concurrency, async (q) => {
       const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows)), { dictionaryColumns: ['_topic', 'reason', 'event'] });
       await deps.store.put(q.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
-      await deps.warehouse.insertParquet(QUARANTINE_TABLE, QUARANTINE_COLUMNS, { key: q.key, bytes }, q.key);
+      await deps.warehouse.insertParquet(QUARANTINE_TABLE, QUARANTINE_COLUMNS, { key: q.key, bytes }, dedupToken(q.key, q.offsets));
       qWritten.push({ q, bytes: bytes.length });
     });
   }

@@ -31,6 +31,8 @@ export interface QuarantineFile {
   readonly partition: number;
   readonly firstOffset: number;
   readonly lastOffset: number;
+  /** the offsets of the file's records, in order */
+  readonly offsets: readonly number[];
   readonly rows: CellValue[][];
 }
 
@@ -72,6 +74,7 @@ export function quarantineFiles(records: readonly QuarantinedRecord[], receivedA
     partition: g.partition,
     firstOffset: g.offsets[0]!,
     lastOffset: g.offsets[g.offsets.length - 1]!,
+    offsets: g.offsets,
     rows: g.rows,
   }));
 }

@@ -126,6 +126,27 @@ describe('ingest on chDB', () => {
   });
 });
 
+describe('a retry that stores a different set of rows', () => {
+  it('reaches ClickHouse too, so the warehouse and the lake agree', async () => {
+    let now = NOW; // 12:30
+    const at = (min: number): string => new Date(NOW + min * 60_000).toISOString();
+    const click = (id: string, ts: string) => ({ event: 'retry_click', event_id: id, ts, properties: { x: 1 } });
+    // e1 is 70 minutes ahead of the first attempt's clock (limit 60) and 55 ahead of the retry's.
+    const event = mskEvent([click('e0', at(40)), click('e1', at(70)), click('e2', at(50))], { topic: 'retry', partition: 0, firstOffset: 0 });
+    // The first attempt fails after its ClickHouse inserts, at the ingest log.
+    const warehouse = Object.create(rt.deps.warehouse) as typeof rt.deps.warehouse;
+    warehouse.recordIngest = async () => { throw new Error('timeout writing the ingest log'); };
+    await assert.rejects(ingestBatch(event, { ...rt.deps, warehouse, clock: () => now }), /timeout/);
+    now += 15 * 60_000;
+    const r = await ingestBatch(event, { ...rt.deps, clock: () => now });
+    assert.equal(r.stored, 3);
+    const inClickHouse = await rt.warehouse.query<{ event_id: string }>('SELECT event_id FROM tributary.retry_click FINAL ORDER BY event_id');
+    const inLake = await duckRows(`SELECT event_id FROM read_parquet('${home}/lake/retry_click/*/*/*.parquet') ORDER BY event_id`);
+    assert.deepEqual(inClickHouse.map((x) => x.event_id), ['e0', 'e1', 'e2']);
+    assert.deepEqual(inLake.map((x) => x['event_id']), ['e0', 'e1', 'e2']);
+  });
+});
+
 describe('Kafka timestamps out of range', () => {
   it('never fail a batch: a record quarantined with one is filed under the epoch, its timestamp in the detail', async () => {
     const microseconds = 1_763_546_400_123_000; // a producer that sends CreateTime in µs
