@@ -1,7 +1,7 @@
 // The ingest handler's core against real engines: a local lake directory, the Glue-shaped catalog and
 // embedded ClickHouse (chDB); DuckDB reads the lake back independently.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -182,5 +182,31 @@ describe('tributary ingest <file>', () => {
     assert.deepEqual(keys.map((k) => k.slice(k.lastIndexOf('/') + 1)), ['batch-a+0+1-2.parquet', 'batch-b+0+1-1.parquet']);
     const [q] = await rt.warehouse.query<{ _offset: string }>("SELECT _offset FROM tributary._quarantine WHERE _topic = 'batch-a'");
     assert.equal(Number(q!._offset), 5, 'the offset is the line number of the broken line');
+  });
+
+  it('keeps a file a redelivery after it is touched: records without ts keep their first timestamp', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-touch-'));
+    const file = join(dir, 'touched.ndjson');
+    writeFileSync(file, `${JSON.stringify({ event: 'touch_click', event_id: 't1' })}\n${JSON.stringify({ event: 'touch_click' })}\nnot json\n`);
+    utimesSync(file, new Date(NOW - 3_600_000), new Date(NOW - 3_600_000));
+    const first = await ingestFile({ file, batchSize: 10 }, rt.deps);
+    utimesSync(file, new Date(NOW - 60_000), new Date(NOW - 60_000)); // an hour later on the file's clock
+    const again = await ingestFile({ file, batchSize: 10 }, rt.deps);
+    assert.deepEqual([first.stored, again.stored], [2, 2]);
+    assert.equal(await count('SELECT count() AS n FROM tributary.touch_click FINAL'), 2);
+    assert.equal(await lakeCount('touch_click'), 2);
+    assert.equal(await count("SELECT count() AS n FROM tributary._quarantine FINAL WHERE _topic = 'touched'"), 1);
+  });
+
+  it('refuses a second file under a topic another file made, and standard input without --topic', async () => {
+    const [a, b] = [mkdtempSync(join(tmpdir(), 'tributary-a-')), mkdtempSync(join(tmpdir(), 'tributary-b-'))];
+    writeFileSync(join(a, 'clash.ndjson'), `${JSON.stringify(pageView('clash-a'))}\n`);
+    writeFileSync(join(b, 'clash.ndjson'), `${JSON.stringify(pageView('clash-b'))}\n`);
+    await ingestFile({ file: join(a, 'clash.ndjson'), batchSize: 10 }, rt.deps);
+    await assert.rejects(ingestFile({ file: join(b, 'clash.ndjson'), batchSize: 10 }, rt.deps), /topic clash was made from .*clash\.ndjson; .*pass --topic/);
+    const other = await ingestFile({ file: join(b, 'clash.ndjson'), topic: 'clash-b', batchSize: 10 }, rt.deps);
+    assert.equal(other.stored, 1);
+    assert.deepEqual((await rt.warehouse.query<{ event_id: string }>("SELECT event_id FROM tributary.page_view WHERE event_id LIKE 'clash-%' ORDER BY event_id")).map((r) => r.event_id), ['clash-a', 'clash-b']);
+    await assert.rejects(ingestFile({ file: '-', batchSize: 10 }, rt.deps), /standard input has no name to make a topic of: pass --topic/);
   });
 });

@@ -1,8 +1,9 @@
 // `tributary ingest <file.ndjson|-> [--topic T] [--batch-size N]`: one file = one topic-partition,
-// offsets = line numbers, so ingesting the same file again is an idempotent redelivery.
+// offsets = line numbers, so ingesting the same file again is an idempotent redelivery; another file
+// under the same topic is refused rather than let overwrite it.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { isValidTopic } from '../../core/identifiers.js';
 import type { IngestDeps } from '../../core/ingest.js';
@@ -19,9 +20,41 @@ export class UsageError extends Error {
 }
 
 export function topicFor(file: string, topic: string | undefined): string {
-  const t = topic ?? (file === '-' ? 'stdin' : basename(file, extname(file)));
+  if (file === '-' && topic === undefined) {
+    throw new UsageError('standard input has no name to make a topic of: pass --topic (two streams under one topic would overwrite each other\'s files)');
+  }
+  const t = topic ?? basename(file, extname(file));
   if (!isValidTopic(t)) throw new UsageError(`topic ${JSON.stringify(t)} is not a valid Kafka topic name ([A-Za-z0-9._-]{1,249}); pass --topic`);
   return t;
+}
+
+/** What the store remembers of a topic that `ingest` made from a file: its source, and its records' timestamp. */
+interface TopicSource {
+  /** the file's absolute path, or '-' for standard input */
+  readonly source: string;
+  /** the Kafka timestamp of every record of the topic: the file's mtime when it was first ingested */
+  readonly timestamp: number;
+}
+
+const topicSourceKey = (topic: string): string => `_cli/topics/${topic}.json`;
+
+/**
+ * The topic's source and timestamp, recorded the first time it is ingested. A file is one topic-partition,
+ * so a second file under the same topic would overwrite the first one's objects: it is refused. Records
+ * keep the first ingest's timestamp, which stands in for event time when a record has no ts, so a file
+ * touched since is still a redelivery of the same records.
+ */
+async function claimTopic(topic: string, file: string, deps: IngestDeps): Promise<TopicSource> {
+  const source = file === '-' ? '-' : resolve(file);
+  const key = topicSourceKey(topic);
+  const fresh: TopicSource = { source, timestamp: file === '-' ? deps.clock() : Math.floor((await stat(file)).mtimeMs) };
+  await deps.store.putIfAbsent(key, Buffer.from(JSON.stringify(fresh)), { contentType: 'application/json' });
+  const body = await deps.store.get(key);
+  const claimed = body ? (JSON.parse(Buffer.from(body).toString('utf8')) as TopicSource) : fresh;
+  if (claimed.source !== source) {
+    throw new UsageError(`topic ${topic} was made from ${claimed.source === '-' ? 'standard input' : claimed.source}; ingesting ${file === '-' ? 'standard input' : source} under it would overwrite its files: pass --topic with another name`);
+  }
+  return claimed;
 }
 
 export async function ingestFile(options: IngestFileOptions, deps: IngestDeps): Promise<RunSummary> {
@@ -29,8 +62,7 @@ export async function ingestFile(options: IngestFileOptions, deps: IngestDeps): 
     throw new UsageError('--batch-size must be an integer between 1 and 100000');
   }
   const topic = topicFor(options.file, options.topic);
-  // The Kafka timestamp stands in for event time when a record has no ts: the file's mtime keeps it stable.
-  const timestamp = options.file === '-' ? Date.now() : Math.floor((await stat(options.file)).mtimeMs);
+  const { timestamp } = await claimTopic(topic, options.file, deps);
   const input = options.file === '-' ? process.stdin : createReadStream(options.file);
   const lines = createInterface({ input, crlfDelay: Infinity });
   const summary = emptySummary();
