@@ -3,6 +3,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that stops early (`| head`) closes the pipe: end quietly, as other command-line tools do.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import('../functions/cli/main.ts');
 try {
   process.exitCode = await main(process.argv.slice(2));

@@ -99,3 +99,18 @@ describe('tributary schema', () => {
     await assert.rejects(schemaCli('schema', 'show', '../etc'), (err: { stderr: string; code: number }) => err.code === 2 && /not a valid event name/.test(err.stderr));
   });
 });
+
+describe('tributary output into a pipe', () => {
+  it('ends quietly with exit code 0 when the reader stops early (| head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), 'sql', 'SELECT number FROM numbers(200000)'],
+      { env: { ...process.env, TRIBUTARY_HOME: mkdtempSync(join(tmpdir(), 'tributary-pipe-')) }, cwd: PACKAGE_ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // Read the first chunk, then close our end, as `head` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.destroy(); resolve(); }));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  });
+});

@@ -198,6 +198,16 @@ describe('tributary ingest <file>', () => {
     assert.equal(await count("SELECT count() AS n FROM tributary._quarantine FINAL WHERE _topic = 'touched'"), 1);
   });
 
+  it('reads NDJSON lines as NDJSON does: a \\r inside a record, CRLF line ends and a byte-order mark', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-crlf-'));
+    const file = join(dir, 'windows.ndjson');
+    writeFileSync(file, `\uFEFF${JSON.stringify(pageView('w-1'))}\r\n{"event":"page_view",\r"event_id":"w-2","ts":"${TS}"}\r\n`);
+    const s = await ingestFile({ file, batchSize: 10 }, rt.deps);
+    assert.deepEqual([s.stored, s.quarantined], [2, 0]);
+    const rows = await rt.warehouse.query<{ event_id: string; _offset: string }>("SELECT event_id, _offset FROM tributary.page_view WHERE _topic = 'windows' ORDER BY _offset");
+    assert.deepEqual(rows.map((r) => [r.event_id, Number(r._offset)]), [['w-1', 1], ['w-2', 2]]);
+  });
+
   it('refuses a second file under a topic another file made, and standard input without --topic', async () => {
     const [a, b] = [mkdtempSync(join(tmpdir(), 'tributary-a-')), mkdtempSync(join(tmpdir(), 'tributary-b-'))];
     writeFileSync(join(a, 'clash.ndjson'), `${JSON.stringify(pageView('clash-a'))}\n`);

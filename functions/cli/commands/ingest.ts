@@ -4,7 +4,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { isValidTopic } from '../../core/identifiers.js';
 import type { IngestDeps } from '../../core/ingest.js';
 import { emptySummary, runBatches, type ProducedRecord, type RunSummary } from '../run-batches.js';
@@ -63,8 +62,8 @@ export async function ingestFile(options: IngestFileOptions, deps: IngestDeps): 
   }
   const topic = topicFor(options.file, options.topic);
   const { timestamp } = await claimTopic(topic, options.file, deps);
-  const input = options.file === '-' ? process.stdin : createReadStream(options.file);
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const input = options.file === '-' ? process.stdin.setEncoding('utf8') : createReadStream(options.file, { encoding: 'utf8' });
+  const lines = ndjsonLines(input);
   const summary = emptySummary();
   let pending: ProducedRecord[] = [];
   let line = 0;
@@ -81,3 +80,27 @@ export async function ingestFile(options: IngestFileOptions, deps: IngestDeps): 
   return summary;
 }
 
+
+/**
+ * The lines of NDJSON text: split at \n only, since a lone \r is whitespace inside JSON (readline would
+ * end a line there), without a line's trailing \r, and without a byte-order mark at the start.
+ */
+export async function* ndjsonLines(input: AsyncIterable<string>): AsyncGenerator<string> {
+  let rest = '';
+  let start = true;
+  const line = (text: string): string => (text.endsWith('\r') ? text.slice(0, -1) : text);
+  for await (const chunk of input) {
+    let text = rest + chunk;
+    if (start && text.length > 0) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      start = false;
+    }
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+      yield line(text.slice(from, nl));
+      from = nl + 1;
+    }
+    rest = text.slice(from);
+  }
+  if (rest !== '') yield line(rest);
+}

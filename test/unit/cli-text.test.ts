@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ndjsonLines } from '../../functions/cli/commands/ingest.js';
+import { formatTable } from '../../functions/cli/print.js';
+
+async function lines(chunks: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for await (const l of ndjsonLines((async function* () { yield* chunks; })())) out.push(l);
+  return out;
+}
+
+describe('ndjsonLines', () => {
+  it('ends lines at \\n only: a lone \\r is JSON whitespace and stays in its line', async () => {
+    assert.deepEqual(await lines(['{"a":1,\r"b":2}\n{"c":3}\n']), ['{"a":1,\r"b":2}', '{"c":3}']);
+  });
+
+  it('drops the \\r of a CRLF line end and a byte-order mark at the start, keeps blank lines and a last line without \\n', async () => {
+    assert.deepEqual(await lines(['', '\uFEFF{"a":1}\r\n', '\r\n{"b"', ':2}\n{"c":3}']), ['{"a":1}', '', '{"b":2}', '{"c":3}']);
+    assert.deepEqual(await lines(['{"a":"\uFEFF"}\n']), ['{"a":"\uFEFF"}'], 'a BOM later in the text is data');
+  });
+});
+
+describe('formatTable', () => {
+  it('shows line breaks and tabs inside values escaped, so every row stays one line', () => {
+    const out = formatTable([{ k: 'a\nb', v: 'x\ty\r' }, { k: 'c', v: 'd' }]);
+    assert.equal(out.split('\n').length, 4);
+    assert.match(out, /^a\\nb\s+x\\ty\\r$/m);
+  });
+
+  it('lays out a result of 300,000 rows', () => {
+    const out = formatTable(Array.from({ length: 300_000 }, (_, i) => ({ n: i })));
+    assert.equal(out.split('\n').length, 300_002);
+    assert.match(out, /^299999$/m);
+  });
+});
