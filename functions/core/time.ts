@@ -42,7 +42,7 @@ export function parseTimestamp(value: unknown): number | undefined {
  * and the lake must hold the same value as the warehouse, so a property outside is refused rather than
  * stored in one and clamped or wrapped in the other.
  */
-export const STORABLE_TIME = { from: Date.UTC(1900, 0, 1), until: Date.UTC(2300, 0, 1) } as const;
+const STORABLE_TIME = { from: Date.UTC(1900, 0, 1), until: Date.UTC(2300, 0, 1) } as const;
 
 export const isStorableTime = (ms: number): boolean => ms >= STORABLE_TIME.from && ms < STORABLE_TIME.until;
 
