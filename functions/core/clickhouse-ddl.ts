@@ -57,9 +57,15 @@ export const allViewName = (table: string): string => `${table}_all`;
  * `<event>_dedup`: one row per event for BI tools, without them knowing about FINAL. Views expand their
  * column list when created, so this is re-created whenever the table gains a column.
  */
-export function dedupViewSql(database: string, schema: TableSchema): string {
-  const cols = tableColumns(schema).map((c) => q(c.name)).join(', ');
-  return `CREATE OR REPLACE VIEW ${qualified(database, dedupViewName(schema.table))} AS SELECT ${cols} FROM ${qualified(database, schema.table)} FINAL`;
+/** A table's column as ClickHouse has it (`system.columns`): the name and the ClickHouse type. */
+export interface ServerColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+export function dedupViewSql(database: string, table: string, columns: readonly ServerColumn[]): string {
+  const cols = columns.map((c) => q(c.name)).join(', ');
+  return `CREATE OR REPLACE VIEW ${qualified(database, dedupViewName(table))} AS SELECT ${cols} FROM ${qualified(database, table)} FINAL`;
 }
 
 /** How ClickHouse reads a table's lake files: `s3(…)` in AWS, `file(…)` locally. */
@@ -69,15 +75,14 @@ export type LakeSource = (table: string, structure: string) => string;
  * `<event>_all`: the days ClickHouse keeps (deduplicated) plus the lake's older days, split at one cutoff so
  * no day is counted twice or missed: ClickHouse answers `dt >= today() - (ttlDays - 1)`, the lake the rest.
  */
-export function allViewSql(database: string, schema: TableSchema, ttlDays: number, lake: LakeSource): string {
-  const columns = tableColumns(schema);
+export function allViewSql(database: string, table: string, columns: readonly ServerColumn[], ttlDays: number, lake: LakeSource): string {
   const cols = columns.map((c) => q(c.name)).join(', ');
-  const structure = columns.map((c) => `${q(c.name)} ${clickhouseType(c)}`).join(', ');
+  const structure = columns.map((c) => `${q(c.name)} ${c.type}`).join(', ');
   const cutoff = `today() - ${Math.max(0, Math.floor(ttlDays) - 1)}`;
-  return `CREATE OR REPLACE VIEW ${qualified(database, allViewName(schema.table))} AS
-SELECT ${cols} FROM ${qualified(database, schema.table)} FINAL WHERE dt >= ${cutoff}
+  return `CREATE OR REPLACE VIEW ${qualified(database, allViewName(table))} AS
+SELECT ${cols} FROM ${qualified(database, table)} FINAL WHERE dt >= ${cutoff}
 UNION ALL
-SELECT ${cols} FROM ${lake(schema.table, structure)} WHERE dt < ${cutoff}`;
+SELECT ${cols} FROM ${lake(table, structure)} WHERE dt < ${cutoff}`;
 }
 
 /**

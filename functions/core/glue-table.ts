@@ -4,6 +4,7 @@ import {
   DEFAULT_ORDER_BY, PARTITION_COLUMNS, STANDARD_COLUMNS, withEventId,
   type ColumnSpec, type ColumnType, type TableSchema,
 } from './schema.js';
+import { widen } from './infer.js';
 import type { DerivedTable } from './ports.js';
 import { pad2 } from './time.js';
 
@@ -45,6 +46,25 @@ const GLUE_TYPES: Record<ColumnType, string> = {
 const FROM_GLUE: Record<string, ColumnType> = {
   boolean: 'boolean', int: 'int32', bigint: 'int64', double: 'double', string: 'string', timestamp: 'timestamp', date: 'date',
 };
+
+/**
+ * The columns a table gets when `incoming` is written over `existing`: every column it already has is kept,
+ * and a column in both keeps the wider type. Invocations sync the catalog concurrently, and one holding
+ * an older registry version must not narrow a column that a newer one widened (double back to bigint).
+ */
+export function mergeColumns(incoming: readonly GlueColumn[], existing: readonly GlueColumn[]): GlueColumn[] {
+  const before = new Map(existing.map((c) => [c.Name, c]));
+  const typeOf = (c: GlueColumn): ColumnType | undefined => (c.Parameters?.[`${P}type`] as ColumnType | undefined) ?? FROM_GLUE[c.Type];
+  const merged = incoming.map((c) => {
+    const old = before.get(c.Name);
+    const oldType = old && typeOf(old);
+    const newType = typeOf(c);
+    // The column as it stands wins only when its type is the wider one (its parameters carry the type).
+    return old && oldType && newType && oldType !== newType && widen(oldType, newType) === oldType ? old : c;
+  });
+  const names = new Set(incoming.map((c) => c.Name));
+  return [...merged, ...existing.filter((c) => !names.has(c.Name))];
+}
 
 const PARQUET_FORMAT = {
   InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',

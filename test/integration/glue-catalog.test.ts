@@ -55,6 +55,19 @@ describe('GlueCatalog', () => {
     assert.deepEqual(glue.calls.filter((c) => c.body['TableInput']?.['Name'] === 'click').map((c) => c.op), ['CreateTable', 'CreateTable', 'UpdateTable']);
   });
 
+  it('never narrows a column that a newer registry version widened, in Glue and in the local catalog', async () => {
+    // An invocation still on version 1 (price bigint) syncs after one on version 2 (price double, coupon).
+    const v1: TableSchema = { ...schema, table: 'stale', properties: [{ name: 'price', type: 'int64', nullable: true, origin: 'inferred' }] };
+    const v2: TableSchema = { ...v1, properties: [{ name: 'price', type: 'double', nullable: true, origin: 'inferred' }, { name: 'coupon', type: 'string', nullable: true, origin: 'inferred' }] };
+    const local = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-stale-')));
+    for (const c of [catalog, local]) {
+      await c.upsertTable(v2, 's3://lake-bucket/lake/stale/');
+      await c.upsertTable(v1, 's3://lake-bucket/lake/stale/');
+      const back = (await c.getTable('stale'))!.properties.map((p) => `${p.name}:${p.type}`);
+      assert.deepEqual(back.sort(), ['coupon:string', 'price:double'], c.constructor.name);
+    }
+  });
+
   it('retries a concurrent modification', async () => {
     glue.failNext.set('UpdateTable', 'ConcurrentModificationException');
     await catalog.upsertTable({ ...schema, description: 'v2' }, location);

@@ -6,7 +6,7 @@ import {
   type GlueClient, type GlueClientConfig, type TableInput,
 } from '@aws-sdk/client-glue';
 import {
-  fromTableInput, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput, type GlueTableInput,
+  fromTableInput, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput, type GlueColumn, type GlueTableInput,
 } from '../../core/glue-table.js';
 import { partitionId, type Catalog, type DerivedTable, type PartitionRef, type PartitionState } from '../../core/ports.js';
 import type { TableSchema } from '../../core/schema.js';
@@ -63,9 +63,8 @@ export class GlueCatalog implements Catalog {
       try {
         // Another invocation created it first: merge, keeping every column it already has.
         const current = await this.client.send(new GetTableCommand({ ...this.ids, Name: input.Name }));
-        const existing = current.Table?.StorageDescriptor?.Columns ?? [];
-        const names = new Set(input.StorageDescriptor.Columns.map((c) => c.Name));
-        const merged = { ...input, StorageDescriptor: { ...input.StorageDescriptor, Columns: [...input.StorageDescriptor.Columns, ...existing.filter((c) => !names.has(c.Name!))] } };
+        const existing = (current.Table?.StorageDescriptor?.Columns ?? []) as GlueColumn[];
+        const merged = { ...input, StorageDescriptor: { ...input.StorageDescriptor, Columns: mergeColumns(input.StorageDescriptor.Columns, existing) } };
         await this.client.send(new UpdateTableCommand({ ...this.ids, TableInput: merged as TableInput, VersionId: current.Table?.VersionId }));
         return;
       } catch (err) {

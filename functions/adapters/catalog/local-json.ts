@@ -3,7 +3,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  fromTableInput, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput,
+  fromTableInput, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput,
   type GluePartitionInput, type GlueTableInput,
 } from '../../core/glue-table.js';
 import { isValidTableName } from '../../core/identifiers.js';
@@ -51,11 +51,8 @@ export class LocalJsonCatalog implements Catalog {
   async upsertTable(schema: TableSchema, location: string): Promise<void> {
     const existing = await this.read(schema.table);
     const input = toTableInput(schema, location);
-    if (existing) {
-      // Like the Glue adapter: never drop a column the table already has.
-      const names = new Set(input.StorageDescriptor.Columns.map((c) => c.Name));
-      input.StorageDescriptor.Columns.push(...existing.TableInput.StorageDescriptor.Columns.filter((c) => !names.has(c.Name)));
-    }
+    // Like the Glue adapter: never drop a column the table already has, nor narrow its type.
+    if (existing) input.StorageDescriptor.Columns = mergeColumns(input.StorageDescriptor.Columns, existing.TableInput.StorageDescriptor.Columns);
     await this.write(schema.table, { TableInput: input, Partitions: existing?.Partitions ?? [] });
   }
 

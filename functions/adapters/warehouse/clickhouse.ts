@@ -84,13 +84,25 @@ export class ClickHouseWarehouse implements Warehouse {
 
   async ensureTable(schema: TableSchema): Promise<void> {
     await this.ensureDatabase();
-    const have = await this.existingColumns(schema.table);
+    try {
+      await this.syncColumns(schema);
+      await this.ensureViews(schema.table);
+    } catch (err) {
+      // A retry starts from the server's columns, not from what this container believed they were.
+      this.columns.delete(schema.table);
+      this.viewsFor.delete(schema.table);
+      throw err;
+    }
+  }
+
+  private async syncColumns(schema: TableSchema): Promise<void> {
+    let have = await this.existingColumns(schema.table);
     const wanted = tableColumns(schema);
     if (have.size === 0) {
+      // IF NOT EXISTS: another invocation may have created the table a moment ago with other columns, so
+      // read what is there rather than assume it is what this statement asked for.
       await this.client.command({ query: createTableSql(this.database, schema, { ttlDays: this.ttlDays }) });
-      this.columns.set(schema.table, new Map(wanted.map((c) => [c.name, clickhouseType(c)])));
-      await this.ensureViews(schema);
-      return;
+      have = await this.existingColumns(schema.table);
     }
     for (const c of wanted) {
       const type = clickhouseType(c);
@@ -106,16 +118,20 @@ export class ClickHouseWarehouse implements Warehouse {
       }
       have.set(c.name, type);
     }
-    await this.ensureViews(schema);
   }
 
-  /** `<event>_dedup` and `<event>_all` for the table's current columns (views fix their columns when made). */
-  private async ensureViews(schema: TableSchema): Promise<void> {
-    const signature = tableColumns(schema).map((c) => `${c.name}:${clickhouseType(c)}`).join(',');
-    if (this.viewsFor.get(schema.table) === signature) return;
-    await this.client.command({ query: dedupViewSql(this.database, schema) });
-    if (this.lakeSource) await this.client.command({ query: allViewSql(this.database, schema, this.ttlDays, this.lakeSource) });
-    this.viewsFor.set(schema.table, signature);
+  /**
+   * `<event>_dedup` and `<event>_all` over the table's columns as the server has them (views fix their
+   * columns when made). Not the caller's schema: an invocation holding an older registry version would
+   * drop the columns a newer one added.
+   */
+  private async ensureViews(table: string): Promise<void> {
+    const columns = [...(await this.existingColumns(table))].map(([name, type]) => ({ name, type }));
+    const signature = columns.map((c) => `${c.name}:${c.type}`).join(',');
+    if (this.viewsFor.get(table) === signature) return;
+    await this.client.command({ query: dedupViewSql(this.database, table, columns) });
+    if (this.lakeSource) await this.client.command({ query: allViewSql(this.database, table, columns, this.ttlDays, this.lakeSource) });
+    this.viewsFor.set(table, signature);
   }
 
   async recordIngest(entries: readonly IngestLogEntry[], dedupToken: string): Promise<void> {
