@@ -72,6 +72,12 @@ describe('A/B statistics', () => {
     assert.ok(Math.abs(srmPValue(new Map([['a', 60], ['b', 40]]), { a: 0.6, b: 0.4 })! - 1) < 1e-12);
     assert.equal(srmPValue(new Map([['a', 10]])), null);
   });
+  it('count a configured variant that got nobody as zero observed, the worst mismatch', () => {
+    // scipy.stats.chisquare([10000, 0], [5000, 5000]).pvalue == 0.0
+    assert.ok(srmPValue(new Map([['control', 10_000]]), { control: 0.5, green: 0.5 })! < 1e-12);
+    // chisquare([55, 45, 0], [40, 40, 20]).pvalue: 3 variants, 2 degrees of freedom
+    assert.ok(Math.abs(srmPValue(new Map([['a', 55], ['b', 45]]), { a: 0.4, b: 0.4, c: 0.2 })! - 1.9947337e-6) < 1e-12);
+  });
 });
 
 describe('report', () => {

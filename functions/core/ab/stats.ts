@@ -58,10 +58,12 @@ export function welch(treatment: Moments, control: Moments, confidence = 0.95): 
 
 /**
  * Sample-ratio mismatch: Pearson chi-square of the units per variant against the expected split (equal
- * unless weights are given), k − 1 degrees of freedom. Null with fewer than two variants or no units.
+ * unless weights are given), k − 1 degrees of freedom. The variants are the configured ones as well as
+ * the observed ones: a configured variant that got nobody is the worst mismatch, not a missing one.
+ * Null with fewer than two variants or no units.
  */
 export function srmPValue(units: ReadonlyMap<string, number>, weights?: Readonly<Record<string, number>>): number | null {
-  const variants = [...units.keys()];
+  const variants = [...new Set([...Object.keys(weights ?? {}), ...units.keys()])];
   const n = [...units.values()].reduce((s, x) => s + x, 0);
   if (variants.length < 2 || n === 0) return null;
   const w = variants.map((v) => (weights ? weights[v] ?? 0 : 1));
@@ -70,7 +72,7 @@ export function srmPValue(units: ReadonlyMap<string, number>, weights?: Readonly
   let chi = 0;
   variants.forEach((v, i) => {
     const expected = (n * w[i]!) / wSum;
-    const observed = units.get(v)!;
+    const observed = units.get(v) ?? 0;
     chi += expected > 0 ? (observed - expected) ** 2 / expected : observed > 0 ? Infinity : 0;
   });
   return 1 - chisquareCdf(chi, variants.length - 1);
