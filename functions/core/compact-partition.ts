@@ -33,7 +33,7 @@ export interface CompactionResult {
   readonly outputs: ReadonlyArray<{ key: string; rows: number; bytes: number }>;
 }
 
-/** Reads Parquet, keeps the earliest received_at per event_id, writes Parquet (DuckDB in production). */
+/** Reads Parquet, keeps the latest received_at per event_id (as ClickHouse does), writes Parquet (DuckDB in production). */
 export interface CompactionEngine {
   compact(job: CompactionJob): Promise<CompactionResult>;
 }

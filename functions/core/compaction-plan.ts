@@ -84,7 +84,8 @@ export function planCompaction(objects: PartitionObjects, manifests: ReadonlyMap
   const inputs = objects.dataFiles.filter((f) => f.version <= catalogVersion && !superseded.has(f.key)).map((f) => f.key).sort();
   if (inputs.length === 0) return { action: 'none', reason: 'no data files' };
   const compacted = new Set(manifests.get(catalogVersion)?.outputs.map((o) => o.key) ?? []);
-  if (inputs.length === 1 && compacted.has(inputs[0]!)) return { action: 'none', reason: 'already compacted' };
+  // Every input an output of the current version: nothing new arrived (a large partition has several).
+  if (inputs.every((k) => compacted.has(k))) return { action: 'none', reason: 'already compacted' };
   return { action: 'compact', version: next, inputs };
 }
 

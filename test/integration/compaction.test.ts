@@ -62,9 +62,12 @@ describe('compaction', () => {
     const state = await partitionState(10);
     assert.equal(state.version, 1);
     assert.match(state.location, /hour=10\/_v0001\/$/);
-    // The earliest received_at wins: the redelivered copies came a minute later.
-    const [earliest] = await rt.warehouse.query<{ r: string }>(`SELECT toString(received_at) AS r FROM lake.page_view WHERE event_id = 'a010'`);
-    assert.equal(earliest!.r, '2026-11-19 12:30:00.000');
+    // The latest received_at wins, in the lake as in ClickHouse (ReplacingMergeTree(received_at)): the
+    // redelivered copies came a minute later, and both stores keep them.
+    const [inLake] = await rt.warehouse.query<{ r: string }>(`SELECT toString(received_at) AS r FROM lake.page_view WHERE event_id = 'a010'`);
+    const [inClickHouse] = await rt.warehouse.query<{ r: string }>(`SELECT toString(received_at) AS r FROM tributary.page_view FINAL WHERE event_id = 'a010'`);
+    assert.equal(inLake!.r, '2026-11-19 12:31:00.000');
+    assert.equal(inClickHouse!.r, inLake!.r);
 
     const again = await compactPartition('page_view', { dt: '2026-11-19', hour: 10 }, rt.compaction());
     assert.equal(again.outcome, 'skipped');

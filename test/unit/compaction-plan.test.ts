@@ -39,6 +39,14 @@ describe('planCompaction', () => {
     assert.deepEqual(planCompaction(objects, m, 1), { action: 'none', reason: 'already compacted' });
   });
 
+  it('leaves a partition alone that compaction wrote as several files, until something new arrives', () => {
+    const m = new Map([[1, manifest(1, [raw(0), raw(10)], [part(1, 0), part(1, 1), part(1, 2)], '2026-11-19T12:00:00.000Z')]]);
+    const written = [part(1, 0), part(1, 1), part(1, 2)];
+    assert.deepEqual(planCompaction(readPartitionObjects(P, [raw(0), raw(10), ...written]), m, 1), { action: 'none', reason: 'already compacted' });
+    const late = `${versionPrefix('page_view', '2026-11-19', 10, 1)}t+0+50-59.parquet`;
+    assert.deepEqual(planCompaction(readPartitionObjects(P, [raw(0), raw(10), ...written, late]), m, 1), { action: 'compact', version: 2, inputs: [...written, late].sort() });
+  });
+
   it('includes late files in the current version and stragglers left in an older one', () => {
     const m = new Map([[1, manifest(1, [raw(0)], [part(1)], '2026-11-19T12:00:00.000Z')]]);
     const late = `${versionPrefix('page_view', '2026-11-19', 10, 1)}t+0+50-59.parquet`;

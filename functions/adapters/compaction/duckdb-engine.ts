@@ -1,5 +1,5 @@
-// The compaction engine: DuckDB reads a partition's Parquet files, keeps one row per event_id (the earliest
-// received_at) and writes zstd Parquet files of about the target size. Chosen by measurement (README,
+// The compaction engine: DuckDB reads a partition's Parquet files, keeps one row per event_id (the latest
+// received_at, as ClickHouse's ReplacingMergeTree(received_at) does) and writes zstd Parquet files of about the target size. Chosen by measurement (README,
 // bench/): it streams and spills to disk under a memory limit, and its native module fits a Lambda bundle.
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,7 +58,7 @@ export class DuckDbCompactionEngine implements CompactionEngine {
           await db.run(`COPY (
             SELECT ${select} FROM ${source}
             ${pieces > 1 ? `WHERE hash(event_id) % ${pieces} = ${piece}` : ''}
-            QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at, _topic, _partition, _offset) = 1
+            QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at DESC, _topic DESC, _partition DESC, _offset DESC) = 1
             ORDER BY event_time, event_id
           ) TO ${literal(dir)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880,
             FILE_SIZE_BYTES ${Math.max(1, Math.floor(job.targetFileBytes))}, FILENAME_PATTERN 'part_{i}')`);
