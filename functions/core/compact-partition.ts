@@ -110,6 +110,16 @@ export async function compactPartition(table: string, partition: PartitionRef, d
     if (body) manifests.set(version, parseManifest(decode(body), key));
   }
 
+  // A run that crashed after switching the catalog but before marking its manifest: the switch happened,
+  // so mark it now and drop the claim; its superseded inputs then expire like any other's.
+  for (const m of [...manifests.values()]) {
+    if (m.version > state.version || m.switchedAt !== undefined) continue;
+    const marked = { ...m, switchedAt: iso(deps.clock()) };
+    await deps.store.put(manifestKey(table, dt, hour, m.version), encode(marked), JSON_TYPE);
+    await deps.store.delete([claimKey(table, dt, hour, m.version)]);
+    manifests.set(m.version, marked);
+  }
+
   // Housekeeping first: delete what earlier compactions superseded once nobody can still be reading it.
   let filesDeleted = 0;
   for (const m of expiredManifests(manifests, state.version, deps.clock(), o.retentionMs)) {

@@ -141,6 +141,11 @@ describe('compaction', () => {
       assert.ok(['compacted', 'switched', 'skipped'].includes(rerun.outcome), rerun.detail);
       assert.equal((await partitionState(hour)).version, 1);
       assert.deepEqual(await lakeIds(hour), distinct(before));
+
+      now += 61 * 60_000; // past the retention delay: what the compaction superseded goes, claim and all
+      await compactPartition('page_view', { dt: '2026-11-19', hour }, rt.compaction());
+      const prefix = partitionPrefix('page_view', '2026-11-19', hour);
+      assert.deepEqual((await rt.store.list(prefix)).filter((k) => !k.endsWith('_manifest.json')), [`${prefix}_v0001/part-00000.parquet`]);
     });
   }
 
