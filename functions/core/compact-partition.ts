@@ -91,7 +91,12 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const encode = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value, null, 2));
 const decode = (bytes: Uint8Array): unknown => JSON.parse(Buffer.from(bytes).toString('utf8'));
 
-export async function compactPartition(table: string, partition: PartitionRef, deps: CompactionDeps): Promise<PartitionCompaction> {
+export interface PartitionVisit {
+  /** only delete what earlier compactions superseded (a partition just past the lookback) */
+  readonly cleanupOnly?: boolean;
+}
+
+export async function compactPartition(table: string, partition: PartitionRef, deps: CompactionDeps, visit: PartitionVisit = {}): Promise<PartitionCompaction> {
   const o = { ...DEFAULT_COMPACTION_OPTIONS, ...deps.options };
   const { dt } = partition;
   // Only hour partitions of event tables are compacted; a job writes each day's output as one file.
@@ -130,6 +135,7 @@ export async function compactPartition(table: string, partition: PartitionRef, d
     manifests.set(m.version, marked);
   }
 
+  if (visit.cleanupOnly) return { ...base, filesDeleted, outcome: 'skipped', detail: 'past the lookback: cleanup only', version: state.version };
   const decision = planCompaction(objects, manifests, state.version);
   if (decision.action === 'none') return { ...base, filesDeleted, outcome: 'skipped', detail: decision.reason, version: state.version };
   if (decision.action === 'switch') {
@@ -207,15 +213,20 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
   const now = deps.clock();
   const grace = options.graceMs ?? 15 * 60_000;
   const lookback = options.lookbackMs ?? 7 * 24 * 3_600_000;
+  // A compaction late in the lookback leaves superseded files that expire only after it: partitions just
+  // past the lookback are still visited for those, long enough for the retention delay and two more runs.
+  const cleanup = lookback + (deps.options?.retentionMs ?? DEFAULT_COMPACTION_OPTIONS.retentionMs) + 2 * 3_600_000;
   const out: PartitionCompaction[] = [];
   for (const table of options.tables ?? (await deps.catalog.listTables())) {
     for (const p of await deps.catalog.listPartitions(table)) {
       if (p.hour === undefined) continue; // a job's daily output table
       if (options.dt && p.dt !== options.dt) continue;
       const end = hourEnd(p.dt, p.hour);
-      if (end + grace > now || end < now - lookback) continue;
+      if (end + grace > now || end < now - cleanup) continue;
       if (options.stopWhen?.()) return out;
-      out.push(await compactPartition(table, p, deps));
+      const cleanupOnly = end < now - lookback;
+      const r = await compactPartition(table, p, deps, { cleanupOnly });
+      if (!cleanupOnly || r.filesDeleted > 0) out.push(r);
     }
   }
   return out;

@@ -179,4 +179,19 @@ describe('compaction', () => {
     assert.ok((await lakeIds(hour)).includes('straggler'), 'retention deleted only superseded files');
     assert.equal((await lakeIds(hour)).length, 16);
   });
+
+  it('deletes what a compaction late in the lookback superseded, after the partition has left the lookback', async () => {
+    const hour = 15;
+    await send(ids('late-', 10), hour);
+    await send(ids('late-', 10), hour); // a redelivery: two files
+    const end = Date.parse(at(hour + 1));
+    const lookbackMs = now - end + 10 * 60_000; // hour 15 is 10 minutes inside the lookback
+    const [first] = await compactClosedPartitions(rt.compaction(), { tables: ['page_view'], dt: '2026-11-19', lookbackMs });
+    assert.deepEqual([first!.hour, first!.outcome], [hour, 'compacted']);
+    now += 2 * 3_600_000; // past the retention delay, and the partition past the lookback
+    const results = await compactClosedPartitions(rt.compaction(), { tables: ['page_view'], dt: '2026-11-19', lookbackMs });
+    assert.deepEqual(results.map((r) => [r.hour, r.outcome, r.detail, r.filesDeleted]), [[hour, 'skipped', 'past the lookback: cleanup only', 2]]);
+    const prefix = partitionPrefix('page_view', '2026-11-19', hour);
+    assert.deepEqual((await rt.store.list(prefix)).filter((k) => k.endsWith('.parquet')), [`${prefix}_v0001/part-00000.parquet`]);
+  });
 });
