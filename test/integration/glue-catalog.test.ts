@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  AccessDeniedException, AlreadyExistsException, ConcurrentModificationException, CreateTableCommand,
+  AccessDeniedException, AlreadyExistsException, BatchGetPartitionCommand, ConcurrentModificationException, CreateTableCommand,
   GetTableCommand, GlueClient, UpdateTableCommand,
 } from '@aws-sdk/client-glue';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -138,6 +138,22 @@ describe('GlueCatalog error branches (aws-sdk-client-mock)', () => {
     glueMock.on(UpdateTableCommand).rejects(new ConcurrentModificationException({ message: 'busy', $metadata: {} }));
     await assert.rejects(mocked.upsertTable(schema, location), ConcurrentModificationException);
     assert.equal(glueMock.commandCalls(UpdateTableCommand).length, 5);
+  });
+
+  it('retries keys Glue left unprocessed in any chunk of a long list, not just in the first four', async () => {
+    glueMock.reset();
+    let calls = 0;
+    glueMock.on(BatchGetPartitionCommand).callsFake((input: { PartitionsToGet: Array<{ Values: string[] }> }) => {
+      calls++;
+      // The fifth call (the fifth chunk of 1,000) leaves one key unprocessed once.
+      const [left, ...done] = input.PartitionsToGet;
+      const served = calls === 5 ? done : input.PartitionsToGet;
+      return { Partitions: served.map((k) => ({ Values: k.Values, StorageDescriptor: { Location: 's3://b/x/' } })), UnprocessedKeys: calls === 5 ? [left] : [] };
+    });
+    const hours = Array.from({ length: 4_500 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 3_600_000)); // distinct hour partitions
+    const got = await mocked.getPartitions('t', hours.map((d) => ({ dt: d.toISOString().slice(0, 10), hour: d.getUTCHours() })));
+    assert.equal(got.size, 4_500);
+    assert.equal(calls, 6);
   });
 
   it('keeps columns only Glue has and takes the new type of a widened column', async () => {

@@ -108,7 +108,8 @@ export class GlueCatalog implements Catalog {
   async getPartitions(table: string, partitions: readonly PartitionRef[]): Promise<Map<string, PartitionState>> {
     const out = new Map<string, PartitionState>();
     let pending: PartitionValueList[] = partitions.map((p) => ({ Values: partitionValues(p.dt, p.hour) }));
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    // Retries count per stall: a call that leaves keys unprocessed, not every chunk of a long list.
+    for (let retries = 0; pending.length > 0; ) {
       const chunk = pending.slice(0, GET_PARTITION_BATCH);
       const page = await this.client.send(new BatchGetPartitionCommand({ ...this.ids, TableName: table, PartitionsToGet: chunk }));
       for (const p of page.Partitions ?? []) {
@@ -119,8 +120,9 @@ export class GlueCatalog implements Catalog {
       }
       // Glue may leave keys unprocessed under load: ask again for those, with backoff.
       const unprocessed = page.UnprocessedKeys ?? [];
-      if (unprocessed.length > 0 && attempt >= MAX_ATTEMPTS) throw new Error(`Glue BatchGetPartition left ${unprocessed.length} partitions of ${table} unprocessed`);
-      if (unprocessed.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      retries = unprocessed.length > 0 ? retries + 1 : 0;
+      if (retries >= MAX_ATTEMPTS) throw new Error(`Glue BatchGetPartition left ${unprocessed.length} partitions of ${table} unprocessed`);
+      if (retries > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** retries));
       pending = [...unprocessed, ...pending.slice(GET_PARTITION_BATCH)];
     }
     return out;
