@@ -5,7 +5,9 @@ import type { IngestReport } from '../core/ingest.js';
 
 /**
  * Batch totals go out without dimensions (cheap, for alarms); per-table and per-reason figures go out
- * as single metrics with one dimension each, so the dimension count stays bounded by tables × 1.
+ * as single metrics with one dimension each, so the dimension count stays bounded by tables × 1. A
+ * single metric is published at its first addMetric and loses its dimensions then, so each figure gets
+ * its own.
  */
 export function publishIngestReport(report: IngestReport, metrics: Metrics, logger: Logger): void {
   metrics.addMetric('RecordsIn', MetricUnit.Count, report.recordsIn);
@@ -13,18 +15,17 @@ export function publishIngestReport(report: IngestReport, metrics: Metrics, logg
   metrics.addMetric('RecordsQuarantined', MetricUnit.Count, report.quarantined);
   metrics.addMetric('FilesWritten', MetricUnit.Count, report.files.length);
   metrics.addMetric('BytesWritten', MetricUnit.Bytes, report.files.reduce((n, f) => n + f.bytes, 0));
+  const single = (dimension: string, value: string, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], n: number): void => {
+    const m = metrics.singleMetric();
+    m.addDimension(dimension, value);
+    m.addMetric(name, unit, n);
+  };
   for (const [table, t] of Object.entries(report.tables)) {
-    const m = metrics.singleMetric();
-    m.addDimension('table', table);
-    m.addMetric('RowsStored', MetricUnit.Count, t.rows);
-    if (t.freshnessP50Ms !== undefined) m.addMetric('FreshnessP50', MetricUnit.Milliseconds, t.freshnessP50Ms);
-    if (t.freshnessMaxMs !== undefined) m.addMetric('FreshnessMax', MetricUnit.Milliseconds, t.freshnessMaxMs);
+    single('table', table, 'RowsStored', MetricUnit.Count, t.rows);
+    if (t.freshnessP50Ms !== undefined) single('table', table, 'FreshnessP50', MetricUnit.Milliseconds, t.freshnessP50Ms);
+    if (t.freshnessMaxMs !== undefined) single('table', table, 'FreshnessMax', MetricUnit.Milliseconds, t.freshnessMaxMs);
   }
-  for (const [reason, n] of Object.entries(report.quarantinedByReason)) {
-    const m = metrics.singleMetric();
-    m.addDimension('reason', reason);
-    m.addMetric('Quarantined', MetricUnit.Count, n ?? 0);
-  }
+  for (const [reason, n] of Object.entries(report.quarantinedByReason)) single('reason', reason, 'Quarantined', MetricUnit.Count, n ?? 0);
   logger.info('batch ingested', {
     recordsIn: report.recordsIn,
     stored: report.stored,
