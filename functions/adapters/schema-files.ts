@@ -26,6 +26,8 @@ export class SchemaFiles implements DeclaredSchemas {
         throw new SchemaDefinitionError(`${join(dir, f)}: ${(err as Error).message}`);
       }
       const schema = parseDeclaredSchema(basename(f, '.json'), doc);
+      const twin = names.get(schema.table);
+      if (twin !== undefined) throw new SchemaDefinitionError(`${join(dir, f)}: ${twin} already defines ${schema.table} (file names normalise to the event name)`);
       map.set(schema.table, schema);
       names.set(schema.table, f);
     }

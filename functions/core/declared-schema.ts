@@ -82,7 +82,15 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
   }
   const known = new Set([...RESERVED_NAMES, ...properties.map((c) => c.name)]);
   const orderBy = (orderByRaw as string[]).map(normaliseName);
-  for (const o of orderBy) if (!known.has(o)) throw new SchemaDefinitionError(`schema ${table}: x-order-by column ${JSON.stringify(o)} is not a column`);
+  for (const o of orderBy) {
+    if (!known.has(o)) throw new SchemaDefinitionError(`schema ${table}: x-order-by column ${JSON.stringify(o)} is not a column`);
+    // ReplacingMergeTree folds the copies of an event only if their keys are equal: a column that differs
+    // between deliveries of one event would keep every copy.
+    if (PER_DELIVERY_COLUMNS.has(o)) throw new SchemaDefinitionError(`schema ${table}: x-order-by column ${JSON.stringify(o)} differs between deliveries of one event, so copies would never be folded`);
+  }
+  const repeated = orderBy.find((o, i) => orderBy.indexOf(o) !== i);
+  // ClickHouse refuses a sorting key that names a column twice (pageId and page_id are one column).
+  if (repeated !== undefined) throw new SchemaDefinitionError(`schema ${table}: x-order-by names ${JSON.stringify(repeated)} twice`);
   return {
     table,
     origin: 'declared',
@@ -93,6 +101,9 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
     ...(typeof doc['description'] === 'string' ? { description: doc['description'] } : {}),
   };
 }
+
+/** Standard columns whose value is the delivery's, not the event's. */
+const PER_DELIVERY_COLUMNS: ReadonlySet<string> = new Set(['received_at', '_topic', '_partition', '_offset']);
 
 type JsonSchemaProperty = Record<string, Json>;
 

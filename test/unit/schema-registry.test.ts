@@ -1,10 +1,11 @@
 // The schema registry: versioned entries, declared documents, compatibility rules and conditional writes.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LocalDirectoryStore } from '../../functions/adapters/object-store/local-directory.js';
+import { SchemaFiles } from '../../functions/adapters/schema-files.js';
 import { parseDeclaredSchema, toDeclaredDocument } from '../../functions/core/declared-schema.js';
 import { parseEnvelope, isRejection, type Envelope } from '../../functions/core/envelope.js';
 import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/envelope.js';
@@ -123,6 +124,23 @@ describe('applying a declared schema', () => {
 
   it('refuses a document whose title names another event', () => {
     assert.throws(() => parseDeclaredSchema('purchase', { title: 'refund', properties: {} }), /names another event/);
+  });
+
+  it('refuses an x-order-by that names a column twice or a column that differs between deliveries', () => {
+    const props = { pageId: { type: 'string' } };
+    assert.throws(() => parseDeclaredSchema('page_view', { properties: props, 'x-order-by': ['pageId', 'page_id'] }), /x-order-by names "page_id" twice/);
+    assert.throws(() => parseDeclaredSchema('page_view', { properties: props, 'x-order-by': ['event_time', 'event_id', 'event_time'] }), /twice/);
+    for (const o of ['received_at', 'receivedAt']) {
+      assert.throws(() => parseDeclaredSchema('page_view', { properties: props, 'x-order-by': ['event_time', o] }), /differs between deliveries of one event/);
+    }
+    assert.deepEqual(parseDeclaredSchema('page_view', { properties: props, 'x-order-by': ['user_id', 'pageId'] }).orderBy, ['user_id', 'page_id', 'event_id']);
+  });
+
+  it('refuses two schema files that name the same event', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-twins-'));
+    writeFileSync(join(dir, 'PageView.json'), JSON.stringify({ properties: { a: { type: 'string' } } }));
+    writeFileSync(join(dir, 'page_view.json'), JSON.stringify({ properties: { b: { type: 'string' } } }));
+    assert.throws(() => SchemaFiles.load(dir), /already defines page_view/);
   });
 });
 
