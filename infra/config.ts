@@ -96,7 +96,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
     region,
     msk,
     topics,
-    consumerGroup: typeof at('consumerGroup') === 'string' ? (at('consumerGroup') as string) : `tributary-${name}`,
+    consumerGroup: consumerGroupBase(at('consumerGroup'), name, topics, problems),
     vpc: {
       vpcId: str('vpc.vpcId', /^vpc-[0-9a-f]+$/),
       availabilityZones: strings('vpc.availabilityZones', /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 2),
@@ -128,4 +128,18 @@ export function parseEnvironment(name: string | undefined, environments: unknown
   };
   if (problems.length > 0) throw new EnvironmentConfigError(`environment ${JSON.stringify(name)} in cdk.json is incomplete:\n  - ${problems.join('\n  - ')}`);
   return config;
+}
+
+/**
+ * The environment's consumer group, the base of each topic's group id (`<group>-<topic>`), which Lambda
+ * limits to 200 characters of [a-zA-Z0-9-/*:_+=.@].
+ */
+function consumerGroupBase(value: unknown, env: string, topics: readonly TopicConfig[], problems: string[]): string {
+  if (value !== undefined && (typeof value !== 'string' || !/^[a-zA-Z0-9\-/*:_+=.@]{1,150}$/.test(value))) {
+    problems.push('consumerGroup must be 1–150 characters of [a-zA-Z0-9-/*:_+=.@]');
+    return `tributary-${env}`;
+  }
+  const group = (value as string | undefined) ?? `tributary-${env}`;
+  for (const t of topics) if (group.length + 1 + t.name.length > 200) problems.push(`consumerGroup "${group}" with topic ${t.name} makes a group id over 200 characters`);
+  return group;
 }

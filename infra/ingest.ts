@@ -1,12 +1,11 @@
 // The ingest function and one MSK event source mapping per topic, with IAM scoped to the cluster, its
-// topics and the consumer group, failed batches to an SQS queue, and VPC placement to reach the brokers.
+// topics and their consumer groups, and VPC placement to reach the brokers.
 import { Duration, Fn } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { ManagedKafkaEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TopicConfig } from './config.js';
 import { tributaryFunction, type FunctionContext } from './functions.js';
@@ -21,6 +20,12 @@ export interface IngestProps extends FunctionContext {
   readonly timeout: Duration;
 }
 
+/**
+ * The consumer group of a topic's event source mapping. Lambda requires a group id that no other Kafka
+ * event source uses, so each topic gets its own, named after the environment's group.
+ */
+export const consumerGroupOf = (group: string, topic: string): string => `${group}-${topic}`;
+
 /** kafka-cluster ARNs of a cluster's topics and groups: same name and uuid, another resource type. */
 export function kafkaResourceArn(clusterArn: string, type: 'topic' | 'group', name: string): string {
   const [prefix, rest] = [Fn.select(0, Fn.split(':cluster/', clusterArn)), Fn.select(1, Fn.split(':cluster/', clusterArn))];
@@ -29,16 +34,12 @@ export function kafkaResourceArn(clusterArn: string, type: 'topic' | 'group', na
 
 export class Ingest extends Construct {
   readonly fn: NodejsFunction;
-  readonly failures: Queue;
   readonly eventSources: ManagedKafkaEventSource[] = [];
 
   constructor(scope: Construct, id: string, p: IngestProps) {
     super(scope, id);
     if (p.timeout.toMinutes() > 14) throw new Error('Ingest: timeout must be at most 14 minutes (MSK event source mappings)');
     if (p.topics.length === 0) throw new Error('Ingest: at least one topic');
-    this.failures = new Queue(this, 'FailedBatches', {
-      encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14),
-    });
     this.fn = tributaryFunction(this, 'Function', {
       entry: 'ingest/handler.ts',
       description: 'Kafka → Parquet lake + Glue + ClickHouse (Tributary ingest)',
@@ -68,7 +69,7 @@ export class Ingest extends Construct {
         'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:BatchCreatePartition'],
       resources: [glue.catalog, glue.database, glue.tables],
     }));
-    // MSK IAM auth: connect to the cluster, read its topics, commit offsets for our group only.
+    // MSK IAM auth: connect to the cluster, read its topics, commit offsets for our groups only.
     this.fn.addToRolePolicy(new PolicyStatement({
       actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
       resources: [p.clusterArn],
@@ -79,17 +80,20 @@ export class Ingest extends Construct {
     }));
     this.fn.addToRolePolicy(new PolicyStatement({
       actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
-      resources: [kafkaResourceArn(p.clusterArn, 'group', p.consumerGroup)],
+      resources: p.topics.map((t) => kafkaResourceArn(p.clusterArn, 'group', consumerGroupOf(p.consumerGroup, t.name))),
     }));
     for (const t of p.topics) {
       const source = new ManagedKafkaEventSource({
         clusterArn: p.clusterArn,
         topic: t.name,
-        consumerGroupId: p.consumerGroup,
+        consumerGroupId: consumerGroupOf(p.consumerGroup, t.name),
         batchSize: t.batchSize ?? 5000,
         maxBatchingWindow: Duration.seconds(t.batchingWindowSeconds ?? 10),
         startingPosition: t.startingPosition === 'TRIM_HORIZON' ? StartingPosition.TRIM_HORIZON : StartingPosition.LATEST,
-        onFailure: new SqsDlq(this.failures),
+        // No on-failure destination: with one, Lambda caps retries at 10 and then skips the batch, and an
+        // SQS destination receives only its offsets. Bad records are quarantined, never thrown, so a
+        // failing batch means the lake, Glue or ClickHouse is down: it is retried until they are back
+        // (the IngestErrors and OffsetLag alarms fire meanwhile) and nothing is skipped.
       });
       this.fn.addEventSource(source);
       this.eventSources.push(source);

@@ -25,7 +25,6 @@ export function acknowledgeFindings(stack: TributaryStack): void {
   ack(stack.jobs.compaction, `IAM5[Resource::${bucketRef}/lake/*]`, 'compaction rewrites and deletes files under lake/ (partition folders named by data)');
   ack(stack.jobs.abDaily, `IAM5[Resource::${bucketRef}/_registry/*]`, 'reads schema versions to know the event tables\' columns');
   ack(stack.jobs.abDaily, `IAM5[Resource::${bucketRef}/lake/ab_daily/*]`, 'writes its own output, one file per day');
-  ack(stack.ingest.failures, 'SQS3', 'this queue is itself the failure destination of the MSK event source mappings');
   acknowledgeImportedSubnets(stack);
 }
 

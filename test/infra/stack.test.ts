@@ -56,16 +56,20 @@ for (const name of Object.keys(environments)) {
       template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: Match.objectLike({ EnforceWorkGroupConfiguration: true }) });
     });
 
-    it('maps every topic with its settings, a consumer group and a failure destination', () => {
-      const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
+    it('maps every topic with its settings and a consumer group of its own, retrying failed batches rather than skipping them', () => {
+      const mappings = template.findResources('AWS::Lambda::EventSourceMapping') as Record<string, { Properties: Record<string, unknown> }>;
       assert.equal(Object.keys(mappings).length, config.topics.length);
       for (const t of config.topics) {
         template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
           Topics: [t.name], BatchSize: t.batchSize, MaximumBatchingWindowInSeconds: t.batchingWindowSeconds, StartingPosition: t.startingPosition,
-          AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: config.consumerGroup },
-          DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+          AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: `${config.consumerGroup}-${t.name}` },
+          // An on-failure destination would cap retries at 10 and then skip the batch (its records lost).
+          DestinationConfig: Match.absent(), MaximumRetryAttempts: Match.absent(),
         });
       }
+      // Lambda requires a consumer group id that no other Kafka event source uses.
+      const groups = Object.values(mappings).map((m) => (m.Properties['AmazonManagedKafkaEventSourceConfig'] as { ConsumerGroupId: string }).ConsumerGroupId);
+      assert.equal(new Set(groups).size, groups.length);
       template.resourceCountIs('AWS::MSK::ServerlessCluster', 'create' in config.msk ? 1 : 0);
     });
 
@@ -125,5 +129,13 @@ describe('environment configuration', () => {
       const m = (e as Error).message;
       return /account "me" does not match/.test(m) && /topics\.0\.batchSize must be an integer from 1 to 10000/.test(m) && /clickhouse\.url is missing/.test(m) && /clickhouse\.secretName is missing/.test(m);
     });
+  });
+
+  it('refuses a consumer group that is not a valid group id, or too long with a topic name', () => {
+    for (const consumerGroup of ['', 'has space', 123]) {
+      assert.throws(() => parseEnvironment('x', { x: { ...environments['staging'], consumerGroup } }), /consumerGroup must be 1–150 characters/);
+    }
+    const long = { ...environments['staging'], consumerGroup: 'g'.repeat(150), topics: [{ name: 't'.repeat(60) }] };
+    assert.throws(() => parseEnvironment('x', { x: long }), /makes a group id over 200 characters/);
   });
 });
