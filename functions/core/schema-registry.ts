@@ -97,14 +97,17 @@ export class SchemaRegistry {
   }
 
   /**
-   * Applies a declared schema (a schema file or `schema push`): a new `pinned` version unless this exact
-   * document was applied before. Throws SchemaCompatibilityError for unsafe changes.
+   * Applies a declared schema: a new `pinned` version, unless the document is already applied. A schema
+   * file is applied once (`once`: a later `schema push` wins until the file changes); a push applies
+   * unless it is the declaration in force, so pushing an earlier document again restores it (its PII
+   * handling included). Throws SchemaCompatibilityError for unsafe changes.
    */
-  async pin(declared: TableSchema, source: string): Promise<{ entry: RegistryEntry; changed: boolean }> {
+  async pin(declared: TableSchema, source: string, when: 'once' | 'unless-in-force' = 'once'): Promise<{ entry: RegistryEntry; changed: boolean }> {
     const hash = declarationHash(declared);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const prev = await this.read(declared.table);
-      if (prev?.appliedDeclarations.includes(hash)) return { entry: prev, changed: false };
+      const applied = prev?.appliedDeclarations ?? [];
+      if (when === 'once' ? applied.includes(hash) : applied.at(-1) === hash) return { entry: prev!, changed: false };
       const before = prev ? schemaOf(prev) : undefined;
       const schema = applyDeclared(before, declared);
       const entry = nextEntry(prev, schema, {

@@ -142,7 +142,7 @@ describe('automatic metadata registration', () => {
     delete doc.properties.coupon;
     writeFileSync(file, JSON.stringify(doc, null, 2));
     assert.match(await schemaPush(ctx, file, undefined), /signup: pinned as version 4/);
-    assert.match(await schemaPush(ctx, file, undefined), /already applied \(version 4\)/);
+    assert.match(await schemaPush(ctx, file, undefined), /already in force \(version 4\)/);
 
     // Within the TTL the running ingest still uses the schema it loaded.
     const early = await ingest([signup('9', { plan: 'pro', visits: 3 })]);

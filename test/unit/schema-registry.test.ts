@@ -145,6 +145,20 @@ describe('applying a declared schema', () => {
 });
 
 describe('SchemaRegistry', () => {
+  it('applies a pushed document again after another one replaced it, restoring its PII handling', async () => {
+    const registry = new SchemaRegistry(new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'tributary-repush-'))), { clock: () => NOW });
+    const hashed = parseDeclaredSchema('signup', { properties: { email: { type: 'string', 'x-pii': 'hash' } } });
+    const plain = parseDeclaredSchema('signup', { properties: { email: { type: 'string' } } });
+    assert.equal((await registry.pin(hashed, 'schema push a.json', 'unless-in-force')).changed, true);
+    assert.equal((await registry.pin(plain, 'schema push b.json', 'unless-in-force')).changed, true);
+    const again = await registry.pin(hashed, 'schema push a.json', 'unless-in-force');
+    assert.deepEqual([again.changed, again.entry.version], [true, 3]);
+    assert.equal(schemaOf(again.entry).properties.find((c) => c.name === 'email')!.pii, 'hash');
+    assert.equal((await registry.pin(hashed, 'schema push a.json', 'unless-in-force')).changed, false, 'the one in force: nothing to do');
+    // A schema file, applied once: an old file's content does not undo the pushes that came after it.
+    assert.equal((await registry.pin(plain, 'schema file signup.json')).changed, false);
+  });
+
   it('lets exactly one of two writers store a version; the loser sees the winner after the failed write', async () => {
     const store = memoryStore();
     let now = NOW;

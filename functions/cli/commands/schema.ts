@@ -106,8 +106,8 @@ export async function schemaPush(ctx: SchemaCommandContext, file: string | undef
     throw new SchemaDefinitionError(`${file}: ${(err as Error).message}`);
   }
   const declared = parseDeclaredSchema(eventOption ?? declaredEventName(basename(file, '.json'), doc), doc);
-  const { entry, changed } = await ctx.registry.pin(declared, `schema push ${basename(file)}`);
+  const { entry, changed } = await ctx.registry.pin(declared, `schema push ${basename(file)}`, 'unless-in-force');
   return changed
     ? `${entry.table}: pinned as version ${entry.version} (${entry.history.at(-1)!.change}). Ingest applies it within the registry TTL.`
-    : `${entry.table}: this exact schema is already applied (version ${entry.version}); nothing changed.`;
+    : `${entry.table}: this exact schema is already in force (version ${entry.version}); nothing changed.`;
 }
