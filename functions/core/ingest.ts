@@ -12,7 +12,7 @@ import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE } from './parq
 import { partitionId, type Catalog, type IngestLogEntry, type ObjectStore, type Warehouse } from './ports.js';
 import type { QuarantineReason } from './quarantine.js';
 import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine-files.js';
-import { describeChange, nextEntry, recentInferredColumns, schemaOf, type RegistryEntry } from './registry-entry.js';
+import { ADOPTED_SOURCE, describeChange, nextEntry, recentInferredColumns, schemaOf, type RegistryEntry } from './registry-entry.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import { schemaSignature, STANDARD_COLUMNS, tableColumns, type TableSchema } from './schema.js';
 import { hourEnd } from './time.js';
@@ -106,7 +106,7 @@ async function planAgainstRegistry(decoded: { records: readonly DecodedRecord[];
         now,
         change: adopted.has(table) ? `adopted from the catalog; ${describeChange(tp.before, tp.schema)}` : describeChange(tp.before, tp.schema),
         sources: new Map([...tp.firstSeen].map(([name, at]) => [name, `inferred from ${at}`])),
-        defaultSource: adopted.has(table) ? 'catalog' : 'inferred',
+        defaultSource: adopted.has(table) ? ADOPTED_SOURCE : 'inferred',
       }));
     }
     let conflicted = false;

@@ -89,10 +89,13 @@ export function schemaOf(entry: RegistryEntry): TableSchema {
   };
 }
 
+/** The source of the fields a table adopted from the catalog: they were there before, not learnt now. */
+export const ADOPTED_SOURCE = 'catalog';
+
 /** Columns learnt from data within the window before `now`: what the new-column guard counts. */
 export function recentInferredColumns(entry: RegistryEntry | undefined, now: number, windowMs = 3_600_000): number {
   if (!entry) return 0;
-  return entry.fields.filter((f) => f.origin === 'inferred' && Date.parse(f.addedAt) > now - windowMs).length;
+  return entry.fields.filter((f) => f.origin === 'inferred' && f.source !== ADOPTED_SOURCE && Date.parse(f.addedAt) > now - windowMs).length;
 }
 
 interface NextOptions {

@@ -46,6 +46,19 @@ describe('ingest with the schema registry', () => {
     assert.deepEqual(entry.fields.map((f) => `${f.name}:${f.type}:${f.source}`), ['page:string:catalog', 'legacy:int64:catalog']);
   });
 
+  it('does not count the columns it adopted from the catalog against the hourly new-column budget', async () => {
+    const local = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-adopt-budget-')));
+    const legacy = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`legacy_${i}`, { type: 'integer' }]));
+    const learnt = parseDeclaredSchema('page_view', { properties: { page: { type: 'string' }, ...legacy } });
+    // Columns an earlier pipeline learnt from data: inferred, as the catalog's parameters say.
+    await local.upsertTable({ ...learnt, origin: 'inferred', properties: learnt.properties.map((c) => ({ ...c, origin: 'inferred' as const })) }, 's3://b/lake/page_view/');
+    const d = { ...deps(local), config: { maxNewColumnsPerHour: 5 } };
+    assert.equal((await ingestBatch(mskEvent([pageView('a')]), d)).stored, 1);
+    const next = await ingestBatch(mskEvent([pageView('b', { brand_new: 'x' })], { firstOffset: 1 }), d);
+    assert.deepEqual([next.stored, next.quarantinedByReason], [1, {}]);
+    assert.deepEqual(next.columnsAdded.map((c) => c.column), ['brand_new']);
+  });
+
   it('a warm invocation makes no catalog call for a table and partition it has already synced', async () => {
     const catalog = counting(new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-warm-'))));
     const d = deps(catalog);
