@@ -49,6 +49,8 @@ export function parseEnvironment(name: string | undefined, environments: unknown
   const raw = all[name];
   if (!isObject(raw)) throw new EnvironmentConfigError(`unknown environment ${JSON.stringify(name)}; cdk.json defines: ${Object.keys(all).join(', ') || 'none'}`);
   const problems: string[] = [];
+  const unknownKeys = Object.keys(raw).filter((k) => !KNOWN_KEYS.has(k));
+  if (unknownKeys.length > 0) problems.push(`unknown keys ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...KNOWN_KEYS].join(', ')})`);
   const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : Array.isArray(o) ? o[Number(k)] : undefined), raw);
   const str = (path: string, pattern?: RegExp): string => {
     const v = at(path);
@@ -67,9 +69,22 @@ export function parseEnvironment(name: string | undefined, environments: unknown
     return typeof v === 'number' ? v : fallback;
   };
 
+  const optionalString = (path: string, pattern: RegExp): string | undefined => {
+    const v = at(path);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !pattern.test(v)) { problems.push(`${path} ${JSON.stringify(v)} does not match ${pattern}`); return undefined; }
+    return v;
+  };
+  const optionalBoolean = (path: string): boolean | undefined => {
+    const v = at(path);
+    if (v !== undefined && typeof v !== 'boolean') problems.push(`${path} must be true or false, not ${JSON.stringify(v)}`);
+    return typeof v === 'boolean' ? v : undefined;
+  };
+
   const account = str('account', /^\d{12}$/);
   const region = str('region', /^[a-z]{2}(-[a-z]+)+-\d$/);
   let msk: EnvironmentConfig['msk'] = { clusterArn: '' };
+  if (at('msk.create') !== undefined && at('msk.clusterArn') !== undefined) problems.push('msk has both "create" and "clusterArn": choose one');
   if (at('msk.create') === true) msk = { create: true, clusterName: str('msk.clusterName', /^[A-Za-z0-9-]{1,64}$/) };
   else if (at('msk.clusterArn') !== undefined) msk = { clusterArn: str('msk.clusterArn', /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/) };
   else problems.push('msk needs either "create": true with "clusterName", or "clusterArn"');
@@ -80,6 +95,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
     rawTopics.forEach((t, i) => {
       const p = `topics.${i}`;
       if (!isObject(t) || typeof t['name'] !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(t['name'])) { problems.push(`${p}.name is missing or not a Kafka topic name`); return; }
+      if (topics.some((o) => o.name === t['name'])) { problems.push(`${p}.name ${t['name']} is listed twice`); return; }
       const sp = t['startingPosition'];
       if (sp !== undefined && sp !== 'LATEST' && sp !== 'TRIM_HORIZON') problems.push(`${p}.startingPosition must be LATEST or TRIM_HORIZON`);
       topics.push({
@@ -105,22 +121,22 @@ export function parseEnvironment(name: string | undefined, environments: unknown
     },
     clickhouse: {
       url: str('clickhouse.url', /^https?:\/\//),
-      user: typeof at('clickhouse.user') === 'string' ? (at('clickhouse.user') as string) : 'default',
+      user: optionalString('clickhouse.user', /^[A-Za-z0-9_.@-]{1,128}$/) ?? 'default',
       secretName: str('clickhouse.secretName'),
       database: typeof at('clickhouse.database') === 'string' ? (at('clickhouse.database') as string) : 'tributary',
       ttlDays: int('clickhouse.ttlDays', 90, 1, 3650),
-      ...(typeof at('clickhouse.lakeUrl') === 'string' ? { lakeUrl: at('clickhouse.lakeUrl') as string } : {}),
+      ...optionalField('lakeUrl', optionalString('clickhouse.lakeUrl', /^https:\/\/[^\s'"]+$/)),
     },
     piiSaltSecretName: str('piiSaltSecretName'),
     retention: {
       quarantineDays: int('retention.quarantineDays', 30, 1, 3650),
       noncurrentDays: int('retention.noncurrentDays', 7, 1, 365),
-      logDays: int('retention.logDays', 30, 1, 3650),
+      logDays: logRetention(at('retention.logDays'), problems),
     },
-    kmsKey: at('kmsKey') === true,
+    kmsKey: optionalBoolean('kmsKey') ?? false,
     ingest: { memoryMb: int('ingest.memoryMb', DEFAULT_INGEST_MEMORY_MB, 512, 10_240), timeoutMinutes: int('ingest.timeoutMinutes', 5, 1, 14) },
     alarms: {
-      emails: Array.isArray(at('alarms.emails')) ? (at('alarms.emails') as string[]) : [],
+      emails: at('alarms.emails') === undefined ? [] : strings('alarms.emails', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 0),
       freshnessMinutes: int('alarms.freshnessMinutes', 15, 1, 1440),
       quarantinePercent: int('alarms.quarantinePercent', 5, 1, 100),
       offsetLag: int('alarms.offsetLag', 100_000, 1, 1_000_000_000),
@@ -142,4 +158,21 @@ function consumerGroupBase(value: unknown, env: string, topics: readonly TopicCo
   const group = (value as string | undefined) ?? `tributary-${env}`;
   for (const t of topics) if (group.length + 1 + t.name.length > 200) problems.push(`consumerGroup "${group}" with topic ${t.name} makes a group id over 200 characters`);
   return group;
+}
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set([
+  'account', 'region', 'msk', 'topics', 'consumerGroup', 'vpc', 'clickhouse', 'piiSaltSecretName', 'retention', 'kmsKey', 'ingest', 'alarms',
+]);
+
+const optionalField = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function logRetention(value: unknown, problems: string[]): number {
+  if (value === undefined) return 30;
+  if (typeof value === 'number' && LOG_RETENTION_DAYS.includes(value)) return value;
+  problems.push(`retention.logDays must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(', ')}`);
+  return 30;
 }

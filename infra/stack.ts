@@ -15,11 +15,6 @@ export interface TributaryStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
 
-const RETENTION: Record<number, RetentionDays> = {
-  1: RetentionDays.ONE_DAY, 7: RetentionDays.ONE_WEEK, 14: RetentionDays.TWO_WEEKS, 30: RetentionDays.ONE_MONTH,
-  90: RetentionDays.THREE_MONTHS, 180: RetentionDays.SIX_MONTHS, 365: RetentionDays.ONE_YEAR,
-};
-
 export class TributaryStack extends Stack {
   readonly lake: Lake;
   readonly ingest: Ingest;
@@ -29,7 +24,8 @@ export class TributaryStack extends Stack {
   constructor(scope: Construct, id: string, props: TributaryStackProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
     const c = props.config;
-    const logDays = RETENTION[c.retention.logDays] ?? RetentionDays.ONE_MONTH;
+    // RetentionDays' values are the days; the config admits only the periods CloudWatch accepts.
+    const logDays = c.retention.logDays as RetentionDays;
     // Imported by id (committed in cdk.json): synth needs no lookups and no credentials.
     const vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: c.vpc.vpcId, availabilityZones: [...c.vpc.availabilityZones], privateSubnetIds: [...c.vpc.privateSubnetIds] });
     const subnets = { subnets: c.vpc.privateSubnetIds.map((s, i) => Subnet.fromSubnetId(this, `Subnet${i}`, s)) };

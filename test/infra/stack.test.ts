@@ -131,6 +131,24 @@ describe('environment configuration', () => {
     });
   });
 
+  it('lists wrong types, unknown keys, duplicate topics and log retentions CloudWatch does not offer', () => {
+    const staging = environments['staging'] as Record<string, unknown>;
+    const bad = {
+      ...staging, kmsKey: 'true', ingets: {}, topics: [{ name: 'tracking' }, { name: 'tracking' }],
+      alarms: { emails: ['ops@example.com', 'not-an-email'] }, retention: { logDays: 60 * 7 },
+      clickhouse: { ...(staging['clickhouse'] as object), user: 7, lakeUrl: 's3://bucket/lake' },
+      msk: { create: true, clusterName: 'c', clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/c/1' },
+    };
+    assert.throws(() => parseEnvironment('x', { x: bad }), (e: unknown) => {
+      const m = (e as Error).message;
+      return [/kmsKey must be true or false, not "true"/, /unknown keys "ingets"/, /topics\.1\.name tracking is listed twice/, /alarms\.emails must list/,
+        /retention\.logDays must be one of CloudWatch's retention periods/, /clickhouse\.user 7 does not match/, /clickhouse\.lakeUrl "s3:\/\/bucket\/lake" does not match/,
+        /msk has both "create" and "clusterArn"/].every((r) => r.test(m));
+    });
+    const sixtyDays = parseEnvironment('x', { x: { ...staging, retention: { logDays: 60 } } });
+    assert.equal(sixtyDays.retention.logDays, 60);
+  });
+
   it('refuses a consumer group that is not a valid group id, or too long with a topic name', () => {
     for (const consumerGroup of ['', 'has space', 123]) {
       assert.throws(() => parseEnvironment('x', { x: { ...environments['staging'], consumerGroup } }), /consumerGroup must be 1–150 characters/);
