@@ -38,15 +38,16 @@ export async function openAwsServices(env: ServicesEnvironment): Promise<AwsServ
   });
   const lakeUrl = env.clickhouse.lakeUrl;
   const store = new S3Store(new S3Client(S3_CLIENT_CONFIG), { bucket: env.bucket, ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) });
+  const catalog = new GlueCatalog(new GlueClient(GLUE_CLIENT_CONFIG), env.glueDatabase);
   return {
     store,
-    catalog: new GlueCatalog(new GlueClient(GLUE_CLIENT_CONFIG), env.glueDatabase),
+    catalog,
     warehouse: new ClickHouseWarehouse(clickhouse, {
       database: env.clickhouse.database,
       ttlDays: env.clickhouse.ttlDays,
       // The server reads the lake with its own S3 access (ClickHouse Cloud: an IAM role on the service).
       ...(lakeUrl ? { lakeSource: (table: string, structure: string) => `s3(${quoteString(lakeGlob(lakeUrl, table))}, 'Parquet', ${quoteString(structure)})` } : {}),
     }),
-    registry: (options = {}) => new SchemaRegistry(store, options),
+    registry: (options = {}) => new SchemaRegistry(store, { adopt: (t) => catalog.getTable(t), ...options }),
   };
 }

@@ -111,7 +111,9 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
   const schemasDir = options.schemasDir ?? defaultSchemasDir();
   const schemas = SchemaFiles.load(schemasDir);
   const clock = options.clock ?? Date.now;
-  const registry = new SchemaRegistry(store, { clock, declared: schemas, ...(options.registryTtlMs !== undefined ? { ttlMs: options.registryTtlMs } : {}) });
+  const registry = new SchemaRegistry(store, {
+    clock, declared: schemas, adopt: (t) => catalog.getTable(t), ...(options.registryTtlMs !== undefined ? { ttlMs: options.registryTtlMs } : {}),
+  });
   const deps: IngestDeps = {
     store, catalog, warehouse, registry, clock,
     config: {

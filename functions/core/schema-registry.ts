@@ -3,7 +3,7 @@
 // that evolve a table at once cannot both win: the loser re-reads and re-plans. Readers cache entries for a
 // short TTL, which is how `schema push` takes effect without a deploy or a restart.
 import {
-  applyDeclared, declarationHash, describeChange, nextEntry, parseRegistryEntry, REGISTRY_PREFIX,
+  ADOPTED_SOURCE, applyDeclared, declarationHash, describeChange, nextEntry, parseRegistryEntry, REGISTRY_PREFIX,
   registryKey, registryPrefix, schemaOf, type RegistryEntry,
 } from './registry-entry.js';
 import type { ObjectStore } from './ports.js';
@@ -22,6 +22,11 @@ export interface SchemaRegistryOptions {
   readonly clock?: () => number;
   /** schema files shipped with the deployment; each is applied once (when its content is new) */
   readonly declared?: DeclaredSchemas;
+  /**
+   * The schema of a table that exists without a registry entry (the catalog's, from before the
+   * registry): a declaration applied to such a table is checked against it, like against a version.
+   */
+  readonly adopt?: (table: string) => Promise<TableSchema | undefined>;
 }
 
 export interface CurrentSchemas {
@@ -108,10 +113,12 @@ export class SchemaRegistry {
       const prev = await this.read(declared.table);
       const applied = prev?.appliedDeclarations ?? [];
       if (when === 'once' ? applied.includes(hash) : applied.at(-1) === hash) return { entry: prev!, changed: false };
-      const before = prev ? schemaOf(prev) : undefined;
+      const adopted = prev ? undefined : await this.options.adopt?.(declared.table);
+      const before = prev ? schemaOf(prev) : adopted;
       const schema = applyDeclared(before, declared);
       const entry = nextEntry(prev, schema, {
         now: this.clock(), status: 'pinned', defaultSource: source, declarationHash: hash,
+        ...(adopted ? { sources: new Map(adopted.properties.map((c) => [c.name, ADOPTED_SOURCE])) } : {}),
         change: `pinned by ${source}: ${describeChange(before, schema)}`,
       });
       if (await this.commit(entry)) return { entry, changed: true };

@@ -46,6 +46,26 @@ describe('ingest with the schema registry', () => {
     assert.deepEqual(entry.fields.map((f) => `${f.name}:${f.type}:${f.source}`), ['page:string:catalog', 'legacy:int64:catalog']);
   });
 
+  it('checks a schema file for a table only the catalog has against the catalog\'s columns', async () => {
+    const local = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-adopt-declared-')));
+    const learnt = parseDeclaredSchema('page_view', { properties: { page: { type: 'string' }, legacy: { type: 'integer' }, other: { type: 'integer' } } });
+    await local.upsertTable({ ...learnt, origin: 'inferred', properties: learnt.properties.map((c) => ({ ...c, origin: 'inferred' as const })) }, 's3://b/lake/page_view/');
+    const file = (doc: object) => ({ declared: () => parseDeclaredSchema('page_view', doc), sourceOf: () => 'schema file page_view.json' });
+    const store = memoryStore();
+    const withFile = (doc: object): IngestDeps => ({
+      ...deps(local, store), registry: new SchemaRegistry(store, { clock: () => NOW, declared: file(doc), adopt: (t) => local.getTable(t) }),
+    });
+    // legacy is int64 in the catalog (and its files): a file that makes it a string is refused.
+    const refused = await ingestBatch(mskEvent([pageView('a', { legacy: 7 })]), withFile({ properties: { page: { type: 'string' }, legacy: { type: 'string' } } }));
+    assert.match(refused.schemaProblems.join(), /legacy/);
+    assert.equal((await local.getTable('page_view'))!.properties.find((c) => c.name === 'legacy')!.type, 'int64');
+    // A compatible file applies on top of the catalog's columns, which keep their provenance.
+    const applied = await ingestBatch(mskEvent([pageView('b', { legacy: 8 })], { firstOffset: 1 }), withFile({ properties: { page: { type: 'string', description: 'path' } } }));
+    assert.deepEqual(applied.schemaProblems, []);
+    const entry = (await new SchemaRegistry(store, { clock: () => NOW }).read('page_view'))!;
+    assert.deepEqual(entry.fields.map((f) => `${f.name}:${f.type}:${f.source}`), ['page:string:catalog', 'legacy:int64:catalog', 'other:int64:catalog']);
+  });
+
   it('does not count the columns it adopted from the catalog against the hourly new-column budget', async () => {
     const local = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-adopt-budget-')));
     const legacy = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`legacy_${i}`, { type: 'integer' }]));
