@@ -24,7 +24,7 @@ export interface EnvironmentConfig {
   readonly consumerGroup: string;
   /** committed ids, so synth needs no lookups */
   readonly vpc: { readonly vpcId: string; readonly availabilityZones: readonly string[]; readonly privateSubnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
-  readonly clickhouse: { readonly url: string; readonly user: string; readonly secretName: string; readonly database: string; readonly ttlDays: number; readonly lakeUrl?: string };
+  readonly clickhouse: { readonly url: string; readonly user: string; readonly secretName: string; readonly database: string; readonly ttlDays: number; readonly lakeUrl?: string | true };
   readonly piiSaltSecretName: string;
   readonly retention: { readonly quarantineDays: number; readonly noncurrentDays: number; readonly logDays: number };
   /** a customer-managed KMS key for the lake (default: S3-managed encryption) */
@@ -125,7 +125,8 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       secretName: str('clickhouse.secretName'),
       database: typeof at('clickhouse.database') === 'string' ? (at('clickhouse.database') as string) : 'tributary',
       ttlDays: int('clickhouse.ttlDays', 90, 1, 3650),
-      ...optionalField('lakeUrl', optionalString('clickhouse.lakeUrl', /^https:\/\/[^\s'"]+$/)),
+      // true: the stack's own lake bucket (its name is known only once deployed)
+      ...optionalField('lakeUrl', at('clickhouse.lakeUrl') === true ? (true as const) : optionalString('clickhouse.lakeUrl', /^https:\/\/[^\s'"]+$/)),
     },
     piiSaltSecretName: str('piiSaltSecretName'),
     retention: {

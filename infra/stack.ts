@@ -51,7 +51,7 @@ export class TributaryStack extends Stack {
       CLICKHOUSE_USER: c.clickhouse.user,
       CLICKHOUSE_DATABASE: c.clickhouse.database,
       CLICKHOUSE_TTL_DAYS: String(c.clickhouse.ttlDays),
-      ...(c.clickhouse.lakeUrl ? { CLICKHOUSE_LAKE_URL: c.clickhouse.lakeUrl } : {}),
+      ...(c.clickhouse.lakeUrl ? { CLICKHOUSE_LAKE_URL: c.clickhouse.lakeUrl === true ? `https://${this.lake.bucket.bucketRegionalDomainName}/lake` : c.clickhouse.lakeUrl } : {}),
     };
     this.ingest = new Ingest(this, 'Ingest', {
       lake: this.lake, clusterArn, topics: c.topics, consumerGroup: c.consumerGroup, vpc, subnets, securityGroups,

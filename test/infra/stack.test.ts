@@ -91,6 +91,11 @@ for (const name of Object.keys(environments)) {
 
     it('gives every handler the configuration it reads', () => {
       assert.doesNotThrow(() => readIngestEnvironment(environmentOf(template, /ingest/)));
+      if (config.clickhouse.lakeUrl === true) {
+        // The _all views read this stack's own bucket, whose name CloudFormation makes.
+        const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => /ingest/.test((f as { Properties: { Description?: string } }).Properties.Description ?? '')) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+        assert.match(JSON.stringify(fn.Properties.Environment.Variables['CLICKHOUSE_LAKE_URL']), /RegionalDomainName/);
+      }
       assert.doesNotThrow(() => readCompactEnvironment(environmentOf(template, /Compacts/)));
       const ab = environmentOf(template, /A\/B/);
       assert.doesNotThrow(() => readServicesEnvironment(ab));
