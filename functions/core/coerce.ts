@@ -82,5 +82,10 @@ export function coerceProperty(value: unknown, column: ColumnSpec, salt: string)
   // Masked columns accept any scalar: the raw value is never stored, only its hash.
   const v = column.pii === 'hash' && typeof value !== 'object' ? coerceValue(value, 'string') : coerceValue(value, column.type);
   if (isFailure(v)) return fail(`${column.name}: ${v.failure}`);
+  // Compared as text: "42" sent for an integer enum [42] is 42, and a hashed column compares before hashing.
+  if (column.allowed && v !== null && !column.allowed.some((a) => String(a) === String(v))) {
+    const list = column.allowed.map((a) => JSON.stringify(a)).join(', ');
+    return fail(`${column.name}: ${describeValue(value)} is not one of ${list.length > 120 ? `${list.slice(0, 120)}…` : list}`);
+  }
   return maskPii(v, column.pii, salt);
 }

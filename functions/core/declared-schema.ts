@@ -28,6 +28,25 @@ function jsonSchemaType(def: Record<string, Json>, where: string): ColumnType {
   }
 }
 
+/**
+ * The values a property may take: `enum`, or `const` as a list of one. Each must be of the property's
+ * type; records with another value are quarantined as uncoercible. Null in the list is ignored (a missing
+ * value is `required`'s business).
+ */
+function allowedValues(def: Record<string, Json>, type: ColumnType, where: string): (string | number | boolean)[] | undefined {
+  const list = def['enum'] !== undefined ? def['enum'] : def['const'] !== undefined ? [def['const']] : undefined;
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list) || list.length === 0) throw new SchemaDefinitionError(`${where}: "enum" must be a non-empty array`);
+  const fits = (v: Json): v is string | number | boolean =>
+    type === 'string' ? typeof v === 'string' : type === 'boolean' ? typeof v === 'boolean'
+      : type === 'int64' ? Number.isSafeInteger(v) : type === 'double' ? typeof v === 'number' : false;
+  const values = list.filter((v) => v !== null);
+  for (const v of values) {
+    if (!fits(v)) throw new SchemaDefinitionError(`${where}: enum value ${JSON.stringify(v)} is not a ${type} (enum is for string, integer, number and boolean properties)`);
+  }
+  return values as (string | number | boolean)[];
+}
+
 /** The event a document declares: its `title`, else the name it was given (a file's base name). */
 export function declaredEventName(fallback: string, doc: unknown): string {
   return isObject(doc) && typeof doc['title'] === 'string' ? doc['title'] : fallback;
@@ -61,6 +80,7 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
     const pii = def['x-pii'];
     if (pii !== undefined && pii !== 'hash' && pii !== 'drop') throw new SchemaDefinitionError(`${where}: x-pii must be "hash" or "drop"`);
     const type = jsonSchemaType(def, where);
+    const allowed = allowedValues(def, type, where);
     const column: ColumnSpec = {
       name,
       type: pii === 'hash' ? 'string' : type,
@@ -69,6 +89,7 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
       ...(typeof def['description'] === 'string' ? { description: def['description'] } : {}),
       ...(pii ? { pii } : {}),
       ...(def['x-low-cardinality'] === true ? { lowCardinality: true } : {}),
+      ...(allowed ? { allowed } : {}),
     };
     properties.push(column);
   }
@@ -123,6 +144,7 @@ function propertyDocument(c: ColumnSpec): JsonSchemaProperty {
     ...type[c.type],
     ...(c.pii ? { 'x-pii': c.pii } : {}),
     ...(c.lowCardinality ? { 'x-low-cardinality': true } : {}),
+    ...(c.allowed ? { enum: [...c.allowed] } : {}),
   };
 }
 

@@ -12,6 +12,8 @@ export interface ColumnSpec {
   readonly description?: string;
   readonly pii?: PiiHandling;
   readonly lowCardinality?: boolean;
+  /** the values a declared property may take (JSON Schema `enum` or `const`); null is always allowed */
+  readonly allowed?: readonly (string | number | boolean)[];
   /** standard: present on every table; declared: from a schema file; inferred: learnt from data. */
   readonly origin: 'standard' | SchemaOrigin;
 }

@@ -87,6 +87,13 @@ describe('planBatch', () => {
     assert.match(String(row[cols.indexOf('email')]), /^[0-9a-f]{64}$/);
   });
 
+  it('quarantines a value outside a declared enum as uncoercible, with the allowed values', async () => {
+    const signup = parseDeclaredSchema('signup', { properties: { plan: { type: 'string', enum: ['free', 'pro'] } } });
+    const p = await plan([{ event: 'signup', ts: TS, properties: { plan: 'pro' } }, { event: 'signup', ts: TS, properties: { plan: 'gold' } }], { signup });
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[1, 'uncoercible_value']]);
+    assert.match(p.quarantined[0]!.detail, /"gold" is not one of "free", "pro"/);
+  });
+
   it('refuses undeclared properties when the schema forbids them', async () => {
     const closed = { ...purchase, allowNewProperties: false };
     const p = await plan([{ event: 'purchase', ts: TS, properties: { order_id: 'o', surprise: 1 } }], { purchase: closed });

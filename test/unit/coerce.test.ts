@@ -46,6 +46,24 @@ describe('times and dates a column can hold', () => {
   });
 });
 
+describe('declared enums', () => {
+  const plan: ColumnSpec = { name: 'plan', type: 'string', nullable: true, origin: 'declared', allowed: ['free', 'pro'] };
+  it('keeps listed values and null, and refuses the rest with the list', () => {
+    assert.equal(coerceProperty('pro', plan, 's'), 'pro');
+    assert.equal(coerceProperty(null, plan, 's'), null);
+    const v = coerceProperty('enterprise', plan, 's');
+    assert.ok(isFailure(v));
+    assert.match((v as { failure: string }).failure, /plan: "enterprise" is not one of "free", "pro"/);
+  });
+  it('compares coerced values: "2" for an integer enum [1, 2], and a hashed column before hashing', () => {
+    assert.equal(coerceProperty('2', { name: 'n', type: 'int64', nullable: true, origin: 'declared', allowed: [1, 2] }, 's'), 2);
+    assert.ok(isFailure(coerceProperty(3, { name: 'n', type: 'int64', nullable: true, origin: 'declared', allowed: [1, 2] }, 's')));
+    const tier: ColumnSpec = { name: 'tier', type: 'string', nullable: true, origin: 'declared', pii: 'hash', allowed: [1, 2] };
+    assert.equal(coerceProperty(2, tier, 'salt'), createHash('sha256').update('salt').update('2').digest('hex'));
+    assert.ok(isFailure(coerceProperty(5, tier, 'salt')));
+  });
+});
+
 describe('PII handling', () => {
   const email: ColumnSpec = { name: 'email', type: 'string', nullable: true, origin: 'declared', pii: 'hash' };
   it('hashes with the salt and never returns the raw value', () => {

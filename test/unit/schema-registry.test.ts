@@ -116,7 +116,7 @@ describe('applying a declared schema', () => {
   it('round-trips through the document `schema pin` writes', () => {
     const declared = parseDeclaredSchema('purchase', {
       description: 'd',
-      properties: { price: { type: 'number', description: 'p' }, tags: { type: 'array' }, email: { type: 'string', 'x-pii': 'hash' }, at: { type: 'string', format: 'date-time' }, cur: { type: 'string', 'x-low-cardinality': true } },
+      properties: { price: { type: 'number', description: 'p' }, tags: { type: 'array' }, email: { type: 'string', 'x-pii': 'hash' }, at: { type: 'string', format: 'date-time' }, cur: { type: 'string', 'x-low-cardinality': true, enum: ['EUR', 'USD'] } },
       required: ['price'], additionalProperties: false, 'x-order-by': ['event_time', 'user_id'],
     });
     assert.deepEqual(parseDeclaredSchema('purchase', JSON.parse(JSON.stringify(toDeclaredDocument(declared)))), declared);
@@ -134,6 +134,14 @@ describe('applying a declared schema', () => {
       assert.throws(() => parseDeclaredSchema('page_view', { properties: props, 'x-order-by': ['event_time', o] }), /differs between deliveries of one event/);
     }
     assert.deepEqual(parseDeclaredSchema('page_view', { properties: props, 'x-order-by': ['user_id', 'pageId'] }).orderBy, ['user_id', 'page_id', 'event_id']);
+  });
+
+  it('reads enum and const as the values a property may take, and refuses ones of another type', () => {
+    const d = parseDeclaredSchema('signup', { properties: { plan: { type: 'string', enum: ['free', 'pro', null] }, seats: { type: 'integer', const: 1 }, ok: { type: 'boolean', enum: [true] } } });
+    assert.deepEqual(d.properties.map((c) => c.allowed), [['free', 'pro'], [1], [true]]);
+    assert.throws(() => parseDeclaredSchema('signup', { properties: { seats: { type: 'integer', enum: [1, 'two'] } } }), /enum value "two" is not a int64/);
+    assert.throws(() => parseDeclaredSchema('signup', { properties: { meta: { type: 'object', enum: [{}] } } }), /enum is for string, integer, number and boolean/);
+    assert.throws(() => parseDeclaredSchema('signup', { properties: { plan: { type: 'string', enum: [] } } }), /non-empty array/);
   });
 
   it('refuses two schema files that name the same event', () => {
