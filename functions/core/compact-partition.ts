@@ -217,7 +217,10 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
   // past the lookback are still visited for those, long enough for the retention delay and two more runs.
   const cleanup = lookback + (deps.options?.retentionMs ?? DEFAULT_COMPACTION_OPTIONS.retentionMs) + 2 * 3_600_000;
   const out: PartitionCompaction[] = [];
-  for (const table of options.tables ?? (await deps.catalog.listTables())) {
+  // Only event tables: a job's output (hourly or daily) has no event_id to fold on and is replaced whole
+  // by its job, even when a table is named explicitly.
+  const events = new Set(await deps.catalog.listTables('event'));
+  for (const table of (options.tables ?? [...events]).filter((t) => events.has(t))) {
     for (const p of await deps.catalog.listPartitions(table)) {
       if (p.hour === undefined) continue; // a job's daily output table
       if (options.dt && p.dt !== options.dt) continue;

@@ -49,7 +49,8 @@ export interface Catalog {
   addPartitions<P extends PartitionRef>(table: string, partitions: readonly P[], locationOf: (p: P) => string): Promise<void>;
   /** Creates or updates a job's output table (its own columns and partition keys, e.g. `dt` only). */
   upsertDerivedTable(table: DerivedTable, location: string): Promise<void>;
-  listTables(): Promise<string[]>;
+  /** Every table; with 'event', only those ingest writes (not jobs' output tables). */
+  listTables(kind?: 'event'): Promise<string[]>;
   listPartitions(table: string): Promise<PartitionState[]>;
   /** The registered state of some partitions, keyed by partitionId; unregistered ones are absent. */
   getPartitions(table: string, partitions: readonly PartitionRef[]): Promise<Map<string, PartitionState>>;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openLocalRuntime, type LocalRuntime } from '../../functions/cli/local-runtime.js';
 import type { CellValue } from '../../functions/core/coerce.js';
+import { compactClosedPartitions } from '../../functions/core/compact-partition.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import type { JobDefinition } from '../../functions/core/jobs/job.js';
 import { runJobDay } from '../../functions/core/jobs/run-job.js';
@@ -73,6 +74,16 @@ describe('windowed jobs', () => {
     assert.deepEqual(rows.map((r) => [r.hour, r.page, Number(r.views), r.is_final]), [[9, '/a', 2, true], [9, '/b', 1, true], [10, '/a', 2, true], [10, '/d', 1, true], [11, '/c', 2, false], ]);
     await runJobDay(hourly, D, { ...rt.deps, registry: rt.registry });
     assert.deepEqual(await results(), rows);
+    await rt.refreshLakeViews();
+    assert.deepEqual(await rt.warehouse.query(`SELECT toUInt32(sum(views)) AS v FROM lake.page_views_hourly`), [{ v: 8 }]);
+  });
+
+  it('leaves an hourly job\'s output to its job: compaction works on event tables only', async () => {
+    const results = await compactClosedPartitions(rt.compaction(), { graceMs: 0 });
+    assert.ok(results.length > 0, 'the event tables were compacted');
+    assert.ok(results.every((r) => r.table !== 'page_views_hourly'));
+    assert.deepEqual(await compactClosedPartitions(rt.compaction(), { graceMs: 0, tables: ['page_views_hourly'] }), []);
+    assert.ok((await rt.catalog.listPartitions('page_views_hourly')).every((p) => !p.location.includes('_v0')));
     await rt.refreshLakeViews();
     assert.deepEqual(await rt.warehouse.query(`SELECT toUInt32(sum(views)) AS v FROM lake.page_views_hourly`), [{ v: 8 }]);
   });

@@ -6,7 +6,7 @@ import {
   type GlueClient, type GlueClientConfig, type TableInput,
 } from '@aws-sdk/client-glue';
 import {
-  fromTableInput, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput, type GlueColumn, type GlueTableInput,
+  fromTableInput, isDerivedTable, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput, type GlueColumn, type GlueTableInput,
 } from '../../core/glue-table.js';
 import { partitionId, type Catalog, type DerivedTable, type PartitionRef, type PartitionState } from '../../core/ports.js';
 import type { TableSchema } from '../../core/schema.js';
@@ -94,12 +94,12 @@ export class GlueCatalog implements Catalog {
     }
   }
 
-  async listTables(): Promise<string[]> {
+  async listTables(kind?: 'event'): Promise<string[]> {
     const names: string[] = [];
     let token: string | undefined;
     do {
       const out = await this.client.send(new GetTablesCommand({ ...this.ids, NextToken: token }));
-      for (const t of out.TableList ?? []) if (t.Name) names.push(t.Name);
+      for (const t of out.TableList ?? []) if (t.Name && !(kind === 'event' && isDerivedTable(t as { Parameters?: Record<string, string> }))) names.push(t.Name);
       token = out.NextToken;
     } while (token);
     return names.sort();

@@ -3,7 +3,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  fromTableInput, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput,
+  fromTableInput, isDerivedTable, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput,
   type GluePartitionInput, type GlueTableInput,
 } from '../../core/glue-table.js';
 import { isValidTableName } from '../../core/identifiers.js';
@@ -72,13 +72,21 @@ export class LocalJsonCatalog implements Catalog {
     await this.write(table, t);
   }
 
-  async listTables(): Promise<string[]> {
+  async listTables(kind?: 'event'): Promise<string[]> {
+    let names: string[];
     try {
-      return (await readdir(this.dir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+      names = (await readdir(this.dir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
+    if (kind !== 'event') return names;
+    const events: string[] = [];
+    for (const n of names) {
+      const t = await this.read(n);
+      if (t && !isDerivedTable(t.TableInput)) events.push(n);
+    }
+    return events;
   }
 
   async listPartitions(table: string): Promise<PartitionState[]> {
