@@ -155,7 +155,9 @@ export async function main(argv: string[]): Promise<number> {
           for (const run of await runJobDay(job, values.date, ctx.deps)) console.log(describeRun(run));
         } else {
           if (!values.from || !values.to) throw new UsageError('jobs backfill needs --from and --to (YYYY-MM-DD)');
-          console.log(await backfill(job, values.from, values.to, ctx.deps));
+          const { report, failed } = await backfill(job, values.from, values.to, ctx.deps);
+          console.log(report);
+          if (failed > 0) return 1; // the days that ran are done; the failed ones can be run again
         }
       } finally {
         await ctx.close();

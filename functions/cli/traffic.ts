@@ -73,7 +73,9 @@ export function generateTraffic(o: TrafficOptions): GeneratedRecord[] {
   for (let i = 0; i < o.events; i++) {
     const ts = o.start + Math.floor((i / o.events) * span);
     const user = `u${String(Math.floor(random() * users)).padStart(5, '0')}`;
-    const id = `${o.start.toString(36)}-${i}`;
+    // The seed and the count are part of the id: two generations of the same hour (dev, produce
+    // --generate) are different events and must not share ids, or deduplication would drop them.
+    const id = `${o.start.toString(36)}-${(o.seed ?? 42).toString(36)}-${o.events.toString(36)}-${i}`;
     const r = random();
     let value: string;
     if (malformedRate > 0 && r < malformedRate) {

@@ -114,3 +114,13 @@ describe('tributary output into a pipe', () => {
     assert.equal(code, 0);
   });
 });
+
+describe('tributary jobs backfill', () => {
+  it('exits non-zero when a day fails, after running the others', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tributary-backfill-'));
+    await assert.rejects(
+      run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), 'jobs', 'backfill', 'ab-daily', '--from', '2099-01-01', '--to', '2099-01-02'], { env: { ...process.env, TRIBUTARY_HOME: home }, cwd: PACKAGE_ROOT }),
+      (err: { code: number; stdout: string }) => err.code === 1 && /0 of 2 days .* 2 failed/.test(err.stdout),
+    );
+  });
+});

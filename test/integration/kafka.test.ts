@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EsmEmulator, cutBatches } from '../../functions/adapters/kafka/esm-emulator.js';
+import { encodeMskEvent } from '../../functions/core/msk-event.js';
 import { produce, type ProducedMessage } from '../../functions/adapters/kafka/producer.js';
 import { openLocalRuntime } from '../../functions/cli/local-runtime.js';
 import { compactClosedPartitions } from '../../functions/core/compact-partition.js';
@@ -26,6 +27,17 @@ describe('the event-source emulator', () => {
     const big = [m(3_000_000), m(1_000_000), m(2_000_000)];
     // base64 grows bytes by 4/3: 3 MB + 1 MB of values make 5.3 MB of event; adding 2 MB more would pass 6 MB.
     assert.deepEqual(cutBatches(big, 100, 6 * 1024 * 1024).map((b) => b.length), [2, 1]);
+  });
+
+  it('counts headers and the topic name in the payload: every cut event encodes under 6 MB', () => {
+    const records = Array.from({ length: 3_000 }, (_, i) => ({ key: null, value: Buffer.alloc(1_000, 97), headers: { trace: Buffer.alloc(2_000, 200) }, offset: i }));
+    const topic = 't'.repeat(200);
+    const chunks = cutBatches(records, 10_000, 6 * 1024 * 1024, topic);
+    assert.ok(chunks.length > 1);
+    for (const c of chunks) {
+      const event = encodeMskEvent(c.map((r) => ({ topic, partition: 0, offset: r.offset, timestamp: 0, value: r.value, headers: [{ key: 'trace', value: r.headers.trace }] })));
+      assert.ok(Buffer.byteLength(JSON.stringify(event)) <= 6 * 1024 * 1024, `${c.length} records`);
+    }
   });
 });
 

@@ -43,12 +43,16 @@ export type Handler = (event: MskEvent) => Promise<unknown>;
 const MSK_RECORD_OVERHEAD = 200; // JSON per record around the base64 key and value
 
 /** Splits a partition's messages into invocations: at most batchSize records and maxPayloadBytes of event. */
-export function cutBatches<T extends { key: Buffer | null; value: Buffer | null }>(messages: readonly T[], batchSize: number, maxPayloadBytes: number): T[][] {
+export function cutBatches<T extends { key: Buffer | null; value: Buffer | null; headers?: KafkaMessage['headers'] }>(messages: readonly T[], batchSize: number, maxPayloadBytes: number, topic = ''): T[][] {
   const out: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
   for (const m of messages) {
-    const size = Math.ceil((((m.key?.length ?? 0) + (m.value?.length ?? 0)) * 4) / 3) + MSK_RECORD_OVERHEAD;
+    // Key and value travel as base64; header bytes as JSON arrays of decimal numbers (up to 4 characters
+    // each); the topic name is repeated in every record.
+    let headerBytes = 0;
+    for (const [k, v] of Object.entries(m.headers ?? {})) for (const part of [v].flat()) headerBytes += k.length + 8 + 4 * (part === undefined ? 0 : Buffer.byteLength(part));
+    const size = Math.ceil((((m.key?.length ?? 0) + (m.value?.length ?? 0)) * 4) / 3) + headerBytes + topic.length + MSK_RECORD_OVERHEAD;
     if (current.length > 0 && (current.length >= batchSize || bytes + size > maxPayloadBytes)) {
       out.push(current);
       current = [];
@@ -93,7 +97,7 @@ export class EsmEmulator {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         this.inFlight++;
         try {
-          for (const chunk of cutBatches(batch.messages, s.batchSize ?? 100, s.maxPayloadBytes ?? 6 * 1024 * 1024)) {
+          for (const chunk of cutBatches(batch.messages, s.batchSize ?? 100, s.maxPayloadBytes ?? 6 * 1024 * 1024, batch.topic)) {
             if (!isRunning() || isStale()) return;
             await this.deliver(batch.topic, batch.partition, chunk, heartbeat);
             const last = chunk[chunk.length - 1]!.offset;

@@ -13,7 +13,8 @@ export function describeRun(r: WindowRun): string {
 }
 
 /** Runs every day of a range in order, drawing a progress bar on a terminal (a line per day otherwise). */
-export async function backfill(job: JobDefinition, from: string, to: string, deps: JobDeps, err: NodeJS.WriteStream = process.stderr): Promise<string> {
+/** Runs every day from `from` to `to` (both included); a day that fails does not stop the others. */
+export async function backfill(job: JobDefinition, from: string, to: string, deps: JobDeps, err: NodeJS.WriteStream = process.stderr): Promise<{ report: string; failed: number }> {
   const dates = datesBetween(from, to);
   const runs: WindowRun[] = [];
   const failures: Array<{ date: string; error: string }> = [];
@@ -38,7 +39,7 @@ export async function backfill(job: JobDefinition, from: string, to: string, dep
   const lines = [`${job.name}: ${dates.length - failures.length} of ${dates.length} days (${runs.length} windows) from ${from} to ${to} in ${seconds.toFixed(1)} s ` +
     `(${runs.filter((r) => r.isFinal).length} final, ${runs.filter((r) => !r.isFinal).length} provisional, ${runs.reduce((n, r) => n + r.rows, 0)} rows, ${failures.length} failed)`];
   if (failures.length > 0) lines.push(formatTable(failures));
-  return lines.join('\n');
+  return { report: lines.join('\n'), failed: failures.length };
 }
 
 interface StoredRow extends Omit<ReportRow, 'dt' | 'units' | 'crossover_users'> { day: string; units: string | number; crossover_users: string | number }
