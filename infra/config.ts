@@ -126,7 +126,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       database: typeof at('clickhouse.database') === 'string' ? (at('clickhouse.database') as string) : 'tributary',
       ttlDays: int('clickhouse.ttlDays', 90, 1, 3650),
       // true: the stack's own lake bucket (its name is known only once deployed)
-      ...optionalField('lakeUrl', at('clickhouse.lakeUrl') === true ? (true as const) : optionalString('clickhouse.lakeUrl', /^https:\/\/[^\s'"]+$/)),
+      ...optionalField('lakeUrl', at('clickhouse.lakeUrl') === true ? (true as const) : at('clickhouse.lakeUrl') === false ? undefined : optionalString('clickhouse.lakeUrl', /^https:\/\/[^\s'"]+$/)),
     },
     piiSaltSecretName: str('piiSaltSecretName'),
     retention: {

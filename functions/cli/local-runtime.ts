@@ -16,7 +16,7 @@ import { quoteIdentifier, quoteString } from '../core/identifiers.js';
 import type { CompactionDeps, CompactionOptions } from '../core/compact-partition.js';
 import type { IngestDeps } from '../core/ingest.js';
 import type { JobDeps } from '../core/jobs/run-job.js';
-import type { ObjectStore } from '../core/ports.js';
+import type { Catalog, ObjectStore } from '../core/ports.js';
 import type { SchemaCommandContext } from './commands/schema.js';
 import { SchemaRegistry } from '../core/schema-registry.js';
 import { LAKE_PREFIX, QUARANTINE_TABLE } from '../core/lake-layout.js';
@@ -74,9 +74,20 @@ export async function openSchemaContext(options: LocalRuntimeOptions = {}): Prom
   } else {
     store = new LocalDirectoryStore(resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary'));
   }
+  // A push for a table only the catalog has is checked against the catalog's columns, as ingest does.
+  const glueDatabase = process.env['TRIBUTARY_GLUE_DATABASE'];
+  let catalog: Catalog | undefined;
+  if (bucket && glueDatabase) {
+    const { GlueClient } = await import('@aws-sdk/client-glue');
+    const { GLUE_CLIENT_CONFIG, GlueCatalog } = await import('../adapters/catalog/glue.js');
+    catalog = new GlueCatalog(new GlueClient(GLUE_CLIENT_CONFIG), glueDatabase);
+  } else if (!bucket) {
+    catalog = new LocalJsonCatalog(join(resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary'), 'catalog'));
+  }
   const schemasDir = options.schemasDir ?? defaultSchemasDir();
   const schemas = SchemaFiles.load(schemasDir);
-  return { registry: new SchemaRegistry(store, { ...(options.clock ? { clock: options.clock } : {}) }), schemas, schemasDir };
+  const adopt = catalog ? { adopt: (t: string) => catalog.getTable(t) } : {};
+  return { registry: new SchemaRegistry(store, { ...(options.clock ? { clock: options.clock } : {}), ...adopt }), schemas, schemasDir };
 }
 
 export function defaultJobsDir(): string {

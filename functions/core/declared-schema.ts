@@ -144,7 +144,8 @@ function propertyDocument(c: ColumnSpec): JsonSchemaProperty {
     ...type[c.type],
     ...(c.pii ? { 'x-pii': c.pii } : {}),
     ...(c.lowCardinality ? { 'x-low-cardinality': true } : {}),
-    ...(c.allowed ? { enum: [...c.allowed] } : {}),
+    // A hashed column is a string column: its enum, checked before hashing, is written as text.
+    ...(c.allowed ? { enum: c.pii === 'hash' ? c.allowed.map(String) : [...c.allowed] } : {}),
   };
 }
 

@@ -69,7 +69,13 @@ export const registryKey = (table: string, version: number): string =>
 const hashes = new WeakMap<TableSchema, string>();
 export function declarationHash(schema: TableSchema): string {
   let h = hashes.get(schema);
-  if (h === undefined) hashes.set(schema, (h = createHash('sha256').update(schemaSignature(schema)).digest('hex')));
+  if (h === undefined) {
+    // Enums are not in the catalog's signature (Glue does not hold them), but they are part of what a
+    // declaration says; added only when present, so hashes of documents without one stay the same.
+    const enums = schema.properties.filter((c) => c.allowed).map((c) => [c.name, c.allowed]);
+    const text = schemaSignature(schema) + (enums.length > 0 ? JSON.stringify(enums) : '');
+    hashes.set(schema, (h = createHash('sha256').update(text).digest('hex')));
+  }
   return h;
 }
 

@@ -152,6 +152,8 @@ describe('environment configuration', () => {
     });
     const sixtyDays = parseEnvironment('x', { x: { ...staging, retention: { logDays: 60 } } });
     assert.equal(sixtyDays.retention.logDays, 60);
+    const noViews = parseEnvironment('x', { x: { ...staging, clickhouse: { ...(staging['clickhouse'] as object), lakeUrl: false } } });
+    assert.equal(noViews.clickhouse.lakeUrl, undefined, 'false: no _all views');
   });
 
   it('refuses a consumer group that is not a valid group id, or too long with a topic name', () => {

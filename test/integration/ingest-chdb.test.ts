@@ -219,4 +219,18 @@ describe('tributary ingest <file>', () => {
     assert.deepEqual((await rt.warehouse.query<{ event_id: string }>("SELECT event_id FROM tributary.page_view WHERE event_id LIKE 'clash-%' ORDER BY event_id")).map((r) => r.event_id), ['clash-a', 'clash-b']);
     await assert.rejects(ingestFile({ file: '-', batchSize: 10 }, rt.deps), /standard input has no name to make a topic of: pass --topic/);
   });
+
+  it('refuses a second standard-input stream under a topic one already made', async () => {
+    const { Readable } = await import('node:stream');
+    const stdin = Object.getOwnPropertyDescriptor(process, 'stdin')!;
+    const feed = (text: string): void => { Object.defineProperty(process, 'stdin', { value: Object.assign(Readable.from([text]), { setEncoding() { return this; } }), configurable: true }); };
+    try {
+      feed(`${JSON.stringify(pageView('piped-1'))}\n`);
+      assert.equal((await ingestFile({ file: '-', topic: 'piped', batchSize: 10 }, rt.deps)).stored, 1);
+      feed(`${JSON.stringify(pageView('piped-2'))}\n`);
+      await assert.rejects(ingestFile({ file: '-', topic: 'piped', batchSize: 10 }, rt.deps), /topic piped was made from standard input before/);
+    } finally {
+      Object.defineProperty(process, 'stdin', stdin);
+    }
+  });
 });

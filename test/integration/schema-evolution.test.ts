@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ingestFile } from '../../functions/cli/commands/ingest.js';
 import { schemaPin, schemaPush, type SchemaCommandContext } from '../../functions/cli/commands/schema.js';
-import { openLocalRuntime, type LocalRuntime } from '../../functions/cli/local-runtime.js';
+import { openLocalRuntime, openSchemaContext, type LocalRuntime } from '../../functions/cli/local-runtime.js';
 import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
 import { SchemaRegistry } from '../../functions/core/schema-registry.js';
+import { emptySchema } from '../../functions/core/schema.js';
 import { mskEvent, NOW } from '../helpers.js';
 
 let rt: LocalRuntime;
@@ -163,6 +164,15 @@ describe('automatic metadata registration', () => {
     assert.equal(entry.fields.find((f) => f.name === 'visits')!.origin, 'declared');
     assert.equal(entry.fields.find((f) => f.name === 'visits')!.since, 1, 'a pinned field keeps its provenance');
     assert.equal(entry.fields.find((f) => f.name === 'coupon')!.origin, 'inferred', 'fields the pin omits are kept');
+  });
+
+  it('schema push for a table only the catalog has is checked against the catalog\'s columns', async () => {
+    await rt.catalog.upsertTable({ ...emptySchema('orders', 'inferred'), properties: [{ name: 'amount', type: 'int64', nullable: true, origin: 'inferred' }] }, 'file:///lake/orders/');
+    const ctx = await openSchemaContext({ home, schemasDir: join(work, 'none'), clock: () => now });
+    const file = join(work, 'orders.json');
+    writeFileSync(file, JSON.stringify({ title: 'orders', properties: { amount: { type: 'string' } } }));
+    await assert.rejects(schemaPush(ctx, file, undefined), /amount is int64 in the table; string is not a safe change/);
+    assert.equal(await ctx.registry.read('orders'), undefined);
   });
 
   it('a pushed schema that would change a type unsafely is refused and changes nothing', async () => {

@@ -144,6 +144,19 @@ describe('applying a declared schema', () => {
     assert.throws(() => parseDeclaredSchema('signup', { properties: { plan: { type: 'string', enum: [] } } }), /non-empty array/);
   });
 
+  it('takes a changed enum as a new declaration, and pins a hashed enum in a form it reads back', async () => {
+    const registry = new SchemaRegistry(new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'tributary-enum-'))), { clock: () => NOW });
+    const two = parseDeclaredSchema('signup', { properties: { plan: { type: 'string', enum: ['free', 'pro'] } } });
+    const three = parseDeclaredSchema('signup', { properties: { plan: { type: 'string', enum: ['free', 'pro', 'team'] } } });
+    await registry.pin(two, 'schema push a.json', 'unless-in-force');
+    const changed = await registry.pin(three, 'schema push b.json', 'unless-in-force');
+    assert.equal(changed.changed, true);
+    assert.deepEqual(schemaOf(changed.entry).properties[0]!.allowed, ['free', 'pro', 'team']);
+    const hashed = parseDeclaredSchema('signup', { properties: { tier: { type: 'integer', enum: [1, 2], 'x-pii': 'hash' } } });
+    const back = parseDeclaredSchema('signup', JSON.parse(JSON.stringify(toDeclaredDocument(hashed))));
+    assert.deepEqual(back.properties[0]!.allowed, ['1', '2']);
+  });
+
   it('refuses two schema files that name the same event', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-twins-'));
     writeFileSync(join(dir, 'PageView.json'), JSON.stringify({ properties: { a: { type: 'string' } } }));

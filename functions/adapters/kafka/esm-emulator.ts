@@ -1,8 +1,9 @@
 // A local stand-in for the Lambda MSK event source mapping: consumes a Kafka-protocol broker with a consumer
 // group (kafkajs), cuts batches by size, batching window and the 6 MB payload limit, invokes the handler with
-// the exact MSK event, commits offsets only after success, retries failures with backoff until the attempt
-// or record-age limit, then writes the batch to an on-failure directory and moves on. One partition's
-// batches run in order; partitions run side by side, as the ESM's pollers do.
+// the exact MSK event, commits offsets only after success, retries failures with backoff (without limit by
+// default, as the deployed mappings; with an attempt or record-age limit, then writes the batch to an
+// on-failure directory and moves on). One partition's batches run in order; partitions run side by side,
+// as the ESM's pollers do.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
@@ -18,7 +19,10 @@ export interface EsmSettings {
   readonly batchingWindowMs?: number;
   /** the invocation payload limit: 6 MB */
   readonly maxPayloadBytes?: number;
-  /** retries of a failing batch before it goes to the failure destination (default 10) */
+  /**
+   * retries of a failing batch before it goes to the failure destination; default (or -1): no limit, as
+   * the deployed mappings, which have no failure destination
+   */
   readonly maximumRetryAttempts?: number;
   /** a batch whose oldest record is older than this goes to the failure destination (default: no limit) */
   readonly maximumRecordAgeSeconds?: number;
@@ -129,7 +133,8 @@ export class EsmEmulator {
       } catch (err) {
         this.stats.failedInvocations++;
         const tooOld = s.maximumRecordAgeSeconds !== undefined && Date.now() - oldest > s.maximumRecordAgeSeconds * 1000;
-        if (attempt >= (s.maximumRetryAttempts ?? 10) || tooOld) {
+        const retries = s.maximumRetryAttempts === undefined || s.maximumRetryAttempts < 0 ? Infinity : s.maximumRetryAttempts;
+        if (attempt >= retries || tooOld) {
           await this.toFailureDestination(topic, partition, chunk, event, err as Error, attempt + 1);
           return;
         }

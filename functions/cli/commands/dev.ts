@@ -107,7 +107,7 @@ async function throughKafka(runtime: LocalRuntime, records: readonly ProducedRec
   const sent = await produce(records.map((r) => ({ key: r.key, value: r.value ?? Buffer.alloc(0), partition: r.partition })), { brokers, topic: DEV_TOPIC });
   out(`Produced ${sent.sent.toLocaleString('en')} messages to ${brokers.join(',')} topic ${DEV_TOPIC} in ${sent.seconds.toFixed(1)} s; consuming them through the event-source emulator (group tributary-dev)`);
   const summary = emptySummary();
-  const emulator = new EsmEmulator({ brokers, topics: [DEV_TOPIC], groupId: 'tributary-dev', batchSize, batchingWindowMs: 500, failureDirectory: `${runtime.home}/esm-failures` },
+  const emulator = new EsmEmulator({ brokers, topics: [DEV_TOPIC], groupId: 'tributary-dev', batchSize, batchingWindowMs: 500, failureDirectory: `${runtime.home}/esm-failures`, maximumRetryAttempts: 10 },
     async (event) => addReport(summary, await ingestBatch(event, runtime.deps)));
   await emulator.start();
   await emulator.waitUntilIdle(3_000);

@@ -47,9 +47,13 @@ async function claimTopic(topic: string, file: string, deps: IngestDeps): Promis
   const source = file === '-' ? '-' : resolve(file);
   const key = topicSourceKey(topic);
   const fresh: TopicSource = { source, timestamp: file === '-' ? deps.clock() : Math.floor((await stat(file)).mtimeMs) };
-  await deps.store.putIfAbsent(key, Buffer.from(JSON.stringify(fresh)), { contentType: 'application/json' });
+  const first = await deps.store.putIfAbsent(key, Buffer.from(JSON.stringify(fresh)), { contentType: 'application/json' });
   const body = await deps.store.get(key);
   const claimed = body ? (JSON.parse(Buffer.from(body).toString('utf8')) as TopicSource) : fresh;
+  // Two streams on standard input cannot be told apart: the second under a topic would overwrite the first.
+  if (!first && source === '-') {
+    throw new UsageError(`topic ${topic} was made from standard input before; another stream under it would overwrite its files: pass --topic with another name`);
+  }
   if (claimed.source !== source) {
     throw new UsageError(`topic ${topic} was made from ${claimed.source === '-' ? 'standard input' : claimed.source}; ingesting ${file === '-' ? 'standard input' : source} under it would overwrite its files: pass --topic with another name`);
   }
