@@ -1,6 +1,9 @@
 // `npx cdk synth|deploy -c env=<name>`: one stack per environment from cdk.json, checked by cdk-nag.
 import { App, Validations } from 'aws-cdk-lib';
+import { fileURLToPath } from 'node:url';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { SchemaFiles } from '../functions/adapters/schema-files.js';
+import { SchemaDefinitionError } from '../functions/core/declared-schema.js';
 import { EnvironmentConfigError, parseEnvironment, type EnvironmentConfig } from './config.js';
 import { acknowledgeFindings } from './nag.js';
 import { TributaryStack } from './stack.js';
@@ -11,6 +14,15 @@ try {
   config = parseEnvironment(app.node.tryGetContext('env'), app.node.tryGetContext('environments'));
 } catch (err) {
   if (!(err instanceof EnvironmentConfigError)) throw err;
+  console.error(`tributary: ${err.message}`);
+  process.exit(1);
+}
+// The schema files ship in the bundle and are read at every cold start: one that cannot be read would fail
+// each invocation, so it fails the synth instead, with its path.
+try {
+  SchemaFiles.load(fileURLToPath(new URL('../schemas/events', import.meta.url)));
+} catch (err) {
+  if (!(err instanceof SchemaDefinitionError)) throw err;
   console.error(`tributary: ${err.message}`);
   process.exit(1);
 }
