@@ -60,19 +60,23 @@ export function defaultSchemasDir(): string {
   return existsSync(local) ? local : join(PACKAGE_ROOT, 'schemas/events');
 }
 
+/** Where local state lives: `options.home`, else `$TRIBUTARY_HOME`, else `.tributary`. */
+const homeOf = (options: LocalRuntimeOptions): string => resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary');
+
 /**
  * The registry alone, for `tributary schema`: the local store, or the deployment's bucket when
  * TRIBUTARY_BUCKET is set (credentials from the usual AWS chain).
  */
 export async function openSchemaContext(options: LocalRuntimeOptions = {}): Promise<SchemaCommandContext> {
   const bucket = process.env['TRIBUTARY_BUCKET'];
+  const home = homeOf(options);
   let store: ObjectStore;
   if (bucket) {
     const { S3Client } = await import('@aws-sdk/client-s3');
     const { S3_CLIENT_CONFIG, S3Store } = await import('../adapters/object-store/s3.js');
     store = new S3Store(new S3Client(S3_CLIENT_CONFIG), { bucket });
   } else {
-    store = new LocalDirectoryStore(resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary'));
+    store = new LocalDirectoryStore(home);
   }
   // A push for a table only the catalog has is checked against the catalog's columns, as ingest does.
   const glueDatabase = process.env['TRIBUTARY_GLUE_DATABASE'];
@@ -82,7 +86,7 @@ export async function openSchemaContext(options: LocalRuntimeOptions = {}): Prom
     const { GLUE_CLIENT_CONFIG, GlueCatalog } = await import('../adapters/catalog/glue.js');
     catalog = new GlueCatalog(new GlueClient(GLUE_CLIENT_CONFIG), glueDatabase);
   } else if (!bucket) {
-    catalog = new LocalJsonCatalog(join(resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary'), 'catalog'));
+    catalog = new LocalJsonCatalog(join(home, 'catalog'));
   }
   const schemasDir = options.schemasDir ?? defaultSchemasDir();
   const schemas = SchemaFiles.load(schemasDir);
@@ -110,7 +114,7 @@ export async function openJobContext(): Promise<{ deps: JobDeps; close(): Promis
 }
 
 export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const home = resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary');
+  const home = homeOf(options);
   await mkdir(home, { recursive: true });
   const store = new LocalDirectoryStore(home);
   const catalog = new LocalJsonCatalog(join(home, 'catalog'));

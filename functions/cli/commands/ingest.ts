@@ -84,7 +84,6 @@ export async function ingestFile(options: IngestFileOptions, deps: IngestDeps): 
   return summary;
 }
 
-
 /**
  * The lines of NDJSON text: split at \n only, since a lone \r is whitespace inside JSON (readline would
  * end a line there), without a line's trailing \r, and without a byte-order mark at the start.
