@@ -7,7 +7,10 @@ import { htmlReport, textReport, type ReportRow } from '../../functions/core/ab/
 import { mean, srmPValue, variance, welch } from '../../functions/core/ab/stats.js';
 import { datesBetween, dayWindow, windowStatus, WindowError } from '../../functions/core/jobs/window.js';
 
-const moments = (xs: number[]) => ({ units: xs.length, total: xs.reduce((a, b) => a + b, 0), totalSq: xs.reduce((a, b) => a + b * b, 0) });
+const moments = (xs: number[]) => {
+  const total = xs.reduce((a, b) => a + b, 0);
+  return { units: xs.length, total, totalSq: xs.reduce((a, b) => a + b * b, 0), sumSqDev: xs.reduce((a, b) => a + (b - total / xs.length) ** 2, 0) };
+};
 
 describe('windows', () => {
   it('are UTC days; final after the lateness, provisional while open', () => {

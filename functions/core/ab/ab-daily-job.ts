@@ -41,11 +41,11 @@ export function abDailyJob(config: AbConfig): JobDefinition {
       }
       const params = { window_end: clickhouseTime(ctx.window.end) };
       const db = ctx.warehouse.database;
-      const aggregates = await ctx.warehouse.query<{ experiment_id: string; variant: string; metric: string; units: string; total: number; total_sq: number }>(
+      const aggregates = await ctx.warehouse.query<{ experiment_id: string; variant: string; metric: string; units: string; total: number; total_sq: number; sum_sq_dev: number }>(
         abAggregateSql(db, config, (t) => columns.get(t)), params);
       const crossovers = await ctx.warehouse.query<{ experiment_id: string; crossover_users: string }>(crossoverSql(db, config), params);
       const rows = abRows(
-        aggregates.map((a) => ({ experiment: a.experiment_id, variant: a.variant, metric: a.metric, units: Number(a.units), total: Number(a.total), totalSq: Number(a.total_sq) })),
+        aggregates.map((a) => ({ experiment: a.experiment_id, variant: a.variant, metric: a.metric, units: Number(a.units), total: Number(a.total), totalSq: Number(a.total_sq), sumSqDev: Number(a.sum_sq_dev) })),
         new Map(crossovers.map((c) => [c.experiment_id, Number(c.crossover_users)])),
         config, { isFinal: ctx.isFinal, computedAt: ctx.computedAt },
       );

@@ -1,5 +1,5 @@
 // The ab-daily aggregation as one ClickHouse query per day: assignments from first exposures, per-user
-// metric values, then Σ and Σ² per (experiment, variant, metric). Per-user rows never leave ClickHouse.
+// metric values, then Σ, Σ² and Σ(x − x̄)² per (experiment, variant, metric). Per-user rows never leave ClickHouse.
 import { quoteIdentifier as q, quoteString } from '../identifiers.js';
 import type { ColumnType } from '../schema.js';
 import type { AbConfig, MetricDefinition } from './config.js';
@@ -70,12 +70,16 @@ function byEvent(metrics: readonly MetricDefinition[]): Map<string, MetricDefini
   return out;
 }
 
-/** Per (experiment, variant, metric): units, Σ value, Σ value²; per experiment: crossover users. */
+/**
+ * Per (experiment, variant, metric): units, Σ value, Σ value² and Σ(value − mean)², the last with
+ * ClickHouse's numerically stable (Welford) variance; per experiment: crossover users.
+ */
 export function abAggregateSql(database: string, config: AbConfig, columns: TableColumns): string {
   return `WITH
   exposures AS (${exposuresSql(database, config)}),
   assigned AS (SELECT experiment_id, user_id, first_exposure, first_variant AS variant FROM exposures WHERE variants = 1)
-SELECT experiment_id, variant, mv.1 AS metric, count() AS units, sum(mv.2) AS total, sum(mv.2 * mv.2) AS total_sq
+SELECT experiment_id, variant, mv.1 AS metric, count() AS units, sum(mv.2) AS total, sum(mv.2 * mv.2) AS total_sq,
+  varPopStable(mv.2) * count() AS sum_sq_dev
 FROM (
   ${[...byEvent(config.metrics)].map(([event, ms]) => eventTableSql(database, config, event, ms, columns)).join('\n  UNION ALL\n  ')}
 )

@@ -1,5 +1,5 @@
-// Statistics of an A/B comparison from per-variant sufficient statistics (units, Σx, Σx²): what ClickHouse
-// aggregates, so no per-user data leaves the warehouse. Distribution functions come from stdlib.
+// Statistics of an A/B comparison from per-variant sufficient statistics (units, Σx, Σ(x − x̄)²): what
+// ClickHouse aggregates, so no per-user data leaves the warehouse. Distribution functions come from stdlib.
 import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
@@ -9,8 +9,14 @@ export interface Moments {
   readonly units: number;
   /** Σ of per-user values */
   readonly total: number;
-  /** Σ of squared per-user values */
+  /** Σ of squared per-user values (reported; the variance comes from sumSqDev) */
   readonly totalSq: number;
+  /**
+   * Σ(x − x̄)², accumulated stably (Welford: ClickHouse's varPopStable × n). Σx² − (Σx)²/n cancels
+   * catastrophically when the values are large and their spread small: per-user values near 10⁹ that
+   * differ by tenths have a variance of a hundredth, which that difference loses to rounding entirely.
+   */
+  readonly sumSqDev: number;
 }
 
 export const mean = (m: Moments): number | null => (m.units > 0 ? m.total / m.units : null);
@@ -18,8 +24,7 @@ export const mean = (m: Moments): number | null => (m.units > 0 ? m.total / m.un
 /** Sample variance (n − 1) of the per-user values; null below two units. */
 export function variance(m: Moments): number | null {
   if (m.units < 2) return null;
-  // Σ(x − x̄)² = Σx² − (Σx)²/n; clamp the tiny negatives floating point can leave for constant values.
-  return Math.max(0, (m.totalSq - (m.total * m.total) / m.units) / (m.units - 1));
+  return Math.max(0, m.sumSqDev) / (m.units - 1);
 }
 
 export interface WelchComparison {
