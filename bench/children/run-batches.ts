@@ -2,6 +2,9 @@ import type { IngestReport } from '../../functions/core/ingest.js';
 import type { MskEvent } from '../../functions/core/msk-event.js';
 import { mskEvents } from './common.js';
 
+/** The handler under measurement; only the files it reports are read. */
+type Ingest = (e: MskEvent) => Promise<Pick<IngestReport, 'files'>>;
+
 export interface BatchRun {
   events: number;
   /** the second pass: a warm consumer's steady state */
@@ -16,13 +19,13 @@ export interface BatchRun {
  * handler's time. A Lambda container lives for thousands of batches, so the second pass is the
  * throughput that matters; the first is reported next to it.
  */
-export async function runBatches(dir: string, ingest: (e: MskEvent) => Promise<IngestReport>): Promise<BatchRun> {
+export async function runBatches(dir: string, ingest: Ingest): Promise<BatchRun> {
   const cold = await pass(dir, ingest);
   const warm = await pass(dir, ingest);
   return { events: warm.events, seconds: warm.seconds, coldSeconds: cold.seconds, bytesOut: warm.bytesOut };
 }
 
-async function pass(dir: string, ingest: (e: MskEvent) => Promise<IngestReport>): Promise<{ events: number; seconds: number; bytesOut: number }> {
+async function pass(dir: string, ingest: Ingest): Promise<{ events: number; seconds: number; bytesOut: number }> {
   let events = 0;
   let seconds = 0;
   let bytesOut = 0;
