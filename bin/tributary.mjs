@@ -9,14 +9,11 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 const { main } = await import('../functions/cli/main.ts');
+const { describeFailure } = await import('../functions/cli/errors.ts');
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  if (err && (err.name === 'UsageError' || err.name === 'SchemaDefinitionError' || err.name === 'SchemaCompatibilityError' || err.name === 'WindowError' || err.name === 'JobConfigError' || err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')) {
-    console.error(`tributary: ${err.message}`);
-    process.exitCode = 2;
-  } else {
-    console.error(err);
-    process.exitCode = 1;
-  }
+  const failure = describeFailure(err, process.env.TRIBUTARY_DEBUG === '1');
+  console.error(failure.withStack ? err : `tributary: ${failure.message}`);
+  process.exitCode = failure.exitCode;
 }

@@ -44,6 +44,18 @@ function intOption(value: string | undefined, name: string, fallback: number, mi
   return n;
 }
 
+/** The options each command reads; any other is refused rather than silently ignored. */
+const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  dev: ['events', 'batch-size', 'kafka'],
+  produce: ['topic', 'brokers', 'cluster-arn', 'generate', 'rate'],
+  ingest: ['topic', 'batch-size'],
+  sql: ['format'],
+  compact: ['table', 'date', 'grace-minutes', 'target-mb', 'retention-minutes'],
+  jobs: ['date', 'from', 'to'],
+  ab: ['experiment', 'date', 'out'],
+  schema: ['out', 'force', 'event'],
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -76,6 +88,10 @@ export async function main(argv: string[]): Promise<number> {
       'retention-minutes': { type: 'string' },
     },
   });
+  const allowed = COMMAND_OPTIONS[command];
+  for (const name of Object.keys(values)) {
+    if (allowed && !allowed.includes(name)) throw new UsageError(`--${name} does not apply to ${command}`);
+  }
   switch (command) {
     case 'dev': {
       const runtime = await openLocalRuntime();

@@ -124,3 +124,18 @@ describe('tributary jobs backfill', () => {
     );
   });
 });
+
+describe('tributary errors', () => {
+  const fails = (args: string[]) => run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args],
+    { env: { ...process.env, TRIBUTARY_HOME: mkdtempSync(join(tmpdir(), 'tributary-errors-')) }, cwd: PACKAGE_ROOT });
+  it('a failing query, a missing file: one line and exit 1, no stack trace', async () => {
+    await assert.rejects(fails(['sql', 'SELEC 1']), (err: { stderr: string; code: number }) =>
+      err.code === 1 && /^tributary: ClickHouse: Syntax error/.test(err.stderr) && !/\n\s+at /.test(err.stderr));
+    await assert.rejects(fails(['ingest', 'no-such-file.ndjson']), (err: { stderr: string; code: number }) =>
+      err.code === 1 && /^tributary: ENOENT: no such file or directory/.test(err.stderr) && !/\n\s+at /.test(err.stderr));
+  });
+  it('an option the command does not read is refused, not ignored', async () => {
+    await assert.rejects(fails(['ingest', 'x.ndjson', '--format', 'json']), (err: { stderr: string; code: number }) =>
+      err.code === 2 && /--format does not apply to ingest/.test(err.stderr));
+  });
+});

@@ -33,3 +33,18 @@ describe('formatTable', () => {
     assert.match(out, /^299999$/m);
   });
 });
+
+describe('CLI failures', () => {
+  it('say what failed in one line, and keep the stack only for bugs', async () => {
+    const { describeFailure } = await import('../../functions/cli/errors.js');
+    const kafka = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:1'), { name: 'KafkaJSNumberOfRetriesExceeded' });
+    assert.deepEqual(describeFailure(kafka), { exitCode: 1, message: 'Kafka: Connection error: connect ECONNREFUSED 127.0.0.1:1', withStack: false });
+    const refused = Object.assign(new Error('Closed connection'), { name: 'KafkaJSNonRetriableError', cause: new Error('connect ECONNREFUSED') });
+    assert.equal(describeFailure(refused).message, 'Kafka: Closed connection (connect ECONNREFUSED)');
+    const usage = Object.assign(new Error('--x must be an integer'), { name: 'UsageError' });
+    assert.deepEqual(describeFailure(usage), { exitCode: 2, message: '--x must be an integer', withStack: false });
+    assert.equal(describeFailure(usage, true).withStack, true, 'TRIBUTARY_DEBUG=1 keeps every stack');
+    const bug = new TypeError("Cannot read properties of undefined (reading 'x')");
+    assert.deepEqual(describeFailure(bug), { exitCode: 1, message: bug.message, withStack: true });
+  });
+});
