@@ -17,7 +17,7 @@ interface Fixture {
   value?: string | null;
   value_base64?: string;
   key?: string;
-  generate?: { kind: 'large'; bytes: number } | { kind: 'deep'; depth: number; field?: 'event_id' | 'user_id' | 'ts' } | { kind: 'wide'; properties: number };
+  generate?: { kind: 'large'; bytes: number } | { kind: 'deep'; depth: number; field?: 'event_id' | 'user_id' | 'ts' } | { kind: 'wide'; properties: number } | { kind: 'almost-number'; digits: number };
   expect: string;
 }
 
@@ -33,6 +33,10 @@ function valueOf(f: Fixture): Buffer | null {
     const field = f.generate.field;
     if (field) return Buffer.from(`{"event":"page_view",${field === 'ts' ? '' : `"ts":"${TS}",`}"${field}":${deep},"properties":{"page":"/"}}`);
     return Buffer.from(`{"event":"page_view","ts":"${TS}","properties":{"deep":${deep}}}`);
+  }
+  if (f.generate?.kind === 'almost-number') {
+    const price = `${'1'.repeat(f.generate.digits)}x`;
+    return Buffer.from(JSON.stringify({ event: 'purchase', event_id: 'almost', ts: TS, user_id: 'u1', properties: { order_id: 'o1', price } }));
   }
   if (f.generate?.kind === 'wide') {
     const properties = Object.fromEntries(Array.from({ length: f.generate.properties }, (_, i) => [`p${i}`, i]));

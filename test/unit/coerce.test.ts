@@ -75,3 +75,25 @@ describe('PII handling', () => {
     assert.equal(coerceProperty('1.2.3.4', { ...email, name: 'ip', pii: 'drop' }, 's'), null);
   });
 });
+
+describe('number text', () => {
+  it('is rejected in linear time however long (a record must not stall its partition)', async () => {
+    // In a worker, so a pattern that backtracks for hours can be stopped: a test's own timeout cannot
+    // interrupt a synchronous regular expression.
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(`
+      (await import('tsx/esm/api')).register();
+      const { coerceValue } = await import(${JSON.stringify(new URL('../../functions/core/coerce.ts', import.meta.url).href)});
+      const { parentPort } = await import('node:worker_threads');
+      parentPort.postMessage([coerceValue('1'.repeat(1_000_000) + 'x', 'double'), coerceValue('1'.repeat(1000) + '.5e-997', 'double')]);
+    `, { eval: true });
+    const result = await Promise.race([
+      new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); }),
+      new Promise((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000).unref()),
+    ]);
+    await worker.terminate();
+    assert.ok(Array.isArray(result), String(result));
+    assert.ok(isFailure(result[0]), 'a million digits and a letter are not a number');
+    assert.ok(Math.abs(result[1] - 111.11111111111111) < 1e-9, `a thousand digits with a fraction and an exponent are one: ${result[1]}`);
+  });
+});
