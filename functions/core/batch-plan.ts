@@ -6,7 +6,7 @@ import { dataKey } from './lake-layout.js';
 import type { DecodedRecord, RecordDecodeProblem } from './msk-event.js';
 import { reject, type QuarantinedRecord, type Rejection } from './quarantine.js';
 import type { ColumnType, TableSchema } from './schema.js';
-import { TableBatch, type PendingSplit, type SchemaEvolution, type TableContext } from './table-batch.js';
+import { TableBatch, type FileBudget, type PendingSplit, type SchemaEvolution, type TableContext } from './table-batch.js';
 
 export type { SchemaEvolution, TableContext } from './table-batch.js';
 
@@ -17,6 +17,10 @@ export interface PlanOptions {
   readonly limits: EnvelopeLimits;
   /** asked once per table, the first time a record of the batch names it */
   readonly tableContext: (table: string) => TableContext | Promise<TableContext>;
+  /** tables the batch may create from data (a table with a schema is not new); unlimited when absent */
+  readonly maxNewTables?: number;
+  /** files (table, hour, topic-partition) the batch may write; unlimited when absent */
+  readonly maxFiles?: number;
 }
 
 /** Rows for one file: one table, one (dt, hour) partition, one Kafka topic-partition. */
@@ -88,6 +92,10 @@ async function planPass(
     quarantined.push({ record: p.record, reason: 'invalid_encoding', detail: p.detail });
   }
   const tables = new Map<string, TableBatch>();
+  const files: FileBudget = { opened: 0, max: options.maxFiles ?? Infinity };
+  /** tables past the batch's new-table limit: their records are quarantined */
+  const refusedTables = new Set<string>();
+  let newTables = 0;
   let t: TableBatch | undefined;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
@@ -99,10 +107,19 @@ async function planPass(
     }
     if (t?.table !== env.table) t = tables.get(env.table);
     if (!t) {
+      if (refusedTables.has(env.table)) {
+        quarantined.push({ record, reason: 'table_limit', detail: `the batch already creates ${options.maxNewTables} new tables`, event: env.table });
+        continue;
+      }
       // Outside the guard: a registry or catalog that cannot be read fails the batch, which is retried.
       let context = contexts.get(env.table);
       if (!context) contexts.set(env.table, (context = await options.tableContext(env.table)));
-      tables.set(env.table, (t = new TableBatch(env.table, context, typeOverrides.get(env.table))));
+      if (!context.before && ++newTables > (options.maxNewTables ?? Infinity)) {
+        refusedTables.add(env.table);
+        quarantined.push({ record, reason: 'table_limit', detail: `the batch already creates ${options.maxNewTables} new tables`, event: env.table });
+        continue;
+      }
+      tables.set(env.table, (t = new TableBatch(env.table, context, typeOverrides.get(env.table), files)));
     }
     const table = t;
     const rejected = guarded(() => table.add(env, record, options));

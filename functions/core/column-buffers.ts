@@ -76,7 +76,7 @@ export class ColumnBuffers {
   private readonly specs: ColumnSpec[];
   private capacity: number;
 
-  constructor(columns: readonly ColumnSpec[], initialCapacity = 64) {
+  constructor(columns: readonly ColumnSpec[], initialCapacity = 8) {
     this.capacity = Math.max(1, initialCapacity);
     this.specs = [...columns];
     this.data = columns.map((c) => emptyColumn(c, this.capacity, 0));

@@ -25,9 +25,19 @@ export interface IngestConfig {
   readonly concurrency: number;
   /** new columns a table may gain from data per rolling hour; records that would add more are quarantined */
   readonly maxNewColumnsPerHour: number;
+  /**
+   * Bounds on one batch's work, so that no batch, however strange its records, outgrows the function's
+   * memory or timeout and is retried forever: property columns per table, tables a batch may create from
+   * data (declared schemas are not counted), files a batch may write. Records past a bound are quarantined.
+   */
+  readonly maxColumnsPerTable: number;
+  readonly maxNewTablesPerBatch: number;
+  readonly maxFilesPerBatch: number;
 }
 
-export const DEFAULT_INGEST_CONFIG: IngestConfig = { limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 4, maxNewColumnsPerHour: 50 };
+export const DEFAULT_INGEST_CONFIG: IngestConfig = {
+  limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 4, maxNewColumnsPerHour: 50, maxColumnsPerTable: 1000, maxNewTablesPerBatch: 20, maxFilesPerBatch: 1000,
+};
 
 export interface IngestDeps {
   readonly store: ObjectStore;
@@ -93,9 +103,17 @@ async function planAgainstRegistry(decoded: { records: readonly DecodedRecord[];
       // A table the catalog has but the registry does not (created before the registry existed) is adopted.
       const before = entry ? schemaOf(entry) : await deps.catalog.getTable(table);
       if (!entry && before) adopted.add(table);
-      return { before, newColumnBudget: config.maxNewColumnsPerHour - recentInferredColumns(entry, now) };
+      const hourly = config.maxNewColumnsPerHour - recentInferredColumns(entry, now);
+      const total = config.maxColumnsPerTable - (before?.properties.length ?? 0);
+      return {
+        before,
+        newColumnBudget: Math.min(hourly, total),
+        newColumnLimit: hourly <= total ? `${config.maxNewColumnsPerHour} new columns per table per hour` : `${config.maxColumnsPerTable} columns per table`,
+      };
     };
-    const plan = await planBatch(decoded.records, decoded.problems, { now, piiSalt: config.piiSalt, limits: config.limits, tableContext });
+    const plan = await planBatch(decoded.records, decoded.problems, {
+      now, piiSalt: config.piiSalt, limits: config.limits, tableContext, maxNewTables: config.maxNewTablesPerBatch, maxFiles: config.maxFilesPerBatch,
+    });
 
     const stored = new Set(plan.splits.map((s) => s.table));
     const changes: RegistryEntry[] = [];

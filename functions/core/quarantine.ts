@@ -18,7 +18,9 @@ export const QUARANTINE_REASONS = {
   unknown_property: 'the schema forbids properties it does not declare',
   uncoercible_value: 'a value cannot be converted to its column type without loss',
   type_conflict: 'a value conflicts with the type already registered for its column',
-  column_limit: 'a new property would exceed the limit of new columns per table per hour',
+  column_limit: 'a new property would exceed the limit of new columns per table per hour, or of columns per table',
+  table_limit: 'a new event would exceed the limit of new tables per batch (replay it: the next batch may create more)',
+  file_limit: 'the batch already writes as many files (table, hour, topic-partition) as it may (replay it)',
   internal_error: 'checking the record raised an unexpected error (a bug to report; replay the record once it is fixed)',
 } as const;
 

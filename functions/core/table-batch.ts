@@ -14,8 +14,16 @@ import { epochHourOf, MS_PER_HOUR, utcDate, utcHour } from './time.js';
 export interface TableContext {
   /** the schema before this batch (registry or catalog); undefined for a table seen for the first time */
   readonly before: TableSchema | undefined;
-  /** new columns the table may still gain from data (the hourly guard); unlimited when absent */
+  /** new columns the table may still gain from data (the hourly and total guards); unlimited when absent */
   readonly newColumnBudget?: number;
+  /** the limit that budget enforces, for the quarantine detail */
+  readonly newColumnLimit?: string;
+}
+
+/** Files the whole batch may still open, shared by its tables. */
+export interface FileBudget {
+  opened: number;
+  readonly max: number;
 }
 
 export interface RowOptions {
@@ -88,6 +96,7 @@ export class TableBatch {
     readonly context: TableContext,
     /** column types fixed by an earlier pass over the same batch */
     private readonly typeOverrides: ReadonlyMap<string, ColumnType> = new Map(),
+    private readonly files: FileBudget = { opened: 0, max: Infinity },
   ) {
     this.base = context.before ?? emptySchema(table, 'inferred');
     this.properties = [...this.base.properties];
@@ -163,7 +172,7 @@ export class TableBatch {
       // (10,000 keyed-by-id properties, say) is refused whole and adds no column on its way to quarantine.
       if (this.addedHere.size + fresh.length > this.budget) {
         for (const f of fresh) this.refused.add(f.name);
-        return { record, reason: 'column_limit', detail: `new property ${fresh[0]!.name} would exceed the table's limit of new columns per hour`, event: table };
+        return { record, reason: 'column_limit', detail: `new property ${fresh[0]!.name} would exceed the limit of ${this.context.newColumnLimit ?? 'new columns'}`, event: table };
       }
       for (let j = 0; j < fresh.length; j++) {
         const f = fresh[j]!;
@@ -188,13 +197,16 @@ export class TableBatch {
     if (retype && !missing && !otherFailure) for (const name of retype) this.retyped.add(name);
     if (missing) return missing;
     if (failure) return failure;
+    const epochHour = epochHourOf(env.eventTime);
+    if (this.files.opened >= this.files.max && !this.hasSplit(epochHour, record)) {
+      return { record, reason: 'file_limit', detail: `the batch already writes ${this.files.max} files (table, hour, topic-partition)`, event: table };
+    }
     if (widen) for (const k of widen) this.widenToDouble(k);
     if (fresh) for (const f of fresh) this.addColumn(this.freshSpec(f.name, f.type), record);
 
     const columns = this.properties.length;
     for (let k = 0; k < columns; k++) if (present[k] !== serial) row[FIRST_PROPERTY + k] = null;
 
-    const epochHour = epochHourOf(env.eventTime);
     const day = Math.floor(epochHour / 24);
     row[0] = env.eventId; row[1] = env.eventTime; row[2] = env.userId; row[3] = options.now;
     row[4] = record.topic; row[5] = record.partition; row[6] = record.offset;
@@ -229,6 +241,17 @@ export class TableBatch {
     };
   }
 
+  private splitId(epochHour: number, record: DecodedRecord): string {
+    const start = epochHour * MS_PER_HOUR;
+    return `${utcDate(start)}\u0000${utcHour(start)}\u0000${record.topic}\u0000${record.partition}`;
+  }
+
+  private hasSplit(epochHour: number, record: DecodedRecord): boolean {
+    const s = this.last;
+    if (s && this.lastEpochHour === epochHour && s.topic === record.topic && s.partition === record.partition) return true;
+    return this.splits.has(this.splitId(epochHour, record));
+  }
+
   private splitFor(epochHour: number, record: DecodedRecord): PendingSplit {
     // Consecutive records usually share a file: check the previous one before hashing a key.
     const s = this.last;
@@ -237,15 +260,14 @@ export class TableBatch {
       s.lastOffset = record.offset;
       return s;
     }
-    const start = epochHour * MS_PER_HOUR;
-    const dt = utcDate(start);
-    const hour = utcHour(start);
-    const id = `${dt}\u0000${hour}\u0000${record.topic}\u0000${record.partition}`;
+    const id = this.splitId(epochHour, record);
     let split = this.splits.get(id);
     if (!split) {
+      const start = epochHour * MS_PER_HOUR;
       const columns = tableColumns({ ...this.base, properties: this.properties });
-      split = { table: this.table, dt, hour, topic: record.topic, partition: record.partition, firstOffset: record.offset, lastOffset: record.offset, rows: new ColumnBuffers(columns) };
+      split = { table: this.table, dt: utcDate(start), hour: utcHour(start), topic: record.topic, partition: record.partition, firstOffset: record.offset, lastOffset: record.offset, rows: new ColumnBuffers(columns) };
       this.splits.set(id, split);
+      this.files.opened++;
     }
     split.lastOffset = record.offset;
     this.last = split;

@@ -28,6 +28,9 @@ export interface IngestEnvironment extends ServicesEnvironment {
   readonly piiSalt: SecretSource;
   readonly registryTtlMs: number;
   readonly maxNewColumnsPerHour: number;
+  readonly maxColumnsPerTable: number;
+  readonly maxNewTablesPerBatch: number;
+  readonly maxFilesPerBatch: number;
 }
 
 export class ConfigurationError extends Error {
@@ -92,6 +95,9 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
     piiSalt: secret('TRIBUTARY_PII_SALT', ingest),
     registryTtlMs: 1000 * positiveInteger('TRIBUTARY_REGISTRY_TTL_SECONDS', 30),
     maxNewColumnsPerHour: positiveInteger('TRIBUTARY_MAX_NEW_COLUMNS_PER_HOUR', 50),
+    maxColumnsPerTable: positiveInteger('TRIBUTARY_MAX_COLUMNS_PER_TABLE', 1000),
+    maxNewTablesPerBatch: positiveInteger('TRIBUTARY_MAX_NEW_TABLES_PER_BATCH', 20),
+    maxFilesPerBatch: positiveInteger('TRIBUTARY_MAX_FILES_PER_BATCH', 1000),
   };
   if (missing.length > 0) throw new ConfigurationError(`${ingest ? 'ingest function' : 'AWS configuration'} is missing environment variables: ${missing.join(', ')}`);
   if (invalid.length > 0) throw new ConfigurationError(invalid.join('; '));

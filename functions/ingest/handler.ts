@@ -32,7 +32,10 @@ async function build(): Promise<IngestDeps> {
     // Declared files ship with the function; pushed schemas are read from the bucket after the TTL.
     registry: aws.registry({ ttlMs: env.registryTtlMs, declared: SchemaFiles.load(env.schemasDir) }),
     clock: Date.now,
-    config: { piiSalt, maxNewColumnsPerHour: env.maxNewColumnsPerHour },
+    config: {
+      piiSalt, maxNewColumnsPerHour: env.maxNewColumnsPerHour, maxColumnsPerTable: env.maxColumnsPerTable,
+      maxNewTablesPerBatch: env.maxNewTablesPerBatch, maxFilesPerBatch: env.maxFilesPerBatch,
+    },
   };
 }
 

@@ -194,7 +194,7 @@ describe('automatic metadata registration', () => {
     // The wide record would overflow the budget: it is refused whole and adds none of its columns.
     assert.deepEqual((await rt.registry.read('wide'))!.fields.map((f) => f.name), ['p1', 'p2']);
     const [q] = await rows<{ detail: string }>(`SELECT detail FROM tributary._quarantine WHERE event = 'wide'`);
-    assert.match(q!.detail, /new property p3 would exceed the table's limit of new columns per hour/);
+    assert.match(q!.detail, /new property p3 would exceed the limit of 8 new columns per table per hour/);
 
     now += 61 * 60_000; // an hour later the budget is back
     const retry = await ingest([{ event: 'wide', event_id: 'w2', ts: TS, properties: wide }]);

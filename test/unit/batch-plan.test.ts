@@ -253,4 +253,27 @@ describe('planBatch', () => {
     assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[0, 'missing_required'], [1, 'missing_required'], [2, 'uncoercible_value']]);
     assert.match(p.quarantined[2]!.detail, /price/);
   });
+
+  it('bounds the tables a batch creates from data: records of more new events are quarantined as table_limit', async () => {
+    const { records, problems } = decodeMskEvent(mskEvent([
+      { ...pageView('a'), event: 'e1' }, { ...pageView('b'), event: 'e2' }, { ...pageView('c'), event: 'e3' },
+      { ...pageView('d'), event: 'purchase', properties: { order_id: 'o1' } }, { ...pageView('e'), event: 'e1' }, { ...pageView('f'), event: 'e3' },
+    ]));
+    // purchase has a schema, so it is no new table and is not counted
+    const p = await planBatch(records, problems, { now: NOW, piiSalt: 's', limits: DEFAULT_ENVELOPE_LIMITS, tableContext: (t) => ({ before: t === 'purchase' ? purchase : undefined }), maxNewTables: 2 });
+    assert.deepEqual([...p.tables.keys()].sort(), ['e1', 'e2', 'purchase']);
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason, q.event]), [[2, 'table_limit', 'e3'], [5, 'table_limit', 'e3']]);
+    assert.match(p.quarantined[0]!.detail, /already creates 2 new tables/);
+    assert.deepEqual(p.splits.map((s) => `${s.table}:${s.rows.length}`).sort(), ['e1:2', 'e2:1', 'purchase:1']);
+  });
+
+  it('bounds the files a batch writes: a record that would open one more is quarantined as file_limit, and changes no schema', async () => {
+    const hour = (h: number, id: string, props: Record<string, unknown> = {}) => pageView(id, props, `2026-11-19T0${h}:30:00Z`);
+    const { records, problems } = decodeMskEvent(mskEvent([hour(1, 'a'), hour(2, 'b'), hour(3, 'c', { only_here: 1 }), hour(1, 'd'), { ...hour(3, 'e'), event: 'click' }, hour(2, 'f')]));
+    const p = await planBatch(records, problems, { now: NOW, piiSalt: 's', limits: DEFAULT_ENVELOPE_LIMITS, tableContext: () => ({ before: undefined }), maxFiles: 2 });
+    assert.deepEqual(p.splits.map((s) => `${s.table} ${s.hour}:${s.rows.length}`), ['page_view 1:2', 'page_view 2:2']);
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[2, 'file_limit'], [4, 'file_limit']]);
+    assert.match(p.quarantined[0]!.detail, /already writes 2 files/);
+    assert.deepEqual(p.tables.get('page_view')!.schema.properties.map((c) => c.name), ['page'], 'the refused record adds no column');
+  });
 });

@@ -130,4 +130,13 @@ describe('ingest with the schema registry', () => {
     assert.equal(logged[0]!.entries.length, report.files.length + 1, 'one entry per file, the quarantine file included');
     assert.ok(logged[0]!.entries.every((e) => e.batch_key === 'tracking+0+40-46'));
   });
+
+  it('bounds a table\'s columns in all, as well as per hour, and says which limit a record met', async () => {
+    const d = { ...deps(new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-total-')))), config: { maxNewColumnsPerHour: 50, maxColumnsPerTable: 3 } };
+    assert.equal((await ingestBatch(mskEvent([pageView('a', { a: 1, b: 2 })]), d)).stored, 1); // page, a, b
+    const next = await ingestBatch(mskEvent([pageView('b', { c: 3 }), pageView('c', { a: 4 })], { firstOffset: 1 }), d);
+    assert.deepEqual([next.stored, next.quarantinedByReason, next.columnsAdded], [1, { column_limit: 1 }, []]);
+    const stored = await ingestBatch(mskEvent([pageView('d', { c: 3 })], { firstOffset: 3 }), { ...d, config: { maxColumnsPerTable: 4 } });
+    assert.deepEqual(stored.columnsAdded.map((c) => c.column), ['c'], 'a higher limit lets the column in');
+  });
 });
