@@ -2,7 +2,7 @@
 // `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
 // Read from schemas/events/*.json or `schema push`; written by `schema pin` for review.
 import { isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
-import { DEFAULT_ORDER_BY, RESERVED_NAMES, withEventId, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
+import { catalogText, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, RESERVED_NAMES, withEventId, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
 
 export class SchemaDefinitionError extends Error {
   override readonly name = 'SchemaDefinitionError';
@@ -86,7 +86,7 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
       type: pii === 'hash' ? 'string' : type,
       nullable: true,
       origin: 'declared',
-      ...(typeof def['description'] === 'string' ? { description: def['description'] } : {}),
+      ...(typeof def['description'] === 'string' ? { description: catalogText(def['description'], MAX_COLUMN_DESCRIPTION) } : {}),
       ...(pii ? { pii } : {}),
       ...(def['x-low-cardinality'] === true ? { lowCardinality: true } : {}),
       ...(allowed ? { allowed } : {}),
@@ -119,7 +119,7 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
     required: requiredNames,
     allowNewProperties: doc['additionalProperties'] !== false,
     orderBy: withEventId(orderBy),
-    ...(typeof doc['description'] === 'string' ? { description: doc['description'] } : {}),
+    ...(typeof doc['description'] === 'string' ? { description: catalogText(doc['description'], MAX_TABLE_DESCRIPTION) } : {}),
   };
 }
 

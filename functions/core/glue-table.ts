@@ -1,7 +1,7 @@
 // Glue Data Catalog shapes (TableInput / PartitionInput) for a table schema, and the way back.
 // The shapes are the subset of Glue's API that Tributary writes, structurally compatible with the SDK's.
 import {
-  DEFAULT_ORDER_BY, PARTITION_COLUMNS, STANDARD_COLUMNS, withEventId,
+  catalogText, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, PARTITION_COLUMNS, STANDARD_COLUMNS, withEventId,
   type ColumnSpec, type ColumnType, type TableSchema,
 } from './schema.js';
 import { widen } from './infer.js';
@@ -82,7 +82,7 @@ function toGlueColumn(c: ColumnSpec): GlueColumn {
   const parameters: Record<string, string> = { [`${P}type`]: c.type, [`${P}origin`]: c.origin };
   if (c.pii) parameters[`${P}pii`] = c.pii;
   if (c.lowCardinality) parameters[`${P}low_cardinality`] = 'true';
-  return { Name: c.name, Type: GLUE_TYPES[c.type], ...(c.description ? { Comment: c.description.slice(0, 255) } : {}), Parameters: parameters };
+  return { Name: c.name, Type: GLUE_TYPES[c.type], ...(c.description ? { Comment: catalogText(c.description, MAX_COLUMN_DESCRIPTION) } : {}), Parameters: parameters };
 }
 
 function fromGlueColumn(g: GlueColumn): ColumnSpec {
@@ -104,7 +104,7 @@ export const GLUE_PARTITION_KEYS: GlueColumn[] = PARTITION_COLUMNS.map((c) => ({
 export function toTableInput(schema: TableSchema, location: string): GlueTableInput {
   return {
     Name: schema.table,
-    ...(schema.description ? { Description: schema.description.slice(0, 2048) } : {}),
+    ...(schema.description ? { Description: catalogText(schema.description, MAX_TABLE_DESCRIPTION) } : {}),
     TableType: 'EXTERNAL_TABLE',
     Parameters: {
       classification: 'parquet',
@@ -145,7 +145,7 @@ export const KIND_PARAMETER = `${P}kind`;
 export function toDerivedTableInput(t: DerivedTable, location: string): GlueTableInput {
   return {
     Name: t.table,
-    Description: t.description.slice(0, 2048),
+    Description: catalogText(t.description, MAX_TABLE_DESCRIPTION),
     TableType: 'EXTERNAL_TABLE',
     Parameters: { classification: 'parquet', EXTERNAL: 'TRUE', 'parquet.compression': 'ZSTD', [KIND_PARAMETER]: 'job' },
     PartitionKeys: t.partitionKeys.map(toGlueColumn),

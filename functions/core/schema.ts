@@ -93,3 +93,23 @@ export function schemaSignature(s: TableSchema): string {
   return JSON.stringify([s.origin, s.orderBy, s.required, s.allowNewProperties, s.description ?? '',
     s.properties.map((c) => [c.name, c.type, c.pii ?? '', c.lowCardinality ?? false, c.origin, c.description ?? ''])]);
 }
+
+/** Longest description the catalog keeps: Glue's limits for a column comment and a table description. */
+export const MAX_COLUMN_DESCRIPTION = 255;
+export const MAX_TABLE_DESCRIPTION = 2048;
+
+// Glue's pattern for both is [\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\t]*: no control
+// character but tab, no lone surrogate, no U+FFFE/U+FFFF.
+const NOT_CATALOG_TEXT = /[\u0000-\u0008\u000A-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A description as the catalog can hold it: line breaks and other control characters become spaces and
+ * the text is cut to `max` UTF-16 units at a whole character. A description Glue refuses would fail every
+ * batch of its event, so schema files are held to this when they are read.
+ */
+export function catalogText(text: string, max: number): string {
+  const clean = text.replace(NOT_CATALOG_TEXT, ' ');
+  if (clean.length <= max) return clean;
+  const code = clean.charCodeAt(max - 1);
+  return clean.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}

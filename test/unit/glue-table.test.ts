@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mergeColumns, type GlueColumn } from '../../functions/core/glue-table.js';
+import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
+import { fromTableInput, mergeColumns, toTableInput, type GlueColumn } from '../../functions/core/glue-table.js';
+import { schemaSignature } from '../../functions/core/schema.js';
 
 const col = (Name: string, Type: string): GlueColumn => ({ Name, Type });
 
@@ -16,5 +18,25 @@ describe('mergeColumns', () => {
   it('takes the incoming type when it is the wider one, and keeps its comment', () => {
     const merged = mergeColumns([{ Name: 'a', Type: 'double', Comment: 'price' }], [col('a', 'bigint')]);
     assert.deepEqual(merged, [{ Name: 'a', Type: 'double', Comment: 'price' }]);
+  });
+});
+
+describe('descriptions in the catalog', () => {
+  // Glue's documented pattern for Column.Comment and TableInput.Description
+  const GLUE_TEXT = /^(?:[\u0020-\uD7FF\uE000-\uFFFD\t]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+  it('are single-line printable text cut at a whole character, the same in the schema and in Glue', () => {
+    const schema = parseDeclaredSchema('page_view', {
+      description: `line one\nline two\u0000${'x'.repeat(3000)}`,
+      properties: { page: { type: 'string', description: `Path\r\nof the page ${'y'.repeat(236)}😀 and more` }, ref: { type: 'string', description: 'lone \uD800 surrogate\uFFFF' } },
+    });
+    const input = toTableInput(schema, 's3://b/lake/page_view/');
+    const comments = input.StorageDescriptor.Columns.flatMap((c) => (c.Comment ? [c.Comment] : []));
+    for (const text of [input.Description!, ...comments]) assert.match(text, GLUE_TEXT);
+    assert.ok(input.Description!.length <= 2048 && input.Description!.startsWith('line one line two '));
+    const page = input.StorageDescriptor.Columns.find((c) => c.Name === 'page')!.Comment!;
+    assert.equal(page.length, 254, 'the emoji that would straddle 255 is left out whole');
+    assert.equal(input.StorageDescriptor.Columns.find((c) => c.Name === 'ref')!.Comment, 'lone   surrogate ');
+    // What Glue returns reads back as the schema that was written: no update on every cold start.
+    assert.equal(schemaSignature(fromTableInput(input)), schemaSignature(schema));
   });
 });
