@@ -8,6 +8,7 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AB_DAILY_TABLE } from '../functions/core/ab/results.js';
 import { tributaryFunction, type FunctionContext } from './functions.js';
 
 export type JobsProps = FunctionContext;
@@ -41,7 +42,11 @@ export class Jobs extends Construct {
       },
       extra: { ...network, ...asyncSafety, ephemeralStorageSize: Size.gibibytes(10), reservedConcurrentExecutions: 1 },
     });
-    p.lake.bucket.grantReadWrite(this.compaction, 'lake/*');
+    // Read, write and delete current objects; not s3:DeleteObjectVersion, which would let it purge the
+    // noncurrent versions that keep a compaction's deletes recoverable.
+    p.lake.bucket.grantRead(this.compaction, 'lake/*');
+    p.lake.bucket.grantPut(this.compaction, 'lake/*');
+    this.compaction.addToRolePolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [p.lake.bucket.arnForObjects('lake/*')] }));
     this.compaction.addToRolePolicy(new PolicyStatement({
       actions: ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:UpdatePartition'],
       resources: [glue.catalog, glue.database, glue.tables],
@@ -69,7 +74,7 @@ export class Jobs extends Construct {
     p.clickhouseSecret.grantRead(this.abDaily);
     this.abDaily.addToRolePolicy(new PolicyStatement({
       actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:GetPartitions', 'glue:BatchCreatePartition'],
-      resources: [glue.catalog, glue.database, glue.tables],
+      resources: [glue.catalog, glue.database, glue.table(AB_DAILY_TABLE.table)], // its own output only
     }));
     new Rule(this, 'AbDailyHourly', { schedule: Schedule.cron({ minute: '5' }), targets: [new LambdaFunction(this.abDaily, { retryAttempts: 2, event: RuleTargetInput.fromObject({}) })] });
     new Rule(this, 'AbDailyFinal', { schedule: Schedule.cron({ minute: '30', hour: '0' }), targets: [new LambdaFunction(this.abDaily, { retryAttempts: 2, event: RuleTargetInput.fromObject({}) })] });

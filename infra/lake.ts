@@ -79,10 +79,13 @@ export class Lake extends Construct {
     };
   }
 
-  /** ARNs of the Glue catalog, database and its tables, for policies scoped to this lake. */
-  glueArns(): { catalog: string; database: string; tables: string } {
+  /** ARNs of the Glue catalog, database and its tables (or one of them), for policies scoped to this lake. */
+  glueArns(): { catalog: string; database: string; tables: string; table: (name: string) => string } {
     const { account, region, partition } = this.bucket.stack;
     const base = `arn:${partition}:glue:${region}:${account}`;
-    return { catalog: `${base}:catalog`, database: `${base}:database/${this.glueDatabase}`, tables: `${base}:table/${this.glueDatabase}/*` };
+    return {
+      catalog: `${base}:catalog`, database: `${base}:database/${this.glueDatabase}`, tables: `${base}:table/${this.glueDatabase}/*`,
+      table: (name) => `${base}:table/${this.glueDatabase}/${name}`,
+    };
   }
 }

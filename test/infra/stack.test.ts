@@ -87,6 +87,13 @@ for (const name of Object.keys(environments)) {
       assert.equal(([] as unknown[]).concat(read.Resource).length, config.topics.length, 'one topic ARN per topic');
       assert.ok(statements.some((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:AlterGroup')));
       assert.ok(!statements.some((s) => ([] as string[]).concat(s.Action).includes('s3:DeleteObject*') && JSON.stringify(s.Resource).includes('_registry')), 'nothing deletes registry versions');
+      // Deleting a current object leaves a noncurrent version (compaction's deletes stay recoverable); nothing may purge versions.
+      const deletes = statements.flatMap((s) => ([] as string[]).concat(s.Action)).filter((a) => a.startsWith('s3:Delete'));
+      assert.deepEqual([...new Set(deletes)], ['s3:DeleteObject']);
+      // Only ingest creates tables from data; ab-daily writes its own output table and no other.
+      const creators = statements.filter((s) => ([] as string[]).concat(s.Action).includes('glue:CreateTable'));
+      assert.equal(creators.filter((s) => /:table\/\w+\/\*/.test(JSON.stringify(s.Resource))).length, 1);
+      assert.equal(creators.filter((s) => /:table\/\w+\/ab_daily"/.test(JSON.stringify(s.Resource))).length, 1);
     });
 
     it('gives every handler the configuration it reads', () => {
