@@ -142,10 +142,15 @@ export function isSafeTypeChange(from: string, to: string): boolean {
   return plain(from) === 'Nullable(Int64)' && plain(to) === 'Nullable(Float64)';
 }
 
-export function createQuarantineTableSql(database: string, table: string, columns: readonly ColumnSpec[]): string {
+/**
+ * The quarantine keeps raw payloads, PII the event tables hash or drop included, so it expires like the
+ * event tables (and like the lake's `_quarantine/` copies under their lifecycle rule): counted from when the
+ * record arrived, since its dt is the Kafka timestamp's date, the epoch for a timestamp out of range.
+ */
+export function createQuarantineTableSql(database: string, table: string, columns: readonly ColumnSpec[], o: TableOptions = {}): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(database, table)} (\n  ${columns.map(columnDefinition).join(',\n  ')}\n)
 ENGINE = ReplacingMergeTree(received_at)
 PARTITION BY toYYYYMMDD(dt)
-ORDER BY (_topic, _partition, _offset)
+ORDER BY (_topic, _partition, _offset)${o.ttlDays ? `\nTTL toDateTime(received_at) + INTERVAL ${Math.floor(o.ttlDays)} DAY DELETE` : ''}
 SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`;
 }

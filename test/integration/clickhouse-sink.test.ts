@@ -103,4 +103,14 @@ describe('ClickHouse sink', () => {
     const r = await ingestBatch(mskEvent([{ event: 'page_view_dedup', ts: recent(1) }, { event: 'Orders All', ts: recent(1) }], { topic: 'collide' }), rt.deps);
     assert.deepEqual(r.quarantinedByReason, { invalid_event_name: 2 });
   });
+
+  it('the quarantine expires like the event tables, counted from arrival: a record filed under the epoch stays', async () => {
+    // A Kafka timestamp beyond what the table holds files the record under the epoch (dt 1970-01-01).
+    const event = mskEvent(['{"event":'], { topic: 'expiry', timestamp: 2 ** 60 });
+    assert.equal((await ingestBatch(event, rt.deps)).quarantined, 1);
+    const [ddl] = await rt.warehouse.query<{ statement: string }>('SHOW CREATE TABLE tributary._quarantine');
+    assert.match(ddl!.statement, /TTL toDateTime\(received_at\) \+ toIntervalDay\(90\)/);
+    await rt.warehouse.query('OPTIMIZE TABLE tributary._quarantine FINAL');
+    assert.equal(await n(`SELECT count() AS n FROM tributary._quarantine WHERE _topic = 'expiry' AND dt = '1970-01-01'`), 1);
+  });
 });

@@ -74,6 +74,20 @@ describe('PII handling', () => {
   it('drops values of drop columns', () => {
     assert.equal(coerceProperty('1.2.3.4', { ...email, name: 'ip', pii: 'drop' }, 's'), null);
   });
+  it('never quotes a masked column\'s value in a failure (quarantine details are read by people it is masked from)', () => {
+    const failures = [
+      coerceProperty({ address: 'bob.secret@example.com' }, email, 's'),
+      coerceProperty('secret-4711', { ...email, name: 'age', type: 'int64', pii: 'drop' }, 's'),
+      coerceProperty('bob.secret@example.com', { ...email, allowed: ['x@example.com'] }, 's'),
+    ];
+    for (const f of failures) {
+      assert.ok(isFailure(f));
+      assert.doesNotMatch(f.failure, /secret/);
+      assert.match(f.failure, /value withheld: x-pii/);
+    }
+    const plain = coerceProperty('secret-4711', { ...email, name: 'age', type: 'int64', pii: undefined }, 's');
+    assert.ok(isFailure(plain) && /secret-4711/.test(plain.failure), 'other columns still show what was sent');
+  });
 });
 
 describe('number text', () => {

@@ -159,7 +159,7 @@ export class ClickHouseWarehouse implements Warehouse {
   async ensureQuarantineTable(): Promise<void> {
     if (this.columns.has(QUARANTINE_TABLE)) return;
     await this.ensureDatabase();
-    await this.client.command({ query: createQuarantineTableSql(this.database, QUARANTINE_TABLE, QUARANTINE_COLUMNS) });
+    await this.client.command({ query: createQuarantineTableSql(this.database, QUARANTINE_TABLE, QUARANTINE_COLUMNS, { ttlDays: this.ttlDays }) });
     this.columns.set(QUARANTINE_TABLE, new Map(QUARANTINE_COLUMNS.map((c) => [c.name, clickhouseType(c)])));
   }
 
