@@ -208,6 +208,18 @@ describe('tributary ingest <file>', () => {
     assert.deepEqual(rows.map((r) => [r.event_id, Number(r._offset)]), [['w-1', 1], ['w-2', 2]]);
   });
 
+  it('quarantines a line that is not UTF-8 with its bytes as they were, instead of storing replacement characters', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-latin1-'));
+    const file = join(dir, 'latin1.ndjson');
+    const bad = Buffer.concat([Buffer.from(`{"event":"page_view","event_id":"l-1","ts":"${TS}","properties":{"page":"caf`), Buffer.from([0xe9, 0xff]), Buffer.from('"}}')]);
+    writeFileSync(file, Buffer.concat([bad, Buffer.from(`\n${JSON.stringify(pageView('l-2'))}\n`)]));
+    const s = await ingestFile({ file, batchSize: 10 }, rt.deps);
+    assert.deepEqual([s.stored, s.quarantinedByReason], [1, { malformed_json: 1 }]);
+    const [q] = await rt.warehouse.query<{ value_base64: string; detail: string }>("SELECT value_base64, detail FROM tributary._quarantine WHERE _topic = 'latin1'");
+    assert.deepEqual(Buffer.from(q!.value_base64, 'base64'), bad);
+    assert.match(q!.detail, /not valid UTF-8/);
+  });
+
   it('refuses a second file under a topic another file made, and standard input without --topic', async () => {
     const [a, b] = [mkdtempSync(join(tmpdir(), 'tributary-a-')), mkdtempSync(join(tmpdir(), 'tributary-b-'))];
     writeFileSync(join(a, 'clash.ndjson'), `${JSON.stringify(pageView('clash-a'))}\n`);

@@ -5,7 +5,7 @@ import { formatTable } from '../../functions/cli/print.js';
 
 async function lines(chunks: string[]): Promise<string[]> {
   const out: string[] = [];
-  for await (const l of ndjsonLines((async function* () { yield* chunks; })())) out.push(l);
+  for await (const l of ndjsonLines((async function* () { yield* chunks; })())) out.push(l.toString('utf8'));
   return out;
 }
 
@@ -17,6 +17,19 @@ describe('ndjsonLines', () => {
   it('drops the \\r of a CRLF line end and a byte-order mark at the start, keeps blank lines and a last line without \\n', async () => {
     assert.deepEqual(await lines(['', '\uFEFF{"a":1}\r\n', '\r\n{"b"', ':2}\n{"c":3}']), ['{"a":1}', '', '{"b":2}', '{"c":3}']);
     assert.deepEqual(await lines(['{"a":"\uFEFF"}\n']), ['{"a":"\uFEFF"}'], 'a BOM later in the text is data');
+  });
+
+  it('passes bytes through as they are: invalid UTF-8 stays invalid (to be quarantined), a split BOM is still a BOM', async () => {
+    const out: Buffer[] = [];
+    const chunks = [Buffer.from([0xef]), Buffer.from([0xbb]), Buffer.from([0xbf, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a, 0x7b, 0x7d])];
+    for await (const l of ndjsonLines((async function* () { yield* chunks; })())) out.push(l);
+    assert.deepEqual(out.map((b) => [...b]), [[0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d], [0x7b, 0x7d]]);
+  });
+
+  it('gathers a line longer than many chunks', async () => {
+    const long = 'x'.repeat(1 << 20);
+    const chunks = [`{"a":"`, ...Array.from({ length: 64 }, (_, i) => long.slice(i << 14, (i + 1) << 14)), '"}\n'];
+    assert.deepEqual(await lines(chunks), [`{"a":"${long}"}`]);
   });
 });
 

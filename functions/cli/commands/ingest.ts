@@ -66,15 +66,17 @@ export async function ingestFile(options: IngestFileOptions, deps: IngestDeps): 
   }
   const topic = topicFor(options.file, options.topic);
   const { timestamp } = await claimTopic(topic, options.file, deps);
-  const input = options.file === '-' ? process.stdin.setEncoding('utf8') : createReadStream(options.file, { encoding: 'utf8' });
+  // Bytes, not text: a line that is not UTF-8 reaches the handler as it is and is quarantined with its
+  // raw bytes, instead of being stored with U+FFFD where the bytes were.
+  const input: AsyncIterable<Buffer> = options.file === '-' ? process.stdin : createReadStream(options.file);
   const lines = ndjsonLines(input);
   const summary = emptySummary();
   let pending: ProducedRecord[] = [];
   let line = 0;
-  for await (const text of lines) {
+  for await (const value of lines) {
     line++;
-    if (text.trim() === '') continue; // a blank line carries no record
-    pending.push({ topic, partition: 0, offset: line, timestamp, key: null, value: Buffer.from(text, 'utf8') });
+    if (isBlank(value)) continue; // a blank line carries no record
+    pending.push({ topic, partition: 0, offset: line, timestamp, key: null, value });
     if (pending.length >= options.batchSize) {
       await runBatches(pending, deps, options.batchSize, summary);
       pending = [];
@@ -84,26 +86,43 @@ export async function ingestFile(options: IngestFileOptions, deps: IngestDeps): 
   return summary;
 }
 
+const LF = 0x0a;
+const CR = 0x0d;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Only JSON's own whitespace (space, tab, CR, LF): anything else on a line is a record, if a bad one. */
+function isBlank(line: Uint8Array): boolean {
+  for (const b of line) if (b !== 0x20 && b !== 0x09 && b !== CR && b !== LF) return false;
+  return true;
+}
+
 /**
- * The lines of NDJSON text: split at \n only, since a lone \r is whitespace inside JSON (readline would
- * end a line there), without a line's trailing \r, and without a byte-order mark at the start.
+ * The lines of NDJSON bytes: split at \n only, since a lone \r is whitespace inside JSON (readline would
+ * end a line there), without a line's trailing \r, and without a UTF-8 byte-order mark at the start. A
+ * line longer than a chunk is gathered from its pieces once, not re-scanned with every chunk.
  */
-export async function* ndjsonLines(input: AsyncIterable<string>): AsyncGenerator<string> {
-  let rest = '';
+export async function* ndjsonLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  let pieces: Buffer[] = [];
   let start = true;
-  const line = (text: string): string => (text.endsWith('\r') ? text.slice(0, -1) : text);
-  for await (const chunk of input) {
-    let text = rest + chunk;
-    if (start && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const line = (bytes: Buffer): Buffer => (bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.subarray(0, -1) : bytes);
+  for await (const raw of input) {
+    let chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+    if (start && chunk.length > 0) {
+      // The mark may straddle the first chunks: wait for three bytes before deciding.
+      const head = Buffer.concat([...pieces, chunk]);
+      if (head.length < BOM.length && BOM.subarray(0, head.length).equals(head)) { pieces = [head]; continue; }
+      chunk = head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
+      pieces = [];
       start = false;
     }
     let from = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
-      yield line(text.slice(from, nl));
+    for (let nl = chunk.indexOf(LF); nl !== -1; nl = chunk.indexOf(LF, from)) {
+      const part = chunk.subarray(from, nl);
+      yield line(pieces.length > 0 ? Buffer.concat([...pieces, part]) : part);
+      pieces = [];
       from = nl + 1;
     }
-    rest = text.slice(from);
+    if (from < chunk.length) pieces.push(chunk.subarray(from));
   }
-  if (rest !== '') yield line(rest);
+  if (pieces.length > 0) yield line(Buffer.concat(pieces));
 }
