@@ -1,4 +1,4 @@
-// Lambda entry point for scheduled compaction (EventBridge, e.g. every 15 minutes): wiring only; the work
+// Lambda entry point for scheduled compaction (EventBridge, hourly at :20): wiring only; the work
 // is in core/compact-partition.ts. An event may name a table and/or a date to compact just those.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';

@@ -56,12 +56,12 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
   for (const p of summary.schemaProblems) out(`warning: ${p}`);
   out('Schemas: npx tributary schema list · schema show <event> · schema pin <event> → edit → schema push <file>');
 
-  // The hour is closed, so compact it now (in AWS a schedule does this 15 minutes after the hour): a few
+  // The hour is closed, so compact it now (in AWS a schedule does this at 20 minutes past each hour): a few
   // files per partition instead of one per batch, and a redelivered hour deduplicated in the lake too.
   const compacted = await compactClosedPartitions(runtime.compaction(), { graceMs: 0, dt: new Date(end - HOUR).toISOString().slice(0, 10) });
   const done = compacted.filter((c) => c.outcome === 'compacted');
   out(`Compacted ${done.length} partitions: ${done.reduce((n, c) => n + c.filesBefore, 0)} files → ${done.reduce((n, c) => n + c.filesAfter, 0)}, ` +
-    `${done.reduce((n, c) => n + c.duplicatesRemoved, 0)} duplicate rows removed (npx tributary compact)`);
+    `${done.reduce((n, c) => n + c.duplicatesRemoved, 0)} duplicate rows removed (npx tributary compact --grace-minutes 0)`);
 
   const tables = await runtime.eventTables();
   await runtime.refreshLakeViews();
