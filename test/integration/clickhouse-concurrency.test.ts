@@ -57,6 +57,21 @@ describe('ClickHouse tables synced by several containers', () => {
     assert.deepEqual(await b.query('SELECT x, y FROM tributary.race_dedup'), [{ x: 'xv', y: 'yv' }]);
   });
 
+  it('a container that widens a column another one added meanwhile makes the server column wide too', async () => {
+    const a = new ClickHouseWarehouse(client(), { database: 'tributary' });
+    const b = new ClickHouseWarehouse(client(), { database: 'tributary' });
+    await b.ensureTable(version('widen', prop('other'))); // B caches the table's columns
+    await a.ensureTable(version('widen', prop('other'), prop('n', 'int64'))); // A adds n as Int64
+    const v = version('widen', prop('other'), prop('n', 'double')); // B's batch widened n to double
+    await b.ensureTable(v);
+    const [n] = await b.query<{ type: string }>("SELECT type FROM system.columns WHERE database = 'tributary' AND table = 'widen' AND name = 'n'");
+    assert.equal(n!.type, 'Nullable(Float64)');
+    const now = Date.now();
+    const row = ['e1', now, 'u', now, 't', 0, 1, Math.floor(now / 86_400_000), new Date(now).getUTCHours(), 'o', 0.5];
+    await b.insertParquet('widen', tableColumns(v), { key: 'k', bytes: encodeParquet(buildArrowTable(ColumnBuffers.fromRows(tableColumns(v), [row]))) }, 'widen-1');
+    assert.deepEqual(await b.query('SELECT n FROM tributary.widen'), [{ n: 0.5 }], 'not cast down to 0');
+  });
+
   it('a container on an older schema version keeps the columns a newer one added in the views', async () => {
     const newer = new ClickHouseWarehouse(client(), { database: 'tributary' });
     const older = new ClickHouseWarehouse(client(), { database: 'tributary' });

@@ -104,18 +104,26 @@ export class ClickHouseWarehouse implements Warehouse {
       await this.client.command({ query: createTableSql(this.database, schema, { ttlDays: this.ttlDays }) });
       have = await this.existingColumns(schema.table);
     }
+    let added = false;
+    for (const c of wanted) {
+      if (have.has(c.name)) continue;
+      // IF NOT EXISTS: two invocations discovering the same new field converge.
+      await this.client.command({ query: addColumnSql(this.database, schema.table, c) });
+      added = true;
+    }
+    if (added) {
+      // Another container may have added some of those columns first, with the type it knew then (Int64
+      // where this one now needs Float64), and IF NOT EXISTS kept it: read what the server has, or a
+      // narrower column would take this batch's values and cast them down without a word.
+      this.columns.delete(schema.table);
+      have = await this.existingColumns(schema.table);
+    }
     for (const c of wanted) {
       const type = clickhouseType(c);
       const current = have.get(c.name);
-      if (current === undefined) {
-        // IF NOT EXISTS: two invocations discovering the same new field converge.
-        await this.client.command({ query: addColumnSql(this.database, schema.table, c) });
-      } else if (current !== type && isSafeTypeChange(current, type)) {
-        // Idempotent too: a second MODIFY to the same type is a no-op.
-        await this.client.command({ query: modifyColumnTypeSql(this.database, schema.table, c) });
-      } else {
-        continue;
-      }
+      if (current === undefined || current === type || !isSafeTypeChange(current, type)) continue;
+      // Idempotent too: a second MODIFY to the same type is a no-op.
+      await this.client.command({ query: modifyColumnTypeSql(this.database, schema.table, c) });
       have.set(c.name, type);
     }
   }
