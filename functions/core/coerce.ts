@@ -20,6 +20,24 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 const fail = (failure: string): CoercionFailure => ({ failure });
+
+/**
+ * An integer JSON.parse has rounded: beyond 2^53 but within int64, so most likely an id whose digits the
+ * text had and the number lost. Such a value is refused rather than stored rounded; beyond int64 an
+ * integer-valued number is a double that happens to be whole (1e300).
+ */
+export const isRoundedInteger = (v: number): boolean => Number.isInteger(v) && !Number.isSafeInteger(v) && Math.abs(v) < 2 ** 63;
+
+const ROUNDED = (v: unknown): string => `integer ${describeValue(v)} lost precision in JSON; send it as a string`;
+
+/** Whether a parsed JSON value holds a rounded integer anywhere (its nesting is already bounded). */
+function holdsRoundedInteger(v: unknown): boolean {
+  if (typeof v === 'number') return isRoundedInteger(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return v.some(holdsRoundedInteger);
+  for (const k in v) if (holdsRoundedInteger((v as Record<string, unknown>)[k])) return true;
+  return false;
+}
 export const isFailure = (v: CellValue | CoercionFailure): v is CoercionFailure =>
   typeof v === 'object' && v !== null;
 
@@ -28,10 +46,11 @@ export function coerceValue(value: unknown, type: ColumnType): CellValue | Coerc
   switch (type) {
     case 'string':
       if (typeof value === 'string') return value;
+      if (typeof value === 'number' && isRoundedInteger(value)) return fail(ROUNDED(value));
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
       return fail(`expected a string, got ${describeValue(value)}`);
     case 'json':
-      return JSON.stringify(value);
+      return holdsRoundedInteger(value) ? fail('an integer inside lost precision in JSON (beyond 2^53); send it as a string') : JSON.stringify(value);
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (value === 'true') return true;
@@ -41,7 +60,7 @@ export function coerceValue(value: unknown, type: ColumnType): CellValue | Coerc
     case 'int64': {
       if (typeof value === 'number') {
         if (Number.isSafeInteger(value)) return type === 'int32' && (value > 2147483647 || value < -2147483648) ? fail(`${value} overflows int32`) : value;
-        if (Number.isInteger(value)) return fail(`integer ${describeValue(value)} lost precision in JSON; send it as a string`);
+        if (Number.isInteger(value)) return fail(ROUNDED(value));
         return fail(`expected an integer, got ${describeValue(value)}`);
       }
       if (typeof value === 'string' && INTEGER_TEXT.test(value)) {

@@ -1,4 +1,5 @@
 // Type inference for properties that no schema declares yet.
+import { isRoundedInteger } from './coerce.js';
 import type { ColumnType } from './schema.js';
 import { isStorableTime, parseTimestamp } from './time.js';
 
@@ -10,7 +11,8 @@ export function inferType(name: string, value: unknown): ColumnType | undefined 
   if (value === null || value === undefined) return undefined;
   switch (typeof value) {
     case 'boolean': return 'boolean';
-    case 'number': return Number.isSafeInteger(value) ? 'int64' : 'double';
+    // A rounded integer is an int64 that lost its digits (its record is then quarantined), not a double.
+    case 'number': return Number.isSafeInteger(value) || isRoundedInteger(value) ? 'int64' : 'double';
     case 'string':
       return TIME_NAME.test(name) && ISO_LIKE.test(value) && isStorableTime(parseTimestamp(value) ?? NaN) ? 'timestamp' : 'string';
     case 'object': return 'json';

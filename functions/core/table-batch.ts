@@ -1,7 +1,7 @@
 // One table's share of a batch: its schema evolving as records arrive (new columns, inferred int64
 // widened to double) and each record validated and coerced straight into the column buffers of its file.
 // Records are handled one at a time, so a parsed JSON object is garbage as soon as its row is stored.
-import { coerceProperty, isFailure, type CellValue } from './coerce.js';
+import { coerceProperty, isFailure, isRoundedInteger, type CellValue } from './coerce.js';
 import { ColumnBuffers } from './column-buffers.js';
 import { propertyName, type Envelope } from './envelope.js';
 import { inferType } from './infer.js';
@@ -152,7 +152,8 @@ export class TableBatch {
       let column = this.properties[k]!;
       const name = column.name;
       let retyping = false;
-      if (typeof value === 'number' && !Number.isSafeInteger(value) && this.widenable.has(name)) {
+      // A fraction widens; an integer JSON.parse rounded does not (it is refused, not stored rounded).
+      if (typeof value === 'number' && !Number.isSafeInteger(value) && !isRoundedInteger(value) && this.widenable.has(name)) {
         column = { ...column, type: 'double' };
         (widen ??= []).push(k);
       } else if (typeof value === 'string' && column.type === 'timestamp' && this.addedHere.has(name) && inferType(name, value) === 'string') {

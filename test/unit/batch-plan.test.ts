@@ -277,3 +277,18 @@ describe('planBatch', () => {
     assert.deepEqual(p.tables.get('page_view')!.schema.properties.map((c) => c.name), ['page'], 'the refused record adds no column');
   });
 });
+
+describe('planBatch and integers JSON.parse rounded', () => {
+  it('quarantines them as a type conflict: an inferred int64 column does not widen to keep them rounded, a new column is not a double', async () => {
+    const p = await plan([
+      pageView('a', { n: 1 }),
+      `{"event":"page_view","event_id":"b","ts":"${TS}","properties":{"page":"/","n":9007199254740993}}`,
+      `{"event":"page_view","event_id":"c","ts":"${TS}","properties":{"page":"/","fresh":1234567890123456789}}`,
+      pageView('d', { n: 2.5, big: 1e300 }),
+    ]);
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[1, 'type_conflict'], [2, 'type_conflict']]);
+    assert.match(p.quarantined[0]!.detail, /lost precision in JSON; send it as a string/);
+    const t = p.tables.get('page_view')!;
+    assert.deepEqual(t.schema.properties.map((c) => `${c.name}:${c.type}`), ['page:string', 'n:double', 'big:double'], 'a fraction widens; 1e300 is a double');
+  });
+});

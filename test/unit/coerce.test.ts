@@ -111,3 +111,18 @@ describe('number text', () => {
     assert.ok(Math.abs(result[1] - 111.11111111111111) < 1e-9, `a thousand digits with a fraction and an exponent are one: ${result[1]}`);
   });
 });
+
+describe('integers JSON.parse rounded (beyond 2^53, within int64)', () => {
+  const big = JSON.parse('9007199254740993') as number; // parses as …992
+  it('are refused by int64, string and json columns instead of stored rounded', () => {
+    for (const type of ['int64', 'string'] as const) {
+      const v = coerceValue(big, type);
+      assert.ok(isFailure(v) && /lost precision in JSON; send it as a string/.test(v.failure), `${type}: ${JSON.stringify(v)}`);
+    }
+    const nested = coerceValue(JSON.parse('{"order":1234567890123456789}'), 'json');
+    assert.ok(isFailure(nested) && /lost precision/.test(nested.failure));
+    assert.equal(coerceValue(JSON.parse('{"order":123,"x":1e300}'), 'json'), '{"order":123,"x":1e+300}', 'whole doubles beyond int64 are doubles');
+    assert.equal(coerceValue(big, 'double'), big, 'a double column holds a double');
+    assert.equal(coerceValue('9007199254740993', 'int64'), 9007199254740993n, 'sent as a string, every digit is kept');
+  });
+});
