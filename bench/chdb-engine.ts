@@ -30,7 +30,9 @@ export class ChdbCompactionEngine implements CompactionEngine {
       const rowsIn = Number(session.query(`SELECT count() FROM ${source}`, 'CSV').trim());
       const out = join(work, 'part-00000.parquet');
       session.query(`INSERT INTO FUNCTION file(${quoteString(out)}, 'Parquet')
-        SELECT * FROM (SELECT * FROM ${source} ORDER BY event_id, received_at DESC, _topic DESC, _partition DESC, _offset DESC LIMIT 1 BY event_id)
+        SELECT * FROM (
+          SELECT * FROM (SELECT * FROM ${source} ORDER BY _topic, _partition, _offset, received_at LIMIT 1 BY _topic, _partition, _offset)
+          ORDER BY event_id, received_at DESC, _topic DESC, _partition DESC, _offset DESC LIMIT 1 BY event_id)
         ORDER BY event_time, event_id
         SETTINGS output_format_parquet_compression_method = 'zstd', max_threads = 1`);
       const rowsOut = Number(session.query(`SELECT count() FROM file(${quoteString(out)}, 'Parquet')`, 'CSV').trim());

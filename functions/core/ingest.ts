@@ -8,7 +8,7 @@ import { mapLimit } from './concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './envelope.js';
 import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake-layout.js';
 import { decodeMskEvent, type DecodedRecord, type MskEvent, type RecordDecodeProblem } from './msk-event.js';
-import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE } from './parquet.js';
+import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE, parquetOffsets } from './parquet.js';
 import { partitionId, type Catalog, type IngestLogEntry, type ObjectStore, type Warehouse } from './ports.js';
 import type { QuarantineReason } from './quarantine.js';
 import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine-files.js';
@@ -170,6 +170,26 @@ function dedupToken(key: string, offsets: ArrayLike<number>): string {
   return `${key}#${digest}`;
 }
 
+/**
+ * Writes a data file, unless its key already holds the same Kafka records: a redelivered batch then keeps
+ * the first delivery's file, whose rows are the ones ClickHouse kept (it drops the repeated insert by its
+ * token), received_at included. A file with other records under the key (a retry whose records fared
+ * otherwise) is replaced, and its insert carries another token. Returns the bytes the key holds.
+ */
+async function putDataFile(store: ObjectStore, key: string, bytes: Uint8Array, offsets: Float64Array): Promise<Uint8Array> {
+  if (await store.putIfAbsent(key, bytes, { contentType: PARQUET_CONTENT_TYPE })) return bytes;
+  const existing = await store.get(key);
+  if (existing && sameValues(parquetOffsets(existing), offsets)) return existing;
+  await store.put(key, bytes, { contentType: PARQUET_CONTENT_TYPE });
+  return bytes;
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<IngestReport> {
   const config = { ...DEFAULT_INGEST_CONFIG, ...deps.config };
   const now = deps.clock();
@@ -186,9 +206,8 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   // Lake first, then the catalog's partitions, then the warehouse: a crash at any point leaves a state
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
   const files = await mapLimit(plan.splits, config.concurrency, async (split) => {
-    const bytes = encodeParquet(buildArrowTable(split.rows), { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) });
     const key = keys.get(split)!;
-    await deps.store.put(key, bytes, { contentType: PARQUET_CONTENT_TYPE });
+    const bytes = await putDataFile(deps.store, key, encodeParquet(buildArrowTable(split.rows), { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) }), split.rows.numbers(OFFSET_COLUMN));
     return { split, key, bytes };
   });
   const byTable = new Map<string, Split[]>();

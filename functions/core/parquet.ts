@@ -1,5 +1,5 @@
 // Parquet encoding of an Arrow table through parquet-wasm (Rust's parquet crate compiled to WASM).
-import { tableToIPC, type Table } from 'apache-arrow';
+import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import type { ColumnSpec } from './schema.js';
 
@@ -36,4 +36,13 @@ export function encodeParquet(table: Table, options: ParquetOptions = {}): Uint8
   const props = builder.build();
   const wasmTable = parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
   return parquet.writeParquet(wasmTable, props);
+}
+
+/** The `_offset` column of a data file Tributary wrote: which Kafka records it holds. */
+export function parquetOffsets(bytes: Uint8Array): Float64Array {
+  const table = tableFromIPC(parquet.readParquet(bytes, { columns: ['_offset'] }).intoIPCStream());
+  const column = table.getChild('_offset');
+  const out = new Float64Array(table.numRows);
+  for (let i = 0; i < out.length; i++) out[i] = Number(column?.get(i));
+  return out;
 }

@@ -6,8 +6,8 @@ export interface ObjectStore {
   /** Writes (or overwrites) an object; resolves once it is durable. */
   put(key: string, body: Uint8Array, options: { contentType: string }): Promise<void>;
   /**
-   * Writes an object only if no object has that key; false when one exists. Used for compare-and-swap
-   * on immutable versions (the schema registry), never for data files, which are plain idempotent puts.
+   * Writes an object only if no object has that key; false when one exists. Compare-and-swap on immutable
+   * versions (the schema registry), and a data file's first write (a redelivery keeps the first copy).
    */
   putIfAbsent(key: string, body: Uint8Array, options: { contentType: string }): Promise<boolean>;
   get(key: string): Promise<Uint8Array | undefined>;

@@ -74,6 +74,32 @@ describe('compaction', () => {
     assert.equal(again.detail, 'already compacted');
   });
 
+  it('a Kafka record delivered again keeps its first copy in both stores; a newer record of its event_id still wins', async () => {
+    const record = (offset: number, v: number) => mskEvent([pageView('again', { v }, at(6, 5))], { topic: 'again', firstOffset: offset });
+    const rows = async (from: string): Promise<Array<[number, string]>> =>
+      (await rt.warehouse.query<{ v: string; r: string }>(`SELECT v, toString(received_at) AS r FROM ${from} WHERE event_id = 'again' ORDER BY _offset, received_at`)).map((x) => [Number(x.v), x.r]);
+    const t0 = now;
+    await ingestBatch(record(0, 1), rt.deps);
+    now = t0 + 1000;
+    await ingestBatch(record(1, 2), rt.deps); // another record of the same event, a second later
+    now = t0 + 2000;
+    await ingestBatch(record(0, 1), rt.deps); // the event source mapping delivers the first batch again
+    await rt.refreshLakeViews();
+    const first = new Date(t0).toISOString().replace('T', ' ').replace('Z', '');
+    const second = new Date(t0 + 1000).toISOString().replace('T', ' ').replace('Z', '');
+    assert.deepEqual(await rows('lake.page_view'), [[1, first], [2, second]], 'the file of the first delivery is kept, received_at and all');
+    assert.deepEqual(await rows('tributary.page_view FINAL'), [[2, second]]);
+
+    now = t0 + 3 * 3_600_000;
+    await compactPartition('page_view', { dt: '2026-11-19', hour: 6 }, rt.compaction({ graceMinutes: 0 }));
+    now += 1000;
+    await ingestBatch(record(1, 2), rt.deps); // the surviving record again, into the compacted hour's current version
+    await compactPartition('page_view', { dt: '2026-11-19', hour: 6 }, rt.compaction({ graceMinutes: 0 }));
+    await rt.refreshLakeViews();
+    assert.deepEqual(await rows('lake.page_view'), await rows('tributary.page_view FINAL'), 'the lake keeps the row ClickHouse keeps');
+    assert.deepEqual(await rows('lake.page_view'), [[2, second]]);
+  });
+
   it('leaves open hours alone, and hours that closed less than the grace period ago', async () => {
     await send(['open1'], 12);
     await send(['open2'], 12);

@@ -56,9 +56,14 @@ export class DuckDbCompactionEngine implements CompactionEngine {
         await mkdir(join(work, 'out'), { recursive: true });
         for (let piece = 0; piece < pieces; piece++) {
           const dir = join(work, 'out', String(piece));
+          // A Kafka record delivered twice keeps its first copy, as ClickHouse does (it drops the repeated
+          // insert by its token); of different records of one event_id, the latest received_at wins.
           await db.run(`COPY (
-            SELECT ${select} FROM ${source}
-            ${pieces > 1 ? `WHERE hash(event_id) % ${pieces} = ${piece}` : ''}
+            SELECT ${select} FROM (
+              SELECT * FROM ${source}
+              ${pieces > 1 ? `WHERE hash(event_id) % ${pieces} = ${piece}` : ''}
+              QUALIFY row_number() OVER (PARTITION BY _topic, _partition, _offset ORDER BY received_at) = 1
+            )
             QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at DESC, _topic DESC, _partition DESC, _offset DESC) = 1
             ORDER BY event_time, event_id
           ) TO ${literal(dir)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880,
