@@ -91,10 +91,10 @@ describe('compaction', () => {
     assert.deepEqual(await rows('tributary.page_view FINAL'), [[2, second]]);
 
     now = t0 + 3 * 3_600_000;
-    await compactPartition('page_view', { dt: '2026-11-19', hour: 6 }, rt.compaction({ graceMinutes: 0 }));
+    await compactPartition('page_view', { dt: '2026-11-19', hour: 6 }, rt.compaction());
     now += 1000;
     await ingestBatch(record(1, 2), rt.deps); // the surviving record again, into the compacted hour's current version
-    await compactPartition('page_view', { dt: '2026-11-19', hour: 6 }, rt.compaction({ graceMinutes: 0 }));
+    await compactPartition('page_view', { dt: '2026-11-19', hour: 6 }, rt.compaction());
     await rt.refreshLakeViews();
     assert.deepEqual(await rows('lake.page_view'), await rows('tributary.page_view FINAL'), 'the lake keeps the row ClickHouse keeps');
     assert.deepEqual(await rows('lake.page_view'), [[2, second]]);
