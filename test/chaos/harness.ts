@@ -111,18 +111,32 @@ class Faults {
   }
 }
 
+function faultBefore(f: Faults): void {
+  if (f.current === 'object_store_5xx') f.fire('object_store_5xx', { httpStatusCode: 503 });
+  if (f.current === 'object_store_throttling') f.fire('object_store_throttling', { httpStatusCode: 503 });
+}
+
+function faultAfter(f: Faults, key: string): void {
+  if (f.current === 'crash_after_parquet_write' && key.startsWith('lake/') && !key.includes('_quarantine')) f.fire('crash_after_parquet_write');
+}
+
 function faultyStore(inner: ObjectStore, f: Faults): ObjectStore {
   return {
     uri: (k) => inner.uri(k),
     get: (k) => inner.get(k),
     list: (p) => inner.list(p),
     delete: (k) => inner.delete(k),
-    putIfAbsent: (k, b, o) => inner.putIfAbsent(k, b, o),
+    // Both writes fail alike: a data file's first write is a conditional put, a changed one a plain put.
+    async putIfAbsent(key, body, options) {
+      faultBefore(f);
+      const written = await inner.putIfAbsent(key, body, options);
+      faultAfter(f, key);
+      return written;
+    },
     async put(key, body, options) {
-      if (f.current === 'object_store_5xx') f.fire('object_store_5xx', { httpStatusCode: 503 });
-      if (f.current === 'object_store_throttling') f.fire('object_store_throttling', { httpStatusCode: 503 });
+      faultBefore(f);
       await inner.put(key, body, options);
-      if (f.current === 'crash_after_parquet_write' && key.startsWith('lake/') && !key.includes('_quarantine')) f.fire('crash_after_parquet_write');
+      faultAfter(f, key);
     },
   };
 }
@@ -195,6 +209,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   let failed = 0;
   const target = o.faultsPerKind;
   const enough = (): boolean => FAULT_KINDS.every((k) => faults.counts[k] >= target);
+  let replays = 0;
   for (let round = 0; committed.some((c, p) => c < input.partitions[p]!.length); round++) {
     for (let p = 0; p < input.partitions.length; p++) {
       const records = input.partitions[p]!;
@@ -232,7 +247,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (round % 20 === 0) log(`round ${round}: ${committed.reduce((a, b) => a + b, 0)}/${o.events} records committed, ${invocations} invocations, ${failed} failed`);
     if (!enough() && committed.every((c, p) => c >= input.partitions[p]!.length)) {
       // Not every fault has its count yet: replay the topic from the earliest offset (a consumer-group
-      // offset reset), which must itself change nothing.
+      // offset reset), which must itself change nothing. A fault that never fires (its hook no longer
+      // on the path it was meant for) must fail the run, not replay it forever.
+      if (++replays > 20) throw new Error(`faults never injected after ${replays} replays: ${FAULT_KINDS.filter((k) => faults.counts[k] < target).join(', ')}`);
       log('replaying the topic from the earliest offset');
       committed.fill(0);
     }
