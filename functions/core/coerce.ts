@@ -98,6 +98,8 @@ export function maskPii(value: CellValue, pii: PiiHandling | undefined, salt: st
   return hash('sha256', salt + String(value), 'hex');
 }
 
+const withheld = (value: unknown, column: ColumnSpec): string => `a ${Array.isArray(value) ? 'array' : typeof value} (value withheld: x-pii ${column.pii})`;
+
 /**
  * Coerces a property value for its column, masking PII; the failure text names the column. The failure
  * of an x-pii column does not quote the value: quarantine details are read by people the column's data
@@ -106,12 +108,11 @@ export function maskPii(value: CellValue, pii: PiiHandling | undefined, salt: st
 export function coerceProperty(value: unknown, column: ColumnSpec, salt: string): CellValue | CoercionFailure {
   // Masked columns accept any scalar: the raw value is never stored, only its hash.
   const v = column.pii === 'hash' && typeof value !== 'object' ? coerceValue(value, 'string') : coerceValue(value, column.type);
-  const withheld = `a ${Array.isArray(value) ? 'array' : typeof value} (value withheld: x-pii ${column.pii})`;
-  if (isFailure(v)) return fail(`${column.name}: ${column.pii ? `expected ${column.pii === 'hash' ? 'a scalar' : column.type}, got ${withheld}` : v.failure}`);
+  if (isFailure(v)) return fail(`${column.name}: ${column.pii ? `expected ${column.pii === 'hash' ? 'a scalar' : column.type}, got ${withheld(value, column)}` : v.failure}`);
   // Compared as text: "42" sent for an integer enum [42] is 42, and a hashed column compares before hashing.
   if (column.allowed && v !== null && !column.allowed.some((a) => String(a) === String(v))) {
     const list = column.allowed.map((a) => JSON.stringify(a)).join(', ');
-    return fail(`${column.name}: ${column.pii ? withheld : describeValue(value)} is not one of ${list.length > 120 ? `${list.slice(0, 120)}…` : list}`);
+    return fail(`${column.name}: ${column.pii ? withheld(value, column) : describeValue(value)} is not one of ${list.length > 120 ? `${list.slice(0, 120)}…` : list}`);
   }
   return maskPii(v, column.pii, salt);
 }
