@@ -107,18 +107,15 @@ async function planPass(
     }
     if (t?.table !== env.table) t = tables.get(env.table);
     if (!t) {
-      if (refusedTables.has(env.table)) {
+      const refuse = (): void => {
+        refusedTables.add(env.table);
         quarantined.push({ record, reason: 'table_limit', detail: `the batch already creates ${options.maxNewTables} new tables`, event: env.table });
-        continue;
-      }
+      };
+      if (refusedTables.has(env.table)) { refuse(); continue; }
       // Outside the guard: a registry or catalog that cannot be read fails the batch, which is retried.
       let context = contexts.get(env.table);
       if (!context) contexts.set(env.table, (context = await options.tableContext(env.table)));
-      if (!context.before && ++newTables > (options.maxNewTables ?? Infinity)) {
-        refusedTables.add(env.table);
-        quarantined.push({ record, reason: 'table_limit', detail: `the batch already creates ${options.maxNewTables} new tables`, event: env.table });
-        continue;
-      }
+      if (!context.before && ++newTables > (options.maxNewTables ?? Infinity)) { refuse(); continue; }
       tables.set(env.table, (t = new TableBatch(env.table, context, typeOverrides.get(env.table), files)));
     }
     const table = t;

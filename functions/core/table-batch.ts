@@ -247,29 +247,28 @@ export class TableBatch {
     return `${utcDate(start)}\u0000${utcHour(start)}\u0000${record.topic}\u0000${record.partition}`;
   }
 
-  private hasSplit(epochHour: number, record: DecodedRecord): boolean {
+  /** The file a record of this hour and topic-partition goes to, if the batch has opened it. */
+  private findSplit(epochHour: number, record: DecodedRecord): PendingSplit | undefined {
+    // Consecutive records usually share a file: check the previous one before hashing a key.
     const s = this.last;
-    if (s && this.lastEpochHour === epochHour && s.topic === record.topic && s.partition === record.partition) return true;
-    return this.splits.has(this.splitId(epochHour, record));
+    if (s && this.lastEpochHour === epochHour && s.topic === record.topic && s.partition === record.partition) return s;
+    return this.splits.get(this.splitId(epochHour, record));
+  }
+
+  private hasSplit(epochHour: number, record: DecodedRecord): boolean {
+    return this.findSplit(epochHour, record) !== undefined;
   }
 
   private splitFor(epochHour: number, record: DecodedRecord): PendingSplit {
-    // Consecutive records usually share a file: check the previous one before hashing a key.
-    const s = this.last;
-    if (s && this.lastEpochHour === epochHour && s.topic === record.topic && s.partition === record.partition) {
-      // Records arrive sorted by offset within a topic-partition (decodeMskEvent), so this is the range end.
-      s.lastOffset = record.offset;
-      return s;
-    }
-    const id = this.splitId(epochHour, record);
-    let split = this.splits.get(id);
+    let split = this.findSplit(epochHour, record);
     if (!split) {
       const start = epochHour * MS_PER_HOUR;
       const columns = tableColumns({ ...this.base, properties: this.properties });
       split = { table: this.table, dt: utcDate(start), hour: utcHour(start), topic: record.topic, partition: record.partition, firstOffset: record.offset, lastOffset: record.offset, rows: new ColumnBuffers(columns) };
-      this.splits.set(id, split);
+      this.splits.set(this.splitId(epochHour, record), split);
       this.files.opened++;
     }
+    // Records arrive sorted by offset within a topic-partition (decodeMskEvent), so this is the range end.
     split.lastOffset = record.offset;
     this.last = split;
     this.lastEpochHour = epochHour;
