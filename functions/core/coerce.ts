@@ -108,7 +108,10 @@ const withheld = (value: unknown, column: ColumnSpec): string => `a ${Array.isAr
 export function coerceProperty(value: unknown, column: ColumnSpec, salt: string): CellValue | CoercionFailure {
   // Masked columns accept any scalar: the raw value is never stored, only its hash.
   const v = column.pii === 'hash' && typeof value !== 'object' ? coerceValue(value, 'string') : coerceValue(value, column.type);
-  if (isFailure(v)) return fail(`${column.name}: ${column.pii ? `expected ${column.pii === 'hash' ? 'a scalar' : column.type}, got ${withheld(value, column)}` : v.failure}`);
+  if (isFailure(v)) {
+    const fits = column.pii === 'hash' ? 'a hashed column (a scalar; an integer beyond 2^53 as a string)' : `a ${column.type} column`;
+    return fail(`${column.name}: ${column.pii ? `${withheld(value, column)} does not fit ${fits}` : v.failure}`);
+  }
   // Compared as text: "42" sent for an integer enum [42] is 42, and a hashed column compares before hashing.
   if (column.allowed && v !== null && !column.allowed.some((a) => String(a) === String(v))) {
     const list = column.allowed.map((a) => JSON.stringify(a)).join(', ');
