@@ -33,7 +33,8 @@ export interface TableOptions {
   readonly ttlDays?: number;
 }
 
-const ttlClause = (o: TableOptions): string => (o.ttlDays ? `\nTTL dt + INTERVAL ${Math.floor(o.ttlDays)} DAY DELETE` : '');
+/** Rows expire `ttlDays` after `from` (a Date or DateTime expression; `dt` unless said otherwise). */
+const ttlClause = (o: TableOptions, from = 'dt'): string => (o.ttlDays ? `\nTTL ${from} + INTERVAL ${Math.floor(o.ttlDays)} DAY DELETE` : '');
 
 /**
  * ReplacingMergeTree keyed by the schema's ordering keys (always ending in event_id), so rows that share
@@ -151,6 +152,6 @@ export function createQuarantineTableSql(database: string, table: string, column
   return `CREATE TABLE IF NOT EXISTS ${qualified(database, table)} (\n  ${columns.map(columnDefinition).join(',\n  ')}\n)
 ENGINE = ReplacingMergeTree(received_at)
 PARTITION BY toYYYYMMDD(dt)
-ORDER BY (_topic, _partition, _offset)${o.ttlDays ? `\nTTL toDateTime(received_at) + INTERVAL ${Math.floor(o.ttlDays)} DAY DELETE` : ''}
+ORDER BY (_topic, _partition, _offset)${ttlClause(o, 'toDateTime(received_at)')}
 SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`;
 }
