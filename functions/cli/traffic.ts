@@ -49,12 +49,13 @@ const SKUS = ['SKU-001', 'SKU-002', 'SKU-003', 'SKU-004'];
 
 /** The broken records a real stream carries; each should end in quarantine with its own reason. */
 function malformed(pick: number, ts: number, id: string): string {
-  switch (pick % 6) {
+  switch (pick % 7) {
     case 0: return `{"event": "page_view", "event_id": "${id}", "ts": ${ts}, "properties": {`; // truncated JSON
     case 1: return JSON.stringify({ event_id: id, ts, properties: { page: '/' } }); // no event name
     case 2: return JSON.stringify({ event: 'page_view', event_id: id, ts: ts + 6 * 3_600_000, properties: {} }); // clock 6 h ahead
     case 3: return JSON.stringify({ event: 'purchase', event_id: id, ts, properties: { order_id: id, price: 'twelve' } });
     case 4: return JSON.stringify({ event: "drop table users; --", event_id: id, ts });
+    case 5: return JSON.stringify({ event: 'purchase', event_id: id, ts, properties: { order_id: id, price: -9.99 } }); // a refund sent as a purchase: below minimum 0
     default: return JSON.stringify({ event: 'purchase', event_id: id, ts, properties: { price: 9.99 } }); // missing required order_id
   }
 }

@@ -1,6 +1,7 @@
 // Validation and coercion of a property value into its column type. Only lossless conversions are made:
 // "42" → 42 for an integer column is fine, 2.5 → 2 is not.
 import { hash } from 'node:crypto';
+import { constraintViolation } from './constraints.js';
 import { describeValue } from './identifiers.js';
 import type { ColumnSpec, ColumnType, PiiHandling } from './schema.js';
 import { isStorableTime, parseTimestamp } from './time.js';
@@ -10,6 +11,8 @@ export type CellValue = string | number | bigint | boolean | null;
 
 export interface CoercionFailure {
   readonly failure: string;
+  /** the value has the column's type but breaks its declared schema (enum, minimum, pattern, …) */
+  readonly violation?: true;
 }
 
 const INTEGER_TEXT = /^-?\d{1,19}$/;
@@ -20,6 +23,7 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 const fail = (failure: string): CoercionFailure => ({ failure });
+const violation = (failure: string): CoercionFailure => ({ failure, violation: true });
 
 /**
  * An integer JSON.parse has rounded: beyond 2^53 but within int64, so most likely an id whose digits the
@@ -115,7 +119,11 @@ export function coerceProperty(value: unknown, column: ColumnSpec, salt: string)
   // Compared as text: "42" sent for an integer enum [42] is 42, and a hashed column compares before hashing.
   if (column.allowed && v !== null && !column.allowed.some((a) => String(a) === String(v))) {
     const list = column.allowed.map((a) => JSON.stringify(a)).join(', ');
-    return fail(`${column.name}: ${column.pii ? withheld(value, column) : describeValue(value)} is not one of ${list.length > 120 ? `${list.slice(0, 120)}…` : list}`);
+    return violation(`${column.name}: ${column.pii ? withheld(value, column) : describeValue(value)} is not one of ${list.length > 120 ? `${list.slice(0, 120)}…` : list}`);
+  }
+  if (column.constraints) {
+    const broken = constraintViolation(v, column.constraints);
+    if (broken !== undefined) return violation(`${column.name}: ${column.pii ? withheld(value, column) : describeValue(value)} ${broken}`);
   }
   return maskPii(v, column.pii, salt);
 }

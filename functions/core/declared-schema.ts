@@ -1,8 +1,13 @@
 // Declared event schemas: JSON Schema documents for the envelope's `properties`, with warehouse hints
 // `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
 // Read from schemas/events/*.json or `schema push`; written by `schema pin` for review.
+import safeRegex from 'safe-regex2';
+import { compilePattern } from './constraints.js';
 import { isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
-import { catalogText, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, RESERVED_NAMES, withEventId, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
+import {
+  catalogText, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, NUMERIC_CONSTRAINTS, RESERVED_NAMES, STRING_CONSTRAINTS, withEventId,
+  type ColumnSpec, type ColumnType, type TableSchema, type ValueConstraints,
+} from './schema.js';
 
 export class SchemaDefinitionError extends Error {
   override readonly name = 'SchemaDefinitionError';
@@ -47,6 +52,62 @@ function allowedValues(def: Record<string, Json>, type: ColumnType, where: strin
   return values as (string | number | boolean)[];
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The numeric keywords (on integer and number properties) and string keywords (on string properties)
+ * of a property. Draft-04's boolean `exclusiveMinimum`/`exclusiveMaximum` (Iglu and Snowplow schemas)
+ * turn `minimum`/`maximum` exclusive. A pattern must pass safe-regex2: it runs on every value of the
+ * property, and one that backtracks exponentially would let a single hostile value stall the partition.
+ */
+function valueConstraints(def: Record<string, Json>, type: ColumnType, hashed: boolean, where: string): ValueConstraints | undefined {
+  const out: Mutable<ValueConstraints> = {};
+  const draft4 = (exclusive: 'exclusiveMinimum' | 'exclusiveMaximum', bound: 'minimum' | 'maximum'): void => {
+    if (typeof def[exclusive] !== 'boolean') return;
+    if (def[exclusive] === true) {
+      if (typeof def[bound] !== 'number') throw new SchemaDefinitionError(`${where}: "${exclusive}": true needs a numeric "${bound}"`);
+      out[exclusive] = def[bound];
+    }
+  };
+  for (const k of NUMERIC_CONSTRAINTS) {
+    const v = def[k];
+    if (v === undefined || typeof v === 'boolean') continue; // booleans: draft 4, read below
+    if (type !== 'int64' && type !== 'double') throw new SchemaDefinitionError(`${where}: "${k}" is for integer and number properties`);
+    if (hashed) throw new SchemaDefinitionError(`${where}: "${k}" cannot be checked on a hashed property (it accepts any scalar)`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new SchemaDefinitionError(`${where}: "${k}" must be a number`);
+    if (k === 'multipleOf' && v <= 0) throw new SchemaDefinitionError(`${where}: "multipleOf" must be greater than 0`);
+    out[k] = v;
+  }
+  draft4('exclusiveMinimum', 'minimum');
+  draft4('exclusiveMaximum', 'maximum');
+  if (def['exclusiveMinimum'] === true) delete out.minimum;
+  if (def['exclusiveMaximum'] === true) delete out.maximum;
+  for (const k of STRING_CONSTRAINTS) {
+    const v = def[k];
+    if (v === undefined) continue;
+    if (type !== 'string') throw new SchemaDefinitionError(`${where}: "${k}" is for string properties without a format`);
+    if (k === 'pattern') {
+      if (typeof v !== 'string') throw new SchemaDefinitionError(`${where}: "pattern" must be a string`);
+      try {
+        compilePattern(v);
+      } catch (err) {
+        throw new SchemaDefinitionError(`${where}: "pattern" is not a valid regular expression: ${(err as Error).message}`);
+      }
+      if (!safeRegex(v)) throw new SchemaDefinitionError(`${where}: "pattern" could backtrack exponentially (a quantifier inside a repeated group, or over 25 repetitions): one hostile value would stall its partition; write it without nested repetition`);
+      out.pattern = v;
+    } else {
+      if (!Number.isSafeInteger(v) || (v as number) < 0) throw new SchemaDefinitionError(`${where}: "${k}" must be a non-negative integer`);
+      out[k] = v as number;
+    }
+  }
+  const low = Math.max(out.minimum ?? -Infinity, out.exclusiveMinimum ?? -Infinity);
+  const high = Math.min(out.maximum ?? Infinity, out.exclusiveMaximum ?? Infinity);
+  const openEnded = out.exclusiveMinimum === low || out.exclusiveMaximum === high;
+  if (low > high || (low === high && openEnded)) throw new SchemaDefinitionError(`${where}: no number lies within its minimum and maximum`);
+  if ((out.minLength ?? 0) > (out.maxLength ?? Infinity)) throw new SchemaDefinitionError(`${where}: "minLength" is greater than "maxLength"`);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 /** The event a document declares: its `title`, else the name it was given (a file's base name). */
 export function declaredEventName(fallback: string, doc: unknown): string {
   return isObject(doc) && typeof doc['title'] === 'string' ? doc['title'] : fallback;
@@ -81,6 +142,7 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
     if (pii !== undefined && pii !== 'hash' && pii !== 'drop') throw new SchemaDefinitionError(`${where}: x-pii must be "hash" or "drop"`);
     const type = jsonSchemaType(def, where);
     const allowed = allowedValues(def, type, where);
+    const constraints = valueConstraints(def, type, pii === 'hash', where);
     const column: ColumnSpec = {
       name,
       type: pii === 'hash' ? 'string' : type,
@@ -90,6 +152,7 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
       ...(pii ? { pii } : {}),
       ...(def['x-low-cardinality'] === true ? { lowCardinality: true } : {}),
       ...(allowed ? { allowed } : {}),
+      ...(constraints ? { constraints } : {}),
     };
     properties.push(column);
   }
@@ -146,6 +209,7 @@ function propertyDocument(c: ColumnSpec): JsonSchemaProperty {
     ...(c.lowCardinality ? { 'x-low-cardinality': true } : {}),
     // A hashed column is a string column: its enum, checked before hashing, is written as text.
     ...(c.allowed ? { enum: c.pii === 'hash' ? c.allowed.map(String) : [...c.allowed] } : {}),
+    ...c.constraints,
   };
 }
 

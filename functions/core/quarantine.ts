@@ -17,6 +17,7 @@ export const QUARANTINE_REASONS = {
   missing_required: 'a property the schema requires is missing or null',
   unknown_property: 'the schema forbids properties it does not declare',
   uncoercible_value: 'a value cannot be converted to its column type without loss',
+  schema_violation: 'a value has its column\'s type but breaks its declared schema (enum, const, minimum, maxLength, pattern, …)',
   type_conflict: 'a value conflicts with the type already registered for its column',
   column_limit: 'a new property would exceed the limit of new columns per table per hour, or of columns per table',
   table_limit: 'a new event would exceed the limit of new tables per batch (replay it: the next batch may create more)',

@@ -73,7 +73,9 @@ export function declarationHash(schema: TableSchema): string {
     // Enums are not in the catalog's signature (Glue does not hold them), but they are part of what a
     // declaration says; added only when present, so hashes of documents without one stay the same.
     const enums = schema.properties.filter((c) => c.allowed).map((c) => [c.name, c.allowed]);
-    const text = schemaSignature(schema) + (enums.length > 0 ? JSON.stringify(enums) : '');
+    // Likewise value constraints, under their own key so that documents with enums only hash as before.
+    const constraints = schema.properties.filter((c) => c.constraints).map((c) => [c.name, c.constraints]);
+    const text = schemaSignature(schema) + (enums.length > 0 ? JSON.stringify(enums) : '') + (constraints.length > 0 ? JSON.stringify({ constraints }) : '');
     hashes.set(schema, (h = createHash('sha256').update(text).digest('hex')));
   }
   return h;

@@ -14,9 +14,30 @@ export interface ColumnSpec {
   readonly lowCardinality?: boolean;
   /** the values a declared property may take (JSON Schema `enum` or `const`); null is always allowed */
   readonly allowed?: readonly (string | number | boolean)[];
+  /** the declared property's other value constraints; null always passes them */
+  readonly constraints?: ValueConstraints;
   /** standard: present on every table; declared: from a schema file; inferred: learnt from data. */
   readonly origin: 'standard' | SchemaOrigin;
 }
+
+/**
+ * JSON Schema value keywords a declared property may carry: the numeric ones on integer and number
+ * properties, the string ones on string properties. Lengths count Unicode code points, as JSON Schema
+ * does; `pattern` is an ECMAScript regular expression, unanchored.
+ */
+export interface ValueConstraints {
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly exclusiveMinimum?: number;
+  readonly exclusiveMaximum?: number;
+  readonly multipleOf?: number;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+}
+
+export const NUMERIC_CONSTRAINTS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'] as const;
+export const STRING_CONSTRAINTS = ['minLength', 'maxLength', 'pattern'] as const;
 
 /** Schema of one event table. `properties` holds only the event's own columns, in their append order. */
 export interface TableSchema {

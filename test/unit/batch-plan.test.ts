@@ -87,11 +87,33 @@ describe('planBatch', () => {
     assert.match(String(row[cols.indexOf('email')]), /^[0-9a-f]{64}$/);
   });
 
-  it('quarantines a value outside a declared enum as uncoercible, with the allowed values', async () => {
+  it('quarantines a value outside a declared enum as a schema violation, with the allowed values', async () => {
     const signup = parseDeclaredSchema('signup', { properties: { plan: { type: 'string', enum: ['free', 'pro'] } } });
     const p = await plan([{ event: 'signup', ts: TS, properties: { plan: 'pro' } }, { event: 'signup', ts: TS, properties: { plan: 'gold' } }], { signup });
-    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[1, 'uncoercible_value']]);
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]), [[1, 'schema_violation']]);
     assert.match(p.quarantined[0]!.detail, /"gold" is not one of "free", "pro"/);
+  });
+
+  it('quarantines values that break declared constraints as schema violations, and wrong types as uncoercible', async () => {
+    const order = parseDeclaredSchema('order', {
+      properties: { qty: { type: 'integer', minimum: 1, maximum: 99 }, code: { type: 'string', pattern: '^[A-Z]{3}$' }, note: { type: 'string', maxLength: 4 } },
+    });
+    const p = await plan([
+      { event: 'order', ts: TS, properties: { qty: 1, code: 'EUR', note: 'ok' } },
+      { event: 'order', ts: TS, properties: { qty: 0 } },
+      { event: 'order', ts: TS, properties: { qty: '100' } },
+      { event: 'order', ts: TS, properties: { code: 'eur' } },
+      { event: 'order', ts: TS, properties: { note: 'too long' } },
+      { event: 'order', ts: TS, properties: { qty: 'many' } },
+      { event: 'order', ts: TS, properties: { qty: null, code: null, note: null } },
+    ], { order });
+    assert.deepEqual(p.quarantined.map((q) => [q.record.offset, q.reason]),
+      [[1, 'schema_violation'], [2, 'schema_violation'], [3, 'schema_violation'], [4, 'schema_violation'], [5, 'uncoercible_value']]);
+    assert.match(p.quarantined[0]!.detail, /qty: 0 is less than the minimum 1/);
+    assert.match(p.quarantined[1]!.detail, /qty: "100" is greater than the maximum 99/);
+    assert.match(p.quarantined[2]!.detail, /code: "eur" does not match the pattern "\^\[A-Z\]\{3\}\$"/);
+    assert.match(p.quarantined[3]!.detail, /note: "too long" is longer than maxLength 4/);
+    assert.equal(p.splits[0]!.rows.length, 2, 'the valid record and the all-null one are stored');
   });
 
   it('refuses undeclared properties when the schema forbids them', async () => {

@@ -64,6 +64,62 @@ describe('declared enums', () => {
   });
 });
 
+describe('declared value constraints', () => {
+  const col = (type: ColumnSpec['type'], constraints: ColumnSpec['constraints'], extra: Partial<ColumnSpec> = {}): ColumnSpec =>
+    ({ name: 'v', type, nullable: true, origin: 'declared', constraints, ...extra });
+  const broken = (value: unknown, c: ColumnSpec): string | undefined => {
+    const v = coerceProperty(value, c, 's');
+    return isFailure(v) ? v.failure : undefined;
+  };
+
+  it('checks bounds on the coerced number, inclusive and exclusive, int64 beyond 2^53 exactly', () => {
+    const between = col('double', { minimum: 0, exclusiveMaximum: 100 });
+    assert.equal(coerceProperty(0, between, 's'), 0);
+    assert.equal(coerceProperty('99.5', between, 's'), 99.5);
+    assert.match(broken(-0.01, between)!, /is less than the minimum 0/);
+    assert.match(broken(100, between)!, /is not less than the exclusive maximum 100/);
+    const ids = col('int64', { exclusiveMinimum: 9007199254740992 });
+    assert.equal(coerceProperty('9007199254740993', ids, 's'), 9007199254740993n);
+    assert.match(broken('9007199254740992', ids)!, /not greater than the exclusive minimum/);
+    assert.equal(coerceProperty(null, between, 's'), null, 'null breaks no constraint');
+  });
+
+  it('takes decimal steps as decimal: 19.99 is a multiple of 0.01, 19.995 is not', () => {
+    const cents = col('double', { multipleOf: 0.01 });
+    for (const v of [19.99, 0.3, 1e6 + 0.07, -4.2]) assert.equal(coerceProperty(v, cents, 's'), v, String(v));
+    for (const v of [19.995, 0.001]) assert.match(broken(v, cents)!, /is not a multiple of 0.01/);
+    assert.equal(coerceProperty('9223372036854775800', col('int64', { multipleOf: 100 }), 's'), 9223372036854775800n);
+    assert.match(broken('9223372036854775801', col('int64', { multipleOf: 100 }))!, /not a multiple of 100/);
+  });
+
+  it('counts string lengths in code points, as JSON Schema does', () => {
+    const two = col('string', { minLength: 2, maxLength: 2 });
+    assert.equal(coerceProperty('😀😀', two, 's'), '😀😀', 'two code points, four UTF-16 units');
+    assert.match(broken('😀', two)!, /shorter than minLength 2/);
+    assert.match(broken('abc', two)!, /longer than maxLength 2/);
+  });
+
+  it('matches patterns unanchored, with Unicode semantics', () => {
+    assert.equal(coerceProperty('order-42', col('string', { pattern: '\\d+$' }), 's'), 'order-42');
+    assert.match(broken('order-42x', col('string', { pattern: '\\d+$' }))!, /does not match the pattern/);
+    assert.equal(coerceProperty('Zürich', col('string', { pattern: '^\\p{L}+$' }), 's'), 'Zürich');
+  });
+
+  it('checks a hashed column before hashing, without quoting its value', () => {
+    const email = col('string', { pattern: '@' }, { pii: 'hash' });
+    assert.match(String(coerceProperty('a@example.com', email, 'salt')), /^[0-9a-f]{64}$/);
+    const failure = broken('not-an-address', email)!;
+    assert.match(failure, /value withheld: x-pii hash\) does not match the pattern/);
+    assert.doesNotMatch(failure, /not-an-address/);
+  });
+
+  it('marks constraint failures as violations and type failures as not', () => {
+    const qty = col('int64', { minimum: 1 });
+    assert.equal((coerceProperty(0, qty, 's') as { violation?: true }).violation, true);
+    assert.equal((coerceProperty('x', qty, 's') as { violation?: true }).violation, undefined);
+  });
+});
+
 describe('PII handling', () => {
   const email: ColumnSpec = { name: 'email', type: 'string', nullable: true, origin: 'declared', pii: 'hash' };
   it('hashes with the salt and never returns the raw value', () => {

@@ -144,6 +144,50 @@ describe('applying a declared schema', () => {
     assert.throws(() => parseDeclaredSchema('signup', { properties: { plan: { type: 'string', enum: [] } } }), /non-empty array/);
   });
 
+  it('reads the value keywords of a property, draft 4 exclusive bounds included, and pins them back', () => {
+    const d = parseDeclaredSchema('order', { properties: {
+      qty: { type: 'integer', minimum: 1, maximum: 10, multipleOf: 1 },
+      price: { type: 'number', minimum: 0, exclusiveMinimum: true },
+      code: { type: 'string', minLength: 3, maxLength: 3, pattern: '^[A-Z]+$' },
+      email: { type: 'string', 'x-pii': 'hash', pattern: '@' },
+      note: { type: 'string', format: 'email' },
+    } });
+    assert.deepEqual(d.properties.map((c) => c.constraints), [
+      { minimum: 1, maximum: 10, multipleOf: 1 }, { exclusiveMinimum: 0 }, { minLength: 3, maxLength: 3, pattern: '^[A-Z]+$' }, { pattern: '@' }, undefined,
+    ]);
+    assert.deepEqual(parseDeclaredSchema('order', JSON.parse(JSON.stringify(toDeclaredDocument(d)))), d);
+  });
+
+  it('refuses value keywords that are malformed, misplaced, contradictory or could stall a partition', () => {
+    const refused = (def: Record<string, unknown>, message: RegExp): void => {
+      assert.throws(() => parseDeclaredSchema('order', { properties: { p: def } } as never), message, JSON.stringify(def));
+    };
+    refused({ type: 'string', minimum: 1 }, /"minimum" is for integer and number properties/);
+    refused({ type: 'string', format: 'date-time', maxLength: 30 }, /"maxLength" is for string properties/);
+    refused({ type: 'integer', maxLength: 3 }, /"maxLength" is for string properties/);
+    refused({ type: 'integer', 'x-pii': 'hash', minimum: 1 }, /cannot be checked on a hashed property/);
+    refused({ type: 'number', minimum: '1' }, /"minimum" must be a number/);
+    refused({ type: 'number', multipleOf: 0 }, /"multipleOf" must be greater than 0/);
+    refused({ type: 'string', maxLength: 2.5 }, /non-negative integer/);
+    refused({ type: 'number', minimum: 5, maximum: 4 }, /no number lies within/);
+    refused({ type: 'number', exclusiveMinimum: 5, maximum: 5 }, /no number lies within/);
+    refused({ type: 'number', exclusiveMaximum: true }, /needs a numeric "maximum"/);
+    refused({ type: 'string', minLength: 3, maxLength: 2 }, /"minLength" is greater than "maxLength"/);
+    refused({ type: 'string', pattern: '[' }, /not a valid regular expression/);
+    refused({ type: 'string', pattern: '^(a+)+$' }, /could backtrack exponentially/);
+  });
+
+  it('takes changed value keywords as a new declaration', async () => {
+    const registry = new SchemaRegistry(new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'tributary-constraints-'))), { clock: () => NOW });
+    const loose = parseDeclaredSchema('order', { properties: { qty: { type: 'integer' } } });
+    const tight = parseDeclaredSchema('order', { properties: { qty: { type: 'integer', minimum: 1 } } });
+    await registry.pin(loose, 'schema push a.json', 'unless-in-force');
+    const changed = await registry.pin(tight, 'schema push b.json', 'unless-in-force');
+    assert.equal(changed.changed, true);
+    assert.deepEqual(schemaOf(changed.entry).properties[0]!.constraints, { minimum: 1 });
+    assert.equal((await registry.pin(tight, 'schema push b.json', 'unless-in-force')).changed, false);
+  });
+
   it('takes a changed enum as a new declaration, and pins a hashed enum in a form it reads back', async () => {
     const registry = new SchemaRegistry(new LocalDirectoryStore(mkdtempSync(join(tmpdir(), 'tributary-enum-'))), { clock: () => NOW });
     const two = parseDeclaredSchema('signup', { properties: { plan: { type: 'string', enum: ['free', 'pro'] } } });
