@@ -1,7 +1,6 @@
 // Declared event schemas: JSON Schema documents for the envelope's `properties`, with warehouse hints
 // `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
 // Read from schemas/events/*.json or `schema push`; written by `schema pin` for review.
-import safeRegex from 'safe-regex2';
 import { compilePattern } from './constraints.js';
 import { isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
 import {
@@ -57,8 +56,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /**
  * The numeric keywords (on integer and number properties) and string keywords (on string properties)
  * of a property. Draft-04's boolean `exclusiveMinimum`/`exclusiveMaximum` (Iglu and Snowplow schemas)
- * turn `minimum`/`maximum` exclusive. A pattern must pass safe-regex2: it runs on every value of the
- * property, and one that backtracks exponentially would let a single hostile value stall the partition.
+ * turn `minimum`/`maximum` exclusive. A pattern must be RE2 syntax (see compilePattern).
  */
 function valueConstraints(def: Record<string, Json>, type: ColumnType, hashed: boolean, where: string): ValueConstraints | undefined {
   const out: Mutable<ValueConstraints> = {};
@@ -91,9 +89,8 @@ function valueConstraints(def: Record<string, Json>, type: ColumnType, hashed: b
       try {
         compilePattern(v);
       } catch (err) {
-        throw new SchemaDefinitionError(`${where}: "pattern" is not a valid regular expression: ${(err as Error).message}`);
+        throw new SchemaDefinitionError(`${where}: "pattern" is not a regular expression Tributary can run: ${(err as Error).message} (patterns run on RE2, a linear-time engine: no lookaround or backreferences)`);
       }
-      if (!safeRegex(v)) throw new SchemaDefinitionError(`${where}: "pattern" could backtrack exponentially (a quantifier inside a repeated group, or over 25 repetitions): one hostile value would stall its partition; write it without nested repetition`);
       out.pattern = v;
     } else {
       if (!Number.isSafeInteger(v) || (v as number) < 0) throw new SchemaDefinitionError(`${where}: "${k}" must be a non-negative integer`);

@@ -105,6 +105,33 @@ describe('declared value constraints', () => {
     assert.equal(coerceProperty('Zürich', col('string', { pattern: '^\\p{L}+$' }), 's'), 'Zürich');
   });
 
+  it('runs patterns in linear time: a megabyte value against backtracking patterns finishes', async () => {
+    // In a worker, like the number-text test below: a backtracking engine would run for minutes (\d+$
+    // over a megabyte of digits took 13 in V8) and a test's timeout cannot stop it.
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(`
+      (await import('tsx/esm/api')).register();
+      const { coerceProperty } = await import(${JSON.stringify(new URL('../../functions/core/coerce.ts', import.meta.url).href)});
+      const { parentPort } = await import('node:worker_threads');
+      const col = (pattern) => ({ name: 'v', type: 'string', nullable: true, origin: 'declared', constraints: { pattern } });
+      const digits = '1'.repeat(1_000_000);
+      parentPort.postMessage([
+        coerceProperty(digits + 'x', col('\\\\d+$'), 's'),
+        coerceProperty('a'.repeat(1_000_000) + '!', col('^(a+)+$'), 's'),
+        coerceProperty(digits, col('\\\\d+$'), 's') === digits,
+      ]);
+    `, { eval: true });
+    const result = await Promise.race([
+      new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); }),
+      new Promise((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000).unref()),
+    ]);
+    await worker.terminate();
+    assert.ok(Array.isArray(result), String(result));
+    assert.match(result[0].failure, /does not match the pattern/);
+    assert.match(result[1].failure, /does not match the pattern/);
+    assert.equal(result[2], true, 'a megabyte of digits matches \\d+$');
+  });
+
   it('checks a hashed column before hashing, without quoting its value', () => {
     const email = col('string', { pattern: '@' }, { pii: 'hash' });
     assert.match(String(coerceProperty('a@example.com', email, 'salt')), /^[0-9a-f]{64}$/);
