@@ -122,7 +122,7 @@ export function coerceProperty(value: unknown, column: ColumnSpec, salt: string)
     return violation(`${column.name}: ${column.pii ? withheld(value, column) : describeValue(value)} is not one of ${list.length > 120 ? `${list.slice(0, 120)}…` : list}`);
   }
   if (column.constraints) {
-    const broken = constraintViolation(v, column.constraints);
+    const broken = constraintViolation(value, v, column.constraints);
     if (broken !== undefined) return violation(`${column.name}: ${column.pii ? withheld(value, column) : describeValue(value)} ${broken}`);
   }
   return maskPii(v, column.pii, salt);

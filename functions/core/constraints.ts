@@ -20,14 +20,24 @@ export function compilePattern(pattern: string): RE2JS {
   return re;
 }
 
+/** A finite number as digits × 10^exponent, from its shortest round-trip text (19.99 → 1999, -2). */
+function decimal(x: number | bigint): { digits: bigint; exponent: number } {
+  if (typeof x === 'bigint') return { digits: x, exponent: 0 };
+  const [mantissa, e = '0'] = String(x).split('e');
+  const [whole, fraction = ''] = mantissa!.split('.');
+  return { digits: BigInt(whole! + fraction), exponent: Number(e) - fraction.length };
+}
+
 /**
- * Whether v / m is a whole number. Decimal steps are not exact in binary (19.99 / 0.01 is
- * 1998.9999999999998), so a quotient within a few units in the last place of a whole number counts.
+ * Whether v is a whole multiple of m, on the numbers as written in decimal: 19.99 is a multiple of 0.01
+ * although 19.99 / 0.01 is 1998.9999999999998 in binary, and 6000000000000.123 is not although the
+ * quotient rounds to a whole number. Exact on both sides, bigints included.
  */
 function isMultipleOf(v: number | bigint, m: number): boolean {
-  if (typeof v === 'bigint') return Number.isInteger(m) ? v % BigInt(m) === 0n : isMultipleOf(Number(v), m);
-  const q = v / m;
-  return Number.isFinite(q) && Math.abs(q - Math.round(q)) <= 4 * Number.EPSILON * Math.max(1, Math.abs(q));
+  const a = decimal(v);
+  const b = decimal(m);
+  const e = Math.min(a.exponent, b.exponent);
+  return (a.digits * 10n ** BigInt(a.exponent - e)) % (b.digits * 10n ** BigInt(b.exponent - e)) === 0n;
 }
 
 /** Unicode code points in s: what JSON Schema's lengths count (an emoji is one, not two UTF-16 units). */
@@ -61,9 +71,17 @@ function stringViolation(s: string, c: ValueConstraints): string | undefined {
   return undefined;
 }
 
-/** What a coerced value breaks (a phrase about it: "is less than the minimum 0"), or undefined; null breaks nothing. */
-export function constraintViolation(v: CellValue, c: ValueConstraints): string | undefined {
-  if (typeof v === 'number' || typeof v === 'bigint') return numberViolation(v, c);
+/**
+ * What a value breaks (a phrase about it: "is less than the minimum 0"), or undefined. Numeric keywords
+ * check the coerced number ("42" sent for an integer is 42); string keywords check the text as sent, or
+ * as stored for a number sent to a string column. Null breaks nothing.
+ */
+export function constraintViolation(raw: unknown, v: CellValue, c: ValueConstraints): string | undefined {
+  if (v === null) return undefined;
+  if (typeof raw === 'string') return stringViolation(raw, c) ?? (typeof v === 'string' ? undefined : numberViolationOf(v, c));
   if (typeof v === 'string') return stringViolation(v, c);
-  return undefined;
+  return numberViolationOf(v, c);
 }
+
+const numberViolationOf = (v: CellValue, c: ValueConstraints): string | undefined =>
+  typeof v === 'number' || typeof v === 'bigint' ? numberViolation(v, c) : undefined;

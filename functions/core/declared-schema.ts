@@ -34,7 +34,7 @@ function jsonSchemaType(def: Record<string, Json>, where: string): ColumnType {
 
 /**
  * The values a property may take: `enum`, or `const` as a list of one. Each must be of the property's
- * type; records with another value are quarantined as uncoercible. Null in the list is ignored (a missing
+ * type; records with another value are quarantined as schema violations. Null in the list is ignored (a missing
  * value is `required`'s business).
  */
 function allowedValues(def: Record<string, Json>, type: ColumnType, where: string): (string | number | boolean)[] | undefined {
@@ -54,36 +54,55 @@ function allowedValues(def: Record<string, Json>, type: ColumnType, where: strin
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * The numeric keywords (on integer and number properties) and string keywords (on string properties)
- * of a property. Draft-04's boolean `exclusiveMinimum`/`exclusiveMaximum` (Iglu and Snowplow schemas)
- * turn `minimum`/`maximum` exclusive. A pattern must be RE2 syntax (see compilePattern).
+ * The numeric keywords of an integer or number property and the string keywords of a string property
+ * (date and date-time ones included). As in JSON Schema, a keyword for another type of value is ignored:
+ * `minimum` on a string constrains nothing. Draft 4's boolean `exclusiveMinimum`/`exclusiveMaximum`
+ * (Iglu and Snowplow schemas) turn `minimum`/`maximum` exclusive. A pattern must be RE2 syntax (see
+ * compilePattern).
  */
 function valueConstraints(def: Record<string, Json>, type: ColumnType, hashed: boolean, where: string): ValueConstraints | undefined {
   const out: Mutable<ValueConstraints> = {};
-  const draft4 = (exclusive: 'exclusiveMinimum' | 'exclusiveMaximum', bound: 'minimum' | 'maximum'): void => {
-    if (typeof def[exclusive] !== 'boolean') return;
-    if (def[exclusive] === true) {
-      if (typeof def[bound] !== 'number') throw new SchemaDefinitionError(`${where}: "${exclusive}": true needs a numeric "${bound}"`);
-      out[exclusive] = def[bound];
-    }
-  };
+  if (type === 'int64' || type === 'double') readNumericKeywords(def, type, hashed, where, out);
+  if (type === 'string' || type === 'timestamp' || type === 'date') readStringKeywords(def, where, out);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function readNumericKeywords(def: Record<string, Json>, type: 'int64' | 'double', hashed: boolean, where: string, out: Mutable<ValueConstraints>): void {
   for (const k of NUMERIC_CONSTRAINTS) {
     const v = def[k];
     if (v === undefined || typeof v === 'boolean') continue; // booleans: draft 4, read below
-    if (type !== 'int64' && type !== 'double') throw new SchemaDefinitionError(`${where}: "${k}" is for integer and number properties`);
     if (hashed) throw new SchemaDefinitionError(`${where}: "${k}" cannot be checked on a hashed property (it accepts any scalar)`);
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new SchemaDefinitionError(`${where}: "${k}" must be a number`);
     if (k === 'multipleOf' && v <= 0) throw new SchemaDefinitionError(`${where}: "multipleOf" must be greater than 0`);
+    // JSON.parse rounds integers beyond 2^53: the bound in force would not be the one written.
+    if (type === 'int64' && Math.abs(v) > Number.MAX_SAFE_INTEGER) throw new SchemaDefinitionError(`${where}: "${k}" ${v} is beyond 2^53, where JSON numbers are rounded`);
     out[k] = v;
   }
-  draft4('exclusiveMinimum', 'minimum');
-  draft4('exclusiveMaximum', 'maximum');
-  if (def['exclusiveMinimum'] === true) delete out.minimum;
-  if (def['exclusiveMaximum'] === true) delete out.maximum;
+  for (const [exclusive, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    if (def[exclusive] !== true) continue;
+    if (typeof out[bound] !== 'number') throw new SchemaDefinitionError(`${where}: "${exclusive}": true needs a numeric "${bound}"`);
+    out[exclusive] = out[bound];
+    delete out[bound];
+  }
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum } = out;
+  let empty: boolean;
+  if (type === 'int64') {
+    // the smallest and largest integers the bounds leave
+    const low = Math.max(minimum !== undefined ? Math.ceil(minimum) : -Infinity, exclusiveMinimum !== undefined ? Math.floor(exclusiveMinimum) + 1 : -Infinity);
+    const high = Math.min(maximum !== undefined ? Math.floor(maximum) : Infinity, exclusiveMaximum !== undefined ? Math.ceil(exclusiveMaximum) - 1 : Infinity);
+    empty = low > high;
+  } else {
+    const low = Math.max(minimum ?? -Infinity, exclusiveMinimum ?? -Infinity);
+    const high = Math.min(maximum ?? Infinity, exclusiveMaximum ?? Infinity);
+    empty = low > high || (low === high && (exclusiveMinimum === low || exclusiveMaximum === high));
+  }
+  if (empty) throw new SchemaDefinitionError(`${where}: no ${type === 'int64' ? 'integer' : 'number'} lies within its minimum and maximum`);
+}
+
+function readStringKeywords(def: Record<string, Json>, where: string, out: Mutable<ValueConstraints>): void {
   for (const k of STRING_CONSTRAINTS) {
     const v = def[k];
     if (v === undefined) continue;
-    if (type !== 'string') throw new SchemaDefinitionError(`${where}: "${k}" is for string properties without a format`);
     if (k === 'pattern') {
       if (typeof v !== 'string') throw new SchemaDefinitionError(`${where}: "pattern" must be a string`);
       try {
@@ -97,12 +116,7 @@ function valueConstraints(def: Record<string, Json>, type: ColumnType, hashed: b
       out[k] = v as number;
     }
   }
-  const low = Math.max(out.minimum ?? -Infinity, out.exclusiveMinimum ?? -Infinity);
-  const high = Math.min(out.maximum ?? Infinity, out.exclusiveMaximum ?? Infinity);
-  const openEnded = out.exclusiveMinimum === low || out.exclusiveMaximum === high;
-  if (low > high || (low === high && openEnded)) throw new SchemaDefinitionError(`${where}: no number lies within its minimum and maximum`);
   if ((out.minLength ?? 0) > (out.maxLength ?? Infinity)) throw new SchemaDefinitionError(`${where}: "minLength" is greater than "maxLength"`);
-  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The event a document declares: its `title`, else the name it was given (a file's base name). */

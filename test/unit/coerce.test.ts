@@ -90,6 +90,24 @@ describe('declared value constraints', () => {
     for (const v of [19.995, 0.001]) assert.match(broken(v, cents)!, /is not a multiple of 0.01/);
     assert.equal(coerceProperty('9223372036854775800', col('int64', { multipleOf: 100 }), 's'), 9223372036854775800n);
     assert.match(broken('9223372036854775801', col('int64', { multipleOf: 100 }))!, /not a multiple of 100/);
+    assert.equal(coerceProperty(1e-7, col('double', { multipleOf: 1e-8 }), 's'), 1e-7);
+    assert.equal(coerceProperty(1.5e21, col('double', { multipleOf: 5e20 }), 's'), 1.5e21);
+  });
+
+  it('is exact where binary quotients round to whole numbers (large values, odd integers)', () => {
+    for (const [v, m] of [[2000000000000001, 2], ['2000000000000001', 2], [9007199254740991, 3], [6000000000000.123, 0.01], [1000000000000000.5, 1]] as const) {
+      assert.match(broken(v, col(typeof v === 'string' || Number.isInteger(v) ? 'int64' : 'double', { multipleOf: m }))!, /is not a multiple of/, `${v} / ${m}`);
+    }
+    assert.equal(coerceProperty(9007199254740990, col('int64', { multipleOf: 3 }), 's'), 9007199254740990);
+  });
+
+  it('checks string keywords of a date-time on the text sent, and numeric ones on the coerced number', () => {
+    const at = col('timestamp', { maxLength: 20 });
+    assert.equal(coerceProperty('2026-11-19T10:00:00Z', at, 's'), Date.UTC(2026, 10, 19, 10));
+    assert.match(broken('2026-11-19T10:00:00.000Z', at)!, /is longer than maxLength 20/);
+    assert.equal(coerceProperty(Date.UTC(2026, 10, 19, 10), at, 's'), Date.UTC(2026, 10, 19, 10), 'epoch milliseconds are not text');
+    assert.match(broken('0', col('int64', { minimum: 1 }))!, /"0" is less than the minimum 1/);
+    assert.match(broken(12345, col('string', { maxLength: 4 }))!, /12345 is longer than maxLength 4/);
   });
 
   it('counts string lengths in code points, as JSON Schema does', () => {

@@ -158,24 +158,33 @@ describe('applying a declared schema', () => {
     assert.deepEqual(parseDeclaredSchema('order', JSON.parse(JSON.stringify(toDeclaredDocument(d)))), d);
   });
 
-  it('refuses value keywords that are malformed, misplaced, contradictory or not RE2 syntax', () => {
+  it('refuses value keywords that are malformed, contradictory, rounded by JSON or not RE2 syntax', () => {
     const refused = (def: Record<string, unknown>, message: RegExp): void => {
       assert.throws(() => parseDeclaredSchema('order', { properties: { p: def } } as never), message, JSON.stringify(def));
     };
-    refused({ type: 'string', minimum: 1 }, /"minimum" is for integer and number properties/);
-    refused({ type: 'string', format: 'date-time', maxLength: 30 }, /"maxLength" is for string properties/);
-    refused({ type: 'integer', maxLength: 3 }, /"maxLength" is for string properties/);
     refused({ type: 'integer', 'x-pii': 'hash', minimum: 1 }, /cannot be checked on a hashed property/);
     refused({ type: 'number', minimum: '1' }, /"minimum" must be a number/);
     refused({ type: 'number', multipleOf: 0 }, /"multipleOf" must be greater than 0/);
     refused({ type: 'string', maxLength: 2.5 }, /non-negative integer/);
     refused({ type: 'number', minimum: 5, maximum: 4 }, /no number lies within/);
     refused({ type: 'number', exclusiveMinimum: 5, maximum: 5 }, /no number lies within/);
+    refused({ type: 'integer', minimum: 1.2, maximum: 1.8 }, /no integer lies within/);
+    refused({ type: 'integer', exclusiveMinimum: 1, exclusiveMaximum: 2 }, /no integer lies within/);
+    refused({ type: 'integer', maximum: 9007199254740993 }, /beyond 2\^53, where JSON numbers are rounded/);
     refused({ type: 'number', exclusiveMaximum: true }, /needs a numeric "maximum"/);
     refused({ type: 'string', minLength: 3, maxLength: 2 }, /"minLength" is greater than "maxLength"/);
     refused({ type: 'string', pattern: '[' }, /not a regular expression Tributary can run: .*missing closing \]/);
     refused({ type: 'string', pattern: '(?<!\\d)x' }, /no lookaround or backreferences/);
     refused({ type: 'string', pattern: '(a)\\1' }, /no lookaround or backreferences/);
+    assert.deepEqual(parseDeclaredSchema('order', { properties: { p: { type: 'integer', minimum: 1.2, maximum: 2 } } }).properties[0]!.constraints, { minimum: 1.2, maximum: 2 });
+  });
+
+  it('ignores keywords for another type of value, as JSON Schema does, and checks a date-time as text', () => {
+    const d = parseDeclaredSchema('order', { properties: {
+      a: { type: 'string', minimum: 1, exclusiveMaximum: true }, b: { type: 'integer', maxLength: 3, pattern: '(' }, c: { type: 'object', minLength: 1 },
+      at: { type: ['string', 'null'], format: 'date-time', maxLength: 24 },
+    } });
+    assert.deepEqual(d.properties.map((c) => c.constraints), [undefined, undefined, undefined, { maxLength: 24 }]);
   });
 
   it('takes changed value keywords as a new declaration', async () => {
