@@ -1,5 +1,5 @@
-// The value keywords of a declared property (minimum, maxLength, pattern, …), checked on values already
-// coerced to their column's type. Reading them from a schema document is declared-schema.ts's job.
+// The value keywords of a declared property (minimum, maxLength, pattern, …), checked on each value as it
+// is stored. Reading them from a schema document is declared-schema.ts's job.
 import { RE2JS } from 're2js';
 import type { CellValue } from './coerce.js';
 import type { ValueConstraints } from './schema.js';
@@ -78,10 +78,6 @@ function stringViolation(s: string, c: ValueConstraints): string | undefined {
  */
 export function constraintViolation(raw: unknown, v: CellValue, c: ValueConstraints): string | undefined {
   if (v === null) return undefined;
-  if (typeof raw === 'string') return stringViolation(raw, c) ?? (typeof v === 'string' ? undefined : numberViolationOf(v, c));
-  if (typeof v === 'string') return stringViolation(v, c);
-  return numberViolationOf(v, c);
+  const text = typeof raw === 'string' ? raw : typeof v === 'string' ? v : undefined;
+  return (text !== undefined ? stringViolation(text, c) : undefined) ?? (typeof v === 'number' || typeof v === 'bigint' ? numberViolation(v, c) : undefined);
 }
-
-const numberViolationOf = (v: CellValue, c: ValueConstraints): string | undefined =>
-  typeof v === 'number' || typeof v === 'bigint' ? numberViolation(v, c) : undefined;

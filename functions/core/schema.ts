@@ -22,8 +22,8 @@ export interface ColumnSpec {
 
 /**
  * JSON Schema value keywords a declared property may carry: the numeric ones on integer and number
- * properties, the string ones on string properties. Lengths count Unicode code points, as JSON Schema
- * does; `pattern` is an ECMAScript regular expression, unanchored.
+ * properties, the string ones on string properties (date and date-time ones included). Lengths count
+ * Unicode code points, as JSON Schema does; `pattern` is RE2 syntax, unanchored.
  */
 export interface ValueConstraints {
   readonly minimum?: number;
