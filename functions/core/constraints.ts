@@ -4,6 +4,14 @@ import { RE2JS } from 're2js';
 import type { CellValue } from './coerce.js';
 import type { ValueConstraints } from './schema.js';
 
+/**
+ * RE2 instructions a pattern may compile to. RE2 simulates every instruction at each character, so an
+ * unanchored search costs up to ~28 ns × instructions × characters here (`\w{1,100}\d{4}$`, 206
+ * instructions: 5.8 s per MB). A Lambda payload carries at most ~4.5 MB of values, so at 400 a batch of
+ * hostile values costs under a minute, not a stalled partition.
+ */
+export const MAX_PATTERN_INSTRUCTIONS = 400;
+
 // A declaration is read once per container, so each pattern compiles once, not once per value.
 const compiled = new Map<string, RE2JS>();
 
@@ -20,9 +28,10 @@ export function compilePattern(pattern: string): RE2JS {
   return re;
 }
 
-/** A finite number as digits × 10^exponent, from its shortest round-trip text (19.99 → 1999, -2). */
+/** A finite number as digits × 10^exponent: a fraction from its shortest round-trip text (19.99 → 1999, -2). */
 function decimal(x: number | bigint): { digits: bigint; exponent: number } {
-  if (typeof x === 'bigint') return { digits: x, exponent: 0 };
+  // A whole number is its exact integer (2^70 prints as 1.1805916207174113e+21, short of its digits).
+  if (typeof x === 'bigint' || Number.isInteger(x)) return { digits: BigInt(x), exponent: 0 };
   const [mantissa, e = '0'] = String(x).split('e');
   const [whole, fraction = ''] = mantissa!.split('.');
   return { digits: BigInt(whole! + fraction), exponent: Number(e) - fraction.length };

@@ -1,7 +1,7 @@
 // Declared event schemas: JSON Schema documents for the envelope's `properties`, with warehouse hints
 // `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
 // Read from schemas/events/*.json or `schema push`; written by `schema pin` for review.
-import { compilePattern } from './constraints.js';
+import { compilePattern, MAX_PATTERN_INSTRUCTIONS } from './constraints.js';
 import { isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
 import {
   catalogText, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, NUMERIC_CONSTRAINTS, RESERVED_NAMES, STRING_CONSTRAINTS, withEventId,
@@ -64,7 +64,9 @@ function valueConstraints(def: Record<string, Json>, type: ColumnType, hashed: b
   const out: Mutable<ValueConstraints> = {};
   if (type === 'int64' || type === 'double') readNumericKeywords(def, type, hashed, where, out);
   if (type === 'string' || type === 'timestamp' || type === 'date') readStringKeywords(def, where, out);
-  return Object.keys(out).length > 0 ? out : undefined;
+  // One key order however the document spelt them (draft 4 bounds included): declarationHash hashes it.
+  const keys = [...NUMERIC_CONSTRAINTS, ...STRING_CONSTRAINTS].filter((k) => out[k] !== undefined);
+  return keys.length > 0 ? Object.fromEntries(keys.map((k) => [k, out[k]])) : undefined;
 }
 
 function readNumericKeywords(def: Record<string, Json>, type: 'int64' | 'double', hashed: boolean, where: string, out: Mutable<ValueConstraints>): void {
@@ -105,10 +107,14 @@ function readStringKeywords(def: Record<string, Json>, where: string, out: Mutab
     if (v === undefined) continue;
     if (k === 'pattern') {
       if (typeof v !== 'string') throw new SchemaDefinitionError(`${where}: "pattern" must be a string`);
+      let size: number;
       try {
-        compilePattern(v);
+        size = compilePattern(v).programSize();
       } catch (err) {
         throw new SchemaDefinitionError(`${where}: "pattern" is not a regular expression Tributary can run: ${(err as Error).message} (patterns run on RE2, a linear-time engine: no lookaround or backreferences)`);
+      }
+      if (size > MAX_PATTERN_INSTRUCTIONS) {
+        throw new SchemaDefinitionError(`${where}: "pattern" compiles to ${size} RE2 instructions, more than ${MAX_PATTERN_INSTRUCTIONS}: matching costs instructions × characters, so hostile values could stall the partition (use maxLength for lengths, enum for lists, or fewer counted repetitions)`);
       }
       out.pattern = v;
     } else {

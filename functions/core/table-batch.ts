@@ -1,7 +1,7 @@
 // One table's share of a batch: its schema evolving as records arrive (new columns, inferred int64
 // widened to double) and each record validated and coerced straight into the column buffers of its file.
 // Records are handled one at a time, so a parsed JSON object is garbage as soon as its row is stored.
-import { coerceProperty, isFailure, isRoundedInteger, type CellValue } from './coerce.js';
+import { coerceProperty, coercionRule, isFailure, isRoundedInteger, type CellValue, type CoercionRule } from './coerce.js';
 import { ColumnBuffers } from './column-buffers.js';
 import { propertyName, type Envelope } from './envelope.js';
 import { inferType } from './infer.js';
@@ -84,6 +84,8 @@ export class TableBatch {
   private readonly firstSeen = new Map<string, string>();
   private readonly budget: number;
   private readonly row: CellValue[] = [];
+  /** per property column, what coercion reads of it, in one shape (see coercionRule) */
+  private readonly rules: CoercionRule[];
   /** per property column, the serial of the last record that carried it */
   private readonly present: number[] = [];
   private readonly requiredColumns: number[];
@@ -100,6 +102,7 @@ export class TableBatch {
   ) {
     this.base = context.before ?? emptySchema(table, 'inferred');
     this.properties = [...this.base.properties];
+    this.rules = this.properties.map(coercionRule);
     this.properties.forEach((c, k) => this.index.set(c.name, k));
     this.required = this.properties.map((c) => this.base.required.includes(c.name));
     this.requiredColumns = this.required.flatMap((r, k) => (r ? [k] : []));
@@ -149,12 +152,12 @@ export class TableBatch {
         }
         this.rawIndex.set(raw, k);
       }
-      let column = this.properties[k]!;
+      let column = this.rules[k]!;
       const name = column.name;
       let retyping = false;
       // A fraction widens; an integer JSON.parse rounded does not (it is refused, not stored rounded).
       if (typeof value === 'number' && !Number.isSafeInteger(value) && !isRoundedInteger(value) && this.widenable.has(name)) {
-        column = { ...column, type: 'double' };
+        column = coercionRule({ ...column, type: 'double' });
         (widen ??= []).push(k);
       } else if (typeof value === 'string' && column.type === 'timestamp' && this.addedHere.has(name) && inferType(name, value) === 'string') {
         (retype ??= []).push(name);
@@ -179,7 +182,7 @@ export class TableBatch {
         const f = fresh[j]!;
         const k = this.properties.length + j;
         present[k] = serial;
-        const v = this.cell(f.value, k, this.freshSpec(f.name, f.type), options.piiSalt, record);
+        const v = this.cell(f.value, k, coercionRule(this.freshSpec(f.name, f.type)), options.piiSalt, record);
         if (isCell(v)) row[FIRST_PROPERTY + k] = v;
         else {
           otherFailure = true;
@@ -217,7 +220,7 @@ export class TableBatch {
   }
 
   /** One property value coerced for column k, or why the record is quarantined. */
-  private cell(value: unknown, k: number, column: ColumnSpec, piiSalt: string, record: DecodedRecord): CellValue | QuarantinedRecord {
+  private cell(value: unknown, k: number, column: CoercionRule, piiSalt: string, record: DecodedRecord): CellValue | QuarantinedRecord {
     if ((value === undefined || value === null) && this.required[k]) return this.missing(k, record);
     const v = coerceProperty(value, column, piiSalt);
     if (!isFailure(v)) return v;
@@ -285,6 +288,7 @@ export class TableBatch {
     const k = this.properties.length;
     this.index.set(name, k);
     this.properties.push(spec);
+    this.rules.push(coercionRule(spec));
     this.required.push(false);
     this.addedHere.add(name);
     if (type === 'int64') this.widenable.add(name);
@@ -296,6 +300,7 @@ export class TableBatch {
   private widenToDouble(k: number): ColumnSpec {
     const spec: ColumnSpec = { ...this.properties[k]!, type: 'double' };
     this.properties[k] = spec;
+    this.rules[k] = coercionRule(spec);
     this.widenable.delete(spec.name);
     if (!this.addedHere.has(spec.name)) this.widened.add(spec.name);
     for (const s of this.splits.values()) s.rows.retype(FIRST_PROPERTY + k, spec);

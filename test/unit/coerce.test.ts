@@ -99,6 +99,8 @@ describe('declared value constraints', () => {
       assert.match(broken(v, col(typeof v === 'string' || Number.isInteger(v) ? 'int64' : 'double', { multipleOf: m }))!, /is not a multiple of/, `${v} / ${m}`);
     }
     assert.equal(coerceProperty(9007199254740990, col('int64', { multipleOf: 3 }), 's'), 9007199254740990);
+    assert.equal(coerceProperty(2 ** 70, col('double', { multipleOf: 64 }), 's'), 2 ** 70, 'a whole number is its exact integer, not its 17 printed digits');
+    assert.match(broken(2 ** 70 + 2 ** 18, col('double', { multipleOf: 2 ** 19 }))!, /is not a multiple of/);
   });
 
   it('checks string keywords of a date-time on the text sent, and numeric ones on the coerced number', () => {

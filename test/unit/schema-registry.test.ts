@@ -10,7 +10,7 @@ import { parseDeclaredSchema, toDeclaredDocument } from '../../functions/core/de
 import { parseEnvelope, isRejection, type Envelope } from '../../functions/core/envelope.js';
 import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/envelope.js';
 import {
-  applyDeclared, nextEntry, parseRegistryEntry, recentInferredColumns, registryKey, RegistryFormatError,
+  applyDeclared, declarationHash, nextEntry, parseRegistryEntry, recentInferredColumns, registryKey, RegistryFormatError,
   SchemaCompatibilityError, schemaOf,
 } from '../../functions/core/registry-entry.js';
 import { SchemaRegistry } from '../../functions/core/schema-registry.js';
@@ -176,7 +176,10 @@ describe('applying a declared schema', () => {
     refused({ type: 'string', pattern: '[' }, /not a regular expression Tributary can run: .*missing closing \]/);
     refused({ type: 'string', pattern: '(?<!\\d)x' }, /no lookaround or backreferences/);
     refused({ type: 'string', pattern: '(a)\\1' }, /no lookaround or backreferences/);
+    refused({ type: 'string', pattern: '\\w{1,200}\\d{4}$' }, /compiles to 406 RE2 instructions, more than 400/);
+    refused({ type: 'string', pattern: `${'.{1000}'.repeat(10)}\\d` }, /RE2 instructions, more than 400/);
     assert.deepEqual(parseDeclaredSchema('order', { properties: { p: { type: 'integer', minimum: 1.2, maximum: 2 } } }).properties[0]!.constraints, { minimum: 1.2, maximum: 2 });
+    assert.deepEqual(parseDeclaredSchema('order', { properties: { p: { type: 'string', pattern: '\\w{1,100}\\d{4}$' } } }).properties[0]!.constraints, { pattern: '\\w{1,100}\\d{4}$' });
   });
 
   it('ignores keywords for another type of value, as JSON Schema does, and checks a date-time as text', () => {
@@ -185,6 +188,13 @@ describe('applying a declared schema', () => {
       at: { type: ['string', 'null'], format: 'date-time', maxLength: 24 },
     } });
     assert.deepEqual(d.properties.map((c) => c.constraints), [undefined, undefined, undefined, { maxLength: 24 }]);
+  });
+
+  it('hashes a draft 4 bound and its 2020-12 spelling alike, so pushing a pinned file again changes nothing', () => {
+    const draft4 = parseDeclaredSchema('order', { properties: { price: { type: 'number', exclusiveMinimum: true, minimum: 0, maximum: 100, multipleOf: 0.01 } } });
+    const current = parseDeclaredSchema('order', { properties: { price: { type: 'number', exclusiveMinimum: 0, maximum: 100, multipleOf: 0.01 } } });
+    assert.equal(declarationHash(draft4), declarationHash(current));
+    assert.equal(declarationHash(parseDeclaredSchema('order', JSON.parse(JSON.stringify(toDeclaredDocument(draft4))))), declarationHash(draft4));
   });
 
   it('takes changed value keywords as a new declaration', async () => {
