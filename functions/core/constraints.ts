@@ -2,7 +2,7 @@
 // is stored. Reading them from a schema document is declared-schema.ts's job.
 import { RE2JS } from 're2js';
 import type { CellValue } from './coerce.js';
-import type { ValueConstraints } from './schema.js';
+import type { ColumnSpec, ValueConstraints } from './schema.js';
 
 /**
  * RE2 instructions a pattern may compile to. RE2 simulates every instruction at each character, so an
@@ -89,4 +89,23 @@ export function constraintViolation(raw: unknown, v: CellValue, c: ValueConstrai
   if (v === null) return undefined;
   const text = typeof raw === 'string' ? raw : typeof v === 'string' ? v : undefined;
   return (text !== undefined ? stringViolation(text, c) : undefined) ?? (typeof v === 'number' || typeof v === 'bigint' ? numberViolation(v, c) : undefined);
+}
+
+/** A column's checks in a few words, for `schema show`: `one of "EUR", "USD"`, `≥ 0`, `length ≤ 3`, `pattern ^x`. */
+export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints'>): string {
+  const k = c.constraints ?? {};
+  const length = k.minLength !== undefined && k.maxLength !== undefined
+    ? (k.minLength === k.maxLength ? `length ${k.minLength}` : `length ${k.minLength}–${k.maxLength}`)
+    : k.minLength !== undefined ? `length ≥ ${k.minLength}` : k.maxLength !== undefined ? `length ≤ ${k.maxLength}` : undefined;
+  const enumText = c.allowed?.map((a) => JSON.stringify(a)).join(', ');
+  return [
+    enumText !== undefined ? `one of ${enumText.length > 40 ? `${enumText.slice(0, 40)}…` : enumText}` : undefined,
+    k.minimum !== undefined ? `≥ ${k.minimum}` : undefined,
+    k.exclusiveMinimum !== undefined ? `> ${k.exclusiveMinimum}` : undefined,
+    k.maximum !== undefined ? `≤ ${k.maximum}` : undefined,
+    k.exclusiveMaximum !== undefined ? `< ${k.exclusiveMaximum}` : undefined,
+    k.multipleOf !== undefined ? `multiple of ${k.multipleOf}` : undefined,
+    length,
+    k.pattern !== undefined ? `pattern ${k.pattern}` : undefined,
+  ].filter((t) => t !== undefined).join(', ');
 }

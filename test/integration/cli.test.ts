@@ -85,12 +85,14 @@ describe('tributary schema', () => {
     assert.match(await schemaCli('schema', 'pin', 'trial_started'), /Wrote .*trial_started\.json/);
     const file = join(schemasDir, 'trial_started.json');
     const doc = JSON.parse(readFileSync(file, 'utf8'));
-    doc.properties.seats = { type: 'number', description: 'seats requested' };
+    doc.properties.seats = { type: 'number', description: 'seats requested', minimum: 1, maximum: 500 };
+    doc.properties.plan_name = { ...doc.properties.plan_name, enum: ['pro', 'team'] };
     writeFileSync(file, JSON.stringify(doc));
     assert.match(await schemaCli('schema', 'push', file), /trial_started: pinned as version 2 \(pinned by schema push trial_started\.json: widened seats int64 → double; redefined plan_name\)/);
     const pinned = await schemaCli('schema', 'show', 'trial_started');
     assert.match(pinned, /trial_started: pinned, version 2/);
-    assert.match(pinned, /seats\s+double\s+declared\s+v1\s+inferred from trial\[0\]@1\s+seats requested/);
+    assert.match(pinned, /seats\s+double\s+declared\s+v1\s+inferred from trial\[0\]@1\s+≥ 1, ≤ 500\s+seats requested/);
+    assert.match(pinned, /plan_name\s+string\s+declared\s+v1\s+inferred from trial\[0\]@1\s+one of "pro", "team"/);
 
     doc.properties.seats = { type: 'boolean' };
     writeFileSync(file, JSON.stringify(doc));

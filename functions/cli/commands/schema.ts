@@ -2,6 +2,7 @@
 // Works on the local store, or on the deployment's bucket when TRIBUTARY_BUCKET is set.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { describeChecks } from '../../core/constraints.js';
 import { declaredEventName, parseDeclaredSchema, SchemaDefinitionError, toDeclaredDocument } from '../../core/declared-schema.js';
 import { isValidEventName, normaliseName, excerpt } from '../../core/identifiers.js';
 import { schemaOf, type RegistryEntry } from '../../core/registry-entry.js';
@@ -64,7 +65,7 @@ export async function schemaShow(ctx: SchemaCommandContext, raw: string | undefi
   ];
   const fields = formatTable(e.fields.map((f) => ({
     field: f.name, type: f.type, origin: f.origin, since: `v${f.since}`, source: f.source,
-    pii: f.pii ?? '', description: f.description ?? '',
+    pii: f.pii ?? '', checks: describeChecks(f), description: f.description ?? '',
   })));
   const history = formatTable(e.history.map((h) => ({ version: `v${h.version}`, at: h.at, status: h.status, change: h.change })));
   return [...head, '', fields, '', 'History:', history].join('\n');
