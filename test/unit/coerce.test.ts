@@ -6,6 +6,29 @@ import type { ColumnSpec } from '../../functions/core/schema.js';
 
 const failed = (v: ReturnType<typeof coerceValue>): boolean => isFailure(v);
 
+const COERCE_MODULE = JSON.stringify(new URL('../../functions/core/coerce.ts', import.meta.url).href);
+
+/**
+ * Runs `body` (module code with `coerce` imported from coerce.ts, posting its result) in a worker and
+ * gives what it posts, or 'still running after 20 s'. A test's own timeout cannot interrupt a synchronous
+ * regular expression, so code that could backtrack for hours runs where it can be stopped.
+ */
+async function inWorker(body: string): Promise<unknown> {
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(`
+    (await import('tsx/esm/api')).register();
+    const coerce = await import(${COERCE_MODULE});
+    const { parentPort } = await import('node:worker_threads');
+    ${body}
+  `, { eval: true });
+  const result = await Promise.race([
+    new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); }),
+    new Promise((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000).unref()),
+  ]);
+  await worker.terminate();
+  return result;
+}
+
 describe('coerceValue', () => {
   it('converts losslessly', () => {
     assert.equal(coerceValue('42', 'int64'), 42);
@@ -126,26 +149,16 @@ describe('declared value constraints', () => {
   });
 
   it('runs patterns in linear time: a megabyte value against backtracking patterns finishes', async () => {
-    // In a worker, like the number-text test below: a backtracking engine would run for minutes (\d+$
-    // over a megabyte of digits took 13 in V8) and a test's timeout cannot stop it.
-    const { Worker } = await import('node:worker_threads');
-    const worker = new Worker(`
-      (await import('tsx/esm/api')).register();
-      const { coerceProperty } = await import(${JSON.stringify(new URL('../../functions/core/coerce.ts', import.meta.url).href)});
-      const { parentPort } = await import('node:worker_threads');
+    // A backtracking engine would run for minutes: \d+$ over a megabyte of digits took 13 in V8.
+    const result = await inWorker(`
       const col = (pattern) => ({ name: 'v', type: 'string', nullable: true, origin: 'declared', constraints: { pattern } });
       const digits = '1'.repeat(1_000_000);
       parentPort.postMessage([
-        coerceProperty(digits + 'x', col('\\\\d+$'), 's'),
-        coerceProperty('a'.repeat(1_000_000) + '!', col('^(a+)+$'), 's'),
-        coerceProperty(digits, col('\\\\d+$'), 's') === digits,
+        coerce.coerceProperty(digits + 'x', col('\\\\d+$'), 's'),
+        coerce.coerceProperty('a'.repeat(1_000_000) + '!', col('^(a+)+$'), 's'),
+        coerce.coerceProperty(digits, col('\\\\d+$'), 's') === digits,
       ]);
-    `, { eval: true });
-    const result = await Promise.race([
-      new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); }),
-      new Promise((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000).unref()),
-    ]);
-    await worker.terminate();
+    `) as [{ failure: string }, { failure: string }, boolean];
     assert.ok(Array.isArray(result), String(result));
     assert.match(result[0].failure, /does not match the pattern/);
     assert.match(result[1].failure, /does not match the pattern/);
@@ -195,20 +208,9 @@ describe('PII handling', () => {
 
 describe('number text', () => {
   it('is rejected in linear time however long (a record must not stall its partition)', async () => {
-    // In a worker, so a pattern that backtracks for hours can be stopped: a test's own timeout cannot
-    // interrupt a synchronous regular expression.
-    const { Worker } = await import('node:worker_threads');
-    const worker = new Worker(`
-      (await import('tsx/esm/api')).register();
-      const { coerceValue } = await import(${JSON.stringify(new URL('../../functions/core/coerce.ts', import.meta.url).href)});
-      const { parentPort } = await import('node:worker_threads');
-      parentPort.postMessage([coerceValue('1'.repeat(1_000_000) + 'x', 'double'), coerceValue('1'.repeat(1000) + '.5e-997', 'double')]);
-    `, { eval: true });
-    const result = await Promise.race([
-      new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); }),
-      new Promise((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000).unref()),
-    ]);
-    await worker.terminate();
+    const result = await inWorker(`
+      parentPort.postMessage([coerce.coerceValue('1'.repeat(1_000_000) + 'x', 'double'), coerce.coerceValue('1'.repeat(1000) + '.5e-997', 'double')]);
+    `) as [ReturnType<typeof coerceValue>, number];
     assert.ok(Array.isArray(result), String(result));
     assert.ok(isFailure(result[0]), 'a million digits and a letter are not a number');
     assert.ok(Math.abs(result[1] - 111.11111111111111) < 1e-9, `a thousand digits with a fraction and an exponent are one: ${result[1]}`);
