@@ -1,7 +1,7 @@
 // Validation and coercion of a property value into its column type. Only lossless conversions are made:
 // "42" → 42 for an integer column is fine, 2.5 → 2 is not.
 import { hash } from 'node:crypto';
-import { constraintViolation } from './constraints.js';
+import { allowedText, constraintViolation } from './constraints.js';
 import { describeValue } from './identifiers.js';
 import type { ColumnSpec, ColumnType, PiiHandling } from './schema.js';
 import { isStorableTime, parseTimestamp } from './time.js';
@@ -116,6 +116,9 @@ export const coercionRule = (c: CoercionRule): CoercionRule =>
 
 const withheld = (value: unknown, column: CoercionRule): string => `a ${Array.isArray(value) ? 'array' : typeof value} (value withheld: x-pii ${column.pii})`;
 
+/** The value as a detail may show it: quoted, or withheld for an x-pii column. */
+const shown = (value: unknown, column: CoercionRule): string => (column.pii ? withheld(value, column) : describeValue(value));
+
 /**
  * Coerces a property value for its column, masking PII; the failure text names the column. The failure
  * of an x-pii column does not quote the value: quarantine details are read by people the column's data
@@ -130,12 +133,11 @@ export function coerceProperty(value: unknown, column: CoercionRule | ColumnSpec
   }
   // Compared as text: "42" sent for an integer enum [42] is 42, and a hashed column compares before hashing.
   if (column.allowed && v !== null && !column.allowed.some((a) => String(a) === String(v))) {
-    const list = column.allowed.map((a) => JSON.stringify(a)).join(', ');
-    return violation(`${column.name}: ${column.pii ? withheld(value, column) : describeValue(value)} is not one of ${list.length > 120 ? `${list.slice(0, 120)}…` : list}`);
+    return violation(`${column.name}: ${shown(value, column)} is not one of ${allowedText(column.allowed, 120)}`);
   }
   if (column.constraints) {
     const broken = constraintViolation(value, v, column.constraints);
-    if (broken !== undefined) return violation(`${column.name}: ${column.pii ? withheld(value, column) : describeValue(value)} ${broken}`);
+    if (broken !== undefined) return violation(`${column.name}: ${shown(value, column)} ${broken}`);
   }
   return maskPii(v, column.pii, salt);
 }

@@ -19,8 +19,7 @@ const compiled = new Map<string, RE2JS>();
  * The matcher of a `pattern`, on RE2's linear-time engine: a pattern runs on every value of its
  * property, and a backtracking engine takes quadratic time or worse on some pattern and value pairs
  * (`\d+$` over a megabyte of digits: 13 minutes in V8), which would let one record stall its partition.
- * RE2 has no lookaround or backreferences, which JSON Schema's interoperable subset leaves out too.
- * Throws when the pattern is not RE2 syntax.
+ * RE2 has no lookaround or backreferences. Throws when the pattern is not RE2 syntax.
  */
 export function compilePattern(pattern: string): RE2JS {
   let re = compiled.get(pattern);
@@ -97,9 +96,8 @@ export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints'>): 
   const length = k.minLength !== undefined && k.maxLength !== undefined
     ? (k.minLength === k.maxLength ? `length ${k.minLength}` : `length ${k.minLength}–${k.maxLength}`)
     : k.minLength !== undefined ? `length ≥ ${k.minLength}` : k.maxLength !== undefined ? `length ≤ ${k.maxLength}` : undefined;
-  const enumText = c.allowed?.map((a) => JSON.stringify(a)).join(', ');
   return [
-    enumText !== undefined ? `one of ${enumText.length > 40 ? `${enumText.slice(0, 40)}…` : enumText}` : undefined,
+    c.allowed ? `one of ${allowedText(c.allowed, 40)}` : undefined,
     k.minimum !== undefined ? `≥ ${k.minimum}` : undefined,
     k.exclusiveMinimum !== undefined ? `> ${k.exclusiveMinimum}` : undefined,
     k.maximum !== undefined ? `≤ ${k.maximum}` : undefined,
@@ -108,4 +106,10 @@ export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints'>): 
     length,
     k.pattern !== undefined ? `pattern ${k.pattern}` : undefined,
   ].filter((t) => t !== undefined).join(', ');
+}
+
+/** An enum's values as JSON, cut after `max` characters. */
+export function allowedText(allowed: readonly (string | number | boolean)[], max: number): string {
+  const list = allowed.map((a) => JSON.stringify(a)).join(', ');
+  return list.length > max ? `${list.slice(0, max)}…` : list;
 }
