@@ -1,9 +1,12 @@
 // The ingest function and one MSK event source mapping per topic, with IAM scoped to the cluster, its
 // topics and their consumer groups, and VPC placement to reach the brokers.
-import { Duration, Fn } from 'aws-cdk-lib';
+//
+// The mappings are made without aws-lambda-event-sources' ManagedKafkaEventSource, which attaches the
+// AWS-managed AWSLambdaMSKExecutionRole: that policy allows kafka:DescribeCluster(V2) and
+// kafka:GetBootstrapBrokers on every cluster in the account. Here they are granted on this cluster only.
+import { Duration, Fn, Names } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { StartingPosition, type EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -32,9 +35,12 @@ export function kafkaResourceArn(clusterArn: string, type: 'topic' | 'group', na
   return Fn.join('', [prefix, `:${type}/`, rest, `/${name}`]);
 }
 
+/** EC2 reads an MSK event source mapping needs beyond AWSLambdaVPCAccessExecutionRole's ENI actions. */
+export const MSK_POLLER_EC2_DESCRIBE = ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs'] as const;
+
 export class Ingest extends Construct {
   readonly fn: NodejsFunction;
-  readonly eventSources: ManagedKafkaEventSource[] = [];
+  readonly eventSources: EventSourceMapping[] = [];
 
   constructor(scope: Construct, id: string, p: IngestProps) {
     super(scope, id);
@@ -82,11 +88,23 @@ export class Ingest extends Construct {
       actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
       resources: p.topics.map((t) => kafkaResourceArn(p.clusterArn, 'group', consumerGroupOf(p.consumerGroup, t.name))),
     }));
+    // The mapping's pollers, on the function's role: find the cluster's brokers (DescribeClusterV2 is the
+    // one MSK Serverless answers) ...
+    this.fn.addToRolePolicy(new PolicyStatement({
+      actions: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
+      resources: [p.clusterArn],
+    }));
+    // ... and place their network interfaces. AWSLambdaVPCAccessExecutionRole (attached for the function's
+    // own VPC placement) has the ENI actions; these two are the rest of what MSK mappings need, and EC2's
+    // Describe actions have no resource-level permissions.
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: [...MSK_POLLER_EC2_DESCRIBE], resources: ['*'] }));
     for (const t of p.topics) {
-      const source = new ManagedKafkaEventSource({
-        clusterArn: p.clusterArn,
-        topic: t.name,
-        consumerGroupId: consumerGroupOf(p.consumerGroup, t.name),
+      // The id ManagedKafkaEventSource gave a mapping before, so a deployed stack keeps its mappings: a new
+      // logical id would replace one, and the replacement could not take the consumer group it holds.
+      const mapping = this.fn.addEventSourceMapping(`KafkaEventSource:${Names.nodeUniqueId(this.fn.node)}${t.name}`, {
+        eventSourceArn: p.clusterArn,
+        kafkaTopic: t.name,
+        kafkaConsumerGroupId: consumerGroupOf(p.consumerGroup, t.name),
         batchSize: t.batchSize ?? 5000,
         maxBatchingWindow: Duration.seconds(t.batchingWindowSeconds ?? 10),
         startingPosition: t.startingPosition === 'TRIM_HORIZON' ? StartingPosition.TRIM_HORIZON : StartingPosition.LATEST,
@@ -95,8 +113,7 @@ export class Ingest extends Construct {
         // failing batch means the lake, Glue or ClickHouse is down: it is retried until they are back
         // (the IngestErrors and OffsetLag alarms fire meanwhile) and nothing is skipped.
       });
-      this.fn.addEventSource(source);
-      this.eventSources.push(source);
+      this.eventSources.push(mapping);
     }
   }
 }

@@ -2,6 +2,7 @@
 // Everything else cdk-nag reports fails the synth.
 import { Validations, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { MSK_POLLER_EC2_DESCRIBE } from './ingest.js';
 import type { TributaryStack } from './stack.js';
 
 const ack = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-${id}`, reason });
@@ -21,7 +22,7 @@ export function acknowledgeFindings(stack: TributaryStack): void {
   }
   ack(stack.ingest.fn, `IAM5[Resource::${glueTables}]`, 'tables are created from data at run time (one per event); limited to this environment\'s Glue database');
   ack(stack.jobs.compaction, `IAM5[Resource::${glueTables}]`, 'compacts every event table, whose names come from data; limited to this environment\'s Glue database');
-  ack(stack.ingest.fn, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]', 'attached by the MSK event source mapping for its pollers (cluster description, bootstrap brokers, ENIs); data access to topics and the group is granted separately and scoped');
+  ack(stack.ingest.fn, 'IAM5[Resource::*]', `${MSK_POLLER_EC2_DESCRIBE.join(' and ')} only, for the MSK event source mapping's network interfaces: EC2's Describe actions have no resource-level permissions`);
   for (const prefix of ['lake', '_registry']) ack(stack.ingest.fn, `IAM5[Resource::${bucketRef}/${prefix}/*]`, `objects under ${prefix}/ (new files and registry versions have data-derived names)`);
   ack(stack.jobs.compaction, `IAM5[Resource::${bucketRef}/lake/*]`, 'compaction rewrites and deletes files under lake/ (partition folders named by data)');
   ack(stack.jobs.abDaily, `IAM5[Resource::${bucketRef}/_registry/*]`, 'reads schema versions to know the event tables\' columns');

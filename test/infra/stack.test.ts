@@ -11,6 +11,7 @@ import { readCompactEnvironment } from '../../functions/compact/config.js';
 import { readIngestEnvironment, readServicesEnvironment } from '../../functions/ingest/config.js';
 import { EnvironmentConfigError, parseEnvironment } from '../../infra/config.js';
 import { PROJECT_ROOT } from '../../infra/functions.js';
+import { MSK_POLLER_EC2_DESCRIBE } from '../../infra/ingest.js';
 import { acknowledgeFindings } from '../../infra/nag.js';
 import { TributaryStack } from '../../infra/stack.js';
 
@@ -73,16 +74,24 @@ for (const name of Object.keys(environments)) {
       template.resourceCountIs('AWS::MSK::ServerlessCluster', 'create' in config.msk ? 1 : 0);
     });
 
-    it('grants no inline permission on "*" and scopes Kafka access to the topics and the group', () => {
+    it('grants no inline permission on "*" but EC2 reads that have no resource, and scopes Kafka access to the cluster, the topics and the group', () => {
       for (const policy of Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>) {
         for (const s of policy.Properties.PolicyDocument.Statement) {
           const actions = ([] as string[]).concat(s.Action);
           assert.ok(!actions.includes('*'), 'no Action "*"');
-          assert.notEqual(s.Resource, '*', `actions ${actions.join(', ')} have a narrower resource`);
+          if (s.Resource === '*') assert.deepEqual(actions, [...MSK_POLLER_EC2_DESCRIBE], `actions ${actions.join(', ')} have a narrower resource`);
         }
       }
       const statements = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>)
         .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      // The MSK pollers' cluster reads are on this cluster, not through AWSLambdaMSKExecutionRole (every cluster).
+      const managed = JSON.stringify(Object.values(template.findResources('AWS::IAM::Role')).map((r) => (r as { Properties: { ManagedPolicyArns?: unknown } }).Properties.ManagedPolicyArns));
+      assert.doesNotMatch(managed, /AWSLambdaMSKExecutionRole/);
+      const clusterReads = statements.filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('kafka:')));
+      assert.deepEqual(clusterReads.flatMap((s) => ([] as string[]).concat(s.Action)).sort(), ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']);
+      const created = Object.keys(template.findResources('AWS::MSK::ServerlessCluster'))[0];
+      const cluster = 'create' in config.msk ? { 'Fn::GetAtt': [created, 'Arn'] } : config.msk.clusterArn;
+      for (const s of clusterReads) assert.deepEqual(s.Resource, cluster, 'on the cluster only');
       const read = statements.find((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:ReadData'))!;
       assert.equal(([] as unknown[]).concat(read.Resource).length, config.topics.length, 'one topic ARN per topic');
       assert.ok(statements.some((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:AlterGroup')));
