@@ -3,6 +3,7 @@
 import { hash } from 'node:crypto';
 import { allowedText, constraintViolation } from './constraints.js';
 import { describeValue } from './identifiers.js';
+import { nestedSchemaFailure } from './nested-schema.js';
 import type { ColumnSpec, ColumnType, PiiHandling } from './schema.js';
 import { isStorableTime, parseTimestamp } from './time.js';
 
@@ -103,7 +104,7 @@ export function maskPii(value: CellValue, pii: PiiHandling | undefined, salt: st
 }
 
 /** What coerceProperty and the reason for its failure read of a column. */
-export type CoercionRule = Pick<ColumnSpec, 'name' | 'type' | 'origin' | 'pii' | 'allowed' | 'constraints'>;
+export type CoercionRule = Pick<ColumnSpec, 'name' | 'type' | 'origin' | 'pii' | 'allowed' | 'constraints' | 'nested'>;
 
 /**
  * A column's rule in one fixed shape. Column specs differ in which optional keys they carry (a
@@ -112,9 +113,10 @@ export type CoercionRule = Pick<ColumnSpec, 'name' | 'type' | 'origin' | 'pii' |
  * passes 4–7 % slower, and 0–4 % (the checks themselves) once the batch read columns through this shape.
  */
 export const coercionRule = (c: CoercionRule): CoercionRule =>
-  ({ name: c.name, type: c.type, origin: c.origin, pii: c.pii, allowed: c.allowed, constraints: c.constraints });
+  ({ name: c.name, type: c.type, origin: c.origin, pii: c.pii, allowed: c.allowed, constraints: c.constraints, nested: c.nested });
 
-const withheld = (value: unknown, column: CoercionRule): string => `a ${Array.isArray(value) ? 'array' : typeof value} (value withheld: x-pii ${column.pii})`;
+const withheld = (value: unknown, column: CoercionRule): string =>
+  `${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`} (value withheld: x-pii ${column.pii})`;
 
 /** The value as a detail may show it: quoted, or withheld for an x-pii column. */
 const shown = (value: unknown, column: CoercionRule): string => (column.pii ? withheld(value, column) : describeValue(value));
@@ -134,6 +136,13 @@ export function coerceProperty(value: unknown, column: CoercionRule | ColumnSpec
   // Compared as text: "42" sent for an integer enum [42] is 42, and a hashed column compares before hashing.
   if (column.allowed && v !== null && !column.allowed.some((a) => String(a) === String(v))) {
     return violation(`${column.name}: ${shown(value, column)} is not one of ${allowedText(column.allowed, 120)}`);
+  }
+  if (column.nested && v !== null) {
+    const broken = nestedSchemaFailure(value, column.nested, column.pii !== undefined);
+    if (broken !== undefined) {
+      const what = column.pii ? withheld(value, column) : undefined;
+      return broken.typeMismatch ? fail(`${column.name}: ${what ? `${what} is not ${broken.expected}` : broken.detail}`) : violation(`${column.name}: ${what ? `${what} ${broken.detail}` : broken.detail}`);
+    }
   }
   if (column.constraints) {
     const broken = constraintViolation(value, v, column.constraints);

@@ -90,8 +90,11 @@ export function constraintViolation(raw: unknown, v: CellValue, c: ValueConstrai
   return (text !== undefined ? stringViolation(text, c) : undefined) ?? (typeof v === 'number' || typeof v === 'bigint' ? numberViolation(v, c) : undefined);
 }
 
-/** A column's checks in a few words, for `schema show`: `one of "EUR", "USD"`, `≥ 0`, `length ≤ 3`, `pattern ^x`. */
-export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints'>): string {
+/**
+ * A column's checks in a few words, for `schema show`: `one of "EUR", "USD"`, `≥ 0`, `length ≤ 3`, `pattern ^x`,
+ * and the start of an object or array property's schema.
+ */
+export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints' | 'nested'>): string {
   const k = c.constraints ?? {};
   const length = k.minLength !== undefined && k.maxLength !== undefined
     ? (k.minLength === k.maxLength ? `length ${k.minLength}` : `length ${k.minLength}–${k.maxLength}`)
@@ -105,11 +108,12 @@ export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints'>): 
     k.multipleOf !== undefined ? `multiple of ${k.multipleOf}` : undefined,
     length,
     k.pattern !== undefined ? `pattern ${k.pattern}` : undefined,
+    c.nested ? `schema ${cut(JSON.stringify(c.nested), 60)}` : undefined,
   ].filter((t) => t !== undefined).join(', ');
 }
 
 /** An enum's values as JSON, cut after `max` characters. */
-export function allowedText(allowed: readonly (string | number | boolean)[], max: number): string {
-  const list = allowed.map((a) => JSON.stringify(a)).join(', ');
-  return list.length > max ? `${list.slice(0, max)}…` : list;
-}
+export const allowedText = (allowed: readonly (string | number | boolean)[], max: number): string =>
+  cut(allowed.map((a) => JSON.stringify(a)).join(', '), max);
+
+const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);

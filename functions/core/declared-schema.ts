@@ -3,6 +3,7 @@
 // Read from schemas/events/*.json or `schema push`; written by `schema pin` for review.
 import { compilePattern, MAX_PATTERN_INSTRUCTIONS } from './constraints.js';
 import { isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
+import { readNestedSchema, type NestedSchema } from './nested-schema.js';
 import {
   catalogText, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, NUMERIC_CONSTRAINTS, RESERVED_NAMES, STRING_CONSTRAINTS, withEventId,
   type ColumnSpec, type ColumnType, type TableSchema, type ValueConstraints,
@@ -125,6 +126,14 @@ function readStringKeywords(def: Record<string, Json>, where: string, out: Mutab
   if ((out.minLength ?? 0) > (out.maxLength ?? Infinity)) throw new SchemaDefinitionError(`${where}: "minLength" is greater than "maxLength"`);
 }
 
+function nestedSchema(def: Record<string, Json>, doc: Record<string, Json>, where: string): NestedSchema | undefined {
+  try {
+    return readNestedSchema(def, doc);
+  } catch (err) {
+    throw new SchemaDefinitionError(`${where}: ${(err as Error).message}`);
+  }
+}
+
 /** The event a document declares: its `title`, else the name it was given (a file's base name). */
 export function declaredEventName(fallback: string, doc: unknown): string {
   return isObject(doc) && typeof doc['title'] === 'string' ? doc['title'] : fallback;
@@ -160,6 +169,7 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
     const type = jsonSchemaType(def, where);
     const allowed = allowedValues(def, type, where);
     const constraints = valueConstraints(def, type, pii === 'hash', where);
+    const nested = type === 'json' && pii !== 'hash' ? nestedSchema(def, doc, where) : undefined;
     const column: ColumnSpec = {
       name,
       type: pii === 'hash' ? 'string' : type,
@@ -170,6 +180,7 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
       ...(def['x-low-cardinality'] === true ? { lowCardinality: true } : {}),
       ...(allowed ? { allowed } : {}),
       ...(constraints ? { constraints } : {}),
+      ...(nested ? { nested } : {}),
     };
     properties.push(column);
   }
@@ -219,6 +230,17 @@ function propertyDocument(c: ColumnSpec): JsonSchemaProperty {
     date: { type: ['string', 'null'], format: 'date' },
     json: { type: ['object', 'array', 'null'] },
   };
+  // A nested schema is written as read (2020-12 spellings), with null allowed as every property allows it.
+  if (c.nested) {
+    const t = c.nested['type'];
+    const types = t === undefined ? undefined : ([] as Json[]).concat(t);
+    return {
+      ...(c.description ? { description: c.description } : {}),
+      ...c.nested,
+      ...(types && !types.includes('null') ? { type: [...types, 'null'] } : {}),
+      ...(c.pii ? { 'x-pii': c.pii } : {}),
+    };
+  }
   return {
     ...(c.description ? { description: c.description } : {}),
     ...type[c.type],

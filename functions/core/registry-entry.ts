@@ -75,7 +75,10 @@ export function declarationHash(schema: TableSchema): string {
     const enums = schema.properties.filter((c) => c.allowed).map((c) => [c.name, c.allowed]);
     // Likewise value constraints, under their own key so that documents with enums only hash as before.
     const constraints = schema.properties.filter((c) => c.constraints).map((c) => [c.name, c.constraints]);
-    const text = schemaSignature(schema) + (enums.length > 0 ? JSON.stringify(enums) : '') + (constraints.length > 0 ? JSON.stringify({ constraints }) : '');
+    // And nested schemas of object and array properties.
+    const nested = schema.properties.filter((c) => c.nested).map((c) => [c.name, c.nested]);
+    const text = schemaSignature(schema) + (enums.length > 0 ? JSON.stringify(enums) : '') + (constraints.length > 0 ? JSON.stringify({ constraints }) : '')
+      + (nested.length > 0 ? JSON.stringify({ nested }) : '');
     hashes.set(schema, (h = createHash('sha256').update(text).digest('hex')));
   }
   return h;

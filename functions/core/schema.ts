@@ -1,4 +1,5 @@
 // The table schema model shared by the lake (Arrow/Parquet), the catalog (Glue) and the warehouse (ClickHouse).
+import type { NestedSchema } from './nested-schema.js';
 
 /** Logical column types. `json` is a JSON text column for nested objects and arrays. */
 export type ColumnType = 'boolean' | 'int32' | 'int64' | 'double' | 'string' | 'timestamp' | 'date' | 'json';
@@ -16,6 +17,8 @@ export interface ColumnSpec {
   readonly allowed?: readonly (string | number | boolean)[];
   /** the declared property's other value constraints; null always passes them */
   readonly constraints?: ValueConstraints;
+  /** a declared object or array property's JSON Schema (items, nested properties, …); null passes it */
+  readonly nested?: NestedSchema;
   /** standard: present on every table; declared: from a schema file; inferred: learnt from data. */
   readonly origin: 'standard' | SchemaOrigin;
 }

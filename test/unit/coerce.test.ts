@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { coerceProperty, coerceValue, isFailure } from '../../functions/core/coerce.js';
+import { describeChecks } from '../../functions/core/constraints.js';
 import type { ColumnSpec } from '../../functions/core/schema.js';
 
 const failed = (v: ReturnType<typeof coerceValue>): boolean => isFailure(v);
@@ -177,6 +178,88 @@ describe('declared value constraints', () => {
     const qty = col('int64', { minimum: 1 });
     assert.equal((coerceProperty(0, qty, 's') as { violation?: true }).violation, true);
     assert.equal((coerceProperty('x', qty, 's') as { violation?: true }).violation, undefined);
+  });
+});
+
+describe('declared object and array properties (their JSON Schema, checked by Ajv)', () => {
+  const cart: ColumnSpec = {
+    name: 'cart', type: 'json', nullable: true, origin: 'declared',
+    nested: {
+      type: 'array', maxItems: 3,
+      items: { type: 'object', properties: { sku: { type: 'string', pattern: '^[A-Z]+$' }, qty: { type: 'integer', minimum: 1 } }, required: ['sku'], additionalProperties: false },
+    },
+  };
+  const failure = (value: unknown, c: ColumnSpec = cart): { failure: string; violation?: true } => {
+    const v = coerceProperty(value, c, 's');
+    assert.ok(isFailure(v), `${JSON.stringify(value)} should fail`);
+    return v;
+  };
+
+  it('stores a value that meets the schema as JSON text, and null', () => {
+    assert.equal(coerceProperty([{ sku: 'AB', qty: 2 }], cart, 's'), '[{"sku":"AB","qty":2}]');
+    assert.equal(coerceProperty(null, cart, 's'), null);
+  });
+
+  it('refuses what breaks the schema inside, naming the keyword and where, as a schema violation', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [[{ sku: 'ab' }], /^cart: must match pattern "\^\[A-Z\]\+\$" at "\/0\/sku"$/],
+      [[{ qty: 2 }], /^cart: must have required property 'sku' at "\/0"$/],
+      [[{ sku: 'A', colour: 'red' }], /^cart: must NOT have additional properties \("colour"\) at "\/0"$/],
+      [[{ sku: 'A', qty: 0 }], /^cart: must be >= 1 at "\/0\/qty"$/],
+      [[{ sku: 'A' }, { sku: 'B' }, { sku: 'C' }, { sku: 'D' }], /^cart: must NOT have more than 3 items$/],
+    ];
+    for (const [value, message] of cases) {
+      const f = failure(value);
+      assert.match(f.failure, message);
+      assert.equal(f.violation, true);
+    }
+  });
+
+  it('refuses a value of the wrong kind as uncoercible, not as a violation', () => {
+    for (const [value, message] of [[{ sku: 'A' }, /^cart: expected an array, got an object$/], ['AB', /^cart: expected an array, got "AB"$/], [3, /expected an array, got 3/]] as const) {
+      const f = failure(value);
+      assert.match(f.failure, message);
+      assert.equal(f.violation, undefined);
+    }
+    const meta: ColumnSpec = { name: 'meta', type: 'json', nullable: true, origin: 'declared', nested: { type: 'object' } };
+    assert.match(failure([], meta).failure, /expected an object, got an array/);
+  });
+
+  it('shows the start of the schema in `schema show`', () => {
+    assert.equal(describeChecks(cart), `schema ${JSON.stringify(cart.nested).slice(0, 60)}…`);
+    assert.equal(describeChecks({ nested: { type: 'object' } }), 'schema {"type":"object"}');
+  });
+
+  it('leaves a JSON column without a schema (inferred, or declared as object-or-array) taking any JSON', () => {
+    const any: ColumnSpec = { name: 'extra', type: 'json', nullable: true, origin: 'inferred' };
+    assert.equal(coerceProperty({ a: [1] }, any, 's'), '{"a":[1]}');
+    assert.equal(coerceProperty('x', any, 's'), '"x"');
+  });
+
+  it('names neither the value nor where in it for an x-pii column', () => {
+    const secret: ColumnSpec = { ...cart, name: 'secret', pii: 'drop' };
+    const inside = failure([{ sku: 'hunter2', 'bob@example.com': 1 }], secret);
+    assert.match(inside.failure, /^secret: an array \(value withheld: x-pii drop\) breaks its schema's "(pattern|additionalProperties)"$/);
+    const kind = failure('hunter2', secret);
+    assert.equal(kind.failure, 'secret: a string (value withheld: x-pii drop) is not an array');
+    assert.equal(coerceProperty([{ sku: 'OK' }], secret, 's'), null, 'a valid value is still dropped');
+  });
+
+  it('runs nested patterns in linear time and checks unique scalars in one pass', async () => {
+    const result = await inWorker(`
+      const col = (nested) => ({ name: 'v', type: 'json', nullable: true, origin: 'declared', nested });
+      const digits = '1'.repeat(1_000_000);
+      const many = Array.from({ length: 200_000 }, (_, i) => i);
+      parentPort.postMessage([
+        coerce.coerceProperty([digits + 'x'], col({ type: 'array', items: { type: 'string', pattern: '\\\\d+$' } }), 's'),
+        coerce.coerceProperty({ ['a'.repeat(1_000_000) + '!']: 1 }, col({ type: 'object', patternProperties: { '^(a+)+$': true }, additionalProperties: false }), 's'),
+        coerce.coerceProperty([...many, 0], col({ type: 'array', items: { type: 'integer' }, uniqueItems: true }), 's'),
+      ]);
+    `) as Array<{ failure: string }>;
+    assert.ok(Array.isArray(result), String(result));
+    assert.match(result[0]!.failure, /must match pattern/);
+    assert.match(result[1]!.failure, /must NOT have additional properties/);
+    assert.match(result[2]!.failure, /must NOT have duplicate items/);
   });
 });
 

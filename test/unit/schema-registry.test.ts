@@ -190,6 +190,52 @@ describe('applying a declared schema', () => {
     assert.deepEqual(d.properties.map((c) => c.constraints), [undefined, undefined, undefined, { maxLength: 24 }]);
   });
 
+  it('reads an object or array property\'s schema, in 2020-12 form, and pins it back', () => {
+    const d = parseDeclaredSchema('order', {
+      definitions: { code: { type: 'string', maxLength: 20 } },
+      properties: {
+        lines: { type: ['array', 'null'], description: 'd', items: [{ type: 'string' }], additionalItems: { type: 'number', minimum: 0, exclusiveMinimum: true } },
+        coupons: { type: 'array', items: { $ref: '#/definitions/code' }, uniqueItems: true, maxItems: 10 },
+        meta: { type: 'object', 'x-low-cardinality': false },
+        anything: { type: ['object', 'array', 'null'] },
+      },
+    });
+    assert.deepEqual(d.properties.map((c) => c.nested), [
+      // draft 4–7 tuples and boolean bounds in their 2020-12 spelling; null left to the column
+      { type: 'array', prefixItems: [{ type: 'string' }], items: { type: 'number', exclusiveMinimum: 0 } },
+      // a $ref into the document takes its definitions along
+      { type: 'array', items: { $ref: '#/definitions/code' }, uniqueItems: true, maxItems: 10, definitions: { code: { type: 'string', maxLength: 20 } } },
+      { type: 'object' },
+      // "object or array" says nothing more than the column type: no schema, and the hash is as before
+      undefined,
+    ]);
+    const pinned = JSON.parse(JSON.stringify(toDeclaredDocument(d)));
+    assert.deepEqual(pinned.properties.meta, { type: ['object', 'null'] });
+    assert.deepEqual(parseDeclaredSchema('order', pinned), d);
+    assert.equal(declarationHash(parseDeclaredSchema('order', pinned)), declarationHash(d));
+    const looser = parseDeclaredSchema('order', { properties: { meta: { type: 'object' } } });
+    const tighter = parseDeclaredSchema('order', { properties: { meta: { type: 'object', required: ['a'] } } });
+    assert.notEqual(declarationHash(looser), declarationHash(tighter), 'a changed nested schema is a new declaration');
+  });
+
+  it('refuses object and array schemas Ajv cannot compile or that could stall a partition', () => {
+    const refused = (def: Record<string, unknown>, message: RegExp): void => {
+      assert.throws(() => parseDeclaredSchema('order', { properties: { p: def } } as never), message, JSON.stringify(def));
+    };
+    refused({ type: 'object', properties: { a: { type: 'strin' } } }, /property "p": not a JSON Schema Ajv can compile: schema is invalid/);
+    refused({ type: 'object', properties: { a: { $ref: '#/definitions/missing' } } }, /can't resolve reference #\/definitions\/missing/);
+    refused({ type: 'array', items: { type: 'string', pattern: '(?=x)' } }, /pattern "\(\?=x\)" is not a regular expression Tributary can run/);
+    refused({ type: 'object', patternProperties: { '(a)\\1': true } }, /no lookaround or backreferences/);
+    // each pattern is within the limit; all of them together are not
+    refused({ type: 'object', properties: { a: { type: 'string', pattern: '\\w{1,100}\\d{4}$' }, b: { type: 'string', pattern: '\\w{1,100}\\d{4}$' } } }, /RE2 instructions in all, more than 400/);
+    refused({ type: 'array', items: { type: 'object' }, uniqueItems: true }, /"uniqueItems" needs "maxItems" of at most 100/);
+    refused({ type: 'object', properties: { tags: { type: 'array', uniqueItems: true, maxItems: 1000 } } }, /at \/properties\/tags: "uniqueItems" needs/);
+    refused({ type: 'object', properties: { n: { type: 'number', exclusiveMaximum: true } } }, /"exclusiveMaximum": true needs a numeric "maximum"/);
+    for (const ok of [{ type: 'array', items: { type: 'object' }, uniqueItems: true, maxItems: 100 }, { type: 'array', items: { type: ['string', 'null'] }, uniqueItems: true }]) {
+      assert.ok(parseDeclaredSchema('order', { properties: { p: ok } }).properties[0]!.nested, JSON.stringify(ok));
+    }
+  });
+
   it('hashes a draft 4 bound and its 2020-12 spelling alike, so pushing a pinned file again changes nothing', () => {
     const draft4 = parseDeclaredSchema('order', { properties: { price: { type: 'number', exclusiveMinimum: true, minimum: 0, maximum: 100, multipleOf: 0.01 } } });
     const current = parseDeclaredSchema('order', { properties: { price: { type: 'number', exclusiveMinimum: 0, maximum: 100, multipleOf: 0.01 } } });
