@@ -18,6 +18,14 @@ export interface NestedFailure {
 }
 
 /**
+ * Schema nodes a property's schema may have once its `$ref`s are expanded. Each node is checked at most
+ * once on each part of a value, so this bounds the work per value: 1,000 nodes over a megabyte of JSON
+ * is seconds at worst, where definitions that each refer twice to the next would double the work with
+ * every level (a few lines of schema, 2^30 checks). Real schemas of a cart or a context have tens.
+ */
+export const MAX_SCHEMA_NODES = 1000;
+
+/**
  * `uniqueItems` compares every pair of items when they are objects or arrays: an item limit keeps that
  * bounded (100 items, 4,950 comparisons a value). Arrays of scalars are checked in one pass by Ajv.
  */
@@ -62,6 +70,10 @@ export function readNestedSchema(def: { readonly [k: string]: JsonValue }, root:
       throw new Error(`pattern ${JSON.stringify(p)} is not a regular expression Tributary can run: ${(err as Error).message} (patterns run on RE2, a linear-time engine: no lookaround or backreferences)`);
     }
   }
+  const nodes = expandedSize(schema);
+  if (nodes > MAX_SCHEMA_NODES) {
+    throw new Error(`its schema has more than ${MAX_SCHEMA_NODES} nodes once its $refs are expanded: each node is checked on every part of a value it applies to, so hostile values could stall the partition`);
+  }
   if (instructions > MAX_PATTERN_INSTRUCTIONS) {
     throw new Error(`its patterns compile to ${instructions} RE2 instructions in all, more than ${MAX_PATTERN_INSTRUCTIONS}: matching costs instructions × characters, so hostile values could stall the partition`);
   }
@@ -98,6 +110,65 @@ function normalise(s: JsonValue, at: string, patterns: string[]): JsonValue {
     if (isObject(map)) out[k] = Object.fromEntries(Object.entries(map).map(([name, v]) => [name, normalise(v, `${at}/${k}/${name}`, patterns)]));
   }
   return out;
+}
+
+/**
+ * How many schema nodes a check can visit: each node counted once per path that reaches it through
+ * `$ref`s (memoised per pointer, so counting is linear in the document). A `$ref` must be a local JSON
+ * pointer; a recursive one, or `$dynamicRef`, is refused, since with `anyOf` it can branch at every level
+ * of a value.
+ */
+function expandedSize(root: NestedSchema): number {
+  const memo = new Map<string, number>();
+  const open = new Set<string>();
+  const sizeAt = (node: JsonValue, pointer: string): number => {
+    if (!isObject(node)) return 1;
+    const known = memo.get(pointer);
+    if (known !== undefined) return known;
+    if (open.has(pointer)) throw new Error(`${place(pointer)}recursive "$ref": a schema that refers to itself is not checked (it could branch at every level of a value)`);
+    if (node['$dynamicRef'] !== undefined || node['$recursiveRef'] !== undefined) throw new Error(`${place(pointer)}"$dynamicRef" and "$recursiveRef" are not supported`);
+    open.add(pointer);
+    let n = 1;
+    const ref = node['$ref'];
+    if (ref !== undefined) {
+      const target = typeof ref === 'string' ? resolvePointer(root, ref) : undefined;
+      if (target === undefined) throw new Error(`${place(pointer)}"$ref" ${JSON.stringify(ref)} does not resolve to a place in this document (refer to "#/$defs/…" or "#/definitions/…")`);
+      n += sizeAt(target.node, target.pointer);
+    }
+    const add = (child: JsonValue | undefined, key: string): void => {
+      if (child !== undefined) n = Math.min(n + sizeAt(child, `${pointer}/${key}`), MAX_SCHEMA_NODES + 1);
+    };
+    for (const k of ONE) add(node[k], k);
+    for (const k of LISTS) if (Array.isArray(node[k])) (node[k] as JsonValue[]).forEach((v, i) => add(v, `${k}/${i}`));
+    // definitions are checked only where a $ref brings them
+    for (const k of MAPS) {
+      const map = node[k];
+      if (k !== '$defs' && k !== 'definitions' && isObject(map)) for (const [name, v] of Object.entries(map)) add(v, `${k}/${escapePointer(name)}`);
+    }
+    open.delete(pointer);
+    memo.set(pointer, n);
+    return n;
+  };
+  return sizeAt(root, '');
+}
+
+const escapePointer = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');
+
+function resolvePointer(root: NestedSchema, ref: string): { node: JsonValue; pointer: string } | undefined {
+  if (ref !== '#' && !ref.startsWith('#/')) return undefined;
+  let node: JsonValue | undefined = root as JsonValue;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(ref.slice(1));
+  } catch {
+    return undefined;
+  }
+  const parts = decoded === '' ? [] : decoded.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  for (const part of parts) {
+    node = Array.isArray(node) ? node[Number(part)] : isObject(node) ? node[part] : undefined;
+    if (node === undefined) return undefined;
+  }
+  return { node, pointer: parts.map(escapePointer).map((p) => `/${p}`).join('') };
 }
 
 const place = (at: string): string => (at === '' ? '' : `at ${at}: `);

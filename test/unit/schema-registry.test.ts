@@ -223,7 +223,16 @@ describe('applying a declared schema', () => {
       assert.throws(() => parseDeclaredSchema('order', { properties: { p: def } } as never), message, JSON.stringify(def));
     };
     refused({ type: 'object', properties: { a: { type: 'strin' } } }, /property "p": not a JSON Schema Ajv can compile: schema is invalid/);
-    refused({ type: 'object', properties: { a: { $ref: '#/definitions/missing' } } }, /can't resolve reference #\/definitions\/missing/);
+    refused({ type: 'object', properties: { a: { $ref: '#/definitions/missing' } } }, /"\$ref" "#\/definitions\/missing" does not resolve to a place in this document/);
+    refused({ type: 'object', properties: { a: { $ref: 'https://example.com/s.json' } } }, /does not resolve to a place in this document/);
+    // a schema that refers to itself, directly or through definitions, could branch at every level of a value
+    refused({ type: 'array', items: { anyOf: [{ type: 'string' }, { $ref: '#' }] } }, /at \/items\/anyOf\/1: recursive "\$ref"|recursive "\$ref"/);
+    refused({ type: 'object', $defs: { node: { type: 'object', properties: { kids: { type: 'array', items: { $ref: '#/$defs/node' } } } } }, properties: { root: { $ref: '#/$defs/node' } } }, /recursive "\$ref"/);
+    refused({ type: 'object', $dynamicRef: '#meta' }, /"\$dynamicRef" and "\$recursiveRef" are not supported/);
+    // definitions that each refer twice to the next: a few lines, 2^20 nodes once expanded
+    const defs: Record<string, unknown> = { d20: { type: 'string' } };
+    for (let i = 0; i < 20; i++) defs[`d${i}`] = { anyOf: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }] };
+    refused({ type: 'array', $defs: defs, items: { $ref: '#/$defs/d0' } }, /more than 1000 nodes once its \$refs are expanded/);
     refused({ type: 'array', items: { type: 'string', pattern: '(?=x)' } }, /pattern "\(\?=x\)" is not a regular expression Tributary can run/);
     refused({ type: 'object', patternProperties: { '(a)\\1': true } }, /no lookaround or backreferences/);
     // each pattern is within the limit; all of them together are not
