@@ -41,7 +41,7 @@ function decimal(x: number | bigint): { digits: bigint; exponent: number } {
  * although 19.99 / 0.01 is 1998.9999999999998 in binary, and 6000000000000.123 is not although the
  * quotient rounds to a whole number. Exact on both sides, bigints included.
  */
-function isMultipleOf(v: number | bigint, m: number): boolean {
+export function isMultipleOf(v: number | bigint, m: number): boolean {
   const a = decimal(v);
   const b = decimal(m);
   const e = Math.min(a.exponent, b.exponent);

@@ -239,6 +239,7 @@ function propertyDocument(c: ColumnSpec): JsonSchemaProperty {
       ...c.nested,
       ...(types && !types.includes('null') ? { type: [...types, 'null'] } : {}),
       ...(c.pii ? { 'x-pii': c.pii } : {}),
+      ...(c.lowCardinality ? { 'x-low-cardinality': true } : {}),
     };
   }
   return {

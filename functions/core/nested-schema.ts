@@ -1,9 +1,10 @@
 // The JSON Schema of a declared object or array property (`items`, nested `properties`, `required`,
 // bounds, patterns, …), checked on each value as a whole by Ajv, the reference JSON Schema validator.
 // Reading it from a schema document happens here too, since what Ajv may run is decided at load.
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { compilePattern, MAX_PATTERN_INSTRUCTIONS } from './constraints.js';
+import { Ajv2020, str, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { compilePattern, isMultipleOf } from './constraints.js';
 import { describeValue } from './identifiers.js';
+import { checkCost, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE } from './nested-schema-cost.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 /** A JSON Schema for a whole object or array value (draft 2020-12). */
@@ -17,34 +18,13 @@ export interface NestedFailure {
   readonly detail: string;
 }
 
-/**
- * Schema nodes a property's schema may have once its `$ref`s are expanded. Each node is checked at most
- * once on each part of a value, so this bounds the work per value: 1,000 nodes over a megabyte of JSON
- * is seconds at worst, where definitions that each refer twice to the next would double the work with
- * every level (a few lines of schema, 2^30 checks). Real schemas of a cart or a context have tens.
- */
-export const MAX_SCHEMA_NODES = 1000;
-
-/**
- * `uniqueItems` compares every pair of items when they are objects or arrays: an item limit keeps that
- * bounded (100 items, 4,950 comparisons a value). Arrays of scalars are checked in one pass by Ajv.
- */
-export const MAX_UNIQUE_ITEMS = 100;
-
 const isObject = (v: unknown): v is { [k: string]: JsonValue } => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-// Keywords whose value is a schema, a list of schemas, or a map of names to schemas (2020-12 and the
-// draft 4–7 spellings Ajv also reads).
-const ONE = ['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'unevaluatedItems', 'unevaluatedProperties'];
-const LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
-const MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
-const SCALAR_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null']);
 
 /**
  * The schema a declared object or array property is checked with, or undefined when it says no more than
  * "an object or an array" (how `schema pin` writes a JSON column, so those documents hash as before).
  * Throws an Error with the offending place (the caller adds the property) when Ajv cannot compile it, a
- * pattern is not RE2 or too large, or `uniqueItems` is unbounded. Draft 4's boolean
+ * pattern is not RE2, or checking a value could cost too much (nested-schema-cost.ts). Draft 4's boolean
  * `exclusiveMinimum`/`exclusiveMaximum` and tuple `items` are rewritten in their 2020-12 form, as the
  * property's own bounds are; `$ref`s into the document's `$defs` or `definitions` take those along.
  */
@@ -62,21 +42,14 @@ export function readNestedSchema(def: { readonly [k: string]: JsonValue }, root:
   }
   const patterns: string[] = [];
   const schema = normalise(own, '', patterns) as NestedSchema;
-  let instructions = 0;
   for (const p of patterns) {
     try {
-      instructions += compilePattern(p).programSize();
+      compilePattern(p);
     } catch (err) {
       throw new Error(`pattern ${JSON.stringify(p)} is not a regular expression Tributary can run: ${(err as Error).message} (patterns run on RE2, a linear-time engine: no lookaround or backreferences)`);
     }
   }
-  const nodes = expandedSize(schema);
-  if (nodes > MAX_SCHEMA_NODES) {
-    throw new Error(`its schema has more than ${MAX_SCHEMA_NODES} nodes once its $refs are expanded: each node is checked on every part of a value it applies to, so hostile values could stall the partition`);
-  }
-  if (instructions > MAX_PATTERN_INSTRUCTIONS) {
-    throw new Error(`its patterns compile to ${instructions} RE2 instructions in all, more than ${MAX_PATTERN_INSTRUCTIONS}: matching costs instructions × characters, so hostile values could stall the partition`);
-  }
+  checkCost(schema);
   validatorOf(schema);
   return schema;
 }
@@ -98,86 +71,18 @@ function normalise(s: JsonValue, at: string, patterns: string[]): JsonValue {
     else delete out['items'];
     delete out['additionalItems'];
   }
-  if (out['uniqueItems'] === true && !scalarItems(out['items']) && !(typeof out['maxItems'] === 'number' && out['maxItems'] <= MAX_UNIQUE_ITEMS)) {
-    throw new Error(`${place(at)}"uniqueItems" needs "maxItems" of at most ${MAX_UNIQUE_ITEMS}, or items of a scalar type (every pair of items is compared)`);
-  }
   if (typeof out['pattern'] === 'string') patterns.push(out['pattern']);
   if (isObject(out['patternProperties'])) patterns.push(...Object.keys(out['patternProperties']));
-  for (const k of ONE) if (out[k] !== undefined) out[k] = normalise(out[k]!, `${at}/${k}`, patterns);
-  for (const k of LISTS) if (Array.isArray(out[k])) out[k] = (out[k] as JsonValue[]).map((v, i) => normalise(v, `${at}/${k}/${i}`, patterns));
-  for (const k of MAPS) {
+  for (const k of SCHEMA_ONE) if (out[k] !== undefined) out[k] = normalise(out[k]!, `${at}/${k}`, patterns);
+  for (const k of SCHEMA_LISTS) if (Array.isArray(out[k])) out[k] = (out[k] as JsonValue[]).map((v, i) => normalise(v, `${at}/${k}/${i}`, patterns));
+  for (const k of SCHEMA_MAPS) {
     const map = out[k];
     if (isObject(map)) out[k] = Object.fromEntries(Object.entries(map).map(([name, v]) => [name, normalise(v, `${at}/${k}/${name}`, patterns)]));
   }
   return out;
 }
 
-/**
- * How many schema nodes a check can visit: each node counted once per path that reaches it through
- * `$ref`s (memoised per pointer, so counting is linear in the document). A `$ref` must be a local JSON
- * pointer; a recursive one, or `$dynamicRef`, is refused, since with `anyOf` it can branch at every level
- * of a value.
- */
-function expandedSize(root: NestedSchema): number {
-  const memo = new Map<string, number>();
-  const open = new Set<string>();
-  const sizeAt = (node: JsonValue, pointer: string): number => {
-    if (!isObject(node)) return 1;
-    const known = memo.get(pointer);
-    if (known !== undefined) return known;
-    if (open.has(pointer)) throw new Error(`${place(pointer)}recursive "$ref": a schema that refers to itself is not checked (it could branch at every level of a value)`);
-    if (node['$dynamicRef'] !== undefined || node['$recursiveRef'] !== undefined) throw new Error(`${place(pointer)}"$dynamicRef" and "$recursiveRef" are not supported`);
-    open.add(pointer);
-    let n = 1;
-    const ref = node['$ref'];
-    if (ref !== undefined) {
-      const target = typeof ref === 'string' ? resolvePointer(root, ref) : undefined;
-      if (target === undefined) throw new Error(`${place(pointer)}"$ref" ${JSON.stringify(ref)} does not resolve to a place in this document (refer to "#/$defs/…" or "#/definitions/…")`);
-      n += sizeAt(target.node, target.pointer);
-    }
-    const add = (child: JsonValue | undefined, key: string): void => {
-      if (child !== undefined) n = Math.min(n + sizeAt(child, `${pointer}/${key}`), MAX_SCHEMA_NODES + 1);
-    };
-    for (const k of ONE) add(node[k], k);
-    for (const k of LISTS) if (Array.isArray(node[k])) (node[k] as JsonValue[]).forEach((v, i) => add(v, `${k}/${i}`));
-    // definitions are checked only where a $ref brings them
-    for (const k of MAPS) {
-      const map = node[k];
-      if (k !== '$defs' && k !== 'definitions' && isObject(map)) for (const [name, v] of Object.entries(map)) add(v, `${k}/${escapePointer(name)}`);
-    }
-    open.delete(pointer);
-    memo.set(pointer, n);
-    return n;
-  };
-  return sizeAt(root, '');
-}
-
-const escapePointer = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');
-
-function resolvePointer(root: NestedSchema, ref: string): { node: JsonValue; pointer: string } | undefined {
-  if (ref !== '#' && !ref.startsWith('#/')) return undefined;
-  let node: JsonValue | undefined = root as JsonValue;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(ref.slice(1));
-  } catch {
-    return undefined;
-  }
-  const parts = decoded === '' ? [] : decoded.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  for (const part of parts) {
-    node = Array.isArray(node) ? node[Number(part)] : isObject(node) ? node[part] : undefined;
-    if (node === undefined) return undefined;
-  }
-  return { node, pointer: parts.map(escapePointer).map((p) => `/${p}`).join('') };
-}
-
 const place = (at: string): string => (at === '' ? '' : `at ${at}: `);
-
-const scalarItems = (items: JsonValue | undefined): boolean => {
-  if (!isObject(items)) return false;
-  const t = items['type'];
-  return (Array.isArray(t) ? t : [t]).every((x) => typeof x === 'string' && SCALAR_TYPES.has(x));
-};
 
 /**
  * Patterns run on RE2 (see compilePattern) rather than V8's backtracking engine, which one record could
@@ -192,8 +97,44 @@ const re2 = Object.assign((pattern: string) => {
 // makes them by default (a property's own date and date-time are its column type instead). Made on first
 // use: a container whose schemas declare no object or array property never builds it.
 let ajv: Ajv2020 | undefined;
-const validatorFactory = (): Ajv2020 =>
-  (ajv ??= new Ajv2020({ strict: false, validateFormats: false, allErrors: false, addUsedSchema: false, code: { regExp: re2 } }));
+function validatorFactory(): Ajv2020 {
+  if (ajv) return ajv;
+  ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: false, addUsedSchema: false, code: { regExp: re2 } });
+  // Two keywords replaced, for the same answers as a property's own keywords give. Ajv's multipleOf
+  // divides in binary (19.99 is not a multiple of 0.01 there); this one is exact in decimal.
+  ajv.removeKeyword('multipleOf');
+  ajv.addKeyword({
+    keyword: 'multipleOf', type: 'number', schemaType: 'number',
+    error: { message: ({ schemaCode }) => str`must be multiple of ${schemaCode}` },
+    validate: (step: number, v: number) => isMultipleOf(v, step),
+  });
+  // Ajv's uniqueItems compares every pair of items unless their declared type is a scalar (a megabyte of
+  // small arrays: minutes), and that shortcut skips items of other types. This one is one pass: each
+  // item's canonical JSON in a set.
+  ajv.removeKeyword('uniqueItems');
+  ajv.addKeyword({
+    keyword: 'uniqueItems', type: 'array', schemaType: 'boolean',
+    error: { message: 'must NOT have duplicate items' },
+    validate: (on: boolean, items: unknown[]) => !on || allDistinct(items),
+  });
+  return ajv;
+}
+
+function allDistinct(items: readonly unknown[]): boolean {
+  const seen = new Set<string>();
+  for (const item of items) {
+    const key = canonicalJson(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+  }
+  return true;
+}
+
+/** JSON with object keys sorted: equal in JSON Schema's sense (key order aside) is equal text. */
+const canonicalJson = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(canonicalJson).join(',')}]`
+    : isObject(v) ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`
+      : JSON.stringify(v);
 
 // A declaration is read once per container: each schema compiles once, looked up by identity per value.
 const byText = new Map<string, ValidateFunction>();
@@ -225,7 +166,8 @@ export function nestedSchemaFailure(value: unknown, schema: NestedSchema, withho
   if (validate(value)) return undefined;
   const e = validate.errors?.[0];
   if (e === undefined) return { typeMismatch: false, detail: 'does not match its schema' };
-  if (e.instancePath === '' && e.keyword === 'type') {
+  // Only the property's own type says what kind of value it takes; a failed anyOf branch's type does not.
+  if (e.instancePath === '' && e.schemaPath === '#/type') {
     const expected = kindOf(e);
     return { typeMismatch: true, expected, detail: `expected ${expected}, got ${describeValue(value)}` };
   }

@@ -198,6 +198,7 @@ describe('applying a declared schema', () => {
         coupons: { type: 'array', items: { $ref: '#/definitions/code' }, uniqueItems: true, maxItems: 10 },
         meta: { type: 'object', 'x-low-cardinality': false },
         anything: { type: ['object', 'array', 'null'] },
+        tags: { type: 'array', items: { type: 'string' }, 'x-low-cardinality': true },
       },
     });
     assert.deepEqual(d.properties.map((c) => c.nested), [
@@ -208,7 +209,9 @@ describe('applying a declared schema', () => {
       { type: 'object' },
       // "object or array" says nothing more than the column type: no schema, and the hash is as before
       undefined,
+      { type: 'array', items: { type: 'string' } },
     ]);
+    assert.equal(d.properties[4]!.lowCardinality, true);
     const pinned = JSON.parse(JSON.stringify(toDeclaredDocument(d)));
     assert.deepEqual(pinned.properties.meta, { type: ['object', 'null'] });
     assert.deepEqual(parseDeclaredSchema('order', pinned), d);
@@ -223,8 +226,8 @@ describe('applying a declared schema', () => {
       assert.throws(() => parseDeclaredSchema('order', { properties: { p: def } } as never), message, JSON.stringify(def));
     };
     refused({ type: 'object', properties: { a: { type: 'strin' } } }, /property "p": not a JSON Schema Ajv can compile: schema is invalid/);
-    refused({ type: 'object', properties: { a: { $ref: '#/definitions/missing' } } }, /"\$ref" "#\/definitions\/missing" does not resolve to a place in this document/);
-    refused({ type: 'object', properties: { a: { $ref: 'https://example.com/s.json' } } }, /does not resolve to a place in this document/);
+    refused({ type: 'object', properties: { a: { $ref: '#/definitions/missing' } } }, /"\$ref" "#\/definitions\/missing" does not resolve to a schema in this document/);
+    refused({ type: 'object', properties: { a: { $ref: 'https://example.com/s.json' } } }, /does not resolve to a schema in this document/);
     // a schema that refers to itself, directly or through definitions, could branch at every level of a value
     refused({ type: 'array', items: { anyOf: [{ type: 'string' }, { $ref: '#' }] } }, /at \/items\/anyOf\/1: recursive "\$ref"|recursive "\$ref"/);
     refused({ type: 'object', $defs: { node: { type: 'object', properties: { kids: { type: 'array', items: { $ref: '#/$defs/node' } } } } }, properties: { root: { $ref: '#/$defs/node' } } }, /recursive "\$ref"/);
@@ -235,12 +238,24 @@ describe('applying a declared schema', () => {
     refused({ type: 'array', $defs: defs, items: { $ref: '#/$defs/d0' } }, /more than 1000 nodes once its \$refs are expanded/);
     refused({ type: 'array', items: { type: 'string', pattern: '(?=x)' } }, /pattern "\(\?=x\)" is not a regular expression Tributary can run/);
     refused({ type: 'object', patternProperties: { '(a)\\1': true } }, /no lookaround or backreferences/);
-    // each pattern is within the limit; all of them together are not
-    refused({ type: 'object', properties: { a: { type: 'string', pattern: '\\w{1,100}\\d{4}$' }, b: { type: 'string', pattern: '\\w{1,100}\\d{4}$' } } }, /RE2 instructions in all, more than 400/);
-    refused({ type: 'array', items: { type: 'object' }, uniqueItems: true }, /"uniqueItems" needs "maxItems" of at most 100/);
-    refused({ type: 'object', properties: { tags: { type: 'array', uniqueItems: true, maxItems: 1000 } } }, /at \/properties\/tags: "uniqueItems" needs/);
+    // Limits per place in a value: what one part of a value may be checked against.
+    const P = '\\w{1,100}\\d{4}$'; // 206 RE2 instructions
+    refused({ type: 'array', items: { allOf: [{ pattern: P }, { pattern: P }] } }, /patterns of 412 RE2 instructions in all apply to the value at \/\(items\), more than 400/);
+    // a pattern written once but applied through many $refs counts each time
+    refused({ type: 'array', $defs: { s: { type: 'string', pattern: P } }, items: { allOf: [{ $ref: '#/$defs/s' }, { $ref: '#/$defs/s' }] } }, /patterns of 412 RE2 instructions/);
+    refused({ type: 'object', dependencies: { a: { properties: { a: { pattern: P } } } }, properties: { a: { pattern: P } } }, /patterns of 412 RE2 instructions in all apply to the value at \/a/);
+    refused({ type: 'array', items: { anyOf: Array.from({ length: 100 }, () => ({ type: 'string' })) } }, /101 schema nodes apply to the value at \/\(items\), more than 100/);
+    refused({ type: 'array', items: { enum: Array.from({ length: 2000 }, (_, i) => `code-${i}`) } }, /101 schema nodes apply .* \(enum entries count one per 20\)/);
+    // recursion hidden in a draft 7 keyword Ajv still runs
+    refused({ type: 'object', $defs: { n: { type: 'object', dependencies: { a: { properties: { a: { anyOf: [{ $ref: '#/$defs/n' }, { $ref: '#/$defs/n' }] } } } } } }, $ref: '#/$defs/n' }, /recursive "\$ref"/);
     refused({ type: 'object', properties: { n: { type: 'number', exclusiveMaximum: true } } }, /"exclusiveMaximum": true needs a numeric "maximum"/);
-    for (const ok of [{ type: 'array', items: { type: 'object' }, uniqueItems: true, maxItems: 100 }, { type: 'array', items: { type: ['string', 'null'] }, uniqueItems: true }]) {
+    const many = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`f${i}`, { type: 'string', pattern: P }]));
+    for (const ok of [
+      { type: 'array', items: { type: 'object' }, uniqueItems: true }, // checked in one pass, however many items
+      { type: 'array', items: { anyOf: Array.from({ length: 99 }, () => ({ type: 'string' })) } },
+      { type: 'object', properties: many }, // 150 properties with a pattern each: one applies to any one part
+      { type: 'array', items: { enum: Array.from({ length: 1900 }, (_, i) => `code-${i}`) } },
+    ]) {
       assert.ok(parseDeclaredSchema('order', { properties: { p: ok } }).properties[0]!.nested, JSON.stringify(ok));
     }
   });
