@@ -121,6 +121,16 @@ const withheld = (value: unknown, column: CoercionRule): string =>
 /** The value as a detail may show it: quoted, or withheld for an x-pii column. */
 const shown = (value: unknown, column: CoercionRule): string => (column.pii ? withheld(value, column) : describeValue(value));
 
+/** A value against its property's nested schema; out of line, since coerceProperty runs for every cell. */
+function nestedFailure(value: unknown, column: CoercionRule): CoercionFailure | undefined {
+  const broken = nestedSchemaFailure(value, column.nested!, column.pii !== undefined);
+  if (broken === undefined) return undefined;
+  const what = column.pii ? withheld(value, column) : undefined;
+  return broken.typeMismatch
+    ? fail(`${column.name}: ${what ? `${what} is not ${broken.expected}` : broken.detail}`)
+    : violation(`${column.name}: ${what ? `${what} ${broken.detail}` : broken.detail}`);
+}
+
 /**
  * Coerces a property value for its column, masking PII; the failure text names the column. The failure
  * of an x-pii column does not quote the value: quarantine details are read by people the column's data
@@ -138,11 +148,8 @@ export function coerceProperty(value: unknown, column: CoercionRule | ColumnSpec
     return violation(`${column.name}: ${shown(value, column)} is not one of ${allowedText(column.allowed, 120)}`);
   }
   if (column.nested && v !== null) {
-    const broken = nestedSchemaFailure(value, column.nested, column.pii !== undefined);
-    if (broken !== undefined) {
-      const what = column.pii ? withheld(value, column) : undefined;
-      return broken.typeMismatch ? fail(`${column.name}: ${what ? `${what} is not ${broken.expected}` : broken.detail}`) : violation(`${column.name}: ${what ? `${what} ${broken.detail}` : broken.detail}`);
-    }
+    const broken = nestedFailure(value, column);
+    if (broken !== undefined) return broken;
   }
   if (column.constraints) {
     const broken = constraintViolation(value, v, column.constraints);
