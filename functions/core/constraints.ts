@@ -1,6 +1,7 @@
 // The value keywords of a declared property (minimum, maxLength, pattern, …), checked on each value as it
 // is stored. Reading them from a schema document is declared-schema.ts's job.
 import { RE2JS } from 're2js';
+import { FORMATS } from './formats.js';
 import type { CellValue } from './coerce.js';
 import type { ColumnSpec, ValueConstraints } from './schema.js';
 
@@ -76,6 +77,8 @@ function stringViolation(s: string, c: ValueConstraints): string | undefined {
   if (c.maxLength !== undefined && s.length > c.maxLength && codePoints(s) > c.maxLength) return `is longer than maxLength ${c.maxLength}`;
   if (c.minLength !== undefined && (s.length < c.minLength || codePoints(s) < c.minLength)) return `is shorter than minLength ${c.minLength}`;
   if (c.pattern !== undefined && !compilePattern(c.pattern).matcher(s).find()) return `does not match the pattern ${JSON.stringify(c.pattern)}`;
+  // A format this version does not know (a registry entry from a newer one) checks nothing.
+  if (c.format !== undefined && FORMATS[c.format]?.(s) === false) return `is not a valid ${c.format} (format)`;
   return undefined;
 }
 
@@ -108,6 +111,7 @@ export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints' | '
     k.multipleOf !== undefined ? `multiple of ${k.multipleOf}` : undefined,
     length,
     k.pattern !== undefined ? `pattern ${k.pattern}` : undefined,
+    k.format !== undefined ? `format ${k.format}` : undefined,
     c.nested ? `schema ${cut(JSON.stringify(c.nested), 60)}` : undefined,
   ].filter((t) => t !== undefined).join(', ');
 }

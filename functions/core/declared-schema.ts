@@ -2,6 +2,7 @@
 // `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
 // Read from schemas/events/*.json or `schema push`; written by `schema pin` for review.
 import { compilePattern, MAX_PATTERN_INSTRUCTIONS } from './constraints.js';
+import { isAssertedFormat } from './formats.js';
 import { isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
 import { readNestedSchema, type NestedSchema } from './nested-schema.js';
 import {
@@ -64,7 +65,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 function valueConstraints(def: Record<string, Json>, type: ColumnType, hashed: boolean, where: string): ValueConstraints | undefined {
   const out: Mutable<ValueConstraints> = {};
   if (type === 'int64' || type === 'double') readNumericKeywords(def, type, hashed, where, out);
-  if (type === 'string' || type === 'timestamp' || type === 'date') readStringKeywords(def, where, out);
+  if (type === 'string' || type === 'timestamp' || type === 'date') readStringKeywords(def, type, where, out);
   // One key order however the document spelt them (draft 4 bounds included): declarationHash hashes it.
   const keys = [...NUMERIC_CONSTRAINTS, ...STRING_CONSTRAINTS].filter((k) => out[k] !== undefined);
   return keys.length > 0 ? Object.fromEntries(keys.map((k) => [k, out[k]])) : undefined;
@@ -102,11 +103,14 @@ function readNumericKeywords(def: Record<string, Json>, type: 'int64' | 'double'
   if (empty) throw new SchemaDefinitionError(`${where}: no ${type === 'int64' ? 'integer' : 'number'} lies within its minimum and maximum`);
 }
 
-function readStringKeywords(def: Record<string, Json>, where: string, out: Mutable<ValueConstraints>): void {
+function readStringKeywords(def: Record<string, Json>, type: ColumnType, where: string, out: Mutable<ValueConstraints>): void {
   for (const k of STRING_CONSTRAINTS) {
     const v = def[k];
     if (v === undefined) continue;
-    if (k === 'pattern') {
+    if (k === 'format') {
+      // date-time and date are the column's type; formats Tributary does not assert stay annotations
+      if (type === 'string' && isAssertedFormat(v)) out.format = v;
+    } else if (k === 'pattern') {
       if (typeof v !== 'string') throw new SchemaDefinitionError(`${where}: "pattern" must be a string`);
       let size: number;
       try {

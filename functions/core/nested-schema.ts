@@ -3,6 +3,7 @@
 // Reading it from a schema document happens here too, since what Ajv may run is decided at load.
 import { Ajv2020, str, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { compilePattern, isMultipleOf } from './constraints.js';
+import { FORMATS } from './formats.js';
 import { describeValue } from './identifiers.js';
 import { checkCost, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE } from './nested-schema-cost.js';
 
@@ -93,13 +94,17 @@ const re2 = Object.assign((pattern: string) => {
   return { test: (s: string): boolean => re.matcher(s).find(), toString: (): string => pattern };
 }, { code: 'tributaryRe2' });
 
-// strict: false lets annotations and Tributary's x- hints through; formats are annotations, as 2020-12
-// makes them by default (a property's own date and date-time are its column type instead). Made on first
-// use: a container whose schemas declare no object or array property never builds it.
+// strict: false lets annotations and Tributary's x- hints through. Made on first use: a container whose
+// schemas declare no object or array property never builds it.
 let ajv: Ajv2020 | undefined;
 function validatorFactory(): Ajv2020 {
   if (ajv) return ajv;
-  ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: false, addUsedSchema: false, code: { regExp: re2 } });
+  ajv = new Ajv2020({
+    strict: false, allErrors: false, addUsedSchema: false, code: { regExp: re2 },
+    // the formats a property's own `format` asserts; others are annotations (Ajv would only warn)
+    formats: Object.fromEntries(Object.entries(FORMATS).map(([name, validate]) => [name, { type: 'string', validate }])),
+    logger: false,
+  });
   // Two keywords replaced, for the same answers as a property's own keywords give. Ajv's multipleOf
   // divides in binary (19.99 is not a multiple of 0.01 there); this one is exact in decimal.
   ajv.removeKeyword('multipleOf');

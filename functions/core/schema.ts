@@ -37,10 +37,12 @@ export interface ValueConstraints {
   readonly minLength?: number;
   readonly maxLength?: number;
   readonly pattern?: string;
+  /** one of the formats Tributary asserts (formats.ts), on a string property */
+  readonly format?: string;
 }
 
 export const NUMERIC_CONSTRAINTS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'] as const;
-export const STRING_CONSTRAINTS = ['minLength', 'maxLength', 'pattern'] as const;
+export const STRING_CONSTRAINTS = ['minLength', 'maxLength', 'pattern', 'format'] as const;
 
 /** Schema of one event table. `properties` holds only the event's own columns, in their append order. */
 export interface TableSchema {

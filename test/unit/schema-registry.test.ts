@@ -151,9 +151,13 @@ describe('applying a declared schema', () => {
       code: { type: 'string', minLength: 3, maxLength: 3, pattern: '^[A-Z]+$' },
       email: { type: 'string', 'x-pii': 'hash', pattern: '@' },
       note: { type: 'string', format: 'email' },
+      page: { type: 'string', format: 'uri-reference' },
+      at: { type: 'string', format: 'date-time', pattern: 'Z$' },
     } });
     assert.deepEqual(d.properties.map((c) => c.constraints), [
-      { minimum: 1, maximum: 10, multipleOf: 1 }, { exclusiveMinimum: 0 }, { minLength: 3, maxLength: 3, pattern: '^[A-Z]+$' }, { pattern: '@' }, undefined,
+      { minimum: 1, maximum: 10, multipleOf: 1 }, { exclusiveMinimum: 0 }, { minLength: 3, maxLength: 3, pattern: '^[A-Z]+$' }, { pattern: '@' },
+      // an asserted format is a check; another is an annotation; date-time is the column's type
+      { format: 'email' }, undefined, { pattern: 'Z$' },
     ]);
     assert.deepEqual(parseDeclaredSchema('order', JSON.parse(JSON.stringify(toDeclaredDocument(d)))), d);
   });

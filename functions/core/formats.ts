@@ -1,0 +1,39 @@
+// The JSON Schema `format`s Tributary asserts. 2020-12 leaves assertion to the implementation; Snowplow's
+// Iglu validation asserts them, and tracking schemas lean on them for ids and addresses. Every check here
+// is linear in the text: no regular expression with nested repetition.
+import { isIPv4, isIPv6 } from 'node:net';
+import { parseTimestamp } from './time.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+// RFC 5322's dot-atom characters, as Ajv's `email` format takes them
+const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/i;
+const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f]/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_AND_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]/;
+
+/** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens, 253 characters at most. */
+const isHostname = (s: string): boolean => s.length > 0 && s.length <= 253 && s.split('.').every((label) => LABEL.test(label));
+
+/**
+ * Each asserted format's check. Other formats (`uri-reference`, `idn-email`, custom ones) stay annotations.
+ * `date-time` and `date` read text as the timestamp and date column types do (a missing zone is UTC);
+ * on a property of its own they are its column type, so this is for strings inside objects and arrays.
+ */
+export const FORMATS: Readonly<Record<string, (s: string) => boolean>> = {
+  uuid: (s) => UUID.test(s),
+  email: (s) => {
+    const at = s.lastIndexOf('@');
+    return at > 0 && at <= 64 && LOCAL_PART.test(s.slice(0, at)) && isHostname(s.slice(at + 1));
+  },
+  hostname: isHostname,
+  ipv4: isIPv4,
+  ipv6: isIPv6,
+  // An absolute URI: a scheme, no spaces or control characters, and one the WHATWG URL parser reads.
+  uri: (s) => SCHEME.test(s) && !SPACE_OR_CONTROL.test(s) && URL.canParse(s),
+  'date-time': (s) => DATE_AND_TIME.test(s) && parseTimestamp(s) !== undefined,
+  date: (s) => DATE.test(s) && parseTimestamp(`${s}T00:00:00Z`) !== undefined,
+};
+
+export const isAssertedFormat = (format: unknown): format is string => typeof format === 'string' && Object.hasOwn(FORMATS, format);
