@@ -197,12 +197,13 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   const { records } = decoded;
   const { plan, problems: schemaProblems } = await planAgainstRegistry(decoded, now, config, deps);
   // Registry, then catalog and warehouse, then files: a column exists everywhere before a file carries it.
-  const created: string[] = [];
-  for (const table of new Set(plan.splits.map((s) => s.table))) {
-    if (await syncTable(plan.tables.get(table)!.schema, deps)) created.push(table);
-  }
+  // Tables are independent of each other: a container meeting many for the first time sets them up side
+  // by side rather than one round trip after another.
+  const tables = [...new Set(plan.splits.map((s) => s.table))];
+  const isNew = await mapLimit(tables, config.concurrency, (table) => syncTable(plan.tables.get(table)!.schema, deps));
+  const created = tables.filter((_, i) => isNew[i]);
 
-  const keys = await fileKeys(plan.splits, now, deps.catalog);
+  const keys = await fileKeys(plan.splits, now, deps.catalog, config.concurrency);
   // Lake first, then the catalog's partitions, then the warehouse: a crash at any point leaves a state
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
   const files = await mapLimit(plan.splits, config.concurrency, async (split) => {
@@ -212,10 +213,8 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   });
   const byTable = new Map<string, Split[]>();
   for (const { split } of files) (byTable.get(split.table) ?? byTable.set(split.table, []).get(split.table)!).push(split);
-  for (const [table, splits] of byTable) {
-    const parts = uniquePartitions(splits);
-    await deps.catalog.addPartitions(table, parts, (p) => deps.store.uri(partitionPrefix(table, p.dt, p.hour)));
-  }
+  await mapLimit([...byTable], config.concurrency, ([table, splits]) =>
+    deps.catalog.addPartitions(table, uniquePartitions(splits), (p) => deps.store.uri(partitionPrefix(table, p.dt, p.hour))));
   await mapLimit(files, config.concurrency, async ({ split, key, bytes }) => {
     const schema = plan.tables.get(split.table)!.schema;
     // The token names the batch's rows (table, hour, topic-partition, offsets), not where the file went, so a
@@ -259,20 +258,20 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
  * the partition between this lookup and the write, the file is left in the older version, where the next
  * compaction picks it up; it is never deleted unread.)
  */
-async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog): Promise<Map<Split, string>> {
+async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog, concurrency: number): Promise<Map<Split, string>> {
   const keys = new Map(splits.map((s) => [s, s.key]));
   const closed = new Map<string, Split[]>();
   for (const s of splits) {
     if (hourEnd(s.dt, s.hour) > now) continue;
     (closed.get(s.table) ?? closed.set(s.table, []).get(s.table)!).push(s);
   }
-  for (const [table, list] of closed) {
+  await mapLimit([...closed], concurrency, async ([table, list]) => {
     const states = await catalog.getPartitions(table, uniquePartitions(list));
     for (const s of list) {
       const version = states.get(partitionId(s))?.version ?? 0;
       if (version > 0) keys.set(s, dataKey(table, s.dt, s.hour, s, version));
     }
-  }
+  });
   return keys;
 }
 

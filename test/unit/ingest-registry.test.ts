@@ -95,6 +95,33 @@ describe('ingest with the schema registry', () => {
     assert.deepEqual(catalog.calls, ['getTable page_view', 'upsertTable page_view', 'addPartitions page_view']);
   });
 
+  it('sets up the tables a batch meets side by side, all before any file is written', async () => {
+    // A catalog whose calls take a while, as Glue's round trips do: count how many are in flight at once.
+    const local = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-parallel-')));
+    let inFlight = 0;
+    let most = 0;
+    const slow = <T>(call: () => Promise<T>): Promise<T> => {
+      most = Math.max(most, ++inFlight);
+      return new Promise((resolve) => setTimeout(resolve, 20)).then(call).finally(() => inFlight--);
+    };
+    const catalog: Catalog = { ...local, getTable: (t) => slow(() => local.getTable(t)), upsertTable: (sc, l) => slow(() => local.upsertTable(sc, l)),
+      addPartitions: (t, p, l) => slow(() => local.addPartitions(t, p, l)), getPartitions: (t, p) => slow(() => local.getPartitions(t, p)),
+      listTables: () => local.listTables(), listPartitions: (t) => local.listPartitions(t), switchPartition: (t, p, v, l) => local.switchPartition(t, p, v, l),
+      upsertDerivedTable: (t, l) => local.upsertDerivedTable(t, l) };
+    const store = memoryStore();
+    const written: number[] = [];
+    // catalog calls in flight at each conditional write (registry versions, data files): none
+    const d = deps(catalog, { ...store, putIfAbsent: (k, b, o) => { written.push(inFlight); return store.putIfAbsent(k, b, o); } });
+    const events = ['signup', 'login', 'logout', 'search'].map((e, i) => ({ event: e, event_id: `e${i}`, ts: new Date(NOW - 60_000).toISOString(), properties: { n: i } }));
+    const report = await ingestBatch(mskEvent(events), d);
+    assert.equal(report.stored, 4);
+    assert.deepEqual(report.tablesCreated, ['login', 'logout', 'search', 'signup']);
+    assert.ok(written.length >= 4 && written.every((n) => n === 0), `in flight at each write: ${written.join(', ')}`);
+    assert.ok(most > 1, `catalog calls overlapped (at most ${most} at once)`);
+    assert.ok(most <= 4, 'no more than the configured concurrency');
+    assert.deepEqual(await local.listTables().then((t) => t.sort()), ['login', 'logout', 'search', 'signup']);
+  });
+
   it('repairs a catalog that missed a registry change (a crash between the two)', async () => {
     const local = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-repair-')));
     const store = memoryStore();
