@@ -78,7 +78,7 @@ function stringViolation(s: string, c: ValueConstraints): string | undefined {
   if (c.minLength !== undefined && (s.length < c.minLength || codePoints(s) < c.minLength)) return `is shorter than minLength ${c.minLength}`;
   if (c.pattern !== undefined && !compilePattern(c.pattern).matcher(s).find()) return `does not match the pattern ${JSON.stringify(c.pattern)}`;
   // A format this version does not know (a registry entry from a newer one) checks nothing.
-  if (c.format !== undefined && FORMATS[c.format]?.(s) === false) return `is not a valid ${c.format} (format)`;
+  if (c.format !== undefined && Object.hasOwn(FORMATS, c.format) && !FORMATS[c.format]!(s)) return `is not a valid ${c.format} (format)`;
   return undefined;
 }
 

@@ -1,7 +1,8 @@
 // Event-time parsing and the UTC partition values derived from it.
 import { memoise } from './memo.js';
 
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
+// RFC 3339 allows a lower-case t and z
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
 const DIGITS = /^-?\d{1,16}$/;
 const MS_PER_DAY = 86_400_000;
 export const MS_PER_HOUR = 3_600_000;
