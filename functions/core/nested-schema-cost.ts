@@ -138,7 +138,7 @@ function widest(here: Node[], at: string, cluster: (n: JsonValue | undefined) =>
   const anyName = here.flatMap((n) => [...Object.values(map(n, 'patternProperties')).flatMap(cluster), ...cluster(n['unevaluatedProperties'])]);
   const names = new Set(here.flatMap((n) => Object.keys(map(n, 'properties'))));
   for (const name of names) {
-    next([...here.flatMap((n) => cluster(name in map(n, 'properties') ? map(n, 'properties')[name] : n['additionalProperties'])), ...anyName], escapePointer(name));
+    next([...here.flatMap((n) => cluster(Object.hasOwn(map(n, 'properties'), name) ? map(n, 'properties')[name] : n['additionalProperties'])), ...anyName], escapePointer(name));
   }
   next([...here.flatMap((n) => cluster(n['additionalProperties'])), ...anyName], '(other properties)');
   next(here.flatMap((n) => cluster(n['propertyNames'])), '(property names)');

@@ -250,6 +250,8 @@ describe('applying a declared schema', () => {
     refused({ type: 'object', dependencies: { a: { properties: { a: { pattern: P } } } }, properties: { a: { pattern: P } } }, /patterns of 412 RE2 instructions in all apply to the value at \/a/);
     refused({ type: 'array', items: { anyOf: Array.from({ length: 100 }, () => ({ type: 'string' })) } }, /101 schema nodes apply to the value at \/\(items\), more than 100/);
     refused({ type: 'array', items: { enum: Array.from({ length: 2000 }, (_, i) => `code-${i}`) } }, /101 schema nodes apply .* \(enum entries count one per 20\)/);
+    // a property named like something every object has still meets the other branch's additionalProperties
+    refused({ type: 'object', allOf: [{ properties: { constructor: { type: 'string' } } }, { additionalProperties: { anyOf: Array.from({ length: 100 }, () => ({ type: 'string' })) } }] }, /apply to the value at \/constructor/);
     // recursion hidden in a draft 7 keyword Ajv still runs
     refused({ type: 'object', $defs: { n: { type: 'object', dependencies: { a: { properties: { a: { anyOf: [{ $ref: '#/$defs/n' }, { $ref: '#/$defs/n' }] } } } } } }, $ref: '#/$defs/n' }, /recursive "\$ref"/);
     refused({ type: 'object', properties: { n: { type: 'number', exclusiveMaximum: true } } }, /"exclusiveMaximum": true needs a numeric "maximum"/);
