@@ -4,7 +4,7 @@
 // part (and the patterns among them), so that is what is bounded, place by place.
 import { compilePattern, MAX_PATTERN_INSTRUCTIONS } from './constraints.js';
 
-type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 type Node = { readonly [k: string]: JsonValue };
 
 /** Schema nodes once `$ref`s are expanded: what Ajv compiles. Real schemas of a cart or a context have tens. */
@@ -32,7 +32,8 @@ export const SCHEMA_ONE = [...IN_PLACE_ONE, ...CHILD_ONE];
 export const SCHEMA_LISTS = [...IN_PLACE_LISTS, ...CHILD_LISTS];
 export const SCHEMA_MAPS = [...IN_PLACE_MAPS, ...CHILD_MAPS, '$defs', 'definitions'];
 
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON object: in a schema, a schema node (true and false are schemas too, and check nothing costly). */
+export const isNode = (v: unknown): v is { [k: string]: JsonValue } => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Throws an Error naming the place when the schema recurs, has a `$ref` that does not point into it,
@@ -153,7 +154,8 @@ function widest(here: Node[], at: string, cluster: (n: JsonValue | undefined) =>
 
 export const escapePointer = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');
 
-const place = (at: string): string => (at === '' ? '' : `at ${at}: `);
+/** Where in a schema, as an error message's prefix. */
+export const place = (at: string): string => (at === '' ? '' : `at ${at}: `);
 
 function resolvePointer(root: Node, ref: string): { node: JsonValue; pointer: string } | undefined {
   if (ref !== '#' && !ref.startsWith('#/')) return undefined;

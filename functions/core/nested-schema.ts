@@ -5,9 +5,8 @@ import { Ajv2020, str, type ErrorObject, type ValidateFunction } from 'ajv/dist/
 import { compilePattern, isMultipleOf } from './constraints.js';
 import { FORMATS } from './formats.js';
 import { describeValue } from './identifiers.js';
-import { checkCost, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE } from './nested-schema-cost.js';
+import { checkCost, isNode as isObject, place, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE, type JsonValue } from './nested-schema-cost.js';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 /** A JSON Schema for a whole object or array value (draft 2020-12). */
 export type NestedSchema = { readonly [k: string]: JsonValue };
 
@@ -18,8 +17,6 @@ export interface NestedFailure {
   readonly expected?: string;
   readonly detail: string;
 }
-
-const isObject = (v: unknown): v is { [k: string]: JsonValue } => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The schema a declared object or array property is checked with, or undefined when it says no more than
@@ -82,8 +79,6 @@ function normalise(s: JsonValue, at: string, patterns: string[]): JsonValue {
   }
   return out;
 }
-
-const place = (at: string): string => (at === '' ? '' : `at ${at}: `);
 
 /**
  * Patterns run on RE2 (see compilePattern) rather than V8's backtracking engine, which one record could
