@@ -28,6 +28,19 @@ export function compilePattern(pattern: string): RE2JS {
   return re;
 }
 
+/**
+ * Why a declared pattern cannot run here, or undefined when it can: the reason a schema file is refused
+ * for it, worded once for a property's own `pattern` and for those inside object and array schemas.
+ */
+export function unrunnablePattern(pattern: string): string | undefined {
+  try {
+    compilePattern(pattern);
+    return undefined;
+  } catch (err) {
+    return `is not a regular expression Tributary can run: ${(err as Error).message} (patterns run on RE2, a linear-time engine: no lookaround or backreferences)`;
+  }
+}
+
 /** A finite number as digits × 10^exponent: a fraction from its shortest round-trip text (19.99 → 1999, -2). */
 function decimal(x: number | bigint): { digits: bigint; exponent: number } {
   // A whole number is its exact integer (2^70 prints as 1.1805916207174113e+21, short of its digits).

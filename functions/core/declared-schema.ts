@@ -1,7 +1,7 @@
 // Declared event schemas: JSON Schema documents for the envelope's `properties`, with warehouse hints
 // `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
 // Read from schemas/events/*.json or `schema push`; written by `schema pin` for review.
-import { compilePattern, MAX_PATTERN_INSTRUCTIONS } from './constraints.js';
+import { compilePattern, MAX_PATTERN_INSTRUCTIONS, unrunnablePattern } from './constraints.js';
 import { isAssertedFormat } from './formats.js';
 import { isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
 import { readNestedSchema, type NestedSchema } from './nested-schema.js';
@@ -112,12 +112,9 @@ function readStringKeywords(def: Record<string, Json>, type: ColumnType, where: 
       if (type === 'string' && isAssertedFormat(v)) out.format = v;
     } else if (k === 'pattern') {
       if (typeof v !== 'string') throw new SchemaDefinitionError(`${where}: "pattern" must be a string`);
-      let size: number;
-      try {
-        size = compilePattern(v).programSize();
-      } catch (err) {
-        throw new SchemaDefinitionError(`${where}: "pattern" is not a regular expression Tributary can run: ${(err as Error).message} (patterns run on RE2, a linear-time engine: no lookaround or backreferences)`);
-      }
+      const unrunnable = unrunnablePattern(v);
+      if (unrunnable !== undefined) throw new SchemaDefinitionError(`${where}: "pattern" ${unrunnable}`);
+      const size = compilePattern(v).programSize();
       if (size > MAX_PATTERN_INSTRUCTIONS) {
         throw new SchemaDefinitionError(`${where}: "pattern" compiles to ${size} RE2 instructions, more than ${MAX_PATTERN_INSTRUCTIONS}: matching costs instructions × characters, so hostile values could stall the partition (use maxLength for lengths, enum for lists, or fewer counted repetitions)`);
       }

@@ -2,7 +2,7 @@
 // bounds, patterns, …), checked on each value as a whole by Ajv, the reference JSON Schema validator.
 // Reading it from a schema document happens here too, since what Ajv may run is decided at load.
 import { Ajv2020, str, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { compilePattern, isMultipleOf } from './constraints.js';
+import { compilePattern, isMultipleOf, unrunnablePattern } from './constraints.js';
 import { FORMATS } from './formats.js';
 import { describeValue } from './identifiers.js';
 import { checkCost, isNode as isObject, place, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE, type JsonValue } from './nested-schema-cost.js';
@@ -41,11 +41,8 @@ export function readNestedSchema(def: { readonly [k: string]: JsonValue }, root:
   const patterns: string[] = [];
   const schema = normalise(own, '', patterns) as NestedSchema;
   for (const p of patterns) {
-    try {
-      compilePattern(p);
-    } catch (err) {
-      throw new Error(`pattern ${JSON.stringify(p)} is not a regular expression Tributary can run: ${(err as Error).message} (patterns run on RE2, a linear-time engine: no lookaround or backreferences)`);
-    }
+    const unrunnable = unrunnablePattern(p);
+    if (unrunnable !== undefined) throw new Error(`pattern ${JSON.stringify(p)} ${unrunnable}`);
   }
   checkCost(schema);
   validatorOf(schema);
