@@ -9,7 +9,7 @@
 //   handler/local:  the same with the local adapters of `npm start` (directory, JSON catalog, chDB inserts)
 //   input:          the MSK events read and parsed with a handler that does nothing: the floor under the
 //                   handler's peak RSS (what the runtime's payload costs before any work)
-//   writers: the same rows through apache-arrow vectorFromArray and hyparquet-writer, against our hand-built vectors
+//   writers: the same rows through Tributary's encoder, parquet-wasm (hand-built Arrow vectors or vectorFromArray) and hyparquet-writer
 //   compaction: one hour of 200 small files with 5% redelivered events, DuckDB (the product's engine) and chDB
 //   clickhouse inserts: JSONEachRow, Parquet and ArrowStream batches of 10k and 100k rows into chDB
 // BENCH_EVENTS (default 100000) sets the data size; BENCH_ONLY=compaction|insert runs only that part.
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     rows.push([r.name, '', '', `${r.peakRssMb.toFixed(0)} MB`, '', '', '', '', '']);
   }
   for (const batch of LAMBDA_NODE ? [1_000, 10_000] : []) add(best.get(`memory:${batch} (${lambdaLabel})`)!, 'n/a: heap sized for Lambda');
-  for (const w of ['handBuiltArrow', 'vectorFromArray', 'hyparquetWriter']) add(runChild('writer', w, file));
+  for (const w of ['tributary', 'parquetWasm', 'vectorFromArray', 'hyparquetWriter']) add(runChild('writer', w, file));
 
   printTable(rows);
   console.log('\nevents/s = the second pass over the data (a warm consumer); first pass = the same in a fresh process (JIT and WebAssembly warming up, tables created)');

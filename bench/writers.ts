@@ -4,10 +4,10 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { planBatch } from '../functions/core/batch-plan.js';
 import type { CellValue } from '../functions/core/coerce.js';
 import { ColumnBuffers } from '../functions/core/column-buffers.js';
-import { arrowType, buildArrowTable } from '../functions/core/columnar.js';
 import { DEFAULT_ENVELOPE_LIMITS } from '../functions/core/envelope.js';
-import { encodeParquet } from '../functions/core/parquet.js';
+import { dictionaryColumnsOf, encodeParquet } from '../functions/core/parquet.js';
 import { tableColumns, type ColumnSpec, type ColumnType } from '../functions/core/schema.js';
+import { arrowType, buildArrowTable, parquetWasmEncode } from './arrow-columnar.js';
 
 export async function rowsFor(lines: readonly string[], now: number): Promise<{ columns: ColumnSpec[]; rows: CellValue[][] }> {
   const records = lines.map((l, i) => ({ topic: 'bench', partition: 0, offset: i, timestamp: now, key: null, value: Buffer.from(l), headers: [] }));
@@ -31,12 +31,15 @@ function cellsOf(rows: readonly CellValue[][], k: number, type: ColumnType): unk
 }
 
 export const writers = {
-  /** what Tributary ships: Arrow buffers built by hand, parquet-wasm, zstd */
-  handBuiltArrow: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array => encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, rows))),
+  /** what Tributary ships: its own encoder from the column buffers, zstd (node:zlib, or WebAssembly on Node < 22.15) */
+  tributary: (columns: ColumnSpec[], rows: CellValue[][]): Promise<Uint8Array> =>
+    encodeParquet(ColumnBuffers.fromRows(columns, rows), { dictionaryColumns: dictionaryColumnsOf(columns) }),
+  /** what it shipped before: Arrow buffers built by hand, parquet-wasm (Rust's parquet crate), zstd */
+  parquetWasm: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array => parquetWasmEncode(buildArrowTable(ColumnBuffers.fromRows(columns, rows)), dictionaryColumnsOf(columns)),
   /** apache-arrow's generic builder, same parquet-wasm encoder */
   vectorFromArray: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array => {
     const vectors = Object.fromEntries(columns.map((c, k) => [c.name, vectorFromArray(cellsOf(rows, k, c.type === 'timestamp' ? 'double' : c.type) as never[], arrowType(c.type))]));
-    return encodeParquet(new Table(vectors));
+    return parquetWasmEncode(new Table(vectors));
   },
   /** pure-JS writer (snappy: zstd needs an extra compressor package) */
   hyparquetWriter: (columns: ColumnSpec[], rows: CellValue[][]): Uint8Array =>

@@ -58,10 +58,14 @@ export interface TributaryFunctionProps {
   readonly extra?: Partial<NodejsFunctionProps>;
 }
 
-/** Shell commands that put what a bundle cannot inline next to it: the WASM module, schemas, DuckDB. */
+/**
+ * Shell commands that put what a bundle cannot inline next to it: the WASM modules, schemas, DuckDB.
+ * parquet-wasm reads back a file under a redelivered batch's key; zstd in WASM compresses pages only on a
+ * Node without zstd of its own (older than 22.15: never the Lambda runtime, but the bundle runs there too).
+ */
 export function assetCommands(outputDir: string, options: { duckdb?: boolean } = {}): string[] {
   return [
-    `cp ${join(PROJECT_ROOT, 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm')} ${outputDir}/`,
+    `cp ${join(PROJECT_ROOT, 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm')} ${join(PROJECT_ROOT, 'node_modules/@bokuweb/zstd-wasm/dist/common/zstd.wasm')} ${outputDir}/`,
     `mkdir -p ${outputDir}/schemas && cp -r ${join(PROJECT_ROOT, 'schemas/events')} ${join(PROJECT_ROOT, 'schemas/jobs')} ${outputDir}/schemas/`,
     ...(options.duckdb ? [`mkdir -p ${outputDir}/node_modules && cp -r ${join(PROJECT_ROOT, 'node_modules/@duckdb')} ${outputDir}/node_modules/`] : []),
   ];

@@ -8,7 +8,7 @@ import { openChdbWarehouse } from '../../functions/adapters/warehouse/chdb.js';
 import { qualified } from '../../functions/core/clickhouse-ddl.js';
 import type { CellValue } from '../../functions/core/coerce.js';
 import { ColumnBuffers } from '../../functions/core/column-buffers.js';
-import { buildArrowTable } from '../../functions/core/columnar.js';
+import { buildArrowTable } from '../arrow-columnar.js';
 import { quoteIdentifier, quoteString } from '../../functions/core/identifiers.js';
 import { encodeParquet } from '../../functions/core/parquet.js';
 import type { ColumnSpec, TableSchema } from '../../functions/core/schema.js';
@@ -49,7 +49,7 @@ async function insertOnce(i: number): Promise<void> {
     await warehouse.client.insert({ table: target, values, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: token, date_time_input_format: 'best_effort' } });
     return;
   }
-  const bytes = prebuilt[i] ?? (format === 'Parquet' ? encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, batch))) : tableToIPC(buildArrowTable(ColumnBuffers.fromRows(columns, batch)), 'stream'));
+  const bytes = prebuilt[i] ?? (format === 'Parquet' ? await encodeParquet(ColumnBuffers.fromRows(columns, batch)) : tableToIPC(buildArrowTable(ColumnBuffers.fromRows(columns, batch)), 'stream'));
   const path = join(dir, `${i}.bin`);
   writeFileSync(path, bytes);
   const clickhouseFormat = format === 'ArrowStream' ? 'ArrowStream' : 'Parquet';
@@ -57,7 +57,7 @@ async function insertOnce(i: number): Promise<void> {
   rmSync(path);
 }
 
-const prebuilt: Uint8Array[] = format === 'ParquetFromLake' ? batches.map((b) => encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, b)))) : [];
+const prebuilt: Uint8Array[] = format === 'ParquetFromLake' ? await Promise.all(batches.map((b) => encodeParquet(ColumnBuffers.fromRows(columns, b)))) : [];
 const t = performance.now();
 for (let i = 0; i < inserts; i++) await insertOnce(i);
 const seconds = (performance.now() - t) / 1000;

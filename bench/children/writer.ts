@@ -7,6 +7,6 @@ const { arg, file } = args();
 const { columns, rows } = await rowsFor(readFileSync(file, 'utf8').split('\n').filter(Boolean), Date.now());
 const write = writers[arg as keyof typeof writers];
 const t = performance.now();
-const bytesOut = write(columns, rows).length;
+const bytesOut = (await write(columns, rows)).length;
 // A writer's rate is rows of the table it encodes.
 report({ name: `writer:${arg}`, events: rows.length, seconds: (performance.now() - t) / 1000, bytesOut });

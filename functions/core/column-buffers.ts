@@ -1,6 +1,7 @@
 // Rows of one file, stored column by column as they are validated: numbers go straight into typed
-// arrays and strings into UTF-8 bytes with Arrow-style offsets, so a batch holds no per-row arrays, no
-// boxed numbers and no string objects between validation and encoding (nothing for the GC to copy).
+// arrays and strings into UTF-8 bytes laid out as Parquet's PLAIN encoding (a 4-byte length before each
+// value), so a batch holds no per-row arrays, no boxed numbers and no string objects between validation
+// and encoding, and a string column's values are its page's bytes as they stand.
 import type { CellValue } from './coerce.js';
 import type { ColumnSpec, ColumnType } from './schema.js';
 
@@ -11,7 +12,10 @@ import type { ColumnSpec, ColumnType } from './schema.js';
 interface Nulls { nullAt: Uint8Array; nulls: number }
 
 export type ColumnData =
-  /** row i is bytes[offsets[i], offsets[i + 1]) */
+  /**
+   * Row i is bytes[offsets[i], offsets[i + 1]): its UTF-8 length as 4 bytes little-endian, then the text;
+   * nothing for a null row. So bytes[0, offsets[length]) are the PLAIN values of the non-null rows.
+   */
   | ({ readonly kind: 'string'; bytes: Buffer; offsets: Int32Array } & Nulls)
   /** int64, timestamp and double: exact for |n| ≤ 2^53; larger int64 values sit in `big` by row */
   | ({ readonly kind: 'number'; values: Float64Array; big: Map<number, bigint> | undefined } & Nulls)
@@ -43,25 +47,37 @@ function emptyColumn(c: ColumnSpec, capacity: number, nulls: number): ColumnData
   }
 }
 
+/** Text length prefix of a PLAIN value. */
+export const LENGTH_BYTES = 4;
+
 /**
- * Appends `text` as UTF-8 at byte `at` and returns the end. ASCII (nearly all tracking data) is copied by
- * a plain loop, which beats a native call per short string; anything else goes through Buffer's encoder,
- * which writes a lone surrogate as U+FFFD like every other UTF-8 encoder in the pipeline.
+ * Appends `text` as a length and UTF-8 at byte `at` and returns the end. ASCII (nearly all tracking data)
+ * is copied by a plain loop, which beats a native call per short string; anything else goes through
+ * Buffer's encoder, which writes a lone surrogate as U+FFFD like every other UTF-8 encoder in the pipeline.
  */
 function writeUtf8(d: { bytes: Buffer }, text: string, at: number): number {
   const n = text.length;
-  if (at + 3 * n > d.bytes.length) {
-    const next = Buffer.allocUnsafe(Math.max(2 * d.bytes.length, at + 3 * n));
+  if (at + LENGTH_BYTES + 3 * n > d.bytes.length) {
+    const next = Buffer.allocUnsafe(Math.max(2 * d.bytes.length, at + LENGTH_BYTES + 3 * n));
     d.bytes.copy(next, 0, 0, at);
     d.bytes = next;
   }
   const bytes = d.bytes;
+  const start = at + LENGTH_BYTES;
+  let length = n;
   for (let k = 0; k < n; k++) {
     const c = text.charCodeAt(k);
-    if (c > 127) return at + bytes.write(text, at, 'utf8');
-    bytes[at + k] = c;
+    if (c > 127) {
+      length = bytes.write(text, start, 'utf8');
+      break;
+    }
+    bytes[start + k] = c;
   }
-  return at + n;
+  bytes[at] = length & 0xff;
+  bytes[at + 1] = (length >>> 8) & 0xff;
+  bytes[at + 2] = (length >>> 16) & 0xff;
+  bytes[at + 3] = length >>> 24;
+  return start + length;
 }
 
 function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, capacity: number): T {
@@ -141,7 +157,7 @@ export class ColumnBuffers {
     return this.data.map((d) => {
       if (d.nullAt[i]) return null;
       switch (d.kind) {
-        case 'string': return d.bytes.toString('utf8', d.offsets[i], d.offsets[i + 1]);
+        case 'string': return d.bytes.toString('utf8', d.offsets[i]! + LENGTH_BYTES, d.offsets[i + 1]);
         case 'number': return d.big?.get(i) ?? d.values[i]!;
         case 'int32': return d.values[i]!;
         case 'boolean': return d.values[i] === 1;

@@ -3,7 +3,6 @@
 import { hash } from 'node:crypto';
 import { planBatch, type BatchPlan, type Split, type TableContext } from './batch-plan.js';
 import { ColumnBuffers } from './column-buffers.js';
-import { buildArrowTable } from './columnar.js';
 import { mapLimit } from './concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './envelope.js';
 import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake-layout.js';
@@ -179,7 +178,7 @@ function dedupToken(key: string, offsets: ArrayLike<number>): string {
 async function putDataFile(store: ObjectStore, key: string, bytes: Uint8Array, offsets: Float64Array): Promise<Uint8Array> {
   if (await store.putIfAbsent(key, bytes, { contentType: PARQUET_CONTENT_TYPE })) return bytes;
   const existing = await store.get(key);
-  if (existing && sameValues(parquetOffsets(existing), offsets)) return existing;
+  if (existing && sameValues(await parquetOffsets(existing), offsets)) return existing;
   await store.put(key, bytes, { contentType: PARQUET_CONTENT_TYPE });
   return bytes;
 }
@@ -208,7 +207,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
   const files = await mapLimit(plan.splits, config.concurrency, async (split) => {
     const key = keys.get(split)!;
-    const bytes = await putDataFile(deps.store, key, encodeParquet(buildArrowTable(split.rows), { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) }), split.rows.numbers(OFFSET_COLUMN));
+    const bytes = await putDataFile(deps.store, key, await encodeParquet(split.rows, { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) }), split.rows.numbers(OFFSET_COLUMN));
     return { split, key, bytes };
   });
   const byTable = new Map<string, Split[]>();
@@ -227,7 +226,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   if (qFiles.length > 0) {
     await deps.warehouse.ensureQuarantineTable();
     await mapLimit(qFiles, config.concurrency, async (q) => {
-      const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows)), { dictionaryColumns: ['_topic', 'reason', 'event'] });
+      const bytes = await encodeParquet(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows), { dictionaryColumns: ['_topic', 'reason', 'event'] });
       await deps.store.put(q.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
       await deps.warehouse.insertParquet(QUARANTINE_TABLE, QUARANTINE_COLUMNS, { key: q.key, bytes }, dedupToken(q.key, q.offsets));
       qWritten.push({ q, bytes: bytes.length });

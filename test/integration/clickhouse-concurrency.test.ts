@@ -5,7 +5,6 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseWarehouse } from '../../functions/adapters/warehouse/clickhouse.js';
 import { ColumnBuffers } from '../../functions/core/column-buffers.js';
-import { buildArrowTable } from '../../functions/core/columnar.js';
 import { encodeParquet } from '../../functions/core/parquet.js';
 import { emptySchema, tableColumns, type ColumnSpec, type TableSchema } from '../../functions/core/schema.js';
 import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
@@ -52,7 +51,7 @@ describe('ClickHouse tables synced by several containers', () => {
     assert.deepEqual((await columnsOf(b, 'race')).slice(-2), ['x', 'y']);
     const now = Date.now(); // within the table's TTL
     const row = ['e1', now, 'u', now, 't', 0, 1, Math.floor(now / 86_400_000), new Date(now).getUTCHours(), 'xv', 'yv'];
-    const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(tableColumns(v2), [row])));
+    const bytes = await encodeParquet(ColumnBuffers.fromRows(tableColumns(v2), [row]));
     await b.insertParquet('race', tableColumns(v2), { key: 'k', bytes }, 'race-1');
     assert.deepEqual(await b.query('SELECT x, y FROM tributary.race_dedup'), [{ x: 'xv', y: 'yv' }]);
   });
@@ -68,7 +67,7 @@ describe('ClickHouse tables synced by several containers', () => {
     assert.equal(n!.type, 'Nullable(Float64)');
     const now = Date.now();
     const row = ['e1', now, 'u', now, 't', 0, 1, Math.floor(now / 86_400_000), new Date(now).getUTCHours(), 'o', 0.5];
-    await b.insertParquet('widen', tableColumns(v), { key: 'k', bytes: encodeParquet(buildArrowTable(ColumnBuffers.fromRows(tableColumns(v), [row]))) }, 'widen-1');
+    await b.insertParquet('widen', tableColumns(v), { key: 'k', bytes: await encodeParquet(ColumnBuffers.fromRows(tableColumns(v), [row])) }, 'widen-1');
     assert.deepEqual(await b.query('SELECT n FROM tributary.widen'), [{ n: 0.5 }], 'not cast down to 0');
   });
 

@@ -7,7 +7,7 @@ describe('ColumnBuffers', () => {
   const s = column('s', 'string', true, '');
   const n = column('n', 'int64', true, '');
 
-  it('keeps strings as UTF-8 bytes with offsets: ASCII, accents, emoji, empty and null rows', () => {
+  it('keeps strings as PLAIN values (length, UTF-8) with offsets: ASCII, accents, emoji, empty and null rows', () => {
     const b = new ColumnBuffers([s, n], 1);
     const values = ['plain', 'café', '👍🏽 ok', '', null, 'x'.repeat(5000), 'tail'];
     values.forEach((v, i) => b.append([v, i]));
@@ -15,8 +15,12 @@ describe('ColumnBuffers', () => {
     const d = b.data[0]!;
     assert.equal(d.kind, 'string');
     if (d.kind === 'string') {
-      assert.equal(d.offsets[values.length], values.reduce((t, v) => t + Buffer.byteLength(v ?? ''), 0));
-      assert.equal(d.bytes.toString('utf8', d.offsets[1], d.offsets[2]), 'café');
+      assert.equal(d.offsets[values.length], values.reduce((t, v) => t + (v === null ? 0 : 4 + Buffer.byteLength(v)), 0));
+      assert.equal(d.bytes.readUInt32LE(d.offsets[1]!), 5, 'café is 5 bytes');
+      assert.equal(d.bytes.toString('utf8', d.offsets[1]! + 4, d.offsets[2]), 'café');
+      assert.equal(d.offsets[4], d.offsets[3]! + 4, 'the empty string is its length alone');
+      assert.equal(d.offsets[5], d.offsets[4], 'a null row takes nothing');
+      assert.equal(d.offsets[6]! - d.offsets[5]!, 4 + 5000);
     }
   });
 

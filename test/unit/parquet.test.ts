@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CellValue } from '../../functions/core/coerce.js';
 import { ColumnBuffers } from '../../functions/core/column-buffers.js';
-import { buildArrowTable } from '../../functions/core/columnar.js';
 import { dictionaryColumnsOf, encodeParquet } from '../../functions/core/parquet.js';
 import type { ColumnSpec, ColumnType } from '../../functions/core/schema.js';
 import { duckRows, tempParquet } from '../duckdb.js';
@@ -24,7 +23,7 @@ describe('Arrow → Parquet', () => {
   ];
 
   it('writes logical types that another engine reads back exactly', async () => {
-    const path = tempParquet(encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, rows))));
+    const path = tempParquet(await encodeParquet(ColumnBuffers.fromRows(columns, rows)));
     const back = await duckRows(`SELECT id, epoch_ms(t) AS t, d::VARCHAR AS d, i::VARCHAR AS i, n, x, b, j, s FROM read_parquet('${path}') ORDER BY id`);
     assert.deepEqual(back.map((r) => r['id']), ['a', 'b', 'c', 'd']);
     assert.deepEqual(back[0], { id: 'a', t: BigInt(Date.UTC(2026, 10, 19, 10, 0, 0, 123)), d: '2026-11-19', i: '9007199254740993', n: -5, x: 1.5, b: true, j: '{"k":[1]}', s: 'héllo 🌊' });
@@ -38,20 +37,20 @@ describe('Arrow → Parquet', () => {
     assert.equal(back[2]!['s'], '\uFFFD');
   });
 
-  it('compresses with zstd and marks required columns', async () => {
-    const path = tempParquet(encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, rows))));
-    const codecs = await duckRows(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
-    assert.deepEqual(codecs.map((c) => c['compression']), ['ZSTD']);
+  it('compresses pages with zstd, leaves tiny ones as they are, and marks required columns', async () => {
+    const many: CellValue[][] = Array.from({ length: 300 }, (_, i) => [`id-${i}`, i * 1000, day, i, i, i / 4, i % 2 === 0, `{"i":${i}}`, i % 3 ? `s${i}` : null]);
+    const path = tempParquet(await encodeParquet(ColumnBuffers.fromRows(columns, [...many, ...rows])));
+    const codecs = await duckRows(`SELECT path_in_schema AS col, compression FROM parquet_metadata('${path}') ORDER BY column_id`);
+    // d holds one value in 300 rows and three others: PLAIN, 1.2 KB; b is 38 bytes of bits, not worth a zstd frame.
+    assert.deepEqual(Object.fromEntries(codecs.map((c) => [c['col'], c['compression']])),
+      { id: 'ZSTD', t: 'ZSTD', d: 'ZSTD', i: 'ZSTD', n: 'ZSTD', x: 'ZSTD', b: 'UNCOMPRESSED', j: 'ZSTD', s: 'ZSTD' });
+    const small = tempParquet(await encodeParquet(ColumnBuffers.fromRows(columns, rows)));
+    const tiny = await duckRows(`SELECT DISTINCT compression FROM parquet_metadata('${small}')`);
+    assert.deepEqual(tiny.map((c) => c['compression']), ['UNCOMPRESSED'], 'four rows: every page under 256 bytes');
     const schema = await duckRows(`SELECT name, repetition_type FROM parquet_schema('${path}') WHERE name IN ('id', 's')`);
     assert.deepEqual(Object.fromEntries(schema.map((r) => [r['name'], r['repetition_type']])), { id: 'REQUIRED', s: 'OPTIONAL' });
-  });
-
-  it('compresses every file, not only the first (a reused WriterProperties would not)', async () => {
-    const table = buildArrowTable(ColumnBuffers.fromRows(columns, rows));
-    encodeParquet(table);
-    const path = tempParquet(encodeParquet(table));
-    const codecs = await duckRows(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`);
-    assert.deepEqual(codecs.map((c) => c['compression']), ['ZSTD']);
+    const [count] = await duckRows(`SELECT count(*) AS n, count(s) AS s, sum(i)::VARCHAR AS i FROM read_parquet('${path}')`);
+    assert.deepEqual(count, { n: 304n, s: 200n + 3n, i: String(BigInt((299 * 300) / 2) + 9007199254740993n - 42n - (2n ** 53n) + 1n) });
   });
 });
 
@@ -67,7 +66,7 @@ describe('ColumnBuffers', () => {
     assert.deepEqual(buffers.row(500), [2n ** 62n, null, false, 500]); // 500 % 5 === 0: s is null
     assert.deepEqual(buffers.row(999), [699, 'v999', true, 999]);
     assert.deepEqual(buffers.row(35), [null, null, false, 35]);
-    const path = tempParquet(encodeParquet(buildArrowTable(buffers)));
+    const path = tempParquet(await encodeParquet(buffers));
     const [agg] = await duckRows(`SELECT count(*) AS n, count(i) AS ni, count(s) AS ns, sum(b::INT) AS nb, max(i)::VARCHAR AS maxi, sum(d - DATE '1970-01-01') AS sd FROM read_parquet('${path}')`);
     assert.equal(Number(agg!['n']), n);
     assert.equal(Number(agg!['ni']), n - Math.ceil(n / 7));
@@ -85,23 +84,22 @@ describe('ColumnBuffers', () => {
     buffers.append(['d', 4, 'x']);
     buffers.append(['e', 5, 'y']);
     assert.deepEqual(buffers.data.map((d) => d.nulls), [0, 3, 3]);
-    const table = buildArrowTable(buffers);
-    assert.equal(table.getChild('id')!.nullCount, 0);
-    assert.equal(table.getChild('late')!.nullCount, 3);
-    const path = tempParquet(encodeParquet(table));
+    const path = tempParquet(await encodeParquet(buffers));
+    const stats = await duckRows(`SELECT path_in_schema AS col, stats_null_count AS nulls FROM parquet_metadata('${path}') ORDER BY column_id`);
+    assert.deepEqual(stats.map((r) => [r['col'], r['nulls']]), [['id', 0n], ['late', 3n], ['tag', 3n]]);
     const back = await duckRows(`SELECT id, late::VARCHAR AS late, tag FROM read_parquet('${path}') ORDER BY id`);
     assert.deepEqual(back.map((r) => [r['id'], r['late'], r['tag']]), [['a', null, null], ['b', null, null], ['c', null, null], ['d', '4', 'x'], ['e', '5', 'y']]);
   });
 });
 
 describe('dictionary encoding', () => {
-  it('is used for low-cardinality columns only: ids and file-constant lineage columns stay plain', async () => {
+  it('is used for low-cardinality columns and for columns of one value in the file (a one-entry dictionary); ids stay plain', async () => {
     const cols: ColumnSpec[] = [col('event_id', 'string', false), col('_topic', 'string', false), { ...col('currency', 'string'), lowCardinality: true }, col('page', 'string')];
     const rows: CellValue[][] = Array.from({ length: 200 }, (_, i) => [`id-${i}`, 'tracking', i % 2 ? 'EUR' : 'USD', `/p/${i % 3}`]);
-    const path = tempParquet(encodeParquet(buildArrowTable(ColumnBuffers.fromRows(cols, rows)), { dictionaryColumns: dictionaryColumnsOf(cols) }));
+    const path = tempParquet(await encodeParquet(ColumnBuffers.fromRows(cols, rows), { dictionaryColumns: dictionaryColumnsOf(cols) }));
     const meta = await duckRows(`SELECT path_in_schema AS col, encodings FROM parquet_metadata('${path}')`);
     const dict = Object.fromEntries(meta.map((m) => [m['col'], /DICTIONARY/.test(String(m['encodings']))]));
-    assert.deepEqual(dict, { event_id: false, _topic: false, currency: true, page: false });
+    assert.deepEqual(dict, { event_id: false, _topic: true, currency: true, page: false });
     const back = await duckRows(`SELECT count(DISTINCT currency) AS c, count(DISTINCT event_id) AS e FROM read_parquet('${path}')`);
     assert.deepEqual(back[0], { c: 2n, e: 200n });
   });

@@ -1,7 +1,6 @@
 // Runs one window of a job and delivers its results idempotently: the lake partition's single file is
 // overwritten and the warehouse partition replaced atomically, so a re-run never appends a second copy.
 import { ColumnBuffers } from '../column-buffers.js';
-import { buildArrowTable } from '../columnar.js';
 import { LAKE_PREFIX } from '../lake-layout.js';
 import { encodeParquet, PARQUET_CONTENT_TYPE } from '../parquet.js';
 import type { Catalog, ObjectStore, Warehouse } from '../ports.js';
@@ -49,7 +48,7 @@ export async function runJobWindow(job: JobDefinition, window: JobWindow, deps: 
 
   const columns = [...job.output.columns, ...job.output.partitionKeys];
   const partitionCells = job.window === 'hourly' ? [epochDayOf(window), window.hour!] : [epochDayOf(window)];
-  const bytes = encodeParquet(buildArrowTable(ColumnBuffers.fromRows(columns, rows.map((r) => [...r, ...partitionCells]))));
+  const bytes = await encodeParquet(ColumnBuffers.fromRows(columns, rows.map((r) => [...r, ...partitionCells])));
   const prefix = jobPartitionPrefix(job.output.table, window);
   const key = `${prefix}part-00000.parquet`;
   const partition = window.hour === undefined ? { dt: window.date } : { dt: window.date, hour: window.hour };

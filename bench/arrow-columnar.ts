@@ -1,11 +1,14 @@
-// Builds one Apache Arrow table per file from column buffers, with hand-built vectors: building buffers
-// directly is several times faster than apache-arrow's generic vectorFromArray (see README, bench/).
+// Apache Arrow tables from column buffers, with hand-built vectors (several times faster than
+// apache-arrow's generic vectorFromArray): what Tributary fed parquet-wasm before it wrote Parquet itself,
+// kept for the benchmark's writer comparison and the ArrowStream insert measurement.
 import {
   Bool, DateDay, Field, Float64, Int32, Int64, makeData, makeVector, RecordBatch, Schema, Struct, Table, TimestampMillisecond, Utf8,
   type DataType, type Vector,
+  tableToIPC,
 } from 'apache-arrow';
-import type { ColumnBuffers, ColumnData } from './column-buffers.js';
-import type { ColumnSpec, ColumnType } from './schema.js';
+import * as parquet from 'parquet-wasm';
+import type { ColumnBuffers, ColumnData } from '../functions/core/column-buffers.js';
+import type { ColumnSpec, ColumnType } from '../functions/core/schema.js';
 
 const TWO_32 = 4294967296;
 
@@ -34,9 +37,20 @@ function validity(d: ColumnData, n: number): Validity {
   return { bitmap, nullCount: d.nulls };
 }
 
+/** Arrow's layout from the buffers' PLAIN one: offsets of the texts, without the length prefixes. */
 function utf8Vector(bytes: Buffer, offsets: Int32Array, n: number, v: Validity): Vector {
-  const valueOffsets = offsets.subarray(0, n + 1);
-  const data = bytes.subarray(0, valueOffsets[n]);
+  const valueOffsets = new Int32Array(n + 1);
+  const data = new Uint8Array(offsets[n]!);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const s = offsets[i]!;
+    const e = offsets[i + 1]!;
+    if (e > s) {
+      data.set(bytes.subarray(s + 4, e), at);
+      at += e - s - 4;
+    }
+    valueOffsets[i + 1] = at;
+  }
   return makeVector(makeData({ type: new Utf8(), length: n, nullCount: v.nullCount, nullBitmap: v.bitmap, valueOffsets, data }));
 }
 
@@ -81,4 +95,17 @@ export function buildArrowTable(buffers: ColumnBuffers): Table {
   const children = buffers.columns.map((c, k) => columnVector(c, buffers.data[k]!, buffers.length).data[0]!);
   const struct = makeData({ type: new Struct(fields), length: buffers.length, nullCount: 0, children });
   return new Table([new RecordBatch(new Schema(fields), struct)]);
+}
+
+/** parquet-wasm's writer (Rust's parquet crate) with the settings Tributary used: zstd, chunk statistics. */
+export function parquetWasmEncode(table: Table, dictionaryColumns: readonly string[] = []): Uint8Array {
+  // A WriterProperties object is consumed by writeParquet: each file gets a fresh one.
+  let builder = new parquet.WriterPropertiesBuilder()
+    .setCompression(parquet.Compression.ZSTD)
+    .setDictionaryEnabled(false)
+    .setStatisticsEnabled(parquet.EnabledStatistics.Chunk)
+    .setMaxRowGroupSize(1_000_000)
+    .setCreatedBy('tributary');
+  for (const name of dictionaryColumns) builder = builder.setColumnDictionaryEnabled(name, true);
+  return parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(table, 'stream')), builder.build());
 }
