@@ -5,6 +5,7 @@ import type { ColumnBuffers } from '../column-buffers.js';
 import type { ColumnSpec } from '../schema.js';
 import { encodeColumn, Encoding, PhysicalType, physicalTypeOf, type ColumnPages, type Statistics } from './column-chunk.js';
 import { CompactWriter, TType } from './thrift-compact.js';
+import { CREATED_BY } from './writer-version.js';
 import type { Compress } from './zstd.js';
 
 const MAGIC = Buffer.from('PAR1', 'latin1');
@@ -139,7 +140,7 @@ export function writeParquetFile(buffers: ColumnBuffers, compress: Compress, opt
     push(body);
     return { column, pages, codec, start, dictionaryOffset, dataOffset, uncompressed, compressed: offset - start };
   });
-  const meta = footer(buffers.columns, chunks, n, options.createdBy ?? 'tributary');
+  const meta = footer(buffers.columns, chunks, n, options.createdBy ?? CREATED_BY);
   const tail = Buffer.allocUnsafe(8);
   tail.writeUInt32LE(meta.length, 0);
   MAGIC.copy(tail, 4);
