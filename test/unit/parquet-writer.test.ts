@@ -132,6 +132,12 @@ describe('Parquet encoder', () => {
     assert.deepEqual(parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer).schema.map((s) => s.name), ['schema', ...COLUMNS.map((c) => c.name)]);
   });
 
+  it('names its writer in the form parquet-mr parses, so Spark and Hive keep its string statistics', async () => {
+    const path = tempParquet(await encodeParquet(ColumnBuffers.fromRows([col('s', 'string')], [['a']])));
+    const [meta] = await duckRows(`SELECT created_by FROM parquet_file_metadata('${path}')`);
+    assert.match(String(meta!['created_by']), /^tributary version \d+\.\d+\.\d+$/);
+  });
+
   it('refuses a null in a required column instead of writing a file readers reject', async () => {
     const buffers = ColumnBuffers.fromRows([col('id', 'string', false)], [['a'], [null]]);
     await assert.rejects(encodeParquet(buffers), /column id is required but 1 of its rows are null/);
