@@ -11,6 +11,8 @@ import { ColumnBuffers } from '../../functions/core/column-buffers.js';
 import { encodeParquet } from '../../functions/core/parquet.js';
 import { writeRleHybrid } from '../../functions/core/parquet/rle-hybrid.js';
 import { ByteSink } from '../../functions/core/parquet/byte-sink.js';
+import { CompactWriter } from '../../functions/core/parquet/thrift-compact.js';
+import { encodeColumn } from '../../functions/core/parquet/column-chunk.js';
 import { zstdWasm } from '../../functions/core/parquet/zstd.js';
 import type { ColumnSpec, ColumnType } from '../../functions/core/schema.js';
 import { duckRows, tempParquet } from '../duckdb.js';
@@ -88,6 +90,11 @@ function viaParquetWasm(bytes: Uint8Array): (string | null)[][] {
   return Array.from({ length: table.numRows }, (_, i) => COLUMNS.map((c) => norm(c.type, table.getChild(c.name)!.get(i), true)));
 }
 
+function viaParquetWasmColumn(bytes: Uint8Array, name: string): unknown[] {
+  const table = tableFromIPC(parquetWasm.readParquet(bytes).intoIPCStream());
+  return Array.from({ length: table.numRows }, (_, i) => table.getChild(name)!.get(i));
+}
+
 async function viaHyparquet(bytes: Uint8Array): Promise<(string | null)[][]> {
   const wasm = await zstdWasm();
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -138,6 +145,25 @@ describe('Parquet encoder', () => {
     assert.match(String(meta!['created_by']), /^tributary version \d+\.\d+\.\d+$/);
   });
 
+  it('keeps NaN next to one repeated number (it equals no value, so the column is not constant) and counts it', async () => {
+    const buffers = ColumnBuffers.fromRows([col('x', 'double', false)], [[5], [Number.NaN], [5]]);
+    const bytes = await encodeParquet(buffers);
+    const back = viaParquetWasmColumn(bytes, 'x');
+    assert.deepEqual(back.map(String), ['5', 'NaN', '5']);
+    const [meta] = await duckRows(`SELECT encodings FROM parquet_metadata('${tempParquet(bytes)}')`);
+    assert.doesNotMatch(String(meta!['encodings']), /DICTIONARY/);
+  });
+
+  it('copies string statistics out of the column buffers rather than viewing them (buffers are reused)', () => {
+    const c = col('s', 'string', false);
+    const buffers = ColumnBuffers.fromRows([c], [['aaa'], ['bbb'], ['ccc']]);
+    const pages = encodeColumn(c, buffers.data[0]!, 3, false);
+    const d = buffers.data[0]!;
+    if (d.kind === 'string') d.bytes.fill(0x21, 0, d.offsets[3]); // '!' over every byte
+    assert.equal(Buffer.from(pages.stats.min!).toString(), 'aaa');
+    assert.equal(Buffer.from(pages.stats.max!).toString(), 'ccc');
+  });
+
   it('refuses a null in a required column instead of writing a file readers reject', async () => {
     const buffers = ColumnBuffers.fromRows([col('id', 'string', false)], [['a'], [null]]);
     await assert.rejects(encodeParquet(buffers), /column id is required but 1 of its rows are null/);
@@ -151,6 +177,26 @@ describe('Parquet encoder', () => {
     assert.doesNotMatch(String(meta!['encodings']), /DICTIONARY/);
     const [back] = await duckRows(`SELECT count(DISTINCT big) AS n FROM read_parquet('${path}')`);
     assert.equal(back!['n'], 3000n);
+  });
+});
+
+describe('Thrift compact protocol', () => {
+  it('writes i64 zigzag varints exactly across the safe range, negative ones past 2^52 included', () => {
+    const decode = (bytes: Uint8Array): bigint => {
+      // field header (delta 1, type i64), then the varint
+      assert.equal(bytes[0], 0x16);
+      let v = 0n;
+      let shift = 0n;
+      for (let p = 1; ; p++) {
+        v |= BigInt(bytes[p]! & 0x7f) << shift;
+        shift += 7n;
+        if (bytes[p]! < 0x80) break;
+      }
+      return (v >> 1n) ^ -(v & 1n);
+    };
+    for (const n of [0, 1, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 52 + 1, -(2 ** 52) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) {
+      assert.equal(decode(new CompactWriter().i64(1, n).bytes()), BigInt(n), String(n));
+    }
   });
 });
 

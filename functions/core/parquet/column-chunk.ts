@@ -15,6 +15,8 @@ export const MAX_DICTIONARY_BYTES = 1 << 20;
 
 export interface Statistics {
   readonly nullCount: number;
+  /** floating-point columns only: the format asks for it with TYPE_DEFINED_ORDER, zero included */
+  readonly nanCount?: number;
   /** PLAIN-encoded extremes (bytes of the value for BYTE_ARRAY); absent when every row is null */
   readonly min?: Uint8Array;
   readonly max?: Uint8Array;
@@ -97,7 +99,7 @@ function constantPages(physicalType: number, value: Uint8Array, stringValue: boo
   data.u8(1);
   data.varint(n * 2);
   data.u8(0);
-  return { physicalType, dictionary: { body: dict.view(), entries: 1 }, data: data.view(), dataEncoding: Encoding.RLE_DICTIONARY, stats, tiny: true };
+  return { physicalType, dictionary: { body: dict.view(), entries: 1 }, data: data.view(), dataEncoding: Encoding.RLE_DICTIONARY, stats, tiny: dict.pos < TINY_BYTES };
 }
 
 function finish(physicalType: number, levels: ByteSink, values: Uint8Array, stats: Statistics): ColumnPages {
@@ -163,17 +165,19 @@ function encodeDoubles(c: ColumnSpec, d: Extract<ColumnData, { kind: 'number' }>
   const nullAt = d.nullAt;
   let min = Infinity;
   let max = -Infinity;
+  let nans = 0;
   for (let i = 0, j = 0; i < n; i++) {
     if (nullAt[i]) continue;
     const v = src[i]!;
-    if (v < min) min = v; // NaN compares false both ways: it never becomes an extreme
+    if (v < min) min = v;
+    else if (v !== v) nans++; // NaN compares false both ways: counted, never an extreme
     if (v > max) max = v;
     if (compact) values[j++] = v;
   }
   // The format's rule for zero: a min of 0 is written -0 and a max of -0 is written +0.
-  const stats: Statistics = min > max ? { nullCount: d.nulls } : { nullCount: d.nulls, min: f64Bytes(min === 0 ? -0 : min), max: f64Bytes(max === 0 ? 0 : max) };
-  // -0 and +0 compare equal: only a nonzero constant is one value.
-  if (min === max && min !== 0 && d.nulls === 0) return constantPages(physicalType, f64Bytes(min), false, d, n, c.nullable, stats);
+  const stats: Statistics = min > max ? { nullCount: d.nulls, nanCount: nans } : { nullCount: d.nulls, nanCount: nans, min: f64Bytes(min === 0 ? -0 : min), max: f64Bytes(max === 0 ? 0 : max) };
+  // -0 and +0 compare equal, and NaN equals nothing: only a nonzero number alone is one value.
+  if (min === max && min !== 0 && nans === 0 && d.nulls === 0) return constantPages(physicalType, f64Bytes(min), false, d, n, c.nullable, stats);
   return finish(physicalType, levels, asBytes(values), stats);
 }
 
@@ -291,8 +295,8 @@ function commonPrefix(b: Uint8Array, s1: number, e1: number, s2: number, e2: num
   return k;
 }
 
-/** The text of row i (without its length), copied out of the buffers for the footer. */
-const textOf = (bytes: Uint8Array, offsets: Int32Array, i: number): Uint8Array => bytes.slice(offsets[i]! + LENGTH_BYTES, offsets[i + 1]!);
+/** The text of row i (without its length), copied out of the buffers for the footer (Buffer#slice would be a view). */
+const textOf = (bytes: Uint8Array, offsets: Int32Array, i: number): Uint8Array => Uint8Array.prototype.slice.call(bytes, offsets[i]! + LENGTH_BYTES, offsets[i + 1]!);
 
 function encodeStrings(c: ColumnSpec, d: Extract<ColumnData, { kind: 'string' }>, n: number, count: number, dictionary: boolean, physicalType: number, levels: ByteSink): ColumnPages {
   const { bytes, offsets, nullAt } = d;

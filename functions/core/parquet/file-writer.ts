@@ -67,6 +67,7 @@ function statistics(w: CompactWriter, physicalType: number, s: Statistics): void
   if (legacy) w.binary(1, s.max!).binary(2, s.min!);
   w.i64(3, s.nullCount);
   if (s.max && s.min) w.binary(5, s.max).binary(6, s.min);
+  if (s.nanCount !== undefined) w.i64(9, s.nanCount);
   w.end();
 }
 

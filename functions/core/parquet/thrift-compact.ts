@@ -44,9 +44,23 @@ export class CompactWriter {
     this.buf[this.pos++] = n;
   }
 
-  /** Zigzag of a safe integer, computed in floating point so that it holds past 2^31. */
+  /**
+   * Zigzag of a safe integer, in floating point so that it holds past 2^31; below -2^52, where -2n - 1
+   * passes 2^53, through BigInt.
+   */
   private zigzag(n: number): void {
-    this.varint(n >= 0 ? 2 * n : -2 * n - 1);
+    if (n >= 0) this.varint(2 * n);
+    else if (n >= -(2 ** 52)) this.varint(-2 * n - 1);
+    else this.bigVarint(-2n * BigInt(n) - 1n);
+  }
+
+  private bigVarint(n: bigint): void {
+    this.ensure(10);
+    while (n >= 0x80n) {
+      this.buf[this.pos++] = Number(n & 0x7fn) | 0x80;
+      n >>= 7n;
+    }
+    this.buf[this.pos++] = Number(n);
   }
 
   private fieldHeader(id: number, type: number): void {
