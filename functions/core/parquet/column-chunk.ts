@@ -103,8 +103,9 @@ function constantPages(physicalType: number, value: Uint8Array, stringValue: boo
 }
 
 function finish(physicalType: number, levels: ByteSink, values: Uint8Array, stats: Statistics): ColumnPages {
-  levels.bytes(values);
-  const data = levels.view();
+  // A REQUIRED column has no levels: its page is the values as they stand.
+  if (levels.pos > 0) levels.bytes(values);
+  const data = levels.pos > 0 ? levels.view() : values;
   return { physicalType, data, dataEncoding: Encoding.PLAIN, stats, tiny: data.length < TINY_BYTES };
 }
 
@@ -116,7 +117,7 @@ export function encodeColumn(c: ColumnSpec, d: ColumnData, n: number, dictionary
   if (c.nullable) writeLevels(d, n, levels);
   const count = n - d.nulls;
   const nullAt = d.nullAt;
-  if (count === 0) return finish(physicalType, levels, new Uint8Array(0), { nullCount: d.nulls });
+  if (count === 0) return finish(physicalType, levels, new Uint8Array(0), c.type === 'double' ? { nullCount: d.nulls, nanCount: 0 } : { nullCount: d.nulls });
 
   switch (d.kind) {
     case 'string': return encodeStrings(c, d, n, count, dictionary, physicalType, levels);
