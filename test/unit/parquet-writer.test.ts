@@ -3,6 +3,7 @@
 // constant columns and statistics must read back as written.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import zlib from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import * as parquetWasm from 'parquet-wasm';
 import { tableFromIPC } from 'apache-arrow';
@@ -13,7 +14,7 @@ import { writeRleHybrid } from '../../functions/core/parquet/rle-hybrid.js';
 import { ByteSink } from '../../functions/core/parquet/byte-sink.js';
 import { CompactWriter } from '../../functions/core/parquet/thrift-compact.js';
 import { encodeColumn } from '../../functions/core/parquet/column-chunk.js';
-import { zstdWasm } from '../../functions/core/parquet/zstd.js';
+import { zstdImplementation, zstdWasm } from '../../functions/core/parquet/zstd.js';
 import type { ColumnSpec, ColumnType } from '../../functions/core/schema.js';
 import { duckRows, tempParquet } from '../duckdb.js';
 
@@ -137,6 +138,11 @@ describe('Parquet encoder', () => {
     const [row] = await duckRows(`SELECT count(*) AS n FROM read_parquet('${tempParquet(bytes)}')`);
     assert.equal(row!['n'], 0n);
     assert.deepEqual(parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer).schema.map((s) => s.name), ['schema', ...COLUMNS.map((c) => c.name)]);
+  });
+
+  it('compresses with node:zlib where Node has zstd (the Lambda runtime, Node 24), else with zstd in WebAssembly', () => {
+    const native = typeof (zlib as unknown as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
+    assert.equal(zstdImplementation(), native ? 'node:zlib' : '@bokuweb/zstd-wasm', `node ${process.version}`);
   });
 
   it('names its writer in the form parquet-mr parses, so Spark and Hive keep its string statistics', async () => {

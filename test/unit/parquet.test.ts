@@ -8,7 +8,7 @@ import { duckRows, tempParquet } from '../duckdb.js';
 
 const col = (name: string, type: ColumnType, nullable = true): ColumnSpec => ({ name, type, nullable, origin: 'inferred' });
 
-describe('Arrow → Parquet', () => {
+describe('column buffers → Parquet', () => {
   const columns = [
     col('id', 'string', false), col('t', 'timestamp', false), col('d', 'date', false), col('i', 'int64'),
     col('n', 'int32'), col('x', 'double'), col('b', 'boolean'), col('j', 'json'), col('s', 'string'),
@@ -76,7 +76,7 @@ describe('ColumnBuffers', () => {
     assert.equal(Number(agg!['sd']), (n * (n - 1)) / 2);
   });
 
-  it('writes a column added mid-file as null in the rows before it, and columns without nulls without a bitmap', async () => {
+  it('writes a column added mid-file as null in the rows before it, with null counts per column', async () => {
     const buffers = new ColumnBuffers([col('id', 'string', false)], 2);
     for (const id of ['a', 'b', 'c']) buffers.append([id]);
     buffers.addColumn(col('late', 'int64'));
