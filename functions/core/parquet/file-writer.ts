@@ -3,7 +3,7 @@
 // Flat schemas only, which is all Tributary writes: object and array properties are JSON text.
 import type { ColumnBuffers } from '../column-buffers.js';
 import type { ColumnSpec } from '../schema.js';
-import { encodeColumn, Encoding, PhysicalType, physicalTypeOf, type ColumnPages, type Statistics } from './column-chunk.js';
+import { encodeColumn, Encoding, PhysicalType, physicalTypeOf, type Statistics } from './column-chunk.js';
 import { CompactWriter, TType } from './thrift-compact.js';
 import { CREATED_BY } from './writer-version.js';
 import type { Compress } from './zstd.js';
@@ -22,9 +22,11 @@ export interface WriteOptions {
   readonly createdBy?: string;
 }
 
+/** What the footer needs of a column chunk once its pages are written (not the pages: they can go). */
 interface WrittenChunk {
   readonly column: ColumnSpec;
-  readonly pages: ColumnPages;
+  readonly physicalType: number;
+  readonly stats: Statistics;
   readonly codec: number;
   readonly start: number;
   readonly dictionaryOffset: number | undefined;
@@ -90,13 +92,13 @@ function footer(columns: readonly ColumnSpec[], chunks: readonly WrittenChunk[],
       compressed += ch.compressed;
       const encodings = ch.dictionaryOffset === undefined ? [Encoding.PLAIN, Encoding.RLE] : [Encoding.PLAIN, Encoding.RLE, Encoding.RLE_DICTIONARY];
       w.begin().i64(2, ch.start).struct(3);
-      w.i32(1, ch.pages.physicalType);
+      w.i32(1, ch.physicalType);
       w.list(2, TType.I32, encodings.length);
       for (const e of encodings) w.elementI32(e);
       w.list(3, TType.Binary, 1).elementString(ch.column.name);
       w.i32(4, ch.codec).i64(5, rows).i64(6, ch.uncompressed).i64(7, ch.compressed).i64(9, ch.dataOffset);
       if (ch.dictionaryOffset !== undefined) w.i64(11, ch.dictionaryOffset);
-      statistics(w, ch.pages.physicalType, ch.pages.stats);
+      statistics(w, ch.physicalType, ch.stats);
       w.end().end();
     }
     w.i64(2, uncompressed).i64(3, rows).i64(5, chunks[0]?.start ?? 4).i64(6, compressed);
@@ -139,7 +141,7 @@ export function writeParquetFile(buffers: ColumnBuffers, compress: Compress, opt
     uncompressed += header.length + pages.data.length;
     push(header);
     push(body);
-    return { column, pages, codec, start, dictionaryOffset, dataOffset, uncompressed, compressed: offset - start };
+    return { column, physicalType: pages.physicalType, stats: pages.stats, codec, start, dictionaryOffset, dataOffset, uncompressed, compressed: offset - start };
   });
   const meta = footer(buffers.columns, chunks, n, options.createdBy ?? CREATED_BY);
   const tail = Buffer.allocUnsafe(8);
