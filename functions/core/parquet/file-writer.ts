@@ -3,7 +3,8 @@
 // Flat schemas only, which is all Tributary writes: object and array properties are JSON text.
 import type { ColumnBuffers } from '../column-buffers.js';
 import type { ColumnSpec } from '../schema.js';
-import { encodeColumn, Encoding, PhysicalType, physicalTypeOf, type Statistics } from './column-chunk.js';
+import { encodeColumn, physicalTypeOf } from './column-chunk.js';
+import { Encoding, PhysicalType, type Statistics } from './pages.js';
 import { CompactWriter, TType } from './thrift-compact.js';
 import { CREATED_BY } from './writer-version.js';
 import type { Compress } from './zstd.js';
