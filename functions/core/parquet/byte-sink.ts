@@ -22,22 +22,27 @@ export class ByteSink {
 
   u32(n: number): void {
     this.ensure(4);
-    const b = this.buf;
-    const p = this.pos;
-    b[p] = n & 0xff;
-    b[p + 1] = (n >>> 8) & 0xff;
-    b[p + 2] = (n >>> 16) & 0xff;
-    b[p + 3] = (n >>> 24) & 0xff;
-    this.pos = p + 4;
+    this.u32At(this.pos, n);
+    this.pos += 4;
   }
 
+  /** Unsigned LEB128 of a non-negative safe integer (in floating point: footer offsets may pass 2^32). */
   varint(n: number): void {
-    this.ensure(5);
+    this.ensure(8);
     while (n >= 0x80) {
-      this.buf[this.pos++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
+      this.buf[this.pos++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
     }
     this.buf[this.pos++] = n;
+  }
+
+  /** Overwrites 4 bytes at `at` (a length known only once what follows it is written). */
+  u32At(at: number, n: number): void {
+    const b = this.buf;
+    b[at] = n & 0xff;
+    b[at + 1] = (n >>> 8) & 0xff;
+    b[at + 2] = (n >>> 16) & 0xff;
+    b[at + 3] = (n >>> 24) & 0xff;
   }
 
   bytes(src: Uint8Array): void {

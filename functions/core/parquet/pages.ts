@@ -50,12 +50,7 @@ export function writeLevels(d: ColumnData, n: number, out: ByteSink): void {
     for (let i = 0; i < n; i++) levels[i] = nullAt[i]! ^ 1;
     writeRleHybrid(levels, n, 1, out);
   }
-  const length = out.pos - start - 4;
-  const b = out.buf;
-  b[start] = length & 0xff;
-  b[start + 1] = (length >>> 8) & 0xff;
-  b[start + 2] = (length >>> 16) & 0xff;
-  b[start + 3] = (length >>> 24) & 0xff;
+  out.u32At(start, out.pos - start - 4);
 }
 
 /** One value of every page: a one-entry dictionary and a single RLE run of index 0. */

@@ -1,47 +1,33 @@
 // Thrift's compact protocol, write side only, for Parquet's footer and page headers: the few types
 // parquet.thrift uses (i32, i64, binary, bool, struct, list).
+import { ByteSink } from './byte-sink.js';
 
 export const TType = { True: 1, False: 2, I32: 5, I64: 6, Binary: 8, List: 9, Struct: 12 } as const;
 export type TType = (typeof TType)[keyof typeof TType];
 
 export class CompactWriter {
-  private buf: Uint8Array;
-  private pos = 0;
+  private readonly out: ByteSink;
   private lastField = 0;
   private readonly stack: number[] = [];
 
   constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
+    this.out = new ByteSink(capacity);
   }
 
   get length(): number {
-    return this.pos;
+    return this.out.pos;
   }
 
   bytes(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(2 * this.buf.length, this.pos + n));
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
+    return this.out.view();
   }
 
   private byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
+    this.out.u8(b);
   }
 
-  /** Unsigned varint of a non-negative safe integer (sizes and offsets exceed 2^32 only in theory). */
   private varint(n: number): void {
-    this.ensure(10);
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.pos++] = n;
+    this.out.varint(n);
   }
 
   /**
@@ -55,12 +41,11 @@ export class CompactWriter {
   }
 
   private bigVarint(n: bigint): void {
-    this.ensure(10);
     while (n >= 0x80n) {
-      this.buf[this.pos++] = Number(n & 0x7fn) | 0x80;
+      this.out.u8(Number(n & 0x7fn) | 0x80);
       n >>= 7n;
     }
-    this.buf[this.pos++] = Number(n);
+    this.out.u8(Number(n));
   }
 
   private fieldHeader(id: number, type: number): void {
@@ -102,10 +87,8 @@ export class CompactWriter {
   }
 
   private rawBinary(value: Uint8Array): void {
-    this.varint(value.length);
-    this.ensure(value.length);
-    this.buf.set(value, this.pos);
-    this.pos += value.length;
+    this.out.varint(value.length);
+    this.out.bytes(value);
   }
 
   /** Opens a struct field; `end()` closes it. */
