@@ -4,6 +4,14 @@
 /** The ingest function's memory when an environment does not set `ingest.memoryMb`. */
 export const DEFAULT_INGEST_MEMORY_MB = 2048;
 
+/**
+ * V8's semi-space for the ingest function when an environment does not set `ingest.semiSpaceMb`. Lambda's
+ * bootstrap would size it at memory/20 (102 MB at 2 GB): a young generation that grows past 200 MB holding
+ * batches that are garbage a moment later. At 8 MB a 10k-record batch peaks at 2× its NDJSON plus 150 MB
+ * (README, "Benchmark": the memory goal and what it costs in throughput).
+ */
+export const DEFAULT_INGEST_SEMI_SPACE_MB = 8;
+
 export interface TopicConfig {
   readonly name: string;
   /** records per invocation, 1–10,000 (default 5,000) */
@@ -29,7 +37,8 @@ export interface EnvironmentConfig {
   readonly retention: { readonly quarantineDays: number; readonly noncurrentDays: number; readonly logDays: number };
   /** a customer-managed KMS key for the lake (default: S3-managed encryption) */
   readonly kmsKey: boolean;
-  readonly ingest: { readonly memoryMb: number; readonly timeoutMinutes: number };
+  /** memoryMb: the function's memory (and CPU share); semiSpaceMb: V8's young generation, see DEFAULT_INGEST_SEMI_SPACE_MB */
+  readonly ingest: { readonly memoryMb: number; readonly timeoutMinutes: number; readonly semiSpaceMb: number };
   readonly alarms: { readonly emails: readonly string[]; readonly freshnessMinutes: number; readonly quarantinePercent: number; readonly offsetLag: number };
 }
 
@@ -135,7 +144,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       logDays: logRetention(at('retention.logDays'), problems),
     },
     kmsKey: optionalBoolean('kmsKey') ?? false,
-    ingest: { memoryMb: int('ingest.memoryMb', DEFAULT_INGEST_MEMORY_MB, 512, 10_240), timeoutMinutes: int('ingest.timeoutMinutes', 5, 1, 14) },
+    ingest: ingestSettings(int, problems),
     alarms: {
       emails: at('alarms.emails') === undefined ? [] : strings('alarms.emails', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 0),
       freshnessMinutes: int('alarms.freshnessMinutes', 15, 1, 1440),
@@ -159,6 +168,16 @@ function consumerGroupBase(value: unknown, env: string, topics: readonly TopicCo
   const group = (value as string | undefined) ?? `tributary-${env}`;
   for (const t of topics) if (group.length + 1 + t.name.length > 200) problems.push(`consumerGroup "${group}" with topic ${t.name} makes a group id over 200 characters`);
   return group;
+}
+
+type IntReader = (path: string, fallback: number, min: number, max: number) => number;
+
+/** The ingest function's memory, timeout and young generation; a semi-space Lambda's own sizing would exceed is refused. */
+function ingestSettings(int: IntReader, problems: string[]): EnvironmentConfig['ingest'] {
+  const memoryMb = int('ingest.memoryMb', DEFAULT_INGEST_MEMORY_MB, 512, 10_240);
+  const semiSpaceMb = int('ingest.semiSpaceMb', DEFAULT_INGEST_SEMI_SPACE_MB, 1, 512);
+  if (semiSpaceMb > Math.floor(memoryMb / 20)) problems.push(`ingest.semiSpaceMb ${semiSpaceMb} is more than memory/20 (${Math.floor(memoryMb / 20)} MB at ingest.memoryMb ${memoryMb}), Lambda's own sizing`);
+  return { memoryMb, timeoutMinutes: int('ingest.timeoutMinutes', 5, 1, 14), semiSpaceMb };
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([

@@ -44,11 +44,30 @@ export interface FunctionContext {
   readonly logDays: RetentionDays;
 }
 
+/**
+ * V8 heap flags for a function of `memoryMb` with a young generation of `semiSpaceMb` semi-spaces. Lambda's
+ * Node bootstrap applies its own (semi-space memory/20, old space memory − memory/10) only when NODE_OPTIONS
+ * sets neither, so both are set: the old space as Lambda would size it.
+ */
+export function heapFlags(memoryMb: number, semiSpaceMb: number): string[] {
+  if (!Number.isInteger(semiSpaceMb) || semiSpaceMb < 1 || semiSpaceMb > Math.floor(memoryMb / 20)) {
+    throw new Error(`semiSpaceMb must be an integer from 1 to memory/20 (${Math.floor(memoryMb / 20)} MB at ${memoryMb} MB), not ${semiSpaceMb}`);
+  }
+  return [`--max-semi-space-size=${semiSpaceMb}`, `--max-old-space-size=${memoryMb - Math.floor(memoryMb / 10)}`];
+}
+
+/** The NODE_OPTIONS of a function: source-mapped stack traces, and its heap flags when it sizes its young generation. */
+export function nodeOptions(memoryMb: number, semiSpaceMb?: number): string {
+  return ['--enable-source-maps', ...(semiSpaceMb === undefined ? [] : heapFlags(memoryMb, semiSpaceMb))].join(' ');
+}
+
 export interface TributaryFunctionProps {
   /** handler file under functions/ */
   readonly entry: string;
   readonly description: string;
   readonly memoryMb: number;
+  /** V8's semi-space in MB (see heapFlags); absent, Lambda's bootstrap sizes the heap from memoryMb */
+  readonly semiSpaceMb?: number;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
   readonly architecture?: Architecture;
@@ -80,7 +99,7 @@ export function tributaryFunction(scope: Construct, id: string, p: TributaryFunc
     architecture: p.architecture ?? Architecture.ARM_64,
     memorySize: p.memoryMb,
     timeout: p.timeout,
-    environment: { NODE_OPTIONS: '--enable-source-maps', ...p.environment },
+    environment: { NODE_OPTIONS: nodeOptions(p.memoryMb, p.semiSpaceMb), ...p.environment },
     projectRoot: PROJECT_ROOT,
     depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
     logGroup: new LogGroup(scope, `${id}Logs`, { retention: p.logDays }),

@@ -19,6 +19,8 @@ export interface IngestProps extends FunctionContext {
   readonly consumerGroup: string;
   readonly piiSaltSecret: ISecret;
   readonly memoryMb: number;
+  /** V8's semi-space in MB: the young generation that bounds a batch's garbage (infra/config.ts) */
+  readonly semiSpaceMb: number;
   /** ≤ 14 minutes: the MSK event source mapping's limit */
   readonly timeout: Duration;
 }
@@ -50,6 +52,7 @@ export class Ingest extends Construct {
       entry: 'ingest/handler.ts',
       description: 'Kafka → Parquet lake + Glue + ClickHouse (Tributary ingest)',
       memoryMb: p.memoryMb,
+      semiSpaceMb: p.semiSpaceMb,
       timeout: p.timeout,
       logDays: p.logDays,
       environment: {

@@ -56,7 +56,7 @@ export class TributaryStack extends Stack {
     this.ingest = new Ingest(this, 'Ingest', {
       lake: this.lake, clusterArn, topics: c.topics, consumerGroup: c.consumerGroup, vpc, subnets, securityGroups,
       clickhouseEnvironment, clickhouseSecret, piiSaltSecret,
-      memoryMb: c.ingest.memoryMb, timeout: Duration.minutes(c.ingest.timeoutMinutes), logDays,
+      memoryMb: c.ingest.memoryMb, semiSpaceMb: c.ingest.semiSpaceMb, timeout: Duration.minutes(c.ingest.timeoutMinutes), logDays,
     });
     this.jobs = new Jobs(this, 'Jobs', { lake: this.lake, vpc, subnets, securityGroups, clickhouseEnvironment, clickhouseSecret, logDays });
     this.monitoring = new Monitoring(this, 'Monitoring', {

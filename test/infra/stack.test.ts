@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { readCompactEnvironment } from '../../functions/compact/config.js';
 import { readIngestEnvironment, readServicesEnvironment } from '../../functions/ingest/config.js';
 import { EnvironmentConfigError, parseEnvironment } from '../../infra/config.js';
-import { PROJECT_ROOT } from '../../infra/functions.js';
+import { heapFlags, PROJECT_ROOT } from '../../infra/functions.js';
 import { MSK_POLLER_EC2_DESCRIBE } from '../../infra/ingest.js';
 import { acknowledgeFindings } from '../../infra/nag.js';
 import { TributaryStack } from '../../infra/stack.js';
@@ -122,6 +122,13 @@ for (const name of Object.keys(environments)) {
       template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('ingest'), Timeout: config.ingest.timeoutMinutes * 60, MemorySize: config.ingest.memoryMb, Architectures: ['arm64'], VpcConfig: Match.anyValue() });
     });
 
+    it('sizes the ingest function\'s young generation through NODE_OPTIONS, with the old space Lambda would give it', () => {
+      // Lambda's bootstrap keeps its own heap flags out when NODE_OPTIONS names one, so both must be there.
+      const options = environmentOf(template, /ingest/)['NODE_OPTIONS']!.split(' ');
+      assert.deepEqual(options, ['--enable-source-maps', `--max-semi-space-size=${config.ingest.semiSpaceMb}`, `--max-old-space-size=${config.ingest.memoryMb - Math.floor(config.ingest.memoryMb / 10)}`]);
+      for (const other of [/Compacts/, /A\/B/]) assert.equal(environmentOf(template, other)['NODE_OPTIONS'], '--enable-source-maps', 'the jobs keep Lambda\'s heap sizing');
+    });
+
     it('schedules compaction and ab-daily, with dead-letter queues', () => {
       template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(20 * * * ? *)' });
       template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(5 * * * ? *)' });
@@ -170,6 +177,16 @@ describe('environment configuration', () => {
     assert.equal(sixtyDays.retention.logDays, 60);
     const noViews = parseEnvironment('x', { x: { ...staging, clickhouse: { ...(staging['clickhouse'] as object), lakeUrl: false } } });
     assert.equal(noViews.clickhouse.lakeUrl, undefined, 'false: no _all views');
+  });
+
+  it('takes the ingest semi-space from the environment, 8 MB by default, never more than Lambda\'s own sizing', () => {
+    const staging = environments['staging'] as Record<string, unknown>;
+    assert.equal(parseEnvironment('x', { x: { ...staging, ingest: { memoryMb: 2048 } } }).ingest.semiSpaceMb, 8);
+    assert.equal(parseEnvironment('x', { x: { ...staging, ingest: { memoryMb: 2048, semiSpaceMb: 16 } } }).ingest.semiSpaceMb, 16);
+    assert.throws(() => parseEnvironment('x', { x: { ...staging, ingest: { memoryMb: 1024, semiSpaceMb: 64 } } }), /ingest\.semiSpaceMb 64 is more than memory\/20 \(51 MB at ingest\.memoryMb 1024\)/);
+    assert.throws(() => parseEnvironment('x', { x: { ...staging, ingest: { semiSpaceMb: 0 } } }), /ingest\.semiSpaceMb must be an integer from 1 to 512/);
+    assert.throws(() => heapFlags(1024, 52), /semiSpaceMb must be an integer from 1 to memory\/20 \(51 MB at 1024 MB\), not 52/);
+    assert.deepEqual(heapFlags(2048, 8), ['--max-semi-space-size=8', '--max-old-space-size=1844']);
   });
 
   it('refuses a consumer group that is not a valid group id, or too long with a topic name', () => {
