@@ -230,6 +230,8 @@ describe('applying a declared schema', () => {
       assert.throws(() => parseDeclaredSchema('order', { properties: { p: def } } as never), message, JSON.stringify(def));
     };
     refused({ type: 'object', properties: { a: { type: 'strin' } } }, /property "p": not a JSON Schema Ajv can compile: schema is invalid/);
+    // the meta-schema's own patterns (run on V8's engine, not RE2) still hold
+    refused({ type: 'object', $anchor: '1bad' }, /schema is invalid: data\/\$anchor must match pattern/);
     refused({ type: 'object', properties: { a: { $ref: '#/definitions/missing' } } }, /"\$ref" "#\/definitions\/missing" does not resolve to a schema in this document/);
     refused({ type: 'object', properties: { a: { $ref: 'https://example.com/s.json' } } }, /does not resolve to a schema in this document/);
     // a schema that refers to itself, directly or through definitions, could branch at every level of a value
