@@ -18,7 +18,8 @@ import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_INGEST_MEMORY_MB } from '../infra/config.js';
+import { DEFAULT_INGEST_MEMORY_MB, DEFAULT_INGEST_SEMI_SPACE_MB } from '../infra/config.js';
+import { nodeOptions } from '../infra/functions.js';
 import type { Result } from './children/common.js';
 
 const HERE = fileURLToPath(import.meta.url);
@@ -38,7 +39,8 @@ async function bundleChildren(): Promise<void> {
   const { assetCommands, ESBUILD_OPTIONS } = await import('../infra/functions.js');
   await build({
     entryPoints: CHILDREN.map((c) => join(HERE, '..', 'children', `${c}.ts`)),
-    outdir: BUNDLES, outExtension: { '.js': '.mjs' }, bundle: true, minify: true, logLevel: 'error',
+    // source maps as the function has them, for the configurations run with its NODE_OPTIONS (--enable-source-maps)
+    outdir: BUNDLES, outExtension: { '.js': '.mjs' }, bundle: true, minify: true, sourcemap: true, sourcesContent: ESBUILD_OPTIONS.sourcesContent, logLevel: 'error',
     format: ESBUILD_OPTIONS.format, platform: ESBUILD_OPTIONS.platform, target: 'node20', mainFields: ESBUILD_OPTIONS.mainFields,
     banner: { js: ESBUILD_OPTIONS.banner }, external: ['@duckdb/*', 'chdb', 'chdb/*'],
   });
@@ -57,13 +59,15 @@ const PIN = ((): string[] => {
 
 /**
  * BENCH_NODE: a second Node binary (`npm run bench:lambda-node` fetches the Lambda runtime's, Node 24) that
- * runs the handler configurations again, with the heap flags Lambda's Node bootstrap derives from the
- * function's memory (new space = memory/10 split in two semi-spaces, old space = the rest).
+ * runs the handler again as the function is deployed, and with the heap flags Lambda's Node bootstrap
+ * derives from the function's memory when NODE_OPTIONS names none (new space = memory/10 split in two
+ * semi-spaces, old space = the rest): what the function would do without its own young-generation setting.
  */
 const LAMBDA_NODE = process.env['BENCH_NODE'];
-/** V8's young generation at 4 MB semi-spaces instead of 16: the heap setting under which the memory goal holds. */
-const SMALL_YOUNG_GENERATION = '--max-semi-space-size=4';
 const LAMBDA_NODE_FLAGS = ((memoryMb: number): string[] => [`--max-semi-space-size=${Math.floor(memoryMb / 20)}`, `--max-old-space-size=${memoryMb - Math.floor(memoryMb / 10)}`])(DEFAULT_INGEST_MEMORY_MB);
+/** The ingest function's NODE_OPTIONS as infra/ deploys them: source maps on, its heap flags. */
+const DEPLOYED_NODE_OPTIONS = nodeOptions(DEFAULT_INGEST_MEMORY_MB, DEFAULT_INGEST_SEMI_SPACE_MB);
+const DEPLOYED = 'as deployed';
 
 function runChild(child: (typeof CHILDREN)[number], arg: string, file: string, env: Record<string, string> = {}, node: string[] = [process.execPath]): Result {
   const [command, ...prefix] = [...PIN, ...node];
@@ -112,21 +116,27 @@ async function main(): Promise<void> {
   // This machine's speed drifts by ±30% within minutes (shared host): each configuration runs once per
   // round, rounds interleave them, and the fastest run of each counts (peak RSS: the largest).
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
-  // [child, batch, node and flags, label]
-  const configs: Array<[(typeof CHILDREN)[number], string, string[]?, string?]> = [['duckdb', ''], ['handler-memory', '1000'], ['handler-memory', '10000'], ['handler-memory', '100000'], ['handler-local', '10000'],
+  // [child, batch, node and flags, label, environment]
+  type Config = [(typeof CHILDREN)[number], string, string[]?, string?, Record<string, string>?];
+  const deployed = { NODE_OPTIONS: DEPLOYED_NODE_OPTIONS };
+  const configs: Config[] = [['duckdb', ''], ['handler-memory', '1000'], ['handler-memory', '10000'], ['handler-memory', '100000'], ['handler-local', '10000'],
     ['input-only', '1000'], ['input-only', '10000'], ['input-only', '100000'],
-    // the same handler with a 4 MB young generation: what the memory goal costs in throughput
-    ['handler-memory', '10000', [process.execPath, SMALL_YOUNG_GENERATION], SMALL_YOUNG_GENERATION]];
-  const lambdaLabel = LAMBDA_NODE ? `node ${execFileSync(LAMBDA_NODE, ['--version'], { encoding: 'utf8' }).trim()}, Lambda heap flags` : '';
-  if (LAMBDA_NODE) for (const batch of ['1000', '10000']) configs.push(['handler-memory', batch, [LAMBDA_NODE, ...LAMBDA_NODE_FLAGS], lambdaLabel]);
+    // the function as infra/ deploys it: its heap flags (and source maps) through NODE_OPTIONS, as Lambda reads them
+    ['handler-memory', '1000', undefined, DEPLOYED, deployed], ['handler-memory', '10000', undefined, DEPLOYED, deployed], ['input-only', '10000', undefined, DEPLOYED, deployed]];
+  const lambdaLabel = LAMBDA_NODE ? `node ${execFileSync(LAMBDA_NODE, ['--version'], { encoding: 'utf8' }).trim()}` : '';
+  if (LAMBDA_NODE) {
+    for (const batch of ['1000', '10000']) configs.push(['handler-memory', batch, [LAMBDA_NODE], `${lambdaLabel}, ${DEPLOYED}`, deployed]);
+    configs.push(['input-only', '10000', [LAMBDA_NODE], `${lambdaLabel}, ${DEPLOYED}`, deployed]);
+    configs.push(['handler-memory', '10000', [LAMBDA_NODE, ...LAMBDA_NODE_FLAGS], `${lambdaLabel}, Lambda's own heap flags ${LAMBDA_NODE_FLAGS.join(' ')}`]);
+  }
   // The handler children read ready-made MSK events (one JSON file each), as a Lambda gets its payload.
   const { writeMskEvents } = await import('./children/common.js');
   const eventDirs = new Map<string, string>();
   for (const batch of ['1000', '10000', '100000']) eventDirs.set(batch, await writeMskEvents(file, Number(batch), end, join(dir, `events-${batch}`)));
   const best = new Map<string, Result>();
   for (let round = 0; round < rounds; round++) {
-    for (const [child, arg, node, label] of configs) {
-      const r = runChild(child, arg, eventDirs.get(arg) ?? file, {}, node);
+    for (const [child, arg, node, label, env] of configs) {
+      const r = runChild(child, arg, eventDirs.get(arg) ?? file, env, node);
       if (label) r.name = `${r.name} (${label})`;
       const b = best.get(r.name);
       best.set(r.name, !b ? r : {
@@ -150,25 +160,33 @@ async function main(): Promise<void> {
   };
   add(base);
   // Goal from the issue: peak RSS under 2× the batch's NDJSON size plus 150 MB.
-  const rssGoal = (r: Result, batch: number): string => {
+  const rssGoal = (r: Result, batch: number, input: string): string => {
     const goal = (2 * mb * Math.min(batch, events)) / events + 150;
-    return `${r.peakRssMb <= goal ? 'ok' : 'OVER'} (< ${goal.toFixed(0)} MB; input alone ${best.get(`input:${batch}`)!.peakRssMb.toFixed(0)})`;
+    const floor = best.get(input);
+    return `${r.peakRssMb <= goal ? 'ok' : 'OVER'} (< ${goal.toFixed(0)} MB${floor ? `; input alone ${floor.peakRssMb.toFixed(0)}` : ''})`;
   };
-  for (const batch of [1_000, 10_000, 100_000]) add(best.get(`memory:${batch}`)!, rssGoal(best.get(`memory:${batch}`)!, batch));
-  const small = best.get(`memory:10000 (${SMALL_YOUNG_GENERATION})`)!;
-  add(small, rssGoal(small, 10_000));
+  for (const batch of [1_000, 10_000, 100_000]) add(best.get(`memory:${batch}`)!, rssGoal(best.get(`memory:${batch}`)!, batch, `input:${batch}`));
+  for (const batch of [1_000, 10_000]) add(best.get(`memory:${batch} (${DEPLOYED})`)!, rssGoal(best.get(`memory:${batch} (${DEPLOYED})`)!, batch, `input:${batch} (${DEPLOYED})`));
   add(best.get('local:10000')!);
-  for (const batch of [1_000, 10_000, 100_000]) {
-    const r = best.get(`input:${batch}`)!;
+  for (const name of ['input:1000', 'input:10000', 'input:100000', `input:10000 (${DEPLOYED})`, ...(LAMBDA_NODE ? [`input:10000 (${lambdaLabel}, ${DEPLOYED})`] : [])]) {
+    const r = best.get(name)!;
     rows.push([r.name, '', '', `${r.peakRssMb.toFixed(0)} MB`, '', '', '', '', '']);
   }
-  for (const batch of LAMBDA_NODE ? [1_000, 10_000] : []) add(best.get(`memory:${batch} (${lambdaLabel})`)!, 'n/a: heap sized for Lambda');
+  if (LAMBDA_NODE) {
+    for (const batch of [1_000, 10_000]) {
+      const name = `memory:${batch} (${lambdaLabel}, ${DEPLOYED})`;
+      add(best.get(name)!, rssGoal(best.get(name)!, batch, `input:${batch} (${lambdaLabel}, ${DEPLOYED})`));
+    }
+    const own = [...best.keys()].find((k) => k.includes("Lambda's own heap flags"))!;
+    add(best.get(own)!, rssGoal(best.get(own)!, 10_000, ''));
+  }
   for (const w of ['tributary', 'parquetWasm', 'vectorFromArray', 'hyparquetWriter']) add(runChild('writer', w, file));
 
   printTable(rows);
   console.log('\nevents/s = the second pass over the data (a warm consumer); first pass = the same in a fresh process (JIT and WebAssembly warming up, tables created)');
   console.log('memory:N = handler with in-memory ports, batches of N · local:N = handler with the npm start adapters (directory + JSON catalog + chDB)');
   console.log('input:N = the same MSK events read and JSON-parsed, handler doing nothing: the runtime\'s share of the peak (an MSK mapping delivers at most 10,000 records and 6 MB per invocation)');
+  console.log(`(${DEPLOYED}) = started with the ingest function's NODE_OPTIONS from infra/, \`${DEPLOYED_NODE_OPTIONS}\` (Lambda's bootstrap then adds no heap flags of its own)`);
   console.log('writer:* = Parquet encoding only, rows/s of the page_view table\'s coerced rows (× DuckDB compares with the whole DuckDB NDJSON→Parquet path)');
 
   insertBench(file);

@@ -30,6 +30,9 @@ export const ESBUILD_OPTIONS = {
   target: 'node24',
   mainFields: ['module', 'main'],
   banner: ESM_BANNER,
+  // Stack traces need a source map's mappings, not the sources: with them the ingest bundle's map is 5.0 MB
+  // instead of 2.0, which --enable-source-maps reads at start (103 MB of RSS after import instead of 95).
+  sourcesContent: false,
 };
 
 /** What every Tributary function construct is given: the lake, the network, ClickHouse, log retention. */
@@ -110,6 +113,7 @@ export function tributaryFunction(scope: Construct, id: string, p: TributaryFunc
       banner: ESBUILD_OPTIONS.banner,
       minify: true,
       sourceMap: true,
+      sourcesContent: ESBUILD_OPTIONS.sourcesContent,
       // The SDK is bundled at the version the tests ran, not the runtime's.
       externalModules: p.duckdb ? ['@duckdb/node-api', '@duckdb/node-bindings'] : [],
       commandHooks: {

@@ -36,7 +36,7 @@ describe('the bundled ingest function', { skip }, () => {
     await build({
       entryPoints: [join(PROJECT_ROOT, 'functions/ingest/handler.ts')],
       outfile: join(dir, 'index.mjs'),
-      bundle: true, minify: true, sourcemap: true, logLevel: 'error',
+      bundle: true, minify: true, sourcemap: true, sourcesContent: ESBUILD_OPTIONS.sourcesContent, logLevel: 'error',
       format: ESBUILD_OPTIONS.format, platform: ESBUILD_OPTIONS.platform, target: 'node20', mainFields: ESBUILD_OPTIONS.mainFields,
       banner: { js: ESBUILD_OPTIONS.banner },
     });
