@@ -5,10 +5,11 @@
 //   baseline: DuckDB read_json(NDJSON) → COPY … (FORMAT parquet, COMPRESSION zstd), threads = 1
 // The handler and the baseline each go over the data twice in one process: the second pass is the
 // throughput of a warm consumer (a Lambda container serves thousands of batches), the first is printed too.
-//   handler/memory: the real ingestBatch (decode → parse → validate → Arrow → Parquet) with in-memory ports
+//   handler/memory: the real ingestBatch (decode → parse → validate → column buffers → Parquet) with in-memory ports,
+//                   with Node's default heap and "as deployed" (the ingest function's NODE_OPTIONS from infra/)
 //   handler/local:  the same with the local adapters of `npm start` (directory, JSON catalog, chDB inserts)
-//   input:          the MSK events read and parsed with a handler that does nothing: the floor under the
-//                   handler's peak RSS (what the runtime's payload costs before any work)
+//   input:          the MSK events read and parsed with a handler that does nothing: what the runtime's
+//                   payload costs before any work (a process that does nothing else collects less often)
 //   writers: the same rows through Tributary's encoder, parquet-wasm (hand-built Arrow vectors or vectorFromArray) and hyparquet-writer
 //   compaction: one hour of 200 small files with 5% redelivered events, DuckDB (the product's engine) and chDB
 //   clickhouse inserts: JSONEachRow, Parquet and ArrowStream batches of 10k and 100k rows into chDB
