@@ -19,8 +19,8 @@ import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_INGEST_MEMORY_MB, DEFAULT_INGEST_SEMI_SPACE_MB } from '../infra/config.js';
-import { nodeOptions } from '../infra/functions.js';
+import { DEFAULT_INGEST_MEMORY_MB, DEFAULT_INGEST_SEMI_SPACE_MB, lambdaHeapSizing } from '../infra/config.js';
+import { heapFlags, nodeOptions } from '../infra/functions.js';
 import type { Result } from './children/common.js';
 
 const HERE = fileURLToPath(import.meta.url);
@@ -65,7 +65,7 @@ const PIN = ((): string[] => {
  * semi-spaces, old space = the rest): what the function would do without its own young-generation setting.
  */
 const LAMBDA_NODE = process.env['BENCH_NODE'];
-const LAMBDA_NODE_FLAGS = ((memoryMb: number): string[] => [`--max-semi-space-size=${Math.floor(memoryMb / 20)}`, `--max-old-space-size=${memoryMb - Math.floor(memoryMb / 10)}`])(DEFAULT_INGEST_MEMORY_MB);
+const LAMBDA_NODE_FLAGS = heapFlags(DEFAULT_INGEST_MEMORY_MB, lambdaHeapSizing(DEFAULT_INGEST_MEMORY_MB).semiSpaceMb);
 /** The ingest function's NODE_OPTIONS as infra/ deploys them: source maps on, its heap flags. */
 const DEPLOYED_NODE_OPTIONS = nodeOptions(DEFAULT_INGEST_MEMORY_MB, DEFAULT_INGEST_SEMI_SPACE_MB);
 const DEPLOYED = 'as deployed';
@@ -125,10 +125,11 @@ async function main(): Promise<void> {
     // the function as infra/ deploys it: its heap flags (and source maps) through NODE_OPTIONS, as Lambda reads them
     ['handler-memory', '1000', undefined, DEPLOYED, deployed], ['handler-memory', '10000', undefined, DEPLOYED, deployed], ['input-only', '10000', undefined, DEPLOYED, deployed]];
   const lambdaLabel = LAMBDA_NODE ? `node ${execFileSync(LAMBDA_NODE, ['--version'], { encoding: 'utf8' }).trim()}` : '';
+  const lambdaOwnLabel = `${lambdaLabel}, Lambda's own heap flags ${LAMBDA_NODE_FLAGS.join(' ')}`;
   if (LAMBDA_NODE) {
     for (const batch of ['1000', '10000']) configs.push(['handler-memory', batch, [LAMBDA_NODE], `${lambdaLabel}, ${DEPLOYED}`, deployed]);
     configs.push(['input-only', '10000', [LAMBDA_NODE], `${lambdaLabel}, ${DEPLOYED}`, deployed]);
-    configs.push(['handler-memory', '10000', [LAMBDA_NODE, ...LAMBDA_NODE_FLAGS], `${lambdaLabel}, Lambda's own heap flags ${LAMBDA_NODE_FLAGS.join(' ')}`]);
+    configs.push(['handler-memory', '10000', [LAMBDA_NODE, ...LAMBDA_NODE_FLAGS], lambdaOwnLabel]);
   }
   // The handler children read ready-made MSK events (one JSON file each), as a Lambda gets its payload.
   const { writeMskEvents } = await import('./children/common.js');
@@ -178,8 +179,8 @@ async function main(): Promise<void> {
       const name = `memory:${batch} (${lambdaLabel}, ${DEPLOYED})`;
       add(best.get(name)!, rssGoal(best.get(name)!, batch, `input:${batch} (${lambdaLabel}, ${DEPLOYED})`));
     }
-    const own = [...best.keys()].find((k) => k.includes("Lambda's own heap flags"))!;
-    add(best.get(own)!, rssGoal(best.get(own)!, 10_000, ''));
+    const own = best.get(`memory:10000 (${lambdaOwnLabel})`)!;
+    add(own, rssGoal(own, 10_000, ''));
   }
   for (const w of ['tributary', 'parquetWasm', 'vectorFromArray', 'hyparquetWriter']) add(runChild('writer', w, file));
 

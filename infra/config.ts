@@ -12,6 +12,14 @@ export const DEFAULT_INGEST_MEMORY_MB = 2048;
  */
 export const DEFAULT_INGEST_SEMI_SPACE_MB = 8;
 
+/**
+ * The V8 heap Lambda's Node bootstrap gives a function of `memoryMb` when NODE_OPTIONS names no heap flag:
+ * a new space of memory/10 in two semi-spaces, the rest old space.
+ */
+export function lambdaHeapSizing(memoryMb: number): { semiSpaceMb: number; oldSpaceMb: number } {
+  return { semiSpaceMb: Math.floor(memoryMb / 20), oldSpaceMb: memoryMb - Math.floor(memoryMb / 10) };
+}
+
 export interface TopicConfig {
   readonly name: string;
   /** records per invocation, 1–10,000 (default 5,000) */
@@ -176,7 +184,8 @@ type IntReader = (path: string, fallback: number, min: number, max: number) => n
 function ingestSettings(int: IntReader, problems: string[]): EnvironmentConfig['ingest'] {
   const memoryMb = int('ingest.memoryMb', DEFAULT_INGEST_MEMORY_MB, 512, 10_240);
   const semiSpaceMb = int('ingest.semiSpaceMb', DEFAULT_INGEST_SEMI_SPACE_MB, 1, 512);
-  if (semiSpaceMb > Math.floor(memoryMb / 20)) problems.push(`ingest.semiSpaceMb ${semiSpaceMb} is more than memory/20 (${Math.floor(memoryMb / 20)} MB at ingest.memoryMb ${memoryMb}), Lambda's own sizing`);
+  const lambdaSemiSpaceMb = lambdaHeapSizing(memoryMb).semiSpaceMb;
+  if (semiSpaceMb > lambdaSemiSpaceMb) problems.push(`ingest.semiSpaceMb ${semiSpaceMb} is more than memory/20 (${lambdaSemiSpaceMb} MB at ingest.memoryMb ${memoryMb}), Lambda's own sizing`);
   return { memoryMb, timeoutMinutes: int('ingest.timeoutMinutes', 5, 1, 14), semiSpaceMb };
 }
 

@@ -9,6 +9,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { lambdaHeapSizing } from './config.js';
 import type { Lake } from './lake.js';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -53,10 +54,11 @@ export interface FunctionContext {
  * sets neither, so both are set: the old space as Lambda would size it.
  */
 export function heapFlags(memoryMb: number, semiSpaceMb: number): string[] {
-  if (!Number.isInteger(semiSpaceMb) || semiSpaceMb < 1 || semiSpaceMb > Math.floor(memoryMb / 20)) {
-    throw new Error(`semiSpaceMb must be an integer from 1 to memory/20 (${Math.floor(memoryMb / 20)} MB at ${memoryMb} MB), not ${semiSpaceMb}`);
+  const lambda = lambdaHeapSizing(memoryMb);
+  if (!Number.isInteger(semiSpaceMb) || semiSpaceMb < 1 || semiSpaceMb > lambda.semiSpaceMb) {
+    throw new Error(`semiSpaceMb must be an integer from 1 to memory/20 (${lambda.semiSpaceMb} MB at ${memoryMb} MB), not ${semiSpaceMb}`);
   }
-  return [`--max-semi-space-size=${semiSpaceMb}`, `--max-old-space-size=${memoryMb - Math.floor(memoryMb / 10)}`];
+  return [`--max-semi-space-size=${semiSpaceMb}`, `--max-old-space-size=${lambda.oldSpaceMb}`];
 }
 
 /** The NODE_OPTIONS of a function: source-mapped stack traces, and its heap flags when it sizes its young generation. */
