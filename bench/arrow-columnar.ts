@@ -7,8 +7,8 @@ import {
   tableToIPC,
 } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import type { ColumnBuffers, ColumnData } from '../functions/core/column-buffers.js';
-import type { ColumnSpec, ColumnType } from '../functions/core/schema.js';
+import type { ColumnBuffers, ColumnData } from '../functions/core/batch/column-buffers.js';
+import type { ColumnSpec, ColumnType } from '../functions/core/schema/model.js';
 
 const TWO_32 = 4294967296;
 

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Session } from 'chdb';
-import { clickhouseType } from '../functions/core/clickhouse-ddl.js';
-import type { CompactionEngine, CompactionJob, CompactionResult } from '../functions/core/compact-partition.js';
+import { clickhouseType } from '../functions/core/warehouse/clickhouse-ddl.js';
+import type { CompactionEngine, CompactionJob, CompactionResult } from '../functions/core/lake/compact-partition.js';
 import { quoteIdentifier, quoteString } from '../functions/core/identifiers.js';
 
 function commonDir(paths: readonly string[]): string {

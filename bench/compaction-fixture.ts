@@ -3,8 +3,8 @@
 import { LocalJsonCatalog } from '../functions/adapters/catalog/local-json.js';
 import { LocalDirectoryStore } from '../functions/adapters/object-store/local-directory.js';
 import { ingestBatch } from '../functions/core/ingest.js';
-import { encodeMskEvent } from '../functions/core/msk-event.js';
-import { SchemaRegistry } from '../functions/core/schema-registry.js';
+import { encodeMskEvent } from '../functions/core/decode/msk-event.js';
+import { SchemaRegistry } from '../functions/core/schema/registry.js';
 import { memoryPorts } from './memory-ports.js';
 
 export interface FixtureOptions {

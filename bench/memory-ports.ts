@@ -1,6 +1,6 @@
 // In-memory ports for the benchmark: isolate the handler's own cost from storage and network.
 import type { Catalog, ObjectStore, PartitionRef, Warehouse } from '../functions/core/ports.js';
-import type { TableSchema } from '../functions/core/schema.js';
+import type { TableSchema } from '../functions/core/schema/model.js';
 
 export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse: Warehouse } {
   // Data files are counted, not kept, so the benchmark measures the handler rather than this map; the

@@ -1,12 +1,12 @@
 // Parquet writers compared on the same coerced rows (the page_view table of the generated traffic).
 import { Table, vectorFromArray } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { planBatch } from '../functions/core/batch-plan.js';
-import type { CellValue } from '../functions/core/coerce.js';
-import { ColumnBuffers } from '../functions/core/column-buffers.js';
-import { DEFAULT_ENVELOPE_LIMITS } from '../functions/core/envelope.js';
-import { dictionaryColumnsOf, encodeParquet } from '../functions/core/parquet.js';
-import { tableColumns, type ColumnSpec, type ColumnType } from '../functions/core/schema.js';
+import { planBatch } from '../functions/core/batch/batch-plan.js';
+import type { CellValue } from '../functions/core/batch/coerce.js';
+import { ColumnBuffers } from '../functions/core/batch/column-buffers.js';
+import { DEFAULT_ENVELOPE_LIMITS } from '../functions/core/decode/envelope.js';
+import { dictionaryColumnsOf, encodeParquet } from '../functions/core/parquet/lake-file.js';
+import { tableColumns, type ColumnSpec, type ColumnType } from '../functions/core/schema/model.js';
 import { arrowType, buildArrowTable, parquetWasmEncode } from './arrow-columnar.js';
 
 export async function rowsFor(lines: readonly string[], now: number): Promise<{ columns: ColumnSpec[]; rows: CellValue[][] }> {

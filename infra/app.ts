@@ -2,8 +2,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { fileURLToPath } from 'node:url';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { SchemaFiles } from '../functions/adapters/schema-files.js';
-import { SchemaDefinitionError } from '../functions/core/declared-schema.js';
+import { SchemaDefinitionError, SchemaFiles } from '../functions/adapters/schema-files.js';
 import { EnvironmentConfigError, parseEnvironment, type EnvironmentConfig } from './config.js';
 import { acknowledgeFindings } from './nag.js';
 import { TributaryStack } from './stack.js';

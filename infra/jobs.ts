@@ -8,7 +8,7 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AB_DAILY_TABLE } from '../functions/core/ab/results.js';
+import { JOB_OUTPUT_TABLES } from '../functions/adapters/job-files.js';
 import { tributaryFunction, type FunctionContext } from './functions.js';
 
 export type JobsProps = FunctionContext;
@@ -74,7 +74,7 @@ export class Jobs extends Construct {
     p.clickhouseSecret.grantRead(this.abDaily);
     this.abDaily.addToRolePolicy(new PolicyStatement({
       actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:GetPartitions', 'glue:BatchCreatePartition'],
-      resources: [glue.catalog, glue.database, glue.table(AB_DAILY_TABLE.table)], // its own output only
+      resources: [glue.catalog, glue.database, glue.table(JOB_OUTPUT_TABLES['ab-daily'])], // its own output only
     }));
     new Rule(this, 'AbDailyHourly', { schedule: Schedule.cron({ minute: '5' }), targets: [new LambdaFunction(this.abDaily, { retryAttempts: 2, event: RuleTargetInput.fromObject({}) })] });
     new Rule(this, 'AbDailyFinal', { schedule: Schedule.cron({ minute: '30', hour: '0' }), targets: [new LambdaFunction(this.abDaily, { retryAttempts: 2, event: RuleTargetInput.fromObject({}) })] });

@@ -1,7 +1,7 @@
 // Shared builders for tests: Kafka records and MSK events from envelopes.
-import { encodeMskEvent, type DecodedRecord, type MskEvent } from '../functions/core/msk-event.js';
+import { encodeMskEvent, type DecodedRecord, type MskEvent } from '../functions/core/decode/msk-event.js';
 import type { ObjectStore, Warehouse } from '../functions/core/ports.js';
-import type { TableSchema } from '../functions/core/schema.js';
+import type { TableSchema } from '../functions/core/schema/model.js';
 
 export const NOW = Date.UTC(2026, 10, 19, 12, 30, 0);
 export const TS = '2026-11-19T10:00:00.123Z';

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableToIPC } from 'apache-arrow';
 import { openChdbWarehouse } from '../../functions/adapters/warehouse/chdb.js';
-import { qualified } from '../../functions/core/clickhouse-ddl.js';
-import type { CellValue } from '../../functions/core/coerce.js';
-import { ColumnBuffers } from '../../functions/core/column-buffers.js';
+import { qualified } from '../../functions/core/warehouse/clickhouse-ddl.js';
+import type { CellValue } from '../../functions/core/batch/coerce.js';
+import { ColumnBuffers } from '../../functions/core/batch/column-buffers.js';
 import { buildArrowTable } from '../arrow-columnar.js';
 import { quoteIdentifier, quoteString } from '../../functions/core/identifiers.js';
-import { encodeParquet } from '../../functions/core/parquet.js';
-import type { ColumnSpec, TableSchema } from '../../functions/core/schema.js';
+import { encodeParquet } from '../../functions/core/parquet/lake-file.js';
+import type { ColumnSpec, TableSchema } from '../../functions/core/schema/model.js';
 import { rowsFor } from '../writers.js';
 import { args, report } from './common.js';
 

@@ -2,7 +2,7 @@
 import { createReadStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { encodeMskEvent, type MskEvent } from '../../functions/core/msk-event.js';
+import { encodeMskEvent, type MskEvent } from '../../functions/core/decode/msk-event.js';
 
 export interface Result {
   name: string;

@@ -2,7 +2,7 @@
 import { LocalJsonCatalog } from '../../functions/adapters/catalog/local-json.js';
 import { DuckDbCompactionEngine } from '../../functions/adapters/compaction/duckdb-engine.js';
 import { LocalDirectoryStore } from '../../functions/adapters/object-store/local-directory.js';
-import { compactPartition } from '../../functions/core/compact-partition.js';
+import { compactPartition } from '../../functions/core/lake/compact-partition.js';
 import { ChdbCompactionEngine } from '../chdb-engine.js';
 import { args, report } from './common.js';
 

@@ -1,7 +1,7 @@
 // The real ingestBatch with in-memory ports: the handler's own cost, no storage or network.
 import { SchemaFiles } from '../../functions/adapters/schema-files.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
-import { SchemaRegistry } from '../../functions/core/schema-registry.js';
+import { SchemaRegistry } from '../../functions/core/schema/registry.js';
 import { memoryPorts } from '../memory-ports.js';
 import { args, report } from './common.js';
 import { runBatches } from './run-batches.js';

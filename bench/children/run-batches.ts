@@ -1,5 +1,5 @@
 import type { IngestReport } from '../../functions/core/ingest.js';
-import type { MskEvent } from '../../functions/core/msk-event.js';
+import type { MskEvent } from '../../functions/core/decode/msk-event.js';
 import { mskEvents } from './common.js';
 
 /** The handler under measurement; only the files it reports are read. */

@@ -8,7 +8,7 @@ import { loadJob } from '../adapters/job-files.js';
 import type { JobDefinition } from '../core/jobs/job.js';
 import { runJobDay, type JobDeps } from '../core/jobs/run-job.js';
 import { DAY_MS, dayWindow, windowStatus } from '../core/jobs/window.js';
-import { readServicesEnvironment } from '../ingest/config.js';
+import { readServicesEnvironment } from '../adapters/environment.js';
 import { resolve } from 'node:path';
 
 const logger = new Logger({ serviceName: 'tributary-ab-daily' });

@@ -2,11 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { abDailyJob } from '../core/ab/ab-daily-job.js';
+import { AB_DAILY_TABLE } from '../core/ab/results.js';
 import { JobConfigError, parseAbConfig, type AbConfig } from '../core/ab/config.js';
 import type { JobDefinition } from '../core/jobs/job.js';
 
 export const JOB_NAMES = ['ab-daily'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
+
+/** The table each job writes, by job name: what the stack grants each job's role. */
+export const JOB_OUTPUT_TABLES: Readonly<Record<JobName, string>> = { 'ab-daily': AB_DAILY_TABLE.table };
 
 export function loadAbConfig(dir: string): AbConfig {
   const file = join(dir, 'ab-daily.json');

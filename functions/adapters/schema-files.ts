@@ -1,9 +1,12 @@
 // Declared event schemas from a directory of JSON Schema files (schemas/events/<event>.json).
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseDeclaredSchema, SchemaDefinitionError } from '../core/declared-schema.js';
-import type { DeclaredSchemas } from '../core/schema-registry.js';
-import type { TableSchema } from '../core/schema.js';
+import { parseDeclaredSchema, SchemaDefinitionError } from '../core/schema/declared-schema.js';
+import type { DeclaredSchemas } from '../core/schema/registry.js';
+import type { TableSchema } from '../core/schema/model.js';
+
+/** Thrown by `SchemaFiles.load` for a file that is not a valid schema; re-exported so callers outside functions/ need not reach into the core. */
+export { SchemaDefinitionError };
 
 export class SchemaFiles implements DeclaredSchemas {
   constructor(private readonly schemas: ReadonlyMap<string, TableSchema>, private readonly files: ReadonlyMap<string, string> = new Map()) {}

@@ -10,18 +10,18 @@ import { LocalDirectoryStore } from '../adapters/object-store/local-directory.js
 import { SchemaFiles } from '../adapters/schema-files.js';
 import { openChdbWarehouse } from '../adapters/warehouse/chdb.js';
 import type { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
-import { clickhouseType, lakeGlob } from '../core/clickhouse-ddl.js';
-import { allColumns, fromTableInput, isDerivedTable } from '../core/glue-table.js';
+import { clickhouseType, lakeGlob } from '../core/warehouse/clickhouse-ddl.js';
+import { allColumns, fromTableInput, isDerivedTable } from '../core/lake/glue-table.js';
 import { quoteIdentifier, quoteString } from '../core/identifiers.js';
-import type { CompactionDeps, CompactionOptions } from '../core/compact-partition.js';
+import type { CompactionDeps, CompactionOptions } from '../core/lake/compact-partition.js';
 import type { IngestDeps } from '../core/ingest.js';
 import type { JobDeps } from '../core/jobs/run-job.js';
 import type { Catalog, ObjectStore } from '../core/ports.js';
 import type { SchemaCommandContext } from './commands/schema.js';
-import { SchemaRegistry } from '../core/schema-registry.js';
-import { LAKE_PREFIX, QUARANTINE_TABLE } from '../core/lake-layout.js';
-import { QUARANTINE_COLUMNS } from '../core/quarantine-files.js';
-import { tableColumns, type ColumnSpec } from '../core/schema.js';
+import { SchemaRegistry } from '../core/schema/registry.js';
+import { LAKE_PREFIX, QUARANTINE_TABLE } from '../core/lake/layout.js';
+import { QUARANTINE_COLUMNS } from '../core/quarantine/quarantine-rows.js';
+import { tableColumns, type ColumnSpec } from '../core/schema/model.js';
 
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -105,7 +105,7 @@ export function defaultJobsDir(): string {
 export async function openJobContext(): Promise<{ deps: JobDeps; close(): Promise<void> }> {
   if (process.env['TRIBUTARY_BUCKET']) {
     const { openAwsServices } = await import('../adapters/aws-services.js');
-    const { readServicesEnvironment } = await import('../ingest/config.js');
+    const { readServicesEnvironment } = await import('../adapters/environment.js');
     const aws = await openAwsServices(readServicesEnvironment(process.env));
     return { deps: { store: aws.store, catalog: aws.catalog, warehouse: aws.warehouse, registry: aws.registry(), clock: Date.now }, close: () => aws.warehouse.close() };
   }

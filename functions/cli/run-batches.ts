@@ -1,8 +1,8 @@
 // Feeds records through the ingest handler as MSK batches, the way the event source mapping would:
 // per topic-partition, in offset order, at most `batchSize` records per invocation.
 import { ingestBatch, type IngestDeps, type IngestReport } from '../core/ingest.js';
-import { encodeMskEvent } from '../core/msk-event.js';
-import { percentile } from '../core/stats.js';
+import { encodeMskEvent } from '../core/decode/msk-event.js';
+import { percentile } from '../core/util/stats.js';
 
 export interface ProducedRecord {
   readonly topic: string;

@@ -1,5 +1,5 @@
 // Compaction function configuration from the environment, validated once at cold start.
-import { ConfigurationError, integerSetting } from '../ingest/config.js';
+import { ConfigurationError, integerSetting } from '../adapters/environment.js';
 
 export interface CompactEnvironment {
   readonly bucket: string;

@@ -1,5 +1,5 @@
 // Lambda entry point for scheduled compaction (EventBridge, hourly at :20): wiring only; the work
-// is in core/compact-partition.ts. An event may name a table and/or a date to compact just those.
+// is in core/lake/compact-partition.ts. An event may name a table and/or a date to compact just those.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GlueClient } from '@aws-sdk/client-glue';
@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { GLUE_CLIENT_CONFIG, GlueCatalog } from '../adapters/catalog/glue.js';
 import { DuckDbCompactionEngine } from '../adapters/compaction/duckdb-engine.js';
 import { S3_CLIENT_CONFIG, S3Store } from '../adapters/object-store/s3.js';
-import { compactClosedPartitions, type CompactionDeps } from '../core/compact-partition.js';
+import { compactClosedPartitions, type CompactionDeps } from '../core/lake/compact-partition.js';
 import { isValidEventName } from '../core/identifiers.js';
 import { readCompactEnvironment, type CompactEnvironment } from './config.js';
 

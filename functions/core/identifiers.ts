@@ -1,6 +1,6 @@
 // Names that come from data (event names, property names, topics) reach SQL, Glue and object keys.
 // They are normalised once, validated against strict patterns, and quoted where they are used.
-import { memoise } from './memo.js';
+import { memoise } from './util/memo.js';
 
 export const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 export const PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,127}$/;

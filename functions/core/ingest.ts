@@ -1,19 +1,19 @@
 // One invocation of the ingest function: an MSK batch in; every record stored (lake + catalog +
 // warehouse) or quarantined. Talks to the outside only through the ports it is given.
 import { hash } from 'node:crypto';
-import { planBatch, type BatchPlan, type Split, type TableContext } from './batch-plan.js';
-import { ColumnBuffers } from './column-buffers.js';
-import { mapLimit } from './concurrency.js';
-import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './envelope.js';
-import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake-layout.js';
-import { decodeMskEvent, type DecodedRecord, type MskEvent, type RecordDecodeProblem } from './msk-event.js';
-import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE, parquetOffsets } from './parquet.js';
+import { planBatch, type BatchPlan, type Split, type TableContext } from './batch/batch-plan.js';
+import { ColumnBuffers } from './batch/column-buffers.js';
+import { mapLimit } from './util/concurrency.js';
+import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './decode/envelope.js';
+import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake/layout.js';
+import { decodeMskEvent, type DecodedRecord, type MskEvent, type RecordDecodeProblem } from './decode/msk-event.js';
+import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE, parquetOffsets } from './parquet/lake-file.js';
 import { partitionId, type Catalog, type IngestLogEntry, type ObjectStore, type Warehouse } from './ports.js';
-import type { QuarantineReason } from './quarantine.js';
-import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine-files.js';
-import { ADOPTED_SOURCE, describeChange, nextEntry, recentInferredColumns, schemaOf, type RegistryEntry } from './registry-entry.js';
-import type { SchemaRegistry } from './schema-registry.js';
-import { schemaSignature, STANDARD_COLUMNS, tableColumns, type TableSchema } from './schema.js';
+import type { QuarantineReason } from './quarantine/reasons.js';
+import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine/quarantine-rows.js';
+import { ADOPTED_SOURCE, describeChange, nextEntry, recentInferredColumns, schemaOf, type RegistryEntry } from './schema/registry-entry.js';
+import type { SchemaRegistry } from './schema/registry.js';
+import { schemaSignature, STANDARD_COLUMNS, tableColumns, type TableSchema } from './schema/model.js';
 import { hourEnd } from './time.js';
 
 export interface IngestConfig {

@@ -1,6 +1,6 @@
 // The small interfaces the core talks to. Adapters implement them for AWS (S3, Glue, ClickHouse over
 // HTTP) and for a laptop (a directory, Glue-shaped JSON files, embedded chDB).
-import type { ColumnSpec, TableSchema } from './schema.js';
+import type { ColumnSpec, TableSchema } from './schema/model.js';
 
 export interface ObjectStore {
   /** Writes (or overwrites) an object; resolves once it is durable. */

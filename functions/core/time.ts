@@ -1,5 +1,5 @@
 // Event-time parsing and the UTC partition values derived from it.
-import { memoise } from './memo.js';
+import { memoise } from './util/memo.js';
 
 // RFC 3339 allows a lower-case t and z
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|z|[+-]\d{2}:?\d{2})?$/;

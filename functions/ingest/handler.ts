@@ -3,10 +3,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { openAwsServices, secretValue } from '../adapters/aws-services.js';
 import { SchemaFiles } from '../adapters/schema-files.js';
-import { readIngestEnvironment } from './config.js';
+import { readIngestEnvironment } from '../adapters/environment.js';
 import { publishIngestReport } from '../adapters/telemetry.js';
 import { ingestBatch, type IngestDeps } from '../core/ingest.js';
-import type { MskEvent } from '../core/msk-event.js';
+import type { MskEvent } from '../core/decode/msk-event.js';
 
 const logger = new Logger({ serviceName: 'tributary-ingest' });
 const metrics = new Metrics({ namespace: 'Tributary', serviceName: 'tributary-ingest' });

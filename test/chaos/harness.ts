@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functions/cli/local-runtime.js';
 import { rng } from '../../functions/cli/traffic.js';
-import { compactClosedPartitions } from '../../functions/core/compact-partition.js';
+import { compactClosedPartitions } from '../../functions/core/lake/compact-partition.js';
 import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
-import { encodeMskEvent } from '../../functions/core/msk-event.js';
+import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
 import type { Catalog, ObjectStore, Warehouse } from '../../functions/core/ports.js';
 
 export const FAULT_KINDS = [

@@ -8,7 +8,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readCompactEnvironment } from '../../functions/compact/config.js';
-import { readIngestEnvironment, readServicesEnvironment } from '../../functions/ingest/config.js';
+import { readIngestEnvironment, readServicesEnvironment } from '../../functions/adapters/environment.js';
 import { EnvironmentConfigError, parseEnvironment } from '../../infra/config.js';
 import { heapFlags, PROJECT_ROOT } from '../../infra/functions.js';
 import { MSK_POLLER_EC2_DESCRIBE } from '../../infra/ingest.js';

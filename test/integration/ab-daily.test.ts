@@ -15,7 +15,7 @@ import { rng } from '../../functions/cli/traffic.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import type { JobDefinition } from '../../functions/core/jobs/job.js';
 import { runJobDay } from '../../functions/core/jobs/run-job.js';
-import { encodeMskEvent } from '../../functions/core/msk-event.js';
+import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
 import { duckRows } from '../duckdb.js';
 
 const D = '2026-11-19';

@@ -11,7 +11,7 @@ import { openLocalRuntime, type LocalRuntime } from '../../functions/cli/local-r
 import { rng } from '../../functions/cli/traffic.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import { runJobDay } from '../../functions/core/jobs/run-job.js';
-import { encodeMskEvent } from '../../functions/core/msk-event.js';
+import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
 
 const D = '2026-11-19';
 const DAY_START = Date.parse(`${D}T00:00:00Z`);

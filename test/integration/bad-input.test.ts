@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functions/cli/local-runtime.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
-import { encodeMskEvent } from '../../functions/core/msk-event.js';
-import { QUARANTINE_REASONS } from '../../functions/core/quarantine.js';
+import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
+import { QUARANTINE_REASONS } from '../../functions/core/quarantine/reasons.js';
 import { NOW, pageView } from '../helpers.js';
 
 interface Fixture {

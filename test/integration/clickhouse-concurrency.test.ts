@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseWarehouse } from '../../functions/adapters/warehouse/clickhouse.js';
-import { ColumnBuffers } from '../../functions/core/column-buffers.js';
-import { encodeParquet } from '../../functions/core/parquet.js';
-import { emptySchema, tableColumns, type ColumnSpec, type TableSchema } from '../../functions/core/schema.js';
+import { ColumnBuffers } from '../../functions/core/batch/column-buffers.js';
+import { encodeParquet } from '../../functions/core/parquet/lake-file.js';
+import { emptySchema, tableColumns, type ColumnSpec, type TableSchema } from '../../functions/core/schema/model.js';
 import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
 
 let ch: ClickHouseHttp;

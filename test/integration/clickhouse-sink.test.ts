@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functions/cli/local-runtime.js';
-import { compactClosedPartitions } from '../../functions/core/compact-partition.js';
+import { compactClosedPartitions } from '../../functions/core/lake/compact-partition.js';
 import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
 import type { Warehouse } from '../../functions/core/ports.js';
 import { mskEvent, pageView } from '../helpers.js';

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functions/cli/local-runtime.js';
-import { compactClosedPartitions, compactPartition, type CompactionStep } from '../../functions/core/compact-partition.js';
+import { compactClosedPartitions, compactPartition, type CompactionStep } from '../../functions/core/lake/compact-partition.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
-import { partitionPrefix } from '../../functions/core/lake-layout.js';
+import { partitionPrefix } from '../../functions/core/lake/layout.js';
 import { mskEvent, NOW, pageView } from '../helpers.js';
 
 let rt: LocalRuntime;

@@ -12,10 +12,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GLUE_CLIENT_CONFIG, GlueCatalog } from '../../functions/adapters/catalog/glue.js';
 import { LocalJsonCatalog } from '../../functions/adapters/catalog/local-json.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
-import { SchemaRegistry } from '../../functions/core/schema-registry.js';
-import { fromTableInput, toTableInput } from '../../functions/core/glue-table.js';
-import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
-import type { TableSchema } from '../../functions/core/schema.js';
+import { SchemaRegistry } from '../../functions/core/schema/registry.js';
+import { fromTableInput, toTableInput } from '../../functions/core/lake/glue-table.js';
+import { parseDeclaredSchema } from '../../functions/core/schema/declared-schema.js';
+import type { TableSchema } from '../../functions/core/schema/model.js';
 import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
 import { memoryStore, mskEvent, NOW, pageView, recordingWarehouse } from '../helpers.js';
 

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openLocalRuntime, type LocalRuntime } from '../../functions/cli/local-runtime.js';
-import type { CellValue } from '../../functions/core/coerce.js';
-import { compactClosedPartitions } from '../../functions/core/compact-partition.js';
+import type { CellValue } from '../../functions/core/batch/coerce.js';
+import { compactClosedPartitions } from '../../functions/core/lake/compact-partition.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import type { JobDefinition } from '../../functions/core/jobs/job.js';
 import { runJobDay } from '../../functions/core/jobs/run-job.js';
-import type { ColumnSpec } from '../../functions/core/schema.js';
+import type { ColumnSpec } from '../../functions/core/schema/model.js';
 import { mskEvent, pageView } from '../helpers.js';
 
 const D = '2026-11-19';

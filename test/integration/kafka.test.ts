@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EsmEmulator, cutBatches } from '../../functions/adapters/kafka/esm-emulator.js';
-import { encodeMskEvent } from '../../functions/core/msk-event.js';
+import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
 import { produce, type ProducedMessage } from '../../functions/adapters/kafka/producer.js';
 import { openLocalRuntime } from '../../functions/cli/local-runtime.js';
-import { compactClosedPartitions } from '../../functions/core/compact-partition.js';
+import { compactClosedPartitions } from '../../functions/core/lake/compact-partition.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import { startMockKafka, type MockKafka } from '../kafka/mock-cluster.js';
 

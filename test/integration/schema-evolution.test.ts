@@ -9,8 +9,8 @@ import { ingestFile } from '../../functions/cli/commands/ingest.js';
 import { schemaPin, schemaPush, type SchemaCommandContext } from '../../functions/cli/commands/schema.js';
 import { openLocalRuntime, openSchemaContext, type LocalRuntime } from '../../functions/cli/local-runtime.js';
 import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
-import { SchemaRegistry } from '../../functions/core/schema-registry.js';
-import { emptySchema } from '../../functions/core/schema.js';
+import { SchemaRegistry } from '../../functions/core/schema/registry.js';
+import { emptySchema } from '../../functions/core/schema/model.js';
 import { mskEvent, NOW } from '../helpers.js';
 
 let rt: LocalRuntime;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planBatch, type BatchPlan } from '../../functions/core/batch-plan.js';
-import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/envelope.js';
-import { decodeMskEvent, type DecodedRecord } from '../../functions/core/msk-event.js';
-import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
-import { tableColumns, type TableSchema } from '../../functions/core/schema.js';
+import { planBatch, type BatchPlan } from '../../functions/core/batch/batch-plan.js';
+import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/decode/envelope.js';
+import { decodeMskEvent, type DecodedRecord } from '../../functions/core/decode/msk-event.js';
+import { parseDeclaredSchema } from '../../functions/core/schema/declared-schema.js';
+import { tableColumns, type TableSchema } from '../../functions/core/schema/model.js';
 import { mskEvent, NOW, pageView, TS } from '../helpers.js';
 
 function plan(values: unknown[], known: Record<string, TableSchema> = {}, firstOffset = 0): Promise<BatchPlan> {

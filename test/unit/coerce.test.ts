@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { coerceProperty, coerceValue, isFailure } from '../../functions/core/coerce.js';
-import { describeChecks } from '../../functions/core/constraints.js';
-import type { ColumnSpec } from '../../functions/core/schema.js';
+import { coerceProperty, coerceValue, isFailure } from '../../functions/core/batch/coerce.js';
+import { describeChecks } from '../../functions/core/schema/constraints.js';
+import type { ColumnSpec } from '../../functions/core/schema/model.js';
 
 const failed = (v: ReturnType<typeof coerceValue>): boolean => isFailure(v);
 
-const COERCE_MODULE = JSON.stringify(new URL('../../functions/core/coerce.ts', import.meta.url).href);
+const COERCE_MODULE = JSON.stringify(new URL('../../functions/core/batch/coerce.ts', import.meta.url).href);
 
 /**
  * Runs `body` (module code with `coerce` imported from coerce.ts, posting its result) in a worker and

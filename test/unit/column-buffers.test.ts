@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ColumnBuffers } from '../../functions/core/column-buffers.js';
-import { column } from '../../functions/core/schema.js';
+import { ColumnBuffers } from '../../functions/core/batch/column-buffers.js';
+import { column } from '../../functions/core/schema/model.js';
 
 describe('ColumnBuffers', () => {
   const s = column('s', 'string', true, '');

@@ -4,8 +4,8 @@ import { describe, it } from 'node:test';
 import { readCompactEnvironment } from '../../functions/compact/config.js';
 import {
   expiredManifests, MANIFEST_FORMAT, planCompaction, readPartitionObjects, type CompactionManifest,
-} from '../../functions/core/compaction-plan.js';
-import { dataKey, parsePartitionKey, partitionPrefix, versionPrefix } from '../../functions/core/lake-layout.js';
+} from '../../functions/core/lake/compaction-plan.js';
+import { dataKey, parsePartitionKey, partitionPrefix, versionPrefix } from '../../functions/core/lake/layout.js';
 
 const P = partitionPrefix('page_view', '2026-11-19', 10);
 const raw = (first: number): string => dataKey('page_view', '2026-11-19', 10, { topic: 't', partition: 0, firstOffset: first, lastOffset: first + 9 });

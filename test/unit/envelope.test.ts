@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_ENVELOPE_LIMITS, isRejection, parseEnvelope, propertyName, type Envelope } from '../../functions/core/envelope.js';
-import type { Rejection } from '../../functions/core/quarantine.js';
+import { DEFAULT_ENVELOPE_LIMITS, isRejection, parseEnvelope, propertyName, type Envelope } from '../../functions/core/decode/envelope.js';
+import type { Rejection } from '../../functions/core/quarantine/reasons.js';
 import { parseTimestamp } from '../../functions/core/time.js';
 import { NOW, record, TS } from '../helpers.js';
 

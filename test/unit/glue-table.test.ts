@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
-import { fromTableInput, mergeColumns, toTableInput, type GlueColumn } from '../../functions/core/glue-table.js';
-import { schemaSignature } from '../../functions/core/schema.js';
+import { parseDeclaredSchema } from '../../functions/core/schema/declared-schema.js';
+import { fromTableInput, mergeColumns, toTableInput, type GlueColumn } from '../../functions/core/lake/glue-table.js';
+import { schemaSignature } from '../../functions/core/schema/model.js';
 
 const col = (Name: string, Type: string): GlueColumn => ({ Name, Type });
 

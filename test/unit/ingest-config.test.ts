@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigurationError, readIngestEnvironment } from '../../functions/ingest/config.js';
+import { ConfigurationError, readIngestEnvironment } from '../../functions/adapters/environment.js';
 
 describe('ingest function environment', () => {
   it('names every missing variable at cold start', () => {

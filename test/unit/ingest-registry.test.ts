@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LocalJsonCatalog } from '../../functions/adapters/catalog/local-json.js';
-import { parseDeclaredSchema } from '../../functions/core/declared-schema.js';
+import { parseDeclaredSchema } from '../../functions/core/schema/declared-schema.js';
 import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
 import type { Catalog, IngestLogEntry } from '../../functions/core/ports.js';
-import { SchemaRegistry } from '../../functions/core/schema-registry.js';
+import { SchemaRegistry } from '../../functions/core/schema/registry.js';
 import { memoryStore, mskEvent, NOW, pageView, recordingWarehouse } from '../helpers.js';
 
 /** A catalog that counts the calls made to it. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMskEvent, encodeMskEvent, InvalidEventError, NOT_BASE64, NOT_UTF8, valueSize, valueText, type MskEvent } from '../../functions/core/msk-event.js';
+import { decodeMskEvent, encodeMskEvent, InvalidEventError, NOT_BASE64, NOT_UTF8, valueSize, valueText, type MskEvent } from '../../functions/core/decode/msk-event.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 

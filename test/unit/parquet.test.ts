@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CellValue } from '../../functions/core/coerce.js';
-import { ColumnBuffers } from '../../functions/core/column-buffers.js';
-import { dictionaryColumnsOf, encodeParquet } from '../../functions/core/parquet.js';
-import type { ColumnSpec, ColumnType } from '../../functions/core/schema.js';
+import type { CellValue } from '../../functions/core/batch/coerce.js';
+import { ColumnBuffers } from '../../functions/core/batch/column-buffers.js';
+import { dictionaryColumnsOf, encodeParquet } from '../../functions/core/parquet/lake-file.js';
+import type { ColumnSpec, ColumnType } from '../../functions/core/schema/model.js';
 import { duckRows, tempParquet } from '../duckdb.js';
 
 const col = (name: string, type: ColumnType, nullable = true): ColumnSpec => ({ name, type, nullable, origin: 'inferred' });

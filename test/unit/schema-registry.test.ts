@@ -6,16 +6,16 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LocalDirectoryStore } from '../../functions/adapters/object-store/local-directory.js';
 import { SchemaFiles } from '../../functions/adapters/schema-files.js';
-import { parseDeclaredSchema, toDeclaredDocument } from '../../functions/core/declared-schema.js';
-import { parseEnvelope, isRejection, type Envelope } from '../../functions/core/envelope.js';
-import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/envelope.js';
+import { parseDeclaredSchema, toDeclaredDocument } from '../../functions/core/schema/declared-schema.js';
+import { parseEnvelope, isRejection, type Envelope } from '../../functions/core/decode/envelope.js';
+import { DEFAULT_ENVELOPE_LIMITS } from '../../functions/core/decode/envelope.js';
 import {
   applyDeclared, declarationHash, nextEntry, parseRegistryEntry, recentInferredColumns, registryKey, RegistryFormatError,
   SchemaCompatibilityError, schemaOf,
-} from '../../functions/core/registry-entry.js';
-import { SchemaRegistry } from '../../functions/core/schema-registry.js';
-import { emptySchema, type TableSchema } from '../../functions/core/schema.js';
-import { TableBatch, type SchemaEvolution } from '../../functions/core/table-batch.js';
+} from '../../functions/core/schema/registry-entry.js';
+import { SchemaRegistry } from '../../functions/core/schema/registry.js';
+import { emptySchema, type TableSchema } from '../../functions/core/schema/model.js';
+import { TableBatch, type SchemaEvolution } from '../../functions/core/batch/table-batch.js';
 import { memoryStore, NOW, pageView, record } from '../helpers.js';
 
 const items = (values: readonly unknown[]): Array<{ env: Envelope; record: ReturnType<typeof record> }> =>

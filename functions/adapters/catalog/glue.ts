@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/client-glue';
 import {
   fromTableInput, isDerivedTable, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput, type GlueColumn, type GlueTableInput,
-} from '../../core/glue-table.js';
+} from '../../core/lake/glue-table.js';
 import { partitionId, type Catalog, type DerivedTable, type PartitionRef, type PartitionState } from '../../core/ports.js';
-import type { TableSchema } from '../../core/schema.js';
+import type { TableSchema } from '../../core/schema/model.js';
 
 /**
  * Client settings for the catalog: Glue throttles per account, and many ingest containers evolve tables at

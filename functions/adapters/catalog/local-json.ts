@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import {
   fromTableInput, isDerivedTable, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput,
   type GluePartitionInput, type GlueTableInput,
-} from '../../core/glue-table.js';
+} from '../../core/lake/glue-table.js';
 import { isValidTableName } from '../../core/identifiers.js';
 import { partitionId, type Catalog, type DerivedTable, type PartitionRef, type PartitionState } from '../../core/ports.js';
-import type { TableSchema } from '../../core/schema.js';
+import type { TableSchema } from '../../core/schema/model.js';
 
 interface StoredTable {
   TableInput: GlueTableInput;

@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { CompactionEngine, CompactionJob, CompactionResult } from '../../core/compact-partition.js';
-import { PARQUET_CONTENT_TYPE } from '../../core/parquet.js';
-import type { ColumnType } from '../../core/schema.js';
+import type { CompactionEngine, CompactionJob, CompactionResult } from '../../core/lake/compact-partition.js';
+import { PARQUET_CONTENT_TYPE } from '../../core/parquet/lake-file.js';
+import type { ColumnType } from '../../core/schema/model.js';
 
 export interface DuckDbEngineOptions {
   /** where inputs are downloaded and outputs written before upload (Lambda: /tmp, ≤ 10 GB) */

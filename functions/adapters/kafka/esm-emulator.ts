@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
-import { encodeMskEvent, type MskEvent } from '../../core/msk-event.js';
+import { encodeMskEvent, type MskEvent } from '../../core/decode/msk-event.js';
 
 export interface EsmSettings {
   readonly brokers: readonly string[];

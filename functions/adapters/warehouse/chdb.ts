@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { qualified } from '../../core/clickhouse-ddl.js';
+import { qualified } from '../../core/warehouse/clickhouse-ddl.js';
 import { quoteIdentifier, quoteString } from '../../core/identifiers.js';
 import { ClickHouseWarehouse, type ClickHouseWarehouseOptions, type ParquetInserter } from './clickhouse.js';
 

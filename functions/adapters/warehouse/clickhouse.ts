@@ -5,12 +5,12 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import {
   addColumnSql, allViewSql, clickhouseType, createDerivedTableSql, createIngestLogSql, createQuarantineTableSql, createTableSql, dedupViewSql,
   INGEST_LOG_TABLE, isSafeTypeChange, modifyColumnTypeSql, qualified, type LakeSource,
-} from '../../core/clickhouse-ddl.js';
+} from '../../core/warehouse/clickhouse-ddl.js';
 import { quoteIdentifier, quoteString } from '../../core/identifiers.js';
-import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
+import { QUARANTINE_TABLE } from '../../core/lake/layout.js';
 import type { DerivedTable, IngestLogEntry, ParquetFile, PartitionRef, Warehouse } from '../../core/ports.js';
-import { QUARANTINE_COLUMNS } from '../../core/quarantine-files.js';
-import { tableColumns, type ColumnSpec, type TableSchema } from '../../core/schema.js';
+import { QUARANTINE_COLUMNS } from '../../core/quarantine/quarantine-rows.js';
+import { tableColumns, type ColumnSpec, type TableSchema } from '../../core/schema/model.js';
 
 export interface ParquetInsert {
   readonly database: string;

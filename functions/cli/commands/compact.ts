@@ -1,6 +1,6 @@
 // `tributary compact [--table T] [--date D] [--grace-minutes N] [--target-mb N] [--retention-minutes N]`:
 // compacts the local lake's closed hour partitions, as the scheduled compaction function does in AWS.
-import { compactClosedPartitions, type PartitionCompaction } from '../../core/compact-partition.js';
+import { compactClosedPartitions, type PartitionCompaction } from '../../core/lake/compact-partition.js';
 import { isValidEventName } from '../../core/identifiers.js';
 import type { LocalRuntime } from '../local-runtime.js';
 import { formatBytes, formatTable } from '../print.js';

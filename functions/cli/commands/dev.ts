@@ -2,11 +2,11 @@
 // ingests it through the handler as MSK batches, and prints what landed where and how fresh it is.
 import { join } from 'node:path';
 import { loadJob } from '../../adapters/job-files.js';
-import { compactClosedPartitions } from '../../core/compact-partition.js';
+import { compactClosedPartitions } from '../../core/lake/compact-partition.js';
 import { runJobDay } from '../../core/jobs/run-job.js';
 import { defaultJobsDir } from '../local-runtime.js';
 import { abReport, describeRun } from './jobs.js';
-import { QUARANTINE_TABLE } from '../../core/lake-layout.js';
+import { QUARANTINE_TABLE } from '../../core/lake/layout.js';
 import type { LocalRuntime } from '../local-runtime.js';
 import { formatBytes, formatDuration, formatTable } from '../print.js';
 import { EsmEmulator } from '../../adapters/kafka/esm-emulator.js';

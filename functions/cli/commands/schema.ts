@@ -2,12 +2,12 @@
 // Works on the local store, or on the deployment's bucket when TRIBUTARY_BUCKET is set.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { describeChecks } from '../../core/constraints.js';
-import { declaredEventName, parseDeclaredSchema, SchemaDefinitionError, toDeclaredDocument } from '../../core/declared-schema.js';
+import { describeChecks } from '../../core/schema/constraints.js';
+import { declaredEventName, parseDeclaredSchema, SchemaDefinitionError, toDeclaredDocument } from '../../core/schema/declared-schema.js';
 import { isValidEventName, normaliseName, excerpt } from '../../core/identifiers.js';
-import { schemaOf, type RegistryEntry } from '../../core/registry-entry.js';
-import type { SchemaRegistry } from '../../core/schema-registry.js';
-import { PARTITION_COLUMNS, STANDARD_COLUMNS } from '../../core/schema.js';
+import { schemaOf, type RegistryEntry } from '../../core/schema/registry-entry.js';
+import type { SchemaRegistry } from '../../core/schema/registry.js';
+import { PARTITION_COLUMNS, STANDARD_COLUMNS } from '../../core/schema/model.js';
 import type { SchemaFiles } from '../../adapters/schema-files.js';
 import { formatTable } from '../print.js';
 import { UsageError } from './ingest.js';

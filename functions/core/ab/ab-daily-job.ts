@@ -1,9 +1,9 @@
 // The ab-daily job: cumulative A/B results for a day, computed in the warehouse from the event tables the
 // configuration names (schemas/jobs/ab-daily.json).
 import type { JobDefinition } from '../jobs/job.js';
-import { schemaOf } from '../registry-entry.js';
-import type { SchemaRegistry } from '../schema-registry.js';
-import { STANDARD_COLUMNS, type ColumnType } from '../schema.js';
+import { schemaOf } from '../schema/registry-entry.js';
+import type { SchemaRegistry } from '../schema/registry.js';
+import { STANDARD_COLUMNS, type ColumnType } from '../schema/model.js';
 import type { AbConfig } from './config.js';
 import { abAggregateSql, AbQueryError, crossoverSql } from './query.js';
 import { AB_DAILY_TABLE, abCells, abRows } from './results.js';

@@ -1,7 +1,7 @@
 // The ab-daily aggregation as one ClickHouse query per day: assignments from first exposures, per-user
 // metric values, then Σ, Σ² and Σ(x − x̄)² per (experiment, variant, metric). Per-user rows never leave ClickHouse.
 import { quoteIdentifier as q, quoteString } from '../identifiers.js';
-import type { ColumnType } from '../schema.js';
+import type { ColumnType } from '../schema/model.js';
 import type { AbConfig, MetricDefinition } from './config.js';
 
 /** Columns of the tables a query reads, as the warehouse has them (undefined: the table does not exist). */

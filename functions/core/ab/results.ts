@@ -1,8 +1,8 @@
 // ab_daily rows from the aggregates ClickHouse returns: per-variant moments, lifts against the control with
 // Welch statistics, and per-experiment SRM and crossovers. Pure.
-import type { CellValue } from '../coerce.js';
+import type { CellValue } from '../batch/coerce.js';
 import type { DerivedTable } from '../ports.js';
-import { column, type ColumnSpec, type ColumnType } from '../schema.js';
+import { column, type ColumnSpec, type ColumnType } from '../schema/model.js';
 import { controlOf, type AbConfig } from './config.js';
 import { mean, srmPValue, variance, welch, type Moments } from './stats.js';
 

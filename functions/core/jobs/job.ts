@@ -1,8 +1,8 @@
 // A windowed job: a daily window, allowed lateness, the event tables it reads and a computation that runs
 // in the warehouse. The runner (run-job.ts) owns idempotent delivery of the results.
-import type { CellValue } from '../coerce.js';
+import type { CellValue } from '../batch/coerce.js';
 import type { DerivedTable, Warehouse } from '../ports.js';
-import type { SchemaRegistry } from '../schema-registry.js';
+import type { SchemaRegistry } from '../schema/registry.js';
 import type { JobWindow, WindowKind } from './window.js';
 
 export interface JobContext {

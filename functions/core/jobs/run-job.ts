@@ -1,10 +1,10 @@
 // Runs one window of a job and delivers its results idempotently: the lake partition's single file is
 // overwritten and the warehouse partition replaced atomically, so a re-run never appends a second copy.
-import { ColumnBuffers } from '../column-buffers.js';
-import { LAKE_PREFIX } from '../lake-layout.js';
-import { encodeParquet, PARQUET_CONTENT_TYPE } from '../parquet.js';
+import { ColumnBuffers } from '../batch/column-buffers.js';
+import { LAKE_PREFIX } from '../lake/layout.js';
+import { encodeParquet, PARQUET_CONTENT_TYPE } from '../parquet/lake-file.js';
 import type { Catalog, ObjectStore, Warehouse } from '../ports.js';
-import type { SchemaRegistry } from '../schema-registry.js';
+import type { SchemaRegistry } from '../schema/registry.js';
 import type { JobDefinition } from './job.js';
 import { pad2 } from '../time.js';
 import { epochDayOf, windowLabel, windowsOfDay, windowStatus, WindowError, type JobWindow } from './window.js';

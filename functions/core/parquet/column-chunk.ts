@@ -1,7 +1,7 @@
 // One column of a file as Parquet pages (data page v1): numbers and booleans here, strings in
 // string-column.ts; PLAIN values, or a one-entry dictionary for a column constant within the file.
-import type { ColumnData } from '../column-buffers.js';
-import type { ColumnSpec } from '../schema.js';
+import type { ColumnData } from '../batch/column-buffers.js';
+import type { ColumnSpec } from '../schema/model.js';
 import { ByteSink } from './byte-sink.js';
 import { constantPages, finish, PhysicalType, writeLevels, type ColumnPages, type Statistics } from './pages.js';
 import { encodeStrings } from './string-column.js';

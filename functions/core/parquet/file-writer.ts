@@ -1,8 +1,8 @@
 // A Parquet file from column buffers: one row group, one data page per column (v1 pages, zstd), a
 // dictionary where asked for or where a column holds one value, row-group statistics, and the footer.
 // Flat schemas only, which is all Tributary writes: object and array properties are JSON text.
-import type { ColumnBuffers } from '../column-buffers.js';
-import type { ColumnSpec } from '../schema.js';
+import type { ColumnBuffers } from '../batch/column-buffers.js';
+import type { ColumnSpec } from '../schema/model.js';
 import { encodeColumn, physicalTypeOf } from './column-chunk.js';
 import { Encoding, PhysicalType, type Statistics } from './pages.js';
 import { CompactWriter, TType } from './thrift-compact.js';

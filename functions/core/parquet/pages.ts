@@ -1,6 +1,6 @@
 // What every column's pages are made of: the types the footer reads, definition levels, and the two
 // ways a page ends (PLAIN values after the levels, or a one-entry dictionary for a column of one value).
-import type { ColumnData } from '../column-buffers.js';
+import type { ColumnData } from '../batch/column-buffers.js';
 import { ByteSink } from './byte-sink.js';
 import { writeRleHybrid } from './rle-hybrid.js';
 

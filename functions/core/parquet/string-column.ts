@@ -1,7 +1,7 @@
 // A string column's pages: statistics in one pass over the PLAIN values, a dictionary found by hashing
 // their bytes, or the values as the column buffers hold them.
-import { LENGTH_BYTES, type ColumnData } from '../column-buffers.js';
-import type { ColumnSpec } from '../schema.js';
+import { LENGTH_BYTES, type ColumnData } from '../batch/column-buffers.js';
+import type { ColumnSpec } from '../schema/model.js';
 import { ByteSink } from './byte-sink.js';
 import { constantPages, Encoding, finish, MAX_DICTIONARY_BYTES, MAX_STAT_BYTES, TINY_BYTES, type ColumnPages, type Statistics } from './pages.js';
 import { bitWidthOf, writeRleHybrid } from './rle-hybrid.js';

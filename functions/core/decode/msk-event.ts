@@ -1,6 +1,6 @@
 // The Lambda event source mapping event for Amazon MSK / self-managed Kafka, and its decoding.
 // Shape: https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html
-import { excerpt, isValidTopic } from './identifiers.js';
+import { excerpt, isValidTopic } from '../identifiers.js';
 
 export interface MskRecord {
   topic: string;

@@ -2,8 +2,8 @@
 // is stored. Reading them from a schema document is declared-schema.ts's job.
 import { RE2JS } from 're2js';
 import { FORMATS } from './formats.js';
-import type { CellValue } from './coerce.js';
-import type { ColumnSpec, ValueConstraints } from './schema.js';
+import type { CellValue } from '../batch/coerce.js';
+import type { ColumnSpec, ValueConstraints } from './model.js';
 
 /**
  * RE2 instructions a pattern may compile to. RE2 simulates every instruction at each character, so an

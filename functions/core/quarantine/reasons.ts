@@ -1,5 +1,5 @@
 // Why a record could not be stored. Every reason is a stable code that BI users can group by.
-import type { DecodedRecord } from './msk-event.js';
+import type { DecodedRecord } from '../decode/msk-event.js';
 
 export const QUARANTINE_REASONS = {
   invalid_encoding: 'key, value or headers were not valid base64/bytes',

@@ -1,11 +1,11 @@
 // The pure heart of ingest: from decoded Kafka records to validated rows grouped into files, plus the
 // records to quarantine and the schema changes the batch needs. No I/O happens here: what the batch needs
 // to know about a table comes through `tableContext`.
-import { isRejection, parseEnvelope, type EnvelopeLimits } from './envelope.js';
-import { dataKey } from './lake-layout.js';
-import type { DecodedRecord, RecordDecodeProblem } from './msk-event.js';
-import { reject, type QuarantinedRecord, type Rejection } from './quarantine.js';
-import type { ColumnType, TableSchema } from './schema.js';
+import { isRejection, parseEnvelope, type EnvelopeLimits } from '../decode/envelope.js';
+import { dataKey } from '../lake/layout.js';
+import type { DecodedRecord, RecordDecodeProblem } from '../decode/msk-event.js';
+import { reject, type QuarantinedRecord, type Rejection } from '../quarantine/reasons.js';
+import type { ColumnType, TableSchema } from '../schema/model.js';
 import { TableBatch, type FileBudget, type PendingSplit, type SchemaEvolution, type TableContext } from './table-batch.js';
 
 export type { SchemaEvolution, TableContext } from './table-batch.js';

@@ -5,7 +5,7 @@
 // `_v<NNNN>/part-*.parquet` plus `_manifest.json` (inputs it superseded, outputs it wrote), then points the
 // catalog at `_v<NNNN>/`. Superseded inputs are deleted only after a retention delay, so a reader that
 // resolved the old location just before the switch still finds its files.
-import { parsePartitionKey } from './lake-layout.js';
+import { parsePartitionKey } from './layout.js';
 
 export const MANIFEST_FORMAT = 'tributary.compaction/1';
 

@@ -1,6 +1,6 @@
 // Object keys of the lake (DESIGN.md "Lake layout"). The same batch always yields the same key, which is
 // what makes a redelivered batch overwrite its own file instead of adding a second copy.
-import { pad2 } from './time.js';
+import { pad2 } from '../time.js';
 
 export const LAKE_PREFIX = 'lake';
 export const QUARANTINE_TABLE = '_quarantine';

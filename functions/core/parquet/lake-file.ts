@@ -1,9 +1,9 @@
 // Parquet files of the lake: written by Tributary's own encoder (parquet/), read back with parquet-wasm
 // (Rust's parquet crate) only when a redelivered batch meets a file already under its key.
-import type { ColumnBuffers } from './column-buffers.js';
-import { writeParquetFile } from './parquet/file-writer.js';
-import { zstd } from './parquet/zstd.js';
-import type { ColumnSpec } from './schema.js';
+import type { ColumnBuffers } from '../batch/column-buffers.js';
+import { writeParquetFile } from './file-writer.js';
+import { zstd } from './zstd.js';
+import type { ColumnSpec } from '../schema/model.js';
 
 export interface ParquetOptions {
   /** string columns to dictionary-encode; all others are PLAIN (a column of one value gets a one-entry dictionary) */

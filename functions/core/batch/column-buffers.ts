@@ -3,7 +3,7 @@
 // value), so a batch holds no per-row arrays, no boxed numbers and no string objects between validation
 // and encoding, and a string column's values are its page's bytes as they stand.
 import type { CellValue } from './coerce.js';
-import type { ColumnSpec, ColumnType } from './schema.js';
+import type { ColumnSpec, ColumnType } from '../schema/model.js';
 
 /**
  * `nullAt[i]` is 1 where row i has no value; `nulls` counts those rows. Marking nulls rather than values

@@ -1,10 +1,10 @@
 // The event envelope contract (DESIGN.md): parse a record's JSON value and check its envelope fields.
-import { describeValue, excerpt, isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
-import { memoise } from './memo.js';
+import { describeValue, excerpt, isValidEventName, isValidPropertyName, normaliseName } from '../identifiers.js';
+import { memoise } from '../util/memo.js';
 import { NOT_BASE64, NOT_UTF8, valueSize, valueText, type DecodedRecord } from './msk-event.js';
-import { reject, type Rejection } from './quarantine.js';
-import { RESERVED_NAMES } from './schema.js';
-import { parseTimestamp } from './time.js';
+import { reject, type Rejection } from '../quarantine/reasons.js';
+import { RESERVED_NAMES } from '../schema/model.js';
+import { parseTimestamp } from '../time.js';
 
 export interface EnvelopeLimits {
   /** largest record value accepted, in bytes */

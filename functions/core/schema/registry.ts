@@ -6,8 +6,8 @@ import {
   ADOPTED_SOURCE, applyDeclared, declarationHash, describeChange, nextEntry, parseRegistryEntry, REGISTRY_PREFIX,
   registryKey, registryPrefix, schemaOf, type RegistryEntry,
 } from './registry-entry.js';
-import type { ObjectStore } from './ports.js';
-import type { TableSchema } from './schema.js';
+import type { ObjectStore } from '../ports.js';
+import type { TableSchema } from './model.js';
 
 export interface DeclaredSchemas {
   /** The declared schema of an event table, if a file pins it. */

@@ -1,7 +1,7 @@
 // Type inference for properties that no schema declares yet.
-import { isRoundedInteger } from './coerce.js';
-import type { ColumnType } from './schema.js';
-import { isStorableTime, parseTimestamp } from './time.js';
+import { isRoundedInteger } from '../batch/coerce.js';
+import type { ColumnType } from './model.js';
+import { isStorableTime, parseTimestamp } from '../time.js';
 
 const TIME_NAME = /(_at|_time)$/;
 const ISO_LIKE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;

@@ -9,10 +9,10 @@ import {
   expiredManifests, MANIFEST_FORMAT, parseManifest, planCompaction, readPartitionObjects,
   type CompactionClaim, type CompactionManifest,
 } from './compaction-plan.js';
-import { claimKey, manifestKey, partitionPrefix, versionPrefix } from './lake-layout.js';
-import { partitionId, type Catalog, type ObjectStore, type PartitionRef } from './ports.js';
-import { tableColumns, type ColumnSpec } from './schema.js';
-import { hourEnd } from './time.js';
+import { claimKey, manifestKey, partitionPrefix, versionPrefix } from './layout.js';
+import { partitionId, type Catalog, type ObjectStore, type PartitionRef } from '../ports.js';
+import { tableColumns, type ColumnSpec } from '../schema/model.js';
+import { hourEnd } from '../time.js';
 
 export interface CompactionJob {
   readonly store: ObjectStore;

@@ -3,10 +3,10 @@
 import {
   catalogText, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, PARTITION_COLUMNS, STANDARD_COLUMNS, withEventId,
   type ColumnSpec, type ColumnType, type TableSchema,
-} from './schema.js';
-import { widen } from './infer.js';
-import type { DerivedTable } from './ports.js';
-import { pad2 } from './time.js';
+} from '../schema/model.js';
+import { widen } from '../schema/infer.js';
+import type { DerivedTable } from '../ports.js';
+import { pad2 } from '../time.js';
 
 export interface GlueColumn {
   Name: string;

@@ -4,7 +4,7 @@
 import { Ajv2020, str, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { compilePattern, isMultipleOf, unrunnablePattern } from './constraints.js';
 import { FORMATS } from './formats.js';
-import { describeValue } from './identifiers.js';
+import { describeValue } from '../identifiers.js';
 import { checkCost, isNode as isObject, place, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE, type JsonValue } from './nested-schema-cost.js';
 
 /** A JSON Schema for a whole object or array value (draft 2020-12). */

@@ -2,8 +2,8 @@
 // the change history and which declared documents were applied. Versions are immutable documents; every
 // change (inferred column, widening, pin) writes the next version. Pure: no I/O.
 import { createHash } from 'node:crypto';
-import { isValidEventName } from './identifiers.js';
-import { schemaSignature, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
+import { isValidEventName } from '../identifiers.js';
+import { schemaSignature, type ColumnSpec, type ColumnType, type TableSchema } from './model.js';
 
 export const REGISTRY_FORMAT = 'tributary.schema/1';
 export const REGISTRY_PREFIX = '_registry/events/';

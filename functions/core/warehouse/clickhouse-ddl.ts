@@ -1,7 +1,7 @@
 // ClickHouse DDL derived from a table schema. Every identifier is validated upstream and quoted here.
-import { quoteIdentifier as q, quoteString } from './identifiers.js';
-import type { DerivedTable } from './ports.js';
-import { tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
+import { quoteIdentifier as q, quoteString } from '../identifiers.js';
+import type { DerivedTable } from '../ports.js';
+import { tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from '../schema/model.js';
 
 const BASE_TYPES: Record<ColumnType, string> = {
   boolean: 'Bool',

@@ -1,11 +1,11 @@
 // Validation and coercion of a property value into its column type. Only lossless conversions are made:
 // "42" → 42 for an integer column is fine, 2.5 → 2 is not.
 import { hash } from 'node:crypto';
-import { allowedText, constraintViolation } from './constraints.js';
-import { describeValue } from './identifiers.js';
-import { nestedSchemaFailure } from './nested-schema.js';
-import type { ColumnSpec, ColumnType, PiiHandling } from './schema.js';
-import { isStorableTime, parseTimestamp } from './time.js';
+import { allowedText, constraintViolation } from '../schema/constraints.js';
+import { describeValue } from '../identifiers.js';
+import { nestedSchemaFailure } from '../schema/nested-schema.js';
+import type { ColumnSpec, ColumnType, PiiHandling } from '../schema/model.js';
+import { isStorableTime, parseTimestamp } from '../time.js';
 
 /** A value as it is stored in a column: int64 as number when safe, bigint beyond; timestamps as epoch ms. */
 export type CellValue = string | number | bigint | boolean | null;

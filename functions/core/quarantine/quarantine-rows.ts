@@ -1,9 +1,9 @@
 // The quarantine table: one row per rejected record, raw bytes kept so it can be replayed.
-import type { CellValue } from './coerce.js';
-import { dataKey, QUARANTINE_TABLE } from './lake-layout.js';
-import { column, type ColumnSpec } from './schema.js';
-import { epochDay, isStorableTime, utcDate, utcHour } from './time.js';
-import type { QuarantinedRecord } from './quarantine.js';
+import type { CellValue } from '../batch/coerce.js';
+import { dataKey, QUARANTINE_TABLE } from '../lake/layout.js';
+import { column, type ColumnSpec } from '../schema/model.js';
+import { epochDay, isStorableTime, utcDate, utcHour } from '../time.js';
+import type { QuarantinedRecord } from './reasons.js';
 
 const col = column;
 

@@ -3,12 +3,12 @@
 // Records are handled one at a time, so a parsed JSON object is garbage as soon as its row is stored.
 import { coerceProperty, coercionRule, isFailure, isRoundedInteger, type CellValue, type CoercionRule } from './coerce.js';
 import { ColumnBuffers } from './column-buffers.js';
-import { propertyName, type Envelope } from './envelope.js';
-import { inferType } from './infer.js';
-import type { DecodedRecord } from './msk-event.js';
-import type { QuarantinedRecord } from './quarantine.js';
-import { emptySchema, PARTITION_COLUMNS, STANDARD_COLUMNS, tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from './schema.js';
-import { epochHourOf, MS_PER_HOUR, utcDate, utcHour } from './time.js';
+import { propertyName, type Envelope } from '../decode/envelope.js';
+import { inferType } from '../schema/infer.js';
+import type { DecodedRecord } from '../decode/msk-event.js';
+import type { QuarantinedRecord } from '../quarantine/reasons.js';
+import { emptySchema, PARTITION_COLUMNS, STANDARD_COLUMNS, tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from '../schema/model.js';
+import { epochHourOf, MS_PER_HOUR, utcDate, utcHour } from '../time.js';
 
 /** What a batch needs to know about a table before its first record is planned. */
 export interface TableContext {

@@ -2,7 +2,7 @@
 // Iglu validation asserts them, and tracking schemas lean on them for ids and addresses. Every check here
 // is linear in the text: no regular expression with nested repetition.
 import { isIPv4, isIPv6 } from 'node:net';
-import { parseTimestamp } from './time.js';
+import { parseTimestamp } from '../time.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;

@@ -3,12 +3,12 @@
 // Read from schemas/events/*.json or `schema push`; written by `schema pin` for review.
 import { compilePattern, MAX_PATTERN_INSTRUCTIONS, unrunnablePattern } from './constraints.js';
 import { isAssertedFormat } from './formats.js';
-import { isValidEventName, isValidPropertyName, normaliseName } from './identifiers.js';
+import { isValidEventName, isValidPropertyName, normaliseName } from '../identifiers.js';
 import { readNestedSchema, type NestedSchema } from './nested-schema.js';
 import {
   catalogText, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, NUMERIC_CONSTRAINTS, RESERVED_NAMES, STRING_CONSTRAINTS, withEventId,
   type ColumnSpec, type ColumnType, type TableSchema, type ValueConstraints,
-} from './schema.js';
+} from './model.js';
 
 export class SchemaDefinitionError extends Error {
   override readonly name = 'SchemaDefinitionError';
