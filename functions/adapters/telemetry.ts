@@ -20,7 +20,7 @@ export function publishIngestReport(report: IngestReport, metrics: Metrics, logg
     m.addDimension(dimension, value);
     m.addMetric(name, unit, n);
   };
-  for (const [table, t] of Object.entries(report.tables)) {
+  for (const [table, t] of report.tables) {
     single('table', table, 'RowsStored', MetricUnit.Count, t.rows);
     if (t.freshnessP50Ms !== undefined) single('table', table, 'FreshnessP50', MetricUnit.Milliseconds, t.freshnessP50Ms);
     if (t.freshnessMaxMs !== undefined) single('table', table, 'FreshnessMax', MetricUnit.Milliseconds, t.freshnessMaxMs);

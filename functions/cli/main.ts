@@ -112,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const s = await ingestFile({ file, batchSize: intOption(values['batch-size'], 'batch-size', 10_000), ...(values.topic ? { topic: values.topic } : {}) }, runtime.deps);
         console.log(`${s.recordsIn} records in ${s.batches} batches: ${s.stored} stored, ${s.quarantined} quarantined; ${s.files} data files, ${formatBytes(s.bytes)}`);
-        if (Object.keys(s.rowsByTable).length > 0) console.log(formatTable(Object.entries(s.rowsByTable).map(([table, rows]) => ({ table, rows }))));
+        if (s.rowsByTable.size > 0) console.log(formatTable([...s.rowsByTable].map(([table, rows]) => ({ table, rows }))));
         if (s.tablesCreated.size > 0) console.log(`Tables registered: ${[...s.tablesCreated].sort().join(', ')}`);
         if (s.columnsAdded.length > 0) console.log(`Columns added: ${s.columnsAdded.map((c) => `${c.table}.${c.column} ${c.type}`).join(', ')}`);
         if (s.columnsWidened.length > 0) console.log(`Columns widened: ${s.columnsWidened.map((c) => `${c.table}.${c.column} → ${c.type}`).join(', ')}`);

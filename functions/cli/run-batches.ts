@@ -25,14 +25,15 @@ export interface RunSummary {
   schemaProblems: Set<string>;
   files: number;
   bytes: number;
-  rowsByTable: Record<string, number>;
+  /** by table name (from data, so Maps) */
+  rowsByTable: Map<string, number>;
   /** per-batch freshness p50s and maxima, combined conservatively */
-  freshnessP50Ms: Record<string, number[]>;
-  freshnessMaxMs: Record<string, number>;
+  freshnessP50Ms: Map<string, number[]>;
+  freshnessMaxMs: Map<string, number>;
 }
 
 export function emptySummary(): RunSummary {
-  return { batches: 0, recordsIn: 0, stored: 0, quarantined: 0, quarantinedByReason: {}, tablesCreated: new Set(), columnsAdded: [], columnsWidened: [], schemaProblems: new Set(), files: 0, bytes: 0, rowsByTable: {}, freshnessP50Ms: {}, freshnessMaxMs: {} };
+  return { batches: 0, recordsIn: 0, stored: 0, quarantined: 0, quarantinedByReason: {}, tablesCreated: new Set(), columnsAdded: [], columnsWidened: [], schemaProblems: new Set(), files: 0, bytes: 0, rowsByTable: new Map(), freshnessP50Ms: new Map(), freshnessMaxMs: new Map() };
 }
 
 export function addReport(s: RunSummary, r: IngestReport): void {
@@ -47,10 +48,10 @@ export function addReport(s: RunSummary, r: IngestReport): void {
   for (const p of r.schemaProblems) s.schemaProblems.add(p);
   s.files += r.files.length;
   s.bytes += r.files.reduce((n, f) => n + f.bytes, 0);
-  for (const [table, t] of Object.entries(r.tables)) {
-    s.rowsByTable[table] = (s.rowsByTable[table] ?? 0) + t.rows;
-    if (t.freshnessP50Ms !== undefined) (s.freshnessP50Ms[table] ??= []).push(t.freshnessP50Ms);
-    if (t.freshnessMaxMs !== undefined) s.freshnessMaxMs[table] = Math.max(s.freshnessMaxMs[table] ?? 0, t.freshnessMaxMs);
+  for (const [table, t] of r.tables) {
+    s.rowsByTable.set(table, (s.rowsByTable.get(table) ?? 0) + t.rows);
+    if (t.freshnessP50Ms !== undefined) s.freshnessP50Ms.set(table, [...(s.freshnessP50Ms.get(table) ?? []), t.freshnessP50Ms]);
+    if (t.freshnessMaxMs !== undefined) s.freshnessMaxMs.set(table, Math.max(s.freshnessMaxMs.get(table) ?? 0, t.freshnessMaxMs));
   }
 }
 

@@ -67,7 +67,8 @@ export interface IngestReport {
   readonly stored: number;
   readonly quarantined: number;
   readonly quarantinedByReason: Partial<Record<QuarantineReason, number>>;
-  readonly tables: Record<string, TableReport>;
+  /** By table name: a Map, since names come from data (an event may be called `constructor`). */
+  readonly tables: ReadonlyMap<string, TableReport>;
   /** tables this batch registered in the catalog for the first time */
   readonly tablesCreated: string[];
   readonly columnsAdded: Array<{ table: string; column: string; type: string }>;
@@ -312,10 +313,11 @@ function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: n
 }
 
 function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; key: string; bytes: Uint8Array }>, now: number, created: string[], schemaProblems: readonly string[]): IngestReport {
-  const tables: Record<string, TableReport> = {};
+  const tables = new Map<string, TableReport>();
   const eventTimes = new Map<string, Float64Array[]>();
   for (const { split, bytes } of files) {
-    const t = (tables[split.table] ??= { rows: 0, files: 0, bytes: 0, freshnessP50Ms: undefined, freshnessMaxMs: undefined });
+    let t = tables.get(split.table);
+    if (!t) tables.set(split.table, (t = { rows: 0, files: 0, bytes: 0, freshnessP50Ms: undefined, freshnessMaxMs: undefined }));
     t.rows += split.rows.length;
     t.files += 1;
     t.bytes += bytes.length;
@@ -327,8 +329,9 @@ function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; key: 
     let at = 0;
     for (const c of columns) { times.set(c, at); at += c.length; }
     times.sort();
-    tables[table]!.freshnessP50Ms = now - times[times.length - Math.ceil(times.length / 2)]!;
-    tables[table]!.freshnessMaxMs = now - times[0]!;
+    const t = tables.get(table)!;
+    t.freshnessP50Ms = now - times[times.length - Math.ceil(times.length / 2)]!;
+    t.freshnessMaxMs = now - times[0]!;
   }
   const quarantinedByReason: Partial<Record<QuarantineReason, number>> = {};
   for (const q of plan.quarantined) quarantinedByReason[q.reason] = (quarantinedByReason[q.reason] ?? 0) + 1;
@@ -340,8 +343,8 @@ function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; key: 
     quarantinedByReason,
     tables,
     tablesCreated: created,
-    columnsAdded: [...plan.tables].flatMap(([table, p]) => (tables[table] ? p.added.map((c) => ({ table, column: c.name, type: c.type })) : [])),
-    columnsWidened: [...plan.tables].flatMap(([table, p]) => (tables[table] ? p.widened.map((c) => ({ table, column: c.name, type: c.type })) : [])),
+    columnsAdded: [...plan.tables].flatMap(([table, p]) => (tables.has(table) ? p.added.map((c) => ({ table, column: c.name, type: c.type })) : [])),
+    columnsWidened: [...plan.tables].flatMap(([table, p]) => (tables.has(table) ? p.widened.map((c) => ({ table, column: c.name, type: c.type })) : [])),
     schemaProblems,
     files: files.map(({ split, key, bytes }) => ({ key, table: split.table, rows: split.rows.length, bytes: bytes.length })),
   };

@@ -134,6 +134,17 @@ describe('ingest with the schema registry', () => {
     assert.deepEqual((await fresh.getTable('page_view'))!.properties.map((c) => c.name), ['page', 'referrer']);
   });
 
+  it('reports an event named after an Object.prototype member like any other, without touching Object', async () => {
+    const d = deps(new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-proto-'))));
+    const ts = new Date(NOW - 60_000).toISOString();
+    const report = await ingestBatch(mskEvent([{ event: 'constructor', event_id: 'c1', ts }, { event: 'constructor', event_id: 'c2', ts }, { event: 'valueOf', event_id: 'v1', ts }]), d);
+    assert.equal(report.stored, 3);
+    assert.deepEqual([...report.tables.keys()].sort(), ['constructor', 'value_of']);
+    assert.equal(report.tables.get('constructor')!.rows, 2);
+    assert.equal(report.tables.get('value_of')!.rows, 1);
+    assert.equal(Object.prototype.hasOwnProperty.call(Object, 'rows'), false, 'the global Object was written to');
+  });
+
   it('reports rows, files and freshness (now − event time, median and maximum) per table, and the batch key', async () => {
     const logged: Array<{ entries: readonly IngestLogEntry[]; token: string }> = [];
     const d = { ...deps(new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-report-')))), warehouse: { ...recordingWarehouse(), async recordIngest(entries: readonly IngestLogEntry[], token: string) { logged.push({ entries, token }); } } };
@@ -143,11 +154,11 @@ describe('ingest with the schema registry', () => {
       pageView('a', {}, ago(3)), pageView('b', {}, ago(70)), pageView('c', {}, ago(1)), pageView('d', {}, ago(50)), pageView('e', {}, ago(2)),
       { event: 'click', event_id: 'k', ts: ago(5) }, 'not json',
     ], { firstOffset: 40 }), d);
-    assert.equal(report.tables['page_view']!.rows, 5);
-    assert.equal(report.tables['page_view']!.freshnessP50Ms, 3 * 60_000);
-    assert.equal(report.tables['page_view']!.freshnessMaxMs, 70 * 60_000);
-    assert.equal(report.tables['click']!.freshnessP50Ms, 5 * 60_000);
-    assert.equal(report.tables['click']!.freshnessMaxMs, 5 * 60_000);
+    assert.equal(report.tables.get('page_view')!.rows, 5);
+    assert.equal(report.tables.get('page_view')!.freshnessP50Ms, 3 * 60_000);
+    assert.equal(report.tables.get('page_view')!.freshnessMaxMs, 70 * 60_000);
+    assert.equal(report.tables.get('click')!.freshnessP50Ms, 5 * 60_000);
+    assert.equal(report.tables.get('click')!.freshnessMaxMs, 5 * 60_000);
     assert.deepEqual(report.quarantinedByReason, { malformed_json: 1 });
     assert.equal(logged.length, 1);
     assert.equal(logged[0]!.token, 'ingest-log:tracking+0+40-46');

@@ -21,7 +21,7 @@ describe('publishIngestReport', () => {
       const logger = new Logger({ serviceName: 'tributary-ingest', logLevel: 'SILENT' });
       const report = {
         recordsIn: 10, stored: 8, quarantined: 2, files: [{ key: 'a', bytes: 100 }],
-        tables: { page_view: { rows: 8, files: 1, bytes: 100, freshnessP50Ms: 1_000, freshnessMaxMs: 5_000 } },
+        tables: new Map([['page_view', { rows: 8, files: 1, bytes: 100, freshnessP50Ms: 1_000, freshnessMaxMs: 5_000 }]]),
         quarantinedByReason: { malformed_json: 2 }, tablesCreated: [], columnsAdded: [], columnsWidened: [], schemaProblems: [],
       } as unknown as IngestReport;
       publishIngestReport(report, metrics, logger);

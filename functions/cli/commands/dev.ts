@@ -75,9 +75,9 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
     warehouseRows[table] = Number(ch?.n ?? 0);
     rows.push({
       table, lake_rows: lakeRows[table], clickhouse_rows: warehouseRows[table], distinct_event_ids: Number(ch?.ids ?? 0),
-      this_run: summary.rowsByTable[table] ?? 0,
-      freshness_p50: formatDuration(medianOf(summary.freshnessP50Ms[table] ?? [])),
-      freshness_max: formatDuration(summary.freshnessMaxMs[table]),
+      this_run: summary.rowsByTable.get(table) ?? 0,
+      freshness_p50: formatDuration(medianOf(summary.freshnessP50Ms.get(table) ?? [])),
+      freshness_max: formatDuration(summary.freshnessMaxMs.get(table)),
     });
   }
   out('');
