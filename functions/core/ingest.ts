@@ -302,7 +302,7 @@ function logEntry(batchKeys: ReadonlyMap<string, string>, f: LoggedFile, started
     batch_key: batchKeys.get(`${f.topic}\u0000${f.partition}`) ?? '', file_key: f.key, event: f.event, outcome: f.outcome,
     _topic: f.topic, _partition: f.partition, first_offset: f.firstOffset, last_offset: f.lastOffset, rows: f.rows, bytes: f.bytes,
     min_event_time: Number.isFinite(f.minTime) ? f.minTime : null, max_event_time: Number.isFinite(f.maxTime) ? f.maxTime : null,
-    started_at: started, finished_at: finished, dt: new Date(finished).toISOString().slice(0, 10),
+    started_at: started, finished_at: finished,
   };
 }
 

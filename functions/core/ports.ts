@@ -81,8 +81,6 @@ export interface IngestLogEntry {
   readonly max_event_time: number | null;
   readonly started_at: number;
   readonly finished_at: number;
-  /** YYYY-MM-DD of finished_at */
-  readonly dt: string;
 }
 
 export interface Warehouse {

@@ -50,6 +50,15 @@ describe('ClickHouse sink', () => {
     assert.equal(await n(`SELECT count() AS n FROM tributary._ingest_log WHERE _topic = 'thrice'`), 3, 'one log row per file, once');
   });
 
+  it('a batch retried after UTC midnight is logged once in the raw table, not only through FINAL', async () => {
+    // The first attempt finishes a millisecond before midnight, its redelivery just after: same batch, same log rows.
+    const midnight = Math.floor(now / 86_400_000) * 86_400_000;
+    const event = mskEvent(['m1', 'm2'].map((id) => pageView(id, {}, iso(midnight - 30 * 60_000))), { topic: 'midnight' });
+    await ingestBatch(event, { ...rt.deps, clock: () => midnight - 1 });
+    await ingestBatch(event, { ...rt.deps, clock: () => midnight + 1_000 });
+    assert.equal(await n(`SELECT count() AS n FROM tributary._ingest_log WHERE _topic = 'midnight'`), 1);
+  });
+
   it('after an injected ClickHouse failure, the retried batch is in ClickHouse once and in the lake as one file per split', async () => {
     // Three hours → three files; the second insert fails after the first went in.
     const event = mskEvent(['b1', 'b2', 'b3'].map((id, i) => pageView(id, {}, recent(i + 1))), { topic: 'outage' });

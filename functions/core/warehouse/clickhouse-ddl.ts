@@ -105,7 +105,12 @@ COMMENT ${quoteString(t.description)}`;
 
 export const INGEST_LOG_TABLE = '_ingest_log';
 
-/** One row per file an invocation wrote: freshness and lineage for the same BI tool that reads the data. */
+/**
+ * One row per file an invocation wrote: freshness and lineage for operators. Not partitioned by date: ClickHouse
+ * puts the partition into an insert's block id, so a finish-date partition made a retry that finished after
+ * UTC midnight a new block, not a duplicate of its token. Every row of one batch's insert lands in the one
+ * partition whatever the clock says; rows expire by row TTL from their finish time (the log is small).
+ */
 export function createIngestLogSql(database: string, o: TableOptions = {}): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(database, INGEST_LOG_TABLE)} (
   batch_key String COMMENT 'topic+partition+first-last offsets of the invocation''s records',
@@ -122,11 +127,10 @@ export function createIngestLogSql(database: string, o: TableOptions = {}): stri
   max_event_time Nullable(DateTime64(3, 'UTC')),
   started_at DateTime64(3, 'UTC'),
   finished_at DateTime64(3, 'UTC'),
-  dt Date
+  dt Date ALIAS toDate(finished_at) COMMENT 'UTC day the invocation finished (computed, not stored)'
 )
 ENGINE = ReplacingMergeTree(finished_at)
-PARTITION BY toYYYYMMDD(dt)
-ORDER BY (event, file_key)${ttlClause(o)}
+ORDER BY (event, file_key)${ttlClause(o, 'toDateTime(finished_at)')}
 SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`;
 }
 
