@@ -76,6 +76,25 @@ export function describeValue(value: unknown): string {
 }
 
 /**
+ * Why a string cannot be stored as text, or undefined when it can. JSON's `\ud800` escapes make strings
+ * with a lone UTF-16 surrogate, which UTF-8 cannot hold: encoding turns every one into U+FFFD, so
+ * `"order-\ud800"` and `"order-\udc00"` would become one value (one event_id, one user).
+ */
+export function unstorableText(s: string): string | undefined {
+  if (s.isWellFormed()) return undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) { i++; continue; }
+    }
+    return `holds a lone UTF-16 surrogate \\u${c.toString(16)} at character ${i}, which UTF-8 cannot store without merging it with other values`;
+  }
+  return undefined;
+}
+
+/**
  * ClickHouse identifier quoting. Validation already restricts names to [a-z0-9_], so quoting is a
  * second line of defence; it still escapes properly so it is safe on its own.
  */

@@ -2,7 +2,7 @@
 // "42" → 42 for an integer column is fine, 2.5 → 2 is not.
 import { hash } from 'node:crypto';
 import { allowedText, constraintViolation } from '../schema/constraints.js';
-import { describeValue } from '../identifiers.js';
+import { describeValue, unstorableText } from '../identifiers.js';
 import { nestedSchemaFailure } from '../schema/nested-schema.js';
 import type { ColumnSpec, ColumnType, PiiHandling } from '../schema/model.js';
 import { isStorableTime, parseTimestamp } from '../time.js';
@@ -14,6 +14,8 @@ export interface CoercionFailure {
   readonly failure: string;
   /** the value has the column's type but breaks its declared schema (enum, minimum, pattern, …) */
   readonly violation?: true;
+  /** no column type could store the value as sent (text UTF-8 cannot hold): never a type conflict */
+  readonly unstorable?: true;
 }
 
 const INTEGER_TEXT = /^-?\d{1,19}$/;
@@ -50,7 +52,10 @@ export function coerceValue(value: unknown, type: ColumnType): CellValue | Coerc
   if (value === null || value === undefined) return null;
   switch (type) {
     case 'string':
-      if (typeof value === 'string') return value;
+      if (typeof value === 'string') {
+        const unstorable = unstorableText(value);
+        return unstorable === undefined ? value : { failure: `the text ${unstorable}`, unstorable: true };
+      }
       if (typeof value === 'number' && isRoundedInteger(value)) return fail(ROUNDED(value));
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
       return fail(`expected a string, got ${describeValue(value)}`);
@@ -141,7 +146,8 @@ export function coerceProperty(value: unknown, column: CoercionRule | ColumnSpec
   const v = column.pii === 'hash' && typeof value !== 'object' ? coerceValue(value, 'string') : coerceValue(value, column.type);
   if (isFailure(v)) {
     const fits = column.pii === 'hash' ? 'a hashed column (a scalar; an integer beyond 2^53 as a string)' : `a ${column.type} column`;
-    return fail(`${column.name}: ${column.pii ? `${withheld(value, column)} does not fit ${fits}` : v.failure}`);
+    const failure = `${column.name}: ${column.pii ? `${withheld(value, column)} does not fit ${fits}` : v.failure}`;
+    return v.unstorable ? { failure, unstorable: true } : fail(failure);
   }
   // Compared as text: "42" sent for an integer enum [42] is 42, and a hashed column compares before hashing.
   if (column.allowed && v !== null && !column.allowed.some((a) => String(a) === String(v))) {

@@ -224,7 +224,7 @@ export class TableBatch {
     if ((value === undefined || value === null) && this.required[k]) return this.missing(k, record);
     const v = coerceProperty(value, column, piiSalt);
     if (!isFailure(v)) return v;
-    const reason = v.violation ? 'schema_violation' : column.origin === 'inferred' ? 'type_conflict' : 'uncoercible_value';
+    const reason = v.violation ? 'schema_violation' : column.origin === 'inferred' && !v.unstorable ? 'type_conflict' : 'uncoercible_value';
     return { record, reason, detail: `${v.failure} (column type ${column.type})`, event: this.table };
   }
 

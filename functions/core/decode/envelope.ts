@@ -1,5 +1,5 @@
 // The event envelope contract (DESIGN.md): parse a record's JSON value and check its envelope fields.
-import { describeValue, excerpt, isValidEventName, isValidPropertyName, normaliseName } from '../identifiers.js';
+import { describeValue, excerpt, isValidEventName, isValidPropertyName, normaliseName, unstorableText } from '../identifiers.js';
 import { memoise } from '../util/memo.js';
 import { NOT_BASE64, NOT_UTF8, valueSize, valueText, type DecodedRecord } from './msk-event.js';
 import { reject, type Rejection } from '../quarantine/reasons.js';
@@ -58,7 +58,10 @@ export function exceedsDepth(value: unknown, limit: number, depth = 1): boolean 
 
 function userIdOf(value: unknown, raw: string): string | null | Rejection {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') {
+    const unstorable = unstorableText(value);
+    return unstorable === undefined ? value : reject('uncoercible_value', `user_id ${unstorable}`);
+  }
   if (typeof value === 'number' && Number.isInteger(value)) {
     if (Number.isSafeInteger(value)) return String(value);
     // JSON.parse rounded it; user ids are often that large, so recover the digits from the text.
@@ -71,7 +74,10 @@ function userIdOf(value: unknown, raw: string): string | null | Rejection {
 function eventIdOf(value: unknown, record: DecodedRecord): string | Rejection {
   if (value === undefined || value === null) return `${record.topic}-${record.partition}-${record.offset}`;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_EVENT_ID_LENGTH) return value;
+  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_EVENT_ID_LENGTH) {
+    const unstorable = unstorableText(value);
+    return unstorable === undefined ? value : reject('invalid_event_id', `event_id ${unstorable}`);
+  }
   return reject('invalid_event_id', `event_id ${describeValue(value)} is not a non-empty string/integer of ≤ ${MAX_EVENT_ID_LENGTH} chars`);
 }
 
