@@ -49,6 +49,31 @@ describe('decodeMskEvent', () => {
     assert.deepEqual(problems.map((p) => [p.record.offset, p.detail]), [[1, 'invalid base64/bytes in key'], [2, 'invalid base64/bytes in headers']]);
   });
 
+  it('accepts partition and offset sent as decimal text, as some published sample events have them', () => {
+    const event = { eventSource: 'aws:kafka', records: { 't-0': [
+      { topic: 't', partition: '0', offset: '12', timestamp: 1, timestampType: 'CREATE_TIME', value: b64('{}') },
+      { topic: 't', partition: '0', offset: '9', timestamp: 1, timestampType: 'CREATE_TIME', value: b64('{}') },
+    ] } } as unknown as MskEvent;
+    const { records } = decodeMskEvent(event);
+    assert.deepEqual(records.map((r) => [r.partition, r.offset]), [[0, 9], [0, 12]]);
+    for (const bad of ['-1', '01', '1.5', '9007199254740993', '']) {
+      const broken = { eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't', partition: bad, offset: 1, timestamp: 1, timestampType: 'CREATE_TIME', value: b64('{}') }] } } as unknown as MskEvent;
+      assert.throws(() => decodeMskEvent(broken), InvalidEventError, bad);
+    }
+  });
+
+  it('keeps a key and headers that are not base64/bytes as they were sent, so the quarantine can replay them', () => {
+    const event = { eventSource: 'aws:kafka', records: { 't-0': [
+      { topic: 't', partition: 0, offset: 1, timestamp: 1, timestampType: 'CREATE_TIME', key: '@@not base64@@', value: b64('{}'), headers: [{ trace: b64('abc') }, { note: 'plain text' }, { n: [1, 2] }] },
+      { topic: 't', partition: 0, offset: 2, timestamp: 1, timestampType: 'CREATE_TIME', value: b64('{}'), headers: 'a string' },
+    ] } } as unknown as MskEvent;
+    const { records, problems } = decodeMskEvent(event);
+    assert.deepEqual(problems.map((p) => p.record.offset), [1, 2]);
+    assert.equal(records[0]!.key!.toString(), '@@not base64@@');
+    assert.deepEqual(records[0]!.headers.map((h) => [h.key, h.value.toString()]), [['trace', 'abc'], ['note', 'plain text'], ['n', '\u0001\u0002']]);
+    assert.deepEqual(records[1]!.headers.map((h) => [h.key, h.value.toString()]), [['', 'a string']]);
+  });
+
   it('reads a value that is not base64 as NOT_BASE64, and as its raw text for the quarantine', () => {
     const event: MskEvent = { eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't', partition: 0, offset: 1, timestamp: 1, timestampType: 'CREATE_TIME', value: '@@not base64@@' }] } };
     const { records, problems } = decodeMskEvent(event);

@@ -94,6 +94,32 @@ function decodeHeaders(headers: MskRecord['headers']): KafkaHeader[] | typeof NO
 }
 
 /**
+ * Headers as a producer or a hand-written event may have sent them when they are not byte arrays (a base64
+ * or plain string per header, signed bytes out of range, not an array at all): the record is quarantined
+ * for its encoding, and these bytes are what the quarantine keeps so that a replay can send them again.
+ */
+function headersAsSent(headers: unknown): KafkaHeader[] {
+  const text = (v: unknown): Buffer => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
+  if (!Array.isArray(headers)) return [{ key: '', value: text(headers) }];
+  const out: KafkaHeader[] = [];
+  for (const h of headers) {
+    if (typeof h !== 'object' || h === null) { out.push({ key: '', value: text(h) }); continue; }
+    for (const [key, v] of Object.entries(h)) {
+      if (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) out.push({ key, value: Buffer.from(v.map((b: number) => b & 0xff)) });
+      else if (typeof v === 'string') { const bytes = decodeBase64(v); out.push({ key, value: bytes instanceof Buffer ? bytes : text(v) }); }
+      else out.push({ key, value: text(v) });
+    }
+  }
+  return out;
+}
+
+/** A partition or offset: a non-negative safe integer, also when sent as its decimal text ("0"). */
+function kafkaInteger(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^(0|[1-9]\d{0,15})$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
  * A record of the event. Key, value and headers stay as the event carries them and are decoded each time
  * they are read: a batch of 10,000 records then holds no second copy of its payloads, and the ingest path
  * reads each value once, through valueText.
@@ -104,16 +130,17 @@ class EventRecord implements DecodedRecord {
   readonly offset: number;
   readonly timestamp: number;
 
-  constructor(private readonly raw: MskRecord) {
+  constructor(private readonly raw: MskRecord, partition: number, offset: number) {
     this.topic = raw.topic;
-    this.partition = raw.partition;
-    this.offset = raw.offset;
+    this.partition = partition;
+    this.offset = offset;
     this.timestamp = Number.isFinite(raw.timestamp) ? raw.timestamp : 0;
   }
 
+  /** The key's bytes; a key that is not base64 reads as its raw text, so the quarantine keeps it. */
   get key(): Buffer | null {
     const key = decodeBase64(this.raw.key);
-    return key === NOT_BASE64 ? null : key;
+    return key === NOT_BASE64 ? Buffer.from(String(this.raw.key)) : key;
   }
 
   /** The value's bytes; a value that is not base64 reads as its raw text, so the quarantine keeps it. */
@@ -124,7 +151,7 @@ class EventRecord implements DecodedRecord {
 
   get headers(): readonly KafkaHeader[] {
     const headers = decodeHeaders(this.raw.headers);
-    return headers === NOT_BASE64 ? [] : headers;
+    return headers === NOT_BASE64 ? headersAsSent(this.raw.headers) : headers;
   }
 
   /** What is wrong with the key's or headers' encoding (the value is checked when it is read). */
@@ -213,13 +240,16 @@ export function decodeMskEvent(event: MskEvent): { records: DecodedRecord[]; pro
   for (const tp of partitions) {
     const list = event.records[tp];
     if (!Array.isArray(list)) throw new InvalidEventError(`records[${JSON.stringify(tp)}] is not an array`);
-    for (const r of [...list].sort((a, b) => a.offset - b.offset)) {
-      if (typeof r.topic !== 'string' || !Number.isInteger(r.partition) || r.partition < 0 || !Number.isSafeInteger(r.offset) || r.offset < 0) {
+    const positioned = list.map((r: MskRecord) => ({ r, partition: kafkaInteger(r.partition), offset: kafkaInteger(r.offset) }));
+    for (const { r, partition, offset } of positioned.sort((a, b) => (a.offset ?? -1) - (b.offset ?? -1))) {
+      // Without its position a record has no deterministic key or id; the mapping never sends one, so the
+      // event itself is broken and retrying it is right.
+      if (typeof r.topic !== 'string' || partition === undefined || offset === undefined) {
         throw new InvalidEventError(`record in ${JSON.stringify(tp)} lacks topic/partition/offset`);
       }
       // The topic becomes part of object keys: a name Kafka itself would refuse never reaches a path.
       if (!isValidTopic(r.topic)) throw new InvalidEventError(`topic ${excerpt(r.topic)} is not a valid Kafka topic name`);
-      const record = new EventRecord(r);
+      const record = new EventRecord(r, partition, offset);
       records.push(record);
       if ((r.key !== null && r.key !== undefined) || (r.headers !== undefined && r.headers !== null && (!Array.isArray(r.headers) || r.headers.length > 0))) {
         const detail = record.encodingProblem();
