@@ -22,6 +22,7 @@ import { SchemaRegistry } from '../core/schema/registry.js';
 import { LAKE_PREFIX, QUARANTINE_TABLE } from '../core/lake/layout.js';
 import { QUARANTINE_COLUMNS } from '../core/quarantine/quarantine-rows.js';
 import { tableColumns, type ColumnSpec } from '../core/schema/model.js';
+import { cliClock } from './clock.js';
 
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -107,7 +108,7 @@ export async function openJobContext(): Promise<{ deps: JobDeps; close(): Promis
     const { openAwsServices } = await import('../adapters/aws-services.js');
     const { readServicesEnvironment } = await import('../adapters/environment.js');
     const aws = await openAwsServices(readServicesEnvironment(process.env));
-    return { deps: { store: aws.store, catalog: aws.catalog, warehouse: aws.warehouse, registry: aws.registry(), clock: Date.now }, close: () => aws.warehouse.close() };
+    return { deps: { store: aws.store, catalog: aws.catalog, warehouse: aws.warehouse, registry: aws.registry(), clock: cliClock() }, close: () => aws.warehouse.close() };
   }
   const rt = await openLocalRuntime();
   return { deps: { ...rt.deps, registry: rt.registry }, close: () => rt.close() };
@@ -125,7 +126,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
   });
   const schemasDir = options.schemasDir ?? defaultSchemasDir();
   const schemas = SchemaFiles.load(schemasDir);
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? cliClock();
   const registry = new SchemaRegistry(store, {
     clock, declared: schemas, adopt: (t) => catalog.getTable(t), ...(options.registryTtlMs !== undefined ? { ttlMs: options.registryTtlMs } : {}),
   });

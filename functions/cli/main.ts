@@ -12,6 +12,7 @@ import { runJobDay } from '../core/jobs/run-job.js';
 import { runSql } from './commands/sql.js';
 import { defaultJobsDir, openJobContext, openLocalRuntime, openSchemaContext } from './local-runtime.js';
 import { formatBytes, formatTable } from './print.js';
+import { cliClock } from './clock.js';
 
 const HELP = `tributary — Kafka → Parquet lake + Glue + ClickHouse
 
@@ -92,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const name of Object.keys(values)) {
     if (allowed && !allowed.includes(name)) throw new UsageError(`--${name} does not apply to ${command}`);
   }
+  cliClock(); // a TRIBUTARY_NOW that cannot be read is refused by every command, not only by those that read the clock
   switch (command) {
     case 'dev': {
       const runtime = await openLocalRuntime();

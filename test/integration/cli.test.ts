@@ -10,8 +10,11 @@ import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
 
 const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
+// The CLI's clock, fixed ten minutes past midnight UTC: yesterday's window is still inside its 30 minutes
+// of lateness, so it must be provisional, whatever the wall clock says when the suite runs.
+const NOW = '2026-11-21T00:10:00Z';
 const cli = async (...args: string[]): Promise<string> =>
-  (await run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args], { env: { ...process.env, TRIBUTARY_HOME: home }, cwd: PACKAGE_ROOT, maxBuffer: 16 << 20 })).stdout;
+  (await run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args], { env: { ...process.env, TRIBUTARY_HOME: home, TRIBUTARY_NOW: NOW }, cwd: PACKAGE_ROOT, maxBuffer: 16 << 20 })).stdout;
 
 /** Parses the "Rows per table" block of `tributary dev` output. */
 function rowsPerTable(out: string): Record<string, { lake: number; clickhouse: number; distinct: number }> {
@@ -22,6 +25,7 @@ function rowsPerTable(out: string): Record<string, { lake: number; clickhouse: n
 describe('tributary dev (npm start)', () => {
   it('runs the pipeline end to end, and a second run in the same hour duplicates nothing', async () => {
     const first = await cli('dev', '--events', '3000');
+    assert.match(first, /Generated 3,000 tracking events for 2026-11-20T23:00Z/);
     assert.match(first, /Ingested 3,000 records/);
     assert.match(first, /Tables created in this run: .*newsletter_signup/);
     assert.match(first, /Quarantined by reason/);
@@ -49,10 +53,9 @@ describe('tributary dev (npm start)', () => {
   });
 
   it('backfills a job over days and writes the A/B report as HTML', async () => {
-    const today = new Date().toISOString().slice(0, 10);
-    const before = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
-    const out = await cli('jobs', 'backfill', 'ab-daily', '--from', before, '--to', today);
-    assert.match(out, /ab-daily: 3 of 3 days \(3 windows\) from .* \((2|3) final, (0|1) provisional, \d+ rows, 0 failed\)/);
+    const out = await cli('jobs', 'backfill', 'ab-daily', '--from', '2026-11-19', '--to', '2026-11-21');
+    // 11-19 is final; 11-20 is within its lateness at 00:10 on 11-21; 11-21 has just begun.
+    assert.match(out, /ab-daily: 3 of 3 days \(3 windows\) from 2026-11-19 to 2026-11-21 .* \(1 final, 2 provisional, \d+ rows, 0 failed\)/);
     const html = join(home, 'report.html');
     assert.match(await cli('ab', 'report', '--experiment', 'search_ranking_v2', '--out', html), /search_ranking_v2 · .*\n[\s\S]*HTML report: /);
     assert.match(readFileSync(html, 'utf8'), /<svg viewBox/);
@@ -62,6 +65,8 @@ describe('tributary dev (npm start)', () => {
   it('fails with a clear message on bad usage', async () => {
     await assert.rejects(cli('ingest'), (err: { stderr: string; code: number }) => /ingest needs a file/.test(err.stderr) && err.code === 2);
     await assert.rejects(cli('frobnicate'), (err: { stderr: string }) => /unknown command/.test(err.stderr));
+    await assert.rejects(run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), 'jobs', 'run', 'ab-daily', '--date', '2026-11-20'], { env: { ...process.env, TRIBUTARY_HOME: home, TRIBUTARY_NOW: 'yesterday' } }),
+      (err: { stderr: string; code: number }) => err.code === 2 && /TRIBUTARY_NOW must be a UTC instant/.test(err.stderr));
   });
 });
 

@@ -14,6 +14,7 @@ import { produce } from '../../adapters/kafka/producer.js';
 import { ingestBatch } from '../../core/ingest.js';
 import { addReport, emptySummary, medianOf, runBatches, type ProducedRecord, type RunSummary } from '../run-batches.js';
 import { generateTraffic } from '../traffic.js';
+import { cliClock } from '../clock.js';
 
 export interface DevOptions {
   /** brokers of a Kafka-protocol cluster: produce the traffic there and consume it through the ESM emulator */
@@ -35,7 +36,7 @@ export const DEV_TOPIC = 'tracking';
  */
 export async function runDev(runtime: LocalRuntime, options: DevOptions): Promise<{ lakeRows: Record<string, number>; warehouseRows: Record<string, number> }> {
   const out = options.out ?? ((l: string) => console.log(l));
-  const now = options.now ?? Date.now();
+  const now = options.now ?? cliClock()();
   const end = Math.floor(now / HOUR) * HOUR;
   const started = performance.now();
   const records = generateTraffic({ start: end - HOUR, end, events: options.events, baseOffset: (end / HOUR) * 1_000_000, seed: end / HOUR })

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { produce, type ProducedMessage } from '../../adapters/kafka/producer.js';
 import { generateTraffic } from '../traffic.js';
 import { UsageError } from './ingest.js';
+import { cliClock } from '../clock.js';
 
 export interface ProduceCommandOptions {
   readonly brokers: readonly string[];
@@ -18,7 +19,7 @@ export async function produceCommand(o: ProduceCommandOptions): Promise<string> 
   if ((o.file === undefined) === (o.generate === undefined)) throw new UsageError('produce needs a file (or -) or --generate N, not both');
   const messages: ProducedMessage[] = [];
   if (o.generate !== undefined) {
-    const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const end = Math.floor(cliClock()() / 3_600_000) * 3_600_000;
     for (const r of generateTraffic({ start: end - 3_600_000, end, events: o.generate })) messages.push({ key: r.key, value: r.value });
   } else {
     const input = o.file === '-' ? process.stdin : createReadStream(o.file!);
