@@ -14,6 +14,11 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 // host took 9 s), so they are refused before it runs.
 const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+// A `%` not followed by two hex digits: RFC 3986's pct-encoded is exactly three characters.
+const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+// The authority of a hierarchical URI: after `scheme://`, up to the path, query or fragment.
+const AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
+const PORT = /^(?::\d*)?$/;
 const DATE_AND_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]/;
 
 /**
@@ -24,6 +29,23 @@ const isHostname = (s: string): boolean => {
   const name = s.endsWith('.') ? s.slice(0, -1) : s;
   return name.length > 0 && name.length <= 253 && name.split('.').every((label) => LABEL.test(label));
 };
+
+/**
+ * RFC 3986 allows `[` and `]` only around an IP-literal host (`http://[::1]:8080/`). The WHATWG parser
+ * also reads them in paths, queries and user info (`https://[@example.org`), which no URI has.
+ */
+function bracketsInPlace(s: string): boolean {
+  const open = s.indexOf('[');
+  const close = s.indexOf(']');
+  if (open < 0 && close < 0) return true;
+  if (open !== s.lastIndexOf('[') || close !== s.lastIndexOf(']') || open < 0 || close < open) return false;
+  const m = AUTHORITY.exec(s);
+  if (m === null) return false;
+  const authority = m[1]!;
+  const start = m[0].length - authority.length;
+  const host = start + authority.lastIndexOf('@') + 1;
+  return open === host && isIPv6(s.slice(open + 1, close)) && PORT.test(s.slice(close + 1, start + authority.length));
+}
 
 /**
  * Each asserted format's check. Other formats (`uri-reference`, `idn-email`, custom ones) stay annotations.
@@ -40,7 +62,8 @@ export const FORMATS: Readonly<Record<string, (s: string) => boolean>> = {
   ipv4: isIPv4,
   ipv6: isIPv6,
   // An absolute URI: a scheme, RFC 3986's characters only, and one the WHATWG URL parser reads.
-  uri: (s) => SCHEME.test(s) && URI_CHARACTERS.test(s) && URL.canParse(s),
+  // Percent-encodings and brackets are held to RFC 3986, which the URL parser is lenient about.
+  uri: (s) => SCHEME.test(s) && URI_CHARACTERS.test(s) && !BAD_PERCENT.test(s) && bracketsInPlace(s) && URL.canParse(s),
   'date-time': (s) => DATE_AND_TIME.test(s) && parseTimestamp(s) !== undefined,
   date: (s) => DATE.test(s) && parseTimestamp(`${s}T00:00:00Z`) !== undefined,
 };

@@ -101,6 +101,8 @@ function validatorFactory(): Ajv2020 {
   if (ajv) return ajv;
   ajv = new Ajv2020({
     strict: false, allErrors: false, addUsedSchema: false, code: { regExp: re2 },
+    // a value's own properties only: `required: ["constructor"]` is not met by {} (every object inherits one)
+    ownProperties: true,
     // the formats a property's own `format` asserts; others are annotations (Ajv would only warn)
     formats: Object.fromEntries(Object.entries(FORMATS).map(([name, validate]) => [name, { type: 'string', validate }])),
     logger: false,
