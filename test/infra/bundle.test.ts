@@ -30,8 +30,8 @@ after(async () => {
   if (!skip) await rgw.stop();
 });
 
-describe('the bundled ingest function', { skip }, () => {
-  it('runs its handler on an MSK event and lands the batch in S3, Glue and ClickHouse', async () => {
+describe('the bundled ingest function', () => {
+  it('runs its handler on an MSK event and lands the batch in S3, Glue and ClickHouse', { skip }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-bundle-'));
     await build({
       entryPoints: [join(PROJECT_ROOT, 'functions/ingest/handler.ts')],
