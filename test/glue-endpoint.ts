@@ -81,6 +81,17 @@ export async function startFakeGlue(): Promise<FakeGlue> {
         list[i] = b['PartitionInput'];
         return [200, {}];
       }
+      case 'BatchUpdatePartition': {
+        const list = partitions.get(name) ?? [];
+        if (b['Entries'].length > 100) return [400, { __type: 'InvalidInputException', Message: 'at most 100 entries' }];
+        const errors: Json[] = [];
+        for (const e of b['Entries']) {
+          const i = list.findIndex((p) => p['Values'].join('/') === e['PartitionValueList'].join('/'));
+          if (i < 0) errors.push({ PartitionValueList: e['PartitionValueList'], ErrorDetail: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'partition not found' } });
+          else list[i] = e['PartitionInput'];
+        }
+        return [200, { Errors: errors }];
+      }
       case 'GetPartitions':
         return [200, { Partitions: partitions.get(name) ?? [] }];
       default:

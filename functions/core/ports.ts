@@ -37,6 +37,8 @@ export interface DerivedTable {
 export interface PartitionState extends PartitionRef {
   readonly location: string;
   readonly version: number;
+  /** the data columns readers apply to its files (its own, which may lag the table's); absent if unknown */
+  readonly columns?: readonly ColumnSpec[];
 }
 
 export const partitionId = (p: PartitionRef): string => (p.hour === undefined ? p.dt : `${p.dt}/${p.hour}`);
@@ -45,7 +47,10 @@ export interface Catalog {
   getTable(table: string): Promise<TableSchema | undefined>;
   /** Creates the table or updates its columns; existing columns and partition keys are kept. */
   upsertTable(schema: TableSchema, location: string): Promise<void>;
-  /** Registers partitions; already registered ones are left as they are. */
+  /**
+   * Registers partitions, and brings the columns of already registered ones up to the table's (a batch
+   * writing after a column was added or widened), keeping their location and version.
+   */
   addPartitions<P extends PartitionRef>(table: string, partitions: readonly P[], locationOf: (p: P) => string): Promise<void>;
   /** Creates or updates a job's output table (its own columns and partition keys, e.g. `dt` only). */
   upsertDerivedTable(table: DerivedTable, location: string): Promise<void>;

@@ -196,9 +196,56 @@ describe('local and Glue catalogs receive identical inputs', () => {
       for (const run of runs) await run.catalog.switchPartition('page_view', { dt: '2026-11-19', hour: 10 }, 1, 's3://test-bucket/lake/page_view/dt=2026-11-19/hour=10/_v0001/');
       assert.deepEqual(fake.partitions.get('page_view'), (await local.read('page_view'))!.Partitions);
       const states = await Promise.all(runs.map((r) => r.catalog.getPartitions('page_view', [{ dt: '2026-11-19', hour: 10 }, { dt: '2026-11-19', hour: 3 }])));
-      for (const s of states) assert.deepEqual([...s.values()], [{ dt: '2026-11-19', hour: 10, version: 1, location: 's3://test-bucket/lake/page_view/dt=2026-11-19/hour=10/_v0001/' }]);
+      for (const s of states) assert.deepEqual([...s.values()].map(({ columns: _c, ...state }) => state), [{ dt: '2026-11-19', hour: 10, version: 1, location: 's3://test-bucket/lake/page_view/dt=2026-11-19/hour=10/_v0001/' }]);
       const columns = (await local.read('page_view'))!.TableInput.StorageDescriptor.Columns;
       assert.deepEqual(columns.filter((c) => ['page', 'score', 'referrer'].includes(c.Name)).map((c) => `${c.Name}:${c.Type}`), ['page:string', 'score:double', 'referrer:string']);
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe('a partition a batch writes to has the table\'s current columns', () => {
+  it('after a column was added and another widened, in Glue and locally, its location and version kept', async () => {
+    const fake = await startFakeGlue();
+    const home = mkdtempSync(join(tmpdir(), 'tributary-glue-'));
+    try {
+      const local = new LocalJsonCatalog(join(home, 'catalog'), 'tributary_test');
+      const runs = [new GlueCatalog(fake.client, 'tributary_test'), local].map((catalog) => {
+        const store = memoryStore();
+        return { catalog, deps: { store, catalog, warehouse: recordingWarehouse(), registry: new SchemaRegistry(store, { clock: () => NOW }), clock: () => NOW } };
+      });
+      const typesOf = (columns: ReadonlyArray<{ Name: string; Type: string }>): string[] => columns.map((c) => `${c.Name}:${c.Type}`).sort();
+      const hour10 = (list: ReadonlyArray<{ Values: string[] }>) => list.find((p) => p.Values.join('/') === '2026-11-19/10')!;
+      const v1 = 's3://test-bucket/lake/page_view/dt=2026-11-19/hour=10/_v0001/';
+      for (const run of runs) {
+        await ingestBatch(mskEvent([pageView('a', { score: 1 })]), run.deps);
+        // A compaction moved the hour to version 1 before the schema changed.
+        await run.catalog.switchPartition('page_view', { dt: '2026-11-19', hour: 10 }, 1, v1);
+        await ingestBatch(mskEvent([pageView('b', { score: 2.5, referrer: 'mail' })], { firstOffset: 1 }), run.deps);
+      }
+      const stored = (await local.read('page_view'))!;
+      const glueTable = fake.tables.get('page_view')!;
+      for (const [name, table, partition] of [
+        ['glue', glueTable, hour10(fake.partitions.get('page_view')! as Array<{ Values: string[] }>)],
+        ['local', stored.TableInput, hour10(stored.Partitions)],
+      ] as const) {
+        const p = partition as unknown as { StorageDescriptor: { Columns: Array<{ Name: string; Type: string }>; Location: string }; Parameters: Record<string, string> };
+        const t = table as unknown as { StorageDescriptor: { Columns: Array<{ Name: string; Type: string }> } };
+        assert.ok(typesOf(t.StorageDescriptor.Columns).includes('score:double') && typesOf(t.StorageDescriptor.Columns).includes('referrer:string'), name);
+        assert.deepEqual(typesOf(p.StorageDescriptor.Columns), typesOf(t.StorageDescriptor.Columns), `${name}: partition columns = table columns`);
+        assert.equal(p.StorageDescriptor.Location, v1, `${name}: location kept`);
+        assert.equal(p.Parameters['tributary.version'], '1', `${name}: version kept`);
+      }
+      assert.deepEqual(fake.partitions.get('page_view'), stored.Partitions, 'Glue and the local catalog hold the same partition inputs');
+      // The partition's state says which columns it has: the same as the table's.
+      const [state] = (await runs[0]!.catalog.getPartitions('page_view', [{ dt: '2026-11-19', hour: 10 }])).values();
+      assert.deepEqual(state!.columns!.map((c) => `${c.name}:${c.type}`).filter((c) => /score|referrer/.test(c)), ['score:double', 'referrer:string']);
+
+      // Once in step, another batch into the hour costs no partition call.
+      const before = fake.calls.length;
+      await ingestBatch(mskEvent([pageView('c', { score: 3.5, referrer: 'ads' })], { firstOffset: 2 }), runs[0]!.deps);
+      assert.deepEqual(fake.calls.slice(before).map((c) => c.op).filter((op) => /Partition/.test(op)), ['BatchGetPartition'], 'only the late-hour version lookup');
     } finally {
       await fake.close();
     }

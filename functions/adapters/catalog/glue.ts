@@ -1,12 +1,13 @@
 // The Glue Data Catalog behind the Catalog port.
 import {
-  AlreadyExistsException, BatchCreatePartitionCommand, BatchGetPartitionCommand, ConcurrentModificationException,
+  AlreadyExistsException, BatchCreatePartitionCommand, BatchGetPartitionCommand, BatchUpdatePartitionCommand, ConcurrentModificationException,
   CreateTableCommand, EntityNotFoundException, GetPartitionsCommand, GetTableCommand, GetTablesCommand,
   UpdatePartitionCommand, UpdateTableCommand, type PartitionInput, type PartitionValueList,
   type GlueClient, type GlueClientConfig, type TableInput,
 } from '@aws-sdk/client-glue';
 import {
-  fromTableInput, isDerivedTable, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput, type GlueColumn, type GlueTableInput,
+  fromTableInput, isDerivedTable, mergeColumns, partitionColumnsUpdate, partitionStateOf, partitionValues, toDerivedTableInput, toPartitionInput, toTableInput,
+  withPartitionColumns, type GlueColumn, type GluePartitionInput, type GluePartitionLike, type GlueTableInput,
 } from '../../core/lake/glue-table.js';
 import { partitionId, type Catalog, type DerivedTable, type PartitionRef, type PartitionState } from '../../core/ports.js';
 import type { TableSchema } from '../../core/schema/model.js';
@@ -24,8 +25,13 @@ const GET_PARTITION_BATCH = 1000;
 const MAX_ATTEMPTS = 5;
 
 export class GlueCatalog implements Catalog {
-  /** partitions this container has registered or seen: most batches hit the same few hours */
-  private readonly knownPartitions = new Set<string>();
+  /**
+   * Partitions this container has registered or brought up to date, with the table columns they then
+   * took: most batches hit the same few hours, and cost no call until the table's columns change.
+   */
+  private readonly knownPartitions = new Map<string, string>();
+  /** the columns of each table as this container last read or wrote them */
+  private readonly tableColumns = new Map<string, string>();
 
   constructor(private readonly client: GlueClient, readonly database: string, private readonly catalogId?: string) {}
 
@@ -33,10 +39,16 @@ export class GlueCatalog implements Catalog {
     return { DatabaseName: this.database, ...(this.catalogId ? { CatalogId: this.catalogId } : {}) };
   }
 
+  private seen(table: string, columns: readonly GlueColumn[] | undefined): void {
+    this.tableColumns.set(table, JSON.stringify((columns ?? []).map((c) => [c.Name, c.Type])));
+  }
+
   async getTable(table: string): Promise<TableSchema | undefined> {
     try {
       const out = await this.client.send(new GetTableCommand({ ...this.ids, Name: table }));
-      return out.Table ? fromTableInput(out.Table as unknown as GlueTableInput) : undefined;
+      if (!out.Table) return undefined;
+      this.seen(table, out.Table.StorageDescriptor?.Columns as GlueColumn[] | undefined);
+      return fromTableInput(out.Table as unknown as GlueTableInput);
     } catch (err) {
       if (err instanceof EntityNotFoundException) return undefined;
       throw err;
@@ -56,6 +68,7 @@ export class GlueCatalog implements Catalog {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(new CreateTableCommand({ ...this.ids, TableInput: input as TableInput }));
+        this.seen(input.Name, input.StorageDescriptor.Columns);
         return;
       } catch (err) {
         if (!(err instanceof AlreadyExistsException)) throw err;
@@ -66,6 +79,7 @@ export class GlueCatalog implements Catalog {
         const existing = (current.Table?.StorageDescriptor?.Columns ?? []) as GlueColumn[];
         const merged = { ...input, StorageDescriptor: { ...input.StorageDescriptor, Columns: mergeColumns(input.StorageDescriptor.Columns, existing) } };
         await this.client.send(new UpdateTableCommand({ ...this.ids, TableInput: merged as TableInput, VersionId: current.Table?.VersionId }));
+        this.seen(input.Name, merged.StorageDescriptor.Columns);
         return;
       } catch (err) {
         if (!(err instanceof ConcurrentModificationException) || attempt >= MAX_ATTEMPTS) throw err;
@@ -75,10 +89,15 @@ export class GlueCatalog implements Catalog {
   }
 
   async addPartitions<P extends PartitionRef>(table: string, partitions: readonly P[], locationOf: (p: P) => string): Promise<void> {
-    const fresh = partitions.filter((p) => !this.knownPartitions.has(`${table}/${partitionId(p)}`));
+    const key = (p: PartitionRef): string => `${table}/${partitionId(p)}`;
+    const known = this.tableColumns.get(table);
+    const fresh = partitions.filter((p) => known === undefined || this.knownPartitions.get(key(p)) !== known);
     if (fresh.length === 0) return;
     const t = await this.client.send(new GetTableCommand({ ...this.ids, Name: table }));
     const tableInput = t.Table as unknown as GlueTableInput;
+    this.seen(table, tableInput.StorageDescriptor?.Columns);
+    const columns = this.tableColumns.get(table)!;
+    const existing: P[] = [];
     for (let i = 0; i < fresh.length; i += PARTITION_BATCH) {
       const chunk = fresh.slice(i, i + PARTITION_BATCH);
       const out = await this.client.send(new BatchCreatePartitionCommand({
@@ -90,7 +109,28 @@ export class GlueCatalog implements Catalog {
       if (failed.length > 0) {
         throw new Error(`Glue BatchCreatePartition failed for ${table}: ${failed.map((e) => `${e.PartitionValues?.join('/')}: ${e.ErrorDetail?.ErrorCode} ${e.ErrorDetail?.ErrorMessage}`).join('; ')}`);
       }
-      for (const p of chunk) this.knownPartitions.add(`${table}/${partitionId(p)}`);
+      const there = new Set((out.Errors ?? []).map((e) => (e.PartitionValues ?? []).join('/')));
+      existing.push(...chunk.filter((p) => there.has(partitionValues(p.dt, p.hour).join('/'))));
+    }
+    // Partitions registered before: a batch now writes files with the table's current columns into them.
+    await this.updateColumns(table, tableInput.StorageDescriptor?.Columns ?? [], existing);
+    for (const p of fresh) this.knownPartitions.set(key(p), columns);
+  }
+
+  /** Brings registered partitions' columns up to the table's (BatchUpdatePartition, 100 a call). */
+  private async updateColumns(table: string, tableColumns: readonly GlueColumn[], partitions: readonly PartitionRef[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const updates: Array<{ PartitionValueList: string[]; PartitionInput: PartitionInput }> = [];
+    for (const p of await this.getRawPartitions(table, partitions)) {
+      const input = { Values: p.Values ?? [], StorageDescriptor: p.StorageDescriptor ?? {}, ...(p.Parameters ? { Parameters: p.Parameters } : {}) } as GluePartitionInput;
+      const columns = partitionColumnsUpdate(tableColumns, input.StorageDescriptor.Columns ?? []);
+      if (columns) updates.push({ PartitionValueList: input.Values, PartitionInput: withPartitionColumns(input, columns) as PartitionInput });
+    }
+    for (let i = 0; i < updates.length; i += PARTITION_BATCH) {
+      const out = await this.client.send(new BatchUpdatePartitionCommand({ ...this.ids, TableName: table, Entries: updates.slice(i, i + PARTITION_BATCH) }));
+      if ((out.Errors ?? []).length > 0) {
+        throw new Error(`Glue BatchUpdatePartition failed for ${table}: ${out.Errors!.map((e) => `${e.PartitionValueList?.join('/')}: ${e.ErrorDetail?.ErrorCode} ${e.ErrorDetail?.ErrorMessage}`).join('; ')}`);
+      }
     }
   }
 
@@ -107,17 +147,22 @@ export class GlueCatalog implements Catalog {
 
   async getPartitions(table: string, partitions: readonly PartitionRef[]): Promise<Map<string, PartitionState>> {
     const out = new Map<string, PartitionState>();
+    for (const p of await this.getRawPartitions(table, partitions)) {
+      const state = partitionStateOf(p);
+      if (state) out.set(partitionId(state), state);
+    }
+    return out;
+  }
+
+  /** BatchGetPartition over any number of partitions; registered ones come back as Glue has them. */
+  private async getRawPartitions(table: string, partitions: readonly PartitionRef[]): Promise<GluePartitionLike[]> {
+    const out: GluePartitionLike[] = [];
     let pending: PartitionValueList[] = partitions.map((p) => ({ Values: partitionValues(p.dt, p.hour) }));
     // Retries count per stall: a call that leaves keys unprocessed, not every chunk of a long list.
     for (let retries = 0; pending.length > 0; ) {
       const chunk = pending.slice(0, GET_PARTITION_BATCH);
       const page = await this.client.send(new BatchGetPartitionCommand({ ...this.ids, TableName: table, PartitionsToGet: chunk }));
-      for (const p of page.Partitions ?? []) {
-        const [dt, hour] = p.Values ?? [];
-        if (!dt) continue;
-        const state = { dt, ...(hour !== undefined ? { hour: Number(hour) } : {}), location: p.StorageDescriptor?.Location ?? '', version: partitionVersion(p) };
-        out.set(partitionId(state), state);
-      }
+      out.push(...((page.Partitions ?? []) as GluePartitionLike[]));
       // Glue may leave keys unprocessed under load: ask again for those, with backoff.
       const unprocessed = page.UnprocessedKeys ?? [];
       retries = unprocessed.length > 0 ? retries + 1 : 0;
@@ -142,8 +187,8 @@ export class GlueCatalog implements Catalog {
     do {
       const page = await this.client.send(new GetPartitionsCommand({ ...this.ids, TableName: table, NextToken: token, MaxResults: 1000 }));
       for (const p of page.Partitions ?? []) {
-        const [dt, hour] = p.Values ?? [];
-        if (dt) out.push({ dt, ...(hour !== undefined ? { hour: Number(hour) } : {}), location: p.StorageDescriptor?.Location ?? '', version: partitionVersion(p) });
+        const state = partitionStateOf(p as GluePartitionLike);
+        if (state) out.push(state);
       }
       token = page.NextToken;
     } while (token);

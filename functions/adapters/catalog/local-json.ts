@@ -3,8 +3,8 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  fromTableInput, isDerivedTable, mergeColumns, partitionValues, partitionVersion, toDerivedTableInput, toPartitionInput, toTableInput,
-  type GluePartitionInput, type GlueTableInput,
+  fromTableInput, isDerivedTable, mergeColumns, partitionColumnsUpdate, partitionStateOf, partitionValues, toDerivedTableInput, toPartitionInput, toTableInput,
+  withPartitionColumns, type GluePartitionInput, type GlueTableInput,
 } from '../../core/lake/glue-table.js';
 import { isValidTableName } from '../../core/identifiers.js';
 import { partitionId, type Catalog, type DerivedTable, type PartitionRef, type PartitionState } from '../../core/ports.js';
@@ -64,10 +64,24 @@ export class LocalJsonCatalog implements Catalog {
   async addPartitions<P extends PartitionRef>(table: string, partitions: readonly P[], locationOf: (p: P) => string): Promise<void> {
     const t = await this.read(table);
     if (!t) throw new Error(`catalog has no table ${table}`);
-    const have = new Set(t.Partitions.map((p) => p.Values.join('/')));
-    const added = partitions.filter((p) => !have.has(partitionValues(p.dt, p.hour).join('/')));
-    if (added.length === 0) return;
-    t.Partitions.push(...added.map((p) => toPartitionInput(t.TableInput, p.dt, p.hour, locationOf(p))));
+    const have = new Map(t.Partitions.map((p, i) => [p.Values.join('/'), i]));
+    let changed = false;
+    for (const p of partitions) {
+      const i = have.get(partitionValues(p.dt, p.hour).join('/'));
+      if (i === undefined) {
+        t.Partitions.push(toPartitionInput(t.TableInput, p.dt, p.hour, locationOf(p)));
+        have.set(partitionValues(p.dt, p.hour).join('/'), t.Partitions.length - 1);
+        changed = true;
+        continue;
+      }
+      // Like the Glue adapter: a registered partition takes the table's current columns, location and version kept.
+      const columns = partitionColumnsUpdate(t.TableInput.StorageDescriptor.Columns, t.Partitions[i]!.StorageDescriptor.Columns ?? []);
+      if (columns) {
+        t.Partitions[i] = withPartitionColumns(t.Partitions[i]!, columns);
+        changed = true;
+      }
+    }
+    if (!changed) return;
     t.Partitions.sort((a, b) => (a.Values.join('/') < b.Values.join('/') ? -1 : 1));
     await this.write(table, t);
   }
@@ -91,9 +105,7 @@ export class LocalJsonCatalog implements Catalog {
 
   async listPartitions(table: string): Promise<PartitionState[]> {
     const t = await this.read(table);
-    return (t?.Partitions ?? []).map((p) => ({
-      dt: p.Values[0]!, ...(p.Values[1] !== undefined ? { hour: Number(p.Values[1]) } : {}), location: p.StorageDescriptor.Location, version: partitionVersion(p),
-    }));
+    return (t?.Partitions ?? []).flatMap((p) => partitionStateOf(p) ?? []);
   }
 
   async getPartitions(table: string, partitions: readonly PartitionRef[]): Promise<Map<string, PartitionState>> {

@@ -5,7 +5,7 @@ import {
   type ColumnSpec, type ColumnType, type TableSchema,
 } from '../schema/model.js';
 import { widen } from '../schema/infer.js';
-import type { DerivedTable } from '../ports.js';
+import type { DerivedTable, PartitionState } from '../ports.js';
 import { pad2 } from '../time.js';
 
 export interface GlueColumn {
@@ -169,3 +169,53 @@ export function toPartitionInput(table: GlueTableInput, dt: string, hour: number
 
 /** The compaction version a partition's location points at (0 when never compacted). */
 export const partitionVersion = (p: { Parameters?: Record<string, string> }): number => Number(p.Parameters?.[`${P}version`] ?? 0) || 0;
+
+/** A partition as Glue returns it (GetPartitions, BatchGetPartition), loosely typed like the SDK's. */
+export interface GluePartitionLike {
+  Values?: string[];
+  StorageDescriptor?: { Location?: string; Columns?: GlueColumn[] };
+  Parameters?: Record<string, string>;
+}
+
+/** The port's view of a registered partition; undefined for one without values. */
+export function partitionStateOf(p: GluePartitionLike): PartitionState | undefined {
+  const [dt, hour] = p.Values ?? [];
+  if (!dt) return undefined;
+  return {
+    dt, ...(hour !== undefined ? { hour: Number(hour) } : {}), location: p.StorageDescriptor?.Location ?? '', version: partitionVersion(p),
+    ...(p.StorageDescriptor?.Columns ? { columns: p.StorageDescriptor.Columns.map(fromGlueColumn) } : {}),
+  };
+}
+
+/** Columns as readers resolve them: by name, with a type; order and comments do not change what they read. */
+const sameColumns = (a: ReadonlyArray<{ name: string; type: string }>, b: ReadonlyArray<{ name: string; type: string }>): boolean => {
+  const key = (c: { name: string; type: string }): string => `${c.name}:${c.type}`;
+  const left = new Set(a.map(key));
+  return left.size === new Set(b.map(key)).size && b.every((c) => left.has(key(c)));
+};
+const glueNamed = (cs: readonly GlueColumn[]): Array<{ name: string; type: string }> => cs.map((c) => ({ name: c.Name, type: c.Type }));
+
+/**
+ * The columns a registered partition needs when a batch writes to it: the table's current ones, merged so
+ * that a table read just before another writer widened it never narrows what the partition already says.
+ * Undefined when the partition already reads as the table does.
+ */
+export function partitionColumnsUpdate(table: readonly GlueColumn[], partition: readonly GlueColumn[]): GlueColumn[] | undefined {
+  const target = mergeColumns(table, partition);
+  return sameColumns(glueNamed(target), glueNamed(partition)) ? undefined : target;
+}
+
+/** The same partition input with other columns: its location and version (compaction's) are kept. */
+export function withPartitionColumns(p: GluePartitionInput, columns: GlueColumn[]): GluePartitionInput {
+  return { Values: p.Values, StorageDescriptor: { ...p.StorageDescriptor, Columns: columns }, ...(p.Parameters ? { Parameters: p.Parameters } : {}) };
+}
+
+/**
+ * True when a partition's columns differ from the table's (a column added or widened after the partition
+ * last took the table's columns): Athena, Hive and Spark read its files by the partition's columns.
+ * False when the catalog did not say which columns the partition has.
+ */
+export function partitionLags(state: PartitionState, schema: TableSchema): boolean {
+  if (!state.columns) return false;
+  return !sameColumns(state.columns, [...STANDARD_COLUMNS, ...schema.properties]);
+}
