@@ -12,7 +12,7 @@ const refused = (doc: Record<string, unknown>, message: RegExp): void => {
 };
 const stored = (value: unknown, c: ColumnSpec): unknown => {
   const v = coerceProperty(value, c, 's');
-  assert.ok(!isFailure(v), `${JSON.stringify(value)} should be stored: ${JSON.stringify(v)}`);
+  assert.ok(!isFailure(v), `a value should be stored: ${isFailure(v) ? v.failure : ''}`);
   return v;
 };
 const failure = (value: unknown, c: ColumnSpec): { failure: string; violation?: true } => {
@@ -49,5 +49,34 @@ describe('format uri (item 9)', () => {
     for (const good of ['https://example.com/%41%c3%bc', 'http://[::1]/', 'http://[2001:db8::7]:8080/a?b#c', 'http://user:pw@[::1]:1/', 'urn:isbn:0451450523', 'https://example.com/a?b=c#d']) {
       assert.equal(stored(good, uri), good);
     }
+  });
+});
+
+describe('integer bounds at int64\'s limits (item 10)', () => {
+  it('accepts bounds that are exactly int64\'s limits, as published schemas write them, and checks nothing with them', () => {
+    // JSON.parse reads 9223372036854775807 as 2^63: the text names int64's maximum, which no column value exceeds
+    const doc = JSON.parse('{"properties":{"id":{"type":"integer","minimum":-9223372036854775808,"maximum":9223372036854775807},"n":{"type":["integer","null"],"exclusiveMaximum":9223372036854775807,"minimum":0},"d":{"type":"integer","maximum":9223372036854775807,"exclusiveMaximum":true}}}');
+    const [id, n, d] = parseDeclaredSchema('ev', doc).properties;
+    assert.equal(id!.constraints, undefined);
+    assert.deepEqual(n!.constraints, { minimum: 0 });
+    assert.equal(d!.constraints, undefined);
+    assert.equal(stored('9223372036854775807', id!), 9223372036854775807n);
+    assert.equal(stored('-9223372036854775808', id!), -9223372036854775808n);
+  });
+  it('still refuses other integer bounds beyond 2^53, where JSON numbers are rounded', () => {
+    refused({ properties: { p: { type: 'integer', maximum: 9007199254740993 } } }, /"maximum" 9007199254740992 is beyond 2\^53/);
+    refused({ properties: { p: { type: 'integer', maximum: -9223372036854775808 } } }, /beyond 2\^53/);
+    refused({ properties: { p: { type: 'integer', minimum: 9223372036854775807 } } }, /beyond 2\^53/);
+    refused({ properties: { p: { type: 'integer', exclusiveMinimum: -9223372036854775808 } } }, /beyond 2\^53/);
+  });
+});
+
+describe('the column limit (item 23)', () => {
+  const wide = (n: number): Record<string, unknown> => ({ properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, { type: 'string' }])) });
+  it('refuses a schema with more properties than a table may have columns, naming the setting', () => {
+    assert.equal(parseDeclaredSchema('ev', wide(1000)).properties.length, 1000);
+    refused(wide(1001), /schema ev: 1001 properties, more than the 1000 columns a table may have \(TRIBUTARY_MAX_COLUMNS_PER_TABLE\)/);
+    refused(wide(5000), /5000 properties, more than the 1000 columns/);
+    assert.throws(() => parseDeclaredSchema('ev', wide(11), { maxProperties: 10 }), /11 properties, more than the 10 columns/);
   });
 });

@@ -8,7 +8,7 @@ import { isValidEventName, normaliseName, excerpt } from '../../core/identifiers
 import { schemaOf, type RegistryEntry } from '../../core/schema/registry-entry.js';
 import type { SchemaRegistry } from '../../core/schema/registry.js';
 import { PARTITION_COLUMNS, STANDARD_COLUMNS } from '../../core/schema/model.js';
-import type { SchemaFiles } from '../../adapters/schema-files.js';
+import { declaredSchemaOptions, type SchemaFiles } from '../../adapters/schema-files.js';
 import { formatTable } from '../print.js';
 import { UsageError } from './ingest.js';
 
@@ -106,7 +106,8 @@ export async function schemaPush(ctx: SchemaCommandContext, file: string | undef
   } catch (err) {
     throw new SchemaDefinitionError(`${file}: ${(err as Error).message}`);
   }
-  const declared = parseDeclaredSchema(eventOption ?? declaredEventName(basename(file, '.json'), doc), doc);
+  // Held to the deployment's limits as ingest would load it (TRIBUTARY_MAX_COLUMNS_PER_TABLE included).
+  const declared = parseDeclaredSchema(eventOption ?? declaredEventName(basename(file, '.json'), doc), doc, declaredSchemaOptions());
   const { entry, changed } = await ctx.registry.pin(declared, `schema push ${basename(file)}`, 'unless-in-force');
   return changed
     ? `${entry.table}: pinned as version ${entry.version} (${entry.history.at(-1)!.change}). Ingest applies it within the registry TTL.`

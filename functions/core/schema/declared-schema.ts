@@ -6,7 +6,7 @@ import { isAssertedFormat } from './formats.js';
 import { isValidEventName, isValidPropertyName, normaliseName } from '../identifiers.js';
 import { readNestedSchema, type NestedSchema } from './nested-schema.js';
 import {
-  catalogText, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, NUMERIC_CONSTRAINTS, RESERVED_NAMES, STRING_CONSTRAINTS, withEventId,
+  catalogText, DEFAULT_MAX_COLUMNS_PER_TABLE, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, NUMERIC_CONSTRAINTS, RESERVED_NAMES, STRING_CONSTRAINTS, withEventId,
   type ColumnSpec, type ColumnType, type TableSchema, type ValueConstraints,
 } from './model.js';
 
@@ -55,6 +55,9 @@ function allowedValues(def: Record<string, Json>, type: ColumnType, where: strin
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** 2^63: int64's maximum 9223372036854775807 as JSON.parse reads it, and minus int64's minimum. */
+const INT64_LIMIT = 2 ** 63;
+
 /**
  * The numeric keywords of an integer or number property and the string keywords of a string property
  * (date and date-time ones included). As in JSON Schema, a keyword for another type of value is ignored:
@@ -78,8 +81,6 @@ function readNumericKeywords(def: Record<string, Json>, type: 'int64' | 'double'
     if (hashed) throw new SchemaDefinitionError(`${where}: "${k}" cannot be checked on a hashed property (it accepts any scalar)`);
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new SchemaDefinitionError(`${where}: "${k}" must be a number`);
     if (k === 'multipleOf' && v <= 0) throw new SchemaDefinitionError(`${where}: "multipleOf" must be greater than 0`);
-    // JSON.parse rounds integers beyond 2^53: the bound in force would not be the one written.
-    if (type === 'int64' && Math.abs(v) > Number.MAX_SAFE_INTEGER) throw new SchemaDefinitionError(`${where}: "${k}" ${v} is beyond 2^53, where JSON numbers are rounded`);
     out[k] = v;
   }
   for (const [exclusive, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
@@ -87,6 +88,18 @@ function readNumericKeywords(def: Record<string, Json>, type: 'int64' | 'double'
     if (typeof out[bound] !== 'number') throw new SchemaDefinitionError(`${where}: "${exclusive}": true needs a numeric "${bound}"`);
     out[exclusive] = out[bound];
     delete out[bound];
+  }
+  if (type === 'int64') {
+    // int64's own limits as published schemas write them (9223372036854775807, which JSON.parse reads as
+    // 2^63): they constrain nothing a column can hold, so they are dropped rather than refused.
+    if (out.maximum === INT64_LIMIT) delete out.maximum;
+    if (out.exclusiveMaximum === INT64_LIMIT) delete out.exclusiveMaximum;
+    if (out.minimum === -INT64_LIMIT) delete out.minimum;
+    for (const k of NUMERIC_CONSTRAINTS) {
+      const v = out[k];
+      // JSON.parse rounds integers beyond 2^53: the bound in force would not be the one written.
+      if (v !== undefined && Math.abs(v) > Number.MAX_SAFE_INTEGER) throw new SchemaDefinitionError(`${where}: "${k}" ${v} is beyond 2^53, where JSON numbers are rounded`);
+    }
   }
   const { minimum, maximum, exclusiveMinimum, exclusiveMaximum } = out;
   let empty: boolean;
@@ -145,7 +158,12 @@ export function declaredEventName(fallback: string, doc: unknown): string {
  * `x-pii` (hash | drop), `x-low-cardinality` (per property) and `x-order-by` (table level).
  * Throws SchemaDefinitionError with the offending path, so a bad file fails loudly at load time.
  */
-export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
+export interface DeclaredSchemaOptions {
+  /** property columns a table may have (TRIBUTARY_MAX_COLUMNS_PER_TABLE): a document with more is refused */
+  readonly maxProperties?: number;
+}
+
+export function parseDeclaredSchema(event: string, doc: unknown, options: DeclaredSchemaOptions = {}): TableSchema {
   const table = normaliseName(event);
   if (isObject(doc) && typeof doc['title'] === 'string' && normaliseName(doc['title']) !== table) {
     throw new SchemaDefinitionError(`schema ${JSON.stringify(event)}: "title" ${JSON.stringify(doc['title'])} names another event`);
@@ -157,6 +175,11 @@ export function parseDeclaredSchema(event: string, doc: unknown): TableSchema {
   const required = doc['required'] ?? [];
   if (!Array.isArray(required) || !required.every((r) => typeof r === 'string')) {
     throw new SchemaDefinitionError(`schema ${table}: "required" must be an array of names`);
+  }
+  const maxProperties = options.maxProperties ?? DEFAULT_MAX_COLUMNS_PER_TABLE;
+  const count = Object.keys(props).length;
+  if (count > maxProperties) {
+    throw new SchemaDefinitionError(`schema ${table}: ${count} properties, more than the ${maxProperties} columns a table may have (TRIBUTARY_MAX_COLUMNS_PER_TABLE); split the event or store related fields in one object property`);
   }
   const properties: ColumnSpec[] = [];
   for (const [rawName, def] of Object.entries(props)) {

@@ -86,6 +86,12 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set(
 
 export const DEFAULT_ORDER_BY: readonly string[] = ['event_time', 'event_id'];
 
+/**
+ * Property columns a table may have unless TRIBUTARY_MAX_COLUMNS_PER_TABLE says otherwise: ingest stops
+ * adding inferred columns there, and a declared schema with more properties is refused.
+ */
+export const DEFAULT_MAX_COLUMNS_PER_TABLE = 1000;
+
 /** All columns of a table's files and warehouse table, in a stable order (new properties append at the end). */
 export function tableColumns(schema: TableSchema): ColumnSpec[] {
   return [...STANDARD_COLUMNS, ...PARTITION_COLUMNS, ...schema.properties];
