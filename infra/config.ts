@@ -45,6 +45,11 @@ export interface EnvironmentConfig {
   readonly retention: { readonly quarantineDays: number; readonly noncurrentDays: number; readonly logDays: number };
   /** a customer-managed KMS key for the lake (default: S3-managed encryption) */
   readonly kmsKey: boolean;
+  /**
+   * The IAM role that may read lake/_quarantine/ (raw records, PII), besides the account root; the bucket
+   * policy denies every other principal. Absent: the account root only (break-glass).
+   */
+  readonly dataStewardRoleArn?: string;
   /** memoryMb: the function's memory (and CPU share); semiSpaceMb: V8's young generation, see DEFAULT_INGEST_SEMI_SPACE_MB */
   readonly ingest: { readonly memoryMb: number; readonly timeoutMinutes: number; readonly semiSpaceMb: number };
   readonly alarms: { readonly emails: readonly string[]; readonly freshnessMinutes: number; readonly quarantinePercent: number; readonly offsetLag: number };
@@ -152,6 +157,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       logDays: logRetention(at('retention.logDays'), problems),
     },
     kmsKey: optionalBoolean('kmsKey') ?? false,
+    ...optionalField('dataStewardRoleArn', roleArn(at('dataStewardRoleArn'), 'dataStewardRoleArn', problems)),
     ingest: ingestSettings(int, problems),
     alarms: {
       emails: at('alarms.emails') === undefined ? [] : strings('alarms.emails', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 0),
@@ -178,6 +184,16 @@ function consumerGroupBase(value: unknown, env: string, topics: readonly TopicCo
   return group;
 }
 
+/** An IAM role ARN (no wildcards: a bucket policy condition on it would match more than one role). */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+
+function roleArn(value: unknown, path: string, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && ROLE_ARN.test(value)) return value;
+  problems.push(`${path} ${JSON.stringify(value)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
+  return undefined;
+}
+
 type IntReader = (path: string, fallback: number, min: number, max: number) => number;
 
 /** The ingest function's memory, timeout and young generation; a semi-space Lambda's own sizing would exceed is refused. */
@@ -190,7 +206,7 @@ function ingestSettings(int: IntReader, problems: string[]): EnvironmentConfig['
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
-  'account', 'region', 'msk', 'topics', 'consumerGroup', 'vpc', 'clickhouse', 'piiSaltSecretName', 'retention', 'kmsKey', 'ingest', 'alarms',
+  'account', 'region', 'msk', 'topics', 'consumerGroup', 'vpc', 'clickhouse', 'piiSaltSecretName', 'retention', 'kmsKey', 'dataStewardRoleArn', 'ingest', 'alarms',
 ]);
 
 const optionalField = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>

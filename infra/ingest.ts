@@ -5,13 +5,15 @@
 // AWS-managed AWSLambdaMSKExecutionRole: that policy allows kafka:DescribeCluster(V2) and
 // kafka:GetBootstrapBrokers on every cluster in the account. Here they are granted on this cluster only.
 import { Duration, Fn, Names } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { StartingPosition, type EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { TopicConfig } from './config.js';
+import { JOB_OUTPUT_TABLES } from '../functions/adapters/job-files.js';
 import { tributaryFunction, type FunctionContext } from './functions.js';
+import { LAKE_KEYS } from './lake.js';
 
 export interface IngestProps extends FunctionContext {
   readonly clusterArn: string;
@@ -65,19 +67,26 @@ export class Ingest extends Construct {
       },
       extra: { vpc: p.vpc, vpcSubnets: p.subnets, securityGroups: [...p.securityGroups] },
     });
-    // The lake: read and write data, quarantine and the registry's versions; never delete.
-    for (const prefix of ['lake/*', '_registry/*']) {
-      p.lake.bucket.grantRead(this.fn, prefix);
-      p.lake.bucket.grantPut(this.fn, prefix);
-    }
+    // The lake, as functions/core/ingest.ts uses it: write its data files (an hour partition, or a compacted
+    // version for late rows) and quarantine files, read back a data file a redelivered batch finds under its
+    // key; list, read and append registry versions. Never read the quarantine, never touch a job's output,
+    // never write a compaction's outputs or manifests (other names than its own), never delete.
+    p.lake.grantPut(this.fn, [LAKE_KEYS.ingestFiles, LAKE_KEYS.registry]);
+    p.lake.grantGet(this.fn, [LAKE_KEYS.ingestFiles, LAKE_KEYS.registry]);
+    p.lake.grantList(this.fn, [LAKE_KEYS.registry]);
+    p.lake.deny(this.fn, ['s3:GetObject', 's3:GetObjectVersion'], [LAKE_KEYS.quarantine]);
+    p.lake.deny(this.fn, ['s3:*'], Object.values(JOB_OUTPUT_TABLES).map(LAKE_KEYS.jobOutput));
     p.clickhouseSecret.grantRead(this.fn);
     p.piiSaltSecret.grantRead(this.fn);
+    // Glue, as the catalog adapter does it for ingest: tables created and evolved from data, partitions
+    // registered and looked up (on the table's ARN: Glue has no partition ARN). Job output tables are
+    // another function's: denied whatever the table wildcard says.
     const glue = p.lake.glueArns();
     this.fn.addToRolePolicy(new PolicyStatement({
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:CreateTable', 'glue:UpdateTable',
-        'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:BatchCreatePartition'],
+      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition'],
       resources: [glue.catalog, glue.database, glue.tables],
     }));
+    this.fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['glue:*'], resources: Object.values(JOB_OUTPUT_TABLES).map(glue.table) }));
     // MSK IAM auth: connect to the cluster, read its topics, commit offsets for our groups only.
     this.fn.addToRolePolicy(new PolicyStatement({
       actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],

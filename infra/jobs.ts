@@ -3,13 +3,14 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_OUTPUT_TABLES } from '../functions/adapters/job-files.js';
 import { tributaryFunction, type FunctionContext } from './functions.js';
+import { LAKE_KEYS } from './lake.js';
 
 export type JobsProps = FunctionContext;
 
@@ -42,14 +43,29 @@ export class Jobs extends Construct {
       },
       extra: { ...network, ...asyncSafety, ephemeralStorageSize: Size.gibibytes(10), reservedConcurrentExecutions: 1 },
     });
-    // Read, write and delete current objects; not s3:DeleteObjectVersion, which would let it purge the
-    // noncurrent versions that keep a compaction's deletes recoverable.
-    p.lake.bucket.grantRead(this.compaction, 'lake/*');
-    p.lake.bucket.grantPut(this.compaction, 'lake/*');
-    this.compaction.addToRolePolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [p.lake.bucket.arnForObjects('lake/*')] }));
+    // The lake, as functions/core/lake/compact-partition.ts uses it: list an hour partition, read its files,
+    // manifests and claims, write a version folder (outputs, manifest, claim), delete superseded files and
+    // claims. Only event tables are compacted: the quarantine has no catalog table and no valid event name,
+    // job outputs are skipped by kind, so neither is readable, writable or listable here. Deleting a
+    // current object leaves a noncurrent version; s3:DeleteObjectVersion, which would purge it, is not given.
+    const offLimits = [LAKE_KEYS.quarantine, ...Object.values(JOB_OUTPUT_TABLES).map(LAKE_KEYS.jobOutput)];
+    p.lake.grantList(this.compaction, [LAKE_KEYS.partitionPrefix]);
+    p.lake.grantGet(this.compaction, [LAKE_KEYS.partitionObjects]);
+    p.lake.grantPut(this.compaction, [LAKE_KEYS.versionFolders]);
+    p.lake.grantDelete(this.compaction, [LAKE_KEYS.partitionObjects]);
+    p.lake.deny(this.compaction, ['s3:*'], offLimits);
+    p.lake.denyList(this.compaction, offLimits);
+    // Glue: list tables (their kind tells event tables from job outputs), read partitions, switch one to a new
+    // version. Job output tables' metadata stays readable (GetTables answers only with readable tables, and
+    // compaction must see their kind to skip them); changing them is denied.
     this.compaction.addToRolePolicy(new PolicyStatement({
-      actions: ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:UpdatePartition'],
+      actions: ['glue:GetTables', 'glue:GetTable', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:UpdatePartition'],
       resources: [glue.catalog, glue.database, glue.tables],
+    }));
+    this.compaction.addToRolePolicy(new PolicyStatement({
+      effect: Effect.DENY,
+      actions: ['glue:Create*', 'glue:Update*', 'glue:Delete*', 'glue:BatchCreate*', 'glue:BatchUpdate*', 'glue:BatchDelete*'],
+      resources: Object.values(JOB_OUTPUT_TABLES).map(glue.table),
     }));
     // 20 minutes past the hour: the previous hour's 15-minute grace has passed.
     new Rule(this, 'CompactionSchedule', { schedule: Schedule.cron({ minute: '20' }), targets: [new LambdaFunction(this.compaction, { retryAttempts: 2 })] });
@@ -69,12 +85,15 @@ export class Jobs extends Construct {
       },
       extra: { ...network, ...asyncSafety, reservedConcurrentExecutions: 1 },
     });
-    p.lake.bucket.grantRead(this.abDaily, '_registry/*');
-    p.lake.bucket.grantPut(this.abDaily, 'lake/ab_daily/*');
+    // The registry (to know the event tables' columns) and its own output, one file per window; nothing else.
+    const output = JOB_OUTPUT_TABLES['ab-daily'];
+    p.lake.grantList(this.abDaily, [LAKE_KEYS.registry]);
+    p.lake.grantGet(this.abDaily, [LAKE_KEYS.registry]);
+    p.lake.grantPut(this.abDaily, [LAKE_KEYS.jobOutput(output)]);
     p.clickhouseSecret.grantRead(this.abDaily);
     this.abDaily.addToRolePolicy(new PolicyStatement({
-      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:GetPartitions', 'glue:BatchCreatePartition'],
-      resources: [glue.catalog, glue.database, glue.table(JOB_OUTPUT_TABLES['ab-daily'])], // its own output only
+      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
+      resources: [glue.catalog, glue.database, glue.table(output)], // its own output only
     }));
     new Rule(this, 'AbDailyHourly', { schedule: Schedule.cron({ minute: '5' }), targets: [new LambdaFunction(this.abDaily, { retryAttempts: 2, event: RuleTargetInput.fromObject({}) })] });
     new Rule(this, 'AbDailyFinal', { schedule: Schedule.cron({ minute: '30', hour: '0' }), targets: [new LambdaFunction(this.abDaily, { retryAttempts: 2, event: RuleTargetInput.fromObject({}) })] });

@@ -43,7 +43,10 @@ export class TributaryStack extends Stack {
       clusterArn = c.msk.clusterArn;
     }
 
-    this.lake = new Lake(this, 'Lake', { envName: c.name, kmsKey: c.kmsKey, quarantineDays: c.retention.quarantineDays, noncurrentDays: c.retention.noncurrentDays });
+    this.lake = new Lake(this, 'Lake', {
+      envName: c.name, kmsKey: c.kmsKey, quarantineDays: c.retention.quarantineDays, noncurrentDays: c.retention.noncurrentDays,
+      ...(c.dataStewardRoleArn ? { dataStewardRoleArn: c.dataStewardRoleArn } : {}),
+    });
     const clickhouseSecret = Secret.fromSecretNameV2(this, 'ClickHouseSecret', c.clickhouse.secretName);
     const piiSaltSecret = Secret.fromSecretNameV2(this, 'PiiSaltSecret', c.piiSaltSecretName);
     const clickhouseEnvironment = {
@@ -69,6 +72,10 @@ export class TributaryStack extends Stack {
     new CfnOutput(this, 'GlueDatabase', { value: this.lake.glueDatabase, description: 'Glue database: one table per event, plus ab_daily' });
     new CfnOutput(this, 'AthenaWorkgroup', { value: this.lake.workgroup.name, description: 'Athena workgroup for the lake' });
     new CfnOutput(this, 'ClickHouseTables', { value: `${c.clickhouse.database}.<event>, <event>_dedup, <event>_all, ab_daily, _ingest_log, _quarantine`, description: 'ClickHouse tables and views for BI tools' });
+    new CfnOutput(this, 'QuarantineReaders', {
+      value: c.dataStewardRoleArn ? `${c.dataStewardRoleArn} and the account root` : 'the account root only (no dataStewardRoleArn in cdk.json)',
+      description: 'Who may read lake/_quarantine/ (raw records): the bucket policy denies everyone else',
+    });
     new CfnOutput(this, 'AlarmTopic', { value: this.monitoring.topic.topicArn });
   }
 }

@@ -14,6 +14,10 @@ import { heapFlags, PROJECT_ROOT } from '../../infra/functions.js';
 import { MSK_POLLER_EC2_DESCRIBE } from '../../infra/ingest.js';
 import { acknowledgeFindings } from '../../infra/nag.js';
 import { TributaryStack } from '../../infra/stack.js';
+import { jobPartitionPrefix } from '../../functions/core/jobs/run-job.js';
+import { claimKey, dataKey, manifestKey, QUARANTINE_TABLE, versionPrefix } from '../../functions/core/lake/layout.js';
+import { registryKey, registryPrefix } from '../../functions/core/schema/registry-entry.js';
+import { BUCKET, bucketPolicy, decide, resolver, roleStatements, type Statement as PolicyStatementJson } from './policy.js';
 
 const environments = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context.environments as Record<string, Record<string, unknown>>;
 
@@ -105,6 +109,119 @@ for (const name of Object.keys(environments)) {
       assert.equal(creators.filter((s) => /:table\/\w+\/ab_daily"/.test(JSON.stringify(s.Resource))).length, 1);
     });
 
+    // Keys as the code makes them (functions/core/lake/layout.ts, the registry, the job runner), one of each kind.
+    const range = { topic: 'tracking', partition: 0, firstOffset: 100, lastOffset: 199 };
+    const keys = {
+      data: dataKey('page_view', '2026-12-06', 10, range),
+      late: dataKey('page_view', '2026-12-06', 10, { ...range, firstOffset: 200, lastOffset: 209 }, 1), // late rows into a compacted version
+      compacted: `${versionPrefix('page_view', '2026-12-06', 10, 1)}part-00000.parquet`,
+      manifest: manifestKey('page_view', '2026-12-06', 10, 1),
+      claim: claimKey('page_view', '2026-12-06', 10, 1),
+      quarantine: dataKey(QUARANTINE_TABLE, '2026-12-06', 10, range),
+      job: `${jobPartitionPrefix('ab_daily', { date: '2026-12-06', start: 0, end: 0 })}part-00000.parquet`,
+      registry: registryKey('page_view', 3),
+      athena: 'athena-results/query.csv',
+      stray: 'lake/notes.txt',
+    };
+    type Role = 'ingest' | 'compaction' | 'abDaily';
+    const fns = { ingest: stack.ingest.fn, compaction: stack.jobs.compaction, abDaily: stack.jobs.abDaily };
+    const text = resolver(stack);
+    const roleArn = (role: Role): string => `arn:aws:iam::${config.account}:role/${role}`;
+    const s3 = (role: Role, action: string, key: keyof typeof keys): boolean =>
+      decide(roleStatements(stack, template, fns[role]), bucketPolicy(stack, template), { action, resource: `${BUCKET}/${keys[key]}`, principalArn: roleArn(role) }, text).allowed;
+    const list = (role: Role, prefix?: string): boolean =>
+      decide(roleStatements(stack, template, fns[role]), bucketPolicy(stack, template), { action: 's3:ListBucket', resource: BUCKET, principalArn: roleArn(role), ...(prefix === undefined ? {} : { context: { 's3:prefix': prefix } }) }, text).allowed;
+    /** Every (action, key) a role may use, by what its code does; everything else must be refused. */
+    const expectKeys = (role: Role, allowed: Record<string, ReadonlyArray<keyof typeof keys>>): void => {
+      const wrong: string[] = [];
+      for (const action of ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload']) {
+        for (const key of Object.keys(keys) as Array<keyof typeof keys>) {
+          const want = allowed[action]?.includes(key) ?? false;
+          if (s3(role, action, key) !== want) wrong.push(`${action} ${key} (${keys[key]}): ${want ? 'refused' : 'allowed'}`);
+        }
+      }
+      assert.deepEqual(wrong, [], `${role}'s S3 rights`);
+    };
+
+    it('scopes ingest to writing its data files, quarantine files and registry versions, reading back its own data files and the registry (#22.16)', () => {
+      expectKeys('ingest', {
+        's3:PutObject': ['data', 'late', 'quarantine', 'registry'],
+        's3:AbortMultipartUpload': ['data', 'late', 'quarantine', 'registry'],
+        // a redelivered batch compares the file under its key; the registry is read to plan every batch
+        's3:GetObject': ['data', 'late', 'registry'],
+      });
+      assert.ok(list('ingest', registryPrefix('page_view')), 'lists a table\'s registry versions');
+      for (const prefix of [undefined, '', 'lake/', 'lake/page_view/', 'lake/_quarantine/', '_registry/']) assert.ok(!list('ingest', prefix), `no listing of ${JSON.stringify(prefix)}`);
+    });
+
+    it('scopes compaction to event partitions: never the quarantine, job outputs or the registry (#22.16)', () => {
+      expectKeys('compaction', {
+        's3:GetObject': ['data', 'late', 'compacted', 'manifest', 'claim'],
+        // its own version folders: outputs, manifest, claim (a late-rows file there is never its own, but shares the folder)
+        's3:PutObject': ['late', 'compacted', 'manifest', 'claim'],
+        's3:AbortMultipartUpload': ['late', 'compacted', 'manifest', 'claim'],
+        's3:DeleteObject': ['data', 'late', 'compacted', 'manifest', 'claim'],
+      });
+      assert.ok(list('compaction', 'lake/page_view/dt=2026-12-06/hour=10/'), 'lists a partition');
+      for (const prefix of [undefined, '', 'lake/', 'lake/_quarantine/dt=2026-12-06/hour=10/', 'lake/ab_daily/dt=2026-12-06/hour=10/', '_registry/events/']) {
+        assert.ok(!list('compaction', prefix), `no listing of ${JSON.stringify(prefix)}`);
+      }
+    });
+
+    it('scopes ab-daily to its own output and the registry (#22.16)', () => {
+      expectKeys('abDaily', { 's3:PutObject': ['job'], 's3:AbortMultipartUpload': ['job'], 's3:GetObject': ['registry'] });
+      assert.ok(list('abDaily', registryPrefix('page_view')));
+      for (const prefix of [undefined, '', 'lake/', 'lake/ab_daily/', 'lake/_quarantine/']) assert.ok(!list('abDaily', prefix), `no listing of ${JSON.stringify(prefix)}`);
+    });
+
+    it('lists the bucket only under a prefix condition, with no wildcard S3 actions (#22.16)', () => {
+      for (const [role, fn] of Object.entries(fns)) {
+        for (const s of roleStatements(stack, template, fn).filter((x) => x.Effect === 'Allow')) {
+          const actions = ([] as string[]).concat(s.Action).filter((a) => a.startsWith('s3:'));
+          for (const a of actions) assert.ok(!a.includes('*'), `${role}: ${a} names exact actions`);
+          if (actions.includes('s3:ListBucket')) assert.ok(s.Condition?.['StringLike']?.['s3:prefix'], `${role}: ListBucket under an s3:prefix condition`);
+        }
+      }
+    });
+
+    it('keeps ingest and compaction off job output tables in Glue, and ab-daily on its own (#22.16)', () => {
+      const glue = `arn:aws:glue:${config.region}:${config.account}`;
+      const db = `tributary_${name}`;
+      const can = (role: Role, action: string, table: string): boolean => {
+        const statements = roleStatements(stack, template, fns[role]);
+        const at = (resource: string): boolean => decide(statements, [], { action, resource, principalArn: roleArn(role) }, text).allowed;
+        // Glue checks the catalog, the database and the table; a partition is authorized on its table's ARN.
+        return at(`${glue}:catalog`) && at(`${glue}:database/${db}`) && at(`${glue}:table/${db}/${table}`);
+      };
+      const expect = (role: Role, table: string, allowed: readonly string[]): void => {
+        const all = ['glue:GetTable', 'glue:GetTables', 'glue:CreateTable', 'glue:UpdateTable', 'glue:DeleteTable', 'glue:GetPartitions', 'glue:BatchGetPartition',
+          'glue:BatchCreatePartition', 'glue:UpdatePartition', 'glue:BatchUpdatePartition', 'glue:DeletePartition', 'glue:BatchDeletePartition'];
+        const wrong = all.filter((a) => can(role, a, table) !== allowed.includes(a)).map((a) => `${a} on ${table}: ${allowed.includes(a) ? 'refused' : 'allowed'}`);
+        assert.deepEqual(wrong, [], `${role}'s Glue rights`);
+      };
+      expect('ingest', 'page_view', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition']);
+      expect('ingest', 'ab_daily', []);
+      expect('compaction', 'page_view', ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:UpdatePartition']);
+      // GetTables answers with the tables a caller may read: compaction sees job outputs only to skip them.
+      expect('compaction', 'ab_daily', ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition']);
+      expect('abDaily', 'ab_daily', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition']);
+      expect('abDaily', 'page_view', []);
+    });
+
+    it('denies reading lake/_quarantine/ in the bucket policy to everyone but the data steward and the account root (#22.16)', () => {
+      const allowAll: PolicyStatementJson[] = [{ Effect: 'Allow', Action: '*', Resource: '*' }];
+      const read = (principalArn: string, action: string, key: keyof typeof keys) => decide(allowAll, bucketPolicy(stack, template), { action, resource: `${BUCKET}/${keys[key]}`, principalArn }, text);
+      const outsiders = [...(Object.keys(fns) as Role[]).map(roleArn), `arn:aws:iam::${config.account}:role/analyst`, `arn:aws:iam::${config.account}:role/data-steward`, `arn:aws:iam::${config.account}:user/admin`];
+      for (const who of outsiders) {
+        if (who === config.dataStewardRoleArn) continue;
+        for (const action of ['s3:GetObject', 's3:GetObjectVersion']) assert.deepEqual(read(who, action, 'quarantine'), { allowed: false, deniedBy: 'bucket' }, `${who} ${action}`);
+        assert.equal(read(who, 's3:GetObject', 'data').allowed, true, 'the deny covers the quarantine only');
+        assert.equal(read(who, 's3:PutObject', 'quarantine').allowed, true, 'writing the quarantine is left to IAM');
+      }
+      assert.equal(read(`arn:aws:iam::${config.account}:root`, 's3:GetObject', 'quarantine').allowed, true, 'break-glass: the account root');
+      if (config.dataStewardRoleArn) assert.equal(read(config.dataStewardRoleArn, 's3:GetObject', 'quarantine').allowed, true, 'the data steward');
+    });
+
     it('gives every handler the configuration it reads', () => {
       assert.doesNotThrow(() => readIngestEnvironment(environmentOf(template, /ingest/)));
       if (config.clickhouse.lakeUrl === true) {
@@ -177,6 +294,16 @@ describe('environment configuration', () => {
     assert.equal(sixtyDays.retention.logDays, 60);
     const noViews = parseEnvironment('x', { x: { ...staging, clickhouse: { ...(staging['clickhouse'] as object), lakeUrl: false } } });
     assert.equal(noViews.clickhouse.lakeUrl, undefined, 'false: no _all views');
+  });
+
+  it('takes a data-steward role ARN per environment, the only role besides the account root that reads the quarantine (#22.16)', () => {
+    const staging = environments['staging'] as Record<string, unknown>;
+    assert.equal(parseEnvironment('x', { x: staging }).dataStewardRoleArn, undefined, 'absent: the account root only');
+    const arn = 'arn:aws:iam::222222222222:role/privacy/data-steward';
+    assert.equal(parseEnvironment('x', { x: { ...staging, dataStewardRoleArn: arn } }).dataStewardRoleArn, arn);
+    for (const bad of ['data-steward', 'arn:aws:iam::222222222222:user/alice', 'arn:aws:iam::222222222222:role/*', 'arn:aws:iam::2222:role/x', 7]) {
+      assert.throws(() => parseEnvironment('x', { x: { ...staging, dataStewardRoleArn: bad } }), /dataStewardRoleArn .* is not an IAM role ARN/, String(bad));
+    }
   });
 
   it('takes the ingest semi-space from the environment, 8 MB by default, never more than Lambda\'s own sizing', () => {
