@@ -275,7 +275,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   };
   const lake = await compare((t) => `lake.${t}`);
   const clickhouse = await compare((t) => `tributary.${t}_dedup`);
-  const quarantinedRows = await rt.warehouse.query<{ p: number; o: string }>(`SELECT DISTINCT _partition AS p, _offset AS o FROM tributary._quarantine WHERE _topic = 'chaos'`);
+  const quarantinedRows = await rt.warehouse.query<{ p: number; o: string }>(`SELECT DISTINCT _partition AS p, _offset AS o FROM tributary_ops._quarantine WHERE _topic = 'chaos'`);
   const inQuarantine = new Set(quarantinedRows.map((r) => `${r.p}:${r.o}`));
   const quarantineMissing = [...input.poison].filter((k) => !inQuarantine.has(k)).length;
   await rt.close();

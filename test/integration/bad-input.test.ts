@@ -74,7 +74,7 @@ describe('bad-input corpus', () => {
     assert.equal(report.quarantined, fixtures.length);
 
     const rows = await rt.warehouse.query<{ _offset: string; reason: string; detail: string }>(
-      `SELECT _offset, reason, detail FROM tributary._quarantine WHERE _topic = 'bad' ORDER BY _offset`);
+      `SELECT _offset, reason, detail FROM tributary_ops._quarantine WHERE _topic = 'bad' ORDER BY _offset`);
     const byOffset = new Map(rows.map((r) => [Number(r._offset), r]));
     fixtures.forEach((f, i) => {
       const q = byOffset.get(2 + 2 * i);

@@ -47,7 +47,7 @@ describe('ClickHouse sink', () => {
     const event = mskEvent(['a1', 'a2', 'a3'].map((id, i) => pageView(id, {}, recent(i + 1))), { topic: 'thrice' });
     for (let i = 0; i < 3; i++) await ingestBatch(event, rt.deps);
     assert.equal(await n(`SELECT count() AS n FROM tributary.page_view WHERE _topic = 'thrice'`), 3, 'no FINAL needed: the repeats were never inserted');
-    assert.equal(await n(`SELECT count() AS n FROM tributary._ingest_log WHERE _topic = 'thrice'`), 3, 'one log row per file, once');
+    assert.equal(await n(`SELECT count() AS n FROM tributary_ops._ingest_log WHERE _topic = 'thrice'`), 3, 'one log row per file, once');
   });
 
   it('a batch retried after UTC midnight is logged once in the raw table, not only through FINAL', async () => {
@@ -56,7 +56,7 @@ describe('ClickHouse sink', () => {
     const event = mskEvent(['m1', 'm2'].map((id) => pageView(id, {}, iso(midnight - 30 * 60_000))), { topic: 'midnight' });
     await ingestBatch(event, { ...rt.deps, clock: () => midnight - 1 });
     await ingestBatch(event, { ...rt.deps, clock: () => midnight + 1_000 });
-    assert.equal(await n(`SELECT count() AS n FROM tributary._ingest_log WHERE _topic = 'midnight'`), 1);
+    assert.equal(await n(`SELECT count() AS n FROM tributary_ops._ingest_log WHERE _topic = 'midnight'`), 1);
   });
 
   it('after an injected ClickHouse failure, the retried batch is in ClickHouse once and in the lake as one file per split', async () => {
@@ -66,14 +66,14 @@ describe('ClickHouse sink', () => {
     await assert.rejects(ingestBatch(event, broken), /ECONNREFUSED \(injected\)/);
     await new Promise((r) => setTimeout(r, 200)); // inserts in flight when the invocation failed may still land
     assert.ok(await n(`SELECT count() AS n FROM tributary.page_view WHERE _topic = 'outage'`) < 3, 'the batch is incomplete in ClickHouse');
-    assert.equal(await n(`SELECT count() AS n FROM tributary._ingest_log WHERE _topic = 'outage'`), 0, 'a failed invocation is not logged as done');
+    assert.equal(await n(`SELECT count() AS n FROM tributary_ops._ingest_log WHERE _topic = 'outage'`), 0, 'a failed invocation is not logged as done');
 
     const report = await ingestBatch(event, rt.deps); // the event source mapping's retry
     assert.equal(report.stored, 3);
     assert.equal(await n(`SELECT count() AS n FROM tributary.page_view WHERE _topic = 'outage'`), 3);
     const lakeFiles = (await rt.store.list('lake/page_view/')).filter((k) => k.includes('/outage+'));
     assert.equal(lakeFiles.length, 3);
-    assert.equal(await n(`SELECT count() AS n FROM tributary._ingest_log WHERE _topic = 'outage'`), 3);
+    assert.equal(await n(`SELECT count() AS n FROM tributary_ops._ingest_log WHERE _topic = 'outage'`), 3);
   });
 
   it('the dedup view shows one row per event_id across batches', async () => {
@@ -117,9 +117,9 @@ describe('ClickHouse sink', () => {
     // A Kafka timestamp beyond what the table holds files the record under the epoch (dt 1970-01-01).
     const event = mskEvent(['{"event":'], { topic: 'expiry', timestamp: 2 ** 60 });
     assert.equal((await ingestBatch(event, rt.deps)).quarantined, 1);
-    const [ddl] = await rt.warehouse.query<{ statement: string }>('SHOW CREATE TABLE tributary._quarantine');
+    const [ddl] = await rt.warehouse.query<{ statement: string }>('SHOW CREATE TABLE tributary_ops._quarantine');
     assert.match(ddl!.statement, /TTL toDateTime\(received_at\) \+ toIntervalDay\(90\)/);
-    await rt.warehouse.query('OPTIMIZE TABLE tributary._quarantine FINAL');
-    assert.equal(await n(`SELECT count() AS n FROM tributary._quarantine WHERE _topic = 'expiry' AND dt = '1970-01-01'`), 1);
+    await rt.warehouse.query('OPTIMIZE TABLE tributary_ops._quarantine FINAL');
+    assert.equal(await n(`SELECT count() AS n FROM tributary_ops._quarantine WHERE _topic = 'expiry' AND dt = '1970-01-01'`), 1);
   });
 });

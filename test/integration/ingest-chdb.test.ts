@@ -56,7 +56,7 @@ describe('ingest on chDB', () => {
     assert.equal(await count('SELECT count() AS n FROM tributary.page_view'), 2);
     assert.equal(await count('SELECT count() AS n FROM tributary.purchase'), 1);
     const q = await rt.warehouse.query<{ reason: string; value_base64: string | null; _offset: string; _topic: string }>(
-      'SELECT reason, value_base64, _offset, _topic FROM tributary._quarantine ORDER BY _offset');
+      'SELECT reason, value_base64, _offset, _topic FROM tributary_ops._quarantine ORDER BY _offset');
     assert.deepEqual(q.map((r) => r.reason), bad.map(([r]) => r));
     // The raw bytes survive, so a fixed record can be replayed.
     const first = bad[0]![1] as string;
@@ -66,7 +66,10 @@ describe('ingest on chDB', () => {
     assert.equal(q[q.length - 1]!.value_base64, null, 'a tombstone is quarantined with a null value');
     const tables = await rt.warehouse.query<{ name: string }>("SELECT name FROM system.tables WHERE database = 'tributary' ORDER BY name");
     // Each event table comes with its _dedup and _all views; nothing from a hostile name.
-    assert.deepEqual(tables.map((t) => t.name), ['_ingest_log', '_quarantine', 'page_view', 'page_view_all', 'page_view_dedup', 'purchase', 'purchase_all', 'purchase_dedup'], 'no table from a hostile name');
+    assert.deepEqual(tables.map((t) => t.name), ['page_view', 'page_view_all', 'page_view_dedup', 'purchase', 'purchase_all', 'purchase_dedup'], 'no table from a hostile name');
+    // The raw payloads and the log sit beside the BI database, where a grant on tributary.* does not reach.
+    const ops = await rt.warehouse.query<{ name: string }>("SELECT name FROM system.tables WHERE database = 'tributary_ops' ORDER BY name");
+    assert.deepEqual(ops.map((t) => t.name), ['_ingest_log', '_quarantine']);
   });
 
   it('writes Hive-partitioned Parquet that DuckDB reads with the same row count as ClickHouse', async () => {
@@ -105,7 +108,7 @@ describe('ingest on chDB', () => {
     assert.deepEqual(again.tablesCreated, []);
     assert.deepEqual(await rt.store.list('lake/'), keysBefore, 'same object keys, overwritten in place');
     assert.equal(await count('SELECT count() AS n FROM tributary.page_view'), 2, 'dedup token: no second insert');
-    assert.equal(await count('SELECT count() AS n FROM tributary._quarantine'), bad.length);
+    assert.equal(await count('SELECT count() AS n FROM tributary_ops._quarantine'), bad.length);
     assert.equal(await lakeCount('page_view'), 2);
   });
 
@@ -156,7 +159,7 @@ describe('Kafka timestamps out of range', () => {
       assert.deepEqual([r.stored, r.quarantinedByReason], [1, { malformed_json: 1 }], String(timestamp));
     }
     const rows = await rt.warehouse.query<{ dt: string; hour: number; kafka_timestamp: string; detail: string }>(
-      "SELECT toString(dt) AS dt, hour, toString(kafka_timestamp) AS kafka_timestamp, detail FROM tributary._quarantine FINAL WHERE _topic = 'kts'");
+      "SELECT toString(dt) AS dt, hour, toString(kafka_timestamp) AS kafka_timestamp, detail FROM tributary_ops._quarantine FINAL WHERE _topic = 'kts'");
     assert.equal(rows.length, 1, 'the same offset each time: one quarantine row');
     assert.deepEqual([rows[0]!.dt, rows[0]!.hour, rows[0]!.kafka_timestamp], ['1970-01-01', 0, '1970-01-01 00:00:00.000']);
     assert.match(rows[0]!.detail, /Kafka timestamp -?\d+ is outside 1900–2299/);
@@ -180,7 +183,7 @@ describe('tributary ingest <file>', () => {
     assert.equal(await count("SELECT count() AS n FROM tributary.signup"), 1);
     const keys = (await rt.store.list('lake/page_view/')).filter((k) => k.includes('batch-'));
     assert.deepEqual(keys.map((k) => k.slice(k.lastIndexOf('/') + 1)), ['batch-a+0+1-2.parquet', 'batch-b+0+1-1.parquet']);
-    const [q] = await rt.warehouse.query<{ _offset: string }>("SELECT _offset FROM tributary._quarantine WHERE _topic = 'batch-a'");
+    const [q] = await rt.warehouse.query<{ _offset: string }>("SELECT _offset FROM tributary_ops._quarantine WHERE _topic = 'batch-a'");
     assert.equal(Number(q!._offset), 5, 'the offset is the line number of the broken line');
   });
 
@@ -195,7 +198,7 @@ describe('tributary ingest <file>', () => {
     assert.deepEqual([first.stored, again.stored], [2, 2]);
     assert.equal(await count('SELECT count() AS n FROM tributary.touch_click FINAL'), 2);
     assert.equal(await lakeCount('touch_click'), 2);
-    assert.equal(await count("SELECT count() AS n FROM tributary._quarantine FINAL WHERE _topic = 'touched'"), 1);
+    assert.equal(await count("SELECT count() AS n FROM tributary_ops._quarantine FINAL WHERE _topic = 'touched'"), 1);
   });
 
   it('reads NDJSON lines as NDJSON does: a \\r inside a record, CRLF line ends and a byte-order mark', async () => {
@@ -215,7 +218,7 @@ describe('tributary ingest <file>', () => {
     writeFileSync(file, Buffer.concat([bad, Buffer.from(`\n${JSON.stringify(pageView('l-2'))}\n`)]));
     const s = await ingestFile({ file, batchSize: 10 }, rt.deps);
     assert.deepEqual([s.stored, s.quarantinedByReason], [1, { malformed_json: 1 }]);
-    const [q] = await rt.warehouse.query<{ value_base64: string; detail: string }>("SELECT value_base64, detail FROM tributary._quarantine WHERE _topic = 'latin1'");
+    const [q] = await rt.warehouse.query<{ value_base64: string; detail: string }>("SELECT value_base64, detail FROM tributary_ops._quarantine WHERE _topic = 'latin1'");
     assert.deepEqual(Buffer.from(q!.value_base64, 'base64'), bad);
     assert.match(q!.detail, /not valid UTF-8/);
   });

@@ -95,7 +95,7 @@ describe('automatic metadata registration', () => {
     assert.deepEqual(s.quarantinedByReason, { type_conflict: 2 });
     assert.equal((await rt.registry.read('signup'))!.version, 2);
     assert.equal(await chType('signup', 'seats'), 'Nullable(Int64)');
-    const q = await rows<{ reason: string; event: string; detail: string }>(`SELECT reason, event, detail FROM tributary._quarantine WHERE _topic = 'step3' ORDER BY _offset`);
+    const q = await rows<{ reason: string; event: string; detail: string }>(`SELECT reason, event, detail FROM tributary_ops._quarantine WHERE _topic = 'step3' ORDER BY _offset`);
     assert.deepEqual(q.map((r) => [r.reason, r.event]), [['type_conflict', 'signup'], ['type_conflict', 'signup']]);
     assert.match(q[0]!.detail, /expected an integer, got "many" \(column type int64\)/);
   });
@@ -127,7 +127,7 @@ describe('automatic metadata registration', () => {
     assert.deepEqual(readdirSync(join(home, 'lake')).sort(), ['_quarantine', 'signup']);
     assert.deepEqual(await rt.registry.tables(), ['signup']);
     assert.equal((await rt.registry.read('signup'))!.version, 3);
-    const longest = await rows<{ n: string }>(`SELECT max(length(detail)) AS n FROM tributary._quarantine WHERE _topic = 'step5'`);
+    const longest = await rows<{ n: string }>(`SELECT max(length(detail)) AS n FROM tributary_ops._quarantine WHERE _topic = 'step5'`);
     assert.ok(Number(longest[0]!.n) < 300, 'details quote an excerpt of a 10,000-character name, not all of it');
   });
 
@@ -193,7 +193,7 @@ describe('automatic metadata registration', () => {
     assert.deepEqual(s.quarantinedByReason, { column_limit: 1 });
     // The wide record would overflow the budget: it is refused whole and adds none of its columns.
     assert.deepEqual((await rt.registry.read('wide'))!.fields.map((f) => f.name), ['p1', 'p2']);
-    const [q] = await rows<{ detail: string }>(`SELECT detail FROM tributary._quarantine WHERE event = 'wide'`);
+    const [q] = await rows<{ detail: string }>(`SELECT detail FROM tributary_ops._quarantine WHERE event = 'wide'`);
     assert.match(q!.detail, /new property p3 would exceed the limit of 8 new columns per table per hour/);
 
     now += 61 * 60_000; // an hour later the budget is back

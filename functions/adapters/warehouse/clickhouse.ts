@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   addColumnSql, allViewSql, clickhouseType, createDerivedTableSql, createIngestLogSql, createQuarantineTableSql, createTableSql, dedupViewSql,
-  INGEST_LOG_TABLE, isSafeTypeChange, modifyColumnTypeSql, qualified, type LakeSource,
+  INGEST_LOG_TABLE, isSafeTypeChange, modifyColumnTypeSql, opsDatabaseOf, qualified, type LakeSource,
 } from '../../core/warehouse/clickhouse-ddl.js';
 import { quoteIdentifier, quoteString } from '../../core/identifiers.js';
 import { QUARANTINE_TABLE } from '../../core/lake/layout.js';
@@ -36,6 +36,8 @@ export const httpParquetInserter: ParquetInserter = async (client, i) => {
 
 export interface ClickHouseWarehouseOptions {
   readonly database: string;
+  /** where the quarantine and the ingest log live, out of a BI grant's reach (default `<database>_ops`) */
+  readonly opsDatabase?: string;
   readonly insertParquet?: ParquetInserter;
   /** days ClickHouse keeps; also where `<event>_all` views switch from ClickHouse to the lake (default 90) */
   readonly ttlDays?: number;
@@ -45,8 +47,12 @@ export interface ClickHouseWarehouseOptions {
 
 export const DEFAULT_TTL_DAYS = 90;
 
+/** Tables for operators, not BI: raw payloads (PII) and lineage. They live in the ops database. */
+const OPERATIONAL_TABLES: ReadonlySet<string> = new Set([QUARANTINE_TABLE, INGEST_LOG_TABLE]);
+
 export class ClickHouseWarehouse implements Warehouse {
   readonly database: string;
+  readonly opsDatabase: string;
   private readonly insertParquetVia: ParquetInserter;
   private readonly ttlDays: number;
   private readonly lakeSource: LakeSource | undefined;
@@ -54,19 +60,25 @@ export class ClickHouseWarehouse implements Warehouse {
   private readonly viewsFor = new Map<string, string>();
   /** column types per table as this container last saw them: DDL runs only when something differs */
   private readonly columns = new Map<string, Map<string, string>>();
-  private databaseReady = false;
+  private readonly databasesReady = new Set<string>();
 
   constructor(readonly client: ClickHouseClient, options: ClickHouseWarehouseOptions) {
     this.database = options.database;
+    this.opsDatabase = options.opsDatabase ?? opsDatabaseOf(options.database);
     this.insertParquetVia = options.insertParquet ?? httpParquetInserter;
     this.ttlDays = options.ttlDays ?? DEFAULT_TTL_DAYS;
     this.lakeSource = options.lakeSource;
   }
 
-  private async ensureDatabase(): Promise<void> {
-    if (this.databaseReady) return;
-    await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(this.database)}` });
-    this.databaseReady = true;
+  /** The database a table lives in: the ops database for operational tables, else the BI one. */
+  databaseOf(table: string): string {
+    return OPERATIONAL_TABLES.has(table) ? this.opsDatabase : this.database;
+  }
+
+  private async ensureDatabase(database = this.database): Promise<void> {
+    if (this.databasesReady.has(database)) return;
+    await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}` });
+    this.databasesReady.add(database);
   }
 
   private async existingColumns(table: string): Promise<Map<string, string>> {
@@ -145,12 +157,12 @@ export class ClickHouseWarehouse implements Warehouse {
   async recordIngest(entries: readonly IngestLogEntry[], dedupToken: string): Promise<void> {
     if (entries.length === 0) return;
     if (!this.columns.has(INGEST_LOG_TABLE)) {
-      await this.ensureDatabase();
-      await this.client.command({ query: createIngestLogSql(this.database, { ttlDays: this.ttlDays }) });
+      await this.ensureDatabase(this.opsDatabase);
+      await this.client.command({ query: createIngestLogSql(this.opsDatabase, { ttlDays: this.ttlDays }) });
       this.columns.set(INGEST_LOG_TABLE, new Map());
     }
     await this.client.insert({
-      table: `${quoteIdentifier(this.database)}.${quoteIdentifier(INGEST_LOG_TABLE)}`,
+      table: qualified(this.opsDatabase, INGEST_LOG_TABLE),
       // Times as ISO-8601 text: unambiguous for DateTime64 with best_effort parsing, unlike bare epoch numbers.
       values: entries.map((e) => ({
         ...e,
@@ -166,13 +178,13 @@ export class ClickHouseWarehouse implements Warehouse {
 
   async ensureQuarantineTable(): Promise<void> {
     if (this.columns.has(QUARANTINE_TABLE)) return;
-    await this.ensureDatabase();
-    await this.client.command({ query: createQuarantineTableSql(this.database, QUARANTINE_TABLE, QUARANTINE_COLUMNS, { ttlDays: this.ttlDays }) });
+    await this.ensureDatabase(this.opsDatabase);
+    await this.client.command({ query: createQuarantineTableSql(this.opsDatabase, QUARANTINE_TABLE, QUARANTINE_COLUMNS, { ttlDays: this.ttlDays }) });
     this.columns.set(QUARANTINE_TABLE, new Map(QUARANTINE_COLUMNS.map((c) => [c.name, clickhouseType(c)])));
   }
 
   async insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void> {
-    await this.insertParquetVia(this.client, { database: this.database, table, columns, file, dedupToken });
+    await this.insertParquetVia(this.client, { database: this.databaseOf(table), table, columns, file, dedupToken });
   }
 
   async replacePartition(t: DerivedTable, orderBy: readonly string[], partition: PartitionRef, file: ParquetFile | undefined): Promise<void> {
@@ -209,8 +221,9 @@ export class ClickHouseWarehouse implements Warehouse {
     return rs.json<T>();
   }
 
+  /** A table's name as queries spell it, in the database it lives in (operational tables: the ops one). */
   qualified(table: string): string {
-    return qualified(this.database, table);
+    return qualified(this.databaseOf(table), table);
   }
 
   async close(): Promise<void> {

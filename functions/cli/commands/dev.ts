@@ -86,7 +86,7 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
   out(formatTable(rows));
 
   out('');
-  out('Quarantined by reason (lake/_quarantine/ and tributary._quarantine):');
+  out(`Quarantined by reason (lake/_quarantine/ and ${runtime.warehouse.opsDatabase}.${QUARANTINE_TABLE}, kept out of the BI database):`);
   const reasons = await runtime.warehouse.query<{ reason: string; records: string; example: string }>(
     `SELECT reason, count() AS records, any(detail) AS example FROM ${runtime.warehouse.qualified(QUARANTINE_TABLE)} FINAL GROUP BY reason ORDER BY reason`,
   ).catch(() => []);

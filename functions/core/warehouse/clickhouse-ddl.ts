@@ -28,6 +28,12 @@ export const columnDefinition = (c: ColumnSpec): string =>
 
 export const qualified = (database: string, table: string): string => `${q(database)}.${q(table)}`;
 
+/**
+ * Where operational tables live (`_quarantine`, `_ingest_log`): beside the BI database, not in it, so a
+ * BI grant on `<database>.*` reaches no raw payload (decided 2026-12-06, issue 22 item 17).
+ */
+export const opsDatabaseOf = (database: string): string => `${database}_ops`;
+
 export interface TableOptions {
   /** days of data ClickHouse keeps (whole daily partitions are dropped); the lake keeps everything */
   readonly ttlDays?: number;
@@ -80,7 +86,9 @@ export function allViewSql(database: string, table: string, columns: readonly Se
   const cols = columns.map((c) => q(c.name)).join(', ');
   const structure = columns.map((c) => `${q(c.name)} ${c.type}`).join(', ');
   const cutoff = `today() - ${Math.max(0, Math.floor(ttlDays) - 1)}`;
-  return `CREATE OR REPLACE VIEW ${qualified(database, allViewName(table))} AS
+  // SQL SECURITY DEFINER: the view reads the lake with its creator's (ingest's) source rights, so a BI user
+  // needs SELECT on the view only, never the s3() grant that would let it read lake/_quarantine/ directly.
+  return `CREATE OR REPLACE VIEW ${qualified(database, allViewName(table))} DEFINER = CURRENT_USER SQL SECURITY DEFINER AS
 SELECT ${cols} FROM ${qualified(database, table)} FINAL WHERE dt >= ${cutoff}
 UNION ALL
 SELECT ${cols} FROM ${lake(table, structure)} WHERE dt < ${cutoff}`;

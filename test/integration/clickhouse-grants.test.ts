@@ -1,0 +1,82 @@
+// The ClickHouse users and grants of functions/adapters/warehouse/grants.sql, run on chDB: each role does its
+// real work (ingest, the ab-daily job, BI reads) as a user holding only that role's grants, and the BI user
+// reaches no raw payload. chDB connects as `default` only, so each role runs in its own process with a
+// users.xml that gives `default` the role's grants (clickhouse-grants.role.ts).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
+import type { RoleRun } from './clickhouse-grants.role.js';
+
+const run = promisify(execFile);
+const SQL_FILE = join(PACKAGE_ROOT, 'functions/adapters/warehouse/grants.sql');
+
+/** The file's statements, without comments. */
+function statements(sql: string): string[] {
+  return sql.split('\n').map((l) => l.replace(/--.*$/, '')).join('\n').split(';').map((s) => s.replace(/\s+/g, ' ').trim()).filter(Boolean);
+}
+
+/** Grants per user, each without its `TO <user>`, as users.xml takes them. */
+function grantsByUser(list: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of list) {
+    const m = /^(GRANT .+) TO (\w+)$/.exec(s);
+    if (!m) continue;
+    (out.get(m[2]!) ?? out.set(m[2]!, []).get(m[2]!)!).push(m[1]!);
+  }
+  return out;
+}
+
+async function role(r: RoleRun): Promise<Record<string, string>> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(PACKAGE_ROOT, 'test/integration/clickhouse-grants.role.ts'), JSON.stringify(r)],
+    { cwd: PACKAGE_ROOT, maxBuffer: 16 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, string>;
+}
+
+describe('ClickHouse users and grants (grants.sql)', () => {
+  const sql = readFileSync(SQL_FILE, 'utf8');
+  const list = statements(sql);
+  const grants = grantsByUser(list);
+
+  it('creates a user per role, with no password in the file', () => {
+    assert.deepEqual([...grants.keys()].sort(), ['tributary_bi', 'tributary_ingest', 'tributary_jobs', 'tributary_steward']);
+    for (const user of grants.keys()) {
+      assert.match(sql, new RegExp(`CREATE USER IF NOT EXISTS ${user} IDENTIFIED WITH sha256_password BY '\\$\\{TRIBUTARY_[A-Z]+_PASSWORD\\}';`));
+    }
+    assert.deepEqual(grants.get('tributary_bi'), ['GRANT SELECT ON tributary.*', 'GRANT SELECT ON tributary_ops._ingest_log'], 'BI reads no other operational table');
+  });
+
+  it('each role does its work with its grants and nothing more; BI never reaches the quarantine', { timeout: 240_000 }, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tributary-grants-'));
+    const now = Date.now(); // only to keep the data inside the tables' TTL; no assertion depends on the time of day
+    // chDB inserts Parquet through file() (a server takes it as the HTTP body), so locally ingest and jobs
+    // also read files; nothing else is added to the file's grants.
+    const local = ['GRANT CREATE TEMPORARY TABLE, FILE ON *.*'];
+    const ingest = [...grants.get('tributary_ingest')!, ...local];
+
+    const admin0 = await role({ role: 'admin', home, now, users: { default: null, tributary_ingest: ingest }, statements: list.map((s) => s.replace(/\$\{\w+\}/g, 'x')) });
+    for (const [i, s] of list.entries()) assert.equal(admin0[`parse ${i}`], 'ok', `parses: ${s}`);
+
+    const i = await role({ role: 'ingest', home, now, users: { default: ingest } });
+    assert.deepEqual(i, { ingest: 'ok', quarantine: 'ok', 'read quarantine': 'denied', 'drop event table': 'denied' });
+
+    const admin = await role({ role: 'admin', home, now, users: { default: null, tributary_ingest: ingest } });
+    assert.equal(admin['quarantine rows in ops'], '2', 'the quarantine is in tributary_ops');
+    assert.equal(admin['operational tables in the BI database'], '0');
+    assert.equal(admin['definer'], 'ok');
+
+    const j = await role({ role: 'jobs', home, now, users: { default: [...grants.get('tributary_jobs')!, ...local] } });
+    assert.deepEqual(j, { 'ab-daily': 'ok', 'read quarantine': 'denied', 'delete from event table': 'denied', 'drop event table': 'denied' });
+
+    // The _all view runs as its definer (the ingest user), so BI needs no file()/s3() right to read it.
+    const bi = await role({ role: 'bi', home, now, users: { default: grants.get('tributary_bi')!, tributary_ingest: ingest } });
+    assert.deepEqual(bi, {
+      'read tributary.page_view': 'ok', 'read tributary.page_view_dedup': 'ok', 'read tributary.page_view_all': 'ok', 'read tributary.ab_daily': 'ok',
+      'read tributary_ops._ingest_log': 'ok', 'read quarantine': 'denied', 'read lake files': 'denied', insert: 'denied',
+    });
+  });
+});
