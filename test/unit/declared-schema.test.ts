@@ -3,8 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { coerceProperty, isFailure } from '../../functions/core/batch/coerce.js';
-import { parseDeclaredSchema } from '../../functions/core/schema/declared-schema.js';
+import { parseDeclaredSchema, toDeclaredDocument } from '../../functions/core/schema/declared-schema.js';
+import { declarationHash } from '../../functions/core/schema/registry-entry.js';
 import type { ColumnSpec } from '../../functions/core/schema/model.js';
+import { TableBatch } from '../../functions/core/batch/table-batch.js';
+import { DEFAULT_ENVELOPE_LIMITS, isRejection, parseEnvelope } from '../../functions/core/decode/envelope.js';
+import { NOW, pageView, record } from '../helpers.js';
 
 const column = (def: Record<string, unknown>, name = 'p'): ColumnSpec => parseDeclaredSchema('ev', { properties: { [name]: def } }).properties[0]!;
 const refused = (doc: Record<string, unknown>, message: RegExp): void => {
@@ -78,5 +82,127 @@ describe('the column limit (item 23)', () => {
     refused(wide(1001), /schema ev: 1001 properties, more than the 1000 columns a table may have \(TRIBUTARY_MAX_COLUMNS_PER_TABLE\)/);
     refused(wide(5000), /5000 properties, more than the 1000 columns/);
     assert.throws(() => parseDeclaredSchema('ev', wide(11), { maxProperties: 10 }), /11 properties, more than the 10 columns/);
+  });
+});
+
+describe('enum or const without a type (item 5)', () => {
+  it('takes the column type from the values when they agree', () => {
+    const d = parseDeclaredSchema('ev', { properties: {
+      plan: { enum: ['free', 'pro', null] }, seats: { enum: [1, 2, 3] }, ratio: { enum: [0.5, 1] }, on: { const: true }, v: { const: 'v2' },
+    } });
+    assert.deepEqual(d.properties.map((c) => [c.name, c.type, c.allowed, c.accepts]), [
+      ['plan', 'string', ['free', 'pro'], undefined], ['seats', 'int64', [1, 2, 3], undefined], ['ratio', 'double', [0.5, 1], undefined],
+      ['on', 'boolean', [true], undefined], ['v', 'string', ['v2'], undefined],
+    ]);
+    const plan = d.properties[0]!;
+    assert.equal(stored('pro', plan), 'pro');
+    assert.equal(stored(null, plan), null);
+    assert.ok(failure('team', plan).violation);
+    assert.equal(stored(2, d.properties[1]!), 2);
+  });
+  it('reads values of several types as a union (item 6\'s column), and refuses a list with nothing but null', () => {
+    const c = column({ enum: ['auto', 1, 2] });
+    assert.deepEqual([c.type, c.accepts, c.allowed], ['string', ['integer', 'string'], ['auto', 1, 2]]);
+    assert.equal(stored(1, c), '1');
+    assert.equal(stored('auto', c), 'auto');
+    assert.ok(failure('1', c).violation, 'the string "1" is not the integer 1');
+    refused({ properties: { p: { enum: [null] } } }, /property "p": give a "type", or "enum"\/"const" values other than null/);
+    refused({ properties: { p: { description: 'x' } } }, /property "p": give a "type"/);
+  });
+  it('pins a typeless enum back with its type, reading the same columns', () => {
+    const d = parseDeclaredSchema('ev', { properties: { plan: { enum: ['free', 'pro'] }, mode: { enum: ['auto', 1] } } });
+    const pinned = JSON.parse(JSON.stringify(toDeclaredDocument(d)));
+    assert.deepEqual(pinned.properties.plan, { type: ['string', 'null'], enum: ['free', 'pro'] });
+    assert.deepEqual(pinned.properties.mode, { type: ['integer', 'string', 'null'], enum: ['auto', 1] });
+    assert.deepEqual(parseDeclaredSchema('ev', pinned), d);
+    assert.equal(declarationHash(parseDeclaredSchema('ev', pinned)), declarationHash(d));
+  });
+});
+
+describe('union types (item 6)', () => {
+  it('stores mixed scalars as text in JSON\'s spelling, and checks each value against the union', () => {
+    const c = column({ type: ['string', 'integer', 'null'] });
+    assert.deepEqual([c.type, c.accepts], ['string', ['integer', 'string']]);
+    assert.equal(stored('abc', c), 'abc');
+    assert.equal(stored(42, c), '42');
+    assert.equal(stored(-7, c), '-7');
+    assert.equal(stored(null, c), null);
+    for (const bad of [2.5, true, { a: 1 }, [1]]) {
+      const f = failure(bad, c);
+      assert.ok(!f.violation && /p: expected an integer or a string, got /.test(f.failure), f.failure);
+    }
+    assert.match(failure(2 ** 60, c).failure, /lost precision in JSON/);
+    const flags = column({ type: ['boolean', 'number'] });
+    assert.deepEqual([flags.type, flags.accepts], ['string', ['boolean', 'number']]);
+    assert.equal(stored(true, flags), 'true');
+    assert.equal(stored(2.5, flags), '2.5');
+    assert.equal(stored(3, flags), '3', 'an integer is a number');
+    assert.ok(isFailure(coerceProperty('true', flags, 's')), 'the text "true" is not a boolean');
+  });
+  it('keeps one non-null type that type, and integer with number a double', () => {
+    assert.equal(column({ type: ['string', 'null'] }).type, 'string');
+    assert.equal(column({ type: ['string', 'null'] }).accepts, undefined);
+    assert.equal(column({ type: ['integer', 'null'] }).type, 'int64');
+    assert.equal(column({ type: ['integer', 'number'] }).type, 'double');
+    assert.equal(column({ type: ['string', 'null'], format: 'date-time' }).type, 'timestamp');
+  });
+  it('applies string keywords to strings and numeric ones to numbers, and an enum by type and value', () => {
+    const c = column({ type: ['string', 'integer'], maxLength: 3, minimum: 0, format: 'date', enum: ['2026-01-01', 'x', 5, 10, 4000] });
+    assert.deepEqual(c.constraints, { minimum: 0, maxLength: 3, format: 'date' });
+    assert.equal(stored(4000, c), '4000', 'maxLength and format do not apply to a number');
+    assert.match(failure('x', c).failure, /is not a valid date \(format\)/);
+    assert.match(failure('2026-01-01', c).failure, /is longer than maxLength 3/);
+    const e = column({ type: ['string', 'integer'], enum: ['5', 10] });
+    assert.equal(stored('5', e), '5');
+    assert.equal(stored(10, e), '10');
+    assert.ok(failure(5, e).violation, 'the integer 5 is not the string "5"');
+    assert.ok(failure('10', e).violation);
+    const n = column({ type: ['string', 'number'], minimum: 0 });
+    assert.match(failure(-1, n).failure, /is less than the minimum 0/);
+    assert.equal(stored('-1', n), '-1', 'a string is not held to minimum');
+    refused({ properties: { p: { type: ['string', 'integer'], enum: ['a', true] } } }, /enum value true is not of type integer or string/);
+  });
+  it('stores a union with an object or array as JSON text, checked by Ajv against the whole union', () => {
+    const c = column({ type: ['array', 'string'], items: { type: 'integer' } });
+    assert.equal(c.type, 'json');
+    assert.equal(stored('a', c), '"a"');
+    assert.equal(stored([1, 2], c), '[1,2]');
+    assert.match(failure(5, c).failure, /expected an array or a string, got 5/);
+    assert.ok(failure(['x'], c).violation);
+    // an enum of objects or arrays stays refused, as on an object property
+    refused({ properties: { p: { enum: ['a', { k: 1 }] } } }, /enum is for string, integer, number and boolean properties/);
+  });
+  it('pins a union back as written, reading the same column', () => {
+    const d = parseDeclaredSchema('ev', { properties: { a: { type: ['string', 'integer', 'null'], maxLength: 4 }, b: { type: ['array', 'string'] }, h: { type: ['integer', 'string'], 'x-pii': 'hash', enum: [1, 'one'] } } });
+    const pinned = JSON.parse(JSON.stringify(toDeclaredDocument(d)));
+    assert.deepEqual(pinned.properties.a, { type: ['integer', 'string', 'null'], maxLength: 4 });
+    assert.deepEqual(parseDeclaredSchema('ev', pinned), d);
+    assert.equal(declarationHash(parseDeclaredSchema('ev', pinned)), declarationHash(d));
+    const h = d.properties[2]!;
+    assert.match(String(stored(1, h)), /^[0-9a-f]{64}$/);
+    assert.ok(failure('1', h).violation);
+    assert.doesNotMatch(failure(true, h).failure, /true/, 'a hashed value is withheld');
+    assert.notEqual(declarationHash(parseDeclaredSchema('ev', { properties: { a: { type: ['string', 'integer'] } } })),
+      declarationHash(parseDeclaredSchema('ev', { properties: { a: { type: 'string' } } })), 'a union is another declaration than its text column');
+  });
+});
+
+describe('a declared schema through a batch', () => {
+  const batch = (doc: Record<string, unknown>, props: readonly Record<string, unknown>[]): { table: TableBatch; outcomes: (string | undefined)[] } => {
+    const table = new TableBatch('page_view', { before: parseDeclaredSchema('page_view', doc) });
+    const outcomes = props.map((p, i) => {
+      const rec = record(pageView(String(i), p), { offset: i });
+      const env = parseEnvelope(rec, NOW, DEFAULT_ENVELOPE_LIMITS);
+      if (isRejection(env)) throw new Error(env.detail);
+      const q = table.add(env, rec, { now: NOW, piiSalt: '' });
+      return q === undefined ? undefined : `${q.reason}: ${q.detail}`;
+    });
+    return { table, outcomes };
+  };
+
+  it('stores a union column\'s values as text and quarantines a value of another type (item 6)', () => {
+    const { table, outcomes } = batch({ properties: { v: { type: ['string', 'integer', 'null'] } } }, [{ v: 'a' }, { v: 7 }, { v: 1.5 }, {}]);
+    assert.deepEqual(outcomes, [undefined, undefined, 'uncoercible_value: v: expected an integer or a string, got 1.5 (column type string)', undefined]);
+    assert.deepEqual([...table.splits.values()][0]!.rows.rows().map((r) => r[9]), ['a', '7', null]);
   });
 });

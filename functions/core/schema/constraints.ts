@@ -98,10 +98,12 @@ function stringViolation(s: string, c: ValueConstraints): string | undefined {
 /**
  * What a value breaks (a phrase about it: "is less than the minimum 0"), or undefined. Numeric keywords
  * check the coerced number ("42" sent for an integer is 42); string keywords check the text as sent, or
- * as stored for a number sent to a string column. Null breaks nothing.
+ * as stored for a number sent to a string column. In a union (`union`), each keyword checks the values of
+ * its kind as sent: minimum the numbers, maxLength the strings. Null breaks nothing.
  */
-export function constraintViolation(raw: unknown, v: CellValue, c: ValueConstraints): string | undefined {
+export function constraintViolation(raw: unknown, v: CellValue, c: ValueConstraints, union = false): string | undefined {
   if (v === null) return undefined;
+  if (union) return typeof raw === 'string' ? stringViolation(raw, c) : typeof raw === 'number' ? numberViolation(raw, c) : undefined;
   const text = typeof raw === 'string' ? raw : typeof v === 'string' ? v : undefined;
   return (text !== undefined ? stringViolation(text, c) : undefined) ?? (typeof v === 'number' || typeof v === 'bigint' ? numberViolation(v, c) : undefined);
 }
@@ -110,12 +112,13 @@ export function constraintViolation(raw: unknown, v: CellValue, c: ValueConstrai
  * A column's checks in a few words, for `schema show`: `one of "EUR", "USD"`, `≥ 0`, `length ≤ 3`, `pattern ^x`,
  * and the start of an object or array property's schema.
  */
-export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints' | 'nested'>): string {
+export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints' | 'nested'> & { readonly accepts?: ColumnSpec['accepts'] }): string {
   const k = c.constraints ?? {};
   const length = k.minLength !== undefined && k.maxLength !== undefined
     ? (k.minLength === k.maxLength ? `length ${k.minLength}` : `length ${k.minLength}–${k.maxLength}`)
     : k.minLength !== undefined ? `length ≥ ${k.minLength}` : k.maxLength !== undefined ? `length ≤ ${k.maxLength}` : undefined;
   return [
+    c.accepts ? `${c.accepts.join(' or ')} (as text)` : undefined,
     c.allowed ? `one of ${allowedText(c.allowed, 40)}` : undefined,
     k.minimum !== undefined ? `≥ ${k.minimum}` : undefined,
     k.exclusiveMinimum !== undefined ? `> ${k.exclusiveMinimum}` : undefined,
@@ -129,8 +132,58 @@ export function describeChecks(c: Pick<ColumnSpec, 'allowed' | 'constraints' | '
   ].filter((t) => t !== undefined).join(', ');
 }
 
-/** An enum's values as JSON, cut after `max` characters. */
-export const allowedText = (allowed: readonly (string | number | boolean)[], max: number): string =>
-  cut(allowed.map((a) => JSON.stringify(a)).join(', '), max);
+type Allowed = string | number | boolean;
 
-const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+/**
+ * An enum's membership tests: its values as text (a single-type column compares coerced values as text,
+ * so "42" sent for an integer enum [42] is 42) and by JSON type and value (a union's "1" is not its 1).
+ * Built once per list, so a check is a set lookup however long the enum.
+ */
+interface AllowedLookup {
+  readonly text: ReadonlySet<string>;
+  readonly typed: ReadonlySet<string>;
+  /** the start of the list, for a violation's detail */
+  readonly excerpt: string;
+}
+const lookups = new WeakMap<readonly Allowed[], AllowedLookup>();
+const typedKey = (v: unknown): string => `${typeof v}:${String(v)}`;
+
+function lookupOf(allowed: readonly Allowed[]): AllowedLookup {
+  let l = lookups.get(allowed);
+  if (l === undefined) {
+    l = { text: new Set(allowed.map(String)), typed: new Set(allowed.map(typedKey)), excerpt: allowedText(allowed, 120) };
+    lookups.set(allowed, l);
+  }
+  return l;
+}
+
+/**
+ * Whether a (non-null) value is one of an enum's: its coerced value `v` as text, or in a union column the
+ * value as sent, by type and value.
+ */
+export const isAllowed = (allowed: readonly Allowed[], raw: unknown, v: CellValue, union: boolean): boolean =>
+  union ? lookupOf(allowed).typed.has(typedKey(raw)) : lookupOf(allowed).text.has(String(v));
+
+/** The start of an enum's list for a violation's detail: built once per list, about 120 characters. */
+export const allowedExcerpt = (allowed: readonly Allowed[]): string => lookupOf(allowed).excerpt;
+
+/**
+ * An enum's values as JSON, cut after `max` characters. Only the values that fit are written out, and the
+ * result is a copy: a slice of one long text would keep all of it alive with every detail that quotes it.
+ */
+export function allowedText(allowed: readonly Allowed[], max: number): string {
+  let text = '';
+  for (const a of allowed) {
+    text += `${text === '' ? '' : ', '}${typeof a === 'string' && a.length > max ? JSON.stringify(a.slice(0, max)) : JSON.stringify(a)}`;
+    if (text.length > max) return detached(`${text.slice(0, max)}…`);
+  }
+  return detached(text);
+}
+
+const cut = (text: string, max: number): string => (text.length > max ? detached(`${text.slice(0, max)}…`) : text);
+
+/**
+ * A flat copy of a short string. V8 represents a slice of a long string, and text built by `+`, as views
+ * onto their parents; a detail kept for every quarantined record must not keep its parent alive.
+ */
+export const detached = (s: string): string => Buffer.from(s, 'utf16le').toString('utf16le');

@@ -7,7 +7,7 @@ import { isValidEventName, isValidPropertyName, normaliseName } from '../identif
 import { readNestedSchema, type NestedSchema } from './nested-schema.js';
 import {
   catalogText, DEFAULT_MAX_COLUMNS_PER_TABLE, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, NUMERIC_CONSTRAINTS, RESERVED_NAMES, STRING_CONSTRAINTS, withEventId,
-  type ColumnSpec, type ColumnType, type TableSchema, type ValueConstraints,
+  SCALAR_TYPES, type ColumnSpec, type ColumnType, type ScalarJsonType, type TableSchema, type ValueConstraints,
 } from './model.js';
 
 export class SchemaDefinitionError extends Error {
@@ -17,38 +17,74 @@ export class SchemaDefinitionError extends Error {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function jsonSchemaType(def: Record<string, Json>, where: string): ColumnType {
+const JSON_TYPES: ReadonlySet<string> = new Set(['null', 'boolean', 'integer', 'number', 'string', 'object', 'array']);
+
+/** The JSON type of a value as a schema names it: a whole number is an integer (1.0 too, as in JSON Schema). */
+const jsonTypeOfValue = (v: Json): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v;
+
+/** The non-null JSON types a property takes: its `type`, else those of its `enum`/`const` values. */
+function declaredTypes(def: Record<string, Json>, where: string): Set<string> {
   const declared = def['type'];
-  const types = (Array.isArray(declared) ? declared : [declared]).filter((t) => t !== 'null' && t !== undefined);
-  // object and array together are one JSON column, which is how `schema pin` writes a json column
-  if (types.length === 2 && types.includes('object') && types.includes('array')) return 'json';
-  if (types.length !== 1) throw new SchemaDefinitionError(`${where}: give exactly one non-null "type"`);
-  switch (types[0]) {
-    case 'boolean': return 'boolean';
-    case 'integer': return 'int64';
-    case 'number': return 'double';
-    case 'string': return def['format'] === 'date-time' ? 'timestamp' : def['format'] === 'date' ? 'date' : 'string';
-    case 'object':
-    case 'array': return 'json';
-    default: throw new SchemaDefinitionError(`${where}: unsupported type ${JSON.stringify(types[0])}`);
+  let types: Json[];
+  if (declared !== undefined) {
+    types = Array.isArray(declared) ? declared : [declared];
+    for (const t of types) {
+      if (typeof t !== 'string' || !JSON_TYPES.has(t)) throw new SchemaDefinitionError(`${where}: unsupported type ${JSON.stringify(t)}`);
+    }
+  } else {
+    // Iglu and Snowplow schemas often give an enum (or const) alone: its values say what the column holds.
+    const list = Array.isArray(def['enum']) ? def['enum'] : def['const'] !== undefined ? [def['const']] : [];
+    types = list.map(jsonTypeOfValue);
+  }
+  const out = new Set(types.filter((t): t is string => t !== 'null'));
+  if (out.size === 0) {
+    throw new SchemaDefinitionError(`${where}: give a "type", or "enum"/"const" values other than null for the column type to come from`);
+  }
+  // integer is a kind of number
+  if (out.has('number')) out.delete('integer');
+  return out;
+}
+
+/**
+ * The column a property's types make. One type is that type's column (a string with format date-time or
+ * date a timestamp or date); object and array are a JSON column. A union is stored whole: with an
+ * object or array among its types as JSON text (checked by Ajv against the union), otherwise as a string
+ * column holding each value in JSON's spelling (42 → "42", true → "true"), checked against `accepts`.
+ */
+function columnTypeOf(def: Record<string, Json>, where: string): { type: ColumnType; accepts?: ScalarJsonType[] } {
+  const types = declaredTypes(def, where);
+  if (types.has('object') || types.has('array')) return { type: 'json' };
+  if (types.size > 1) return { type: 'string', accepts: SCALAR_TYPES.filter((t) => types.has(t)) };
+  switch ([...types][0]) {
+    case 'boolean': return { type: 'boolean' };
+    case 'integer': return { type: 'int64' };
+    case 'number': return { type: 'double' };
+    default: return { type: def['format'] === 'date-time' ? 'timestamp' : def['format'] === 'date' ? 'date' : 'string' };
   }
 }
+
+/** Whether a value of JSON type `t` is one a union takes (an integer is a number). */
+const takes = (accepts: readonly ScalarJsonType[], t: string): boolean =>
+  (accepts as readonly string[]).includes(t) || (t === 'integer' && accepts.includes('number'));
 
 /**
  * The values a property may take: `enum`, or `const` as a list of one. Each must be of the property's
  * type; records with another value are quarantined as schema violations. Null in the list is ignored (a missing
  * value is `required`'s business).
  */
-function allowedValues(def: Record<string, Json>, type: ColumnType, where: string): (string | number | boolean)[] | undefined {
+function allowedValues(def: Record<string, Json>, type: ColumnType, accepts: readonly ScalarJsonType[] | undefined, where: string): (string | number | boolean)[] | undefined {
   const list = def['enum'] !== undefined ? def['enum'] : def['const'] !== undefined ? [def['const']] : undefined;
   if (list === undefined) return undefined;
   if (!Array.isArray(list) || list.length === 0) throw new SchemaDefinitionError(`${where}: "enum" must be a non-empty array`);
   const fits = (v: Json): v is string | number | boolean =>
-    type === 'string' ? typeof v === 'string' : type === 'boolean' ? typeof v === 'boolean'
-      : type === 'int64' ? Number.isSafeInteger(v) : type === 'double' ? typeof v === 'number' : false;
+    accepts !== undefined ? takes(accepts, jsonTypeOfValue(v)) && !(typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v))
+      : type === 'string' ? typeof v === 'string' : type === 'boolean' ? typeof v === 'boolean'
+        : type === 'int64' ? Number.isSafeInteger(v) : type === 'double' ? typeof v === 'number' : false;
   const values = list.filter((v) => v !== null);
+  const kind = accepts !== undefined ? `of type ${accepts.join(' or ')}` : `a ${type}`;
   for (const v of values) {
-    if (!fits(v)) throw new SchemaDefinitionError(`${where}: enum value ${JSON.stringify(v)} is not a ${type} (enum is for string, integer, number and boolean properties)`);
+    if (!fits(v)) throw new SchemaDefinitionError(`${where}: enum value ${JSON.stringify(v)} is not ${kind} (enum is for string, integer, number and boolean properties)`);
   }
   return values as (string | number | boolean)[];
 }
@@ -65,10 +101,16 @@ const INT64_LIMIT = 2 ** 63;
  * (Iglu and Snowplow schemas) turn `minimum`/`maximum` exclusive. A pattern must be RE2 syntax (see
  * compilePattern).
  */
-function valueConstraints(def: Record<string, Json>, type: ColumnType, hashed: boolean, where: string): ValueConstraints | undefined {
+function valueConstraints(def: Record<string, Json>, type: ColumnType, accepts: readonly ScalarJsonType[] | undefined, hashed: boolean, where: string): ValueConstraints | undefined {
   const out: Mutable<ValueConstraints> = {};
-  if (type === 'int64' || type === 'double') readNumericKeywords(def, type, hashed, where, out);
-  if (type === 'string' || type === 'timestamp' || type === 'date') readStringKeywords(def, type, where, out);
+  if (accepts !== undefined) {
+    // a union's keywords apply to the values of their kind: minimum to its numbers, maxLength to its strings
+    if (accepts.includes('number')) readNumericKeywords(def, 'double', hashed, where, out);
+    else if (accepts.includes('integer')) readNumericKeywords(def, 'int64', hashed, where, out);
+    if (accepts.includes('string')) readStringKeywords(def, 'string', where, out);
+  }
+  else if (type === 'int64' || type === 'double') readNumericKeywords(def, type, hashed, where, out);
+  else if (type === 'string' || type === 'timestamp' || type === 'date') readStringKeywords(def, type, where, out);
   // One key order however the document spelt them (draft 4 bounds included): declarationHash hashes it.
   const keys = [...NUMERIC_CONSTRAINTS, ...STRING_CONSTRAINTS].filter((k) => out[k] !== undefined);
   return keys.length > 0 ? Object.fromEntries(keys.map((k) => [k, out[k]])) : undefined;
@@ -190,9 +232,9 @@ export function parseDeclaredSchema(event: string, doc: unknown, options: Declar
     if (!isObject(def)) throw new SchemaDefinitionError(`${where}: definition must be an object`);
     const pii = def['x-pii'];
     if (pii !== undefined && pii !== 'hash' && pii !== 'drop') throw new SchemaDefinitionError(`${where}: x-pii must be "hash" or "drop"`);
-    const type = jsonSchemaType(def, where);
-    const allowed = allowedValues(def, type, where);
-    const constraints = valueConstraints(def, type, pii === 'hash', where);
+    const { type, accepts } = columnTypeOf(def, where);
+    const allowed = allowedValues(def, type, accepts, where);
+    const constraints = valueConstraints(def, type, accepts, pii === 'hash', where);
     const nested = type === 'json' && pii !== 'hash' ? nestedSchema(def, doc, where) : undefined;
     const column: ColumnSpec = {
       name,
@@ -203,6 +245,7 @@ export function parseDeclaredSchema(event: string, doc: unknown, options: Declar
       ...(pii ? { pii } : {}),
       ...(def['x-low-cardinality'] === true ? { lowCardinality: true } : {}),
       ...(allowed ? { allowed } : {}),
+      ...(accepts ? { accepts } : {}),
       ...(constraints ? { constraints } : {}),
       ...(nested ? { nested } : {}),
     };
@@ -268,11 +311,12 @@ function propertyDocument(c: ColumnSpec): JsonSchemaProperty {
   }
   return {
     ...(c.description ? { description: c.description } : {}),
-    ...type[c.type],
+    ...(c.accepts ? { type: [...c.accepts, 'null'] } : type[c.type]),
     ...(c.pii ? { 'x-pii': c.pii } : {}),
     ...(c.lowCardinality ? { 'x-low-cardinality': true } : {}),
-    // A hashed column is a string column: its enum, checked before hashing, is written as text.
-    ...(c.allowed ? { enum: c.pii === 'hash' ? c.allowed.map(String) : [...c.allowed] } : {}),
+    // A hashed column is a string column: its enum, checked before hashing, is written as text (a union's
+    // keeps its types, which the union names).
+    ...(c.allowed ? { enum: c.pii === 'hash' && !c.accepts ? c.allowed.map(String) : [...c.allowed] } : {}),
     ...c.constraints,
   };
 }

@@ -15,6 +15,11 @@ export interface ColumnSpec {
   readonly lowCardinality?: boolean;
   /** the values a declared property may take (JSON Schema `enum` or `const`); null is always allowed */
   readonly allowed?: readonly (string | number | boolean)[];
+  /**
+   * a declared union of scalar types (`["string", "integer"]`): the JSON types a value may have, in
+   * SCALAR_TYPES order, on a string column that stores each value in JSON's spelling (42 → "42")
+   */
+  readonly accepts?: readonly ScalarJsonType[];
   /** the declared property's other value constraints; null always passes them */
   readonly constraints?: ValueConstraints;
   /** a declared object or array property's JSON Schema (items, nested properties, …); null passes it */
@@ -40,6 +45,10 @@ export interface ValueConstraints {
   /** one of the formats Tributary asserts (formats.ts), on a string property */
   readonly format?: string;
 }
+
+/** JSON Schema's scalar types, in the order a union column lists them. */
+export const SCALAR_TYPES = ['boolean', 'integer', 'number', 'string'] as const;
+export type ScalarJsonType = typeof SCALAR_TYPES[number];
 
 export const NUMERIC_CONSTRAINTS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'] as const;
 export const STRING_CONSTRAINTS = ['minLength', 'maxLength', 'pattern', 'format'] as const;

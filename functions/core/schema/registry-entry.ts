@@ -77,8 +77,10 @@ export function declarationHash(schema: TableSchema): string {
     const constraints = schema.properties.filter((c) => c.constraints).map((c) => [c.name, c.constraints]);
     // And nested schemas of object and array properties.
     const nested = schema.properties.filter((c) => c.nested).map((c) => [c.name, c.nested]);
+    // And union columns' types (their column type is string, which the signature already has).
+    const unions = schema.properties.filter((c) => c.accepts).map((c) => [c.name, c.accepts]);
     const text = schemaSignature(schema) + (enums.length > 0 ? JSON.stringify(enums) : '') + (constraints.length > 0 ? JSON.stringify({ constraints }) : '')
-      + (nested.length > 0 ? JSON.stringify({ nested }) : '');
+      + (nested.length > 0 ? JSON.stringify({ nested }) : '') + (unions.length > 0 ? JSON.stringify({ unions }) : '');
     hashes.set(schema, (h = createHash('sha256').update(text).digest('hex')));
   }
   return h;
