@@ -1,7 +1,7 @@
 // The CLI as a user runs it: `npm start` (tributary dev) twice, then `tributary sql`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,8 +13,9 @@ const home = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
 // The CLI's clock, fixed ten minutes past midnight UTC: yesterday's window is still inside its 30 minutes
 // of lateness, so it must be provisional, whatever the wall clock says when the suite runs.
 const NOW = '2026-11-21T00:10:00Z';
-const cli = async (...args: string[]): Promise<string> =>
-  (await run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args], { env: { ...process.env, TRIBUTARY_HOME: home, TRIBUTARY_NOW: NOW }, cwd: PACKAGE_ROOT, maxBuffer: 16 << 20 })).stdout;
+const cliAt = async (now: string, ...args: string[]): Promise<string> =>
+  (await run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args], { env: { ...process.env, TRIBUTARY_HOME: home, TRIBUTARY_NOW: now }, cwd: PACKAGE_ROOT, maxBuffer: 16 << 20 })).stdout;
+const cli = (...args: string[]): Promise<string> => cliAt(NOW, ...args);
 
 /** Parses the "Rows per table" block of `tributary dev` output. */
 function rowsPerTable(out: string): Record<string, { lake: number; clickhouse: number; distinct: number }> {
@@ -53,9 +54,13 @@ describe('tributary dev (npm start)', () => {
   });
 
   it('backfills a job over days and writes the A/B report as HTML', async () => {
-    const out = await cli('jobs', 'backfill', 'ab-daily', '--from', '2026-11-19', '--to', '2026-11-21');
-    // 11-19 is final; 11-20 is within its lateness at 00:10 on 11-21; 11-21 has just begun.
-    assert.match(out, /ab-daily: 3 of 3 days \(3 windows\) from 2026-11-19 to 2026-11-21 .* \(1 final, 2 provisional, \d+ rows, 0 failed\)/);
+    // The traffic is in 2026-11-20's last hour. A day later, at 00:10 on 11-22: 11-19 has no data, 11-20 is
+    // final, 11-21 is within its 30 minutes of lateness, 11-22 has just begun and 11-23 has not.
+    const out = await cliAt('2026-11-22T00:10:00Z', 'jobs', 'backfill', 'ab-daily', '--from', '2026-11-19', '--to', '2026-11-23');
+    assert.match(out, /ab-daily: 3 of 3 days \(3 windows\) from 2026-11-19 to 2026-11-23 .* \(1 final, 2 provisional, \d+ rows, 0 failed\)/);
+    assert.match(out, /Skipped 1 before the first day with data in experiment_exposure, .* \(2026-11-20\) and 1 not started yet/);
+    await assert.rejects(cli('jobs', 'backfill', 'ab-daily', '--from', '1900-01-01', '--to', '2299-12-31'),
+      (err: { stderr: string; code: number }) => err.code === 2 && /146,097 days; a backfill covers at most 366/.test(err.stderr));
     const html = join(home, 'report.html');
     assert.match(await cli('ab', 'report', '--experiment', 'search_ranking_v2', '--out', html), /search_ranking_v2 · .*\n[\s\S]*HTML report: /);
     assert.match(readFileSync(html, 'utf8'), /<svg viewBox/);
@@ -125,9 +130,23 @@ describe('tributary output into a pipe', () => {
 describe('tributary jobs backfill', () => {
   it('exits non-zero when a day fails, after running the others', async () => {
     const home = mkdtempSync(join(tmpdir(), 'tributary-backfill-'));
+    // A job whose revenue metric sums a text column: every day with data fails, the day before the data is skipped.
+    const jobs = join(home, 'jobs');
+    mkdirSync(jobs);
+    const config = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schemas/jobs/ab-daily.json'), 'utf8')) as { metrics: Array<{ name: string; value?: string }> };
+    config.metrics.find((m) => m.name === 'revenue')!.value = 'discount';
+    writeFileSync(join(jobs, 'ab-daily.json'), JSON.stringify(config));
+    const events = join(home, 'events.ndjson');
+    writeFileSync(events, [0, 1, 2, 3].flatMap((i) => [
+      { event: 'experiment_exposure', event_id: `e${i}`, ts: '2026-11-20T10:00:00Z', user_id: `u${i}`, properties: { experiment_id: 'checkout_button_color', variant: i % 2 ? 'green' : 'control' } },
+      { event: 'purchase', event_id: `p${i}`, ts: '2026-11-20T11:00:00Z', user_id: `u${i}`, properties: { order_id: `o${i}`, price: 10.5, currency: 'EUR', discount: 'ten' } },
+    ].map((e) => JSON.stringify(e))).join('\n'));
+    const env = { ...process.env, TRIBUTARY_HOME: home, TRIBUTARY_JOBS: jobs, TRIBUTARY_NOW: '2026-11-22T00:10:00Z' };
+    await run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), 'ingest', events], { env, cwd: PACKAGE_ROOT });
     await assert.rejects(
-      run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), 'jobs', 'backfill', 'ab-daily', '--from', '2099-01-01', '--to', '2099-01-02'], { env: { ...process.env, TRIBUTARY_HOME: home }, cwd: PACKAGE_ROOT }),
-      (err: { code: number; stdout: string }) => err.code === 1 && /0 of 2 days .* 2 failed/.test(err.stdout),
+      run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), 'jobs', 'backfill', 'ab-daily', '--from', '2026-11-19', '--to', '2026-11-21'], { env, cwd: PACKAGE_ROOT }),
+      (err: { code: number; stdout: string }) => err.code === 1 && /0 of 2 days .* 2 failed/.test(err.stdout) && /Skipped 1 before the first day with data/.test(err.stdout)
+        && /2026-11-20\s+metric revenue: purchase\.discount is string, not numeric/.test(err.stdout),
     );
   });
 });

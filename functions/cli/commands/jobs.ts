@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { htmlReport, textReport, type ReportRow } from '../../core/ab/report.js';
 import type { JobDefinition } from '../../core/jobs/job.js';
 import { runJobDay, type JobDeps, type WindowRun } from '../../core/jobs/run-job.js';
-import { datesBetween, dayWindow } from '../../core/jobs/window.js';
+import { planBackfill } from '../../core/jobs/backfill.js';
+import { dayWindow } from '../../core/jobs/window.js';
 import type { Warehouse } from '../../core/ports.js';
 import { formatTable } from '../print.js';
 
@@ -15,7 +16,8 @@ export function describeRun(r: WindowRun): string {
 /** Runs every day of a range in order, drawing a progress bar on a terminal (a line per day otherwise). */
 /** Runs every day from `from` to `to` (both included); a day that fails does not stop the others. */
 export async function backfill(job: JobDefinition, from: string, to: string, deps: JobDeps, err: NodeJS.WriteStream = process.stderr): Promise<{ report: string; failed: number }> {
-  const dates = datesBetween(from, to);
+  const plan = await planBackfill(job, from, to, deps.warehouse, deps.clock());
+  const { dates } = plan;
   const runs: WindowRun[] = [];
   const failures: Array<{ date: string; error: string }> = [];
   const started = performance.now();
@@ -38,6 +40,11 @@ export async function backfill(job: JobDefinition, from: string, to: string, dep
   const seconds = (performance.now() - started) / 1000;
   const lines = [`${job.name}: ${dates.length - failures.length} of ${dates.length} days (${runs.length} windows) from ${from} to ${to} in ${seconds.toFixed(1)} s ` +
     `(${runs.filter((r) => r.isFinal).length} final, ${runs.filter((r) => !r.isFinal).length} provisional, ${runs.reduce((n, r) => n + r.rows, 0)} rows, ${failures.length} failed)`];
+  const skipped = [
+    plan.skippedBeforeData > 0 && `${plan.skippedBeforeData} before ${plan.firstDataDay ? `the first day with data in ${job.sources.join(', ')} (${plan.firstDataDay})` : `any data in ${job.sources.join(', ')}`}`,
+    plan.skippedFuture > 0 && `${plan.skippedFuture} not started yet`,
+  ].filter(Boolean);
+  if (skipped.length > 0) lines.push(`Skipped ${skipped.join(' and ')}: nothing to compute, no partition written`);
   if (failures.length > 0) lines.push(formatTable(failures));
   return { report: lines.join('\n'), failed: failures.length };
 }
