@@ -29,6 +29,20 @@ export interface TopicConfig {
   readonly startingPosition?: 'LATEST' | 'TRIM_HORIZON';
 }
 
+export interface ClickHouseUser {
+  readonly user: string;
+  readonly secretName: string;
+}
+
+/**
+ * How ClickHouse gets read access to this stack's lake for the `<event>_all` views:
+ * - serviceRoleArn: ClickHouse Cloud's service role (console: Settings → Network security information →
+ *   Service role ID (IAM)); the stack creates a role it may assume, named in the views' s3() calls;
+ * - roleArn: a role of this account that a self-managed ClickHouse server already runs as; the stack attaches
+ *   the read policy to it.
+ */
+export type LakeAccess = { readonly serviceRoleArn: string } | { readonly roleArn: string };
+
 export interface EnvironmentConfig {
   readonly name: string;
   readonly account: string;
@@ -40,7 +54,20 @@ export interface EnvironmentConfig {
   readonly consumerGroup: string;
   /** committed ids, so synth needs no lookups */
   readonly vpc: { readonly vpcId: string; readonly availabilityZones: readonly string[]; readonly privateSubnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
-  readonly clickhouse: { readonly url: string; readonly user: string; readonly secretName: string; readonly database: string; readonly ttlDays: number; readonly lakeUrl?: string | true };
+  readonly clickhouse: {
+    readonly url: string;
+    /** the event database; operational tables (_quarantine, _ingest_log) are in `<database>_ops` */
+    readonly database: string;
+    readonly ttlDays: number;
+    /** ingest's ClickHouse user and the Secrets Manager secret holding its password */
+    readonly ingest: ClickHouseUser;
+    /** the jobs' (ab-daily) ClickHouse user and its password's secret: another user than ingest's */
+    readonly jobs: ClickHouseUser;
+    /** where the `<event>_all` views read the lake; true: this stack's bucket */
+    readonly lakeUrl?: string | true;
+    /** ClickHouse's principal for reading this stack's lake (required when lakeUrl is true) */
+    readonly lakeAccess?: LakeAccess;
+  };
   readonly piiSaltSecretName: string;
   readonly retention: { readonly quarantineDays: number; readonly noncurrentDays: number; readonly logDays: number };
   /** a customer-managed KMS key for the lake (default: S3-managed encryption) */
@@ -76,7 +103,8 @@ export function parseEnvironment(name: string | undefined, environments: unknown
   const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : Array.isArray(o) ? o[Number(k)] : undefined), raw);
   const str = (path: string, pattern?: RegExp): string => {
     const v = at(path);
-    if (typeof v !== 'string' || v === '') problems.push(`${path} is missing`);
+    if (v === undefined || v === '') problems.push(`${path} is missing`);
+    else if (typeof v !== 'string') problems.push(`${path} ${JSON.stringify(v)} ${pattern ? `does not match ${pattern}` : 'must be text'}`);
     else if (pattern && !pattern.test(v)) problems.push(`${path} ${JSON.stringify(v)} does not match ${pattern}`);
     return typeof v === 'string' ? v : '';
   };
@@ -104,6 +132,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
   };
 
   const account = str('account', /^\d{12}$/);
+  const kmsKey = optionalBoolean('kmsKey') ?? false;
   const region = str('region', /^[a-z]{2}(-[a-z]+)+-\d$/);
   let msk: EnvironmentConfig['msk'] = { clusterArn: '' };
   if (at('msk.create') !== undefined && at('msk.clusterArn') !== undefined) problems.push('msk has both "create" and "clusterArn": choose one');
@@ -141,22 +170,14 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       privateSubnetIds: strings('vpc.privateSubnetIds', /^subnet-[0-9a-f]+$/, 2),
       securityGroupIds: strings('vpc.securityGroupIds', /^sg-[0-9a-f]+$/),
     },
-    clickhouse: {
-      url: str('clickhouse.url', /^https?:\/\//),
-      user: optionalString('clickhouse.user', /^[A-Za-z0-9_.@-]{1,128}$/) ?? 'default',
-      secretName: str('clickhouse.secretName'),
-      database: typeof at('clickhouse.database') === 'string' ? (at('clickhouse.database') as string) : 'tributary',
-      ttlDays: int('clickhouse.ttlDays', 90, 1, 3650),
-      // true: the stack's own lake bucket (its name is known only once deployed)
-      ...optionalField('lakeUrl', at('clickhouse.lakeUrl') === true ? (true as const) : at('clickhouse.lakeUrl') === false ? undefined : optionalString('clickhouse.lakeUrl', /^https:\/\/[^\s'"]+$/)),
-    },
+    clickhouse: clickhouseSettings(at, str, int, optionalString, account, kmsKey, problems),
     piiSaltSecretName: str('piiSaltSecretName'),
     retention: {
       quarantineDays: int('retention.quarantineDays', 30, 1, 3650),
       noncurrentDays: int('retention.noncurrentDays', 7, 1, 365),
       logDays: logRetention(at('retention.logDays'), problems),
     },
-    kmsKey: optionalBoolean('kmsKey') ?? false,
+    kmsKey,
     ...optionalField('dataStewardRoleArn', roleArn(at('dataStewardRoleArn'), 'dataStewardRoleArn', problems)),
     ingest: ingestSettings(int, problems),
     alarms: {
@@ -191,6 +212,70 @@ function roleArn(value: unknown, path: string, problems: string[]): string | und
   if (value === undefined) return undefined;
   if (typeof value === 'string' && ROLE_ARN.test(value)) return value;
   problems.push(`${path} ${JSON.stringify(value)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
+  return undefined;
+}
+
+type Reader = (path: string) => unknown;
+type StringReader = (path: string, pattern?: RegExp) => string;
+type OptionalStringReader = (path: string, pattern: RegExp) => string | undefined;
+
+const CLICKHOUSE_KEYS: ReadonlySet<string> = new Set(['url', 'database', 'ttlDays', 'ingest', 'jobs', 'lakeUrl', 'lakeAccess']);
+
+/**
+ * ClickHouse: one user per function (ingest, jobs), each with its own password secret, and, when the
+ * `_all` views read this stack's lake, the principal ClickHouse reads it as.
+ */
+function clickhouseSettings(at: Reader, str: StringReader, int: IntReader, optionalString: OptionalStringReader, account: string, kmsKey: boolean, problems: string[]): EnvironmentConfig['clickhouse'] {
+  const raw = at('clickhouse');
+  const keys = isObject(raw) ? Object.keys(raw) : [];
+  if (keys.includes('user') || keys.includes('secretName')) {
+    problems.push('clickhouse.user and clickhouse.secretName are replaced by clickhouse.ingest and clickhouse.jobs, each {"user", "secretName"}: ingest and the jobs log in as different ClickHouse users');
+  }
+  const unknown = keys.filter((k) => !CLICKHOUSE_KEYS.has(k) && k !== 'user' && k !== 'secretName');
+  if (unknown.length > 0) problems.push(`clickhouse has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...CLICKHOUSE_KEYS].join(', ')})`);
+  const user = (role: 'ingest' | 'jobs'): ClickHouseUser => ({ user: str(`clickhouse.${role}.user`, /^[A-Za-z0-9_.@-]{1,128}$/), secretName: str(`clickhouse.${role}.secretName`) });
+  const ingest = user('ingest');
+  const jobs = user('jobs');
+  if (ingest.user !== '' && ingest.user === jobs.user) problems.push(`clickhouse.ingest.user and clickhouse.jobs.user are the same user (${ingest.user}): give the jobs a user of their own`);
+  if (ingest.secretName !== '' && ingest.secretName === jobs.secretName) problems.push(`clickhouse.ingest.secretName and clickhouse.jobs.secretName are the same secret (${ingest.secretName})`);
+  const rawLakeUrl = at('clickhouse.lakeUrl');
+  // true: the stack's own lake bucket (its name is known only once deployed)
+  const lakeUrl = rawLakeUrl === true ? (true as const) : rawLakeUrl === false ? undefined : optionalString('clickhouse.lakeUrl', /^https:\/\/[^\s'"]+$/);
+  const lakeAccess = lakeAccessSettings(at('clickhouse.lakeAccess'), account, problems);
+  if (lakeUrl === true && lakeAccess === undefined && at('clickhouse.lakeAccess') === undefined) {
+    problems.push(`clickhouse.lakeUrl true makes ClickHouse read this stack's lake bucket${kmsKey ? ' (encrypted with its KMS key)' : ''}, but nothing grants ClickHouse access: `
+      + 'set clickhouse.lakeAccess.serviceRoleArn (ClickHouse Cloud: the service\'s "Service role ID (IAM)") or clickhouse.lakeAccess.roleArn (the role a self-managed ClickHouse server runs as), or clickhouse.lakeUrl false');
+  }
+  return {
+    url: str('clickhouse.url', /^https?:\/\//),
+    database: typeof at('clickhouse.database') === 'string' ? (at('clickhouse.database') as string) : 'tributary',
+    ttlDays: int('clickhouse.ttlDays', 90, 1, 3650),
+    ingest,
+    jobs,
+    ...optionalField('lakeUrl', lakeUrl),
+    ...optionalField('lakeAccess', lakeAccess),
+  };
+}
+
+function lakeAccessSettings(value: unknown, account: string, problems: string[]): LakeAccess | undefined {
+  if (value === undefined) return undefined;
+  const at = 'clickhouse.lakeAccess';
+  if (!isObject(value)) { problems.push(`${at} must be {"serviceRoleArn": …} or {"roleArn": …}`); return undefined; }
+  const unknown = Object.keys(value).filter((k) => k !== 'serviceRoleArn' && k !== 'roleArn');
+  if (unknown.length > 0) problems.push(`${at} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  if (value['serviceRoleArn'] !== undefined && value['roleArn'] !== undefined) { problems.push(`${at} has both "serviceRoleArn" and "roleArn": choose one`); return undefined; }
+  if (value['serviceRoleArn'] !== undefined) {
+    const arn = roleArn(value['serviceRoleArn'], `${at}.serviceRoleArn`, problems);
+    return arn === undefined ? undefined : { serviceRoleArn: arn };
+  }
+  if (value['roleArn'] !== undefined) {
+    const arn = roleArn(value['roleArn'], `${at}.roleArn`, problems);
+    if (arn === undefined) return undefined;
+    // A role of another account cannot be given a policy by this stack (CDK would skip it without a word).
+    if (arn.split(':')[4] !== account) { problems.push(`${at}.roleArn must be a role of this environment's account ${account} (for ClickHouse Cloud, use serviceRoleArn)`); return undefined; }
+    return { roleArn: arn };
+  }
+  problems.push(`${at} needs "serviceRoleArn" (ClickHouse Cloud's service role) or "roleArn" (a role of this account that ClickHouse runs as)`);
   return undefined;
 }
 

@@ -36,16 +36,27 @@ export const ESBUILD_OPTIONS = {
   sourcesContent: false,
 };
 
-/** What every Tributary function construct is given: the lake, the network, ClickHouse, log retention. */
+/** What every Tributary function construct is given: the lake, the network, log retention. */
 export interface FunctionContext {
   readonly lake: Lake;
   readonly vpc: IVpc;
   readonly subnets: SubnetSelection;
   readonly securityGroups: readonly ISecurityGroup[];
-  /** environment variables for ClickHouse (URL, user, database, TTL, lake URL) */
-  readonly clickhouseEnvironment: Record<string, string>;
-  readonly clickhouseSecret: ISecret;
   readonly logDays: RetentionDays;
+}
+
+/** A function's own ClickHouse login: one user per function, its password in a secret only that function reads. */
+export interface ClickHouseLogin {
+  /** CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_DATABASE, CLICKHOUSE_TTL_DAYS, CLICKHOUSE_LAKE_URL (functions/adapters/environment.ts) */
+  readonly environment: Record<string, string>;
+  readonly secret: ISecret;
+}
+
+/** Gives a function its ClickHouse login: the environment it reads it from, and read access to its secret. */
+export function attachClickHouse(fn: NodejsFunction, login: ClickHouseLogin): void {
+  for (const [name, value] of Object.entries(login.environment)) fn.addEnvironment(name, value);
+  fn.addEnvironment('CLICKHOUSE_PASSWORD_SECRET_ARN', login.secret.secretArn);
+  login.secret.grantRead(fn);
 }
 
 /**

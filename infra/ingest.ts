@@ -12,7 +12,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { TopicConfig } from './config.js';
 import { JOB_OUTPUT_TABLES } from '../functions/adapters/job-files.js';
-import { tributaryFunction, type FunctionContext } from './functions.js';
+import { attachClickHouse, tributaryFunction, type ClickHouseLogin, type FunctionContext } from './functions.js';
 import { LAKE_KEYS } from './lake.js';
 
 export interface IngestProps extends FunctionContext {
@@ -20,6 +20,8 @@ export interface IngestProps extends FunctionContext {
   readonly topics: readonly TopicConfig[];
   readonly consumerGroup: string;
   readonly piiSaltSecret: ISecret;
+  /** ingest's own ClickHouse user */
+  readonly clickhouse: ClickHouseLogin;
   readonly memoryMb: number;
   /** V8's semi-space in MB: the young generation that bounds a batch's garbage (infra/config.ts) */
   readonly semiSpaceMb: number;
@@ -60,8 +62,6 @@ export class Ingest extends Construct {
       environment: {
         ...p.lake.environment(),
         TRIBUTARY_SCHEMAS_DIR: 'schemas/events',
-        ...p.clickhouseEnvironment,
-        CLICKHOUSE_PASSWORD_SECRET_ARN: p.clickhouseSecret.secretArn,
         TRIBUTARY_PII_SALT_SECRET_ARN: p.piiSaltSecret.secretArn,
         POWERTOOLS_SERVICE_NAME: 'tributary-ingest',
       },
@@ -76,7 +76,7 @@ export class Ingest extends Construct {
     p.lake.grantList(this.fn, [LAKE_KEYS.registry]);
     p.lake.deny(this.fn, ['s3:GetObject', 's3:GetObjectVersion'], [LAKE_KEYS.quarantine]);
     p.lake.deny(this.fn, ['s3:*'], Object.values(JOB_OUTPUT_TABLES).map(LAKE_KEYS.jobOutput));
-    p.clickhouseSecret.grantRead(this.fn);
+    attachClickHouse(this.fn, p.clickhouse);
     p.piiSaltSecret.grantRead(this.fn);
     // Glue, as the catalog adapter does it for ingest: tables created and evolved from data, partitions
     // registered and looked up (on the table's ARN: Glue has no partition ARN). Job output tables are

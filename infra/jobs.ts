@@ -9,10 +9,13 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_OUTPUT_TABLES } from '../functions/adapters/job-files.js';
-import { tributaryFunction, type FunctionContext } from './functions.js';
+import { attachClickHouse, tributaryFunction, type ClickHouseLogin, type FunctionContext } from './functions.js';
 import { LAKE_KEYS } from './lake.js';
 
-export type JobsProps = FunctionContext;
+export interface JobsProps extends FunctionContext {
+  /** the jobs' own ClickHouse user (ab-daily); compaction does not talk to ClickHouse */
+  readonly clickhouse: ClickHouseLogin;
+}
 
 export class Jobs extends Construct {
   readonly compaction: NodejsFunction;
@@ -79,8 +82,6 @@ export class Jobs extends Construct {
       environment: {
         ...p.lake.environment(),
         TRIBUTARY_JOBS_DIR: 'schemas/jobs',
-        ...p.clickhouseEnvironment,
-        CLICKHOUSE_PASSWORD_SECRET_ARN: p.clickhouseSecret.secretArn,
         POWERTOOLS_SERVICE_NAME: 'tributary-ab-daily',
       },
       extra: { ...network, ...asyncSafety, reservedConcurrentExecutions: 1 },
@@ -90,7 +91,7 @@ export class Jobs extends Construct {
     p.lake.grantList(this.abDaily, [LAKE_KEYS.registry]);
     p.lake.grantGet(this.abDaily, [LAKE_KEYS.registry]);
     p.lake.grantPut(this.abDaily, [LAKE_KEYS.jobOutput(output)]);
-    p.clickhouseSecret.grantRead(this.abDaily);
+    attachClickHouse(this.abDaily, p.clickhouse);
     this.abDaily.addToRolePolicy(new PolicyStatement({
       actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
       resources: [glue.catalog, glue.database, glue.table(output)], // its own output only

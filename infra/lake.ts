@@ -35,6 +35,8 @@ export const LAKE_KEYS = {
   versionFolders: 'lake/*/dt=*/hour=*/_v*/*',
   /** the prefix compaction lists: one hour partition */
   partitionPrefix: 'lake/*/dt=*/hour=*/',
+  /** the whole lake (event tables, job outputs, quarantine), for readers whose deny keeps the quarantine out */
+  lake: 'lake/*',
   /** raw records refused by ingest: written by ingest only, read by the data steward only */
   quarantine: 'lake/_quarantine/*',
   /** schema registry versions, one immutable document each */
@@ -141,6 +143,19 @@ export class Lake extends Construct {
   /** s3:DeleteObject (a current object: versioning keeps it recoverable, nothing purges versions). */
   grantDelete(grantee: IGrantable, patterns: readonly string[]): void {
     this.objects(grantee, ['s3:DeleteObject'], patterns);
+  }
+
+  /**
+   * What a query engine outside the functions (ClickHouse's `<event>_all` views) needs to read the lake:
+   * list and read everything under lake/ but the quarantine, decrypt through S3. Nothing else in the bucket.
+   */
+  grantLakeRead(grantee: IGrantable): void {
+    this.grantList(grantee, [LAKE_KEYS.lake]);
+    this.grantGet(grantee, [LAKE_KEYS.lake]);
+    // The region lookup some S3 clients make before their first request.
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [this.bucket.bucketArn] }));
+    this.deny(grantee, ['s3:GetObject', 's3:GetObjectVersion'], [LAKE_KEYS.quarantine]);
+    this.denyList(grantee, [LAKE_KEYS.quarantine]);
   }
 
   /** An explicit deny in the grantee's own policies: what its Allow patterns would otherwise reach. */

@@ -21,6 +21,8 @@ export interface MonitoringProps {
   readonly freshnessMinutes: number;
   /** alarm when more than this percentage of records is quarantined */
   readonly quarantinePercent: number;
+  /** where operators look at quarantined records in ClickHouse, e.g. tributary_ops._quarantine */
+  readonly quarantineTable: string;
   /** alarm when the ESM's consumer lag stays above this many records */
   readonly offsetLag: number;
 }
@@ -77,7 +79,7 @@ export class Monitoring extends Construct {
       this.alarms.push(a);
     };
     alarm('Freshness', freshnessMax, p.freshnessMinutes * 60_000, `A table's newest rows are more than ${p.freshnessMinutes} min old when stored`);
-    alarm('QuarantineRate', quarantineRate, p.quarantinePercent, `More than ${p.quarantinePercent}% of records quarantined (see tributary._quarantine)`);
+    alarm('QuarantineRate', quarantineRate, p.quarantinePercent, `More than ${p.quarantinePercent}% of records quarantined (see ${p.quarantineTable})`);
     alarm('IngestErrors', p.ingest.metricErrors({ period: Duration.minutes(5) }), 0, 'Ingest invocations failing: the ESM is retrying batches', 2);
     alarm('OffsetLag', offsetLag, p.offsetLag, `Consumer lag above ${p.offsetLag} records and not shrinking`, 6);
     alarm('CompactionFailures', p.compaction.metricErrors({ period: Duration.hours(1) }), 0, 'Compaction failed (the next run resumes it)', 2);

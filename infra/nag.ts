@@ -26,6 +26,7 @@ export function acknowledgeFindings(stack: TributaryStack): void {
   ack(stack.jobs.compaction, objects(LAKE_KEYS.partitionObjects), 'reads and deletes the files of event tables\' hour partitions (named by data); quarantine and job outputs denied');
   ack(stack.jobs.compaction, objects(LAKE_KEYS.versionFolders), 'writes the version folders (_v<N>/) of event tables\' hour partitions; quarantine and job outputs denied');
   ack(stack.jobs.abDaily, objects(LAKE_KEYS.jobOutput(JOB_OUTPUT_TABLES['ab-daily'])), 'writes its own output, one file per day');
+  if (stack.clickhouseLakeReader) ack(stack.clickhouseLakeReader, objects(LAKE_KEYS.lake), 'ClickHouse\'s _all views read every event table under lake/ (names from data); the quarantine is denied');
   acknowledgeImportedSubnets(stack);
 }
 

@@ -9,7 +9,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readCompactEnvironment } from '../../functions/compact/config.js';
 import { readIngestEnvironment, readServicesEnvironment } from '../../functions/adapters/environment.js';
-import { EnvironmentConfigError, parseEnvironment } from '../../infra/config.js';
+import { EnvironmentConfigError, parseEnvironment, type EnvironmentConfig } from '../../infra/config.js';
 import { heapFlags, PROJECT_ROOT } from '../../infra/functions.js';
 import { MSK_POLLER_EC2_DESCRIBE } from '../../infra/ingest.js';
 import { acknowledgeFindings } from '../../infra/nag.js';
@@ -17,14 +17,18 @@ import { TributaryStack } from '../../infra/stack.js';
 import { jobPartitionPrefix } from '../../functions/core/jobs/run-job.js';
 import { claimKey, dataKey, manifestKey, QUARANTINE_TABLE, versionPrefix } from '../../functions/core/lake/layout.js';
 import { registryKey, registryPrefix } from '../../functions/core/schema/registry-entry.js';
-import { BUCKET, bucketPolicy, decide, resolver, roleStatements, type Statement as PolicyStatementJson } from './policy.js';
+import { BUCKET, bucketPolicy, decide, KEY, principalStatements, resolver, roleStatements, type Statement as PolicyStatementJson } from './policy.js';
 
 const environments = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context.environments as Record<string, Record<string, unknown>>;
 
 function synth(name: string): { stack: TributaryStack; template: Template } {
+  return synthConfig(parseEnvironment(name, environments));
+}
+
+function synthConfig(config: EnvironmentConfig): { stack: TributaryStack; template: Template } {
+  const name = config.name;
   // No bundling here (the bundle has its own test); cdk-nag runs as in `cdk synth`.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = parseEnvironment(name, environments);
   const stack = new TributaryStack(app, `tributary-${name}`, { config });
   acknowledgeFindings(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -222,6 +226,60 @@ for (const name of Object.keys(environments)) {
       if (config.dataStewardRoleArn) assert.equal(read(config.dataStewardRoleArn, 's3:GetObject', 'quarantine').allowed, true, 'the data steward');
     });
 
+    it('gives ingest and ab-daily ClickHouse users of their own, each role reading only its own password secret (#22.17)', () => {
+      const ingest = environmentOf(template, /ingest/);
+      const ab = environmentOf(template, /A\/B/);
+      assert.equal(ingest['CLICKHOUSE_USER'], config.clickhouse.ingest.user);
+      assert.equal(ab['CLICKHOUSE_USER'], config.clickhouse.jobs.user);
+      assert.notEqual(config.clickhouse.ingest.user, config.clickhouse.jobs.user);
+      const compact = environmentOf(template, /Compacts/);
+      assert.ok(!Object.keys(compact).some((k) => k.startsWith('CLICKHOUSE_')), 'compaction does not talk to ClickHouse');
+      const secretsOf = (fn: typeof fns[Role]): string[] => roleStatements(stack, template, fn)
+        .filter((st) => st.Effect === 'Allow' && ([] as string[]).concat(st.Action).some((a) => a.startsWith('secretsmanager:')))
+        .flatMap((st) => ([] as unknown[]).concat(st.Resource).map(text)).map((arn) => arn.replace(/^.*:secret:/, '')).sort();
+      assert.deepEqual(secretsOf(fns.ingest), [`${config.clickhouse.ingest.secretName}-??????`, `${config.piiSaltSecretName}-??????`].sort());
+      assert.deepEqual(secretsOf(fns.abDaily), [`${config.clickhouse.jobs.secretName}-??????`]);
+      assert.deepEqual(secretsOf(fns.compaction), []);
+      const passwordSecret = (description: RegExp): string => {
+        const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => description.test((f as { Properties: { Description?: string } }).Properties.Description ?? '')) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+        return text(fn.Properties.Environment.Variables['CLICKHOUSE_PASSWORD_SECRET_ARN']);
+      };
+      assert.match(passwordSecret(/ingest/), new RegExp(`:secret:${config.clickhouse.ingest.secretName}$`));
+      assert.match(passwordSecret(/A\/B/), new RegExp(`:secret:${config.clickhouse.jobs.secretName}$`));
+    });
+
+    it('gives ClickHouse\'s principal what the _all views read: the lake but its quarantine, and the lake key (#22.17)', () => {
+      const access = config.clickhouse.lakeAccess;
+      if (config.clickhouse.lakeUrl !== true) {
+        assert.equal(stack.clickhouseLakeReader, undefined);
+        return;
+      }
+      assert.ok(access, 'an environment whose ClickHouse reads this stack\'s lake names ClickHouse\'s principal');
+      assert.ok('serviceRoleArn' in access, 'cdk.json environments use ClickHouse Cloud');
+      // A role in this account that ClickHouse Cloud's service role assumes (s3(…, extra_credentials(role_arn = …))).
+      const roles = template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Action: 'sts:AssumeRole', Principal: { AWS: access.serviceRoleArn } })] } } });
+      assert.equal(Object.keys(roles).length, 1);
+      const roleId = Object.keys(roles)[0]!;
+      const statements = principalStatements(template, roleId);
+      const reader = `arn:aws:iam::${config.account}:role/clickhouse-lake-reader`;
+      const get = (key: keyof typeof keys): boolean => decide(statements, bucketPolicy(stack, template), { action: 's3:GetObject', resource: `${BUCKET}/${keys[key]}`, principalArn: reader }, text).allowed;
+      const list = (prefix: string): boolean => decide(statements, bucketPolicy(stack, template), { action: 's3:ListBucket', resource: BUCKET, principalArn: reader, context: { 's3:prefix': prefix } }, text).allowed;
+      for (const key of ['data', 'late', 'compacted', 'job'] as const) assert.ok(get(key), `reads ${key}`);
+      for (const key of ['quarantine', 'registry', 'athena'] as const) assert.ok(!get(key), `does not read ${key}`);
+      assert.ok(list('lake/page_view/'), 'lists an event table (the views\' glob)');
+      for (const prefix of ['', 'lake/_quarantine/', '_registry/', 'athena-results/']) assert.ok(!list(prefix), `no listing of ${JSON.stringify(prefix)}`);
+      for (const action of ['s3:PutObject', 's3:DeleteObject']) assert.ok(!decide(statements, [], { action, resource: `${BUCKET}/${keys.data}`, principalArn: reader }, text).allowed, action);
+      if (config.kmsKey) {
+        const decrypt = (service: string): boolean => decide(statements, [], { action: 'kms:Decrypt', resource: KEY, principalArn: reader, context: { 'kms:ViaService': service } }, text).allowed;
+        assert.ok(decrypt(`s3.${config.region}.amazonaws.com`), 'decrypts the lake key through S3');
+        assert.ok(!decrypt('secretsmanager.eu-west-1.amazonaws.com'), 'and only through S3');
+      }
+      // The functions name the role in the views they make.
+      const roleArnOf = (description: RegExp): unknown => (Object.values(template.findResources('AWS::Lambda::Function')).find((f) => description.test((f as { Properties: { Description?: string } }).Properties.Description ?? '')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables['CLICKHOUSE_LAKE_ROLE_ARN'];
+      assert.deepEqual(roleArnOf(/ingest/), { 'Fn::GetAtt': [roleId, 'Arn'] });
+      template.hasOutput('ClickHouseLakeRole', Match.anyValue());
+    });
+
     it('gives every handler the configuration it reads', () => {
       assert.doesNotThrow(() => readIngestEnvironment(environmentOf(template, /ingest/)));
       if (config.clickhouse.lakeUrl === true) {
@@ -272,7 +330,7 @@ describe('environment configuration', () => {
     const broken = { ...environments['staging'], account: 'me', topics: [{ name: 'tracking', batchSize: 20_000 }], clickhouse: {} };
     assert.throws(() => parseEnvironment('x', { x: broken }), (e: unknown) => {
       const m = (e as Error).message;
-      return /account "me" does not match/.test(m) && /topics\.0\.batchSize must be an integer from 1 to 10000/.test(m) && /clickhouse\.url is missing/.test(m) && /clickhouse\.secretName is missing/.test(m);
+      return /account "me" does not match/.test(m) && /topics\.0\.batchSize must be an integer from 1 to 10000/.test(m) && /clickhouse\.url is missing/.test(m) && /clickhouse\.ingest\.secretName is missing/.test(m) && /clickhouse\.jobs\.user is missing/.test(m);
     });
   });
 
@@ -281,13 +339,13 @@ describe('environment configuration', () => {
     const bad = {
       ...staging, kmsKey: 'true', ingets: {}, topics: [{ name: 'tracking' }, { name: 'tracking' }],
       alarms: { emails: ['ops@example.com', 'not-an-email'] }, retention: { logDays: 60 * 7 },
-      clickhouse: { ...(staging['clickhouse'] as object), user: 7, lakeUrl: 's3://bucket/lake' },
+      clickhouse: { ...(staging['clickhouse'] as object), ingest: { user: 7, secretName: 's' }, lakeUrl: 's3://bucket/lake' },
       msk: { create: true, clusterName: 'c', clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/c/1' },
     };
     assert.throws(() => parseEnvironment('x', { x: bad }), (e: unknown) => {
       const m = (e as Error).message;
       return [/kmsKey must be true or false, not "true"/, /unknown keys "ingets"/, /topics\.1\.name tracking is listed twice/, /alarms\.emails must list/,
-        /retention\.logDays must be one of CloudWatch's retention periods/, /clickhouse\.user 7 does not match/, /clickhouse\.lakeUrl "s3:\/\/bucket\/lake" does not match/,
+        /retention\.logDays must be one of CloudWatch's retention periods/, /clickhouse\.ingest\.user 7 does not match/, /clickhouse\.lakeUrl "s3:\/\/bucket\/lake" does not match/,
         /msk has both "create" and "clusterArn"/].every((r) => r.test(m));
     });
     const sixtyDays = parseEnvironment('x', { x: { ...staging, retention: { logDays: 60 } } });
@@ -304,6 +362,55 @@ describe('environment configuration', () => {
     for (const bad of ['data-steward', 'arn:aws:iam::222222222222:user/alice', 'arn:aws:iam::222222222222:role/*', 'arn:aws:iam::2222:role/x', 7]) {
       assert.throws(() => parseEnvironment('x', { x: { ...staging, dataStewardRoleArn: bad } }), /dataStewardRoleArn .* is not an IAM role ARN/, String(bad));
     }
+  });
+
+  it('refuses an environment whose ClickHouse reads this stack\'s lake without naming ClickHouse\'s principal (#22.17)', () => {
+    const prod = environments['prod'] as Record<string, unknown>;
+    const clickhouse = prod['clickhouse'] as Record<string, unknown>;
+    const { lakeAccess: _, ...withoutAccess } = clickhouse;
+    assert.throws(() => parseEnvironment('prod', { prod: { ...prod, clickhouse: withoutAccess } }),
+      /clickhouse\.lakeUrl true makes ClickHouse read this stack's lake bucket \(encrypted with its KMS key\), but nothing grants ClickHouse access: set clickhouse\.lakeAccess\.serviceRoleArn .* or clickhouse\.lakeAccess\.roleArn .*, or clickhouse\.lakeUrl false/);
+    // No views over the lake, nothing to grant.
+    assert.equal(parseEnvironment('prod', { prod: { ...prod, clickhouse: { ...withoutAccess, lakeUrl: false } } }).clickhouse.lakeAccess, undefined);
+    const refusal = (lakeAccess: unknown): string => {
+      try { parseEnvironment('prod', { prod: { ...prod, clickhouse: { ...clickhouse, lakeAccess } } }); return 'accepted'; } catch (e) { return (e as Error).message; }
+    };
+    assert.match(refusal({ serviceRoleArn: 'arn:aws:iam::999999999999:role/CH-S3-x', roleArn: 'arn:aws:iam::333333333333:role/ch' }), /clickhouse\.lakeAccess has both "serviceRoleArn" and "roleArn": choose one/);
+    assert.match(refusal({ serviceRoleArn: 'clickhouse' }), /clickhouse\.lakeAccess\.serviceRoleArn "clickhouse" is not an IAM role ARN/);
+    assert.match(refusal({ roleArn: 'arn:aws:iam::444444444444:role/ch' }), /clickhouse\.lakeAccess\.roleArn must be a role of this environment's account 333333333333/);
+    assert.match(refusal({}), /clickhouse\.lakeAccess needs "serviceRoleArn" .* or "roleArn"/);
+    const own = parseEnvironment('prod', { prod: { ...prod, clickhouse: { ...clickhouse, lakeAccess: { roleArn: 'arn:aws:iam::333333333333:role/clickhouse-server' } } } });
+    assert.deepEqual(own.clickhouse.lakeAccess, { roleArn: 'arn:aws:iam::333333333333:role/clickhouse-server' });
+  });
+
+  it('attaches the lake read policy to a self-managed ClickHouse server\'s own role (clickhouse.lakeAccess.roleArn) (#22.17)', () => {
+    const prod = environments['prod'] as Record<string, unknown>;
+    const server = 'arn:aws:iam::333333333333:role/clickhouse-server';
+    const config = parseEnvironment('prod', { prod: { ...prod, clickhouse: { ...(prod['clickhouse'] as object), lakeAccess: { roleArn: server } } } });
+    const { stack, template } = synthConfig(config);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: ['clickhouse-server'] } })) as Array<{ Properties: { PolicyDocument: { Statement: PolicyStatementJson[] } } }>;
+    assert.equal(policies.length, 1, 'one policy on the existing role');
+    const statements = policies[0]!.Properties.PolicyDocument.Statement;
+    const text = resolver(stack);
+    const get = (key: string): boolean => decide(statements, bucketPolicy(stack, template), { action: 's3:GetObject', resource: `${BUCKET}/${key}`, principalArn: server }, text).allowed;
+    assert.ok(get('lake/page_view/dt=2026-12-06/hour=10/tracking+0+1-2.parquet'));
+    assert.ok(!get('lake/_quarantine/dt=2026-12-06/hour=10/tracking+0+1-2.parquet'));
+    assert.ok(decide(statements, [], { action: 'kms:Decrypt', resource: KEY, principalArn: server, context: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } }, text).allowed);
+    // The server reads with its own credentials: no role for the views to name.
+    assert.equal(environmentOf(template, /ingest/)['CLICKHOUSE_LAKE_ROLE_ARN'], undefined);
+    assert.deepEqual(Object.keys(template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: Match.anyValue() } })] } } })), [], 'no role for ClickHouse Cloud to assume');
+  });
+
+  it('refuses one ClickHouse user shared by ingest and jobs, and the single-user settings it replaces (#22.17)', () => {
+    const staging = environments['staging'] as Record<string, unknown>;
+    const clickhouse = staging['clickhouse'] as Record<string, unknown>;
+    const same = { ...clickhouse, jobs: clickhouse['ingest'] };
+    assert.throws(() => parseEnvironment('x', { x: { ...staging, clickhouse: same } }), (e: unknown) => {
+      const m = (e as Error).message;
+      return /clickhouse\.ingest\.user and clickhouse\.jobs\.user are the same user/.test(m) && /clickhouse\.ingest\.secretName and clickhouse\.jobs\.secretName are the same secret/.test(m);
+    });
+    assert.throws(() => parseEnvironment('x', { x: { ...staging, clickhouse: { ...clickhouse, user: 'tributary', secretName: 'tributary/staging/clickhouse' } } }),
+      /clickhouse\.user and clickhouse\.secretName are replaced by clickhouse\.ingest and clickhouse\.jobs/);
   });
 
   it('takes the ingest semi-space from the environment, 8 MB by default, never more than Lambda\'s own sizing', () => {
