@@ -1,6 +1,7 @@
 // How the command reports a failure. A usage or definition error exits 2 with one line; an operational
 // error (a file, ClickHouse, Kafka) exits 1 with one line; anything else is a bug and keeps its stack.
 // TRIBUTARY_DEBUG=1 prints the stack of every error.
+import { terminalText } from './print.js';
 
 export interface Failure {
   readonly exitCode: 1 | 2;
@@ -14,7 +15,8 @@ const FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', '
 
 interface ErrorLike { name?: unknown; message?: unknown; code?: unknown; cause?: unknown }
 
-const text = (v: unknown): string => String(v ?? '').trim();
+// Messages quote data (an event name, a query, a value ClickHouse refused): escaped before the terminal sees them.
+const text = (v: unknown): string => terminalText(String(v ?? '').trim());
 
 export function describeFailure(err: unknown, debug = false): Failure {
   const e: ErrorLike = typeof err === 'object' && err !== null ? err : { message: String(err) };
@@ -23,6 +25,7 @@ export function describeFailure(err: unknown, debug = false): Failure {
   if (USAGE_ERRORS.has(name) || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     return { exitCode: 2, message: text(e.message), withStack: debug };
   }
+  if (name === 'LocalStoreBusyError') return { exitCode: 1, message: text(e.message), withStack: debug };
   if (name === 'ClickHouseError') return { exitCode: 1, message: `ClickHouse: ${text(e.message)}`, withStack: debug };
   if (typeof e.code === 'string' && FILE_ERRORS.has(e.code)) return { exitCode: 1, message: text(e.message), withStack: debug };
   if (name.startsWith('KafkaJS')) {

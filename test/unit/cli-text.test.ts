@@ -61,3 +61,90 @@ describe('CLI failures', () => {
     assert.deepEqual(describeFailure(bug), { exitCode: 1, message: bug.message, withStack: true });
   });
 });
+
+// Values that try to drive the analyst's terminal: clipboard write (OSC 52), a hyperlink (OSC 8), the window
+// title, a screen clear (CSI, 7-bit and C1), DEL, NUL, bidi overrides and isolates, a lone surrogate.
+const HOSTILE: ReadonlyArray<readonly [string, string, string]> = [
+  ['osc 52', 'a\x1b]52;c;cm0gLXJmIH4=\x07b', 'a\\x1b]52;c;cm0gLXJmIH4=\\x07b'],
+  ['osc 8', '\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\', '\\x1b]8;;https://evil.example\\x1b\\click\\x1b]8;;\\x1b\\'],
+  ['title', '\x1b]0;pwned\x07', '\\x1b]0;pwned\\x07'],
+  ['csi', '\x1b[2J', '\\x1b[2J'],
+  ['c1 csi', '\u009b2J', '\\x9b2J'],
+  ['del nul', 'x\x7fy\x00z', 'x\\x7fy\\x00z'],
+  ['bidi override', 'abc\u202Etxt.exe', 'abc\\u202etxt.exe'],
+  ['bidi embeddings', '\u202A\u202B\u202C\u202D', '\\u202a\\u202b\\u202c\\u202d'],
+  ['isolates', '\u2066\u2067\u2068\u2069', '\\u2066\\u2067\\u2068\\u2069'],
+  ['lone surrogate', 'order-\ud800', 'order-\\ud800'],
+];
+/** Characters that must never reach a terminal raw from a value. */
+const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+describe('terminal-safe output', () => {
+  it('formatTable escapes every control sequence visibly, in values and in column names', async () => {
+    for (const [name, value, shown] of HOSTILE) {
+      const out = formatTable([{ [`col${value}`]: value }]);
+      assert.doesNotMatch(out, RAW_CONTROL, name);
+      const [head, , row] = out.split('\n');
+      assert.equal(row, shown, name);
+      assert.equal(head, `col${shown}`, name);
+    }
+  });
+
+  it('two different values never print alike: a literal backslash before an escape letter is doubled', async () => {
+    const values = ['a\x1bb', 'a\\x1bb', 'a\nb', 'a\\nb', 'a\u202eb', 'a\\u202eb', 'C:\\dir', 'C:\\\\dir', 'end\\'];
+    const printed = formatTable(values.map((v) => ({ v }))).split('\n').slice(2);
+    assert.equal(new Set(printed).size, values.length);
+    assert.equal(printed[6], 'C:\\dir', 'a backslash that starts no escape stays as it is');
+  });
+
+  it('JSON lines stay valid JSON and escape C1, DEL, bidi and separators as \\u escapes', async () => {
+    const { jsonLine } = await import('../../functions/cli/print.js');
+    for (const [name, value] of HOSTILE) {
+      const line = jsonLine({ [`k${value}`]: value, n: 1 });
+      assert.doesNotMatch(line, RAW_CONTROL, name);
+      assert.doesNotMatch(line, /[\u2028\u2029\u007f]/, name);
+      assert.deepEqual(JSON.parse(line), { [`k${value}`]: value, n: 1 }, name);
+    }
+    assert.equal(jsonLine({ v: '\u009b\u202e\u2028' }), '{"v":"\\u009b\\u202e\\u2028"}');
+  });
+
+  it('error lines escape what they quote; the help text keeps its line breaks', async () => {
+    const { describeFailure } = await import('../../functions/cli/errors.js');
+    for (const [name, value] of HOSTILE) {
+      const usage = Object.assign(new Error(`event ${value} is not a valid event name`), { name: 'UsageError' });
+      assert.doesNotMatch(describeFailure(usage).message, RAW_CONTROL, name);
+      const clickhouse = Object.assign(new Error(`Syntax error near '${value}'`), { name: 'ClickHouseError' });
+      assert.doesNotMatch(describeFailure(clickhouse).message, RAW_CONTROL, name);
+    }
+    const help = Object.assign(new Error('unknown command\n\nUsage:\n  tributary dev'), { name: 'UsageError' });
+    assert.equal(describeFailure(help).message, 'unknown command\n\nUsage:\n  tributary dev');
+  });
+
+  it('a guarded stream escapes control sequences in whatever the command writes, keeping line breaks', async () => {
+    const { guardTerminalOutput } = await import('../../functions/cli/print.js');
+    const written: string[] = [];
+    const stream = { write: (chunk: string | Uint8Array): boolean => { written.push(String(chunk)); return true; } };
+    guardTerminalOutput(stream as unknown as NodeJS.WriteStream);
+    stream.write('title \x1b]0;x\x07 and \u202e\n');
+    stream.write(Buffer.from('bytes \x1b[2J\n'));
+    assert.deepEqual(written, ['title \\x1b]0;x\\x07 and \\u202e\n', 'bytes \\x1b[2J\n']);
+  });
+
+  it('schema show escapes descriptions, of the table and of its fields', async () => {
+    const { schemaShow } = await import('../../functions/cli/commands/schema.js');
+    const { SchemaRegistry } = await import('../../functions/core/schema/registry.js');
+    const { parseDeclaredSchema } = await import('../../functions/core/schema/declared-schema.js');
+    const { SchemaFiles } = await import('../../functions/adapters/schema-files.js');
+    const { memoryStore } = await import('../helpers.js');
+    const registry = new SchemaRegistry(memoryStore(), { clock: () => Date.UTC(2026, 11, 6) });
+    const description = HOSTILE.map(([, v]) => v).join(' ');
+    await registry.pin(parseDeclaredSchema('signup', {
+      type: 'object', description, properties: { plan: { type: 'string', description: `plan ${description}` } },
+    }), 'test');
+    const out = await schemaShow({ registry, schemas: new SchemaFiles(new Map()), schemasDir: '.' }, 'signup');
+    assert.doesNotMatch(out, RAW_CONTROL);
+    // (The registry already turns C0 in descriptions into spaces; C1 and bidi reach the output.)
+    assert.match(out, /\n[^\n]*\\x9b2J x\\x7fy[^\n]*abc\\u202etxt\.exe/, 'the table\'s description');
+    assert.match(out, /\nplan .*\\x9b2J x\\x7fy[^\n]*abc\\u202etxt\.exe/, 'the field\'s description');
+  });
+});

@@ -7,9 +7,10 @@ import { declaredEventName, parseDeclaredSchema, SchemaDefinitionError, toDeclar
 import { isValidEventName, normaliseName, excerpt } from '../../core/identifiers.js';
 import { schemaOf, type RegistryEntry } from '../../core/schema/registry-entry.js';
 import type { SchemaRegistry } from '../../core/schema/registry.js';
+import type { RecordRules } from '../../core/schema/record-rules.js';
 import { PARTITION_COLUMNS, STANDARD_COLUMNS } from '../../core/schema/model.js';
 import { declaredSchemaOptions, type SchemaFiles } from '../../adapters/schema-files.js';
-import { formatTable } from '../print.js';
+import { escapeValue, formatTable } from '../print.js';
 import { UsageError } from './ingest.js';
 
 export interface SchemaCommandContext {
@@ -57,10 +58,12 @@ export async function schemaList(ctx: SchemaCommandContext): Promise<string> {
 
 export async function schemaShow(ctx: SchemaCommandContext, raw: string | undefined): Promise<string> {
   const e = await entryOf(ctx, eventName(raw, 'schema show needs an event name'));
+  // The description is whatever the schema's author wrote (or a pushed file carried): escaped like a value.
   const head = [
     `${e.table}: ${e.status}, version ${e.version}, created ${e.createdAt}, updated ${e.updatedAt}`,
-    ...(e.description ? [e.description] : []),
+    ...(e.description ? [escapeValue(e.description)] : []),
     `order by (${e.orderBy.join(', ')}); required [${e.required.join(', ')}]; new properties ${e.allowNewProperties ? 'allowed' : 'refused'}`,
+    ...(e.recordRules ? [`record rules: ${describeRecordRules(e.recordRules)}`] : []),
     `standard columns on every table: ${[...STANDARD_COLUMNS, ...PARTITION_COLUMNS].map((c) => c.name).join(', ')}`,
   ];
   const fields = formatTable(e.fields.map((f) => ({
@@ -70,6 +73,13 @@ export async function schemaShow(ctx: SchemaCommandContext, raw: string | undefi
   const history = formatTable(e.history.map((h) => ({ version: `v${h.version}`, at: h.at, status: h.status, change: h.change })));
   return [...head, '', fields, '', 'History:', history].join('\n');
 }
+
+/** `minProperties 2, maxProperties 5, a needs b, c` */
+const describeRecordRules = (r: RecordRules): string => [
+  ...(r.minProperties !== undefined ? [`minProperties ${r.minProperties}`] : []),
+  ...(r.maxProperties !== undefined ? [`maxProperties ${r.maxProperties}`] : []),
+  ...(r.dependentRequired ?? []).map(([k, v]) => `${k} needs ${v.join(', ')}`),
+].join('; ');
 
 /** Indented JSON with one line per property definition, like the hand-written files in schemas/events. */
 function formatDocument(doc: Record<string, unknown>): string {
