@@ -8,7 +8,8 @@ import { declarationHash } from '../../functions/core/schema/registry-entry.js';
 import type { ColumnSpec } from '../../functions/core/schema/model.js';
 import { TableBatch } from '../../functions/core/batch/table-batch.js';
 import { DEFAULT_ENVELOPE_LIMITS, isRejection, parseEnvelope } from '../../functions/core/decode/envelope.js';
-import { NOW, pageView, record } from '../helpers.js';
+import { NOW, pageView, record, TS } from '../helpers.js';
+import { TOP_LEVEL_KEYWORDS } from '../../functions/core/schema/keywords.js';
 
 const column = (def: Record<string, unknown>, name = 'p'): ColumnSpec => parseDeclaredSchema('ev', { properties: { [name]: def } }).properties[0]!;
 const refused = (doc: Record<string, unknown>, message: RegExp): void => {
@@ -204,5 +205,82 @@ describe('a declared schema through a batch', () => {
     const { table, outcomes } = batch({ properties: { v: { type: ['string', 'integer', 'null'] } } }, [{ v: 'a' }, { v: 7 }, { v: 1.5 }, {}]);
     assert.deepEqual(outcomes, [undefined, undefined, 'uncoercible_value: v: expected an integer or a string, got 1.5 (column type string)', undefined]);
     assert.deepEqual([...table.splits.values()][0]!.rows.rows().map((r) => r[9]), ['a', '7', null]);
+  });
+});
+
+describe('top-level keywords: enforced or refused, never ignored (item 7)', () => {
+  const props = { a: { type: 'string' }, b: { type: 'string' }, c: { type: 'integer' } };
+
+  it('refuses each keyword it does not enforce, naming it', () => {
+    for (const [k, v] of Object.entries({
+      dependentSchemas: { a: { required: ['b'] } }, patternProperties: { '^x': { type: 'string' } }, propertyNames: { maxLength: 3 },
+      if: { required: ['a'] }, then: { required: ['b'] }, else: { required: ['c'] }, allOf: [{ required: ['a'] }], anyOf: [{ required: ['a'] }], oneOf: [{ required: ['a'] }], not: { required: ['a'] },
+      unevaluatedProperties: false, enum: [{}], const: {}, $ref: '#/definitions/x', minLength: 1, 'x-pii': 'hash', vendor_extension: 1,
+    })) {
+      refused({ properties: props, [k]: v }, new RegExp(`schema ev: top-level "${k.replace('$', '\\$')}" is not (enforced|supported)`));
+    }
+    refused({ properties: props, dependencies: { a: { required: ['b'] } } }, /top-level "dependencies" with a schema for "a" is not enforced/);
+    refused({ properties: props, additionalProperties: { type: 'string' } }, /top-level "additionalProperties" as a schema is not enforced/);
+    refused({ properties: props, type: 'array' }, /top-level "type" must be "object"/);
+    refused({ properties: props, minProperties: -1 }, /"minProperties" must be a non-negative integer/);
+    refused({ properties: props, dependentRequired: { a: ['zz'] } }, /dependentRequired names "zz", which is not a property/);
+    refused({ properties: props, dependentRequired: { a: 'b' } }, /"dependentRequired" must map property names to arrays of property names/);
+  });
+
+  it('accepts annotations, Iglu\'s self block, definitions and Tributary\'s hints', () => {
+    const d = parseDeclaredSchema('ev', {
+      $schema: 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#', $id: 'x', $comment: 'c', title: 'ev', description: 'd',
+      self: { vendor: 'com.acme', name: 'ev', format: 'jsonschema', version: '1-0-0' }, type: 'object', examples: [{}], default: {}, deprecated: false,
+      definitions: {}, $defs: {}, properties: props, required: ['a'], additionalProperties: true, 'x-order-by': ['event_time'],
+    });
+    assert.equal(d.properties.length, 3);
+    assert.equal(d.recordRules, undefined);
+    assert.equal(parseDeclaredSchema('ev', { properties: props, additionalProperties: {} }).allowNewProperties, true);
+  });
+
+  it('enforces minProperties, maxProperties, dependentRequired and draft 4 property dependencies on each record', () => {
+    const doc = { properties: { ...props, camelCase: { type: 'string' } }, minProperties: 2, maxProperties: 3, dependentRequired: { a: ['b'] }, dependencies: { camelCase: ['c'] } };
+    const d = parseDeclaredSchema('ev', doc);
+    assert.deepEqual(d.recordRules, { minProperties: 2, maxProperties: 3, dependentRequired: [['a', ['b']], ['camel_case', ['c']]] });
+    const table = new TableBatch('ev', { before: d });
+    const outcome = (p: Record<string, unknown>, i: number): string | undefined => {
+      const rec = record({ event: 'ev', event_id: String(i), ts: TS, properties: p }, { offset: i });
+      const env = parseEnvelope(rec, NOW, DEFAULT_ENVELOPE_LIMITS);
+      if (isRejection(env)) throw new Error(env.detail);
+      const q = table.add(env, rec, { now: NOW, piiSalt: '' });
+      return q === undefined ? undefined : `${q.reason}: ${q.detail}`;
+    };
+    assert.deepEqual([{ a: 'x', b: 'y' }, { b: 'y', c: 1 }, { a: 'x', b: 'y', c: 1 }, { camelCase: 'x', c: 1 }].map(outcome), [undefined, undefined, undefined, undefined]);
+    assert.deepEqual([{ b: 'y' }, { b: 'y', c: null }, { a: 'x', b: 'y', c: 1, extra: true }, { a: 'x', c: 1 }, { camelCase: 'x', b: 'y' }].map(outcome), [
+      'schema_violation: the record has 1 property, fewer than minProperties 2 (a property whose value is null counts as absent)',
+      'schema_violation: the record has 1 property, fewer than minProperties 2 (a property whose value is null counts as absent)',
+      'schema_violation: the record has 4 properties, more than maxProperties 3',
+      'schema_violation: property a is present, so dependentRequired needs b',
+      'schema_violation: property camel_case is present, so dependentRequired needs c',
+    ]);
+  });
+
+  it('pins the record rules back, and takes changed ones as a new declaration', () => {
+    const d = parseDeclaredSchema('ev', { properties: props, maxProperties: 2, dependencies: { a: ['b'] } });
+    const pinned = JSON.parse(JSON.stringify(toDeclaredDocument(d)));
+    assert.equal(pinned.maxProperties, 2);
+    assert.deepEqual(pinned.dependentRequired, { a: ['b'] });
+    assert.deepEqual(parseDeclaredSchema('ev', pinned), d);
+    assert.notEqual(declarationHash(d), declarationHash(parseDeclaredSchema('ev', { properties: props, maxProperties: 2 })));
+    assert.equal(declarationHash(parseDeclaredSchema('ev', { properties: props })), declarationHash(parseDeclaredSchema('ev', { properties: props, type: 'object', $comment: 'x' })));
+  });
+
+  it('refuses subschemas on a scalar property, which Tributary would not apply', () => {
+    refused({ properties: { p: { type: 'string', anyOf: [{ pattern: '^a' }, { pattern: '^b' }] } } }, /property "p": "anyOf" is not enforced on a scalar property/);
+    refused({ properties: { p: { type: 'integer', $ref: '#/definitions/n' } }, definitions: { n: { minimum: 0 } } }, /property "p": "\$ref" is not enforced on a scalar property/);
+    refused({ properties: { p: { type: 'object', 'x-pii': 'hash', not: {} } } }, /"not" is not enforced on a hashed property/);
+    assert.ok(column({ type: 'object', anyOf: [{ required: ['a'] }, { required: ['b'] }] }).nested, 'an object property\'s subschemas run on Ajv');
+  });
+
+  it('lists the keywords it supports in one place', () => {
+    for (const k of ['properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties', 'dependentRequired', 'dependencies', 'x-order-by', 'self', 'description']) {
+      assert.ok(TOP_LEVEL_KEYWORDS.has(k), k);
+    }
+    for (const k of ['patternProperties', 'allOf', 'if']) assert.ok(!TOP_LEVEL_KEYWORDS.has(k), k);
   });
 });

@@ -5,6 +5,7 @@ import { coerceProperty, coercionRule, isFailure, isRoundedInteger, type CellVal
 import { ColumnBuffers } from './column-buffers.js';
 import { propertyName, type Envelope } from '../decode/envelope.js';
 import { inferType } from '../schema/infer.js';
+import { recordRuleViolation } from '../schema/record-rules.js';
 import type { DecodedRecord } from '../decode/msk-event.js';
 import type { QuarantinedRecord } from '../quarantine/reasons.js';
 import { emptySchema, PARTITION_COLUMNS, STANDARD_COLUMNS, tableColumns, type ColumnSpec, type ColumnType, type TableSchema } from '../schema/model.js';
@@ -57,6 +58,13 @@ export interface SchemaEvolution {
 }
 
 const isCell = (v: CellValue | QuarantinedRecord): v is CellValue => typeof v !== 'object' || v === null;
+
+/** The normalised names of a record's properties with a value (null counts as absent, as for `required`). */
+function presentNames(props: Envelope['properties']): Set<string> {
+  const names = new Set<string>();
+  for (const raw in props) if (props[raw] !== null && props[raw] !== undefined) names.add(propertyName(raw));
+  return names;
+}
 
 /** Index of the first property column in a row: the standard and partition columns come first. */
 const FIRST_PROPERTY = STANDARD_COLUMNS.length + PARTITION_COLUMNS.length;
@@ -201,6 +209,10 @@ export class TableBatch {
     if (retype && !missing && !otherFailure) for (const name of retype) this.retyped.add(name);
     if (missing) return missing;
     if (failure) return failure;
+    if (this.base.recordRules) {
+      const broken = recordRuleViolation(presentNames(props), this.base.recordRules);
+      if (broken !== undefined) return { record, reason: 'schema_violation', detail: broken, event: table };
+    }
     const epochHour = epochHourOf(env.eventTime);
     if (this.files.opened >= this.files.max && !this.hasSplit(epochHour, record)) {
       return { record, reason: 'file_limit', detail: `the batch already writes ${this.files.max} files (table, hour, topic-partition)`, event: table };

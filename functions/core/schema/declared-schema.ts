@@ -5,6 +5,8 @@ import { compilePattern, MAX_PATTERN_INSTRUCTIONS, unrunnablePattern } from './c
 import { isAssertedFormat } from './formats.js';
 import { isValidEventName, isValidPropertyName, normaliseName } from '../identifiers.js';
 import { readNestedSchema, type NestedSchema } from './nested-schema.js';
+import { refusedTopLevelKeyword, SCALAR_APPLICATORS } from './keywords.js';
+import type { RecordRules } from './record-rules.js';
 import {
   catalogText, DEFAULT_MAX_COLUMNS_PER_TABLE, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, NUMERIC_CONSTRAINTS, RESERVED_NAMES, STRING_CONSTRAINTS, withEventId,
   SCALAR_TYPES, type ColumnSpec, type ColumnType, type ScalarJsonType, type TableSchema, type ValueConstraints,
@@ -212,6 +214,19 @@ export function parseDeclaredSchema(event: string, doc: unknown, options: Declar
   }
   if (!isValidEventName(table)) throw new SchemaDefinitionError(`schema ${JSON.stringify(event)}: invalid event name`);
   if (!isObject(doc)) throw new SchemaDefinitionError(`schema ${table}: not a JSON object`);
+  // Every top-level keyword is enforced, read as annotation or hint, or refused here (keywords.ts).
+  for (const k of Object.keys(doc)) {
+    const refused = refusedTopLevelKeyword(k);
+    if (refused !== undefined) throw new SchemaDefinitionError(`schema ${table}: ${refused}`);
+  }
+  const docType = doc['type'];
+  if (docType !== undefined && docType !== 'object' && !(Array.isArray(docType) && docType.includes('object') && docType.every((t) => t === 'object' || t === 'null'))) {
+    throw new SchemaDefinitionError(`schema ${table}: top-level "type" must be "object" (an event's properties are an object), not ${JSON.stringify(docType)}`);
+  }
+  const additional = doc['additionalProperties'];
+  if (additional !== undefined && typeof additional !== 'boolean' && !(isObject(additional) && Object.keys(additional).length === 0)) {
+    throw new SchemaDefinitionError(`schema ${table}: top-level "additionalProperties" as a schema is not enforced on undeclared properties: give false (refuse them) or true (infer their columns)`);
+  }
   const props = doc['properties'] ?? {};
   if (!isObject(props)) throw new SchemaDefinitionError(`schema ${table}: "properties" must be an object`);
   const required = doc['required'] ?? [];
@@ -233,6 +248,11 @@ export function parseDeclaredSchema(event: string, doc: unknown, options: Declar
     const pii = def['x-pii'];
     if (pii !== undefined && pii !== 'hash' && pii !== 'drop') throw new SchemaDefinitionError(`${where}: x-pii must be "hash" or "drop"`);
     const { type, accepts } = columnTypeOf(def, where);
+    if (type !== 'json' || pii === 'hash') {
+      // Tributary checks a scalar's keywords itself and applies no subschema to it.
+      const applicator = SCALAR_APPLICATORS.find((k) => Object.hasOwn(def, k));
+      if (applicator !== undefined) throw new SchemaDefinitionError(`${where}: "${applicator}" is not enforced on a ${pii === 'hash' ? 'hashed' : 'scalar'} property: write its type and value keywords on the property itself`);
+    }
     const allowed = allowedValues(def, type, accepts, where);
     const constraints = valueConstraints(def, type, accepts, pii === 'hash', where);
     const nested = type === 'json' && pii !== 'hash' ? nestedSchema(def, doc, where) : undefined;
@@ -270,6 +290,7 @@ export function parseDeclaredSchema(event: string, doc: unknown, options: Declar
   const repeated = orderBy.find((o, i) => orderBy.indexOf(o) !== i);
   // ClickHouse refuses a sorting key that names a column twice (pageId and page_id are one column).
   if (repeated !== undefined) throw new SchemaDefinitionError(`schema ${table}: x-order-by names ${JSON.stringify(repeated)} twice`);
+  const recordRules = readRecordRules(doc, new Set(properties.map((c) => c.name)), table);
   return {
     table,
     origin: 'declared',
@@ -278,7 +299,42 @@ export function parseDeclaredSchema(event: string, doc: unknown, options: Declar
     allowNewProperties: doc['additionalProperties'] !== false,
     orderBy: withEventId(orderBy),
     ...(typeof doc['description'] === 'string' ? { description: catalogText(doc['description'], MAX_TABLE_DESCRIPTION) } : {}),
+    ...(recordRules ? { recordRules } : {}),
   };
+}
+
+/** minProperties, maxProperties, dependentRequired and draft 4–7's `dependencies` (array form only). */
+function readRecordRules(doc: Record<string, Json>, names: ReadonlySet<string>, table: string): RecordRules | undefined {
+  const out: { minProperties?: number; maxProperties?: number; dependentRequired?: [string, string[]][] } = {};
+  for (const k of ['minProperties', 'maxProperties'] as const) {
+    const v = doc[k];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw new SchemaDefinitionError(`schema ${table}: "${k}" must be a non-negative integer`);
+    out[k] = v as number;
+  }
+  if ((out.minProperties ?? 0) > (out.maxProperties ?? Infinity)) throw new SchemaDefinitionError(`schema ${table}: "minProperties" is greater than "maxProperties"`);
+  const dependents = new Map<string, string[]>();
+  for (const k of ['dependentRequired', 'dependencies'] as const) {
+    const map = doc[k];
+    if (map === undefined) continue;
+    if (!isObject(map)) throw new SchemaDefinitionError(`schema ${table}: "${k}" must map property names to arrays of property names`);
+    for (const [raw, needs] of Object.entries(map)) {
+      if (!Array.isArray(needs)) {
+        if (k === 'dependencies') throw new SchemaDefinitionError(`schema ${table}: top-level "dependencies" with a schema for ${JSON.stringify(raw)} is not enforced on records: use its array form (dependentRequired)`);
+        throw new SchemaDefinitionError(`schema ${table}: "${k}" must map property names to arrays of property names`);
+      }
+      if (!needs.every((n) => typeof n === 'string')) throw new SchemaDefinitionError(`schema ${table}: "${k}" must map property names to arrays of property names`);
+      const name = normaliseName(raw);
+      const list = dependents.get(name) ?? [];
+      for (const n of [name, ...(needs as string[]).map(normaliseName)]) {
+        if (!names.has(n)) throw new SchemaDefinitionError(`schema ${table}: ${k} names ${JSON.stringify(n)}, which is not a property`);
+      }
+      for (const n of (needs as string[]).map(normaliseName)) if (!list.includes(n)) list.push(n);
+      dependents.set(name, list);
+    }
+  }
+  if (dependents.size > 0) out.dependentRequired = [...dependents];
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Standard columns whose value is the delivery's, not the event's. */
@@ -331,6 +387,9 @@ export function toDeclaredDocument(schema: TableSchema): Record<string, Json> {
     properties: Object.fromEntries(schema.properties.map((c) => [c.name, propertyDocument(c)])),
     required: [...schema.required],
     additionalProperties: schema.allowNewProperties,
+    ...(schema.recordRules?.minProperties !== undefined ? { minProperties: schema.recordRules.minProperties } : {}),
+    ...(schema.recordRules?.maxProperties !== undefined ? { maxProperties: schema.recordRules.maxProperties } : {}),
+    ...(schema.recordRules?.dependentRequired ? { dependentRequired: Object.fromEntries(schema.recordRules.dependentRequired.map(([k, v]) => [k, [...v]])) } : {}),
     'x-order-by': [...schema.orderBy],
   };
 }

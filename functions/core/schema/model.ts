@@ -1,5 +1,6 @@
 // The table schema model shared by the lake (Arrow/Parquet), the catalog (Glue) and the warehouse (ClickHouse).
 import type { NestedSchema } from './nested-schema.js';
+import type { RecordRules } from './record-rules.js';
 
 /** Logical column types. `json` is a JSON text column for nested objects and arrays. */
 export type ColumnType = 'boolean' | 'int32' | 'int64' | 'double' | 'string' | 'timestamp' | 'date' | 'json';
@@ -64,6 +65,8 @@ export interface TableSchema {
   /** ClickHouse ordering key columns; `event_id` is always appended so deduplication stays exact. */
   readonly orderBy: readonly string[];
   readonly description?: string;
+  /** a declared schema's rules on a record's properties as a whole (minProperties, dependentRequired, …) */
+  readonly recordRules?: RecordRules;
 }
 
 /** A column with its description (the shape every fixed table below and elsewhere is written in). */

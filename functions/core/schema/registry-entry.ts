@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { isValidEventName } from '../identifiers.js';
 import { schemaSignature, type ColumnSpec, type ColumnType, type TableSchema } from './model.js';
+import type { RecordRules } from './record-rules.js';
 
 export const REGISTRY_FORMAT = 'tributary.schema/1';
 export const REGISTRY_PREFIX = '_registry/events/';
@@ -38,6 +39,8 @@ export interface RegistryEntry {
   readonly required: readonly string[];
   readonly allowNewProperties: boolean;
   readonly orderBy: readonly string[];
+  /** the declared schema's rules on whole records (minProperties, dependentRequired, …), when it has any */
+  readonly recordRules?: RecordRules;
   readonly fields: readonly RegisteredField[];
   /** every change so far, oldest first */
   readonly history: readonly RegistryChange[];
@@ -80,7 +83,8 @@ export function declarationHash(schema: TableSchema): string {
     // And union columns' types (their column type is string, which the signature already has).
     const unions = schema.properties.filter((c) => c.accepts).map((c) => [c.name, c.accepts]);
     const text = schemaSignature(schema) + (enums.length > 0 ? JSON.stringify(enums) : '') + (constraints.length > 0 ? JSON.stringify({ constraints }) : '')
-      + (nested.length > 0 ? JSON.stringify({ nested }) : '') + (unions.length > 0 ? JSON.stringify({ unions }) : '');
+      + (nested.length > 0 ? JSON.stringify({ nested }) : '') + (unions.length > 0 ? JSON.stringify({ unions }) : '')
+      + (schema.recordRules ? JSON.stringify({ recordRules: schema.recordRules }) : '');
     hashes.set(schema, (h = createHash('sha256').update(text).digest('hex')));
   }
   return h;
@@ -99,6 +103,7 @@ export function schemaOf(entry: RegistryEntry): TableSchema {
     allowNewProperties: entry.allowNewProperties,
     orderBy: entry.orderBy,
     ...(entry.description ? { description: entry.description } : {}),
+    ...(entry.recordRules ? { recordRules: entry.recordRules } : {}),
   };
 }
 
@@ -144,6 +149,7 @@ export function nextEntry(prev: RegistryEntry | undefined, schema: TableSchema, 
     required: [...schema.required],
     allowNewProperties: schema.allowNewProperties,
     orderBy: [...schema.orderBy],
+    ...(schema.recordRules ? { recordRules: schema.recordRules } : {}),
     fields,
     history: [...(prev?.history ?? []), { version, at, status, change: o.change }],
     appliedDeclarations: [...(prev?.appliedDeclarations ?? []), ...(o.declarationHash ? [o.declarationHash] : [])],
@@ -194,6 +200,7 @@ export function describeChange(before: TableSchema | undefined, after: TableSche
   if (redefined.length > 0) parts.push(`redefined ${redefined.map((c) => c.name).join(', ')}`);
   if (before.required.join(',') !== after.required.join(',')) parts.push(`required [${after.required.join(', ')}]`);
   if (before.allowNewProperties !== after.allowNewProperties) parts.push(`additionalProperties ${after.allowNewProperties}`);
+  if (JSON.stringify(before.recordRules ?? {}) !== JSON.stringify(after.recordRules ?? {})) parts.push(`record rules ${JSON.stringify(after.recordRules ?? {})}`);
   return parts.length > 0 ? parts.join('; ') : 'no column changes';
 }
 
