@@ -79,11 +79,11 @@ export class Ingest extends Construct {
     attachClickHouse(this.fn, p.clickhouse);
     p.piiSaltSecret.grantRead(this.fn);
     // Glue, as the catalog adapter does it for ingest: tables created and evolved from data, partitions
-    // registered and looked up (on the table's ARN: Glue has no partition ARN). Job output tables are
-    // another function's: denied whatever the table wildcard says.
+    // registered, looked up and brought up to the table's columns (on the table's ARN: Glue has no partition
+    // ARN). Job output tables are another function's: denied whatever the table wildcard says.
     const glue = p.lake.glueArns();
     this.fn.addToRolePolicy(new PolicyStatement({
-      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition'],
+      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition'],
       resources: [glue.catalog, glue.database, glue.tables],
     }));
     this.fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['glue:*'], resources: Object.values(JOB_OUTPUT_TABLES).map(glue.table) }));

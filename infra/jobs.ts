@@ -59,10 +59,12 @@ export class Jobs extends Construct {
     p.lake.deny(this.compaction, ['s3:*'], offLimits);
     p.lake.denyList(this.compaction, offLimits);
     // Glue: list tables (their kind tells event tables from job outputs), read partitions, switch one to a new
-    // version. Job output tables' metadata stays readable (GetTables answers only with readable tables, and
-    // compaction must see their kind to skip them); changing them is denied.
+    // version, bring partitions a schema change left behind up to the table's columns (the catalog's
+    // addPartitions: BatchCreatePartition, then BatchUpdatePartition for those already there). Job output
+    // tables' metadata stays readable (GetTables answers only with readable tables, and compaction must see
+    // their kind to skip them); changing them is denied.
     this.compaction.addToRolePolicy(new PolicyStatement({
-      actions: ['glue:GetTables', 'glue:GetTable', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:UpdatePartition'],
+      actions: ['glue:GetTables', 'glue:GetTable', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:UpdatePartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition'],
       resources: [glue.catalog, glue.database, glue.tables],
     }));
     this.compaction.addToRolePolicy(new PolicyStatement({
@@ -93,7 +95,8 @@ export class Jobs extends Construct {
     p.lake.grantPut(this.abDaily, [LAKE_KEYS.jobOutput(output)]);
     attachClickHouse(this.abDaily, p.clickhouse);
     this.abDaily.addToRolePolicy(new PolicyStatement({
-      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
+      // a re-run finds its day registered: addPartitions reads it back and brings its columns up to the table's
+      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition', 'glue:BatchGetPartition', 'glue:BatchUpdatePartition'],
       resources: [glue.catalog, glue.database, glue.table(output)], // its own output only
     }));
     new Rule(this, 'AbDailyHourly', { schedule: Schedule.cron({ minute: '5' }), targets: [new LambdaFunction(this.abDaily, { retryAttempts: 2, event: RuleTargetInput.fromObject({}) })] });

@@ -203,13 +203,26 @@ for (const name of Object.keys(environments)) {
         const wrong = all.filter((a) => can(role, a, table) !== allowed.includes(a)).map((a) => `${a} on ${table}: ${allowed.includes(a) ? 'refused' : 'allowed'}`);
         assert.deepEqual(wrong, [], `${role}'s Glue rights`);
       };
-      expect('ingest', 'page_view', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition']);
+      // addPartitions (ingest, ab-daily, compaction's repair of partitions a schema change left behind):
+      // GetTable, BatchCreatePartition, then BatchGetPartition and BatchUpdatePartition for those already there.
+      expect('ingest', 'page_view', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition']);
       expect('ingest', 'ab_daily', []);
-      expect('compaction', 'page_view', ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:UpdatePartition']);
+      expect('compaction', 'page_view', ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:UpdatePartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition']);
       // GetTables answers with the tables a caller may read: compaction sees job outputs only to skip them.
       expect('compaction', 'ab_daily', ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition']);
-      expect('abDaily', 'ab_daily', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition']);
+      expect('abDaily', 'ab_daily', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition', 'glue:BatchGetPartition', 'glue:BatchUpdatePartition']);
       expect('abDaily', 'page_view', []);
+    });
+
+    it('grants every Glue call the catalog adapter makes to some function, on event tables (a new call needs its IAM too)', () => {
+      const adapter = readFileSync(join(PROJECT_ROOT, 'functions/adapters/catalog/glue.ts'), 'utf8');
+      const calls = [...new Set([...adapter.matchAll(/new (\w+)Command\(/g)].map((m) => `glue:${m[1]}`))].sort();
+      assert.ok(calls.length >= 5, `found the adapter's calls: ${calls.join(', ')}`);
+      const glue = `arn:aws:glue:${config.region}:${config.account}`;
+      const table = `${glue}:table/tributary_${name}/page_view`;
+      const granted = (action: string): boolean => (Object.keys(fns) as Role[]).some((role) =>
+        [`${glue}:catalog`, `${glue}:database/tributary_${name}`, table].every((resource) => decide(roleStatements(stack, template, fns[role]), [], { action, resource, principalArn: roleArn(role) }, text).allowed));
+      assert.deepEqual(calls.filter((a) => !granted(a)), [], 'Glue calls no function may make');
     });
 
     it('denies reading lake/_quarantine/ in the bucket policy to everyone but the data steward and the account root (#22.16)', () => {
