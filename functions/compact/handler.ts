@@ -48,7 +48,8 @@ export const handler = async (event: CompactEvent | undefined, context: Context)
   try {
     const results = await compactClosedPartitions(deps, {
       graceMs: env.graceMs, lookbackMs: env.lookbackMs,
-      ...(event?.table ? { tables: [event.table] } : {}), ...(event?.dt ? { dt: event.dt } : {}),
+      // A named date is compacted whatever its age: the lookback is for the hourly schedule.
+      ...(event?.table ? { tables: [event.table] } : {}), ...(event?.dt ? { dt: event.dt, lookbackMs: Infinity } : {}),
       stopWhen: () => context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS,
     });
     for (const r of results.filter((x) => x.outcome !== 'skipped' || x.filesDeleted > 0)) logger.info('partition', { ...r });
@@ -59,6 +60,7 @@ export const handler = async (event: CompactEvent | undefined, context: Context)
     metrics.addMetric('DuplicatesRemoved', 'Count', compacted.reduce((n, r) => n + r.duplicatesRemoved, 0));
     metrics.addMetric('BytesCompacted', 'Bytes', compacted.reduce((n, r) => n + r.bytesBefore, 0));
     metrics.addMetric('SupersededFilesDeleted', 'Count', results.reduce((n, r) => n + r.filesDeleted, 0));
+    metrics.addMetric('PartitionColumnsUpdated', 'Count', results.filter((r) => r.outcome === 'updated').length);
     return { compacted: compacted.length, busy: results.filter((r) => r.outcome === 'busy').length };
   } catch (err) {
     logger.error('compaction failed; the next scheduled run resumes it', err as Error);

@@ -47,6 +47,13 @@ describe('planCompaction', () => {
     assert.deepEqual(planCompaction(readPartitionObjects(P, [raw(0), raw(10), ...written, late]), m, 1), { action: 'compact', version: 2, inputs: [...written, late].sort() });
   });
 
+  it('rewrites a compacted partition whose columns lag the table\'s', () => {
+    const m = new Map([[1, manifest(1, [raw(0), raw(10)], [part(1)], '2026-11-19T12:00:00.000Z')]]);
+    const objects = readPartitionObjects(P, [raw(0), raw(10), part(1)]);
+    assert.deepEqual(planCompaction(objects, m, 1, true), { action: 'compact', version: 2, inputs: [part(1)] });
+    assert.deepEqual(planCompaction(readPartitionObjects(P, []), new Map(), 0, true), { action: 'none', reason: 'no data files' });
+  });
+
   it('includes late files in the current version and stragglers left in an older one', () => {
     const m = new Map([[1, manifest(1, [raw(0)], [part(1)], '2026-11-19T12:00:00.000Z')]]);
     const late = `${versionPrefix('page_view', '2026-11-19', 10, 1)}t+0+50-59.parquet`;

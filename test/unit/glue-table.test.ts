@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDeclaredSchema } from '../../functions/core/schema/declared-schema.js';
-import { fromTableInput, mergeColumns, toTableInput, type GlueColumn } from '../../functions/core/lake/glue-table.js';
+import {
+  fromTableInput, mergeColumns, partitionColumnsUpdate, partitionLag, partitionStateOf, toPartitionInput, toTableInput, withPartitionColumns, type GlueColumn,
+} from '../../functions/core/lake/glue-table.js';
 import { schemaSignature } from '../../functions/core/schema/model.js';
 
 const col = (Name: string, Type: string): GlueColumn => ({ Name, Type });
@@ -18,6 +20,29 @@ describe('mergeColumns', () => {
   it('takes the incoming type when it is the wider one, and keeps its comment', () => {
     const merged = mergeColumns([{ Name: 'a', Type: 'double', Comment: 'price' }], [col('a', 'bigint')]);
     assert.deepEqual(merged, [{ Name: 'a', Type: 'double', Comment: 'price' }]);
+  });
+});
+
+describe('a partition\'s columns against the table\'s', () => {
+  it('take the table\'s added and widened columns, and never narrow what a newer writer gave the partition', () => {
+    assert.deepEqual(partitionColumnsUpdate([col('a', 'double'), col('b', 'string')], [col('a', 'bigint')])?.map((c) => `${c.Name}:${c.Type}`), ['a:double', 'b:string']);
+    assert.equal(partitionColumnsUpdate([col('a', 'double'), col('b', 'string')], [col('b', 'string'), col('a', 'double')]), undefined, 'in step: order does not matter');
+    // A table read before another writer widened a and added c: the partition keeps both.
+    assert.equal(partitionColumnsUpdate([col('a', 'bigint')], [col('a', 'double'), col('c', 'string')]), undefined);
+  });
+
+  it('lag by a missing column or by a column of another type; unknown columns never lag', () => {
+    const schema = parseDeclaredSchema('t', { properties: { a: { type: 'number' } } });
+    const input = toTableInput(schema, 's3://b/lake/t/');
+    const partition = (edit: (cs: GlueColumn[]) => GlueColumn[]) => {
+      const p = toPartitionInput(input, '2026-11-19', 1, 's3://b/lake/t/dt=2026-11-19/hour=01/');
+      return partitionStateOf(withPartitionColumns(p, edit(p.StorageDescriptor.Columns)))!;
+    };
+    assert.equal(partitionLag(partition((cs) => cs), schema), 'none');
+    assert.equal(partitionLag(partition((cs) => [...cs].reverse()), schema), 'none', 'order does not matter');
+    assert.equal(partitionLag(partition((cs) => cs.filter((c) => c.Name !== 'a')), schema), 'columns', 'a column added since: the catalog alone is updated');
+    assert.equal(partitionLag(partition((cs) => cs.filter((c) => c.Name !== 'user_id').map((c) => (c.Name === 'a' ? col('a', 'bigint') : c))), schema), 'types', 'a column widened since: its files are rewritten');
+    assert.equal(partitionLag({ dt: '2026-11-19', hour: 1, location: '', version: 0 }, schema), 'none');
   });
 });
 

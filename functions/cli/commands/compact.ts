@@ -20,13 +20,15 @@ export async function runCompact(runtime: LocalRuntime, o: CompactCommandOptions
   const started = performance.now();
   const results = await compactClosedPartitions(
     runtime.compaction({ targetFileBytes: o.targetMb * 1024 * 1024, retentionMs: o.retentionMinutes * 60_000 }),
-    { ...(o.table ? { tables: [o.table] } : {}), ...(o.date ? { dt: o.date } : {}), graceMs: o.graceMinutes * 60_000 },
+    // A named date is compacted whatever its age: --date overrides the lookback.
+    { ...(o.table ? { tables: [o.table] } : {}), ...(o.date ? { dt: o.date, lookbackMs: Infinity } : {}), graceMs: o.graceMinutes * 60_000 },
   );
   const seconds = (performance.now() - started) / 1000;
   const worked = results.filter((r) => r.outcome !== 'skipped' || r.filesDeleted > 0);
   const lines = [`Checked ${results.length} closed partitions in ${seconds.toFixed(1)} s: ` +
     `${results.filter((r) => r.outcome === 'compacted').length} compacted, ${results.filter((r) => r.outcome === 'busy').length} busy, ` +
-    `${results.reduce((n, r) => n + r.duplicatesRemoved, 0)} duplicate rows removed, ${results.reduce((n, r) => n + r.filesDeleted, 0)} superseded files deleted`];
+    `${results.reduce((n, r) => n + r.duplicatesRemoved, 0)} duplicate rows removed, ${results.reduce((n, r) => n + r.filesDeleted, 0)} superseded files deleted` +
+    `${results.some((r) => r.outcome === 'updated') ? `, ${results.filter((r) => r.outcome === 'updated').length} partitions' columns brought up to the table's` : ''}`];
   if (worked.length > 0) {
     lines.push(formatTable(worked.map((r) => ({
       partition: `${r.table}/dt=${r.dt}/hour=${String(r.hour).padStart(2, '0')}`, outcome: r.outcome, version: r.version,

@@ -10,8 +10,9 @@ import {
   type CompactionClaim, type CompactionManifest,
 } from './compaction-plan.js';
 import { claimKey, manifestKey, partitionPrefix, versionPrefix } from './layout.js';
+import { partitionLag } from './glue-table.js';
 import { partitionId, type Catalog, type ObjectStore, type PartitionRef } from '../ports.js';
-import { tableColumns, type ColumnSpec } from '../schema/model.js';
+import { tableColumns, type ColumnSpec, type TableSchema } from '../schema/model.js';
 import { hourEnd } from '../time.js';
 
 export interface CompactionJob {
@@ -72,7 +73,8 @@ export interface PartitionCompaction {
   readonly table: string;
   readonly dt: string;
   readonly hour: number;
-  readonly outcome: 'compacted' | 'switched' | 'skipped' | 'busy';
+  /** 'updated': only the partition's columns in the catalog were brought up to the table's */
+  readonly outcome: 'compacted' | 'switched' | 'updated' | 'skipped' | 'busy';
   readonly detail: string;
   readonly version: number;
   readonly filesBefore: number;
@@ -94,6 +96,8 @@ const decode = (bytes: Uint8Array): unknown => JSON.parse(Buffer.from(bytes).toS
 export interface PartitionVisit {
   /** only delete what earlier compactions superseded (a partition just past the lookback) */
   readonly cleanupOnly?: boolean;
+  /** the table as the run read it (saves a catalog read per partition) */
+  readonly schema?: TableSchema;
 }
 
 export async function compactPartition(table: string, partition: PartitionRef, deps: CompactionDeps, visit: PartitionVisit = {}): Promise<PartitionCompaction> {
@@ -136,7 +140,16 @@ export async function compactPartition(table: string, partition: PartitionRef, d
   }
 
   if (visit.cleanupOnly) return { ...base, filesDeleted, outcome: 'skipped', detail: 'past the lookback: cleanup only', version: state.version };
-  const decision = planCompaction(objects, manifests, state.version);
+  const current = visit.schema ?? (await deps.catalog.getTable(table));
+  if (!current) throw new Error(`catalog has no table ${table}`);
+  // A column widened since the partition last took the table's columns: its files may hold the narrower
+  // type, so they are rewritten with the table's types, and the switch gives the partition its columns.
+  const lag = partitionLag(state, current);
+  const decision = planCompaction(objects, manifests, state.version, lag === 'types');
+  if (decision.action === 'none' && lag !== 'none') {
+    await deps.catalog.switchPartition(table, partition, state.version, state.location);
+    return { ...base, filesDeleted, outcome: 'updated', detail: `${decision.reason}; partition columns brought up to the table's`, version: state.version };
+  }
   if (decision.action === 'none') return { ...base, filesDeleted, outcome: 'skipped', detail: decision.reason, version: state.version };
   if (decision.action === 'switch') {
     // A crashed run wrote everything but did not switch: finish its work.
@@ -176,7 +189,8 @@ export async function compactPartition(table: string, partition: PartitionRef, d
   await deps.store.put(manifestKey(table, dt, hour, version), encode(manifest), JSON_TYPE);
   await step('manifest');
   await switchTo(manifest, deps, step);
-  return { ...base, ...statsOf(manifest), filesDeleted, outcome: 'compacted', detail: `${inputs.length} files → ${manifest.outputs.length}`, version };
+  const why = lag === 'types' ? ' (rewritten with the table\'s column types)' : '';
+  return { ...base, ...statsOf(manifest), filesDeleted, outcome: 'compacted', detail: `${inputs.length} files → ${manifest.outputs.length}${why}`, version };
 }
 
 async function switchTo(m: CompactionManifest, deps: CompactionDeps, step: (s: CompactionStep) => Promise<void>): Promise<void> {
@@ -198,11 +212,15 @@ function statsOf(m: CompactionManifest): Pick<PartitionCompaction, 'filesBefore'
 export interface LakeCompactionOptions {
   /** only these tables (default: every catalog table) */
   readonly tables?: readonly string[];
-  /** only this date's partitions (YYYY-MM-DD) */
+  /** only this date's partitions (YYYY-MM-DD); a date older than the lookback needs a longer `lookbackMs` */
   readonly dt?: string;
   /** a partition is compacted once its hour ended at least this long ago (default 15 min) */
   readonly graceMs?: number;
-  /** partitions whose hour ended longer ago than this are left alone (default 7 days) */
+  /**
+   * partitions whose hour ended longer ago than this are left alone (default 7 days), except those whose
+   * columns lag the table's: their catalog columns are updated (a column added) or their files rewritten
+   * (a column widened) whatever their age
+   */
   readonly lookbackMs?: number;
   /** checked before each partition: true stops the run (a Lambda near its timeout); the next run goes on */
   readonly stopWhen?: () => boolean;
@@ -221,16 +239,28 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
   // by its job, even when a table is named explicitly.
   const events = new Set(await deps.catalog.listTables('event'));
   for (const table of (options.tables ?? [...events]).filter((t) => events.has(t))) {
-    for (const p of await deps.catalog.listPartitions(table)) {
-      if (p.hour === undefined) continue; // a job's daily output table
-      if (options.dt && p.dt !== options.dt) continue;
-      const end = hourEnd(p.dt, p.hour);
-      if (end + grace > now || end < now - cleanup) continue;
+    const schema = await deps.catalog.getTable(table);
+    if (!schema) continue;
+    const partitions = (await deps.catalog.listPartitions(table)).filter((p) => p.hour !== undefined && (!options.dt || p.dt === options.dt));
+    // Partitions that only lack columns added since (their files lack them too, or hold them unseen): the
+    // catalog alone is brought in step, whatever their age, a hundred partitions a call.
+    const behind = partitions.filter((p) => partitionLag(p, schema) === 'columns');
+    if (behind.length > 0) {
+      await deps.catalog.addPartitions(table, behind, (p) => p.location);
+      for (const p of behind) out.push({ ...NOTHING, table, dt: p.dt, hour: p.hour!, version: p.version, outcome: 'updated', detail: 'partition columns brought up to the table\'s' });
+    }
+    for (const p of partitions) {
+      const end = hourEnd(p.dt, p.hour!);
+      if (end + grace > now) continue;
+      // A partition with a column of a narrower type than the table's is compacted whatever its age.
+      const inWindow = end >= now - lookback || partitionLag(p, schema) === 'types';
+      if (!inWindow && end < now - cleanup) continue;
       if (options.stopWhen?.()) return out;
-      const cleanupOnly = end < now - lookback;
-      const r = await compactPartition(table, p, deps, { cleanupOnly });
-      if (!cleanupOnly || r.filesDeleted > 0) out.push(r);
+      const r = await compactPartition(table, p, deps, { cleanupOnly: !inWindow, schema });
+      if (inWindow || r.filesDeleted > 0) out.push(r);
     }
   }
   return out;
 }
+
+const NOTHING = { filesBefore: 0, filesAfter: 0, bytesBefore: 0, bytesAfter: 0, rowsIn: 0, rowsOut: 0, duplicatesRemoved: 0, filesDeleted: 0 } as const;

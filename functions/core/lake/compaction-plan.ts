@@ -72,9 +72,10 @@ export type CompactionDecision =
  * Decides the next step. Inputs are every data file in a version the catalog has reached that no switched
  * manifest superseded: the current version's files plus stragglers that ingest wrote into an older
  * version while a compaction was switching. Files in versions the catalog has not reached are leftovers of
- * a crashed compaction, never inputs.
+ * a crashed compaction, never inputs. `rewrite` compacts a partition that is already compacted, when its
+ * files must take the table's current columns (a column added or widened since).
  */
-export function planCompaction(objects: PartitionObjects, manifests: ReadonlyMap<number, CompactionManifest>, catalogVersion: number): CompactionDecision {
+export function planCompaction(objects: PartitionObjects, manifests: ReadonlyMap<number, CompactionManifest>, catalogVersion: number, rewrite = false): CompactionDecision {
   const next = catalogVersion + 1;
   const pending = manifests.get(next);
   if (pending) return { action: 'switch', manifest: pending };
@@ -85,7 +86,7 @@ export function planCompaction(objects: PartitionObjects, manifests: ReadonlyMap
   if (inputs.length === 0) return { action: 'none', reason: 'no data files' };
   const compacted = new Set(manifests.get(catalogVersion)?.outputs.map((o) => o.key) ?? []);
   // Every input an output of the current version: nothing new arrived (a large partition has several).
-  if (inputs.every((k) => compacted.has(k))) return { action: 'none', reason: 'already compacted' };
+  if (!rewrite && inputs.every((k) => compacted.has(k))) return { action: 'none', reason: 'already compacted' };
   return { action: 'compact', version: next, inputs };
 }
 

@@ -211,11 +211,22 @@ export function withPartitionColumns(p: GluePartitionInput, columns: GlueColumn[
 }
 
 /**
- * True when a partition's columns differ from the table's (a column added or widened after the partition
- * last took the table's columns): Athena, Hive and Spark read its files by the partition's columns.
- * False when the catalog did not say which columns the partition has.
+ * How a partition's columns lag the table's (a column added or widened after the partition last took the
+ * table's columns; Athena, Hive and Spark read its files by them): 'columns' when it only lacks columns
+ * (its files lack them too, or hold them under a partition that hides them: updating the catalog is
+ * enough), 'types' when a column's type differs (its files may hold the narrower type: they are rewritten).
+ * 'none' when in step, or when the catalog did not say which columns the partition has.
  */
-export function partitionLags(state: PartitionState, schema: TableSchema): boolean {
-  if (!state.columns) return false;
-  return !sameColumns(state.columns, [...STANDARD_COLUMNS, ...schema.properties]);
+export type PartitionLag = 'none' | 'columns' | 'types';
+
+export function partitionLag(state: PartitionState, schema: TableSchema): PartitionLag {
+  if (!state.columns) return 'none';
+  const have = new Map(state.columns.map((c) => [c.name, c.type]));
+  let lag: PartitionLag = 'none';
+  for (const c of [...STANDARD_COLUMNS, ...schema.properties]) {
+    const type = have.get(c.name);
+    if (type === undefined) lag = 'columns';
+    else if (type !== c.type) return 'types';
+  }
+  return lag;
 }
