@@ -148,3 +148,21 @@ describe('terminal-safe output', () => {
     assert.match(out, /\nplan .*\\x9b2J x\\x7fy[^\n]*abc\\u202etxt\.exe/, 'the field\'s description');
   });
 });
+
+describe('ab report text', () => {
+  it('escapes variant, metric and experiment names from the data: no escape sequence, no forged line', async () => {
+    const { abReport } = await import('../../functions/cli/commands/jobs.js');
+    const row = (variant: string, control: string | null) => ({
+      day: '2026-12-05', experiment_id: 'exp\u202e', variant, metric: 'clicks\x1b[2J', units: '10', mean: 1, control_variant: control,
+      abs_lift: control ? 0.1 : null, rel_lift: control ? 0.1 : null, ci_low: control ? 0 : null, ci_high: control ? 0.2 : null,
+      p_value: control ? 0.5 : null, srm_p_value: 0.9, crossover_users: '0', is_final: true,
+    });
+    const forged = 'green\nWARNING: all clear\x1b]0;pwned\x07';
+    const warehouse = { database: 'tributary', query: async () => [row('control', null), row(forged, 'control')] } as unknown as import('../../functions/core/ports.js').Warehouse;
+    const out = await abReport(warehouse, 'exp\u202e');
+    assert.doesNotMatch(out, RAW_CONTROL);
+    assert.doesNotMatch(out, /^WARNING: all clear/m, 'a value cannot start a line of its own');
+    assert.match(out, /green\\nWARNING: all clear\\x1b\]0;pwned\\x07/);
+    assert.match(out, /^exp\\u202e · 2026-12-05/);
+  });
+});

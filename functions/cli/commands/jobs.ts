@@ -7,7 +7,7 @@ import { runJobDay, type JobDeps, type WindowRun } from '../../core/jobs/run-job
 import { planBackfill } from '../../core/jobs/backfill.js';
 import { dayWindow } from '../../core/jobs/window.js';
 import type { Warehouse } from '../../core/ports.js';
-import { formatTable } from '../print.js';
+import { escapeValue, formatTable } from '../print.js';
 
 export function describeRun(r: WindowRun): string {
   return `${r.job} ${r.window}: ${r.isFinal ? 'final' : 'provisional'}, ${r.rows} rows in ${r.seconds.toFixed(1)} s → ${r.key} and ClickHouse (window replaced)`;
@@ -63,7 +63,10 @@ export async function abReport(warehouse: Warehouse, experiment: string, options
   if (rows.length === 0) return `No ab_daily results for experiment ${JSON.stringify(experiment)}${options.date ? ` up to ${options.date}` : ''}. Run: tributary jobs run ab-daily --date YYYY-MM-DD`;
   const last = rows.at(-1)!.dt;
   const day = rows.filter((r) => r.dt === last);
-  const text = textReport(experiment, day);
+  // Experiment, variant and metric names come from event data: escaped for the terminal (the HTML escapes its own).
+  const text = textReport(escapeValue(experiment), day.map((r) => ({
+    ...r, variant: escapeValue(r.variant), metric: escapeValue(r.metric), control_variant: r.control_variant === null ? null : escapeValue(r.control_variant),
+  })));
   if (!options.out) return text;
   writeFileSync(options.out, htmlReport(experiment, rows, day));
   return `${text}\n\nHTML report: ${options.out}`;
