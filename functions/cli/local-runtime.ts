@@ -18,11 +18,13 @@ import type { IngestDeps } from '../core/ingest.js';
 import type { JobDeps } from '../core/jobs/run-job.js';
 import type { Catalog, ObjectStore } from '../core/ports.js';
 import type { SchemaCommandContext } from './commands/schema.js';
+import { REGISTRY_PREFIX } from '../core/schema/registry-entry.js';
 import { SchemaRegistry } from '../core/schema/registry.js';
 import { LAKE_PREFIX, QUARANTINE_TABLE } from '../core/lake/layout.js';
 import { QUARANTINE_COLUMNS } from '../core/quarantine/quarantine-rows.js';
 import { tableColumns, type ColumnSpec } from '../core/schema/model.js';
 import { cliClock } from './clock.js';
+import { removeOrphanedTemporaryFiles } from '../adapters/object-store/orphans.js';
 
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -124,6 +126,8 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
   const { warehouse, raw } = await openChdbWarehouse(join(home, 'clickhouse'), 'tributary', {
     lakeSource: (table, structure) => `file(${quoteString(lakeGlob(lakeRoot, table))}, 'Parquet', ${quoteString(structure)})`,
   });
+  // chDB's lock makes this the only process on the home: sweep what killed ones left half-written.
+  await removeOrphanedTemporaryFiles([store.path(LAKE_PREFIX), store.path(REGISTRY_PREFIX), join(home, 'catalog')]);
   const schemasDir = options.schemasDir ?? defaultSchemasDir();
   const schemas = SchemaFiles.load(schemasDir);
   const clock = options.clock ?? cliClock();

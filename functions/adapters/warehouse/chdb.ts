@@ -1,7 +1,7 @@
 // Embedded ClickHouse (chDB) plugged into @clickhouse/client: same client API and SQL as a server.
 // chDB's client connection passes insert bodies as text, so Parquet goes in through file() instead.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { qualified } from '../../core/warehouse/clickhouse-ddl.js';
@@ -18,17 +18,61 @@ export interface ChdbWarehouse {
   readonly raw: ChdbRaw;
 }
 
+/** The local store's ClickHouse directory is held by another process (chDB takes an exclusive lock on it). */
+export class LocalStoreBusyError extends Error {
+  override readonly name = 'LocalStoreBusyError';
+}
+
+/** The pid in the status file ClickHouse keeps in its directory while it runs, if that process is alive and not this one. */
+function liveHolder(path: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(/PID:\s*(\d+)/.exec(readFileSync(join(path, 'status'), 'utf8'))?.[1]);
+  } catch {
+    return undefined; // no status file: nobody holds the store
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0); // signal 0: is it alive?
+    return pid;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined; // ESRCH: a stale file left by a killed process
+  }
+}
+
+const busyError = (path: string, pid: number | undefined): LocalStoreBusyError =>
+  new LocalStoreBusyError(`the local store ${path} is in use by another tributary process${pid ? ` (pid ${pid})` : ''}: ` +
+    'wait for it to finish, or give this command another TRIBUTARY_HOME');
+
+/** A LocalStoreBusyError when `err` is chDB failing to lock the directory (the holder started after the check above). */
+function busyStore(err: unknown, path: string): LocalStoreBusyError | undefined {
+  const messages: string[] = [];
+  for (let e: unknown = err; typeof e === 'object' && e !== null && messages.length < 4; e = (e as { cause?: unknown }).cause) messages.push(String((e as Error).message));
+  return messages.some((m) => /Cannot lock file|Another server instance/.test(m)) || liveHolder(path) !== undefined ? busyError(path, liveHolder(path)) : undefined;
+}
+
 /** Opens chDB on a data directory. libchdb binds one directory per process: open it once. */
 export async function openChdbWarehouse(path: string, database = 'tributary', options: Pick<ClickHouseWarehouseOptions, 'ttlDays' | 'lakeSource'> = {}): Promise<ChdbWarehouse> {
   // chdb is a dev/local dependency (570 MB): loaded lazily so Lambda bundles never include it.
   const { createChdbConnection } = await import('chdb/connection');
-  const connection = createChdbConnection({ path });
+  // Asked before chDB is: its lock failure also prints a ClickHouse exception straight to stderr.
+  const holder = liveHolder(path);
+  if (holder !== undefined) throw busyError(path, holder);
+  let connection: ReturnType<typeof createChdbConnection>;
+  try {
+    connection = createChdbConnection({ path });
+  } catch (err) {
+    throw busyStore(err, path) ?? err;
+  }
   const raw = connection.chdb as unknown as ChdbRaw;
   const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]) as ClickHouseClient;
-  let scratch: string | undefined;
+  // Parquet bodies pass through files beside the data directory; this process holds the directory's lock,
+  // so whatever a killed predecessor left there is garbage.
+  const scratch = `${path}.scratch`;
+  await rm(scratch, { recursive: true, force: true });
+  await mkdir(scratch, { recursive: true });
 
   const insertParquet: ParquetInserter = async (_client, i) => {
-    scratch ??= await mkdtemp(join(tmpdir(), 'tributary-chdb-'));
     const file = join(scratch, `${Math.random().toString(36).slice(2)}.parquet`);
     await writeFile(file, i.file.bytes);
     try {
