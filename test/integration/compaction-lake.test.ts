@@ -82,3 +82,71 @@ describe('compaction reaches every partition that still needs it', () => {
     assert.deepEqual(results.map((r) => [r.dt, r.hour, r.outcome, r.filesBefore, r.filesAfter]), [[day, 7, 'compacted', 2, 1]]);
   });
 });
+
+describe('compacted doubles', () => {
+  let lake: LocalRuntime;
+  let offset = 0;
+  const clock = NOW + 3_600_000;
+  before(async () => {
+    lake = await openLocalRuntime({ home: mkdtempSync(join(tmpdir(), 'tributary-zero-')), schemasDir: join(PACKAGE_ROOT, 'schemas/events'), clock: () => clock });
+  });
+  after(async () => lake.close());
+
+  // JSON text keeps -0.0 (JSON.stringify(-0) would write 0).
+  const json = (v: number): string => (Object.is(v, -0) ? '-0.0' : String(v));
+  const expected = new Map<string, number>();
+  /** Records of one hour, values cycling through `cycle` by event time, sent in three batches (three files). */
+  const sendHour = async (hour: number, cycle: readonly number[]): Promise<void> => {
+    const all = Array.from({ length: 300 }, (_, i) => {
+      const id = `h${hour}-${String(i).padStart(3, '0')}`;
+      const v = cycle[i % cycle.length]!;
+      expected.set(id, v);
+      const ts = new Date(Date.UTC(2026, 10, 19, hour, 0, 0, 0) + i * 1000).toISOString();
+      return `{"event":"measure","event_id":"${id}","ts":"${ts}","user_id":"u1","properties":{"v":${json(v)}}}`;
+    });
+    for (let b = 0; b < 3; b++) {
+      await ingestBatch(mskEvent(all.filter((_, i) => i % 3 === b), { topic: 'zero', firstOffset: offset }), lake.deps);
+      offset += 100;
+    }
+  };
+  const statsOf = async (path: string): Promise<Array<{ lo: string; hi: string }>> =>
+    (await duckRows(`SELECT stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata('${path}') WHERE path_in_schema = 'v'`)) as Array<{ lo: string; hi: string }>;
+  /** Parquet's rule: a zero min is written -0.0, a zero max +0.0. */
+  const obeysZeroRule = (s: { lo: string; hi: string }): boolean => (Number(s.lo) !== 0 || s.lo === '-0.0') && (Number(s.hi) !== 0 || s.hi === '0.0');
+
+  it('keep every value bit-exact, -0.0 included, with statistics per the signed-zero rule, and DuckDB finds every zero', async () => {
+    await ingestBatch(mskEvent(['{"event":"measure","event_id":"first","ts":"2026-11-19T00:10:00Z","user_id":"u1","properties":{"v":1.5}}'], { topic: 'zero', firstOffset: offset++ }), lake.deps);
+    expected.set('first', 1.5);
+    await sendHour(1, [0, -0, 1.5]); // DuckDB meets +0 first: it would write min 0.0
+    await sendHour(2, [-0, 0, -2.5]); // -0 first: it would write max -0.0
+    await sendHour(3, [0, -5, 7]); // no -0: dictionary-encoded, and its bloom filter would hash only +0
+
+    // Tributary's own files already follow the rule.
+    for (const hour of [1, 2]) {
+      for (const key of (await lake.store.list(`lake/measure/dt=2026-11-19/hour=0${hour}/`)).filter((k) => k.endsWith('.parquet'))) {
+        for (const s of await statsOf(tempParquet((await lake.store.get(key))!))) assert.ok(obeysZeroRule(s), `${key}: ${JSON.stringify(s)}`);
+      }
+    }
+
+    const results = await compactClosedPartitions(lake.compaction(), { tables: ['measure'] });
+    assert.deepEqual(results.filter((r) => r.outcome === 'compacted').map((r) => r.hour), [0, 1, 2, 3]);
+    for (const hour of [1, 2, 3]) {
+      const path = tempParquet((await lake.store.get(`${versionPrefix('measure', '2026-11-19', hour, 1)}part-00000.parquet`))!);
+      const rows = await duckRows(`SELECT event_id, v FROM read_parquet('${path}')`);
+      assert.equal(rows.length, 300);
+      for (const r of rows) {
+        const want = expected.get(String(r['event_id']))!;
+        assert.ok(Object.is(r['v'], want), `hour ${hour} ${String(r['event_id'])}: ${String(r['v'])} is not ${json(want)}`);
+      }
+      const stats = await statsOf(path);
+      for (const s of stats) assert.ok(obeysZeroRule(s), `hour ${hour}: ${JSON.stringify(s)}`);
+      const zeros = [...expected].filter(([id, v]) => id.startsWith(`h${hour}-`) && v === 0).length;
+      for (const literal of ['0', "'-0.0'::DOUBLE"]) {
+        const [found] = await duckRows(`SELECT count(*) AS n FROM read_parquet('${path}') WHERE v = ${literal}`);
+        assert.equal(Number(found!['n']), zeros, `hour ${hour}: v = ${literal} finds every zero`);
+      }
+    }
+    assert.deepEqual((await statsOf(tempParquet((await lake.store.get(`${versionPrefix('measure', '2026-11-19', 1, 1)}part-00000.parquet`))!))).map((s) => [s.lo, s.hi]), [['-0.0', '1.5']]);
+    assert.deepEqual((await statsOf(tempParquet((await lake.store.get(`${versionPrefix('measure', '2026-11-19', 2, 1)}part-00000.parquet`))!))).map((s) => [s.lo, s.hi]), [['-2.5', '0.0']]);
+  });
+});

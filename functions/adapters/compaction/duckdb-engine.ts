@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { CompactionEngine, CompactionJob, CompactionResult } from '../../core/lake/compact-partition.js';
+import { withSignedZeroStatistics } from '../../core/lake/float-statistics.js';
 import { PARQUET_CONTENT_TYPE } from '../../core/parquet/lake-file.js';
 import type { ColumnType } from '../../core/schema/model.js';
 
@@ -49,7 +50,13 @@ export class DuckDbCompactionEngine implements CompactionEngine {
         const source = `read_parquet([${paths.map(literal).join(', ')}], union_by_name = true)`;
         const present = new Set((await rows(db, `DESCRIBE SELECT * FROM ${source}`)).map((r) => String(r['column_name'])));
         const select = job.columns.map((c) => `${present.has(c.name) ? `CAST(${ident(c.name)} AS ${DUCK_TYPES[c.type]})` : `CAST(NULL AS ${DUCK_TYPES[c.type]})`} AS ${ident(c.name)}`).join(', ');
-        const rowsIn = Number((await rows(db, `SELECT count(*) AS n FROM ${source}`))[0]!['n']);
+        // DuckDB's dictionaries fold -0.0 into 0.0 (or the reverse: whichever came first), so a piece whose
+        // doubles hold a -0.0 is written without dictionaries (PLAIN keeps every bit); the others keep them.
+        const doubles = job.columns.filter((c) => c.type === 'double' && present.has(c.name)).map((c) => `CAST(${ident(c.name)} AS DOUBLE)`);
+        const negativeZero = doubles.length > 0 ? `, bool_or(${doubles.map((d) => `(${d} = 0 AND signbit(${d}))`).join(' OR ')}) AS z` : '';
+        const [counted] = await rows(db, `SELECT count(*) AS n${negativeZero} FROM ${source}`);
+        const rowsIn = Number(counted!['n']);
+        const plain = counted!['z'] === true ? ', DICTIONARY_SIZE_LIMIT 0' : '';
         // Bounded pieces: rows split by a hash of event_id, so every duplicate of an event meets its twins.
         const pieces = Math.max(1, Math.ceil(bytesIn / job.maxPieceBytes));
         const outputs: Array<{ key: string; rows: number; bytes: number }> = [];
@@ -67,12 +74,13 @@ export class DuckDbCompactionEngine implements CompactionEngine {
             QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at DESC, _topic DESC, _partition DESC, _offset DESC) = 1
             ORDER BY event_time, event_id
           ) TO ${literal(dir)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880,
-            FILE_SIZE_BYTES ${Math.max(1, Math.floor(job.targetFileBytes))}, FILENAME_PATTERN 'part_{i}')`);
+            FILE_SIZE_BYTES ${Math.max(1, Math.floor(job.targetFileBytes))}, FILENAME_PATTERN 'part_{i}'${plain})`);
           for (const name of (await readdir(dir)).sort(byNumber)) {
             const path = join(dir, name);
             const n = Number((await rows(db, `SELECT count(*) AS n FROM read_parquet(${literal(path)})`))[0]!['n']);
             const key = `${job.outputPrefix}part-${String(outputs.length).padStart(5, '0')}.parquet`;
-            const body = await readFile(path);
+            // Zero extremes per the format's rule, and no bloom filter over doubles (see float-statistics.ts).
+            const body = withSignedZeroStatistics(await readFile(path));
             await job.store.put(key, body, { contentType: PARQUET_CONTENT_TYPE });
             outputs.push({ key, rows: n, bytes: body.byteLength });
             await rm(path);
