@@ -59,7 +59,8 @@ export function isValidTopic(topic: string): boolean {
 
 /** A short printable excerpt of a hostile name for error messages (never the whole 10,000 characters). */
 export function excerpt(value: string, max = 64): string {
-  const s = JSON.stringify(value);
+  // Only the start is quoted: the JSON of a megabyte value, sliced, would stay alive with every detail.
+  const s = JSON.stringify(value.length > max ? value.slice(0, max) : value);
   return s.length <= max ? s : `${s.slice(0, max)}…(${value.length} chars)`;
 }
 

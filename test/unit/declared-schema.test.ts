@@ -9,7 +9,9 @@ import type { ColumnSpec } from '../../functions/core/schema/model.js';
 import { TableBatch } from '../../functions/core/batch/table-batch.js';
 import { DEFAULT_ENVELOPE_LIMITS, isRejection, parseEnvelope } from '../../functions/core/decode/envelope.js';
 import { NOW, pageView, record, TS } from '../helpers.js';
-import { TOP_LEVEL_KEYWORDS } from '../../functions/core/schema/keywords.js';
+import { MAX_DOCUMENT_SCHEMA_NODES, MAX_ENUM_CHARACTERS, MAX_ENUM_VALUES, MAX_SCHEMA_CHARACTERS, TOP_LEVEL_KEYWORDS } from '../../functions/core/schema/keywords.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const column = (def: Record<string, unknown>, name = 'p'): ColumnSpec => parseDeclaredSchema('ev', { properties: { [name]: def } }).properties[0]!;
 const refused = (doc: Record<string, unknown>, message: RegExp): void => {
@@ -282,5 +284,58 @@ describe('top-level keywords: enforced or refused, never ignored (item 7)', () =
       assert.ok(TOP_LEVEL_KEYWORDS.has(k), k);
     }
     for (const k of ['patternProperties', 'allOf', 'if']) assert.ok(!TOP_LEVEL_KEYWORDS.has(k), k);
+  });
+});
+
+describe('enums and the cost of every keyword, bounded at load (item 1)', () => {
+  const values = (n: number, width = 12): string[] => Array.from({ length: n }, (_, i) => `v${String(i).padStart(width - 1, '0')}`);
+
+  it('refuses an enum past its limits, naming the keyword, the property and the limit', () => {
+    assert.equal(column({ type: 'string', enum: values(MAX_ENUM_VALUES) }).allowed!.length, MAX_ENUM_VALUES);
+    refused({ properties: { plan: { type: 'string', enum: values(MAX_ENUM_VALUES + 1) } } }, new RegExp(`property "plan": "enum" has ${MAX_ENUM_VALUES + 1} values, more than ${MAX_ENUM_VALUES}`));
+    refused({ properties: { plan: { enum: values(20_000) } } }, /property "plan": "enum" has 20000 values, more than 10000/);
+    refused({ properties: { plan: { const: 'x'.repeat(MAX_ENUM_CHARACTERS + 1) } } }, new RegExp(`property "plan": "const" holds \\d+ characters of values, more than ${MAX_ENUM_CHARACTERS}`));
+  });
+
+  it('refuses a document past its size and object or array schemas past their nodes in all', () => {
+    const big = { properties: { a: { type: 'string', description: 'x'.repeat(MAX_SCHEMA_CHARACTERS) } } };
+    refused(big, new RegExp(`schema ev: the document is \\d+ characters of JSON, more than ${MAX_SCHEMA_CHARACTERS}`));
+    const node = (n: number): Record<string, unknown> => ({ type: 'object', properties: Object.fromEntries(Array.from({ length: n - 1 }, (_, i) => [`f${i}`, { type: 'string' }])) });
+    const many = (k: number, n: number): Record<string, unknown> => ({ properties: Object.fromEntries(Array.from({ length: k }, (_, i) => [`p${i}`, node(n)])) });
+    assert.equal(parseDeclaredSchema('ev', many(4, MAX_DOCUMENT_SCHEMA_NODES / 4)).properties.length, 4);
+    refused(many(5, MAX_DOCUMENT_SCHEMA_NODES / 4), new RegExp(`property "p4": its object or array schema brings the document's schema nodes to ${MAX_DOCUMENT_SCHEMA_NODES + MAX_DOCUMENT_SCHEMA_NODES / 4}, more than ${MAX_DOCUMENT_SCHEMA_NODES}`));
+  });
+
+  it('checks membership in a set: 20,000 values against a 10,000-value enum take milliseconds', () => {
+    const c = column({ type: 'string', enum: values(MAX_ENUM_VALUES, 20) });
+    const started = performance.now();
+    for (let i = 0; i < 20_000; i++) coerceProperty(i % 2 === 0 ? `v${String(i % MAX_ENUM_VALUES).padStart(19, '0')}` : `nope-${i}`, c, 's');
+    const ms = performance.now() - started;
+    // a scan compares each value with every entry: 10^8 comparisons, seconds
+    assert.ok(ms < 500, `${ms.toFixed(0)} ms`);
+  });
+
+  it('keeps violation details short, and holding them keeps neither the enum\'s text nor the value alive', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const c = column({ type: 'string', enum: values(MAX_ENUM_VALUES, 20) });
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const f = failure(`nope-${i}`, c);
+      assert.ok(f.failure.length < 200, f.failure);
+      kept.push(f.failure);
+    }
+    // values of a megabyte: the detail quotes 64 characters of each
+    for (let i = 0; i < 30; i++) {
+      const f = failure(`${i}`.padEnd(1_000_000, 'x'), c);
+      assert.ok(f.failure.length < 300, String(f.failure.length));
+      kept.push(f.failure);
+    }
+    gc();
+    const grown = (process.memoryUsage().heapUsed - before) / 1e6;
+    // a slice of the enum's joined text (240 KB) per detail held 72 MB; a slice of each value's JSON 30 MB
+    assert.ok(grown < 8, `${grown.toFixed(1)} MB held by ${kept.length} details`);
   });
 });

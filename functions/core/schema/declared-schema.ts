@@ -5,7 +5,7 @@ import { compilePattern, MAX_PATTERN_INSTRUCTIONS, unrunnablePattern } from './c
 import { isAssertedFormat } from './formats.js';
 import { isValidEventName, isValidPropertyName, normaliseName } from '../identifiers.js';
 import { readNestedSchema, type NestedSchema } from './nested-schema.js';
-import { refusedTopLevelKeyword, SCALAR_APPLICATORS } from './keywords.js';
+import { MAX_ENUM_CHARACTERS, MAX_ENUM_VALUES, MAX_SCHEMA_CHARACTERS, refusedTopLevelKeyword, SCALAR_APPLICATORS } from './keywords.js';
 import type { RecordRules } from './record-rules.js';
 import {
   catalogText, DEFAULT_MAX_COLUMNS_PER_TABLE, DEFAULT_ORDER_BY, MAX_COLUMN_DESCRIPTION, MAX_TABLE_DESCRIPTION, NUMERIC_CONSTRAINTS, RESERVED_NAMES, STRING_CONSTRAINTS, withEventId,
@@ -83,6 +83,14 @@ function allowedValues(def: Record<string, Json>, type: ColumnType, accepts: rea
     accepts !== undefined ? takes(accepts, jsonTypeOfValue(v)) && !(typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v))
       : type === 'string' ? typeof v === 'string' : type === 'boolean' ? typeof v === 'boolean'
         : type === 'int64' ? Number.isSafeInteger(v) : type === 'double' ? typeof v === 'number' : false;
+  const keyword = def['enum'] !== undefined ? 'enum' : 'const';
+  if (list.length > MAX_ENUM_VALUES) {
+    throw new SchemaDefinitionError(`${where}: "enum" has ${list.length} values, more than ${MAX_ENUM_VALUES} (MAX_ENUM_VALUES); a longer list belongs in a lookup table joined at query time`);
+  }
+  const characters = list.reduce<number>((n, v) => n + (typeof v === 'string' ? v.length + 2 : JSON.stringify(v).length), 0);
+  if (characters > MAX_ENUM_CHARACTERS) {
+    throw new SchemaDefinitionError(`${where}: "${keyword}" holds ${characters} characters of values, more than ${MAX_ENUM_CHARACTERS} (MAX_ENUM_CHARACTERS)`);
+  }
   const values = list.filter((v) => v !== null);
   const kind = accepts !== undefined ? `of type ${accepts.join(' or ')}` : `a ${type}`;
   for (const v of values) {
@@ -184,9 +192,9 @@ function readStringKeywords(def: Record<string, Json>, type: ColumnType, where: 
   if ((out.minLength ?? 0) > (out.maxLength ?? Infinity)) throw new SchemaDefinitionError(`${where}: "minLength" is greater than "maxLength"`);
 }
 
-function nestedSchema(def: Record<string, Json>, doc: Record<string, Json>, where: string): NestedSchema | undefined {
+function nestedSchema(def: Record<string, Json>, doc: Record<string, Json>, where: string, cost: { nodes: number }): NestedSchema | undefined {
   try {
-    return readNestedSchema(def, doc);
+    return readNestedSchema(def, doc, cost);
   } catch (err) {
     throw new SchemaDefinitionError(`${where}: ${(err as Error).message}`);
   }
@@ -233,6 +241,11 @@ export function parseDeclaredSchema(event: string, doc: unknown, options: Declar
   if (!Array.isArray(required) || !required.every((r) => typeof r === 'string')) {
     throw new SchemaDefinitionError(`schema ${table}: "required" must be an array of names`);
   }
+  const size = JSON.stringify(doc).length;
+  if (size > MAX_SCHEMA_CHARACTERS) {
+    throw new SchemaDefinitionError(`schema ${table}: the document is ${size} characters of JSON, more than ${MAX_SCHEMA_CHARACTERS} (MAX_SCHEMA_CHARACTERS: every container holds it)`);
+  }
+  const cost = { nodes: 0 };
   const maxProperties = options.maxProperties ?? DEFAULT_MAX_COLUMNS_PER_TABLE;
   const count = Object.keys(props).length;
   if (count > maxProperties) {
@@ -255,7 +268,7 @@ export function parseDeclaredSchema(event: string, doc: unknown, options: Declar
     }
     const allowed = allowedValues(def, type, accepts, where);
     const constraints = valueConstraints(def, type, accepts, pii === 'hash', where);
-    const nested = type === 'json' && pii !== 'hash' ? nestedSchema(def, doc, where) : undefined;
+    const nested = type === 'json' && pii !== 'hash' ? nestedSchema(def, doc, where, cost) : undefined;
     const column: ColumnSpec = {
       name,
       type: pii === 'hash' ? 'string' : type,

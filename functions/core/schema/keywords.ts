@@ -98,3 +98,29 @@ export function refusedTopLevelKeyword(keyword: string): string | undefined {
   if (instead !== undefined) return `top-level "${keyword}" is not enforced on records: ${instead}`;
   return `top-level "${keyword}" is not supported (supported: ${[...TOP_LEVEL_KEYWORDS.keys()].join(', ')})`;
 }
+
+// What loading a declared schema may cost, and what it may make each value cost. A schema past one of
+// these is refused at `schema push` and when schema files load, naming the keyword, the property and the
+// limit; within them, no batch (up to Lambda's 6 MB payload) outgrows the ingest function's memory
+// (test/integration/schema-limits.test.ts ingests a hostile batch against a schema at every limit).
+// Limits kept beside the keywords they bound: MAX_PATTERN_INSTRUCTIONS (constraints.ts), MAX_SCHEMA_NODES
+// and MAX_NODES_PER_PLACE (nested-schema-cost.ts), the column limit (TRIBUTARY_MAX_COLUMNS_PER_TABLE).
+
+/** Values in one property's `enum`: membership is a set lookup, but every container holds the list. */
+export const MAX_ENUM_VALUES = 10_000;
+
+/** Characters of one property's `enum` or `const` values, as JSON: what the registry entry and each container hold. */
+export const MAX_ENUM_CHARACTERS = 256 * 1024;
+
+/**
+ * A declared document's JSON text: it is stored in every registry version and read by every container,
+ * and it bounds what all its properties' keywords hold together.
+ */
+export const MAX_SCHEMA_CHARACTERS = 1024 * 1024;
+
+/**
+ * Schema nodes of all a document's object and array properties together, once `$ref`s are expanded. Ajv
+ * compiles each schema into code when the container loads it: 0.7–2 ms per node measured, so a document
+ * at this limit costs a cold start up to ~4 s and tens of MB.
+ */
+export const MAX_DOCUMENT_SCHEMA_NODES = 2_000;

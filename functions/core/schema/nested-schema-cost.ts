@@ -36,16 +36,17 @@ export const SCHEMA_MAPS = [...IN_PLACE_MAPS, ...CHILD_MAPS, '$defs', 'definitio
 export const isNode = (v: unknown): v is { [k: string]: JsonValue } => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Throws an Error naming the place when the schema recurs, has a `$ref` that does not point into it,
+ * The schema's nodes once its $refs are expanded. Throws an Error naming the place when the schema recurs, has a `$ref` that does not point into it,
  * expands to more than MAX_SCHEMA_NODES nodes, or lets more than MAX_NODES_PER_PLACE nodes or
  * MAX_PATTERN_INSTRUCTIONS pattern instructions apply to one part of a value.
  */
-export function checkCost(root: Node): void {
+export function checkCost(root: Node): number {
   const refs = new Map<Node, Node>();
-  countExpanded(root, refs);
+  const nodes = countExpanded(root, refs);
   const cluster = inPlace(refs);
   const budget = { places: 0 };
   widest([root].flatMap(cluster), '', cluster, budget);
+  return nodes;
 }
 
 /** Places the analysis below may visit: far more than schemas within MAX_SCHEMA_NODES have. */
@@ -56,7 +57,7 @@ const MAX_PLACES = 100_000;
  * count is linear in the document). A recursive `$ref`, or `$dynamicRef`, is refused: with `anyOf` it can
  * branch at every level of a value. Records each `$ref`'s target for the pass below.
  */
-function countExpanded(root: Node, refs: Map<Node, Node>): void {
+function countExpanded(root: Node, refs: Map<Node, Node>): number {
   const memo = new Map<string, number>();
   const open = new Set<string>();
   const sizeAt = (node: JsonValue, pointer: string): number => {
@@ -87,9 +88,11 @@ function countExpanded(root: Node, refs: Map<Node, Node>): void {
     memo.set(pointer, n);
     return n;
   };
-  if (sizeAt(root, '') > MAX_SCHEMA_NODES) {
+  const size = sizeAt(root, '');
+  if (size > MAX_SCHEMA_NODES) {
     throw new Error(`the schema has more than ${MAX_SCHEMA_NODES} nodes once its $refs are expanded`);
   }
+  return size;
 }
 
 /** The nodes that apply where `node` applies: itself, its `$ref` and its in-place applicators. */

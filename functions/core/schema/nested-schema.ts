@@ -4,6 +4,7 @@
 import { Ajv2020, str, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { compilePattern, isMultipleOf, unrunnablePattern } from './constraints.js';
 import { FORMATS } from './formats.js';
+import { MAX_DOCUMENT_SCHEMA_NODES } from './keywords.js';
 import { describeValue } from '../identifiers.js';
 import { checkCost, isNode as isObject, place, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE, type JsonValue } from './nested-schema-cost.js';
 
@@ -22,11 +23,12 @@ export interface NestedFailure {
  * The schema a declared object or array property is checked with, or undefined when it says no more than
  * "an object or an array" (how `schema pin` writes a JSON column, so those documents hash as before).
  * Throws an Error with the offending place (the caller adds the property) when Ajv cannot compile it, a
- * pattern is not RE2, or checking a value could cost too much (nested-schema-cost.ts). Draft 4's boolean
+ * pattern is not RE2, or checking a value could cost too much (nested-schema-cost.ts), or `cost` (the
+ * document's nodes so far) would pass MAX_DOCUMENT_SCHEMA_NODES. Draft 4's boolean
  * `exclusiveMinimum`/`exclusiveMaximum` and tuple `items` are rewritten in their 2020-12 form, as the
  * property's own bounds are; `$ref`s into the document's `$defs` or `definitions` take those along.
  */
-export function readNestedSchema(def: { readonly [k: string]: JsonValue }, root: { readonly [k: string]: JsonValue }): NestedSchema | undefined {
+export function readNestedSchema(def: { readonly [k: string]: JsonValue }, root: { readonly [k: string]: JsonValue }, cost?: { nodes: number }): NestedSchema | undefined {
   const own: { [k: string]: JsonValue } = {};
   for (const [k, v] of Object.entries(def)) if (k !== 'description' && !k.startsWith('x-')) own[k] = v;
   const declared = own['type'];
@@ -44,7 +46,12 @@ export function readNestedSchema(def: { readonly [k: string]: JsonValue }, root:
     const unrunnable = unrunnablePattern(p);
     if (unrunnable !== undefined) throw new Error(`pattern ${JSON.stringify(p)} ${unrunnable}`);
   }
-  checkCost(schema);
+  const nodes = checkCost(schema);
+  // counted before Ajv compiles it: the document's total bounds what loading it costs
+  if (cost !== undefined) cost.nodes += nodes;
+  if (cost !== undefined && cost.nodes > MAX_DOCUMENT_SCHEMA_NODES) {
+    throw new Error(`its object or array schema brings the document's schema nodes to ${cost.nodes}, more than ${MAX_DOCUMENT_SCHEMA_NODES} (MAX_DOCUMENT_SCHEMA_NODES: each node is compiled when a container loads the schema)`);
+  }
   validatorOf(schema);
   return schema;
 }
