@@ -149,4 +149,12 @@ describe('compacted doubles', () => {
     assert.deepEqual((await statsOf(tempParquet((await lake.store.get(`${versionPrefix('measure', '2026-11-19', 1, 1)}part-00000.parquet`))!))).map((s) => [s.lo, s.hi]), [['-0.0', '1.5']]);
     assert.deepEqual((await statsOf(tempParquet((await lake.store.get(`${versionPrefix('measure', '2026-11-19', 2, 1)}part-00000.parquet`))!))).map((s) => [s.lo, s.hi]), [['-2.5', '0.0']]);
   });
+  it('hold timestamps as INT64 adjusted to UTC: MILLIS as ingest writes them, MICROS after compaction (no INT96: docs, item 15)', async () => {
+    const schemaOf = async (bytes: Uint8Array): Promise<string[]> =>
+      (await duckRows(`SELECT name, type, logical_type FROM parquet_schema('${tempParquet(bytes)}') WHERE name IN ('event_time', 'received_at') ORDER BY name`))
+        .map((r) => `${String(r['name'])}:${String(r['type'])}:${/isAdjustedToUTC=(true|1)/.test(String(r['logical_type'])) ? 'UTC' : 'local'}:${/MILLIS=MilliSeconds/.test(String(r['logical_type'])) ? 'MILLIS' : /MICROS=MicroSeconds/.test(String(r['logical_type'])) ? 'MICROS' : '?'}`);
+    const raw = (await lake.store.list('lake/measure/dt=2026-11-19/hour=01/')).find((k) => /\/zero\+0\+\d+-\d+\.parquet$/.test(k))!;
+    assert.deepEqual(await schemaOf((await lake.store.get(raw))!), ['event_time:INT64:UTC:MILLIS', 'received_at:INT64:UTC:MILLIS']);
+    assert.deepEqual(await schemaOf((await lake.store.get(`${versionPrefix('measure', '2026-11-19', 1, 1)}part-00000.parquet`))!), ['event_time:INT64:UTC:MICROS', 'received_at:INT64:UTC:MICROS']);
+  });
 });

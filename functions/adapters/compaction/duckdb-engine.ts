@@ -50,7 +50,7 @@ export class DuckDbCompactionEngine implements CompactionEngine {
         const source = `read_parquet([${paths.map(literal).join(', ')}], union_by_name = true)`;
         const present = new Set((await rows(db, `DESCRIBE SELECT * FROM ${source}`)).map((r) => String(r['column_name'])));
         const select = job.columns.map((c) => `${present.has(c.name) ? `CAST(${ident(c.name)} AS ${DUCK_TYPES[c.type]})` : `CAST(NULL AS ${DUCK_TYPES[c.type]})`} AS ${ident(c.name)}`).join(', ');
-        // DuckDB's dictionaries fold -0.0 into 0.0 (or the reverse: whichever came first), so a piece whose
+        // DuckDB's dictionaries fold -0.0 into 0.0 (or the reverse: whichever came first), so a partition whose
         // doubles hold a -0.0 is written without dictionaries (PLAIN keeps every bit); the others keep them.
         const doubles = job.columns.filter((c) => c.type === 'double' && present.has(c.name)).map((c) => `CAST(${ident(c.name)} AS DOUBLE)`);
         const negativeZero = doubles.length > 0 ? `, bool_or(${doubles.map((d) => `(${d} = 0 AND signbit(${d}))`).join(' OR ')}) AS z` : '';
