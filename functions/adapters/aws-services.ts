@@ -27,6 +27,12 @@ export interface AwsServices {
   registry(options?: { ttlMs?: number; declared?: DeclaredSchemas }): SchemaRegistry;
 }
 
+/** The `s3()` source of a table's `_all` view. */
+export function lakeSource(lakeUrl: string, table: string, structure: string, roleArn?: string): string {
+  const credentials = roleArn ? `, extra_credentials(role_arn = ${quoteString(roleArn)})` : '';
+  return `s3(${quoteString(lakeGlob(lakeUrl, table))}, 'Parquet', ${quoteString(structure)}${credentials})`;
+}
+
 export async function openAwsServices(env: ServicesEnvironment): Promise<AwsServices> {
   const password = await secretValue(env.clickhouse.password);
   const clickhouse = createClient({
@@ -45,8 +51,9 @@ export async function openAwsServices(env: ServicesEnvironment): Promise<AwsServ
     warehouse: new ClickHouseWarehouse(clickhouse, {
       database: env.clickhouse.database,
       ttlDays: env.clickhouse.ttlDays,
-      // The server reads the lake with its own S3 access (ClickHouse Cloud: an IAM role on the service).
-      ...(lakeUrl ? { lakeSource: (table: string, structure: string) => `s3(${quoteString(lakeGlob(lakeUrl, table))}, 'Parquet', ${quoteString(structure)})` } : {}),
+      // The server reads the lake with its own S3 access: a self-managed server's instance role, or on
+      // ClickHouse Cloud the role it assumes, named per view (extra_credentials is Cloud's).
+      ...(lakeUrl ? { lakeSource: (table: string, structure: string) => lakeSource(lakeUrl, table, structure, env.clickhouse.lakeRoleArn) } : {}),
     }),
     registry: (options = {}) => new SchemaRegistry(store, { adopt: (t) => catalog.getTable(t), ...options }),
   };

@@ -20,6 +20,8 @@ export interface ServicesEnvironment {
     readonly ttlDays: number;
     /** where ClickHouse reads the lake for `<event>_all` views, e.g. https://bucket.s3.eu-west-1.amazonaws.com/lake */
     readonly lakeUrl?: string;
+    /** the IAM role ClickHouse Cloud assumes to read the lake (`extra_credentials(role_arn = …)` in the views) */
+    readonly lakeRoleArn?: string;
   };
 }
 
@@ -79,6 +81,9 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
   const glueDatabase = need('TRIBUTARY_GLUE_DATABASE');
   const url = need('CLICKHOUSE_URL');
   if (url && !/^https?:\/\//.test(url)) invalid.push('CLICKHOUSE_URL must start with http:// or https://');
+  const lakeRole = env['CLICKHOUSE_LAKE_ROLE_ARN'];
+  if (lakeRole && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(lakeRole)) invalid.push('CLICKHOUSE_LAKE_ROLE_ARN is not an IAM role ARN');
+  if (lakeRole && !env['CLICKHOUSE_LAKE_URL']) invalid.push('CLICKHOUSE_LAKE_ROLE_ARN is set without CLICKHOUSE_LAKE_URL: nothing would read the lake with it');
   const config: IngestEnvironment = {
     bucket,
     ...(env['TRIBUTARY_KMS_KEY_ID'] ? { kmsKeyId: env['TRIBUTARY_KMS_KEY_ID'] } : {}),
@@ -90,6 +95,7 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
       database: env['CLICKHOUSE_DATABASE'] ?? 'tributary',
       ttlDays: positiveInteger('CLICKHOUSE_TTL_DAYS', 90),
       ...(env['CLICKHOUSE_LAKE_URL'] ? { lakeUrl: env['CLICKHOUSE_LAKE_URL'] } : {}),
+      ...(env['CLICKHOUSE_LAKE_ROLE_ARN'] ? { lakeRoleArn: env['CLICKHOUSE_LAKE_ROLE_ARN'] } : {}),
     },
     schemasDir: resolve(env['LAMBDA_TASK_ROOT'] ?? '.', env['TRIBUTARY_SCHEMAS_DIR'] ?? 'schemas/events'),
     piiSalt: secret('TRIBUTARY_PII_SALT', ingest),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { lakeSource } from '../../functions/adapters/aws-services.js';
 import { ConfigurationError, readIngestEnvironment } from '../../functions/adapters/environment.js';
 
 describe('ingest function environment', () => {
@@ -32,5 +33,20 @@ describe('ingest function environment', () => {
     assert.equal(c.clickhouse.lakeUrl, 'https://lake.s3.eu-west-1.amazonaws.com/lake');
     assert.throws(() => readIngestEnvironment({ ...base, TRIBUTARY_PII_SALT_SECRET_ARN: 'my-salt' }), /not a Secrets Manager ARN/);
     assert.throws(() => readIngestEnvironment({ ...base, CLICKHOUSE_URL: 'ch.example:9000', TRIBUTARY_PII_SALT: 's' }), /must start with http/);
+  });
+
+  it('reads the role ClickHouse Cloud assumes for the lake, and names it in every _all view', async () => {
+    const base = { TRIBUTARY_BUCKET: 'b', TRIBUTARY_GLUE_DATABASE: 'g', CLICKHOUSE_URL: 'https://ch.example:8443', TRIBUTARY_PII_SALT: 's' };
+    const role = 'arn:aws:iam::123456789012:role/tributary-prod-ClickHouseLakeReader-AbC';
+    const c = readIngestEnvironment({ ...base, CLICKHOUSE_LAKE_URL: 'https://lake.s3.eu-west-1.amazonaws.com/lake', CLICKHOUSE_LAKE_ROLE_ARN: role });
+    assert.equal(c.clickhouse.lakeRoleArn, role);
+    assert.throws(() => readIngestEnvironment({ ...base, CLICKHOUSE_LAKE_URL: 'https://l/lake', CLICKHOUSE_LAKE_ROLE_ARN: 'my-role' }), /CLICKHOUSE_LAKE_ROLE_ARN is not an IAM role ARN/);
+    assert.throws(() => readIngestEnvironment({ ...base, CLICKHOUSE_LAKE_ROLE_ARN: role }), /CLICKHOUSE_LAKE_ROLE_ARN is set without CLICKHOUSE_LAKE_URL/);
+    const source = lakeSource('https://lake.s3.eu-west-1.amazonaws.com/lake', 'page_view', 'event_id String', role);
+    assert.equal(source, `s3('https://lake.s3.eu-west-1.amazonaws.com/lake/page_view/**/*.parquet', 'Parquet', 'event_id String', extra_credentials(role_arn = '${role}'))`);
+    assert.doesNotMatch(lakeSource('https://l/lake', 'page_view', 'event_id String'), /extra_credentials/);
+    // ClickHouse parses it as the s3() function's fourth argument.
+    const { query } = await import('chdb');
+    assert.match(query(`EXPLAIN AST SELECT * FROM ${source}`, 'TSV'), /Function s3 \(children 1\)\n\s+ExpressionList \(children 4\)[\s\S]*Function extra_credentials/);
   });
 });
