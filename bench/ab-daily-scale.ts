@@ -1,4 +1,4 @@
-// The ab-daily aggregation at scale (README "Scale"): N exposures and N/10 purchases generated inside chDB
+// The ab-daily aggregation at scale (docs/jobs.md, docs/benchmarks.md): N exposures and N/10 purchases generated inside chDB
 // with numbers(), then the day's query, timed. Run: node --import tsx bench/ab-daily-scale.ts 10000000
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

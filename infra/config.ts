@@ -8,7 +8,7 @@ export const DEFAULT_INGEST_MEMORY_MB = 2048;
  * V8's semi-space for the ingest function when an environment does not set `ingest.semiSpaceMb`. Lambda's
  * bootstrap would size it at memory/20 (102 MB at 2 GB): a young generation that grows past 200 MB holding
  * batches that are garbage a moment later. At 8 MB a 10k-record batch peaks at 2× its NDJSON plus 150 MB
- * (README, "Benchmark": the memory goal and what it costs in throughput).
+ * (docs/benchmarks.md: the memory goal and what it costs in throughput).
  */
 export const DEFAULT_INGEST_SEMI_SPACE_MB = 8;
 

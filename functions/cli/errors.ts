@@ -10,7 +10,7 @@ export interface Failure {
   readonly withStack: boolean;
 }
 
-const USAGE_ERRORS = new Set(['UsageError', 'SchemaDefinitionError', 'SchemaCompatibilityError', 'WindowError', 'JobConfigError']);
+const USAGE_ERRORS = new Set(['UsageError', 'SchemaDefinitionError', 'SchemaCompatibilityError', 'WindowError', 'JobConfigError', 'ConfigurationError']);
 const FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EMFILE', 'ENOSPC']);
 
 interface ErrorLike { name?: unknown; message?: unknown; code?: unknown; cause?: unknown }

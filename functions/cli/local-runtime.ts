@@ -94,7 +94,7 @@ export async function openSchemaContext(options: LocalRuntimeOptions = {}): Prom
   const schemasDir = options.schemasDir ?? defaultSchemasDir();
   const schemas = SchemaFiles.load(schemasDir);
   const adopt = catalog ? { adopt: (t: string) => catalog.getTable(t) } : {};
-  return { registry: new SchemaRegistry(store, { ...(options.clock ? { clock: options.clock } : {}), ...adopt }), schemas, schemasDir };
+  return { registry: new SchemaRegistry(store, { clock: options.clock ?? cliClock(), ...adopt }), schemas, schemasDir };
 }
 
 export function defaultJobsDir(): string {

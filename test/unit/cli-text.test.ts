@@ -57,6 +57,13 @@ describe('CLI failures', () => {
     const usage = Object.assign(new Error('--x must be an integer'), { name: 'UsageError' });
     assert.deepEqual(describeFailure(usage), { exitCode: 2, message: '--x must be an integer', withStack: false });
     assert.equal(describeFailure(usage, true).withStack, true, 'TRIBUTARY_DEBUG=1 keeps every stack');
+    // Against AWS a missing or malformed variable is the user's to fix, not a bug with a stack.
+    const { ConfigurationError, readServicesEnvironment } = await import('../../functions/adapters/environment.js');
+    let config: unknown;
+    try { readServicesEnvironment({ TRIBUTARY_BUCKET: 'b' }); } catch (e) { config = e; }
+    assert.ok(config instanceof ConfigurationError);
+    assert.deepEqual(describeFailure(config), { exitCode: 2, message: (config as Error).message, withStack: false });
+    assert.match((config as Error).message, /TRIBUTARY_GLUE_DATABASE/);
     const bug = new TypeError("Cannot read properties of undefined (reading 'x')");
     assert.deepEqual(describeFailure(bug), { exitCode: 1, message: bug.message, withStack: true });
   });

@@ -1,6 +1,6 @@
 // The compaction engine: DuckDB reads a partition's Parquet files, keeps one row per event_id (the latest
 // received_at, as ClickHouse's ReplacingMergeTree(received_at) does) and writes zstd Parquet files of
-// about the target size. Chosen by measurement (README, bench/): it streams and spills to disk under a
+// about the target size. Chosen by measurement (docs/benchmarks.md): it streams and spills to disk under a
 // memory limit, and its native module fits a Lambda bundle.
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

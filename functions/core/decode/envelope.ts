@@ -1,4 +1,4 @@
-// The event envelope contract (DESIGN.md): parse a record's JSON value and check its envelope fields.
+// The event envelope contract (docs/schemas.md "The event envelope"): parse a record's JSON value and check its envelope fields.
 import { describeValue, excerpt, isValidEventName, isValidPropertyName, normaliseName, unstorableText } from '../identifiers.js';
 import { memoise } from '../util/memo.js';
 import { NOT_BASE64, NOT_UTF8, valueSize, valueText, type DecodedRecord } from './msk-event.js';

@@ -1,4 +1,4 @@
-// Object keys of the lake (DESIGN.md "Lake layout"). The same batch always yields the same key, which is
+// Object keys of the lake (docs/lake.md "Layout"). The same batch always yields the same key, which is
 // what makes a redelivered batch overwrite its own file instead of adding a second copy.
 import { pad2 } from '../time.js';
 
