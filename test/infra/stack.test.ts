@@ -43,7 +43,8 @@ function environmentOf(template: Template, description: RegExp): Record<string, 
   const fns = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Description?: string; Environment?: { Variables: Record<string, unknown> } } }>;
   const fn = fns.find((f) => description.test(f.Properties.Description ?? ''));
   assert.ok(fn, `a function described ${description}`);
-  return Object.fromEntries(Object.entries(fn.Properties.Environment!.Variables).map(([k, v]) => [k, typeof v === 'string' ? v : k.endsWith('SECRET_ARN') ? 'arn:aws:secretsmanager:eu-west-1:1:secret:x' : 'resolved-at-deploy']));
+  return Object.fromEntries(Object.entries(fn.Properties.Environment!.Variables).map(([k, v]) => [k, typeof v === 'string' ? v : k.endsWith('SECRET_ARN') ? 'arn:aws:secretsmanager:eu-west-1:1:secret:x'
+    : k.endsWith('ROLE_ARN') ? 'arn:aws:iam::123456789012:role/resolved-at-deploy' : 'resolved-at-deploy']));
 }
 
 for (const name of Object.keys(environments)) {
