@@ -1,0 +1,349 @@
+// npm run bench:scale — the real ingestBatch at production shape, simulated: a grid of partitions × event
+// types × traffic × batching window × topology. For each grid point the MSK mapping's batches are modelled
+// (bench/scale/model.ts), a sample of them runs through the real handler on a simulated clock with counting
+// ports (bench/scale/harness.ts), and the counts and measured time are extrapolated to an hour: invocations,
+// Lambda GB-s, S3 requests per GB before and after compaction, Glue calls, ClickHouse inserts per second per
+// table, active parts (chDB, bench/scale/parts.ts) and files per (table, hour); then $ per GB from
+// bench/prices.json beside Amazon Data Firehose and ClickPipes, with the goals and a verdict per row.
+//
+// Environment: BENCH_SCALE_SAMPLE (rows per sampled batch, default 400), BENCH_SCALE_STEADY (steady
+// invocations sampled per grid point, default 4), BENCH_SCALE_ESM (mixed | per-partition),
+// BENCH_SCALE_PARTS (0 skips the chDB parts run).
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { DEFAULT_INGEST_MEMORY_MB } from '../infra/config.js';
+import { DEFAULT_INGEST_CONFIG } from '../functions/core/ingest.js';
+import { rng } from '../functions/cli/traffic.js';
+import { GlueCatalog } from '../functions/adapters/catalog/glue.js';
+import { startFakeGlue } from '../test/glue-endpoint.js';
+import { Counts, HOUR, openContainer, recordSizes, REGISTRY_TTL_MS, sampleBatch, tableName, typeWeights, countingStore } from './scale/harness.js';
+import { measureCompaction, scale, type CompactionCost } from './scale/compaction.js';
+import { measureParts, type PartsResult } from './scale/parts.js';
+import { batchShape, clickPipesUsdPerGb, firehoseUsdPerGb, gridPoints, loadPrices, tributaryUsdPerGb, type GridPoint } from './scale/model.js';
+
+const SAMPLE_ROWS = Number(process.env['BENCH_SCALE_SAMPLE'] ?? 400);
+const STEADY = Number(process.env['BENCH_SCALE_STEADY'] ?? 4);
+const ESM_MODE = process.env['BENCH_SCALE_ESM'] === 'per-partition' ? 'per-partition' : 'mixed';
+const COMPACTION_MEMORY_MB = 4096; // infra/jobs.ts
+/** docs/benchmarks.md, "Compaction engine" (2026-11-21): DuckDB, one thread, 133,916 rows/s */
+const COMPACTION_ROWS_PER_S = 133_916;
+/** Compaction's deployed lookback (functions/compact/config.ts): each hourly run visits 48 hours of partitions. */
+const LOOKBACK_HOURS = 48;
+/**
+ * Network waits, not measured here (the stand-ins answer in-process): assumed round trips inside one
+ * region, paid in the function's billed duration. Files and inserts go 4 at a time (IngestConfig.concurrency).
+ */
+const WAIT_MS = { s3Put: 30, s3Get: 15, glue: 40, clickhouseInsert: 60 };
+const GOAL_RATIO = 1 / 5;
+const GOAL_INSERTS_PER_S = 1;
+const PARTS_RATES = [1, 5, 25, 50];
+
+const prices = loadPrices(resolve('bench/prices.json'));
+const sizes = recordSizes();
+
+interface Row {
+  p: GridPoint;
+  /** the coupled mapping's batches, or the fresh path's in split */
+  shape: ReturnType<typeof batchShape>;
+  lakeShape: ReturnType<typeof batchShape>;
+  /** both paths in split */
+  invPerH: number;
+  /** the coupled or fresh path's */
+  secondsPerInv: number;
+  gbSecondsPerH: number;
+  filesPerTableHourMax: number;
+  filesPerTableHourMean: number;
+  s3PutPerGbIngest: number;
+  s3ReqPerGbCompaction: number;
+  gluePerH: number;
+  insertsPerSMax: number;
+  quarantined: number;
+  usdPerGb: number;
+  firehose: number;
+  firehoseRounded: number;
+  clickPipes: number;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  console.log(`Tributary scale benchmark · node ${process.version} · ${cpus().length} cores (${cpus()[0]?.model ?? '?'}) · ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`functions/core/ingest.ts: ${provenance()}`);
+  console.log(`event ≈ ${sizes.ndjson.toFixed(0)} B of NDJSON, ${sizes.payload.toFixed(0)} B of MSK payload · ESM model: ${ESM_MODE} · batch size 10,000 · ingest memory ${DEFAULT_INGEST_MEMORY_MB} MB (infra/config.ts) · prices ${prices.region}, read ${prices.read}\n`);
+  const glue = await startFakeGlue();
+  let current = new Counts();
+  const store = countingStore(() => current);
+  try {
+    const calibration = await calibrate(store, glue, (c) => { current = c; });
+    console.log(`calibration: ${(calibration.perRecordS * 1e6).toFixed(1)} µs per record beyond a sampled batch's rows (warm, real ingestBatch, memory ports) · Parquet ${(calibration.parquetRatio * 100).toFixed(1)} % of NDJSON at 8,000-record batches`);
+    const compaction = await measureCompaction(glue);
+    console.log(`compaction per partition (counted): S3 PUT+LIST ${fmtC(compaction.fixed.s3Put + compaction.fixed.s3List)} + ${fmtC(compaction.perOutput.s3Put)}/output, GET ${fmtC(compaction.fixed.s3Get)} + ${fmtC(compaction.perInput.s3Get)}/input, Glue ${fmtC(compaction.fixed.glue)}; a visit of a compacted partition: LIST ${fmtC(compaction.visit.s3List)}, GET ${fmtC(compaction.visit.s3Get)}, Glue ${fmtC(compaction.visit.glue)}\n`);
+
+    const rows: Row[] = [];
+    // The sinks setting (IngestConfig.sinks = { lake, warehouse }) decides whether split can run at all.
+    const sinksInCore = 'sinks' in DEFAULT_INGEST_CONFIG;
+    for (const p of gridPoints().filter((g) => g.topology === 'coupled' || sinksInCore)) {
+      rows.push(await runPoint(p, store, glue, (c) => { current = c; }, calibration, compaction));
+    }
+    let parts: PartsResult[] = [];
+    let limits = { partsToDelayInsert: NaN, partsToThrowInsert: NaN };
+    if (process.env['BENCH_SCALE_PARTS'] !== '0' && store.sample) {
+      const schema = await new GlueCatalog(glue.client, 'tributary').getTable(tableName(0));
+      const measured = await measureParts(schema!, store.sample, PARTS_RATES);
+      parts = measured.results;
+      limits = measured.limits;
+    }
+    printTopology('coupled', rows.filter((r) => r.p.topology === 'coupled'), parts);
+    if (sinksInCore) printTopology('split', rows.filter((r) => r.p.topology === 'split'), parts);
+    else console.log('\nsplit: pending: sinks not in core yet (functions/core/ingest.ts has no sinks setting); every split row is pending');
+    if (parts.length > 0) {
+      console.log(`\nClickHouse active parts, busiest partition (chDB ${'system.parts'}), one table, a simulated minute of inserts of one real lake file (${store.sample!.byteLength} B) each, compressed into the wall time shown; limits here: parts_to_delay_insert ${limits.partsToDelayInsert}, parts_to_throw_insert ${limits.partsToThrowInsert}`);
+      for (const r of parts) console.log(`  ${r.insertsPerS}/s → ${r.inserts} inserts in ${r.seconds.toFixed(1)} s: ${r.activeParts} active parts, ${r.activePartsAfter5s} five seconds later`);
+    }
+    console.log('');
+    summary(rows);
+    console.log(`\nrun took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    await glue.close();
+  }
+}
+
+/** Which ingest code the counts describe: its last commit, and whether the working tree changes it. */
+function provenance(): string {
+  const git = (...a: string[]): string => { try { return execFileSync('git', a, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
+  const commit = git('log', '-1', '--format=%h %cs', '--', 'functions/core/ingest.ts');
+  const dirty = git('status', '--porcelain', '--', 'functions/core/').length > 0;
+  return `${commit}${dirty ? ' + uncommitted changes in functions/core/ (work in progress)' : ''}`;
+}
+
+const fmtC = (n: number): string => (Math.abs(n - Math.round(n)) < 0.01 ? String(Math.round(n)) : n.toFixed(2));
+
+interface Calibration { perRecordS: number; parquetRatio: number }
+
+/** Per-record time of the real handler, warm, from full batches of 1,000 and 8,000 records (5 types, 4 partitions). */
+async function calibrate(store: ReturnType<typeof countingStore>, glue: Awaited<ReturnType<typeof startFakeGlue>>, use: (c: Counts) => void): Promise<Calibration> {
+  const counts = new Counts();
+  use(counts);
+  const container = openContainer({ store, glue, counts: () => counts });
+  const r = rng(3);
+  const offsets = new Map<number, number>();
+  const now = Date.UTC(2026, 11, 6, 9, 30);
+  const run = async (records: number, i: number): Promise<{ s: number; records: number; bytes: number }> => {
+    const b = sampleBatch({ fullRecords: records, partitions: 4, weights: typeWeights(5), scale: 1, now: now + i, windowMs: 5000, offsets, r, firstPartition: 0, topic: 'calibration' });
+    const before = counts.lakeBytes;
+    const { seconds } = await container.ingest(b.event, now + i);
+    return { s: seconds, records: b.records, bytes: counts.lakeBytes - before };
+  };
+  for (let i = 0; i < 6; i++) await run(2000, i);
+  const small: number[] = [];
+  const large: number[] = [];
+  let ratio = 0;
+  for (let i = 0; i < 5; i++) {
+    const a = await run(1000, 10 + i);
+    small.push(a.s);
+    const b = await run(8000, 20 + i);
+    large.push(b.s);
+    ratio = b.bytes / (b.records * sizes.ndjson);
+  }
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  return { perRecordS: Math.max(0, (median(large) - median(small)) / 7000), parquetRatio: ratio };
+}
+
+interface PathUse {
+  shape: ReturnType<typeof batchShape>;
+  invPerH: number;
+  secondsPerInv: number;
+  gbSecondsPerH: number;
+  containers: number;
+  s3Put: number;
+  s3Get: number;
+  glue: number;
+  /** lake files per hour, by table */
+  filesPerH: Map<string, number>;
+  insertsPerSMax: number;
+  quarantined: number;
+}
+
+type Sinks = { lake: boolean; warehouse: boolean };
+
+/**
+ * One mapping (a path) of a grid point: a warm container runs STEADY sampled batches mid-hour, one after
+ * the registry's TTL and one after the hour turns; counts and time become per-hour figures.
+ */
+async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefined, store: ReturnType<typeof countingStore>, glue: Awaited<ReturnType<typeof startFakeGlue>>,
+  use: (c: Counts) => void, cal: Calibration, label: string): Promise<PathUse> {
+  const shape = batchShape({ ...p, windowS }, sizes.payload, ESM_MODE);
+  const weights = typeWeights(p.eventTypes);
+  const r = rng(p.partitions * 1000 + p.eventTypes * 10 + Math.round(windowS * 10) + p.traffic);
+  const offsets = new Map<number, number>();
+  const topic = `t${p.partitions}-${p.eventTypes}-${p.traffic}-${windowS}-${label}`;
+  const windowMs = windowS * 1000;
+  const sampleScale = Math.min(1, SAMPLE_ROWS / shape.records);
+  const batch = (now: number): ReturnType<typeof sampleBatch> =>
+    sampleBatch({ fullRecords: shape.records, partitions: shape.partitionsPerBatch, weights, scale: sampleScale, now, windowMs, offsets, r, firstPartition: 0, topic });
+
+  const hour = Date.UTC(2026, 11, 6, 10);
+  const t0 = hour + 30 * 60_000;
+  let counts = new Counts();
+  const phase = (): Counts => { counts = new Counts(); use(counts); return counts; };
+  phase();
+  const container = openContainer({ store, glue, counts: () => counts, ...(sinks ? { config: { sinks } as never } : {}) });
+  // A warm container: tables exist (a batch may create at most 20: a first batch of 50 types needs three),
+  // its registry entries loaded less than a TTL before the measured batches.
+  for (let i = 0; i < 4; i++) await container.ingest(batch(t0 - 5000 + i).event, t0 - 5000 + i);
+  const steady = phase();
+  let seconds = 0;
+  let sampled = 0;
+  let full = 0;
+  let quarantined = 0;
+  let recordsIn = 0;
+  for (let i = 0; i < STEADY; i++) {
+    const b = batch(t0 + i * 10);
+    const { seconds: s, report } = await container.ingest(b.event, t0 + i * 10);
+    seconds += s;
+    sampled += b.records;
+    full += b.fullRecords;
+    quarantined += report.quarantined;
+    recordsIn += report.recordsIn;
+  }
+  const avg = steady.copy();
+  scale(avg, 1 / STEADY);
+  // The registry's entries expire after its TTL: one invocation after it shows what a refresh costs.
+  const ttl = phase();
+  await container.ingest(batch(t0 + REGISTRY_TTL_MS + 1000).event, t0 + REGISTRY_TTL_MS + 1000);
+  // The hour turns: new partitions for every table (Glue) on each container's first batch of the hour.
+  const turn = phase();
+  const next = hour + HOUR + windowMs + 1000;
+  await container.ingest(batch(next).event, next);
+  type K = 's3Get' | 's3List' | 'glue' | 's3Put';
+  const extra = (c: Counts, k: K): number => Math.max(0, c[k] - avg[k] - (k === 's3Put' ? c.lakeFiles - avg.lakeFiles : 0));
+  const ttlExtra = { s3Get: extra(ttl, 's3Get'), s3List: extra(ttl, 's3List'), glue: extra(ttl, 'glue'), s3Put: extra(ttl, 's3Put') };
+  const hourExtra = {
+    s3Get: Math.max(0, extra(turn, 's3Get') - ttlExtra.s3Get), s3List: Math.max(0, extra(turn, 's3List') - ttlExtra.s3List),
+    glue: Math.max(0, extra(turn, 'glue') - ttlExtra.glue), s3Put: Math.max(0, extra(turn, 's3Put') - ttlExtra.s3Put),
+  };
+  const cpuPerInv = seconds / STEADY + cal.perRecordS * Math.max(0, (full - sampled) / STEADY);
+  const warehouse = sinks?.warehouse ?? true;
+  const waitS = (Math.ceil(avg.lakeFiles / 4) * WAIT_MS.s3Put + Math.ceil(avg.inserts / 4) * WAIT_MS.clickhouseInsert + (warehouse ? WAIT_MS.clickhouseInsert : 0)
+    + avg.glue * WAIT_MS.glue + avg.s3Get * WAIT_MS.s3Get) / 1000;
+  const secondsPerInv = cpuPerInv + waitS;
+  const invPerS = shape.invocationsPerS;
+  const invPerH = invPerS * 3600;
+  const containers = Math.max(shape.pollers, Math.ceil(invPerS * secondsPerInv));
+  const perContainerHour = (k: K): number => containers * ((3600_000 / REGISTRY_TTL_MS) * ttlExtra[k] + hourExtra[k]);
+  return {
+    shape, invPerH, secondsPerInv, containers,
+    gbSecondsPerH: invPerH * secondsPerInv * (DEFAULT_INGEST_MEMORY_MB / 1024),
+    s3Put: invPerH * (avg.s3Put + avg.s3List) + perContainerHour('s3Put') + perContainerHour('s3List'),
+    s3Get: invPerH * avg.s3Get + perContainerHour('s3Get'),
+    glue: invPerH * avg.glue + perContainerHour('glue'),
+    filesPerH: new Map([...avg.filesByTable].map(([t, n]) => [t, n * invPerH])),
+    insertsPerSMax: invPerS * (avg.insertsByTable.get(tableName(0)) ?? 0),
+    quarantined: recordsIn === 0 ? 0 : quarantined / recordsIn,
+  };
+}
+
+/** The lake path of `split`: a large window (the batch then closes at 10,000 records above ~170 events/s). */
+const LAKE_WINDOW_S = 60;
+
+async function runPoint(p: GridPoint, store: ReturnType<typeof countingStore>, glue: Awaited<ReturnType<typeof startFakeGlue>>, use: (c: Counts) => void,
+  cal: Calibration, comp: CompactionCost): Promise<Row> {
+  const paths: PathUse[] = p.topology === 'coupled'
+    ? [await measurePath(p, p.windowS, undefined, store, glue, use, cal, 'coupled')]
+    : [await measurePath(p, p.windowS, { lake: false, warehouse: true }, store, glue, use, cal, 'fresh'),
+      await measurePath(p, Math.max(p.windowS, LAKE_WINDOW_S), { lake: true, warehouse: false }, store, glue, use, cal, 'lake')];
+  const fresh = paths[0]!;
+  const lake = paths.at(-1)!;
+  const weights = typeWeights(p.eventTypes);
+  const gbIngested = (p.traffic * 3600 * sizes.ndjson) / 1e9;
+  // Compaction of the hour just closed, per table, plus the hourly run's visits within the lookback.
+  let compPut = 0;
+  let compGet = 0;
+  let compGlue = 0;
+  for (let k = 0; k < p.eventTypes; k++) {
+    const outputs = Math.max(1, Math.ceil((gbIngested * cal.parquetRatio * weights[k]! * 1e9) / (256 * 1024 * 1024)));
+    const inputs = lake.filesPerH.get(tableName(k)) ?? 0;
+    if (inputs === 0) continue;
+    compPut += comp.fixed.s3Put + comp.fixed.s3List + outputs * (comp.perOutput.s3Put + comp.perOutput.s3List) + inputs * (comp.perInput.s3Put + comp.perInput.s3List);
+    compGet += comp.fixed.s3Get + inputs * comp.perInput.s3Get + outputs * comp.perOutput.s3Get;
+    compGlue += comp.fixed.glue + inputs * comp.perInput.glue + outputs * comp.perOutput.glue;
+  }
+  const visits = LOOKBACK_HOURS - 2;
+  compPut += p.eventTypes * (comp.cleanup.s3Put + comp.cleanup.s3List + visits * (comp.visit.s3Put + comp.visit.s3List) + comp.perTableRun.s3Put + comp.perTableRun.s3List);
+  compGet += p.eventTypes * (comp.cleanup.s3Get + visits * comp.visit.s3Get + comp.perTableRun.s3Get);
+  compGlue += p.eventTypes * (comp.cleanup.glue + visits * comp.visit.glue + comp.perTableRun.glue);
+  const rowsPerH = p.traffic * 3600;
+  const compactionGbSeconds = (rowsPerH / COMPACTION_ROWS_PER_S) * (COMPACTION_MEMORY_MB / 1024);
+  const sum = (f: (u: PathUse) => number): number => paths.reduce((n, u) => n + f(u), 0);
+  const usdPerGb = tributaryUsdPerGb({
+    invocations: sum((u) => u.invPerH), ingestGbSeconds: sum((u) => u.gbSecondsPerH), compactionGbSeconds,
+    s3Put: sum((u) => u.s3Put) + compPut, s3Get: sum((u) => u.s3Get) + compGet, glue: sum((u) => u.glue) + compGlue, gbIngested,
+  }, prices);
+  const files = [...lake.filesPerH.values()];
+  const fh = { gbIngested, gbParquet: gbIngested * cal.parquetRatio, records: rowsPerH, tables: p.eventTypes };
+  return {
+    p, shape: fresh.shape, lakeShape: lake.shape, invPerH: sum((u) => u.invPerH), secondsPerInv: fresh.secondsPerInv, gbSecondsPerH: sum((u) => u.gbSecondsPerH),
+    filesPerTableHourMax: lake.filesPerH.get(tableName(0)) ?? 0,
+    filesPerTableHourMean: files.reduce((a, b) => a + b, 0) / p.eventTypes,
+    s3PutPerGbIngest: sum((u) => u.s3Put) / gbIngested,
+    s3ReqPerGbCompaction: (compPut + compGet) / gbIngested,
+    gluePerH: sum((u) => u.glue) + compGlue,
+    insertsPerSMax: fresh.insertsPerSMax,
+    quarantined: Math.max(...paths.map((u) => u.quarantined)),
+    usdPerGb,
+    firehose: firehoseUsdPerGb(fh, prices, false),
+    firehoseRounded: firehoseUsdPerGb(fh, prices, true),
+    clickPipes: clickPipesUsdPerGb(gbIngested, prices),
+  };
+}
+
+const n0 = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en') : x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
+const usd = (x: number): string => `$${x < 0.001 ? x.toFixed(5) : x < 0.1 ? x.toFixed(4) : x.toFixed(3)}`;
+
+function partsFor(rate: number, parts: readonly PartsResult[]): string {
+  const at = parts.find((r) => r.insertsPerS >= rate);
+  return at ? `≤${at.activeParts}` : parts.length === 0 ? '' : `>${parts.at(-1)!.insertsPerS}/s: not run`;
+}
+
+export function verdict(r: Row): string {
+  const cost = r.usdPerGb <= r.firehose * GOAL_RATIO;
+  const inserts = r.insertsPerSMax <= GOAL_INSERTS_PER_S;
+  if (cost && inserts) return 'MEETS both';
+  return `FAILS ${[cost ? '' : 'cost', inserts ? '' : 'inserts'].filter(Boolean).join('+')}`;
+}
+
+function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], parts: readonly PartsResult[]): void {
+  console.log(topology === 'coupled'
+    ? '\ncoupled (one mapping, lake + Glue + ClickHouse in one invocation) · goals: $/GB ≤ 1/5 of Firehose (lower bound) · ≤ 1 insert/s per table\n'
+    : `\nsplit (fresh path: ClickHouse only at the row's window; lake path: lake + Glue + quarantine at a ${LAKE_WINDOW_S} s window; both batch ≤ 10,000) · same goals\n`);
+  const table: string[][] = [['parts', 'types', 'events/s', 'window', 'rec/batch', 'closed by', 'tp/batch', ...(topology === 'split' ? ['lake rec/batch'] : []), 'inv/h', 'ms/inv', 'GB-s/h', 'files/(tbl,h) max', 'mean',
+    'S3 PUT/GB', 'S3 req/GB compact', 'Glue/h', 'CH ins/s/tbl', 'CH parts/min', 'quar.', 'Tributary $/GB', 'Firehose $/GB', '(5 KB-rounded)', '× Firehose', 'goal ≤ 0.20', 'ClickPipes $/GB', 'goal ≤ 1/s', 'verdict']];
+  for (const r of rows) {
+    table.push([String(r.p.partitions), String(r.p.eventTypes), r.p.traffic.toLocaleString('en'), `${r.p.windowS} s`, r.shape.records.toLocaleString('en'), r.shape.closedBy,
+      String(r.shape.partitionsPerBatch), ...(topology === 'split' ? [r.lakeShape.records.toLocaleString('en')] : []), n0(r.invPerH), (r.secondsPerInv * 1000).toFixed(0), n0(r.gbSecondsPerH), n0(r.filesPerTableHourMax), n0(r.filesPerTableHourMean),
+      n0(r.s3PutPerGbIngest), n0(r.s3ReqPerGbCompaction), n0(r.gluePerH), n0(r.insertsPerSMax), partsFor(r.insertsPerSMax, parts), r.quarantined > 0 ? `${(r.quarantined * 100).toFixed(1)} %` : '0',
+      usd(r.usdPerGb), usd(r.firehose), usd(r.firehoseRounded), (r.usdPerGb / r.firehose).toFixed(2), r.usdPerGb <= r.firehose * GOAL_RATIO ? 'ok' : 'OVER',
+      usd(r.clickPipes), r.insertsPerSMax <= GOAL_INSERTS_PER_S ? 'ok' : 'OVER', verdict(r)]);
+  }
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table) console.log(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  if (topology === 'split') { console.log('\ninv/h and GB-s/h: both paths · ms/inv, rec/batch: the fresh path · files: the lake path'); return; }
+  console.log('\nrec/batch, tp/batch: records and topic-partitions per invocation (ESM model) · ms/inv: measured handler time (sampled batch + per-record time for the rows left out) + assumed network waits');
+  console.log('files/(tbl,h): lake files per (table, hour) before compaction, busiest table and mean · S3 PUT/GB: PUT+LIST requests of ingest per GB of NDJSON · S3 req/GB compact: the hourly compaction\'s PUT+LIST+GET per GB');
+  console.log('CH ins/s/tbl: ClickHouse inserts per second into the busiest table · CH parts/min: active parts after a minute at the next measured rate at or above it (chDB) · quar.: share of records quarantined (today: the 1,000-files-per-batch bound)');
+  console.log('Firehose: MSK source + Parquet conversion + dynamic partitioning by (event, dt, hour), 900 s buffers; lower bound without the 5 KB rounding of conversion, and with it · ClickPipes: the ClickHouse half only, one XS replica');
+}
+
+function summary(all: readonly Row[]): void {
+  for (const topology of ['coupled', 'split'] as const) {
+    const rows = all.filter((r) => r.p.topology === topology);
+    if (rows.length === 0) { console.log(`${topology} verdicts: pending`); continue; }
+    const meets = rows.filter((r) => verdict(r) === 'MEETS both');
+    const cost = rows.filter((r) => r.usdPerGb <= r.firehose * GOAL_RATIO);
+    const inserts = rows.filter((r) => r.insertsPerSMax <= GOAL_INSERTS_PER_S);
+    const best = [...rows].sort((a, b) => a.usdPerGb / a.firehose - b.usdPerGb / b.firehose)[0]!;
+    console.log(`${topology} verdicts: ${meets.length} of ${rows.length} rows meet both goals · cost goal in ${cost.length} · insert goal in ${inserts.length} · lowest × Firehose ${(best.usdPerGb / best.firehose).toFixed(2)} (${best.p.partitions} partitions, ${best.p.eventTypes} types, ${best.p.traffic} events/s, ${best.p.windowS} s)`);
+  }
+}
+
+await main();

@@ -1,0 +1,132 @@
+// The production-shape model of `npm run bench:scale`: the grid, how the MSK event source mapping turns a
+// traffic into invocations, and how counted requests and measured time become $ per GB. No I/O here.
+import { readFileSync } from 'node:fs';
+
+export type Topology = 'coupled' | 'split';
+
+export interface GridPoint {
+  readonly partitions: number;
+  readonly eventTypes: number;
+  /** events per second on the topic */
+  readonly traffic: number;
+  /** the mapping's MaximumBatchingWindowInSeconds (the fresh path's in `split`) */
+  readonly windowS: number;
+  readonly topology: Topology;
+}
+
+export const GRID = {
+  partitions: [4, 16, 64],
+  eventTypes: [5, 50],
+  traffic: [1_000, 10_000, 100_000],
+  windowS: [0.5, 5, 60],
+  topology: ['coupled', 'split'] as Topology[],
+};
+
+export function gridPoints(): GridPoint[] {
+  const out: GridPoint[] = [];
+  for (const topology of GRID.topology) for (const eventTypes of GRID.eventTypes) for (const partitions of GRID.partitions) {
+    for (const traffic of GRID.traffic) for (const windowS of GRID.windowS) out.push({ partitions, eventTypes, traffic, windowS, topology });
+  }
+  return out;
+}
+
+/** Lambda's limits for an MSK mapping (docs: msk-esm-parameters, with-msk-process, kafka-scaling-modes). */
+export const ESM = {
+  maxBatchSize: 10_000,
+  /** synchronous invocation payload */
+  maxPayloadBytes: 6 * 1024 * 1024,
+  /** what one event poller handles, MSK/Kafka (kafka-scaling-modes) */
+  pollerBytesPerS: 5 * 1024 * 1024,
+  pollerConcurrency: 5,
+};
+
+/** The batch size the bench configures (prod's cdk.json setting, the mapping's maximum). */
+export const BATCH_SIZE = 10_000;
+
+export interface BatchShape {
+  /** records per invocation */
+  readonly records: number;
+  /** topic-partitions whose records one invocation carries */
+  readonly partitionsPerBatch: number;
+  readonly invocationsPerS: number;
+  readonly pollers: number;
+  /** what closed the batch */
+  readonly closedBy: 'window' | 'batch size' | 'payload';
+}
+
+/**
+ * What the AWS docs say (read 2026-12-06): Lambda reads each partition in order; "a single Lambda payload
+ * can contain messages from multiple partitions"; a batch is sent when BatchSize records, 6 MB of payload or
+ * the batching window is reached; an event poller handles up to 5 MB/s. Modelled: ceil(MB/s ÷ 5) pollers
+ * share the partitions evenly, and each batch carries the records its poller read from all its partitions
+ * during the window. BENCH_SCALE_ESM=per-partition models one partition per batch instead (what the
+ * issue's first estimate assumed: more, smaller invocations).
+ */
+export function batchShape(p: GridPoint, payloadBytesPerRecord: number, mode: 'mixed' | 'per-partition'): BatchShape {
+  const bytesPerS = p.traffic * payloadBytesPerRecord;
+  const pollers = mode === 'per-partition' ? p.partitions : Math.min(p.partitions, Math.max(1, Math.ceil(bytesPerS / ESM.pollerBytesPerS)));
+  const partitionsPerBatch = Math.ceil(p.partitions / pollers);
+  const arriving = (p.traffic / pollers) * p.windowS;
+  const byPayload = Math.floor(ESM.maxPayloadBytes / payloadBytesPerRecord);
+  const records = Math.max(1, Math.floor(Math.min(BATCH_SIZE, byPayload, arriving)));
+  const closedBy = records === Math.floor(arriving) ? 'window' : records === byPayload ? 'payload' : 'batch size';
+  return { records, partitionsPerBatch, invocationsPerS: p.traffic / records, pollers, closedBy };
+}
+
+export interface Price { readonly usd: number; readonly unit: string; readonly source: string; readonly read: string; readonly verified: boolean }
+export interface Prices { readonly region: string; readonly read: string; readonly prices: Readonly<Record<string, Price>> }
+
+export function loadPrices(path: string): Prices {
+  return JSON.parse(readFileSync(path, 'utf8')) as Prices;
+}
+
+/** Requests and compute per hour, the inputs of the cost. */
+export interface HourlyUse {
+  readonly invocations: number;
+  readonly ingestGbSeconds: number;
+  readonly compactionGbSeconds: number;
+  readonly s3Put: number;
+  readonly s3Get: number;
+  readonly glue: number;
+  readonly gbIngested: number;
+}
+
+export function tributaryUsdPerGb(u: HourlyUse, prices: Prices): number {
+  const p = (k: string): number => prices.prices[k]!.usd;
+  const usd = u.invocations * p('lambdaRequest') + (u.ingestGbSeconds + u.compactionGbSeconds) * p('lambdaArmGbSecond')
+    + u.s3Put * p('s3PutRequest') + u.s3Get * p('s3GetRequest') + u.glue * p('glueCatalogRequest');
+  return usd / u.gbIngested;
+}
+
+export interface FirehoseShape {
+  readonly gbIngested: number;
+  readonly gbParquet: number;
+  readonly records: number;
+  /** (table, hour) partitions per hour: its dynamic-partitioning prefixes */
+  readonly tables: number;
+}
+
+/** Firehose's maximum buffering interval: the fewest objects (and the cheapest Firehose) per prefix. */
+export const FIREHOSE_BUFFER_S = 900;
+export const FIREHOSE_BUFFER_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Firehose from MSK with Parquet conversion and dynamic partitioning by (event, dt, hour), per GB of
+ * NDJSON. `rounded`: conversion billed in 5 KB steps per record, as the pricing page says; otherwise the
+ * lower bound without that rounding (the bench compares against the lower bound: the harder goal).
+ */
+export function firehoseUsdPerGb(s: FirehoseShape, prices: Prices, rounded: boolean): number {
+  const p = (k: string): number => prices.prices[k]!.usd;
+  const convertedGb = rounded ? (s.records * 5 * 1024) / 1e9 : s.gbIngested;
+  const perTable = s.gbParquet / s.tables;
+  const objects = s.tables * Math.max(3600 / FIREHOSE_BUFFER_S, Math.ceil((perTable * 1e9) / FIREHOSE_BUFFER_BYTES));
+  const usd = s.gbIngested * p('firehoseMskIngestGb') + convertedGb * p('firehoseFormatConversionGb') + s.gbParquet * p('firehoseDynamicPartitioningGb')
+    + objects * (p('firehoseDynamicPartitioningObject') + p('s3PutRequest'));
+  return usd / s.gbIngested;
+}
+
+/** One streaming ClickPipe with its default XS replica: the ClickHouse half only (no lake, no catalog). */
+export function clickPipesUsdPerGb(gbPerHour: number, prices: Prices): number {
+  const p = (k: string): number => prices.prices[k]!.usd;
+  return p('clickPipesIngestGb') + (0.0625 * p('clickPipesComputeUnitHour')) / gbPerHour;
+}
