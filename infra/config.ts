@@ -20,13 +20,44 @@ export function lambdaHeapSizing(memoryMb: number): { semiSpaceMb: number; oldSp
   return { semiSpaceMb: Math.floor(memoryMb / 20), oldSpaceMb: memoryMb - Math.floor(memoryMb / 10) };
 }
 
+/**
+ * How an environment's ingest reaches its sinks (docs/deploy.md#topology):
+ * - coupled: one event source mapping per topic, both sinks (lake and ClickHouse) in one invocation;
+ * - split: two per topic, each with its own consumer group, function and batching: the fresh path
+ *   (ClickHouse only, small window) and the lake path (lake files + Glue + quarantine, large window), so an
+ *   outage of one sink stalls only its own path.
+ */
+export type Topology = 'coupled' | 'split';
+export const TOPOLOGIES: readonly Topology[] = ['coupled', 'split'];
+
+/** One event source mapping's batching: records per invocation (1–10,000) and seconds to fill a batch (0–300). */
+export interface BatchingConfig {
+  readonly batchSize: number;
+  readonly batchingWindowSeconds: number;
+}
+
+/**
+ * A split path's batching when a topic does not set it: starting points, not measurements
+ * (docs/deploy.md#topology recommends settings per traffic class from `npm run bench:scale`).
+ * Whatever the size, Lambda also ends a batch at its 6 MB invocation payload.
+ */
+export const DEFAULT_SPLIT_BATCHING: { readonly fresh: BatchingConfig; readonly lake: BatchingConfig } = {
+  fresh: { batchSize: 1000, batchingWindowSeconds: 1 },
+  lake: { batchSize: 10_000, batchingWindowSeconds: 120 },
+};
+
 export interface TopicConfig {
   readonly name: string;
-  /** records per invocation, 1–10,000 (default 5,000) */
+  /** coupled only: records per invocation, 1–10,000 (default 5,000) */
   readonly batchSize?: number;
-  /** seconds to wait to fill a batch, 0–300 (default 10) */
+  /** coupled only: seconds to wait to fill a batch, 0–300 (default 10) */
   readonly batchingWindowSeconds?: number;
+  /** both mappings of the topic in split */
   readonly startingPosition?: 'LATEST' | 'TRIM_HORIZON';
+  /** split only: the fresh path's mapping (ClickHouse) */
+  readonly fresh?: BatchingConfig;
+  /** split only: the lake path's mapping (lake files, Glue, quarantine) */
+  readonly lake?: BatchingConfig;
 }
 
 export interface ClickHouseUser {
@@ -49,6 +80,8 @@ export interface EnvironmentConfig {
   readonly region: string;
   /** create an MSK Serverless cluster (dev), or consume from an existing cluster by ARN */
   readonly msk: { readonly create: true; readonly clusterName: string } | { readonly clusterArn: string };
+  /** coupled (default) or split: see Topology */
+  readonly topology: Topology;
   readonly topics: readonly TopicConfig[];
   /** Kafka consumer group of the ingest function (default tributary-<env>) */
   readonly consumerGroup: string;
@@ -139,6 +172,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
   if (at('msk.create') === true) msk = { create: true, clusterName: str('msk.clusterName', /^[A-Za-z0-9-]{1,64}$/) };
   else if (at('msk.clusterArn') !== undefined) msk = { clusterArn: str('msk.clusterArn', /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/) };
   else problems.push('msk needs either "create": true with "clusterName", or "clusterArn"');
+  const topology = topologySetting(at('topology'), problems);
   const rawTopics = at('topics');
   const topics: TopicConfig[] = [];
   if (!Array.isArray(rawTopics) || rawTopics.length === 0) problems.push('topics must list at least one topic');
@@ -149,12 +183,26 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       if (topics.some((o) => o.name === t['name'])) { problems.push(`${p}.name ${t['name']} is listed twice`); return; }
       const sp = t['startingPosition'];
       if (sp !== undefined && sp !== 'LATEST' && sp !== 'TRIM_HORIZON') problems.push(`${p}.startingPosition must be LATEST or TRIM_HORIZON`);
-      topics.push({
-        name: t['name'],
-        batchSize: int(`${p}.batchSize`, 5000, 1, 10_000),
-        batchingWindowSeconds: int(`${p}.batchingWindowSeconds`, 10, 0, 300),
-        startingPosition: (sp as TopicConfig['startingPosition']) ?? 'LATEST',
-      });
+      const startingPosition = (sp as TopicConfig['startingPosition']) ?? 'LATEST';
+      const unknown = Object.keys(t).filter((k) => !TOPIC_KEYS.has(k));
+      if (unknown.length > 0) problems.push(`${p} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...TOPIC_KEYS].join(', ')})`);
+      // A setting of the other topology is refused, not ignored: it would not do what its author expects.
+      const misplaced = (topology === 'split' ? ['batchSize', 'batchingWindowSeconds'] : ['fresh', 'lake']).filter((k) => t[k] !== undefined);
+      for (const k of misplaced) {
+        problems.push(topology === 'split'
+          ? `${p}.${k} applies to topology "coupled" only; this environment is "split": set ${p}.fresh.${k} and ${p}.lake.${k}`
+          : `${p}.${k} applies to topology "split" only; this environment is "${topology}" (set "topology": "split" to use it)`);
+      }
+      if (topology === 'coupled') {
+        topics.push({ name: t['name'], batchSize: int(`${p}.batchSize`, 5000, 1, 10_000), batchingWindowSeconds: int(`${p}.batchingWindowSeconds`, 10, 0, 300), startingPosition });
+        return;
+      }
+      const fresh = batching(at, `${p}.fresh`, DEFAULT_SPLIT_BATCHING.fresh, int, problems);
+      const lake = batching(at, `${p}.lake`, DEFAULT_SPLIT_BATCHING.lake, int, problems);
+      if (fresh.batchingWindowSeconds > lake.batchingWindowSeconds) {
+        problems.push(`${p}.fresh.batchingWindowSeconds ${fresh.batchingWindowSeconds} is longer than ${p}.lake.batchingWindowSeconds ${lake.batchingWindowSeconds}: the fresh path is the low-latency one (swapped?)`);
+      }
+      topics.push({ name: t['name'], startingPosition, fresh, lake });
     });
   }
   const config: EnvironmentConfig = {
@@ -162,8 +210,9 @@ export function parseEnvironment(name: string | undefined, environments: unknown
     account,
     region,
     msk,
+    topology,
     topics,
-    consumerGroup: consumerGroupBase(at('consumerGroup'), name, topics, problems),
+    consumerGroup: consumerGroupBase(at('consumerGroup'), name, topics, topology, problems),
     vpc: {
       vpcId: str('vpc.vpcId', /^vpc-[0-9a-f]+$/),
       availabilityZones: strings('vpc.availabilityZones', /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 2),
@@ -191,17 +240,42 @@ export function parseEnvironment(name: string | undefined, environments: unknown
   return config;
 }
 
+function topologySetting(value: unknown, problems: string[]): Topology {
+  if (value === undefined) return 'coupled';
+  if (TOPOLOGIES.includes(value as Topology)) return value as Topology;
+  problems.push(`topology must be "coupled" (one event source mapping per topic, both sinks in one invocation) or "split" (a fresh path into ClickHouse and a lake path, each with its own mapping and consumer group), not ${JSON.stringify(value)}`);
+  return 'coupled';
+}
+
+const TOPIC_KEYS: ReadonlySet<string> = new Set(['name', 'batchSize', 'batchingWindowSeconds', 'startingPosition', 'fresh', 'lake']);
+const BATCHING_KEYS: ReadonlySet<string> = new Set(['batchSize', 'batchingWindowSeconds']);
+
+/** A split path's batching (`topics.<i>.fresh` or `.lake`), each field defaulting on its own. */
+function batching(at: Reader, path: string, fallback: BatchingConfig, int: IntReader, problems: string[]): BatchingConfig {
+  const raw = at(path);
+  if (raw !== undefined && !isObject(raw)) problems.push(`${path} must be {"batchSize", "batchingWindowSeconds"}`);
+  const unknown = isObject(raw) ? Object.keys(raw).filter((k) => !BATCHING_KEYS.has(k)) : [];
+  if (unknown.length > 0) problems.push(`${path} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...BATCHING_KEYS].join(', ')})`);
+  // 10,000 records and 300 s are the MSK event source mapping's limits; the 6 MB payload ends a batch sooner.
+  return { batchSize: int(`${path}.batchSize`, fallback.batchSize, 1, 10_000), batchingWindowSeconds: int(`${path}.batchingWindowSeconds`, fallback.batchingWindowSeconds, 0, 300) };
+}
+
+/** The paths of a split topology, as they name their consumer groups (`<group>-<path>-<topic>`). */
+export const SPLIT_PATHS = ['fresh', 'lake'] as const;
+
 /**
- * The environment's consumer group, the base of each topic's group id (`<group>-<topic>`), which Lambda
- * limits to 200 characters of [a-zA-Z0-9-/*:_+=.@].
+ * The environment's consumer group, the base of each mapping's group id (`<group>-<topic>` coupled,
+ * `<group>-fresh-<topic>` and `<group>-lake-<topic>` split), which Lambda limits to 200 characters of
+ * [a-zA-Z0-9-/*:_+=.@].
  */
-function consumerGroupBase(value: unknown, env: string, topics: readonly TopicConfig[], problems: string[]): string {
+function consumerGroupBase(value: unknown, env: string, topics: readonly TopicConfig[], topology: Topology, problems: string[]): string {
   if (value !== undefined && (typeof value !== 'string' || !/^[a-zA-Z0-9\-/*:_+=.@]{1,150}$/.test(value))) {
     problems.push('consumerGroup must be 1–150 characters of [a-zA-Z0-9-/*:_+=.@]');
     return `tributary-${env}`;
   }
   const group = (value as string | undefined) ?? `tributary-${env}`;
-  for (const t of topics) if (group.length + 1 + t.name.length > 200) problems.push(`consumerGroup "${group}" with topic ${t.name} makes a group id over 200 characters`);
+  const infix = topology === 'split' ? Math.max(...SPLIT_PATHS.map((p) => p.length + 1)) : 0;
+  for (const t of topics) if (group.length + 1 + infix + t.name.length > 200) problems.push(`consumerGroup "${group}" with topic ${t.name} makes a group id over 200 characters`);
   return group;
 }
 
@@ -291,7 +365,7 @@ function ingestSettings(int: IntReader, problems: string[]): EnvironmentConfig['
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
-  'account', 'region', 'msk', 'topics', 'consumerGroup', 'vpc', 'clickhouse', 'piiSaltSecretName', 'retention', 'kmsKey', 'dataStewardRoleArn', 'ingest', 'alarms',
+  'account', 'region', 'msk', 'topology', 'topics', 'consumerGroup', 'vpc', 'clickhouse', 'piiSaltSecretName', 'retention', 'kmsKey', 'dataStewardRoleArn', 'ingest', 'alarms',
 ]);
 
 const optionalField = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>

@@ -1,5 +1,7 @@
-// The ingest function and one MSK event source mapping per topic, with IAM scoped to the cluster, its
-// topics and their consumer groups, and VPC placement to reach the brokers.
+// The ingest function(s) and their MSK event source mappings, with IAM scoped to the cluster, its topics and
+// their consumer groups, and VPC placement to reach the brokers. `coupled`: one function and one mapping per
+// topic, both sinks. `split`: a fresh function (ClickHouse) and a lake function (lake files, Glue, quarantine),
+// each with its own mapping per topic, consumer group and least-privilege role (docs/deploy.md#topology).
 //
 // The mappings are made without aws-lambda-event-sources' ManagedKafkaEventSource, which attaches the
 // AWS-managed AWSLambdaMSKExecutionRole: that policy allows kafka:DescribeCluster(V2) and
@@ -10,17 +12,18 @@ import { StartingPosition, type EventSourceMapping } from 'aws-cdk-lib/aws-lambd
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { TopicConfig } from './config.js';
+import type { BatchingConfig, TopicConfig, Topology } from './config.js';
 import { JOB_OUTPUT_TABLES } from '../functions/adapters/job-files.js';
 import { attachClickHouse, tributaryFunction, type ClickHouseLogin, type FunctionContext } from './functions.js';
 import { LAKE_KEYS } from './lake.js';
 
 export interface IngestProps extends FunctionContext {
   readonly clusterArn: string;
+  readonly topology: Topology;
   readonly topics: readonly TopicConfig[];
   readonly consumerGroup: string;
   readonly piiSaltSecret: ISecret;
-  /** ingest's own ClickHouse user */
+  /** ingest's own ClickHouse user (the coupled function's, or the fresh path's) */
   readonly clickhouse: ClickHouseLogin;
   readonly memoryMb: number;
   /** V8's semi-space in MB: the young generation that bounds a batch's garbage (infra/config.ts) */
@@ -29,11 +32,41 @@ export interface IngestProps extends FunctionContext {
   readonly timeout: Duration;
 }
 
+/** An ingest path: `coupled` (both sinks), or one of split's `fresh` (ClickHouse) and `lake` (lake files, Glue, quarantine). */
+export type IngestPathName = 'coupled' | 'fresh' | 'lake';
+
+/**
+ * TRIBUTARY_SINKS of each path's function, read by the ingest handler. Unset, the handler writes both sinks,
+ * so the coupled function keeps the environment it always had.
+ */
+export const PATH_SINKS: Readonly<Record<IngestPathName, string | undefined>> = { coupled: undefined, fresh: 'clickhouse', lake: 'lake' };
+
+const PATH_DESCRIPTIONS: Readonly<Record<IngestPathName, string>> = {
+  coupled: 'Kafka → Parquet lake + Glue + ClickHouse (Tributary ingest)',
+  fresh: 'Kafka → ClickHouse, the fresh path (Tributary ingest)',
+  lake: 'Kafka → Parquet lake + Glue + quarantine, the lake path (Tributary ingest)',
+};
+
+export interface IngestMapping {
+  readonly topic: string;
+  readonly consumerGroup: string;
+  readonly batching: BatchingConfig;
+  readonly mapping: EventSourceMapping;
+}
+
+export interface IngestPath {
+  readonly name: IngestPathName;
+  readonly fn: NodejsFunction;
+  readonly mappings: readonly IngestMapping[];
+}
+
 /**
  * The consumer group of a topic's event source mapping. Lambda requires a group id that no other Kafka
- * event source uses, so each topic gets its own, named after the environment's group.
+ * event source uses, so each topic gets its own, named after the environment's group, and in `split` each
+ * path too: the lake and the fresh path commit their own offsets, so either can stall while the other moves on.
  */
-export const consumerGroupOf = (group: string, topic: string): string => `${group}-${topic}`;
+export const consumerGroupOf = (group: string, topic: string, path: IngestPathName = 'coupled'): string =>
+  (path === 'coupled' ? `${group}-${topic}` : `${group}-${path}-${topic}`);
 
 /** kafka-cluster ARNs of a cluster's topics and groups: same name and uuid, another resource type. */
 export function kafkaResourceArn(clusterArn: string, type: 'topic' | 'group', name: string): string {
@@ -45,87 +78,128 @@ export function kafkaResourceArn(clusterArn: string, type: 'topic' | 'group', na
 export const MSK_POLLER_EC2_DESCRIBE = ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs'] as const;
 
 export class Ingest extends Construct {
-  readonly fn: NodejsFunction;
-  readonly eventSources: EventSourceMapping[] = [];
+  /** one path (coupled) or two (split: fresh, then lake) */
+  readonly paths: IngestPath[] = [];
 
   constructor(scope: Construct, id: string, p: IngestProps) {
     super(scope, id);
     if (p.timeout.toMinutes() > 14) throw new Error('Ingest: timeout must be at most 14 minutes (MSK event source mappings)');
     if (p.topics.length === 0) throw new Error('Ingest: at least one topic');
-    this.fn = tributaryFunction(this, 'Function', {
+    if (p.topology === 'coupled') {
+      // 'Function': the id it always had, so a deployed coupled stack keeps its function and mappings.
+      this.paths.push(this.path('Function', 'coupled', p, (t) => ({ batchSize: t.batchSize ?? 5000, batchingWindowSeconds: t.batchingWindowSeconds ?? 10 })));
+    } else {
+      for (const name of ['fresh', 'lake'] as const) {
+        this.paths.push(this.path(name === 'fresh' ? 'FreshFunction' : 'LakeFunction', name, p, (t) => {
+          const batching = t[name];
+          if (!batching) throw new Error(`Ingest: topic ${t.name} has no ${name} batching (infra/config.ts fills it for split)`);
+          return batching;
+        }));
+      }
+    }
+  }
+
+  /** The path's function (by its id), its role's rights and its mappings, one per topic. */
+  private path(id: string, name: IngestPathName, p: IngestProps, batchingOf: (t: TopicConfig) => BatchingConfig): IngestPath {
+    const writesLake = name !== 'fresh';
+    const writesClickHouse = name !== 'lake';
+    const sinks = PATH_SINKS[name];
+    // The fresh path makes no Glue calls: the Glue database is not even named in its environment.
+    const lakeEnvironment = Object.fromEntries(Object.entries(p.lake.environment()).filter(([k]) => writesLake || k !== 'TRIBUTARY_GLUE_DATABASE'));
+    const fn = tributaryFunction(this, id, {
       entry: 'ingest/handler.ts',
-      description: 'Kafka → Parquet lake + Glue + ClickHouse (Tributary ingest)',
+      description: PATH_DESCRIPTIONS[name],
       memoryMb: p.memoryMb,
       semiSpaceMb: p.semiSpaceMb,
       timeout: p.timeout,
       logDays: p.logDays,
       environment: {
-        ...p.lake.environment(),
+        ...lakeEnvironment,
         TRIBUTARY_SCHEMAS_DIR: 'schemas/events',
         TRIBUTARY_PII_SALT_SECRET_ARN: p.piiSaltSecret.secretArn,
         POWERTOOLS_SERVICE_NAME: 'tributary-ingest',
+        ...(sinks === undefined ? {} : { TRIBUTARY_SINKS: sinks }),
       },
       extra: { vpc: p.vpc, vpcSubnets: p.subnets, securityGroups: [...p.securityGroups] },
     });
-    // The lake, as functions/core/ingest.ts uses it: write its data files (an hour partition, or a compacted
-    // version for late rows) and quarantine files, read back a data file a redelivered batch finds under its
-    // key; list, read and append registry versions. Never read the quarantine, never touch a job's output,
-    // never write a compaction's outputs or manifests (other names than its own), never delete.
-    p.lake.grantPut(this.fn, [LAKE_KEYS.ingestFiles, LAKE_KEYS.registry]);
-    p.lake.grantGet(this.fn, [LAKE_KEYS.ingestFiles, LAKE_KEYS.registry]);
-    p.lake.grantList(this.fn, [LAKE_KEYS.registry]);
-    p.lake.deny(this.fn, ['s3:GetObject', 's3:GetObjectVersion'], [LAKE_KEYS.quarantine]);
-    p.lake.deny(this.fn, ['s3:*'], Object.values(JOB_OUTPUT_TABLES).map(LAKE_KEYS.jobOutput));
-    attachClickHouse(this.fn, p.clickhouse);
-    p.piiSaltSecret.grantRead(this.fn);
-    // Glue, as the catalog adapter does it for ingest: tables created and evolved from data, partitions
-    // registered, looked up and brought up to the table's columns (on the table's ARN: Glue has no partition
-    // ARN). Job output tables are another function's: denied whatever the table wildcard says.
+    if (writesLake) {
+      // The lake, as functions/core/ingest.ts uses it: write its data files (an hour partition, or a compacted
+      // version for late rows) and quarantine files, read back a data file a redelivered batch finds under its
+      // key; list, read and append registry versions. Never read the quarantine, never touch a job's output,
+      // never write a compaction's outputs or manifests (other names than its own), never delete.
+      p.lake.grantPut(fn, [LAKE_KEYS.ingestFiles, LAKE_KEYS.registry]);
+      p.lake.grantGet(fn, [LAKE_KEYS.ingestFiles, LAKE_KEYS.registry]);
+      p.lake.grantList(fn, [LAKE_KEYS.registry]);
+      p.lake.deny(fn, ['s3:GetObject', 's3:GetObjectVersion'], [LAKE_KEYS.quarantine]);
+      p.lake.deny(fn, ['s3:*'], Object.values(JOB_OUTPUT_TABLES).map(LAKE_KEYS.jobOutput));
+    } else {
+      // The fresh path registers new events and fields like the lake path (the registry is shared), and
+      // touches nothing under lake/: its quarantine is ClickHouse's.
+      p.lake.grantPut(fn, [LAKE_KEYS.registry]);
+      p.lake.grantGet(fn, [LAKE_KEYS.registry]);
+      p.lake.grantList(fn, [LAKE_KEYS.registry]);
+      p.lake.deny(fn, ['s3:*'], [LAKE_KEYS.lake]);
+      p.lake.denyList(fn, [LAKE_KEYS.lake]);
+    }
+    if (writesClickHouse) attachClickHouse(fn, p.clickhouse);
+    p.piiSaltSecret.grantRead(fn);
     const glue = p.lake.glueArns();
-    this.fn.addToRolePolicy(new PolicyStatement({
-      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition'],
-      resources: [glue.catalog, glue.database, glue.tables],
-    }));
-    this.fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['glue:*'], resources: Object.values(JOB_OUTPUT_TABLES).map(glue.table) }));
-    // MSK IAM auth: connect to the cluster, read its topics, commit offsets for our groups only.
-    this.fn.addToRolePolicy(new PolicyStatement({
+    if (writesLake) {
+      // Glue, as the catalog adapter does it for ingest: tables created and evolved from data, partitions
+      // registered, looked up and brought up to the table's columns (on the table's ARN: Glue has no partition
+      // ARN). Job output tables are another function's: denied whatever the table wildcard says.
+      fn.addToRolePolicy(new PolicyStatement({
+        actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition'],
+        resources: [glue.catalog, glue.database, glue.tables],
+      }));
+      fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['glue:*'], resources: Object.values(JOB_OUTPUT_TABLES).map(glue.table) }));
+    } else {
+      fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['glue:*'], resources: [glue.catalog, glue.database, glue.tables] }));
+    }
+    const groups = p.topics.map((t) => consumerGroupOf(p.consumerGroup, t.name, name));
+    // MSK IAM auth: connect to the cluster, read its topics, commit offsets for this path's groups only.
+    fn.addToRolePolicy(new PolicyStatement({
       actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
       resources: [p.clusterArn],
     }));
-    this.fn.addToRolePolicy(new PolicyStatement({
+    fn.addToRolePolicy(new PolicyStatement({
       actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
       resources: p.topics.map((t) => kafkaResourceArn(p.clusterArn, 'topic', t.name)),
     }));
-    this.fn.addToRolePolicy(new PolicyStatement({
+    fn.addToRolePolicy(new PolicyStatement({
       actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
-      resources: p.topics.map((t) => kafkaResourceArn(p.clusterArn, 'group', consumerGroupOf(p.consumerGroup, t.name))),
+      resources: groups.map((g) => kafkaResourceArn(p.clusterArn, 'group', g)),
     }));
     // The mapping's pollers, on the function's role: find the cluster's brokers (DescribeClusterV2 is the
     // one MSK Serverless answers) ...
-    this.fn.addToRolePolicy(new PolicyStatement({
+    fn.addToRolePolicy(new PolicyStatement({
       actions: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
       resources: [p.clusterArn],
     }));
     // ... and place their network interfaces. AWSLambdaVPCAccessExecutionRole (attached for the function's
     // own VPC placement) has the ENI actions; these two are the rest of what MSK mappings need, and EC2's
     // Describe actions have no resource-level permissions.
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: [...MSK_POLLER_EC2_DESCRIBE], resources: ['*'] }));
-    for (const t of p.topics) {
+    fn.addToRolePolicy(new PolicyStatement({ actions: [...MSK_POLLER_EC2_DESCRIBE], resources: ['*'] }));
+    const mappings = p.topics.map((t, i): IngestMapping => {
+      const batching = batchingOf(t);
+      const consumerGroup = groups[i]!;
       // The id ManagedKafkaEventSource gave a mapping before, so a deployed stack keeps its mappings: a new
       // logical id would replace one, and the replacement could not take the consumer group it holds.
-      const mapping = this.fn.addEventSourceMapping(`KafkaEventSource:${Names.nodeUniqueId(this.fn.node)}${t.name}`, {
+      const mapping = fn.addEventSourceMapping(`KafkaEventSource:${Names.nodeUniqueId(fn.node)}${t.name}`, {
         eventSourceArn: p.clusterArn,
         kafkaTopic: t.name,
-        kafkaConsumerGroupId: consumerGroupOf(p.consumerGroup, t.name),
-        batchSize: t.batchSize ?? 5000,
-        maxBatchingWindow: Duration.seconds(t.batchingWindowSeconds ?? 10),
+        kafkaConsumerGroupId: consumerGroup,
+        batchSize: batching.batchSize,
+        maxBatchingWindow: Duration.seconds(batching.batchingWindowSeconds),
         startingPosition: t.startingPosition === 'TRIM_HORIZON' ? StartingPosition.TRIM_HORIZON : StartingPosition.LATEST,
-        // No on-failure destination: with one, Lambda caps retries at 10 and then skips the batch, and an
-        // SQS destination receives only its offsets. Bad records are quarantined, never thrown, so a
-        // failing batch means the lake, Glue or ClickHouse is down: it is retried until they are back
-        // (the IngestErrors and OffsetLag alarms fire meanwhile) and nothing is skipped.
+        // No on-failure destination, on either path: with one, Lambda caps retries at 10 and then skips the
+        // batch, and an SQS destination receives only its offsets. Bad records are quarantined, never thrown,
+        // so a failing batch means a sink (the lake, Glue or ClickHouse) is down: it is retried until it is
+        // back (the IngestErrors and OffsetLag alarms fire meanwhile) and nothing is skipped. In split, only
+        // the path of the failing sink waits.
       });
-      this.eventSources.push(mapping);
-    }
+      return { topic: t.name, consumerGroup, batching, mapping };
+    });
+    return { name, fn, mappings };
   }
 }

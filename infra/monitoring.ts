@@ -11,9 +11,19 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
+/** An ingest path as monitoring sees it: its function and the consumer group of each topic's mapping. */
+export interface MonitoredIngestPath {
+  readonly name: 'coupled' | 'fresh' | 'lake';
+  readonly fn: IFunction;
+  readonly mappings: ReadonlyArray<{ readonly topic: string; readonly consumerGroup: string }>;
+}
+
 export interface MonitoringProps {
   readonly envName: string;
-  readonly ingest: IFunction;
+  /** one path (coupled) or two (split: fresh and lake), each alarmed on its own */
+  readonly ingest: readonly MonitoredIngestPath[];
+  /** the MSK cluster's name: MSK publishes consumer lag per (cluster, consumer group, topic) */
+  readonly clusterName: string;
   readonly compaction: IFunction;
   readonly abDaily: IFunction;
   readonly emails: readonly string[];
@@ -44,7 +54,18 @@ export class Monitoring extends Construct {
       expression: `SELECT ${stat}(${name}) FROM SCHEMA(${NAMESPACE}, service, "table") GROUP BY "table"`,
       label: name, period: Duration.minutes(5),
     });
-    const offsetLag = new Metric({ namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: p.ingest.functionName }, statistic: 'Maximum', period: Duration.minutes(5) });
+    if (p.ingest.length === 0) throw new Error('Monitoring: at least one ingest path');
+    const coupled = p.ingest.length === 1 && p.ingest[0]!.name === 'coupled';
+    // Lambda's OffsetLag is per function: in split, each path's function has that path's consumer groups.
+    const offsetLag = (fn: IFunction, label?: string): Metric => new Metric({
+      namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: fn.functionName }, statistic: 'Maximum', period: Duration.minutes(5), ...(label ? { label } : {}),
+    });
+    // MSK's own lag per consumer group and topic: which path, and which topic of it, is behind.
+    const groupLag = (topic: string, consumerGroup: string): Metric => new Metric({
+      namespace: 'AWS/Kafka', metricName: 'SumOffsetLag', dimensionsMap: { 'Cluster Name': p.clusterName, 'Consumer Group': consumerGroup, Topic: topic },
+      statistic: 'Maximum', period: Duration.minutes(5), label: consumerGroup,
+    });
+    const label = (path: MonitoredIngestPath, what: string): string => `${path.name} ${what}`;
     const quarantineRate = new MathExpression({
       expression: '100 * quarantined / IF(records > 0, records, 1)',
       usingMetrics: { quarantined: ingest('RecordsQuarantined'), records: ingest('RecordsIn') },
@@ -58,13 +79,23 @@ export class Monitoring extends Construct {
       new Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { service }, statistic: 'Sum', period: Duration.hours(1) });
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `tributary-${p.envName}` });
+    const ingestWidgets = coupled
+      ? [
+        new GraphWidget({ title: 'ESM OffsetLag', left: [offsetLag(p.ingest[0]!.fn)], width: 8 }),
+        new GraphWidget({ title: 'Ingest errors, throttles', left: [p.ingest[0]!.fn.metricErrors(), p.ingest[0]!.fn.metricThrottles()], width: 8 }),
+        new GraphWidget({ title: 'Ingest duration (p50, max)', left: [p.ingest[0]!.fn.metricDuration({ statistic: 'p50' }), p.ingest[0]!.fn.metricDuration({ statistic: 'Maximum' })], width: 8 }),
+      ]
+      : [
+        new GraphWidget({ title: `ESM OffsetLag per path (${p.ingest.map((x) => x.name).join(', ')})`, left: p.ingest.map((x) => offsetLag(x.fn, x.name)), width: 12 }),
+        new GraphWidget({ title: 'Consumer lag per group (MSK SumOffsetLag)', left: p.ingest.flatMap((x) => x.mappings.map((m) => groupLag(m.topic, m.consumerGroup))), width: 12 }),
+        new GraphWidget({ title: 'Ingest errors, throttles per path', left: p.ingest.flatMap((x) => [x.fn.metricErrors({ label: label(x, 'errors') }), x.fn.metricThrottles({ label: label(x, 'throttles') })]), width: 12 }),
+        new GraphWidget({ title: 'Ingest duration per path (p50, max)', left: p.ingest.flatMap((x) => [x.fn.metricDuration({ statistic: 'p50', label: label(x, 'p50') }), x.fn.metricDuration({ statistic: 'Maximum', label: label(x, 'max') })]), width: 12 }),
+      ];
     this.dashboard.addWidgets(
       new TextWidget({ markdown: `# Tributary ${p.envName}\nIngest, freshness, consumer lag, compaction and A/B jobs.`, width: 24, height: 2 }),
       new GraphWidget({ title: 'Records in / stored / quarantined', left: [ingest('RecordsIn'), ingest('RecordsStored'), ingest('RecordsQuarantined')], width: 12 }),
       new GraphWidget({ title: 'Freshness p50 and max per table (ms)', left: [perTable('FreshnessP50', 'AVG'), perTable('FreshnessMax', 'MAX')], width: 12 }),
-      new GraphWidget({ title: 'ESM OffsetLag', left: [offsetLag], width: 8 }),
-      new GraphWidget({ title: 'Ingest errors, throttles', left: [p.ingest.metricErrors(), p.ingest.metricThrottles()], width: 8 }),
-      new GraphWidget({ title: 'Ingest duration (p50, max)', left: [p.ingest.metricDuration({ statistic: 'p50' }), p.ingest.metricDuration({ statistic: 'Maximum' })], width: 8 }),
+      ...ingestWidgets,
       new GraphWidget({ title: 'Compaction', left: [jobFailures('tributary-compact', 'PartitionsCompacted'), jobFailures('tributary-compact', 'DuplicatesRemoved')], right: [p.compaction.metricErrors()], width: 12 }),
       new GraphWidget({ title: 'ab-daily', left: [jobFailures('tributary-ab-daily', 'FinalWindows'), jobFailures('tributary-ab-daily', 'ProvisionalWindows')], right: [p.abDaily.metricErrors()], width: 12 }),
     );
@@ -80,8 +111,13 @@ export class Monitoring extends Construct {
     };
     alarm('Freshness', freshnessMax, p.freshnessMinutes * 60_000, `A table's newest rows are more than ${p.freshnessMinutes} min old when stored`);
     alarm('QuarantineRate', quarantineRate, p.quarantinePercent, `More than ${p.quarantinePercent}% of records quarantined (see ${p.quarantineTable})`);
-    alarm('IngestErrors', p.ingest.metricErrors({ period: Duration.minutes(5) }), 0, 'Ingest invocations failing: the ESM is retrying batches', 2);
-    alarm('OffsetLag', offsetLag, p.offsetLag, `Consumer lag above ${p.offsetLag} records and not shrinking`, 6);
+    // One errors alarm and one lag alarm per path, at the same thresholds: coupled keeps the ids it had.
+    for (const x of p.ingest) {
+      const prefix = coupled ? '' : `${x.name[0]!.toUpperCase()}${x.name.slice(1)}`;
+      const which = coupled ? '' : ` on the ${x.name} path (${x.name === 'fresh' ? 'ClickHouse' : 'S3 and Glue'})`;
+      alarm(`${prefix}IngestErrors`, x.fn.metricErrors({ period: Duration.minutes(5) }), 0, `Ingest invocations failing${which}: the ESM is retrying batches`, 2);
+      alarm(`${prefix}OffsetLag`, offsetLag(x.fn), p.offsetLag, `Consumer lag above ${p.offsetLag} records and not shrinking${which}`, 6);
+    }
     alarm('CompactionFailures', p.compaction.metricErrors({ period: Duration.hours(1) }), 0, 'Compaction failed (the next run resumes it)', 2);
     alarm('AbDailyFailures', p.abDaily.metricErrors({ period: Duration.hours(1) }), 0, 'ab-daily failed (the next run retries the day)', 2);
   }

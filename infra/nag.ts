@@ -10,7 +10,10 @@ import type { TributaryStack } from './stack.js';
 const ack = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-${id}`, reason });
 
 export function acknowledgeFindings(stack: TributaryStack): void {
-  const functions = [stack.ingest.fn, stack.jobs.compaction, stack.jobs.abDaily];
+  const ingest = stack.ingest.paths;
+  const functions = [...ingest.map((x) => x.fn), stack.jobs.compaction, stack.jobs.abDaily];
+  // The lake writers: the coupled function, or split's lake path (the fresh path has no Glue and no lake/ rights).
+  const lakeWriters = ingest.filter((x) => x.name !== 'fresh').map((x) => x.fn);
   const bucket = stack.resolve(stack.lake.bucket.bucketArn) as { 'Fn::GetAtt': [string, string] };
   const objects = (pattern: string): string => `IAM5[Resource::<${bucket['Fn::GetAtt'][0]}.Arn>/${pattern}]`;
   const glueTables = `arn:<AWS::Partition>:glue:${stack.region}:${stack.account}:table/${stack.lake.glueDatabase}/*`;
@@ -18,11 +21,11 @@ export function acknowledgeFindings(stack: TributaryStack): void {
     ack(fn, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'writes the function\'s own logs; the AWS-managed policy is the documented minimum');
     ack(fn, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]', 'network interfaces for VPC placement (MSK and ClickHouse are private); ENI actions cannot be scoped to resources');
   }
-  ack(stack.ingest.fn, `IAM5[Resource::${glueTables}]`, 'tables are created from data at run time (one per event); limited to this environment\'s Glue database, job output tables denied');
+  for (const fn of lakeWriters) ack(fn, `IAM5[Resource::${glueTables}]`, 'tables are created from data at run time (one per event); limited to this environment\'s Glue database, job output tables denied');
   ack(stack.jobs.compaction, `IAM5[Resource::${glueTables}]`, 'compacts every event table, whose names come from data; limited to this environment\'s Glue database, changes to job output tables denied');
-  ack(stack.ingest.fn, 'IAM5[Resource::*]', `${MSK_POLLER_EC2_DESCRIBE.join(' and ')} only, for the MSK event source mapping's network interfaces: EC2's Describe actions have no resource-level permissions`);
-  ack(stack.ingest.fn, objects(LAKE_KEYS.ingestFiles), 'its own files (<topic>+<partition>+<offsets>.parquet) in hour partitions named by data; the quarantine is write-only, job outputs denied');
-  for (const fn of [stack.ingest.fn, stack.jobs.abDaily]) ack(fn, objects(LAKE_KEYS.registry), 'schema registry versions, one document per table version (table names come from data)');
+  for (const { fn } of ingest) ack(fn, 'IAM5[Resource::*]', `${MSK_POLLER_EC2_DESCRIBE.join(' and ')} only, for the MSK event source mapping's network interfaces: EC2's Describe actions have no resource-level permissions`);
+  for (const fn of lakeWriters) ack(fn, objects(LAKE_KEYS.ingestFiles), 'its own files (<topic>+<partition>+<offsets>.parquet) in hour partitions named by data; the quarantine is write-only, job outputs denied');
+  for (const fn of [...ingest.map((x) => x.fn), stack.jobs.abDaily]) ack(fn, objects(LAKE_KEYS.registry), 'schema registry versions, one document per table version (table names come from data)');
   ack(stack.jobs.compaction, objects(LAKE_KEYS.partitionObjects), 'reads and deletes the files of event tables\' hour partitions (named by data); quarantine and job outputs denied');
   ack(stack.jobs.compaction, objects(LAKE_KEYS.versionFolders), 'writes the version folders (_v<N>/) of event tables\' hour partitions; quarantine and job outputs denied');
   ack(stack.jobs.abDaily, objects(LAKE_KEYS.jobOutput(JOB_OUTPUT_TABLES['ab-daily'])), 'writes its own output, one file per day');

@@ -36,6 +36,8 @@ export class TributaryStack extends Stack {
     const securityGroups = c.vpc.securityGroupIds.map((sg, i) => SecurityGroup.fromSecurityGroupId(this, `Sg${i}`, sg, { mutable: false }));
 
     let clusterArn: string;
+    // arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>
+    const clusterName = 'create' in c.msk ? c.msk.clusterName : c.msk.clusterArn.split(':cluster/')[1]!.split('/')[0]!;
     if ('create' in c.msk) {
       const cluster = new CfnServerlessCluster(this, 'Kafka', {
         clusterName: c.msk.clusterName,
@@ -74,13 +76,13 @@ export class TributaryStack extends Stack {
       secret: Secret.fromSecretNameV2(this, id, u.secretName),
     });
     this.ingest = new Ingest(this, 'Ingest', {
-      lake: this.lake, clusterArn, topics: c.topics, consumerGroup: c.consumerGroup, vpc, subnets, securityGroups,
+      lake: this.lake, clusterArn, topology: c.topology, topics: c.topics, consumerGroup: c.consumerGroup, vpc, subnets, securityGroups,
       clickhouse: login('ClickHouseIngestSecret', c.clickhouse.ingest), piiSaltSecret,
       memoryMb: c.ingest.memoryMb, semiSpaceMb: c.ingest.semiSpaceMb, timeout: Duration.minutes(c.ingest.timeoutMinutes), logDays,
     });
     this.jobs = new Jobs(this, 'Jobs', { lake: this.lake, vpc, subnets, securityGroups, clickhouse: login('ClickHouseJobsSecret', c.clickhouse.jobs), logDays });
     this.monitoring = new Monitoring(this, 'Monitoring', {
-      envName: c.name, ingest: this.ingest.fn, compaction: this.jobs.compaction, abDaily: this.jobs.abDaily,
+      envName: c.name, ingest: this.ingest.paths, clusterName, compaction: this.jobs.compaction, abDaily: this.jobs.abDaily,
       emails: c.alarms.emails, freshnessMinutes: c.alarms.freshnessMinutes, quarantinePercent: c.alarms.quarantinePercent, quarantineTable: `${c.clickhouse.database}_ops._quarantine`, offsetLag: c.alarms.offsetLag,
     });
 

@@ -4,14 +4,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readCompactEnvironment } from '../../functions/compact/config.js';
 import { readIngestEnvironment, readServicesEnvironment } from '../../functions/adapters/environment.js';
-import { EnvironmentConfigError, parseEnvironment, type EnvironmentConfig } from '../../infra/config.js';
+import { DEFAULT_SPLIT_BATCHING, EnvironmentConfigError, parseEnvironment, type EnvironmentConfig } from '../../infra/config.js';
 import { heapFlags, PROJECT_ROOT } from '../../infra/functions.js';
-import { MSK_POLLER_EC2_DESCRIBE } from '../../infra/ingest.js';
+import { MSK_POLLER_EC2_DESCRIBE, type IngestPath } from '../../infra/ingest.js';
 import { acknowledgeFindings } from '../../infra/nag.js';
 import { TributaryStack } from '../../infra/stack.js';
 import { jobPartitionPrefix } from '../../functions/core/jobs/run-job.js';
@@ -20,10 +21,6 @@ import { registryKey, registryPrefix } from '../../functions/core/schema/registr
 import { BUCKET, bucketPolicy, decide, KEY, principalStatements, resolver, roleStatements, type Statement as PolicyStatementJson } from './policy.js';
 
 const environments = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context.environments as Record<string, Record<string, unknown>>;
-
-function synth(name: string): { stack: TributaryStack; template: Template } {
-  return synthConfig(parseEnvironment(name, environments));
-}
 
 function synthConfig(config: EnvironmentConfig): { stack: TributaryStack; template: Template } {
   const name = config.name;
@@ -38,19 +35,51 @@ function synthConfig(config: EnvironmentConfig): { stack: TributaryStack; templa
 
 type Statement = { Action: string | string[]; Resource: unknown };
 
-/** A function's environment with CloudFormation references replaced by placeholder text. */
-function environmentOf(template: Template, description: RegExp): Record<string, string> {
-  const fns = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Description?: string; Environment?: { Variables: Record<string, unknown> } } }>;
-  const fn = fns.find((f) => description.test(f.Properties.Description ?? ''));
-  assert.ok(fn, `a function described ${description}`);
-  return Object.fromEntries(Object.entries(fn.Properties.Environment!.Variables).map(([k, v]) => [k, typeof v === 'string' ? v : k.endsWith('SECRET_ARN') ? 'arn:aws:secretsmanager:eu-west-1:1:secret:x'
+type FunctionResource = { Properties: Record<string, unknown> & { Description?: string; Environment?: { Variables: Record<string, unknown> } } };
+
+/** Environment variables with CloudFormation references replaced by placeholder text. */
+function placeholders(variables: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : k.endsWith('SECRET_ARN') ? 'arn:aws:secretsmanager:eu-west-1:1:secret:x'
     : k.endsWith('ROLE_ARN') ? 'arn:aws:iam::123456789012:role/resolved-at-deploy' : 'resolved-at-deploy']));
 }
 
-for (const name of Object.keys(environments)) {
-  describe(`stack for ${name}`, () => {
-    const { stack, template } = synth(name);
-    const config = parseEnvironment(name, environments);
+/** A function's environment with CloudFormation references replaced by placeholder text. */
+function environmentOf(template: Template, description: RegExp): Record<string, string> {
+  const fns = Object.values(template.findResources('AWS::Lambda::Function')) as FunctionResource[];
+  const fn = fns.find((f) => description.test(f.Properties.Description ?? ''));
+  assert.ok(fn, `a function described ${description}`);
+  return placeholders(fn.Properties.Environment!.Variables);
+}
+
+/** A function's resource in the template, by the construct. */
+function functionResource(stack: TributaryStack, template: Template, fn: IFunction): FunctionResource {
+  const resource = (template.toJSON()['Resources'] as Record<string, FunctionResource>)[stack.getLogicalId(fn.node.defaultChild as CfnElement)];
+  assert.ok(resource, `${fn.node.path} in the template`);
+  return resource;
+}
+
+/** A split environment as it would be coupled: the same topics with coupled's default batching. */
+function coupledVariant(raw: Record<string, unknown>): Record<string, unknown> {
+  const { topology: _, topics, ...rest } = raw;
+  return { ...rest, topology: 'coupled', topics: (topics as Array<Record<string, unknown>>).map(({ fresh: _f, lake: _l, ...t }) => t) };
+}
+
+// Every environment as cdk.json has it and, for a split one, the same environment coupled: both topologies
+// keep every property below.
+const variants = Object.entries(environments).flatMap(([name, raw]) => [
+  { label: name, name, raw },
+  ...(raw['topology'] === 'split' ? [{ label: `${name} (coupled)`, name, raw: coupledVariant(raw) }] : []),
+]);
+
+for (const { label, name, raw } of variants) {
+  describe(`stack for ${label}`, () => {
+    const config = parseEnvironment(name, { [name]: raw });
+    const { stack, template } = synthConfig(config);
+    const paths = stack.ingest.paths;
+    /** the function that writes the lake: the coupled one, or split's lake path */
+    const lakeWriter = paths.find((x) => x.name !== 'fresh')!;
+    const envOf = (x: IngestPath): Record<string, string> => placeholders(functionResource(stack, template, x.fn).Properties.Environment!.Variables);
+    const text = resolver(stack);
 
     it('keeps the lake private, TLS-only and encrypted', () => {
       template.hasResourceProperties('AWS::S3::Bucket', {
@@ -66,7 +95,7 @@ for (const name of Object.keys(environments)) {
       template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: Match.objectLike({ EnforceWorkGroupConfiguration: true }) });
     });
 
-    it('maps every topic with its settings and a consumer group of its own, retrying failed batches rather than skipping them', () => {
+    if (config.topology === 'coupled') it('maps every topic with its settings and a consumer group of its own, retrying failed batches rather than skipping them', () => {
       const mappings = template.findResources('AWS::Lambda::EventSourceMapping') as Record<string, { Properties: Record<string, unknown> }>;
       assert.equal(Object.keys(mappings).length, config.topics.length);
       for (const t of config.topics) {
@@ -83,6 +112,32 @@ for (const name of Object.keys(environments)) {
       template.resourceCountIs('AWS::MSK::ServerlessCluster', 'create' in config.msk ? 1 : 0);
     });
 
+    if (config.topology === 'split') it('maps every topic twice, a fresh and a lake mapping, each with its batching, its own consumer group and its path\'s function, retrying failed batches rather than skipping them', () => {
+      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as Array<{ Properties: Record<string, unknown> }>;
+      assert.equal(mappings.length, 2 * config.topics.length);
+      assert.deepEqual(paths.map((x) => x.name), ['fresh', 'lake']);
+      for (const t of config.topics) {
+        for (const path of paths) {
+          const batching = path.name === 'fresh' ? t.fresh! : t.lake!;
+          template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+            FunctionName: { Ref: stack.getLogicalId(path.fn.node.defaultChild as CfnElement) },
+            Topics: [t.name], BatchSize: batching.batchSize, MaximumBatchingWindowInSeconds: batching.batchingWindowSeconds, StartingPosition: t.startingPosition,
+            AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: `${config.consumerGroup}-${path.name}-${t.name}` },
+            DestinationConfig: Match.absent(), MaximumRetryAttempts: Match.absent(),
+          });
+        }
+        // the fresh path is the low-latency one
+        assert.ok(t.fresh!.batchingWindowSeconds <= t.lake!.batchingWindowSeconds, t.name);
+      }
+      const groups = mappings.map((m) => (m.Properties['AmazonManagedKafkaEventSourceConfig'] as { ConsumerGroupId: string }).ConsumerGroupId);
+      assert.equal(new Set(groups).size, groups.length, 'a consumer group per mapping');
+      // Each path's function is the same bundle and handler, told its sinks by TRIBUTARY_SINKS.
+      assert.deepEqual(paths.map((x) => envOf(x)['TRIBUTARY_SINKS']), ['clickhouse', 'lake']);
+      const [fresh, lake] = paths.map((x) => functionResource(stack, template, x.fn).Properties);
+      assert.equal(fresh!['Handler'], lake!['Handler']);
+      assert.deepEqual(fresh!['Code'], lake!['Code'], 'one code bundle');
+    });
+
     it('grants no inline permission on "*" but EC2 reads that have no resource, and scopes Kafka access to the cluster, the topics and the group', () => {
       for (const policy of Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>) {
         for (const s of policy.Properties.PolicyDocument.Statement) {
@@ -97,13 +152,19 @@ for (const name of Object.keys(environments)) {
       const managed = JSON.stringify(Object.values(template.findResources('AWS::IAM::Role')).map((r) => (r as { Properties: { ManagedPolicyArns?: unknown } }).Properties.ManagedPolicyArns));
       assert.doesNotMatch(managed, /AWSLambdaMSKExecutionRole/);
       const clusterReads = statements.filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('kafka:')));
-      assert.deepEqual(clusterReads.flatMap((s) => ([] as string[]).concat(s.Action)).sort(), ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']);
+      assert.deepEqual(clusterReads.flatMap((s) => ([] as string[]).concat(s.Action)).sort(), paths.flatMap(() => ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']).sort());
       const created = Object.keys(template.findResources('AWS::MSK::ServerlessCluster'))[0];
       const cluster = 'create' in config.msk ? { 'Fn::GetAtt': [created, 'Arn'] } : config.msk.clusterArn;
       for (const s of clusterReads) assert.deepEqual(s.Resource, cluster, 'on the cluster only');
-      const read = statements.find((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:ReadData'))!;
-      assert.equal(([] as unknown[]).concat(read.Resource).length, config.topics.length, 'one topic ARN per topic');
-      assert.ok(statements.some((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:AlterGroup')));
+      for (const path of paths) {
+        const own = roleStatements(stack, template, path.fn);
+        assert.deepEqual(own.filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('kafka:'))).flatMap((s) => ([] as string[]).concat(s.Action)).sort(), ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'], `${path.name}'s pollers`);
+        const read = own.find((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:ReadData'))!;
+        assert.equal(([] as unknown[]).concat(read.Resource).length, config.topics.length, 'one topic ARN per topic');
+        // Offsets are committed for this path's groups only: a path never moves the other's offsets.
+        const groups = own.filter((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:AlterGroup')).flatMap((s) => ([] as unknown[]).concat(s.Resource).map(text)).map((arn) => arn.replace(/^.*:group\/[^/]+\/[^/]+\//, '')).sort();
+        assert.deepEqual(groups, path.mappings.map((m) => m.consumerGroup).sort(), `${path.name}'s consumer groups`);
+      }
       assert.ok(!statements.some((s) => ([] as string[]).concat(s.Action).includes('s3:DeleteObject*') && JSON.stringify(s.Resource).includes('_registry')), 'nothing deletes registry versions');
       // Deleting a current object leaves a noncurrent version (compaction's deletes stay recoverable); nothing may purge versions.
       const deletes = statements.flatMap((s) => ([] as string[]).concat(s.Action)).filter((a) => a.startsWith('s3:Delete'));
@@ -128,14 +189,16 @@ for (const name of Object.keys(environments)) {
       athena: 'athena-results/query.csv',
       stray: 'lake/notes.txt',
     };
-    type Role = 'ingest' | 'compaction' | 'abDaily';
-    const fns = { ingest: stack.ingest.fn, compaction: stack.jobs.compaction, abDaily: stack.jobs.abDaily };
-    const text = resolver(stack);
+    // The ingest roles by path: 'ingest' (coupled) or 'fresh' and 'lake' (split).
+    type Role = 'ingest' | 'fresh' | 'lake' | 'compaction' | 'abDaily';
+    const pathRole = (x: IngestPath): Role => (x.name === 'coupled' ? 'ingest' : x.name);
+    const fns: Partial<Record<Role, IFunction>> = { ...Object.fromEntries(paths.map((x) => [pathRole(x), x.fn])), compaction: stack.jobs.compaction, abDaily: stack.jobs.abDaily };
+    const lakeRole = pathRole(lakeWriter);
     const roleArn = (role: Role): string => `arn:aws:iam::${config.account}:role/${role}`;
     const s3 = (role: Role, action: string, key: keyof typeof keys): boolean =>
-      decide(roleStatements(stack, template, fns[role]), bucketPolicy(stack, template), { action, resource: `${BUCKET}/${keys[key]}`, principalArn: roleArn(role) }, text).allowed;
+      decide(roleStatements(stack, template, fns[role]!), bucketPolicy(stack, template), { action, resource: `${BUCKET}/${keys[key]}`, principalArn: roleArn(role) }, text).allowed;
     const list = (role: Role, prefix?: string): boolean =>
-      decide(roleStatements(stack, template, fns[role]), bucketPolicy(stack, template), { action: 's3:ListBucket', resource: BUCKET, principalArn: roleArn(role), ...(prefix === undefined ? {} : { context: { 's3:prefix': prefix } }) }, text).allowed;
+      decide(roleStatements(stack, template, fns[role]!), bucketPolicy(stack, template), { action: 's3:ListBucket', resource: BUCKET, principalArn: roleArn(role), ...(prefix === undefined ? {} : { context: { 's3:prefix': prefix } }) }, text).allowed;
     /** Every (action, key) a role may use, by what its code does; everything else must be refused. */
     const expectKeys = (role: Role, allowed: Record<string, ReadonlyArray<keyof typeof keys>>): void => {
       const wrong: string[] = [];
@@ -148,15 +211,28 @@ for (const name of Object.keys(environments)) {
       assert.deepEqual(wrong, [], `${role}'s S3 rights`);
     };
 
-    it('scopes ingest to writing its data files, quarantine files and registry versions, reading back its own data files and the registry (#22.16)', () => {
-      expectKeys('ingest', {
+    it(`scopes ingest${lakeRole === 'lake' ? '\'s lake path' : ''} to writing its data files, quarantine files and registry versions, reading back its own data files and the registry (#22.16)`, () => {
+      expectKeys(lakeRole, {
         's3:PutObject': ['data', 'late', 'quarantine', 'registry'],
         's3:AbortMultipartUpload': ['data', 'late', 'quarantine', 'registry'],
         // a redelivered batch compares the file under its key; the registry is read to plan every batch
         's3:GetObject': ['data', 'late', 'registry'],
       });
-      assert.ok(list('ingest', registryPrefix('page_view')), 'lists a table\'s registry versions');
-      for (const prefix of [undefined, '', 'lake/', 'lake/page_view/', 'lake/_quarantine/', '_registry/']) assert.ok(!list('ingest', prefix), `no listing of ${JSON.stringify(prefix)}`);
+      assert.ok(list(lakeRole, registryPrefix('page_view')), 'lists a table\'s registry versions');
+      for (const prefix of [undefined, '', 'lake/', 'lake/page_view/', 'lake/_quarantine/', '_registry/']) assert.ok(!list(lakeRole, prefix), `no listing of ${JSON.stringify(prefix)}`);
+    });
+
+    if (config.topology === 'split') it('scopes the fresh path to the registry: no S3 right under lake/ (its quarantine is ClickHouse\'s)', () => {
+      expectKeys('fresh', { 's3:PutObject': ['registry'], 's3:AbortMultipartUpload': ['registry'], 's3:GetObject': ['registry'] });
+      assert.ok(list('fresh', registryPrefix('page_view')), 'lists a table\'s registry versions');
+      for (const prefix of [undefined, '', 'lake/', 'lake/page_view/', 'lake/page_view/dt=2026-12-06/hour=10/', 'lake/_quarantine/', '_registry/']) assert.ok(!list('fresh', prefix), `no listing of ${JSON.stringify(prefix)}`);
+      const fresh = envOf(paths[0]!);
+      assert.equal(fresh['TRIBUTARY_GLUE_DATABASE'], undefined, 'no Glue database to call');
+      if (config.kmsKey) {
+        // registry versions are written under the lake key
+        const kms = (action: string): boolean => decide(roleStatements(stack, template, fns.fresh!), [], { action, resource: KEY, principalArn: roleArn('fresh'), context: { 'kms:ViaService': `s3.${config.region}.amazonaws.com` } }, text).allowed;
+        assert.ok(kms('kms:GenerateDataKey') && kms('kms:Decrypt'));
+      }
     });
 
     it('scopes compaction to event partitions: never the quarantine, job outputs or the registry (#22.16)', () => {
@@ -180,7 +256,7 @@ for (const name of Object.keys(environments)) {
     });
 
     it('lists the bucket only under a prefix condition, with no wildcard S3 actions (#22.16)', () => {
-      for (const [role, fn] of Object.entries(fns)) {
+      for (const [role, fn] of Object.entries(fns) as Array<[Role, IFunction]>) {
         for (const s of roleStatements(stack, template, fn).filter((x) => x.Effect === 'Allow')) {
           const actions = ([] as string[]).concat(s.Action).filter((a) => a.startsWith('s3:'));
           for (const a of actions) assert.ok(!a.includes('*'), `${role}: ${a} names exact actions`);
@@ -193,7 +269,7 @@ for (const name of Object.keys(environments)) {
       const glue = `arn:aws:glue:${config.region}:${config.account}`;
       const db = `tributary_${name}`;
       const can = (role: Role, action: string, table: string): boolean => {
-        const statements = roleStatements(stack, template, fns[role]);
+        const statements = roleStatements(stack, template, fns[role]!);
         const at = (resource: string): boolean => decide(statements, [], { action, resource, principalArn: roleArn(role) }, text).allowed;
         // Glue checks the catalog, the database and the table; a partition is authorized on its table's ARN.
         return at(`${glue}:catalog`) && at(`${glue}:database/${db}`) && at(`${glue}:table/${db}/${table}`);
@@ -206,8 +282,15 @@ for (const name of Object.keys(environments)) {
       };
       // addPartitions (ingest, ab-daily, compaction's repair of partitions a schema change left behind):
       // GetTable, BatchCreatePartition, then BatchGetPartition and BatchUpdatePartition for those already there.
-      expect('ingest', 'page_view', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition']);
-      expect('ingest', 'ab_daily', []);
+      expect(lakeRole, 'page_view', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition']);
+      expect(lakeRole, 'ab_daily', []);
+      // The fresh path makes no Glue calls: none is allowed, and all are denied whatever else the role gets.
+      if (fns.fresh) {
+        expect('fresh', 'page_view', []);
+        expect('fresh', 'ab_daily', []);
+        const denied = (resource: string): boolean => decide([{ Effect: 'Allow', Action: '*', Resource: '*' }, ...roleStatements(stack, template, fns.fresh!)], [], { action: 'glue:GetTable', resource, principalArn: roleArn('fresh') }, text).allowed === false;
+        assert.ok(denied(`${glue}:table/${db}/page_view`) && denied(`${glue}:database/${db}`) && denied(`${glue}:catalog`));
+      }
       expect('compaction', 'page_view', ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:UpdatePartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition']);
       // GetTables answers with the tables a caller may read: compaction sees job outputs only to skip them.
       expect('compaction', 'ab_daily', ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition']);
@@ -222,7 +305,7 @@ for (const name of Object.keys(environments)) {
       const glue = `arn:aws:glue:${config.region}:${config.account}`;
       const table = `${glue}:table/tributary_${name}/page_view`;
       const granted = (action: string): boolean => (Object.keys(fns) as Role[]).some((role) =>
-        [`${glue}:catalog`, `${glue}:database/tributary_${name}`, table].every((resource) => decide(roleStatements(stack, template, fns[role]), [], { action, resource, principalArn: roleArn(role) }, text).allowed));
+        [`${glue}:catalog`, `${glue}:database/tributary_${name}`, table].every((resource) => decide(roleStatements(stack, template, fns[role]!), [], { action, resource, principalArn: roleArn(role) }, text).allowed));
       assert.deepEqual(calls.filter((a) => !granted(a)), [], 'Glue calls no function may make');
     });
 
@@ -241,24 +324,30 @@ for (const name of Object.keys(environments)) {
     });
 
     it('gives ingest and ab-daily ClickHouse users of their own, each role reading only its own password secret (#22.17)', () => {
-      const ingest = environmentOf(template, /ingest/);
+      const clickhouseWriter = paths.find((x) => x.name !== 'lake')!;
+      const ingest = envOf(clickhouseWriter);
       const ab = environmentOf(template, /A\/B/);
       assert.equal(ingest['CLICKHOUSE_USER'], config.clickhouse.ingest.user);
       assert.equal(ab['CLICKHOUSE_USER'], config.clickhouse.jobs.user);
       assert.notEqual(config.clickhouse.ingest.user, config.clickhouse.jobs.user);
       const compact = environmentOf(template, /Compacts/);
       assert.ok(!Object.keys(compact).some((k) => k.startsWith('CLICKHOUSE_')), 'compaction does not talk to ClickHouse');
-      const secretsOf = (fn: typeof fns[Role]): string[] => roleStatements(stack, template, fn)
+      const secretsOf = (fn: IFunction | undefined): string[] => roleStatements(stack, template, fn!)
         .filter((st) => st.Effect === 'Allow' && ([] as string[]).concat(st.Action).some((a) => a.startsWith('secretsmanager:')))
         .flatMap((st) => ([] as unknown[]).concat(st.Resource).map(text)).map((arn) => arn.replace(/^.*:secret:/, '')).sort();
-      assert.deepEqual(secretsOf(fns.ingest), [`${config.clickhouse.ingest.secretName}-??????`, `${config.piiSaltSecretName}-??????`].sort());
+      assert.deepEqual(secretsOf(clickhouseWriter.fn), [`${config.clickhouse.ingest.secretName}-??????`, `${config.piiSaltSecretName}-??????`].sort());
+      if (fns.lake) {
+        // The lake path never talks to ClickHouse: no password secret to read, no ClickHouse settings at all.
+        assert.deepEqual(secretsOf(fns.lake), [`${config.piiSaltSecretName}-??????`]);
+        assert.deepEqual(Object.keys(envOf(lakeWriter)).filter((k) => k.startsWith('CLICKHOUSE_')), []);
+      }
       assert.deepEqual(secretsOf(fns.abDaily), [`${config.clickhouse.jobs.secretName}-??????`]);
       assert.deepEqual(secretsOf(fns.compaction), []);
       const passwordSecret = (description: RegExp): string => {
         const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => description.test((f as { Properties: { Description?: string } }).Properties.Description ?? '')) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
         return text(fn.Properties.Environment.Variables['CLICKHOUSE_PASSWORD_SECRET_ARN']);
       };
-      assert.match(passwordSecret(/ingest/), new RegExp(`:secret:${config.clickhouse.ingest.secretName}$`));
+      assert.match(text(functionResource(stack, template, clickhouseWriter.fn).Properties.Environment!.Variables['CLICKHOUSE_PASSWORD_SECRET_ARN']), new RegExp(`:secret:${config.clickhouse.ingest.secretName}$`));
       assert.match(passwordSecret(/A\/B/), new RegExp(`:secret:${config.clickhouse.jobs.secretName}$`));
     });
 
@@ -290,31 +379,43 @@ for (const name of Object.keys(environments)) {
       }
       // The functions name the role in the views they make.
       const roleArnOf = (description: RegExp): unknown => (Object.values(template.findResources('AWS::Lambda::Function')).find((f) => description.test((f as { Properties: { Description?: string } }).Properties.Description ?? '')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables['CLICKHOUSE_LAKE_ROLE_ARN'];
-      assert.deepEqual(roleArnOf(/ingest/), { 'Fn::GetAtt': [roleId, 'Arn'] });
+      for (const x of paths) {
+        // the views are made by whichever path writes ClickHouse
+        assert.deepEqual(functionResource(stack, template, x.fn).Properties.Environment!.Variables['CLICKHOUSE_LAKE_ROLE_ARN'], x.name === 'lake' ? undefined : { 'Fn::GetAtt': [roleId, 'Arn'] }, x.name);
+      }
       template.hasOutput('ClickHouseLakeRole', Match.anyValue());
     });
 
     it('gives every handler the configuration it reads', () => {
-      assert.doesNotThrow(() => readIngestEnvironment(environmentOf(template, /ingest/)));
+      for (const x of paths) assert.doesNotThrow(() => readIngestEnvironment(envOf(x)), x.name);
+      const clickhouseWriter = paths.find((x) => x.name !== 'lake')!;
       if (config.clickhouse.lakeUrl === true) {
         // The _all views read this stack's own bucket, whose name CloudFormation makes.
-        const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => /ingest/.test((f as { Properties: { Description?: string } }).Properties.Description ?? '')) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
-        assert.match(JSON.stringify(fn.Properties.Environment.Variables['CLICKHOUSE_LAKE_URL']), /RegionalDomainName/);
+        assert.match(JSON.stringify(functionResource(stack, template, clickhouseWriter.fn).Properties.Environment!.Variables['CLICKHOUSE_LAKE_URL']), /RegionalDomainName/);
       }
       assert.doesNotThrow(() => readCompactEnvironment(environmentOf(template, /Compacts/)));
       const ab = environmentOf(template, /A\/B/);
       assert.doesNotThrow(() => readServicesEnvironment(ab));
       assert.equal(ab['TRIBUTARY_JOBS_DIR'], 'schemas/jobs');
-      const ingest = environmentOf(template, /ingest/);
+      const ingest = envOf(clickhouseWriter);
       assert.equal(ingest['CLICKHOUSE_URL'], config.clickhouse.url);
-      assert.ok(!('CLICKHOUSE_PASSWORD' in ingest), 'the password is never in the environment, only its secret ARN');
+      for (const x of paths) {
+        assert.ok(!('CLICKHOUSE_PASSWORD' in envOf(x)), 'the password is never in the environment, only its secret ARN');
+        assert.deepEqual(
+          { Timeout: config.ingest.timeoutMinutes * 60, MemorySize: config.ingest.memoryMb, Architectures: ['arm64'], VpcConfig: true },
+          (({ Timeout, MemorySize, Architectures, VpcConfig }) => ({ Timeout, MemorySize, Architectures, VpcConfig: VpcConfig !== undefined }))(functionResource(stack, template, x.fn).Properties),
+          x.name,
+        );
+      }
       template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('ingest'), Timeout: config.ingest.timeoutMinutes * 60, MemorySize: config.ingest.memoryMb, Architectures: ['arm64'], VpcConfig: Match.anyValue() });
     });
 
     it('sizes the ingest function\'s young generation through NODE_OPTIONS, with the old space Lambda would give it', () => {
       // Lambda's bootstrap keeps its own heap flags out when NODE_OPTIONS names one, so both must be there.
-      const options = environmentOf(template, /ingest/)['NODE_OPTIONS']!.split(' ');
-      assert.deepEqual(options, ['--enable-source-maps', `--max-semi-space-size=${config.ingest.semiSpaceMb}`, `--max-old-space-size=${config.ingest.memoryMb - Math.floor(config.ingest.memoryMb / 10)}`]);
+      for (const x of paths) {
+        const options = envOf(x)['NODE_OPTIONS']!.split(' ');
+        assert.deepEqual(options, ['--enable-source-maps', `--max-semi-space-size=${config.ingest.semiSpaceMb}`, `--max-old-space-size=${config.ingest.memoryMb - Math.floor(config.ingest.memoryMb / 10)}`]);
+      }
       for (const other of [/Compacts/, /A\/B/]) assert.equal(environmentOf(template, other)['NODE_OPTIONS'], '--enable-source-maps', 'the jobs keep Lambda\'s heap sizing');
     });
 
@@ -327,7 +428,8 @@ for (const name of Object.keys(environments)) {
 
     it('alarms to SNS on freshness, quarantine rate, errors, lag and failed jobs, and outputs what BI tools need', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { AlarmActions: unknown[] } }>;
-      assert.equal(alarms.length, 6);
+      // freshness, quarantine rate, two failed jobs; errors and lag per ingest path
+      assert.equal(alarms.length, 4 + 2 * paths.length);
       assert.ok(alarms.every((a) => a.Properties.AlarmActions.length === 1));
       template.resourceCountIs('AWS::SNS::Subscription', config.alarms.emails.length);
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -341,7 +443,7 @@ describe('environment configuration', () => {
   it('names the environments when one is unknown, and everything missing when one is incomplete', () => {
     assert.throws(() => parseEnvironment('qa', environments), (e: unknown) => e instanceof EnvironmentConfigError && /unknown environment "qa"; cdk.json defines: dev, staging, prod/.test(e.message));
     assert.throws(() => parseEnvironment(undefined, environments), /choose an environment: -c env=<dev\|staging\|prod>/);
-    const broken = { ...environments['staging'], account: 'me', topics: [{ name: 'tracking', batchSize: 20_000 }], clickhouse: {} };
+    const broken = { ...environments['staging'], topology: 'coupled', account: 'me', topics: [{ name: 'tracking', batchSize: 20_000 }], clickhouse: {} };
     assert.throws(() => parseEnvironment('x', { x: broken }), (e: unknown) => {
       const m = (e as Error).message;
       return /account "me" does not match/.test(m) && /topics\.0\.batchSize must be an integer from 1 to 10000/.test(m) && /clickhouse\.url is missing/.test(m) && /clickhouse\.ingest\.secretName is missing/.test(m) && /clickhouse\.jobs\.user is missing/.test(m);
@@ -443,5 +545,129 @@ describe('environment configuration', () => {
     }
     const long = { ...environments['staging'], consumerGroup: 'g'.repeat(150), topics: [{ name: 't'.repeat(60) }] };
     assert.throws(() => parseEnvironment('x', { x: long }), /makes a group id over 200 characters/);
+  });
+});
+
+describe('topology (#23)', () => {
+  const staging = environments['staging'] as Record<string, unknown>;
+  const refusal = (raw: Record<string, unknown>): string => {
+    try { parseEnvironment('x', { x: raw }); return 'accepted'; } catch (e) { return (e as Error).message; }
+  };
+
+  it('reads coupled or split per environment, coupled when unset, and each split path\'s batching per topic with defaults', () => {
+    const { topology: _, ...unset } = coupledVariant(staging);
+    assert.equal(parseEnvironment('x', { x: unset }).topology, 'coupled');
+    assert.deepEqual(parseEnvironment('staging', environments).topics.map((t) => [t.name, t.fresh, t.lake, t.batchSize]),
+      [['tracking', { batchSize: 1000, batchingWindowSeconds: 1 }, { batchSize: 10_000, batchingWindowSeconds: 120 }, undefined],
+        ['tracking-web', { batchSize: 1000, batchingWindowSeconds: 1 }, { batchSize: 10_000, batchingWindowSeconds: 120 }, undefined]]);
+    const defaults = parseEnvironment('x', { x: { ...staging, topics: [{ name: 'tracking', startingPosition: 'TRIM_HORIZON' }, { name: 'web', lake: { batchingWindowSeconds: 300 } }] } });
+    assert.deepEqual(defaults.topics, [
+      { name: 'tracking', startingPosition: 'TRIM_HORIZON', fresh: DEFAULT_SPLIT_BATCHING.fresh, lake: DEFAULT_SPLIT_BATCHING.lake },
+      { name: 'web', startingPosition: 'LATEST', fresh: DEFAULT_SPLIT_BATCHING.fresh, lake: { batchSize: DEFAULT_SPLIT_BATCHING.lake.batchSize, batchingWindowSeconds: 300 } },
+    ]);
+  });
+
+  it('refuses a topology it does not know, and the settings of the other topology rather than ignoring them', () => {
+    assert.match(refusal({ ...staging, topology: 'both' }), /topology must be "coupled" \(.*\) or "split" \(.*\), not "both"/);
+    assert.match(refusal({ ...staging, topics: [{ name: 'tracking', batchSize: 500, batchingWindowSeconds: 5 }] }),
+      /topics\.0\.batchSize applies to topology "coupled" only; this environment is "split": set topics\.0\.fresh\.batchSize and topics\.0\.lake\.batchSize[\s\S]*topics\.0\.batchingWindowSeconds applies to topology "coupled" only/);
+    const coupled = coupledVariant(staging);
+    assert.match(refusal({ ...coupled, topics: [{ name: 'tracking', fresh: { batchSize: 100 } }] }), /topics\.0\.fresh applies to topology "split" only; this environment is "coupled"/);
+    const { topology: _, ...unset } = coupled;
+    assert.match(refusal({ ...unset, topics: [{ name: 'tracking', lake: { batchSize: 100 } }] }), /topics\.0\.lake applies to topology "split" only; this environment is "coupled" \(set "topology": "split" to use it\)/);
+    assert.match(refusal({ ...staging, topics: [{ name: 'tracking', batchsize: 100 }] }), /topics\.0 has unknown keys "batchsize"/);
+  });
+
+  it('refuses split batching outside the MSK mapping\'s limits, unknown keys in it, and a fresh window longer than the lake\'s', () => {
+    const topic = (t: Record<string, unknown>): Record<string, unknown> => ({ ...staging, topics: [{ name: 'tracking', ...t }] });
+    const m = refusal(topic({ fresh: { batchSize: 0, batchingWindowSeconds: 1 }, lake: { batchSize: 20_000, batchingWindowSeconds: 301 } }));
+    for (const r of [/topics\.0\.fresh\.batchSize must be an integer from 1 to 10000/, /topics\.0\.lake\.batchSize must be an integer from 1 to 10000/, /topics\.0\.lake\.batchingWindowSeconds must be an integer from 0 to 300/]) assert.match(m, r);
+    assert.match(refusal(topic({ fresh: { batchSize: 100, window: 1 } })), /topics\.0\.fresh has unknown keys "window"/);
+    assert.match(refusal(topic({ fresh: 5 })), /topics\.0\.fresh must be \{"batchSize", "batchingWindowSeconds"\}/);
+    assert.match(refusal(topic({ fresh: { batchingWindowSeconds: 120 }, lake: { batchingWindowSeconds: 1 } })),
+      /topics\.0\.fresh\.batchingWindowSeconds 120 is longer than topics\.0\.lake\.batchingWindowSeconds 1: the fresh path is the low-latency one/);
+    // "-fresh-" makes each group id longer than coupled's: still at most 200 characters
+    const group = 'g'.repeat(150);
+    assert.equal(parseEnvironment('x', { x: { ...coupledVariant(staging), consumerGroup: group, topics: [{ name: 't'.repeat(49) }] } }).consumerGroup, group);
+    assert.match(refusal({ ...staging, consumerGroup: group, topics: [{ name: 't'.repeat(49) }] }), /makes a group id over 200 characters/);
+  });
+
+  it('keeps a coupled stack as it was: the function and mapping logical ids, no TRIBUTARY_SINKS, one mapping per topic', () => {
+    const { stack, template } = synthConfig(parseEnvironment('staging', { staging: coupledVariant(staging) }));
+    assert.deepEqual(stack.ingest.paths.map((x) => x.name), ['coupled']);
+    // A new logical id would replace the function or a mapping of a deployed stack.
+    assert.deepEqual(Object.keys(template.findResources('AWS::Lambda::EventSourceMapping')).sort(), [
+      'IngestFunctionKafkaEventSourcetributarystagingIngestFunction16960F79trackingAFAEB349',
+      'IngestFunctionKafkaEventSourcetributarystagingIngestFunction16960F79trackingwebD6039C9A',
+    ]);
+    assert.equal(stack.getLogicalId(stack.ingest.paths[0]!.fn.node.defaultChild as CfnElement), 'IngestFunctionB02ED0EB');
+    const ingest = functionResource(stack, template, stack.ingest.paths[0]!.fn);
+    assert.equal(ingest.Properties.Environment!.Variables['TRIBUTARY_SINKS'], undefined, 'unset: both sinks');
+    assert.equal(ingest.Properties.Description, 'Kafka → Parquet lake + Glue + ClickHouse (Tributary ingest)');
+    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort();
+    assert.deepEqual(alarms, ['MonitoringAbDailyFailures', 'MonitoringCompactionFailures', 'MonitoringFreshness', 'MonitoringIngestErrors', 'MonitoringOffsetLag', 'MonitoringQuarantineRate']);
+  });
+
+  describe('a split stack', () => {
+    const config = parseEnvironment('staging', environments);
+    const { stack, template } = synthConfig(config);
+    const [fresh, lake] = stack.ingest.paths;
+    const text = resolver(stack);
+
+    it('has a fresh and a lake function, each with a mapping per topic and consumer groups of its own, named <group>-<path>-<topic>', () => {
+      assert.deepEqual([fresh!.name, lake!.name], ['fresh', 'lake']);
+      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as Array<{ Properties: { FunctionName: unknown; Topics: string[]; AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: string } } }>;
+      const byFunction = (fn: IFunction): string[] => mappings.filter((m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: stack.getLogicalId(fn.node.defaultChild as CfnElement) }))
+        .map((m) => `${m.Properties.Topics[0]} → ${m.Properties.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId}`).sort();
+      assert.deepEqual(byFunction(fresh!.fn), ['tracking → tributary-staging-fresh-tracking', 'tracking-web → tributary-staging-fresh-tracking-web']);
+      assert.deepEqual(byFunction(lake!.fn), ['tracking → tributary-staging-lake-tracking', 'tracking-web → tributary-staging-lake-tracking-web']);
+      assert.equal(mappings.length, 4);
+    });
+
+    it('tells each function its sinks, and gives the lake function no ClickHouse settings and the fresh one no Glue database', () => {
+      const variables = (fn: IFunction): Record<string, unknown> => functionResource(stack, template, fn).Properties.Environment!.Variables;
+      assert.equal(variables(fresh!.fn)['TRIBUTARY_SINKS'], 'clickhouse');
+      assert.equal(variables(lake!.fn)['TRIBUTARY_SINKS'], 'lake');
+      assert.deepEqual(Object.keys(variables(lake!.fn)).filter((k) => k.startsWith('CLICKHOUSE_')), []);
+      assert.ok(variables(lake!.fn)['TRIBUTARY_GLUE_DATABASE']);
+      assert.equal(variables(fresh!.fn)['TRIBUTARY_GLUE_DATABASE'], undefined);
+      assert.equal(variables(fresh!.fn)['CLICKHOUSE_USER'], config.clickhouse.ingest.user);
+    });
+
+    it('gives the fresh role no Glue and no S3 right under lake/, and the lake role no ClickHouse secret', () => {
+      const role = (fn: IFunction): PolicyStatementJson[] => roleStatements(stack, template, fn);
+      const allows = (statements: PolicyStatementJson[], prefix: string): string[] => statements.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action)).filter((a) => a.startsWith(prefix));
+      assert.deepEqual(allows(role(fresh!.fn), 'glue:'), []);
+      assert.ok(allows(role(lake!.fn), 'glue:').includes('glue:CreateTable'));
+      const can = (fn: IFunction, action: string, key: string): boolean => decide(role(fn), bucketPolicy(stack, template), { action, resource: `${BUCKET}/${key}`, principalArn: 'arn:aws:iam::222222222222:role/x' }, text).allowed;
+      for (const key of ['lake/page_view/dt=2026-12-06/hour=10/tracking+0+1-2.parquet', 'lake/_quarantine/dt=2026-12-06/hour=10/tracking+0+1-2.parquet', 'lake/page_view/dt=2026-12-06/hour=10/_v0001/part-00000.parquet']) {
+        for (const action of ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']) assert.ok(!can(fresh!.fn, action, key), `fresh ${action} ${key}`);
+        assert.equal(can(lake!.fn, 's3:PutObject', key), !key.includes('_v0001'), `lake puts ${key}`);
+      }
+      assert.ok(can(fresh!.fn, 's3:PutObject', '_registry/events/page_view/v0003.json') && can(lake!.fn, 's3:PutObject', '_registry/events/page_view/v0003.json'), 'both register schemas');
+      const secrets = (fn: IFunction): string[] => role(fn).filter((s) => s.Effect === 'Allow' && allows([s], 'secretsmanager:').length > 0).flatMap((s) => ([] as unknown[]).concat(s.Resource).map(text));
+      assert.ok(secrets(fresh!.fn).some((arn) => arn.includes(config.clickhouse.ingest.secretName)));
+      assert.ok(!secrets(lake!.fn).some((arn) => arn.includes('clickhouse')), 'no ClickHouse secret');
+    });
+
+    it('names both paths\' consumer groups in the Kafka group policies, each role its own', () => {
+      const groups = (fn: IFunction): string[] => roleStatements(stack, template, fn).filter((s) => ([] as string[]).concat(s.Action).includes('kafka-cluster:AlterGroup'))
+        .flatMap((s) => ([] as unknown[]).concat(s.Resource).map(text)).map((arn) => arn.split('/').pop()!).sort();
+      assert.deepEqual(groups(fresh!.fn), ['tributary-staging-fresh-tracking', 'tributary-staging-fresh-tracking-web']);
+      assert.deepEqual(groups(lake!.fn), ['tributary-staging-lake-tracking', 'tributary-staging-lake-tracking-web']);
+    });
+
+    it('alarms on errors and lag of each path at the configured thresholds, and charts lag per consumer group', () => {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName?: string; Namespace?: string; Threshold: number; Dimensions?: Array<{ Name: string; Value: unknown }> } }>;
+      const on = (metric: string, fn: IFunction) => alarms.filter((a) => a.Properties.MetricName === metric && JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: { Ref: stack.getLogicalId(fn.node.defaultChild as CfnElement) } }]));
+      for (const fn of [fresh!.fn, lake!.fn]) {
+        assert.deepEqual(on('OffsetLag', fn).map((a) => a.Properties.Threshold), [config.alarms.offsetLag]);
+        assert.deepEqual(on('Errors', fn).map((a) => a.Properties.Threshold), [0]);
+      }
+      const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+      for (const group of ['tributary-staging-fresh-tracking', 'tributary-staging-lake-tracking', 'tributary-staging-fresh-tracking-web', 'tributary-staging-lake-tracking-web']) {
+        assert.match(body, new RegExp(`\\\\"AWS/Kafka\\\\",\\\\"SumOffsetLag\\\\",\\\\"Cluster Name\\\\",\\\\"tributary-staging\\\\",\\\\"Consumer Group\\\\",\\\\"${group}\\\\"`), group);
+      }
+    });
   });
 });
