@@ -236,6 +236,13 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       offsetLag: int('alarms.offsetLag', 100_000, 1, 1_000_000_000),
     },
   };
+  // The freshness alarm takes the worst table over both paths: a lake window as long as its threshold
+  // would keep it firing while nothing is wrong.
+  for (const [i, t] of config.topics.entries()) {
+    if (t.lake && t.lake.batchingWindowSeconds >= config.alarms.freshnessMinutes * 60) {
+      problems.push(`topics.${i}.lake.batchingWindowSeconds ${t.lake.batchingWindowSeconds} is not shorter than alarms.freshnessMinutes ${config.alarms.freshnessMinutes} (the freshness alarm would fire on every lake batch)`);
+    }
+  }
   if (problems.length > 0) throw new EnvironmentConfigError(`environment ${JSON.stringify(name)} in cdk.json is incomplete:\n  - ${problems.join('\n  - ')}`);
   return config;
 }

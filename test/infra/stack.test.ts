@@ -584,6 +584,8 @@ describe('topology (#23)', () => {
     for (const r of [/topics\.0\.fresh\.batchSize must be an integer from 1 to 10000/, /topics\.0\.lake\.batchSize must be an integer from 1 to 10000/, /topics\.0\.lake\.batchingWindowSeconds must be an integer from 0 to 300/]) assert.match(m, r);
     assert.match(refusal(topic({ fresh: { batchSize: 100, window: 1 } })), /topics\.0\.fresh has unknown keys "window"/);
     assert.match(refusal(topic({ fresh: 5 })), /topics\.0\.fresh must be \{"batchSize", "batchingWindowSeconds"\}/);
+    assert.match(refusal({ ...topic({ lake: { batchingWindowSeconds: 300 } }), alarms: { freshnessMinutes: 5 } }),
+      /topics\.0\.lake\.batchingWindowSeconds 300 is not shorter than alarms\.freshnessMinutes 5 \(the freshness alarm would fire on every lake batch\)/);
     assert.match(refusal(topic({ fresh: { batchingWindowSeconds: 120 }, lake: { batchingWindowSeconds: 1 } })),
       /topics\.0\.fresh\.batchingWindowSeconds 120 is longer than topics\.0\.lake\.batchingWindowSeconds 1: the fresh path is the low-latency one/);
     // "-fresh-" makes each group id longer than coupled's: still at most 200 characters
