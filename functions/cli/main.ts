@@ -21,7 +21,7 @@ Usage:
                                                      run the whole pipeline locally (npm start); --kafka goes through a broker
   tributary produce --topic T (--brokers B | --cluster-arn ARN) (<file.ndjson> | --generate N [--rate R])
                                                      produce tracking traffic to Kafka
-  tributary ingest <file.ndjson|-> [--topic T] [--batch-size N]
+  tributary ingest <file.ndjson|-> [--topic T] [--batch-size N] [--batch-mb M]
                                                      feed NDJSON envelopes through the ingest handler
   tributary sql "<ClickHouse SQL>" [--format table|json]
                                                      query the local warehouse; lake tables are lake.<table>
@@ -49,7 +49,7 @@ function intOption(value: string | undefined, name: string, fallback: number, mi
 const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   dev: ['events', 'batch-size', 'kafka'],
   produce: ['topic', 'brokers', 'cluster-arn', 'generate', 'rate'],
-  ingest: ['topic', 'batch-size'],
+  ingest: ['topic', 'batch-size', 'batch-mb'],
   sql: ['format'],
   compact: ['table', 'date', 'grace-minutes', 'target-mb', 'retention-minutes'],
   jobs: ['date', 'from', 'to'],
@@ -69,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       topic: { type: 'string' },
       'batch-size': { type: 'string' },
+      'batch-mb': { type: 'string' },
       events: { type: 'string' },
       format: { type: 'string' },
       out: { type: 'string' },
@@ -112,7 +113,11 @@ export async function main(argv: string[]): Promise<number> {
       if (!file) throw new UsageError('ingest needs a file (or - for stdin)');
       const runtime = await openLocalRuntime();
       try {
-        const s = await ingestFile({ file, batchSize: intOption(values['batch-size'], 'batch-size', 10_000), ...(values.topic ? { topic: values.topic } : {}) }, runtime.deps);
+        const s = await ingestFile({
+          file, ...(values.topic ? { topic: values.topic } : {}),
+          ...(values['batch-size'] !== undefined ? { batchSize: intOption(values['batch-size'], 'batch-size', 0) } : {}),
+          ...(values['batch-mb'] !== undefined ? { batchMb: intOption(values['batch-mb'], 'batch-mb', 0) } : {}),
+        }, runtime.deps);
         console.log(`${s.recordsIn} records in ${s.batches} batches: ${s.stored} stored, ${s.quarantined} quarantined; ${s.files} data files, ${formatBytes(s.bytes)}`);
         if (s.rowsByTable.size > 0) console.log(formatTable([...s.rowsByTable].map(([table, rows]) => ({ table, rows }))));
         if (s.tablesCreated.size > 0) console.log(`Tables registered: ${[...s.tablesCreated].sort().join(', ')}`);

@@ -57,6 +57,11 @@ export function addReport(s: RunSummary, r: IngestReport): void {
 
 export const medianOf = (values: readonly number[]): number | undefined => percentile(values, 50);
 
+/** One invocation of the handler with these records, as one MSK batch. */
+export async function runBatch(records: readonly ProducedRecord[], deps: IngestDeps, summary: RunSummary): Promise<void> {
+  addReport(summary, await ingestBatch(encodeMskEvent(records), deps));
+}
+
 export async function runBatches(records: readonly ProducedRecord[], deps: IngestDeps, batchSize: number, summary = emptySummary()): Promise<RunSummary> {
   const byPartition = new Map<string, ProducedRecord[]>();
   for (const r of records) {
@@ -65,9 +70,7 @@ export async function runBatches(records: readonly ProducedRecord[], deps: Inges
   }
   for (const list of byPartition.values()) {
     list.sort((a, b) => a.offset - b.offset);
-    for (let i = 0; i < list.length; i += batchSize) {
-      addReport(summary, await ingestBatch(encodeMskEvent(list.slice(i, i + batchSize)), deps));
-    }
+    for (let i = 0; i < list.length; i += batchSize) await runBatch(list.slice(i, i + batchSize), deps, summary);
   }
   return summary;
 }

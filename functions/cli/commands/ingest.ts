@@ -1,18 +1,26 @@
-// `tributary ingest <file.ndjson|-> [--topic T] [--batch-size N]`: one file = one topic-partition,
-// offsets = line numbers, so ingesting the same file again is an idempotent redelivery; another file
-// under the same topic is refused rather than let overwrite it.
+// `tributary ingest <file.ndjson|-> [--topic T] [--batch-size N] [--batch-mb M]`: one file = one
+// topic-partition, offsets = line numbers, cut into batches by a pure function of its content
+// (file-batches.ts), so ingesting the same file again is an idempotent redelivery; another file under the
+// same topic is refused rather than let overwrite it.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { isValidTopic } from '../../core/identifiers.js';
-import type { IngestDeps } from '../../core/ingest.js';
-import { emptySummary, runBatches, type ProducedRecord, type RunSummary } from '../run-batches.js';
+import { DEFAULT_INGEST_CONFIG, type IngestDeps } from '../../core/ingest.js';
+import { DEFAULT_CUT, fileBatches, MIB } from '../file-batches.js';
+import { emptySummary, runBatch, type RunSummary } from '../run-batches.js';
 
 export interface IngestFileOptions {
   readonly file: string;
   readonly topic?: string;
-  readonly batchSize: number;
+  /** at most this many records per batch (default DEFAULT_CUT.maxRecords) */
+  readonly batchSize?: number;
+  /** at most this many MiB of lines per batch (default DEFAULT_CUT.maxBytes) */
+  readonly batchMb?: number;
 }
+
+export const MAX_BATCH_SIZE = 1_000_000;
+export const MAX_BATCH_MB = 1024;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -61,40 +69,35 @@ async function claimTopic(topic: string, file: string, deps: IngestDeps): Promis
 }
 
 export async function ingestFile(options: IngestFileOptions, deps: IngestDeps): Promise<RunSummary> {
-  if (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > 100_000) {
-    throw new UsageError('--batch-size must be an integer between 1 and 100000');
+  const { batchSize = DEFAULT_CUT.maxRecords, batchMb } = options;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+    throw new UsageError(`--batch-size must be an integer between 1 and ${MAX_BATCH_SIZE}`);
+  }
+  if (batchMb !== undefined && !(Number.isInteger(batchMb) && batchMb >= 1 && batchMb <= MAX_BATCH_MB)) {
+    throw new UsageError(`--batch-mb must be an integer between 1 and ${MAX_BATCH_MB}`);
   }
   const topic = topicFor(options.file, options.topic);
   const { timestamp } = await claimTopic(topic, options.file, deps);
   // Bytes, not text: a line that is not UTF-8 reaches the handler as it is and is quarantined with its
   // raw bytes, instead of being stored with U+FFFD where the bytes were.
-  const input: AsyncIterable<Buffer> = options.file === '-' ? process.stdin : createReadStream(options.file);
-  const lines = ndjsonLines(input);
+  const input: AsyncIterable<Buffer> = options.file === '-' ? process.stdin : createReadStream(options.file, { highWaterMark: MIB });
+  const batches = fileBatches(ndjsonLines(input), {
+    maxRecords: batchSize,
+    maxBytes: batchMb === undefined ? DEFAULT_CUT.maxBytes : batchMb * MIB,
+    // the handler quarantines what a batch would write past this many files: cut before it
+    maxGroups: deps.config?.maxFilesPerBatch ?? DEFAULT_INGEST_CONFIG.maxFilesPerBatch,
+    timestamp,
+  });
   const summary = emptySummary();
-  let pending: ProducedRecord[] = [];
-  let line = 0;
-  for await (const value of lines) {
-    line++;
-    if (isBlank(value)) continue; // a blank line carries no record
-    pending.push({ topic, partition: 0, offset: line, timestamp, key: null, value });
-    if (pending.length >= options.batchSize) {
-      await runBatches(pending, deps, options.batchSize, summary);
-      pending = [];
-    }
+  for await (const batch of batches) {
+    await runBatch(batch.map((r) => ({ topic, partition: 0, offset: r.offset, timestamp, key: null, value: r.value })), deps, summary);
   }
-  if (pending.length > 0) await runBatches(pending, deps, options.batchSize, summary);
   return summary;
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
-/** Only JSON's own whitespace (space, tab, CR, LF): anything else on a line is a record, if a bad one. */
-function isBlank(line: Uint8Array): boolean {
-  for (const b of line) if (b !== 0x20 && b !== 0x09 && b !== CR && b !== LF) return false;
-  return true;
-}
 
 /**
  * The lines of NDJSON bytes: split at \n only, since a lone \r is whitespace inside JSON (readline would
