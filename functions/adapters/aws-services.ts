@@ -7,7 +7,8 @@ import { createClient } from '@clickhouse/client';
 import { lakeGlob } from '../core/warehouse/clickhouse-ddl.js';
 import { quoteString } from '../core/identifiers.js';
 import { SchemaRegistry, type DeclaredSchemas } from '../core/schema/registry.js';
-import { ConfigurationError, type SecretSource, type ServicesEnvironment } from './environment.js';
+import type { Catalog, ObjectStore, Warehouse } from '../core/ports.js';
+import { ConfigurationError, type IngestEnvironment, type SecretSource, type ServicesEnvironment } from './environment.js';
 import { GLUE_CLIENT_CONFIG, GlueCatalog } from './catalog/glue.js';
 import { S3_CLIENT_CONFIG, S3Store } from './object-store/s3.js';
 import { ClickHouseWarehouse } from './warehouse/clickhouse.js';
@@ -58,3 +59,35 @@ export async function openAwsServices(env: ServicesEnvironment): Promise<AwsServ
     registry: (options = {}) => new SchemaRegistry(store, { adopt: (t) => catalog.getTable(t), ...options }),
   };
 }
+
+/** A port a path of the `split` topology must never reach: a call is a bug, never a silent drop. */
+function absent<T extends object>(what: string, sinks: string): T {
+  return new Proxy({} as T, {
+    get: (_t, prop) => (prop === 'then' ? undefined : () => { throw new Error(`${what}.${String(prop)} called by an ingest function whose TRIBUTARY_SINKS=${sinks}`); }),
+  });
+}
+
+export interface IngestServices {
+  readonly store: ObjectStore;
+  readonly catalog: Catalog;
+  readonly warehouse: Warehouse;
+  registry(options?: { ttlMs?: number; declared?: DeclaredSchemas }): SchemaRegistry;
+}
+
+/**
+ * The ingest function's ports for its sinks: the lake path opens no ClickHouse client and reads no
+ * ClickHouse secret; the fresh path's catalog refuses every call (the core makes none on that path).
+ */
+export async function openIngestServices(env: IngestEnvironment): Promise<IngestServices> {
+  const { sinks } = env;
+  const label = sinks.lake && sinks.warehouse ? 'lake,clickhouse' : sinks.lake ? 'lake' : 'clickhouse';
+  if (sinks.lake && sinks.warehouse) return openAwsServices(env);
+  const store = new S3Store(new S3Client(S3_CLIENT_CONFIG), { bucket: env.bucket, ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) });
+  if (sinks.lake) {
+    const catalog = new GlueCatalog(new GlueClient(GLUE_CLIENT_CONFIG), env.glueDatabase);
+    return { store, catalog, warehouse: absent<Warehouse>('warehouse', label), registry: (options = {}) => new SchemaRegistry(store, { adopt: (t) => catalog.getTable(t), ...options }) };
+  }
+  const { warehouse } = await openAwsServices(env);
+  return { store, catalog: absent<Catalog>('catalog', label), warehouse, registry: (options = {}) => new SchemaRegistry(store, options) };
+}
+

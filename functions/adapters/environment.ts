@@ -25,7 +25,26 @@ export interface ServicesEnvironment {
   };
 }
 
+/** Where an ingest function delivers (TRIBUTARY_SINKS): both in the `coupled` topology, one path of `split`. */
+export interface IngestSinks {
+  readonly lake: boolean;
+  readonly warehouse: boolean;
+}
+
+const SINKS = new Map<string, IngestSinks>([
+  ['lake,clickhouse', { lake: true, warehouse: true }],
+  ['clickhouse,lake', { lake: true, warehouse: true }],
+  ['lake', { lake: true, warehouse: false }],
+  ['clickhouse', { lake: false, warehouse: true }],
+]);
+
+/** Variables a path reads only when it delivers to that sink: set for the other path, they are refused. */
+const CLICKHOUSE_VARIABLES = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_PASSWORD_SECRET_ARN', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_TTL_DAYS', 'CLICKHOUSE_LAKE_URL', 'CLICKHOUSE_LAKE_ROLE_ARN'];
+const LAKE_VARIABLES = ['TRIBUTARY_GLUE_DATABASE', 'TRIBUTARY_MAX_FILES_PER_BATCH'];
+
 export interface IngestEnvironment extends ServicesEnvironment {
+  /** the sinks this function delivers to; the other sink's settings are empty and never read */
+  readonly sinks: IngestSinks;
   readonly schemasDir: string;
   readonly piiSalt: SecretSource;
   readonly registryTtlMs: number;
@@ -78,13 +97,19 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
   };
   const positiveInteger = (name: string, fallback: number): number => integerSetting(env, name, fallback, 1, invalid);
   const bucket = need('TRIBUTARY_BUCKET');
-  const glueDatabase = need('TRIBUTARY_GLUE_DATABASE');
-  const url = need('CLICKHOUSE_URL');
+  const sinksText = ingest ? (env['TRIBUTARY_SINKS'] ?? 'lake,clickhouse').replace(/\s+/g, '') : 'lake,clickhouse';
+  const sinks = SINKS.get(sinksText) ?? { lake: true, warehouse: true };
+  if (!SINKS.has(sinksText)) invalid.push(`TRIBUTARY_SINKS must be lake,clickhouse (coupled), lake or clickhouse (the two paths of split), got ${JSON.stringify(env['TRIBUTARY_SINKS'])}`);
+  const unused = [...(sinks.warehouse ? [] : CLICKHOUSE_VARIABLES), ...(sinks.lake ? [] : LAKE_VARIABLES)].filter((name) => env[name] !== undefined && env[name] !== '');
+  if (unused.length > 0) invalid.push(`${unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set, but TRIBUTARY_SINKS=${sinksText} never reads ${unused.length === 1 ? 'it' : 'them'}`);
+  const glueDatabase = sinks.lake ? need('TRIBUTARY_GLUE_DATABASE') : '';
+  const url = sinks.warehouse ? need('CLICKHOUSE_URL') : '';
   if (url && !/^https?:\/\//.test(url)) invalid.push('CLICKHOUSE_URL must start with http:// or https://');
   const lakeRole = env['CLICKHOUSE_LAKE_ROLE_ARN'];
   if (lakeRole && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(lakeRole)) invalid.push('CLICKHOUSE_LAKE_ROLE_ARN is not an IAM role ARN');
   if (lakeRole && !env['CLICKHOUSE_LAKE_URL']) invalid.push('CLICKHOUSE_LAKE_ROLE_ARN is set without CLICKHOUSE_LAKE_URL: nothing would read the lake with it');
   const config: IngestEnvironment = {
+    sinks,
     bucket,
     ...(env['TRIBUTARY_KMS_KEY_ID'] ? { kmsKeyId: env['TRIBUTARY_KMS_KEY_ID'] } : {}),
     glueDatabase,

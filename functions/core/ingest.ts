@@ -1,13 +1,13 @@
 // One invocation of the ingest function: an MSK batch in; every record stored (lake + catalog +
 // warehouse) or quarantined. Talks to the outside only through the ports it is given.
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { planBatch, type BatchPlan, type Split, type TableContext } from './batch/batch-plan.js';
 import { ColumnBuffers } from './batch/column-buffers.js';
 import { mapLimit } from './util/concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './decode/envelope.js';
 import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake/layout.js';
 import { decodeMskEvent, type DecodedRecord, type MskEvent, type RecordDecodeProblem } from './decode/msk-event.js';
-import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE, parquetOffsets } from './parquet/lake-file.js';
+import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE, parquetPositions } from './parquet/lake-file.js';
 import { partitionId, type Catalog, type IngestLogEntry, type ObjectStore, type Warehouse } from './ports.js';
 import type { QuarantineReason } from './quarantine/reasons.js';
 import { QUARANTINE_COLUMNS, quarantineFiles } from './quarantine/quarantine-rows.js';
@@ -32,10 +32,25 @@ export interface IngestConfig {
   readonly maxColumnsPerTable: number;
   readonly maxNewTablesPerBatch: number;
   readonly maxFilesPerBatch: number;
+  /**
+   * Where this invocation delivers. Both (the `coupled` topology), or one of the two paths of `split`: the
+   * lake path (files, catalog, quarantine files) never talks to the warehouse, and the fresh path (tables,
+   * quarantine and ingest log in the warehouse) writes no file and makes no catalog call, so an outage of
+   * one sink never stalls the other. Both paths register schema changes in the registry.
+   */
+  readonly sinks: Sinks;
 }
+
+export interface Sinks {
+  readonly lake: boolean;
+  readonly warehouse: boolean;
+}
+
+export const ALL_SINKS: Sinks = { lake: true, warehouse: true };
 
 export const DEFAULT_INGEST_CONFIG: IngestConfig = {
   limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 4, maxNewColumnsPerHour: 50, maxColumnsPerTable: 1000, maxNewTablesPerBatch: 20, maxFilesPerBatch: 1000,
+  sinks: ALL_SINKS,
 };
 
 export interface IngestDeps {
@@ -56,6 +71,7 @@ export interface TableReport {
 }
 
 export interface FileReport {
+  /** the object key; on the fresh path (no lake) the key the lake path gives the same rows */
   readonly key: string;
   readonly table: string;
   readonly rows: number;
@@ -75,7 +91,10 @@ export interface IngestReport {
   readonly columnsWidened: Array<{ table: string; column: string; type: string }>;
   /** declared schema files that could not be applied (the registry's schema was used instead) */
   readonly schemaProblems: readonly string[];
+  /** lake files written (none on the fresh path) */
   readonly files: FileReport[];
+  /** warehouse inserts made, one per table (and one for the quarantine) at most */
+  readonly inserts: number;
 }
 
 const MAX_PLAN_ATTEMPTS = 8;
@@ -100,8 +119,9 @@ async function planAgainstRegistry(decoded: { records: readonly DecodedRecord[];
       problems.push(...current.problems);
       const entry = current.entries.get(table);
       if (entry) entries.set(table, entry);
-      // A table the catalog has but the registry does not (created before the registry existed) is adopted.
-      const before = entry ? schemaOf(entry) : await deps.catalog.getTable(table);
+      // A table the catalog has but the registry does not (created before the registry existed) is adopted,
+      // by a path that talks to the catalog: the fresh path of `split` makes no catalog call.
+      const before = entry ? schemaOf(entry) : config.sinks.lake ? await deps.catalog.getTable(table) : undefined;
       if (!entry && before) adopted.add(table);
       const hourly = config.maxNewColumnsPerHour - recentInferredColumns(entry, now);
       const total = config.maxColumnsPerTable - (before?.properties.length ?? 0);
@@ -141,7 +161,9 @@ const catalogSignatures = new WeakMap<Catalog, Map<string, string>>();
  * Brings the catalog and the warehouse up to the registry's schema (creates, adds columns, widens).
  * True when the catalog had no such table.
  */
-async function syncTable(schema: TableSchema, deps: IngestDeps): Promise<boolean> {
+async function syncTable(schema: TableSchema, deps: IngestDeps, sinks: Sinks): Promise<boolean> {
+  if (sinks.warehouse) await deps.warehouse.ensureTable(schema);
+  if (!sinks.lake) return false;
   let seen = catalogSignatures.get(deps.catalog);
   if (!seen) catalogSignatures.set(deps.catalog, (seen = new Map()));
   const signature = schemaSignature(schema);
@@ -152,46 +174,79 @@ async function syncTable(schema: TableSchema, deps: IngestDeps): Promise<boolean
     seen.set(schema.table, signature);
     created = current === undefined;
   }
-  await deps.warehouse.ensureTable(schema);
   return created;
 }
 
+const PARTITION_COLUMN = STANDARD_COLUMNS.findIndex((c) => c.name === '_partition');
 const OFFSET_COLUMN = STANDARD_COLUMNS.findIndex((c) => c.name === '_offset');
+const EVENT_TIME_COLUMN = STANDARD_COLUMNS.findIndex((c) => c.name === 'event_time');
+
+/** Which Kafka records a set of rows holds, in row order. */
+interface Positions {
+  readonly topics: readonly string[];
+  readonly partitions: ArrayLike<number>;
+  readonly offsets: ArrayLike<number>;
+}
+
+/** A split's row positions: its rows come grouped by topic-partition, in the order of its ranges. */
+function splitPositions(split: Split): Positions {
+  const topics: string[] = [];
+  for (const r of split.ranges.values()) for (let i = 0; i < r.rows; i++) topics.push(r.topic);
+  return { topics, partitions: split.rows.int32s(PARTITION_COLUMN), offsets: split.rows.numbers(OFFSET_COLUMN) };
+}
 
 /**
- * A file's dedup token for the warehouse: its key names the rows by table, hour, topic-partition and
- * offset range, and a digest says which offsets of that range it holds. Whether a record is stored can
- * depend on the clock (the future-skew check) and the registry, so a retry may store another set under
- * the same key; it then inserts again (ReplacingMergeTree folds the overlap) instead of being dropped as
- * a duplicate while the lake takes the new file.
+ * The warehouse dedup token of one insert: the table and a digest of exactly which Kafka records it holds,
+ * whatever hours and files they span. Whether a record is stored can depend on the clock (the future-skew
+ * check) and the registry, so a retry may store another set; it then inserts again (ReplacingMergeTree
+ * folds the overlap) instead of being dropped as a duplicate while the lake takes the new file. It names
+ * rows, not files, so a redelivery after compaction moved a partition to a new version still deduplicates.
  */
-function dedupToken(key: string, offsets: ArrayLike<number>): string {
-  const digest = hash('sha256', Buffer.from(Float64Array.from(offsets).buffer), 'hex').slice(0, 16);
-  return `${key}#${digest}`;
+function dedupToken(table: string, parts: readonly Positions[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) {
+    h.update(p.topics.join('\u0000'));
+    h.update(Buffer.from(Float64Array.from(p.partitions).buffer));
+    h.update(Buffer.from(Float64Array.from(p.offsets).buffer));
+  }
+  return `${table}#${h.digest('hex').slice(0, 32)}`;
 }
 
 /**
  * Writes a data file, unless its key already holds the same Kafka records: a redelivered batch then keeps
  * the first delivery's file, whose rows are the ones ClickHouse kept (it drops the repeated insert by its
  * token), received_at included. A file with other records under the key (a retry whose records fared
- * otherwise) is replaced, and its insert carries another token. Returns the bytes the key holds.
+ * otherwise) is replaced. Returns the bytes the key holds.
  */
-async function putDataFile(store: ObjectStore, key: string, bytes: Uint8Array, offsets: Float64Array): Promise<Uint8Array> {
+async function putDataFile(store: ObjectStore, key: string, bytes: Uint8Array, positions: Positions): Promise<Uint8Array> {
   if (await store.putIfAbsent(key, bytes, { contentType: PARQUET_CONTENT_TYPE })) return bytes;
   const existing = await store.get(key);
-  if (existing && sameValues(await parquetOffsets(existing), offsets)) return existing;
+  if (existing && samePositions(await parquetPositions(existing), positions)) return existing;
   await store.put(key, bytes, { contentType: PARQUET_CONTENT_TYPE });
   return bytes;
 }
 
-function sameValues(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function samePositions(a: Positions, b: Positions): boolean {
+  if (a.offsets.length !== b.offsets.length) return false;
+  for (let i = 0; i < a.offsets.length; i++) {
+    if (a.offsets[i] !== b.offsets[i] || a.partitions[i] !== b.partitions[i] || a.topics[i] !== b.topics[i]) return false;
+  }
   return true;
+}
+
+/** One table's rows of the batch as one Parquet body: its only file's, or its files' rows together. */
+async function tableBody(splits: readonly Split[], lakeBytes: ReadonlyMap<Split, Uint8Array>): Promise<Uint8Array> {
+  const only = splits.length === 1 ? lakeBytes.get(splits[0]!) : undefined;
+  if (only) return only;
+  const columns = splits[0]!.rows.columns;
+  const all = ColumnBuffers.fromRows(columns, splits.flatMap((s) => s.rows.rows()));
+  return encodeParquet(all, { dictionaryColumns: dictionaryColumnsOf(columns) });
 }
 
 export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<IngestReport> {
   const config = { ...DEFAULT_INGEST_CONFIG, ...deps.config };
+  const { sinks } = config;
+  if (!sinks.lake && !sinks.warehouse) throw new Error('ingest needs at least one sink: the lake, the warehouse or both');
   const now = deps.clock();
   const decoded = decodeMskEvent(event);
   const { records } = decoded;
@@ -200,56 +255,77 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   // Tables are independent of each other: a container meeting many for the first time sets them up side
   // by side rather than one round trip after another.
   const tables = [...new Set(plan.splits.map((s) => s.table))];
-  const isNew = await mapLimit(tables, config.concurrency, (table) => syncTable(plan.tables.get(table)!.schema, deps));
+  const isNew = await mapLimit(tables, config.concurrency, (table) => syncTable(plan.tables.get(table)!.schema, deps, sinks));
   const created = tables.filter((_, i) => isNew[i]);
 
-  const keys = await fileKeys(plan.splits, now, deps.catalog, config.concurrency);
   // Lake first, then the catalog's partitions, then the warehouse: a crash at any point leaves a state
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
-  const files = await mapLimit(plan.splits, config.concurrency, async (split) => {
-    const key = keys.get(split)!;
-    const bytes = await putDataFile(deps.store, key, await encodeParquet(split.rows, { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) }), split.rows.numbers(OFFSET_COLUMN));
-    return { split, key, bytes };
-  });
+  const keys = sinks.lake ? await fileKeys(plan.splits, now, deps.catalog, config.concurrency) : new Map(plan.splits.map((s) => [s, s.key]));
+  const lakeBytes = new Map<Split, Uint8Array>();
+  if (sinks.lake) {
+    await mapLimit(plan.splits, config.concurrency, async (split) => {
+      const bytes = await encodeParquet(split.rows, { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) });
+      lakeBytes.set(split, await putDataFile(deps.store, keys.get(split)!, bytes, splitPositions(split)));
+    });
+  }
   const byTable = new Map<string, Split[]>();
-  for (const { split } of files) (byTable.get(split.table) ?? byTable.set(split.table, []).get(split.table)!).push(split);
-  await mapLimit([...byTable], config.concurrency, ([table, splits]) =>
-    deps.catalog.addPartitions(table, uniquePartitions(splits), (p) => deps.store.uri(partitionPrefix(table, p.dt, p.hour))));
-  await mapLimit(files, config.concurrency, async ({ split, key, bytes }) => {
-    const schema = plan.tables.get(split.table)!.schema;
-    // The token names the batch's rows (table, hour, topic-partition, offsets), not where the file went, so a
-    // redelivery after a compaction moved the partition to a new version still deduplicates.
-    await deps.warehouse.insertParquet(split.table, tableColumns(schema), { key, bytes }, dedupToken(split.key, split.rows.numbers(OFFSET_COLUMN)));
-  });
-
-  const qFiles = quarantineFiles(plan.quarantined, now);
-  const qWritten: Array<{ q: (typeof qFiles)[number]; bytes: number }> = [];
-  if (qFiles.length > 0) {
-    await deps.warehouse.ensureQuarantineTable();
-    await mapLimit(qFiles, config.concurrency, async (q) => {
-      const bytes = await encodeParquet(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows), { dictionaryColumns: ['_topic', 'reason', 'event'] });
-      await deps.store.put(q.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
-      await deps.warehouse.insertParquet(QUARANTINE_TABLE, QUARANTINE_COLUMNS, { key: q.key, bytes }, dedupToken(q.key, q.offsets));
-      qWritten.push({ q, bytes: bytes.length });
+  for (const split of plan.splits) (byTable.get(split.table) ?? byTable.set(split.table, []).get(split.table)!).push(split);
+  if (sinks.lake) {
+    await mapLimit([...byTable], config.concurrency, ([table, splits]) =>
+      deps.catalog.addPartitions(table, uniquePartitions(splits), (p) => deps.store.uri(partitionPrefix(table, p.dt, p.hour))));
+  }
+  // One insert per table, whatever hours and topic-partitions the batch spans: ClickHouse's parts grow
+  // with invocations × tables, not with hours × partitions too.
+  let inserts = 0;
+  const tableBytes = new Map<string, number>();
+  if (sinks.warehouse) {
+    await mapLimit([...byTable], config.concurrency, async ([table, splits]) => {
+      const schema = plan.tables.get(table)!.schema;
+      const body = await tableBody(splits, lakeBytes);
+      tableBytes.set(table, body.length);
+      await deps.warehouse.insertParquet(table, tableColumns(schema), { key: splits.length === 1 ? keys.get(splits[0]!)! : tablePrefix(table), bytes: body }, dedupToken(table, splits.map(splitPositions)));
+      inserts++;
     });
   }
 
-  // Last, the ingest log: only an invocation that stored everything is logged as done.
-  const finished = deps.clock();
-  const batchKeys = batchKeysOf(records);
-  const log: IngestLogEntry[] = [
-    ...files.map(({ split, key, bytes }) => {
-      const times = split.rows.numbers(1); // column 1 is event_time
-      let min = Infinity;
-      let max = -Infinity;
-      for (const t of times) { if (t < min) min = t; if (t > max) max = t; }
-      return logEntry(batchKeys, { key, event: split.table, outcome: 'stored', topic: split.topic, partition: split.partition, firstOffset: split.firstOffset, lastOffset: split.lastOffset, rows: split.rows.length, bytes: bytes.length, minTime: min, maxTime: max }, now, finished);
-    }),
-    ...qWritten.map(({ q, bytes }) => logEntry(batchKeys, { key: q.key, event: QUARANTINE_TABLE, outcome: 'quarantined', topic: q.topic, partition: q.partition, firstOffset: q.firstOffset, lastOffset: q.lastOffset, rows: q.rows.length, bytes, minTime: Infinity, maxTime: -Infinity }, now, finished)),
-  ];
-  await deps.warehouse.recordIngest(log, `ingest-log:${[...batchKeys.values()].sort().join(',')}`);
+  const qFiles = quarantineFiles(plan.quarantined, now);
+  const qBytes = new Map<string, number>();
+  if (qFiles.length > 0) {
+    const encoded = await mapLimit(qFiles, config.concurrency, async (q) =>
+      encodeParquet(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows), { dictionaryColumns: ['_topic', 'reason', 'event'] }));
+    qFiles.forEach((q, i) => qBytes.set(q.key, encoded[i]!.length));
+    if (sinks.lake) await mapLimit(qFiles, config.concurrency, async (q, i) => deps.store.put(q.key, encoded[i]!, { contentType: PARQUET_CONTENT_TYPE }));
+    if (sinks.warehouse) {
+      await deps.warehouse.ensureQuarantineTable();
+      const body = qFiles.length === 1 ? encoded[0]! : await encodeParquet(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, qFiles.flatMap((q) => q.rows)), { dictionaryColumns: ['_topic', 'reason', 'event'] });
+      const positions = qFiles.map((q) => ({ topics: q.rows.map((r) => String(r[0])) /* a quarantine row starts with its topic */, partitions: q.partitions, offsets: q.offsets }));
+      await deps.warehouse.insertParquet(QUARANTINE_TABLE, QUARANTINE_COLUMNS, { key: qFiles.length === 1 ? qFiles[0]!.key : tablePrefix(QUARANTINE_TABLE), bytes: body }, dedupToken(QUARANTINE_TABLE, positions));
+      inserts++;
+    }
+  }
 
-  return buildReport(plan, files, now, created, schemaProblems);
+  // Last, the ingest log (the warehouse's): only an invocation that stored everything is logged as done.
+  // A file of several topic-partitions is one row per partition; its bytes are on the first, so sum(bytes)
+  // stays the bytes written.
+  if (sinks.warehouse) {
+    const finished = deps.clock();
+    const batchKeys = batchKeysOf(records);
+    const log: IngestLogEntry[] = [
+      ...plan.splits.flatMap((split) => {
+        const times = split.rows.numbers(EVENT_TIME_COLUMN);
+        let min = Infinity;
+        let max = -Infinity;
+        for (const t of times) { if (t < min) min = t; if (t > max) max = t; }
+        const bytes = lakeBytes.get(split)?.length ?? 0;
+        return [...split.ranges.values()].map((r, i) => logEntry(batchKeys, { key: keys.get(split)!, event: split.table, outcome: 'stored', topic: r.topic, partition: r.partition, firstOffset: r.firstOffset, lastOffset: r.lastOffset, rows: r.rows, bytes: i === 0 ? bytes : 0, minTime: min, maxTime: max }, now, finished));
+      }),
+      ...qFiles.flatMap((q) => q.ranges.map((r, i) => logEntry(batchKeys, { key: q.key, event: QUARANTINE_TABLE, outcome: 'quarantined', topic: r.topic, partition: r.partition, firstOffset: r.firstOffset, lastOffset: r.lastOffset, rows: q.rowsPerRange[i]!, bytes: i === 0 && sinks.lake ? qBytes.get(q.key) ?? 0 : 0, minTime: Infinity, maxTime: -Infinity }, now, finished))),
+    ];
+    await deps.warehouse.recordIngest(log, `ingest-log:${[...batchKeys.values()].sort().join(',')}`);
+  }
+
+  const files = plan.splits.map((split) => ({ split, key: keys.get(split)!, bytes: lakeBytes.get(split)?.length ?? 0 }));
+  return buildReport(plan, sinks.lake ? files : [], files, now, created, schemaProblems, inserts);
 }
 
 /**
@@ -269,7 +345,7 @@ async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog,
     const states = await catalog.getPartitions(table, uniquePartitions(list));
     for (const s of list) {
       const version = states.get(partitionId(s))?.version ?? 0;
-      if (version > 0) keys.set(s, dataKey(table, s.dt, s.hour, s, version));
+      if (version > 0) keys.set(s, dataKey(table, s.dt, s.hour, [...s.ranges.values()], version));
     }
   });
   return keys;
@@ -312,16 +388,19 @@ function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: n
   return [...seen.values()];
 }
 
-function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; key: string; bytes: Uint8Array }>, now: number, created: string[], schemaProblems: readonly string[]): IngestReport {
+function buildReport(
+  plan: BatchPlan, written: ReadonlyArray<{ split: Split; key: string; bytes: number }>, stored: ReadonlyArray<{ split: Split; key: string; bytes: number }>,
+  now: number, created: string[], schemaProblems: readonly string[], inserts: number,
+): IngestReport {
   const tables = new Map<string, TableReport>();
   const eventTimes = new Map<string, Float64Array[]>();
-  for (const { split, bytes } of files) {
+  for (const { split, bytes } of stored) {
     let t = tables.get(split.table);
     if (!t) tables.set(split.table, (t = { rows: 0, files: 0, bytes: 0, freshnessP50Ms: undefined, freshnessMaxMs: undefined }));
     t.rows += split.rows.length;
-    t.files += 1;
-    t.bytes += bytes.length;
-    (eventTimes.get(split.table) ?? eventTimes.set(split.table, []).get(split.table)!).push(split.rows.numbers(1)); // column 1 is event_time
+    t.files += written.length > 0 ? 1 : 0;
+    t.bytes += bytes;
+    (eventTimes.get(split.table) ?? eventTimes.set(split.table, []).get(split.table)!).push(split.rows.numbers(EVENT_TIME_COLUMN));
   }
   for (const [table, columns] of eventTimes) {
     // Freshness is now − event time: its median is now − the median event time, its maximum now − the earliest.
@@ -335,10 +414,9 @@ function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; key: 
   }
   const quarantinedByReason: Partial<Record<QuarantineReason, number>> = {};
   for (const q of plan.quarantined) quarantinedByReason[q.reason] = (quarantinedByReason[q.reason] ?? 0) + 1;
-  const stored = files.reduce((n, f) => n + f.split.rows.length, 0);
   return {
     recordsIn: plan.recordsIn,
-    stored,
+    stored: stored.reduce((n, f) => n + f.split.rows.length, 0),
     quarantined: plan.quarantined.length,
     quarantinedByReason,
     tables,
@@ -346,6 +424,7 @@ function buildReport(plan: BatchPlan, files: ReadonlyArray<{ split: Split; key: 
     columnsAdded: [...plan.tables].flatMap(([table, p]) => (tables.has(table) ? p.added.map((c) => ({ table, column: c.name, type: c.type })) : [])),
     columnsWidened: [...plan.tables].flatMap(([table, p]) => (tables.has(table) ? p.widened.map((c) => ({ table, column: c.name, type: c.type })) : [])),
     schemaProblems,
-    files: files.map(({ split, key, bytes }) => ({ key, table: split.table, rows: split.rows.length, bytes: bytes.length })),
+    files: written.map(({ split, key, bytes }) => ({ key, table: split.table, rows: split.rows.length, bytes })),
+    inserts,
   };
 }

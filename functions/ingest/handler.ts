@@ -1,7 +1,7 @@
 // Lambda entry point for the MSK event source mapping: wiring only; the work is in core/ingest.ts.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { openAwsServices, secretValue } from '../adapters/aws-services.js';
+import { openIngestServices, secretValue } from '../adapters/aws-services.js';
 import { SchemaFiles } from '../adapters/schema-files.js';
 import { readIngestEnvironment } from '../adapters/environment.js';
 import { publishIngestReport } from '../adapters/telemetry.js';
@@ -24,7 +24,7 @@ function dependencies(): Promise<IngestDeps> {
 
 async function build(): Promise<IngestDeps> {
   const env = readIngestEnvironment(process.env);
-  const [aws, piiSalt] = await Promise.all([openAwsServices(env), secretValue(env.piiSalt)]);
+  const [aws, piiSalt] = await Promise.all([openIngestServices(env), secretValue(env.piiSalt)]);
   return {
     store: aws.store,
     catalog: aws.catalog,
@@ -34,7 +34,7 @@ async function build(): Promise<IngestDeps> {
     clock: Date.now,
     config: {
       piiSalt, maxNewColumnsPerHour: env.maxNewColumnsPerHour, maxColumnsPerTable: env.maxColumnsPerTable,
-      maxNewTablesPerBatch: env.maxNewTablesPerBatch, maxFilesPerBatch: env.maxFilesPerBatch,
+      maxNewTablesPerBatch: env.maxNewTablesPerBatch, maxFilesPerBatch: env.maxFilesPerBatch, sinks: env.sinks,
     },
   };
 }

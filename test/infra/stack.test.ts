@@ -178,12 +178,13 @@ for (const { label, name, raw } of variants) {
     // Keys as the code makes them (functions/core/lake/layout.ts, the registry, the job runner), one of each kind.
     const range = { topic: 'tracking', partition: 0, firstOffset: 100, lastOffset: 199 };
     const keys = {
-      data: dataKey('page_view', '2026-12-06', 10, range),
-      late: dataKey('page_view', '2026-12-06', 10, { ...range, firstOffset: 200, lastOffset: 209 }, 1), // late rows into a compacted version
+      data: dataKey('page_view', '2026-12-06', 10, [range]),
+      multiPartition: dataKey('page_view', '2026-12-06', 10, [range, { ...range, partition: 3 }]), // one file per hour for every partition of a batch
+      late: dataKey('page_view', '2026-12-06', 10, [{ ...range, firstOffset: 200, lastOffset: 209 }], 1), // late rows into a compacted version
       compacted: `${versionPrefix('page_view', '2026-12-06', 10, 1)}part-00000.parquet`,
       manifest: manifestKey('page_view', '2026-12-06', 10, 1),
       claim: claimKey('page_view', '2026-12-06', 10, 1),
-      quarantine: dataKey(QUARANTINE_TABLE, '2026-12-06', 10, range),
+      quarantine: dataKey(QUARANTINE_TABLE, '2026-12-06', 10, [range]),
       job: `${jobPartitionPrefix('ab_daily', { date: '2026-12-06', start: 0, end: 0 })}part-00000.parquet`,
       registry: registryKey('page_view', 3),
       athena: 'athena-results/query.csv',
@@ -213,10 +214,10 @@ for (const { label, name, raw } of variants) {
 
     it(`scopes ingest${lakeRole === 'lake' ? '\'s lake path' : ''} to writing its data files, quarantine files and registry versions, reading back its own data files and the registry (#22.16)`, () => {
       expectKeys(lakeRole, {
-        's3:PutObject': ['data', 'late', 'quarantine', 'registry'],
-        's3:AbortMultipartUpload': ['data', 'late', 'quarantine', 'registry'],
+        's3:PutObject': ['data', 'multiPartition', 'late', 'quarantine', 'registry'],
+        's3:AbortMultipartUpload': ['data', 'multiPartition', 'late', 'quarantine', 'registry'],
         // a redelivered batch compares the file under its key; the registry is read to plan every batch
-        's3:GetObject': ['data', 'late', 'registry'],
+        's3:GetObject': ['data', 'multiPartition', 'late', 'registry'],
       });
       assert.ok(list(lakeRole, registryPrefix('page_view')), 'lists a table\'s registry versions');
       for (const prefix of [undefined, '', 'lake/', 'lake/page_view/', 'lake/_quarantine/', '_registry/']) assert.ok(!list(lakeRole, prefix), `no listing of ${JSON.stringify(prefix)}`);
@@ -237,11 +238,11 @@ for (const { label, name, raw } of variants) {
 
     it('scopes compaction to event partitions: never the quarantine, job outputs or the registry (#22.16)', () => {
       expectKeys('compaction', {
-        's3:GetObject': ['data', 'late', 'compacted', 'manifest', 'claim'],
+        's3:GetObject': ['data', 'multiPartition', 'late', 'compacted', 'manifest', 'claim'],
         // its own version folders: outputs, manifest, claim (a late-rows file there is never its own, but shares the folder)
         's3:PutObject': ['late', 'compacted', 'manifest', 'claim'],
         's3:AbortMultipartUpload': ['late', 'compacted', 'manifest', 'claim'],
-        's3:DeleteObject': ['data', 'late', 'compacted', 'manifest', 'claim'],
+        's3:DeleteObject': ['data', 'multiPartition', 'late', 'compacted', 'manifest', 'claim'],
       });
       assert.ok(list('compaction', 'lake/page_view/dt=2026-12-06/hour=10/'), 'lists a partition');
       for (const prefix of [undefined, '', 'lake/', 'lake/_quarantine/dt=2026-12-06/hour=10/', 'lake/ab_daily/dt=2026-12-06/hour=10/', '_registry/events/']) {
@@ -367,7 +368,7 @@ for (const { label, name, raw } of variants) {
       const reader = `arn:aws:iam::${config.account}:role/clickhouse-lake-reader`;
       const get = (key: keyof typeof keys): boolean => decide(statements, bucketPolicy(stack, template), { action: 's3:GetObject', resource: `${BUCKET}/${keys[key]}`, principalArn: reader }, text).allowed;
       const list = (prefix: string): boolean => decide(statements, bucketPolicy(stack, template), { action: 's3:ListBucket', resource: BUCKET, principalArn: reader, context: { 's3:prefix': prefix } }, text).allowed;
-      for (const key of ['data', 'late', 'compacted', 'job'] as const) assert.ok(get(key), `reads ${key}`);
+      for (const key of ['data', 'multiPartition', 'late', 'compacted', 'job'] as const) assert.ok(get(key), `reads ${key}`);
       for (const key of ['quarantine', 'registry', 'athena'] as const) assert.ok(!get(key), `does not read ${key}`);
       assert.ok(list('lake/page_view/'), 'lists an event table (the views\' glob)');
       for (const prefix of ['', 'lake/_quarantine/', '_registry/', 'athena-results/']) assert.ok(!list(prefix), `no listing of ${JSON.stringify(prefix)}`);

@@ -59,21 +59,37 @@ describe('ClickHouse sink', () => {
     assert.equal(await n(`SELECT count() AS n FROM tributary_ops._ingest_log WHERE _topic = 'midnight'`), 1);
   });
 
-  it('after an injected ClickHouse failure, the retried batch is in ClickHouse once and in the lake as one file per split', async () => {
-    // Three hours → three files; the second insert fails after the first went in.
-    const event = mskEvent(['b1', 'b2', 'b3'].map((id, i) => pageView(id, {}, recent(i + 1))), { topic: 'outage' });
+  it('after an injected ClickHouse failure, the retried batch is in ClickHouse once and in the lake as one file per (table, hour)', async () => {
+    // Two tables: page_view over three hours and two partitions, click in one hour. One insert per table,
+    // whatever hours and partitions it spans; the second insert fails after the first went in.
+    const views = ['b1', 'b2', 'b3'].map((id, i) => pageView(id, {}, recent(i + 1)));
+    const event = mskEvent([...views, { event: 'click', event_id: 'k1', ts: recent(1) }], { topic: 'outage' });
+    const other = mskEvent(['b4', 'b5', 'b6'].map((id, i) => pageView(id, {}, recent(i + 1))), { topic: 'outage', partition: 1 });
+    event.records = { ...event.records, ...other.records };
     const broken: IngestDeps = { ...rt.deps, warehouse: failingOnce(rt.warehouse, 2) };
     await assert.rejects(ingestBatch(event, broken), /ECONNREFUSED \(injected\)/);
     await new Promise((r) => setTimeout(r, 200)); // inserts in flight when the invocation failed may still land
-    assert.ok(await n(`SELECT count() AS n FROM tributary.page_view WHERE _topic = 'outage'`) < 3, 'the batch is incomplete in ClickHouse');
+    const inClickHouse = async (): Promise<number> => n(`SELECT (SELECT count() FROM tributary.page_view WHERE _topic = 'outage') + (SELECT count() FROM tributary.click WHERE _topic = 'outage') AS n`);
+    assert.ok(await inClickHouse() < 7, 'the batch is incomplete in ClickHouse');
     assert.equal(await n(`SELECT count() AS n FROM tributary_ops._ingest_log WHERE _topic = 'outage'`), 0, 'a failed invocation is not logged as done');
 
     const report = await ingestBatch(event, rt.deps); // the event source mapping's retry
-    assert.equal(report.stored, 3);
-    assert.equal(await n(`SELECT count() AS n FROM tributary.page_view WHERE _topic = 'outage'`), 3);
-    const lakeFiles = (await rt.store.list('lake/page_view/')).filter((k) => k.includes('/outage+'));
-    assert.equal(lakeFiles.length, 3);
-    assert.equal(await n(`SELECT count() AS n FROM tributary_ops._ingest_log WHERE _topic = 'outage'`), 3);
+    assert.equal(report.stored, 7);
+    assert.equal(report.inserts, 2, 'one insert per table');
+    assert.equal(await inClickHouse(), 7);
+    const lakeFiles = (await rt.store.list('lake/')).filter((k) => k.includes('/outage+'));
+    assert.equal(lakeFiles.length, 4, 'page_view: one file per hour for both partitions; click: one');
+    assert.ok(lakeFiles.filter((k) => k.startsWith('lake/page_view/')).every((k) => /\/outage\+2p\+[0-9a-f]{8}-[0-9a-f]{8}\.parquet$/.test(k)), lakeFiles.join(', '));
+    // Lineage: one log row per file and topic-partition; the rows add up to the batch.
+    assert.equal(await n(`SELECT count() AS n FROM tributary_ops._ingest_log WHERE _topic = 'outage'`), 7);
+    assert.equal(await n(`SELECT sum(rows) AS n FROM tributary_ops._ingest_log WHERE _topic = 'outage'`), 7);
+    assert.equal(await n(`SELECT uniqExact(file_key) AS n FROM tributary_ops._ingest_log WHERE _topic = 'outage'`), 4);
+
+    // A third delivery of the same batch changes nothing anywhere.
+    await ingestBatch(event, rt.deps);
+    assert.equal(await inClickHouse(), 7);
+    assert.equal((await rt.store.list('lake/')).filter((k) => k.includes('/outage+')).length, 4);
+    assert.equal(await n(`SELECT count() AS n FROM tributary_ops._ingest_log WHERE _topic = 'outage'`), 7);
   });
 
   it('the dedup view shows one row per event_id across batches', async () => {

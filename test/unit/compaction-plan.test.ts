@@ -8,7 +8,7 @@ import {
 import { dataKey, parsePartitionKey, partitionPrefix, versionPrefix } from '../../functions/core/lake/layout.js';
 
 const P = partitionPrefix('page_view', '2026-11-19', 10);
-const raw = (first: number): string => dataKey('page_view', '2026-11-19', 10, { topic: 't', partition: 0, firstOffset: first, lastOffset: first + 9 });
+const raw = (first: number): string => dataKey('page_view', '2026-11-19', 10, [{ topic: 't', partition: 0, firstOffset: first, lastOffset: first + 9 }]);
 const part = (v: number, i = 0): string => `${versionPrefix('page_view', '2026-11-19', 10, v)}part-${String(i).padStart(5, '0')}.parquet`;
 const manifest = (version: number, inputs: string[], outputs: string[], switchedAt?: string): CompactionManifest => ({
   format: MANIFEST_FORMAT, table: 'page_view', dt: '2026-11-19', hour: 10, version, createdAt: '2026-11-19T12:00:00.000Z',

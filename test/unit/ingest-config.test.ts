@@ -49,4 +49,20 @@ describe('ingest function environment', () => {
     const { query } = await import('chdb');
     assert.match(query(`EXPLAIN AST SELECT * FROM ${source}`, 'TSV'), /Function s3 \(children 1\)\n\s+ExpressionList \(children 4\)[\s\S]*Function extra_credentials/);
   });
+
+  it('reads TRIBUTARY_SINKS: each path of split needs only its own sink\'s settings and refuses the other\'s', () => {
+    const common = { TRIBUTARY_BUCKET: 'b', TRIBUTARY_PII_SALT: 's' };
+    assert.deepEqual(readIngestEnvironment({ ...common, TRIBUTARY_GLUE_DATABASE: 'g', CLICKHOUSE_URL: 'https://ch:8443' }).sinks, { lake: true, warehouse: true });
+    const lake = readIngestEnvironment({ ...common, TRIBUTARY_SINKS: 'lake', TRIBUTARY_GLUE_DATABASE: 'g' });
+    assert.deepEqual([lake.sinks, lake.glueDatabase], [{ lake: true, warehouse: false }, 'g']);
+    const fresh = readIngestEnvironment({ ...common, TRIBUTARY_SINKS: 'clickhouse', CLICKHOUSE_URL: 'https://ch:8443' });
+    assert.deepEqual([fresh.sinks, fresh.clickhouse.url], [{ lake: false, warehouse: true }, 'https://ch:8443']);
+    assert.throws(() => readIngestEnvironment({ ...common, TRIBUTARY_SINKS: 'lake' }), /missing environment variables: TRIBUTARY_GLUE_DATABASE$/);
+    assert.throws(() => readIngestEnvironment({ ...common, TRIBUTARY_SINKS: 'clickhouse' }), /missing environment variables: CLICKHOUSE_URL$/);
+    assert.throws(() => readIngestEnvironment({ ...common, TRIBUTARY_SINKS: 'lake', TRIBUTARY_GLUE_DATABASE: 'g', CLICKHOUSE_URL: 'https://ch:8443', CLICKHOUSE_USER: 'u' }),
+      /CLICKHOUSE_URL, CLICKHOUSE_USER are set, but TRIBUTARY_SINKS=lake never reads them/);
+    assert.throws(() => readIngestEnvironment({ ...common, TRIBUTARY_SINKS: 'clickhouse', CLICKHOUSE_URL: 'https://ch:8443', TRIBUTARY_GLUE_DATABASE: 'g' }),
+      /TRIBUTARY_GLUE_DATABASE is set, but TRIBUTARY_SINKS=clickhouse never reads it/);
+    assert.throws(() => readIngestEnvironment({ ...common, TRIBUTARY_SINKS: 'warehouse', TRIBUTARY_GLUE_DATABASE: 'g', CLICKHOUSE_URL: 'https://ch:8443' }), /TRIBUTARY_SINKS must be lake,clickhouse \(coupled\), lake or clickhouse/);
+  });
 });

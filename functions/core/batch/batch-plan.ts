@@ -19,11 +19,11 @@ export interface PlanOptions {
   readonly tableContext: (table: string) => TableContext | Promise<TableContext>;
   /** tables the batch may create from data (a table with a schema is not new); unlimited when absent */
   readonly maxNewTables?: number;
-  /** files (table, hour, topic-partition) the batch may write; unlimited when absent */
+  /** files (table, hour) the batch may write; unlimited when absent */
   readonly maxFiles?: number;
 }
 
-/** Rows for one file: one table, one (dt, hour) partition, one Kafka topic-partition. */
+/** Rows for one file: one table, one (dt, hour) partition, the batch's topic-partitions in it. */
 export interface Split extends Readonly<PendingSplit> {
   readonly key: string;
 }
@@ -127,7 +127,7 @@ async function planPass(
   const splits: Split[] = [];
   for (const [table, t] of tables) {
     plans.set(table, { ...t.evolution(), before: t.context.before });
-    for (const s of t.splits.values()) splits.push({ ...s, key: dataKey(s.table, s.dt, s.hour, s) });
+    for (const s of t.splits.values()) splits.push({ ...s, key: dataKey(s.table, s.dt, s.hour, [...s.ranges.values()]) });
   }
   // Deterministic order: tables, partitions and files are written the same way on every retry.
   splits.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

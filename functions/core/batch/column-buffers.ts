@@ -176,6 +176,13 @@ export class ColumnBuffers {
     return d.values.subarray(0, this.length);
   }
 
+  /** Values of an int32 column (e.g. _partition), without copying. */
+  int32s(k: number): Int32Array {
+    const d = this.data[k]!;
+    if (d.kind !== 'int32') throw new Error(`column ${this.columns[k]?.name} is not int32`);
+    return d.values.subarray(0, this.length);
+  }
+
   private grow(): void {
     this.capacity *= 2;
     for (const d of this.data) {

@@ -33,15 +33,25 @@ export interface RowOptions {
   readonly piiSalt: string;
 }
 
-/** Rows for one file: one table, one (dt, hour) partition, one Kafka topic-partition. */
-export interface PendingSplit {
-  readonly table: string;
-  readonly dt: string;
-  readonly hour: number;
+/** The records of one Kafka topic-partition in a file, and how many of its rows they are. */
+export interface SplitRange {
   readonly topic: string;
   readonly partition: number;
   readonly firstOffset: number;
   lastOffset: number;
+  rows: number;
+}
+
+/**
+ * Rows for one file: one table, one (dt, hour) partition, every topic-partition of the batch. Files grow
+ * with data, not with the partitions an invocation happens to carry.
+ */
+export interface PendingSplit {
+  readonly table: string;
+  readonly dt: string;
+  readonly hour: number;
+  /** by `topic\0partition`, in the order the batch met them (decodeMskEvent sorts by topic-partition) */
+  readonly ranges: Map<string, SplitRange>;
   /** the file's rows, one buffer per column of tableColumns(schema) */
   readonly rows: ColumnBuffers;
 }
@@ -215,7 +225,7 @@ export class TableBatch {
     }
     const epochHour = epochHourOf(env.eventTime);
     if (this.files.opened >= this.files.max && !this.hasSplit(epochHour, record)) {
-      return { record, reason: 'file_limit', detail: `the batch already writes ${this.files.max} files (table, hour, topic-partition)`, event: table };
+      return { record, reason: 'file_limit', detail: `the batch already writes ${this.files.max} files (table, hour)`, event: table };
     }
     if (widen) for (const k of widen) this.widenToDouble(k);
     if (fresh) for (const f of fresh) this.addColumn(this.freshSpec(f.name, f.type), record);
@@ -257,34 +267,30 @@ export class TableBatch {
     };
   }
 
-  private splitId(epochHour: number, record: DecodedRecord): string {
-    const start = epochHour * MS_PER_HOUR;
-    return `${utcDate(start)}\u0000${utcHour(start)}\u0000${record.topic}\u0000${record.partition}`;
+  /** The file a record of this hour goes to, if the batch has opened it. */
+  private findSplit(epochHour: number): PendingSplit | undefined {
+    // Consecutive records usually share a file: check the previous one before looking the hour up.
+    return this.last && this.lastEpochHour === epochHour ? this.last : this.splits.get(String(epochHour));
   }
 
-  /** The file a record of this hour and topic-partition goes to, if the batch has opened it. */
-  private findSplit(epochHour: number, record: DecodedRecord): PendingSplit | undefined {
-    // Consecutive records usually share a file: check the previous one before hashing a key.
-    const s = this.last;
-    if (s && this.lastEpochHour === epochHour && s.topic === record.topic && s.partition === record.partition) return s;
-    return this.splits.get(this.splitId(epochHour, record));
-  }
-
-  private hasSplit(epochHour: number, record: DecodedRecord): boolean {
-    return this.findSplit(epochHour, record) !== undefined;
+  private hasSplit(epochHour: number, _record: DecodedRecord): boolean {
+    return this.findSplit(epochHour) !== undefined;
   }
 
   private splitFor(epochHour: number, record: DecodedRecord): PendingSplit {
-    let split = this.findSplit(epochHour, record);
+    let split = this.findSplit(epochHour);
     if (!split) {
       const start = epochHour * MS_PER_HOUR;
       const columns = tableColumns({ ...this.base, properties: this.properties });
-      split = { table: this.table, dt: utcDate(start), hour: utcHour(start), topic: record.topic, partition: record.partition, firstOffset: record.offset, lastOffset: record.offset, rows: new ColumnBuffers(columns) };
-      this.splits.set(this.splitId(epochHour, record), split);
+      split = { table: this.table, dt: utcDate(start), hour: utcHour(start), ranges: new Map(), rows: new ColumnBuffers(columns) };
+      this.splits.set(String(epochHour), split);
       this.files.opened++;
     }
+    const id = `${record.topic}\u0000${record.partition}`;
+    const range = split.ranges.get(id);
     // Records arrive sorted by offset within a topic-partition (decodeMskEvent), so this is the range end.
-    split.lastOffset = record.offset;
+    if (range) { range.lastOffset = record.offset; range.rows++; }
+    else split.ranges.set(id, { topic: record.topic, partition: record.partition, firstOffset: record.offset, lastOffset: record.offset, rows: 1 });
     this.last = split;
     this.lastEpochHour = epochHour;
     return split;

@@ -1,5 +1,6 @@
 // Object keys of the lake (docs/lake.md "Layout"). The same batch always yields the same key, which is
 // what makes a redelivered batch overwrite its own file instead of adding a second copy.
+import { hash } from 'node:crypto';
 import { pad2 } from '../time.js';
 
 export const LAKE_PREFIX = 'lake';
@@ -17,8 +18,30 @@ export const tablePrefix = (table: string): string => `${LAKE_PREFIX}/${table}/`
 export const partitionPrefix = (table: string, dt: string, hour: number): string =>
   `${LAKE_PREFIX}/${table}/dt=${dt}/hour=${pad2(hour)}/`;
 
-/** `<topic>+<partition>+<firstOffset>-<lastOffset>.parquet`: '+' cannot occur in a Kafka topic name. */
-export const fileName = (r: FileRange): string => `${r.topic}+${r.partition}+${r.firstOffset}-${r.lastOffset}.parquet`;
+/**
+ * A file's name from the Kafka records it holds. One topic-partition: `<topic>+<partition>+<first>-<last>`.
+ * Several (one file per table and hour holds every partition of the batch): `<topic>+<n>p+<digest>`, the
+ * digest over the sorted ranges, so a redelivery of the same batch names the same file. '+' cannot occur in
+ * a topic name, and `<n>p` is never a partition number, so the two shapes never collide.
+ */
+export function fileName(ranges: readonly FileRange[]): string {
+  if (ranges.length === 0) throw new Error('a data file holds at least one Kafka range');
+  const first = ranges[0]!;
+  if (ranges.length === 1) return `${first.topic}+${first.partition}+${first.firstOffset}-${first.lastOffset}.parquet`;
+  const digest = rangesDigest(ranges);
+  // Hyphenated like a single range's offsets, so one key pattern (`*+*+*-*.parquet`) covers both in IAM.
+  return `${first.topic}+${ranges.length}p+${digest.slice(0, 8)}-${digest.slice(8)}.parquet`;
+}
+
+/** Ranges in one order whatever order the batch met them: by topic, then partition. */
+export const sortedRanges = (ranges: Iterable<FileRange>): FileRange[] =>
+  [...ranges].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+
+/** 64 bits of SHA-256 over the sorted ranges. */
+export function rangesDigest(ranges: readonly FileRange[]): string {
+  const text = sortedRanges(ranges).map((r) => `${r.topic}\u0000${r.partition}\u0000${r.firstOffset}\u0000${r.lastOffset}`).join('\n');
+  return hash('sha256', text, 'hex').slice(0, 16);
+}
 
 /**
  * Compaction writes each new version of a partition under `_v<NNNN>/` inside it. The leading underscore
@@ -31,8 +54,8 @@ export const versionFolder = (version: number): string => (version === 0 ? '' : 
 export const versionPrefix = (table: string, dt: string, hour: number, version: number): string =>
   partitionPrefix(table, dt, hour) + versionFolder(version);
 
-export const dataKey = (table: string, dt: string, hour: number, r: FileRange, version = 0): string =>
-  versionPrefix(table, dt, hour, version) + fileName(r);
+export const dataKey = (table: string, dt: string, hour: number, ranges: readonly FileRange[], version = 0): string =>
+  versionPrefix(table, dt, hour, version) + fileName(sortedRanges(ranges));
 
 /** A compaction's record of what it read and wrote, next to the files it wrote. */
 export const manifestKey = (table: string, dt: string, hour: number, version: number): string =>

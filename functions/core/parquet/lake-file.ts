@@ -24,13 +24,25 @@ export async function encodeParquet(buffers: ColumnBuffers, options: ParquetOpti
   return writeParquetFile(buffers, await zstd(), { dictionaryColumns: new Set(options.dictionaryColumns ?? []) });
 }
 
-/** The `_offset` column of a data file Tributary wrote: which Kafka records it holds. */
-export async function parquetOffsets(bytes: Uint8Array): Promise<Float64Array> {
+/** Where each row of a data file Tributary wrote came from: its `_topic`, `_partition` and `_offset` columns. */
+export interface RowPositions {
+  readonly topics: readonly string[];
+  readonly partitions: Float64Array;
+  readonly offsets: Float64Array;
+}
+
+/** The Kafka positions of a data file's rows: which records it holds. */
+export async function parquetPositions(bytes: Uint8Array): Promise<RowPositions> {
   // Loaded on first use: a container that never meets a redelivery never compiles the reader.
   const [parquet, { tableFromIPC }] = await Promise.all([import('parquet-wasm'), import('apache-arrow')]);
-  const table = tableFromIPC(parquet.readParquet(bytes, { columns: ['_offset'] }).intoIPCStream());
-  const column = table.getChild('_offset');
-  const out = new Float64Array(table.numRows);
-  for (let i = 0; i < out.length; i++) out[i] = Number(column?.get(i));
-  return out;
+  const table = tableFromIPC(parquet.readParquet(bytes, { columns: ['_topic', '_partition', '_offset'] }).intoIPCStream());
+  const read = (name: string): Float64Array => {
+    const column = table.getChild(name);
+    const out = new Float64Array(table.numRows);
+    for (let i = 0; i < out.length; i++) out[i] = Number(column?.get(i));
+    return out;
+  };
+  const topic = table.getChild('_topic');
+  const topics = Array.from({ length: table.numRows }, (_, i) => String(topic?.get(i)));
+  return { topics, partitions: read('_partition'), offsets: read('_offset') };
 }

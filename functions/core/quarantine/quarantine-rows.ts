@@ -1,6 +1,6 @@
 // The quarantine table: one row per rejected record, raw bytes kept so it can be replayed.
 import type { CellValue } from '../batch/coerce.js';
-import { dataKey, QUARANTINE_TABLE } from '../lake/layout.js';
+import { dataKey, QUARANTINE_TABLE, sortedRanges, type FileRange } from '../lake/layout.js';
 import { column, type ColumnSpec } from '../schema/model.js';
 import { epochDay, isStorableTime, utcDate, utcHour } from '../time.js';
 import type { QuarantinedRecord } from './reasons.js';
@@ -27,21 +27,24 @@ export interface QuarantineFile {
   readonly key: string;
   readonly dt: string;
   readonly hour: number;
-  readonly topic: string;
-  readonly partition: number;
-  readonly firstOffset: number;
-  readonly lastOffset: number;
-  /** the offsets of the file's records, in order */
+  /** the Kafka records of the file, per topic-partition, sorted */
+  readonly ranges: readonly FileRange[];
+  /** rows per range, in the order of `ranges` */
+  readonly rowsPerRange: readonly number[];
+  /** each row's partition and offset, in row order: what the file holds, for its dedup token */
+  readonly partitions: readonly number[];
   readonly offsets: readonly number[];
   readonly rows: CellValue[][];
 }
 
 /**
- * Groups rejected records into files by topic-partition and the hour of their Kafka timestamp: both
- * are fixed properties of the record, so a redelivered batch writes the same quarantine keys.
+ * Groups rejected records into one file per hour of their Kafka timestamp, every topic-partition of the
+ * batch in it: the timestamp and the record's position are fixed properties of the record, so a
+ * redelivered batch writes the same quarantine keys.
  */
 export function quarantineFiles(records: readonly QuarantinedRecord[], receivedAt: number): QuarantineFile[] {
-  const groups = new Map<string, { dt: string; hour: number; topic: string; partition: number; offsets: number[]; rows: CellValue[][] }>();
+  interface Group { dt: string; hour: number; ranges: Map<string, FileRange & { rows: number }>; partitions: number[]; offsets: number[]; rows: CellValue[][] }
+  const groups = new Map<string, Group>();
   const sorted = [...records].sort((a, b) =>
     a.record.topic === b.record.topic ? a.record.partition - b.record.partition || a.record.offset - b.record.offset : a.record.topic < b.record.topic ? -1 : 1);
   for (const q of sorted) {
@@ -54,9 +57,14 @@ export function quarantineFiles(records: readonly QuarantinedRecord[], receivedA
     const detail = storable ? q.detail : `${q.detail} [Kafka timestamp ${r.timestamp} is outside 1900–2299]`;
     const dt = utcDate(timestamp);
     const hour = utcHour(timestamp);
-    const id = `${r.topic}\u0000${r.partition}\u0000${dt}\u0000${hour}`;
+    const id = `${dt}\u0000${hour}`;
     let g = groups.get(id);
-    if (!g) groups.set(id, (g = { dt, hour, topic: r.topic, partition: r.partition, offsets: [], rows: [] }));
+    if (!g) groups.set(id, (g = { dt, hour, ranges: new Map(), partitions: [], offsets: [], rows: [] }));
+    const tp = `${r.topic}\u0000${r.partition}`;
+    const range = g.ranges.get(tp);
+    if (range) g.ranges.set(tp, { ...range, lastOffset: r.offset, rows: range.rows + 1 });
+    else g.ranges.set(tp, { topic: r.topic, partition: r.partition, firstOffset: r.offset, lastOffset: r.offset, rows: 1 });
+    g.partitions.push(r.partition);
     g.offsets.push(r.offset);
     g.rows.push([
       r.topic, r.partition, r.offset, timestamp, q.reason, detail, q.event ?? null,
@@ -66,15 +74,17 @@ export function quarantineFiles(records: readonly QuarantinedRecord[], receivedA
       receivedAt, epochDay(timestamp), hour,
     ]);
   }
-  return [...groups.values()].map((g) => ({
-    key: dataKey(QUARANTINE_TABLE, g.dt, g.hour, { topic: g.topic, partition: g.partition, firstOffset: g.offsets[0]!, lastOffset: g.offsets[g.offsets.length - 1]! }),
-    dt: g.dt,
-    hour: g.hour,
-    topic: g.topic,
-    partition: g.partition,
-    firstOffset: g.offsets[0]!,
-    lastOffset: g.offsets[g.offsets.length - 1]!,
-    offsets: g.offsets,
-    rows: g.rows,
-  }));
+  return [...groups.values()].map((g) => {
+    const ranges = sortedRanges(g.ranges.values());
+    return {
+      key: dataKey(QUARANTINE_TABLE, g.dt, g.hour, ranges),
+      dt: g.dt,
+      hour: g.hour,
+      ranges: ranges.map(({ topic, partition, firstOffset, lastOffset }) => ({ topic, partition, firstOffset, lastOffset })),
+      rowsPerRange: ranges.map((r) => (r as FileRange & { rows: number }).rows),
+      partitions: g.partitions,
+      offsets: g.offsets,
+      rows: g.rows,
+    };
+  });
 }

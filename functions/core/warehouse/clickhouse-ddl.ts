@@ -114,7 +114,9 @@ COMMENT ${quoteString(t.description)}`;
 export const INGEST_LOG_TABLE = '_ingest_log';
 
 /**
- * One row per file an invocation wrote: freshness and lineage for operators. Not partitioned by date: ClickHouse
+ * One row per file and Kafka topic-partition an invocation wrote (a file holds every partition of its batch
+ * for one table and hour): freshness and lineage for operators. The key holds the topic-partition, so the
+ * rows of one file do not collapse into one. Not partitioned by date: ClickHouse
  * puts the partition into an insert's block id, so a finish-date partition made a retry that finished after
  * UTC midnight a new block, not a duplicate of its token. Every row of one batch's insert lands in the one
  * partition whatever the clock says; rows expire by row TTL from their finish time (the log is small).
@@ -122,7 +124,7 @@ export const INGEST_LOG_TABLE = '_ingest_log';
 export function createIngestLogSql(database: string, o: TableOptions = {}): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(database, INGEST_LOG_TABLE)} (
   batch_key String COMMENT 'topic+partition+first-last offsets of the invocation''s records',
-  file_key String COMMENT 'object key of the file in the lake',
+  file_key String COMMENT 'object key of the file in the lake (on the fresh path: the key the lake path gives the same rows)',
   event LowCardinality(String),
   outcome LowCardinality(String) COMMENT 'stored or quarantined',
   _topic LowCardinality(String),
@@ -130,7 +132,7 @@ export function createIngestLogSql(database: string, o: TableOptions = {}): stri
   first_offset Int64,
   last_offset Int64,
   rows UInt64,
-  bytes UInt64,
+  bytes UInt64 COMMENT 'the file''s bytes, on its first partition''s row (sum(bytes) is what was written)',
   min_event_time Nullable(DateTime64(3, 'UTC')),
   max_event_time Nullable(DateTime64(3, 'UTC')),
   started_at DateTime64(3, 'UTC'),
@@ -138,7 +140,7 @@ export function createIngestLogSql(database: string, o: TableOptions = {}): stri
   dt Date ALIAS toDate(finished_at) COMMENT 'UTC day the invocation finished (computed, not stored)'
 )
 ENGINE = ReplacingMergeTree(finished_at)
-ORDER BY (event, file_key)${ttlClause(o, 'toDateTime(finished_at)')}
+ORDER BY (event, file_key, _topic, _partition)${ttlClause(o, 'toDateTime(finished_at)')}
 SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`;
 }
 
