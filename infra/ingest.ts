@@ -104,7 +104,7 @@ export class Ingest extends Construct {
     const writesLake = name !== 'fresh';
     const writesClickHouse = name !== 'lake';
     const sinks = PATH_SINKS[name];
-    // The fresh path makes no Glue calls: the Glue database is not even named in its environment.
+    // The fresh path makes no Glue calls: no Glue database in its environment (its handler refuses one it would not read).
     const lakeEnvironment = Object.fromEntries(Object.entries(p.lake.environment()).filter(([k]) => writesLake || k !== 'TRIBUTARY_GLUE_DATABASE'));
     const fn = tributaryFunction(this, id, {
       entry: 'ingest/handler.ts',
