@@ -13,7 +13,9 @@
 //   writers: the same rows through Tributary's encoder, parquet-wasm (hand-built Arrow vectors or vectorFromArray) and hyparquet-writer
 //   compaction: one hour of 200 small files with 5% redelivered events, DuckDB (the product's engine) and chDB
 //   clickhouse inserts: JSONEachRow, Parquet and ArrowStream batches of 10k and 100k rows into chDB
-// BENCH_EVENTS (default 100000) sets the data size; BENCH_ONLY=compaction|insert runs only that part.
+//   backfill: `tributary ingest` of a two-day file in shuffled time order against DuckDB writing the same
+//             rows partitioned by (event, dt, hour), in the same run
+// BENCH_EVENTS (default 100000) sets the data size; BENCH_ONLY=compaction|insert|backfill runs only that part.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ import type { Result } from './children/common.js';
 const HERE = fileURLToPath(import.meta.url);
 const HOUR = 3_600_000;
 
-const CHILDREN = ['duckdb', 'handler-memory', 'handler-local', 'input-only', 'writer', 'compaction', 'clickhouse-insert'] as const;
+const CHILDREN = ['duckdb', 'handler-memory', 'handler-local', 'input-only', 'writer', 'compaction', 'clickhouse-insert', 'ingest-cli'] as const;
 const BUNDLES = resolve('node_modules/.cache/tributary-bench');
 
 /**
@@ -94,6 +96,13 @@ async function main(): Promise<void> {
     const end = Math.floor(Date.now() / HOUR) * HOUR;
     writeFileSync(file, generateTraffic({ start: end - HOUR, end, events: 100_000, malformedRate: 0 }).map((r) => r.value.toString()).join('\n') + '\n');
     insertBench(file);
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  if (process.env['BENCH_ONLY'] === 'backfill') {
+    await bundleChildren();
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+    await backfillBench(dir, Number(process.env['BENCH_ROUNDS'] ?? 3));
     rmSync(dir, { recursive: true, force: true });
     return;
   }
@@ -191,9 +200,45 @@ async function main(): Promise<void> {
   console.log(`(${DEPLOYED}) = started with the ingest function's NODE_OPTIONS from infra/, \`${DEPLOYED_NODE_OPTIONS}\` (Lambda's bootstrap then adds no heap flags of its own)`);
   console.log('writer:* = Parquet encoding only, rows/s of the page_view table\'s coerced rows (× DuckDB compares with the whole DuckDB NDJSON→Parquet path)');
 
+  await backfillBench(dir, rounds);
   insertBench(file);
   await compactionBench(dir, end - 2 * HOUR);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * `tributary ingest` of a two-day backfill (the issue's shape: events in shuffled time order, so every
+ * stretch of the file touches every hour) against DuckDB writing the same rows partitioned by (event, dt,
+ * hour). Both run once per round in a fresh process and store; the fastest round counts. The command with
+ * the cut it had before 2026-12-06 (every 10,000 records) runs once, for the ratio.
+ */
+async function backfillBench(dir: string, rounds: number): Promise<void> {
+  const { writeBackfillFile } = await import('./backfill-file.js');
+  const events = Number(process.env['BENCH_BACKFILL_EVENTS'] ?? 200_000);
+  const file = join(dir, 'backfill.ndjson');
+  writeBackfillFile(file, { events, start: Math.floor(Date.now() / HOUR) * HOUR - 2 * 24 * HOUR });
+  const mb = statSync(file).size / 1e6;
+  const best = new Map<string, Result>();
+  const keep = (r: Result): void => { const b = best.get(r.name); if (!b || r.seconds < b.seconds) best.set(r.name, r); };
+  for (let round = 0; round < rounds; round++) {
+    keep(runChild('duckdb', 'partitioned', file));
+    keep(runChild('ingest-cli', 'default', file));
+  }
+  keep(runChild('ingest-cli', '10000', file));
+  console.log(`\nBackfill · ${events.toLocaleString('en')} events over two days, shuffled · ${mb.toFixed(1)} MB NDJSON · best of ${rounds} (--batch-size 10000: one run)\n`);
+  const base = best.get('duckdb:partitioned')!;
+  const goal = 5;
+  const rows = [['measurement', 'seconds', 'events/s', 'files', 'batches', 'peak RSS', '× DuckDB time', `goal ≤ ${goal}×`]];
+  for (const name of ['duckdb:partitioned', 'ingest:default', 'ingest:10000']) {
+    const r = best.get(name)!;
+    const ratio = r.seconds / base.seconds;
+    rows.push([r.name, r.seconds.toFixed(2), Math.round(r.events / r.seconds).toLocaleString('en'), String(r.files ?? ''), String(r.batches ?? ''),
+      `${r.peakRssMb.toFixed(0)} MB`, ratio.toFixed(1), name === 'ingest:default' ? (ratio <= goal ? 'ok' : 'MISSED') : '']);
+  }
+  printTable(rows);
+  console.log('ingest:default = `tributary ingest <file>` (directory lake, JSON catalog, chDB), opening the store apart (' +
+    `${(best.get('ingest:default')!.openSeconds ?? 0).toFixed(2)} s) · ingest:10000 = the same with --batch-size 10000, the cut before 2026-12-06`);
+  console.log('duckdb:partitioned = read_json → COPY … (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (event, dt, hour)), one thread');
 }
 
 /** ClickHouse insert formats into chDB, encoding from the batch's column buffers included. */

@@ -17,6 +17,12 @@ export interface Result {
   filesBefore?: number;
   filesAfter?: number;
   rowsOut?: number;
+  /** data files written, batches and ClickHouse inserts made (`tributary ingest` and its baseline) */
+  files?: number;
+  batches?: number;
+  inserts?: number;
+  /** opening the local store (chDB), apart from `seconds` */
+  openSeconds?: number;
 }
 
 /**
