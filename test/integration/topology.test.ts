@@ -379,6 +379,19 @@ describe('topologies: coupled and split', () => {
     assert.deepEqual(recovered.files, during.files, 'the fresh path wrote no lake file');
   });
 
+  it('split with each path cutting its own batches (their windows and sizes differ): each sink holds every event once; the log names keys the lake path never wrote', async () => {
+    const scenario = 'ownpace';
+    const site = sites.get('split')!;
+    for (const e of batches(scenario, [100, 100, 100])) await ingestBatch(e, deps(site, LAKE_PATH)); // large batches
+    for (const e of batches(scenario, [25, 50, 75, 150])) await ingestBatch(e, deps(site, FRESH_PATH)); // small ones
+    await stopMerges(site, scenario);
+    const s = await snapshot(site, scenario);
+    assertComplete(s, scenario, 300, 18, 4 * 6 * 2 + 4 * 2);
+    // Lineage in ClickHouse is the fresh path's: keys the lake path would give its batches, not the lake's files.
+    const logged = new Set(s.ingestLog.map((l) => l.split(' ')[0]!));
+    assert.equal([...logged].filter((k) => s.files.includes(k)).length, 0);
+  });
+
   it('one ClickHouse insert per table per batch, whatever hours, days and partitions it spans; one lake file per (table, hour)', async () => {
     // Three partitions × four hours over midnight (two ClickHouse partitions) × two tables, and the quarantine.
     const scenario = 'fanout';
