@@ -52,6 +52,7 @@ export async function openAwsServices(env: ServicesEnvironment): Promise<AwsServ
     warehouse: new ClickHouseWarehouse(clickhouse, {
       database: env.clickhouse.database,
       ttlDays: env.clickhouse.ttlDays,
+      ...(env.clickhouse.asyncInsert ? { asyncInsert: true } : {}),
       // The server reads the lake with its own S3 access: a self-managed server's instance role, or on
       // ClickHouse Cloud the role it assumes, named per view (extra_credentials is Cloud's).
       ...(lakeUrl ? { lakeSource: (table: string, structure: string) => lakeSource(lakeUrl, table, structure, env.clickhouse.lakeRoleArn) } : {}),

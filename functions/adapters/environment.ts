@@ -22,6 +22,11 @@ export interface ServicesEnvironment {
     readonly lakeUrl?: string;
     /** the IAM role ClickHouse Cloud assumes to read the lake (`extra_credentials(role_arn = …)` in the views) */
     readonly lakeRoleArn?: string;
+    /**
+     * Ingest inserts asynchronously (CLICKHOUSE_ASYNC_INSERT=1), accepted only with the tables declared
+     * replicated (CLICKHOUSE_TABLES_REPLICATED=1): docs/clickhouse.md#asynchronous-inserts.
+     */
+    readonly asyncInsert?: boolean;
   };
 }
 
@@ -39,7 +44,7 @@ const SINKS = new Map<string, IngestSinks>([
 ]);
 
 /** Variables a path reads only when it delivers to that sink: set for the other path, they are refused. */
-const CLICKHOUSE_VARIABLES = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_PASSWORD_SECRET_ARN', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_TTL_DAYS', 'CLICKHOUSE_LAKE_URL', 'CLICKHOUSE_LAKE_ROLE_ARN'];
+const CLICKHOUSE_VARIABLES = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_PASSWORD_SECRET_ARN', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_TTL_DAYS', 'CLICKHOUSE_LAKE_URL', 'CLICKHOUSE_LAKE_ROLE_ARN', 'CLICKHOUSE_ASYNC_INSERT', 'CLICKHOUSE_TABLES_REPLICATED'];
 const LAKE_VARIABLES = ['TRIBUTARY_GLUE_DATABASE', 'TRIBUTARY_MAX_FILES_PER_BATCH'];
 
 export interface IngestEnvironment extends ServicesEnvironment {
@@ -96,6 +101,12 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
     return { value: v ?? '' };
   };
   const positiveInteger = (name: string, fallback: number): number => integerSetting(env, name, fallback, 1, invalid);
+  const flag = (name: string): boolean => {
+    const v = env[name];
+    if (v === undefined || v === '' || v === '0') return false;
+    if (v !== '1') invalid.push(`${name} must be 1 or 0, got ${JSON.stringify(v)}`);
+    return v === '1';
+  };
   const bucket = need('TRIBUTARY_BUCKET');
   const sinksText = ingest ? (env['TRIBUTARY_SINKS'] ?? 'lake,clickhouse').replace(/\s+/g, '') : 'lake,clickhouse';
   const sinks = SINKS.get(sinksText) ?? { lake: true, warehouse: true };
@@ -108,6 +119,13 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
   const lakeRole = env['CLICKHOUSE_LAKE_ROLE_ARN'];
   if (lakeRole && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(lakeRole)) invalid.push('CLICKHOUSE_LAKE_ROLE_ARN is not an IAM role ARN');
   if (lakeRole && !env['CLICKHOUSE_LAKE_URL']) invalid.push('CLICKHOUSE_LAKE_ROLE_ARN is set without CLICKHOUSE_LAKE_URL: nothing would read the lake with it');
+  // Asynchronous inserts are the ingest function's alone. They keep retries idempotent only where ClickHouse
+  // deduplicates them by token, which its documentation promises for replicated tables only.
+  const asyncInsert = ingest && sinks.warehouse && flag('CLICKHOUSE_ASYNC_INSERT');
+  if (asyncInsert && !flag('CLICKHOUSE_TABLES_REPLICATED')) {
+    invalid.push('CLICKHOUSE_ASYNC_INSERT=1 needs CLICKHOUSE_TABLES_REPLICATED=1 (ClickHouse Cloud, or Replicated* tables): ClickHouse deduplicates ' +
+      'asynchronous inserts by their token only on replicated tables, elsewhere a retried batch would go in twice (docs/clickhouse.md#asynchronous-inserts)');
+  }
   const config: IngestEnvironment = {
     sinks,
     bucket,
@@ -121,6 +139,7 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
       ttlDays: positiveInteger('CLICKHOUSE_TTL_DAYS', 90),
       ...(env['CLICKHOUSE_LAKE_URL'] ? { lakeUrl: env['CLICKHOUSE_LAKE_URL'] } : {}),
       ...(env['CLICKHOUSE_LAKE_ROLE_ARN'] ? { lakeRoleArn: env['CLICKHOUSE_LAKE_ROLE_ARN'] } : {}),
+      ...(asyncInsert ? { asyncInsert } : {}),
     },
     schemasDir: resolve(env['LAMBDA_TASK_ROOT'] ?? '.', env['TRIBUTARY_SCHEMAS_DIR'] ?? 'schemas/events'),
     piiSalt: secret('TRIBUTARY_PII_SALT', ingest),

@@ -18,6 +18,8 @@ export interface ParquetInsert {
   readonly columns: readonly ColumnSpec[];
   readonly file: ParquetFile;
   readonly dedupToken: string;
+  /** further settings of this insert (those of an asynchronous insert) */
+  readonly settings?: Readonly<Record<string, 0 | 1>>;
 }
 
 /** How Parquet bytes reach ClickHouse: HTTP streams them as the insert body; chDB reads a file. */
@@ -30,9 +32,15 @@ export const httpParquetInserter: ParquetInserter = async (client, i) => {
     values: Readable.from([Buffer.from(i.file.bytes.buffer, i.file.bytes.byteOffset, i.file.bytes.byteLength)], { objectMode: false }),
     format: 'Parquet',
     columns: i.columns.map((c) => c.name) as [string, ...string[]],
-    clickhouse_settings: { insert_deduplication_token: i.dedupToken, insert_deduplicate: 1 },
+    clickhouse_settings: { ...i.settings, insert_deduplication_token: i.dedupToken, insert_deduplicate: 1 },
   });
 };
+
+/**
+ * An asynchronous insert that still drops a retry by its token (on a replicated table, the only kind it is
+ * sent to) and returns only once its rows are written, so an invocation that returns has stored its batch.
+ */
+export const ASYNC_INSERT_SETTINGS = { async_insert: 1, wait_for_async_insert: 1, async_insert_deduplicate: 1 } as const;
 
 export interface ClickHouseWarehouseOptions {
   readonly database: string;
@@ -43,6 +51,12 @@ export interface ClickHouseWarehouseOptions {
   readonly ttlDays?: number;
   /** how ClickHouse reads the lake for `<event>_all` views; without it no `_all` views are made */
   readonly lakeSource?: LakeSource;
+  /**
+   * Batches are inserted asynchronously (ClickHouse buffers small inserts into fewer parts), and only into
+   * replicated tables (Replicated…, Shared…), where ClickHouse deduplicates asynchronous inserts by their
+   * token: an insert into any other table throws (docs/clickhouse.md#asynchronous-inserts).
+   */
+  readonly asyncInsert?: boolean;
 }
 
 export const DEFAULT_TTL_DAYS = 90;
@@ -56,6 +70,9 @@ export class ClickHouseWarehouse implements Warehouse {
   private readonly insertParquetVia: ParquetInserter;
   private readonly ttlDays: number;
   private readonly lakeSource: LakeSource | undefined;
+  readonly asyncInsert: boolean;
+  /** tables (`database.table`) whose engine was checked to be replicated, for asynchronous inserts */
+  private readonly replicated = new Set<string>();
   /** tables whose views this container has made for their current columns */
   private readonly viewsFor = new Map<string, string>();
   /** column types per table as this container last saw them: DDL runs only when something differs */
@@ -68,6 +85,32 @@ export class ClickHouseWarehouse implements Warehouse {
     this.insertParquetVia = options.insertParquet ?? httpParquetInserter;
     this.ttlDays = options.ttlDays ?? DEFAULT_TTL_DAYS;
     this.lakeSource = options.lakeSource;
+    this.asyncInsert = options.asyncInsert ?? false;
+  }
+
+  /**
+   * The settings of an insert into `table` beyond its token: asynchronous ones when configured, once the
+   * table's engine is known to be replicated. The operator's declaration (CLICKHOUSE_TABLES_REPLICATED) is
+   * checked, not trusted: on a non-replicated table ClickHouse before 26.2 ignores the token of an
+   * asynchronous insert, and a retried batch would go in twice.
+   */
+  private async insertSettings(table: string): Promise<Record<string, 0 | 1>> {
+    if (!this.asyncInsert) return {};
+    const database = this.databaseOf(table);
+    const id = `${database}.${table}`;
+    if (!this.replicated.has(id)) {
+      const rs = await this.client.query({
+        query: 'SELECT engine FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+        query_params: { db: database, table },
+        format: 'JSONEachRow',
+      });
+      const engine = (await rs.json<{ engine: string }>())[0]?.engine;
+      if (!engine || !/^(Replicated|Shared)/.test(engine)) {
+        throw new Error(`asynchronous inserts (CLICKHOUSE_ASYNC_INSERT=1) need a replicated table, whose inserts ClickHouse deduplicates by token; ${id} is ${engine ?? 'missing'}: unset CLICKHOUSE_ASYNC_INSERT (docs/clickhouse.md#asynchronous-inserts)`);
+      }
+      this.replicated.add(id);
+    }
+    return { ...ASYNC_INSERT_SETTINGS };
   }
 
   /** The database a table lives in: the ops database for operational tables, else the BI one. */
@@ -172,7 +215,7 @@ export class ClickHouseWarehouse implements Warehouse {
         finished_at: new Date(e.finished_at).toISOString(),
       })),
       format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: dedupToken, insert_deduplicate: 1, date_time_input_format: 'best_effort' },
+      clickhouse_settings: { ...(await this.insertSettings(INGEST_LOG_TABLE)), insert_deduplication_token: dedupToken, insert_deduplicate: 1, date_time_input_format: 'best_effort' },
     });
   }
 
@@ -184,7 +227,8 @@ export class ClickHouseWarehouse implements Warehouse {
   }
 
   async insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void> {
-    await this.insertParquetVia(this.client, { database: this.databaseOf(table), table, columns, file, dedupToken });
+    const settings = await this.insertSettings(table);
+    await this.insertParquetVia(this.client, { database: this.databaseOf(table), table, columns, file, dedupToken, ...(this.asyncInsert ? { settings } : {}) });
   }
 
   async replacePartition(t: DerivedTable, orderBy: readonly string[], partition: PartitionRef, file: ParquetFile | undefined): Promise<void> {
