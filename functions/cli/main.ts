@@ -35,6 +35,8 @@ Usage:
   tributary schema show <event>                      fields, where each came from, and the history
   tributary schema pin <event> [--out F|-] [--force] write the registered schema as schemas/events/<event>.json
   tributary schema push <file> [--event E]           apply a JSON Schema file; ingest picks it up within 30 s
+  tributary quarantine list|show <id>|replay [--reason R] [--event E] [--since T] [--until T] [--rename A=B] [--set P=V] [--ts-format F]
+                                                     find, read, fix and replay quarantined records (quarantine --help)
 
 Local state lives in $TRIBUTARY_HOME (default ./.tributary).`;
 
@@ -63,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return command ? 0 : 1;
   }
+  // Its own options and help, loaded only when it runs.
+  if (command === 'quarantine') return (await import('./commands/quarantine.js')).quarantineCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -3,13 +3,14 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  addColumnSql, allViewSql, clickhouseType, createDerivedTableSql, createIngestLogSql, createQuarantineTableSql, createTableSql, dedupViewSql,
+  addColumnSql, allViewSql, clickhouseType, createDerivedTableSql, createIngestLogSql, createQuarantineResolvedSql, createQuarantineTableSql, createTableSql, dedupViewSql,
   INGEST_LOG_TABLE, isSafeTypeChange, modifyColumnTypeSql, opsDatabaseOf, qualified, type LakeSource,
 } from '../../core/warehouse/clickhouse-ddl.js';
 import { quoteIdentifier, quoteString } from '../../core/identifiers.js';
 import { QUARANTINE_TABLE } from '../../core/lake/layout.js';
 import type { DerivedTable, IngestLogEntry, ParquetFile, PartitionRef, Warehouse } from '../../core/ports.js';
 import { QUARANTINE_COLUMNS } from '../../core/quarantine/quarantine-rows.js';
+import { QUARANTINE_RESOLVED_TABLE, RESOLUTION_COLUMNS } from '../../core/quarantine/resolution.js';
 import { tableColumns, type ColumnSpec, type TableSchema } from '../../core/schema/model.js';
 
 export interface ParquetInsert {
@@ -62,7 +63,7 @@ export interface ClickHouseWarehouseOptions {
 export const DEFAULT_TTL_DAYS = 90;
 
 /** Tables for operators, not BI: raw payloads (PII) and lineage. They live in the ops database. */
-const OPERATIONAL_TABLES: ReadonlySet<string> = new Set([QUARANTINE_TABLE, INGEST_LOG_TABLE]);
+const OPERATIONAL_TABLES: ReadonlySet<string> = new Set([QUARANTINE_TABLE, INGEST_LOG_TABLE, QUARANTINE_RESOLVED_TABLE]);
 
 export class ClickHouseWarehouse implements Warehouse {
   readonly database: string;
@@ -224,6 +225,14 @@ export class ClickHouseWarehouse implements Warehouse {
     await this.ensureDatabase(this.opsDatabase);
     await this.client.command({ query: createQuarantineTableSql(this.opsDatabase, QUARANTINE_TABLE, QUARANTINE_COLUMNS, { ttlDays: this.ttlDays }) });
     this.columns.set(QUARANTINE_TABLE, new Map(QUARANTINE_COLUMNS.map((c) => [c.name, clickhouseType(c)])));
+  }
+
+  /** `_quarantine_resolved`, which `tributary quarantine` reads and its replay writes. */
+  async ensureQuarantineResolvedTable(): Promise<void> {
+    if (this.columns.has(QUARANTINE_RESOLVED_TABLE)) return;
+    await this.ensureDatabase(this.opsDatabase);
+    await this.client.command({ query: createQuarantineResolvedSql(this.opsDatabase, QUARANTINE_RESOLVED_TABLE, RESOLUTION_COLUMNS, { ttlDays: this.ttlDays }) });
+    this.columns.set(QUARANTINE_RESOLVED_TABLE, new Map(RESOLUTION_COLUMNS.map((c) => [c.name, clickhouseType(c)])));
   }
 
   async insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void> {

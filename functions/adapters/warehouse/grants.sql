@@ -40,6 +40,16 @@ GRANT SELECT ON tributary_ops._ingest_log TO tributary_bi;
 -- data steward: reads the quarantine to fix and replay records (mirrors the S3 deny on lake/_quarantine/).
 CREATE USER IF NOT EXISTS tributary_steward IDENTIFIED WITH sha256_password BY '${TRIBUTARY_STEWARD_PASSWORD}';
 GRANT SELECT ON tributary_ops.* TO tributary_steward;
+-- `tributary quarantine replay` (CLICKHOUSE_USER=tributary_steward) runs the ingest path itself: the ingest
+-- user's rights on the event tables, and it writes the quarantine, the log and the resolutions it reads.
+GRANT CREATE DATABASE ON tributary.* TO tributary_steward;
+GRANT CREATE DATABASE ON tributary_ops.* TO tributary_steward;
+GRANT SELECT, INSERT, CREATE TABLE, ALTER ADD COLUMN, ALTER MODIFY COLUMN, CREATE VIEW, DROP VIEW ON tributary.* TO tributary_steward;
+GRANT SELECT, DROP TABLE ON tributary._tmp_replace_* TO tributary_steward;
+GRANT CREATE TABLE, INSERT ON tributary_ops._quarantine TO tributary_steward;
+GRANT CREATE TABLE, INSERT ON tributary_ops._ingest_log TO tributary_steward;
+GRANT CREATE TABLE, INSERT ON tributary_ops._quarantine_resolved TO tributary_steward;
+GRANT CREATE TEMPORARY TABLE, S3 ON *.* TO tributary_steward; -- <event>_all views (re)made when a replay adds a column
 
 -- Upgrading a deployment from before the ops database (2026-12-06): new code writes tributary_ops; the old
 -- tributary._quarantine and tributary._ingest_log stay where they were, and a BI grant on tributary.* still

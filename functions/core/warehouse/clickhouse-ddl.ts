@@ -169,3 +169,14 @@ PARTITION BY toYYYYMMDD(dt)
 ORDER BY (_topic, _partition, _offset)${ttlClause(o, 'toDateTime(received_at)')}
 SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`;
 }
+
+/**
+ * Quarantined records a replay stored (`tributary quarantine replay`): one row per record, the latest
+ * resolution kept. Small and unpartitioned; expires like the quarantine it annotates.
+ */
+export function createQuarantineResolvedSql(database: string, table: string, columns: readonly ColumnSpec[], o: TableOptions = {}): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(database, table)} (\n  ${columns.map(columnDefinition).join(',\n  ')}\n)
+ENGINE = ReplacingMergeTree(resolved_at)
+ORDER BY (_topic, _partition, _offset)${ttlClause(o, 'toDateTime(resolved_at)')}
+SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`;
+}
