@@ -18,6 +18,8 @@ export function loadAbConfig(dir: string): AbConfig {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
+    // A file that is missing or unreadable is the outside world's failure (the CLI says which, exit 1); bad JSON is the config's.
+    if (typeof (err as NodeJS.ErrnoException).code === 'string') throw err;
     throw new JobConfigError(`${file}: ${(err as Error).message}`);
   }
   return parseAbConfig(doc, file);

@@ -1,7 +1,7 @@
 // The command's clock. TRIBUTARY_NOW (an ISO-8601 instant) starts it at that instant and lets it run on
 // from there, so a run, a test or a bug report can be replayed for a given hour and day whatever the wall
 // clock says (the traffic of `dev`, which windows are final, which hours are closed all follow from it).
-import { UsageError } from './commands/ingest.js';
+import { UsageError } from './errors.js';
 
 export function cliClock(env: NodeJS.ProcessEnv = process.env): () => number {
   const at = env['TRIBUTARY_NOW'];

@@ -1,17 +1,10 @@
 // The `tributary` command.
+// Start-up time: only parsing loads up front. Each command imports its modules (and with them chDB, DuckDB,
+// the AWS SDK, Arrow, kafkajs) inside its case, so --help, --version and usage errors never load them
+// (test/integration/cli-usage.test.ts checks). Keep new imports here to node: modules and small CLI files.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runCompact } from './commands/compact.js';
-import { produceCommand } from './commands/produce.js';
-import { bootstrapBrokers } from '../adapters/kafka/producer.js';
-import { runDev } from './commands/dev.js';
-import { ingestFile, UsageError } from './commands/ingest.js';
-import { abReport, backfill, describeRun } from './commands/jobs.js';
-import { schemaList, schemaPin, schemaPush, schemaShow } from './commands/schema.js';
-import { loadJob } from '../adapters/job-files.js';
-import { runJobDay } from '../core/jobs/run-job.js';
-import { runSql } from './commands/sql.js';
-import { defaultJobsDir, openJobContext, openLocalRuntime, openSchemaContext } from './local-runtime.js';
-import { formatBytes, formatTable } from './print.js';
+import { UsageError } from './errors.js';
 import { cliClock } from './clock.js';
 
 const HELP = `tributary — Kafka → Parquet lake + Glue + ClickHouse
@@ -23,7 +16,7 @@ Usage:
                                                      produce tracking traffic to Kafka
   tributary ingest <file.ndjson|-> [--topic T] [--batch-size N] [--batch-mb M]
                                                      feed NDJSON envelopes through the ingest handler
-  tributary sql "<ClickHouse SQL>" [--format table|json]
+  tributary sql "<ClickHouse SQL>" | -f query.sql [--format table|csv|tsv|json|jsonl] [--write]
                                                      query the local warehouse; lake tables are lake.<table>
   tributary compact [--table T] [--date YYYY-MM-DD] [--grace-minutes 15] [--target-mb 256] [--retention-minutes 60]
                                                      compact closed hour partitions: dedupe event_ids, few large files
@@ -38,7 +31,102 @@ Usage:
   tributary quarantine list|show <id>|replay [--reason R] [--event E] [--since T] [--until T] [--rename A=B] [--set P=V] [--ts-format F]
                                                      find, read, fix and replay quarantined records (quarantine --help)
 
-Local state lives in $TRIBUTARY_HOME (default ./.tributary).`;
+  tributary --version                                the version
+
+tributary <command> --help shows a command's options. Local state lives in $TRIBUTARY_HOME (default ./.tributary).`;
+
+/** Each command's help: what it does and its options (`tributary <command> --help`). */
+const COMMAND_HELP: ReadonlyMap<string, string> = new Map([
+  ['dev', `tributary dev [--events N] [--batch-size N] [--kafka host:port[,host:port…]]
+
+The whole pipeline locally (npm start): an hour of generated traffic through the ingest handler into the
+local lake and ClickHouse, compaction, the ab-daily job and its report.
+
+  --events N        events to generate for the previous full hour (default 20000)
+  --batch-size N    records per MSK batch, per partition (default 2000)
+  --kafka B         produce the traffic to these brokers, then consume it through the event-source emulator`],
+  ['produce', `tributary produce --topic T (--brokers B | --cluster-arn ARN) (<file.ndjson> | - | --generate N [--rate R])
+
+Produces tracking traffic to a Kafka-protocol broker.
+
+  --topic T          the topic (required)
+  --brokers B        host:port[,host:port…]
+  --cluster-arn ARN  an MSK cluster: its TLS bootstrap brokers; wins over --brokers
+  <file.ndjson>, -   one message per non-blank line
+  --generate N       N generated events of the previous full hour
+  --rate R           messages per second (default: as fast as the broker takes them)`],
+  ['ingest', `tributary ingest <file.ndjson | -> [--topic T] [--batch-size N] [--batch-mb M]
+
+Feeds NDJSON envelopes through the ingest handler as MSK batches, into the local lake and ClickHouse.
+Ingesting the same file again with the same options is an idempotent redelivery.
+
+  --topic T         the Kafka topic (default: the file name without its extension; required for -)
+  --batch-size N    at most N records per batch, 1–1000000 (default 200000)
+  --batch-mb M      at most M MiB of lines per batch, 1–1024 (default 64)`],
+  ['sql', `tributary sql "<ClickHouse SQL>" [--format table|csv|tsv|json|jsonl] [--write]
+tributary sql -f query.sql [--format …] [--write]
+
+One statement on the local ClickHouse (chDB), in the database tributary: event tables are <event>, with
+views <event>_dedup and <event>_all; every lake table is lake.<table> over its Parquet files.
+
+  --format F        table (default): aligned columns; csv, tsv: with a header row; json: one array;
+                    jsonl: one object per line. A FORMAT clause in the query is honoured instead
+  -f, --file F      read the query from a file (- for standard input)
+  --write           let the statement write (INSERT, CREATE, DROP, …); without it only reads run`],
+  ['compact', `tributary compact [--table T] [--date YYYY-MM-DD] [--grace-minutes 15] [--target-mb 256] [--retention-minutes 60]
+
+Compacts closed hour partitions of the local lake: duplicate event_ids removed, few large files.
+
+  --table T              one table (default: every event table)
+  --date D               one day, whatever its age (default: the last 7 days)
+  --grace-minutes N      an hour is closed this long after it ends (default 15)
+  --target-mb N          size of the output files (default 256)
+  --retention-minutes N  how long superseded files stay before a later run deletes them (default 60)`],
+  ['jobs', `tributary jobs run <job> --date YYYY-MM-DD
+tributary jobs backfill <job> --from YYYY-MM-DD --to YYYY-MM-DD
+
+Runs a windowed job (ab-daily) locally, or against AWS when TRIBUTARY_BUCKET is set. A re-run replaces
+the window's results. A backfill covers at most 366 days and exits 1 when a day failed.
+
+  --date D          the day to run (run)
+  --from D, --to D  the days to run, both included (backfill)`],
+  ['ab', `tributary ab report --experiment E [--date YYYY-MM-DD] [--out report.html]
+
+An experiment's ab-daily results for its latest day: per metric and variant the users, mean, lift with
+its 95 % CI and p-value, and a sample-ratio-mismatch warning.
+
+  --experiment E    the experiment id (required)
+  --date D          report the latest day up to D
+  --out F           also write a self-contained HTML page charting each treatment's lift per day`],
+  ['schema', `tributary schema list
+tributary schema show <event>
+tributary schema pin <event> [--out F|-] [--force]
+tributary schema push <file> [--event E]
+
+Lists, shows, pins and pushes event schemas, locally or in the deployment's registry (TRIBUTARY_BUCKET).
+
+  --out F           pin: where to write (default <schemas dir>/<event>.json; - prints it)
+  --force           pin: overwrite an existing file
+  --event E         push: the event the schema is for (default: the file's title, else its name)`],
+]);
+
+/** A command's help: its own page, else its lines of the synopsis. Undefined for an unknown command. */
+function commandHelp(command: string): string | undefined {
+  const own = COMMAND_HELP.get(command);
+  if (own !== undefined) return own;
+  const lines = HELP.split('\n');
+  const at = lines.flatMap((l, i) => (l.startsWith(`  tributary ${command} `) || l === `  tributary ${command}` ? [i] : []));
+  // A synopsis line's description may sit on the next, indented line.
+  return at.length === 0 ? undefined : at.flatMap((i) => [lines[i]!, ...(lines[i + 1]?.startsWith('    ') && !lines[i + 1]!.trimStart().startsWith('tributary') ? [lines[i + 1]!] : [])]).map((l) => l.trim()).join('\n');
+}
+
+function version(): string {
+  // functions/cli/main.ts and its build dist/cli/*.js both sit two levels below the package root.
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** The arguments before a `--` (after it everything is a positional, `--help` included). */
+const optionArgs = (args: readonly string[]): readonly string[] => (args.includes('--') ? args.slice(0, args.indexOf('--')) : args);
 
 function intOption(value: string | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -52,7 +140,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   dev: ['events', 'batch-size', 'kafka'],
   produce: ['topic', 'brokers', 'cluster-arn', 'generate', 'rate'],
   ingest: ['topic', 'batch-size', 'batch-mb'],
-  sql: ['format'],
+  sql: ['format', 'file', 'write'],
   compact: ['table', 'date', 'grace-minutes', 'target-mb', 'retention-minutes'],
   jobs: ['date', 'from', 'to'],
   ab: ['experiment', 'date', 'out'],
@@ -61,9 +149,26 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    console.log(HELP);
-    return command ? 0 : 1;
+  if (!command) {
+    // No command is a usage error: the synopsis goes to stderr, so a script's stdout stays empty.
+    console.error(HELP);
+    return 2;
+  }
+  if (command === '--version' || command === '-v') {
+    console.log(`tributary ${version()}`);
+    return 0;
+  }
+  if (command === 'help' || command === '--help' || command === '-h') {
+    const help = rest[0] === undefined ? HELP : commandHelp(rest[0]);
+    if (help === undefined) throw new UsageError(`unknown command ${JSON.stringify(rest[0])}\n\n${HELP}`);
+    console.log(help);
+    return 0;
+  }
+  if (command !== 'quarantine' && (optionArgs(rest).includes('--help') || optionArgs(rest).includes('-h'))) {
+    const help = commandHelp(command);
+    if (help === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+    console.log(help);
+    return 0;
   }
   // Its own options and help, loaded only when it runs.
   if (command === 'quarantine') return (await import('./commands/quarantine.js')).quarantineCommand(rest);
@@ -76,6 +181,8 @@ export async function main(argv: string[]): Promise<number> {
       'batch-mb': { type: 'string' },
       events: { type: 'string' },
       format: { type: 'string' },
+      file: { type: 'string', short: 'f' },
+      write: { type: 'boolean' },
       out: { type: 'string' },
       force: { type: 'boolean' },
       event: { type: 'string' },
@@ -101,10 +208,13 @@ export async function main(argv: string[]): Promise<number> {
   cliClock(); // a TRIBUTARY_NOW that cannot be read is refused by every command, not only by those that read the clock
   switch (command) {
     case 'dev': {
+      const events = intOption(values.events, 'events', 20_000);
+      const batchSize = intOption(values['batch-size'], 'batch-size', 2_000);
+      const [{ openLocalRuntime }, { runDev }] = await Promise.all([import('./local-runtime.js'), import('./commands/dev.js')]);
       const runtime = await openLocalRuntime();
       try {
         await runDev(runtime, {
-          events: intOption(values.events, 'events', 20_000), batchSize: intOption(values['batch-size'], 'batch-size', 2_000),
+          events, batchSize,
           ...(values.kafka ? { kafka: values.kafka.split(',') } : {}),
         });
       } finally {
@@ -115,6 +225,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'ingest': {
       const file = positionals[0];
       if (!file) throw new UsageError('ingest needs a file (or - for stdin)');
+      const [{ openLocalRuntime }, { ingestFile }, { formatBytes, formatTable }] =
+        await Promise.all([import('./local-runtime.js'), import('./commands/ingest.js'), import('./print.js')]);
       const runtime = await openLocalRuntime();
       try {
         const s = await ingestFile({
@@ -135,13 +247,17 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'sql': {
-      const query = positionals.join(' ');
-      if (!query) throw new UsageError('sql needs a query');
-      const format = values.format ?? 'table';
-      if (format !== 'table' && format !== 'json') throw new UsageError('--format is table or json');
+      const { SQL_FORMATS, isSqlFormat, runSql } = await import('./commands/sql.js');
+      const format = values.format;
+      if (format !== undefined && !isSqlFormat(format)) throw new UsageError(`--format is one of ${SQL_FORMATS.join(', ')}`);
+      if (values.file !== undefined && positionals.length > 0) throw new UsageError('sql takes a query or -f FILE, not both');
+      if (values.file === undefined && positionals.length === 0) throw new UsageError('sql needs a query: tributary sql "SELECT …" or tributary sql -f query.sql');
+      const query = values.file === undefined ? positionals.join(' ')
+        : values.file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : readFileSync(values.file, 'utf8');
+      const { openLocalRuntime } = await import('./local-runtime.js');
       const runtime = await openLocalRuntime();
       try {
-        console.log(await runSql(runtime, query, format));
+        process.stdout.write(await runSql(runtime, query, { ...(format !== undefined ? { format } : {}), ...(values.write ? { write: true } : {}) }));
       } finally {
         await runtime.close();
       }
@@ -149,21 +265,24 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'produce': {
       if (!values.topic) throw new UsageError('produce needs --topic');
-      const brokers = values['cluster-arn'] ? await bootstrapBrokers(values['cluster-arn']) : values.brokers?.split(',');
-      if (!brokers) throw new UsageError('produce needs --brokers host:port[,…] or --cluster-arn');
+      if (!values['cluster-arn'] && !values.brokers) throw new UsageError('produce needs --brokers host:port[,…] or --cluster-arn');
+      const [{ bootstrapBrokers }, { produceCommand }] = await Promise.all([import('../adapters/kafka/producer.js'), import('./commands/produce.js')]);
+      const brokers = values['cluster-arn'] ? await bootstrapBrokers(values['cluster-arn']) : values.brokers!.split(',');
       console.log(await produceCommand({ brokers, topic: values.topic, ...(positionals[0] ? { file: positionals[0] } : {}),
         ...(values.generate ? { generate: intOption(values.generate, 'generate', 1) } : {}), ...(values.rate ? { rate: intOption(values.rate, 'rate', 1) } : {}), ssl: Boolean(values['cluster-arn']) }));
       return 0;
     }
     case 'compact': {
+      const options = {
+        ...(values.table ? { table: values.table } : {}), ...(values.date ? { date: values.date } : {}),
+        graceMinutes: intOption(values['grace-minutes'], 'grace-minutes', 15, 0),
+        targetMb: intOption(values['target-mb'], 'target-mb', 256),
+        retentionMinutes: intOption(values['retention-minutes'], 'retention-minutes', 60, 0),
+      };
+      const [{ openLocalRuntime }, { runCompact }] = await Promise.all([import('./local-runtime.js'), import('./commands/compact.js')]);
       const runtime = await openLocalRuntime();
       try {
-        const { text } = await runCompact(runtime, {
-          ...(values.table ? { table: values.table } : {}), ...(values.date ? { date: values.date } : {}),
-          graceMinutes: intOption(values['grace-minutes'], 'grace-minutes', 15, 0),
-          targetMb: intOption(values['target-mb'], 'target-mb', 256),
-          retentionMinutes: intOption(values['retention-minutes'], 'retention-minutes', 60, 0),
-        });
+        const { text } = await runCompact(runtime, options);
         console.log(text);
       } finally {
         await runtime.close();
@@ -174,6 +293,9 @@ export async function main(argv: string[]): Promise<number> {
       const [sub, name] = positionals;
       if (sub !== 'run' && sub !== 'backfill') throw new UsageError('jobs needs run <job> --date D or backfill <job> --from D --to D');
       if (!name) throw new UsageError(`jobs ${sub} needs a job name (ab-daily)`);
+      const [{ loadJob }, { defaultJobsDir, openJobContext }, { runJobDay }, { backfill, describeRun }] = await Promise.all([
+        import('../adapters/job-files.js'), import('./local-runtime.js'), import('../core/jobs/run-job.js'), import('./commands/jobs.js'),
+      ]);
       const job = loadJob(defaultJobsDir(), name);
       const ctx = await openJobContext();
       try {
@@ -193,9 +315,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'ab': {
       if (positionals[0] !== 'report' || !values.experiment) throw new UsageError('ab report --experiment <id> [--date D] [--out report.html]');
+      const [{ openJobContext }, { abReport }] = await Promise.all([import('./local-runtime.js'), import('./commands/jobs.js')]);
       const ctx = await openJobContext();
       try {
-        console.log(await abReport(ctx.deps.warehouse, values.experiment, { ...(values.date ? { date: values.date } : {}), ...(values.out ? { out: values.out } : {}) }));
+        console.log(await abReport(ctx.deps.warehouse, values.experiment, { ...(values.date ? { date: values.date } : {}), ...(values.out ? { out: values.out } : {}), requireResults: true }));
       } finally {
         await ctx.close();
       }
@@ -203,6 +326,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'schema': {
       const [sub, arg] = positionals;
+      if (sub !== 'list' && sub !== 'show' && sub !== 'pin' && sub !== 'push') throw new UsageError('schema needs one of: list, show <event>, pin <event>, push <file>');
+      const [{ openSchemaContext }, { schemaList, schemaPin, schemaPush, schemaShow }] = await Promise.all([import('./local-runtime.js'), import('./commands/schema.js')]);
       const ctx = await openSchemaContext();
       switch (sub) {
         case 'list': console.log(await schemaList(ctx)); break;

@@ -31,7 +31,10 @@ describe('tributary output to a terminal', () => {
 
     const json = (await cli('sql', '--format', 'json', HOSTILE_SQL)).stdout;
     assert.doesNotMatch(json, RAW_CONTROL);
-    const row = JSON.parse(json.trim()) as Record<string, string>;
+    assert.deepEqual(JSON.parse(json), [JSON.parse((await cli('sql', '--format', 'jsonl', HOSTILE_SQL)).stdout)]);
+    const jsonl = (await cli('sql', '--format', 'jsonl', HOSTILE_SQL)).stdout;
+    assert.doesNotMatch(jsonl, RAW_CONTROL);
+    const row = JSON.parse(jsonl.trim()) as Record<string, string>;
     assert.equal(row['osc52'], 'a\x1b]52;c;cm0gLXJmIH4=\x07b', 'JSON keeps the value exactly');
     assert.equal(row['c1'], '\u009b2J');
     assert.equal(row['rlo'], 'abc\u202etxt.exe');

@@ -173,3 +173,15 @@ describe('ab report text', () => {
     assert.match(out, /^exp\\u202e · 2026-12-05/);
   });
 });
+
+describe('CLI failures of the file system', () => {
+  it('name the path and say what went wrong, without errno codes', async () => {
+    const { describeFailure } = await import('../../functions/cli/errors.js');
+    const errno = (code: string, message: string, extra: Record<string, string>) => Object.assign(new Error(message), { code, ...extra });
+    assert.deepEqual(describeFailure(errno('ENOENT', "ENOENT: no such file or directory, open 'x.ndjson'", { path: 'x.ndjson', syscall: 'open' })),
+      { exitCode: 1, message: 'x.ndjson: no such file or directory', withStack: false });
+    assert.equal(describeFailure(errno('EACCES', 'EACCES: permission denied', { path: '/root/y', syscall: 'open' })).message, '/root/y: permission denied');
+    assert.equal(describeFailure(errno('EISDIR', 'EISDIR: illegal operation on a directory, read', { syscall: 'read' })).message, 'is a directory, not a file (read)');
+    assert.equal(describeFailure(errno('EEXIST', 'EEXIST', { path: '/etc/passwd', syscall: 'mkdir' })).message, '/etc/passwd: is a file, not a directory');
+  });
+});

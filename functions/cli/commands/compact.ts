@@ -4,7 +4,7 @@ import { compactClosedPartitions, type PartitionCompaction } from '../../core/la
 import { isValidEventName } from '../../core/identifiers.js';
 import type { LocalRuntime } from '../local-runtime.js';
 import { formatBytes, formatTable } from '../print.js';
-import { UsageError } from './ingest.js';
+import { UsageError } from '../errors.js';
 
 export interface CompactCommandOptions {
   readonly table?: string;
@@ -17,6 +17,14 @@ export interface CompactCommandOptions {
 export async function runCompact(runtime: LocalRuntime, o: CompactCommandOptions): Promise<{ text: string; results: PartitionCompaction[] }> {
   if (o.table !== undefined && !isValidEventName(o.table)) throw new UsageError(`--table ${JSON.stringify(o.table)} is not a table name`);
   if (o.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(o.date)) throw new UsageError('--date must be YYYY-MM-DD');
+  if (o.table !== undefined) {
+    // A table that is not there would be "checked 0 partitions" and exit 0: say which tables there are.
+    const tables = (await runtime.eventTables()).sort();
+    if (!tables.includes(o.table)) {
+      throw new UsageError(tables.length > 0 ? `no table ${o.table} in the local lake; its tables: ${tables.join(', ')}`
+        : `no table ${o.table}: the local lake has no tables yet (run npm start, or tributary ingest <file.ndjson>)`);
+    }
+  }
   const started = performance.now();
   const results = await compactClosedPartitions(
     runtime.compaction({ targetFileBytes: o.targetMb * 1024 * 1024, retentionMs: o.retentionMinutes * 60_000 }),

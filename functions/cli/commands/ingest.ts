@@ -9,6 +9,7 @@ import { isValidTopic } from '../../core/identifiers.js';
 import { DEFAULT_INGEST_CONFIG, type IngestDeps } from '../../core/ingest.js';
 import { DEFAULT_CUT, fileBatches, MIB } from '../file-batches.js';
 import { emptySummary, runBatch, type RunSummary } from '../run-batches.js';
+import { UsageError } from '../errors.js';
 
 export interface IngestFileOptions {
   readonly file: string;
@@ -22,9 +23,8 @@ export interface IngestFileOptions {
 export const MAX_BATCH_SIZE = 1_000_000;
 export const MAX_BATCH_MB = 1024;
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+// Defined beside the failure reporting, so parsing a command line loads nothing of ingest.
+export { UsageError } from '../errors.js';
 
 export function topicFor(file: string, topic: string | undefined): string {
   if (file === '-' && topic === undefined) {

@@ -8,6 +8,7 @@ import { planBackfill } from '../../core/jobs/backfill.js';
 import { dayWindow } from '../../core/jobs/window.js';
 import type { Warehouse } from '../../core/ports.js';
 import { escapeValue, formatTable } from '../print.js';
+import { UsageError } from '../errors.js';
 
 export function describeRun(r: WindowRun): string {
   return `${r.job} ${r.window}: ${r.isFinal ? 'final' : 'provisional'}, ${r.rows} rows in ${r.seconds.toFixed(1)} s → ${r.key} and ClickHouse (window replaced)`;
@@ -52,7 +53,7 @@ export async function backfill(job: JobDefinition, from: string, to: string, dep
 interface StoredRow extends Omit<ReportRow, 'dt' | 'units' | 'crossover_users'> { day: string; units: string | number; crossover_users: string | number }
 
 /** The experiment's rows up to a day (default: its latest), as text, and optionally a self-contained HTML file. */
-export async function abReport(warehouse: Warehouse, experiment: string, options: { date?: string; out?: string } = {}): Promise<string> {
+export async function abReport(warehouse: Warehouse, experiment: string, options: { date?: string; out?: string; requireResults?: boolean } = {}): Promise<string> {
   if (options.date) dayWindow(options.date); // validates
   const rows = (await warehouse.query<StoredRow>(
     `SELECT toString(dt) AS day, experiment_id, variant, metric, units, mean, control_variant, abs_lift, rel_lift, ci_low, ci_high, p_value, srm_p_value, crossover_users, is_final
@@ -60,7 +61,12 @@ export async function abReport(warehouse: Warehouse, experiment: string, options
     { experiment, ...(options.date ? { date: options.date } : {}) },
   ).catch((e: Error) => { if (/UNKNOWN_TABLE|doesn't exist|does not exist/i.test(e.message)) return []; throw e; }))
     .map(({ day, ...r }) => ({ ...r, dt: day, units: Number(r.units), crossover_users: Number(r.crossover_users) }));
-  if (rows.length === 0) return `No ab_daily results for experiment ${JSON.stringify(experiment)}${options.date ? ` up to ${options.date}` : ''}. Run: tributary jobs run ab-daily --date YYYY-MM-DD`;
+  if (rows.length === 0) {
+    const message = await noResults(warehouse, experiment, options.date);
+    // `ab report` asked for this experiment and got nothing: a usage error naming what exists (exit 2).
+    if (options.requireResults) throw new UsageError(message);
+    return message;
+  }
   const last = rows.at(-1)!.dt;
   const day = rows.filter((r) => r.dt === last);
   // Experiment, variant and metric names come from event data: escaped for the terminal (the HTML escapes its own).
@@ -70,4 +76,16 @@ export async function abReport(warehouse: Warehouse, experiment: string, options
   if (!options.out) return text;
   writeFileSync(options.out, htmlReport(experiment, rows, day));
   return `${text}\n\nHTML report: ${options.out}`;
+}
+
+/** Why an experiment has no rows, and what does exist: the experiments with results, or how to make some. */
+async function noResults(warehouse: Warehouse, experiment: string, date: string | undefined): Promise<string> {
+  const known = await warehouse.query<{ experiment_id: string; first: string }>(
+    `SELECT experiment_id, toString(min(dt)) AS first FROM ${warehouse.database}.ab_daily GROUP BY experiment_id ORDER BY experiment_id`,
+  ).catch(() => []);
+  const asked = `No ab_daily results for experiment ${JSON.stringify(escapeValue(experiment))}`;
+  const self = known.find((k) => k.experiment_id === experiment);
+  if (self && date) return `${asked} up to ${date}: its first day is ${self.first}`;
+  if (known.length > 0) return `${asked}. Experiments with results: ${known.map((k) => escapeValue(k.experiment_id)).join(', ')}`;
+  return `${asked}: ab_daily has no results yet. Run: tributary jobs run ab-daily --date YYYY-MM-DD (on data from npm start or tributary ingest)`;
 }

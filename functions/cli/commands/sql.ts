@@ -1,10 +1,123 @@
-// `tributary sql "<query>" [--format table|json]`: the local ClickHouse, with lake tables as `lake.<table>`.
+// `tributary sql "<query>" [--format table|csv|tsv|json|jsonl] [-f query.sql] [--write]`: one statement on the
+// local ClickHouse, in the `tributary` database, with lake tables as `lake.<table>`. Reads only unless --write.
+import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
+import { quoteIdentifier } from '../../core/identifiers.js';
 import type { LocalRuntime } from '../local-runtime.js';
+import { UsageError } from '../errors.js';
 import { formatTable, jsonLine } from '../print.js';
 
-export async function runSql(runtime: LocalRuntime, query: string, format: 'table' | 'json'): Promise<string> {
+export const SQL_FORMATS = ['table', 'csv', 'tsv', 'json', 'jsonl'] as const;
+export type SqlFormat = (typeof SQL_FORMATS)[number];
+
+export const isSqlFormat = (f: string): f is SqlFormat => (SQL_FORMATS as readonly string[]).includes(f);
+
+export interface SqlOptions {
+  /** how to print the rows; undefined: `table`, or the query's own FORMAT clause when it has one */
+  readonly format?: SqlFormat;
+  /** run statements that write (INSERT, CREATE, DROP, …); without it only reads run */
+  readonly write?: boolean;
+}
+
+/** What ClickHouse prints for each --format: table, json and jsonl are laid out here from rows. */
+const CLICKHOUSE_FORMAT = new Map<SqlFormat, DataFormat>([
+  ['table', 'JSONEachRow'], ['json', 'JSONEachRow'], ['jsonl', 'JSONEachRow'], ['csv', 'CSVWithNames'], ['tsv', 'TabSeparatedWithNames'],
+]);
+
+/** Top-level AST nodes (EXPLAIN AST) of statements that only read. */
+const READ_STATEMENTS = /^(SelectWithUnionQuery|SelectIntersectExceptQuery|SelectQuery|Show\w*|Describe\w*|Explain|Exists\w*)\b/;
+
+/** A statement as ClickHouse's own parser reads it. */
+interface Statement {
+  /** the statement as ClickHouse formats it: one clause per line, literals escaped, so clause lines cannot be forged */
+  readonly formatted: string;
+  /** the query's own FORMAT clause */
+  readonly format: string | undefined;
+  readonly intoOutfile: boolean;
+}
+
+const text = async (stream: AsyncIterable<Buffer | string>): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+const isClickHouseError = (e: unknown): e is Error & { type?: string } =>
+  e instanceof Error && (e.name === 'ClickHouseError' || e.constructor.name === 'ClickHouseError');
+
+/**
+ * Parses the query with ClickHouse's parser (formatQuery), which refuses several statements. Nothing of the
+ * query runs: it travels as a bound string parameter. chDB would otherwise run `SELECT 1; DROP …` as two.
+ */
+async function parse(client: ClickHouseClient, query: string): Promise<Statement> {
+  let formatted: string;
+  try {
+    const rs = await client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: query }, format: 'JSONEachRow' });
+    formatted = (await rs.json<{ f: string }>())[0]!.f;
+  } catch (err) {
+    if (!isClickHouseError(err)) throw err;
+    if (/Multi-statements are not allowed/.test(err.message)) {
+      throw new UsageError('sql runs one statement per call; the query has several (separated by ";"): run them one by one');
+    }
+    if (/Empty query/.test(err.message)) throw new UsageError('sql needs a query: the one given is empty (or only comments)');
+    // The parser's message, without the wrapper it came through.
+    err.message = err.message.replace(/:? In scope SELECT formatQuery\([\s\S]*$/, '');
+    throw err;
+  }
+  const lines = formatted.trimEnd().split('\n');
+  const format = /^FORMAT (\S+)$/.exec(lines.at(-1) ?? '')?.[1];
+  return { formatted: (format ? lines.slice(0, -1) : lines).join('\n'), format, intoOutfile: lines.some((l) => l.startsWith('INTO OUTFILE ')) };
+}
+
+/** The statement's top-level AST node, e.g. SelectWithUnionQuery or InsertQuery. */
+async function statementKind(client: ClickHouseClient, s: Statement): Promise<string> {
+  const { stream } = await client.exec({ query: `EXPLAIN AST ${s.formatted}`, clickhouse_settings: { default_format: 'TabSeparatedRaw' } });
+  return /^\s*(\w+)/.exec(await text(stream))?.[1] ?? 'unknown';
+}
+
+export async function runSql(runtime: LocalRuntime, query: string, options: SqlOptions = {}): Promise<string> {
+  const client = runtime.warehouse.client;
+  const statement = await parse(client, query);
+  if (statement.format && options.format) {
+    throw new UsageError(`the query has its own FORMAT ${statement.format}: drop it, or drop --format ${options.format}`);
+  }
+  if (!options.write) {
+    if (statement.intoOutfile) throw new UsageError('INTO OUTFILE writes a file: pass --write to run it');
+    const kind = await statementKind(client, statement);
+    if (!READ_STATEMENTS.test(kind)) {
+      throw new UsageError(`sql runs reads only (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS); this is ${kind}: pass --write to run it`);
+    }
+  }
+  // The command's own writes come first: readonly, once set, holds for the rest of chDB's session.
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(runtime.warehouse.database)}` });
   await runtime.refreshLakeViews();
-  const rows = await runtime.warehouse.query<Record<string, unknown>>(query);
-  // Both formats escape what a value could do to a terminal; JSON with \u escapes, so it stays JSON.
-  return format === 'json' ? rows.map(jsonLine).join('\n') : formatTable(rows);
+  await client.command({ query: `USE ${quoteIdentifier(runtime.warehouse.database)}` });
+  const format = options.format ?? 'table';
+  let out: string;
+  try {
+    // readonly set with this very query, never left to a default or to what ran before: 2 refuses every
+    // write and DDL (and a SETTINGS readonly = 0 inside the query), 0 lets --write through.
+    const { stream } = await client.exec({
+      query,
+      clickhouse_settings: { readonly: options.write ? '0' : '2', default_format: CLICKHOUSE_FORMAT.get(format) ?? 'JSONEachRow' },
+    });
+    out = await text(stream);
+  } catch (err) {
+    throw await withNoDataHint(runtime, err);
+  }
+  // The query's own FORMAT, CSV and TSV are ClickHouse's text as it is; the terminal guard escapes what it must.
+  if (statement.format || format === 'csv' || format === 'tsv') return out;
+  const rows = out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  // Every layout escapes what a value could do to a terminal; JSON with \u escapes, so it stays JSON.
+  if (format === 'jsonl') return rows.map((r) => `${jsonLine(r)}\n`).join('');
+  if (format === 'json') return `[${rows.map(jsonLine).join(',\n')}]\n`;
+  if (rows.length === 0 && options.write) return ''; // a write prints nothing, as ClickHouse's client does
+  return `${formatTable(rows)}\n`;
+}
+
+/** A missing table or database on a store with no data yet: say how to get some. */
+async function withNoDataHint(runtime: LocalRuntime, err: unknown): Promise<unknown> {
+  if (!isClickHouseError(err) || !/UNKNOWN_TABLE|UNKNOWN_DATABASE/.test(`${err.type ?? ''} ${err.message}`)) return err;
+  if ((await runtime.catalog.listTables()).length > 0) return err;
+  err.message = `${err.message.trim()} (${runtime.home} has no data yet: run npm start, or tributary ingest <file.ndjson>)`;
+  return err;
 }
