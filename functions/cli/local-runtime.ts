@@ -24,6 +24,7 @@ import { QUARANTINE_COLUMNS } from '../core/quarantine/quarantine-rows.js';
 import { tableColumns, type ColumnSpec } from '../core/schema/model.js';
 import { cliClock } from './clock.js';
 import { removeOrphanedTemporaryFiles } from '../adapters/object-store/orphans.js';
+import { UsageError } from './errors.js';
 
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -57,6 +58,8 @@ export interface LocalRuntime {
 
 export function defaultSchemasDir(): string {
   const fromEnv = process.env['TRIBUTARY_SCHEMAS'];
+  // A directory named on purpose that is not there is a mistake to say, not a store with no schemas.
+  if (fromEnv && !existsSync(resolve(fromEnv))) throw new UsageError(`TRIBUTARY_SCHEMAS names ${resolve(fromEnv)}, which does not exist: create it, or unset TRIBUTARY_SCHEMAS to use schemas/events`);
   if (fromEnv) return resolve(fromEnv);
   const local = resolve('schemas/events');
   return existsSync(local) ? local : join(PACKAGE_ROOT, 'schemas/events');

@@ -56,6 +56,8 @@ describe('tributary exit codes', () => {
     await assert.rejects(cli(['ingest', home]), (e: Failed) => e.code === 1 && /^tributary: is a directory, not a file/.test(e.stderr) && !/EISDIR/.test(e.stderr));
     await assert.rejects(cli(['jobs', 'run', 'ab-daily', '--date', '2026-11-20'], { TRIBUTARY_JOBS: join(home, 'no-jobs') }),
       (e: Failed) => e.code === 1 && e.stderr === `tributary: ${join(home, 'no-jobs', 'ab-daily.json')}: no such file or directory\n`);
+    await assert.rejects(cli(['schema', 'list'], { TRIBUTARY_SCHEMAS: join(home, 'no-schemas') }),
+      (e: Failed) => e.code === 2 && e.stderr === `tributary: TRIBUTARY_SCHEMAS names ${join(home, 'no-schemas')}, which does not exist: create it, or unset TRIBUTARY_SCHEMAS to use schemas/events\n`);
     const file = join(home, 'a-file');
     writeFileSync(file, '');
     await assert.rejects(cli(['sql', 'SELECT 1'], { TRIBUTARY_HOME: file }), (e: Failed) => e.code === 1 && e.stderr.split('\n').length === 2 && !/EEXIST|ENOTDIR/.test(e.stderr));
