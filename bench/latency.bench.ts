@@ -7,7 +7,7 @@
 //   coupled  one mapping, both sinks, the dev environment's window (5 s, 1,000 records);
 //   split    two mappings on the same topic: fresh (ClickHouse only, 1 s, 1,000 records) and
 //            lake (lake + catalog, 10,000 records, a window scaled down from staging's 120 s to keep the
-//            run short; BENCH_LATENCY_LAKE_WINDOW=120 runs it as deployed, ~6 minutes).
+//            run short; BENCH_LATENCY_LAKE_WINDOW=120 runs it as deployed, ~7 minutes).
 // Batches are gathered to the mapping's window over the emulator's deliveries (bench/latency/gather.ts says
 // why the mock cluster needs it); BENCH_LATENCY_BATCHING=emulator measures the emulator's own batches.
 //
@@ -92,11 +92,13 @@ async function main(): Promise<void> {
           p.recordsPerInvocation.toFixed(0), `${p.handlerP50Ms?.toFixed(0) ?? '-'} / ${p.handlerP99Ms?.toFixed(0) ?? '-'}`, where, `${f.visible}/${f.produced}`,
           s(f.p50Ms), s(f.p99Ms), s(f.maxMs), `${goal / 1000} s`, ok ? 'MEETS' : 'FAILS']);
         verdicts.push(`${r.topology} ${p.name} → ${where}: p99 ${s(f.p99Ms)} s against ${goal / 1000} s: ${ok ? 'meets' : 'fails'}`);
-        if (where.startsWith('lake') && r.topology === 'split' && f.p99Ms !== null) {
-          const overhead = f.p99Ms - p.windowMs;
+        // A lake batch's oldest event waits the whole window: the slowest event is the window plus what
+        // follows it (fetch, invocation, poll), which does not grow with the window at this rate.
+        if (where.startsWith('lake') && r.topology === 'split' && r.batching === 'window' && f.maxMs !== null && !DEPLOYED_LAKE_WINDOWS_S.includes(p.windowMs / 1000)) {
+          const beyond = f.maxMs - p.windowMs;
           for (const w of DEPLOYED_LAKE_WINDOWS_S) {
-            const projected = w * 1000 + overhead;
-            verdicts.push(`  at a ${w} s lake window (deployed): ≈ ${s(projected)} s (the measured ${s(overhead)} s beyond the window, plus the window): ${projected <= GOAL_LAKE_MS ? 'meets' : 'fails'} ≤ 300 s`);
+            const projected = w * 1000 + beyond;
+            verdicts.push(`  at a ${w} s lake window as deployed: slowest ≈ ${s(projected)} s (the window plus the ${s(beyond)} s measured beyond it): ${projected <= GOAL_LAKE_MS ? 'meets' : 'fails'} ≤ 300 s`);
           }
         }
       }
