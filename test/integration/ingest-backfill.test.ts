@@ -45,7 +45,7 @@ function lakeFiles(): string[] {
 const counts = async (): Promise<{ rows: number; logged: number; logRows: number }> => {
   const tables = [...new Set([...groups].map((g) => g.split('/')[0]!))];
   const rows = tables.map((t) => `(SELECT count() FROM tributary.${t})`).join(' + ');
-  const out = await cli('sql', '--format', 'json', `SELECT ${rows} AS rows, (SELECT count() FROM tributary_ops._ingest_log) AS logged, (SELECT sum(rows) FROM tributary_ops._ingest_log) AS logRows`);
+  const out = await cli('sql', '--format', 'jsonl', `SELECT ${rows} AS rows, (SELECT count() FROM tributary_ops._ingest_log) AS logged, (SELECT sum(rows) FROM tributary_ops._ingest_log) AS logRows`);
   const r = JSON.parse(out.trim()) as Record<string, string>;
   return { rows: Number(r['rows']), logged: Number(r['logged']), logRows: Number(r['logRows']) };
 };
