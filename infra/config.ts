@@ -1,5 +1,6 @@
 // Per-environment settings from cdk.json (`context.environments.<name>`), validated at synth so an
 // unknown or incomplete environment fails with a message that names everything missing.
+import { alarmThresholds } from './alarm-defaults.js';
 
 /** The ingest function's memory when an environment does not set `ingest.memoryMb`. */
 export const DEFAULT_INGEST_MEMORY_MB = 2048;
@@ -231,9 +232,8 @@ export function parseEnvironment(name: string | undefined, environments: unknown
     ingest: ingestSettings(int, problems),
     alarms: {
       emails: at('alarms.emails') === undefined ? [] : strings('alarms.emails', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 0),
-      freshnessMinutes: int('alarms.freshnessMinutes', 15, 1, 1440),
-      quarantinePercent: int('alarms.quarantinePercent', 5, 1, 100),
-      offsetLag: int('alarms.offsetLag', 100_000, 1, 1_000_000_000),
+      // the defaults and bounds `tributary status` reads too
+      ...alarmThresholds(at('alarms'), problems),
     },
   };
   // The freshness alarm takes the worst table over both paths: a lake window as long as its threshold

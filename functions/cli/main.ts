@@ -30,6 +30,8 @@ Usage:
   tributary schema push <file> [--event E]           apply a JSON Schema file; ingest picks it up within 30 s
   tributary quarantine list|show <id>|replay [--reason R] [--event E] [--since T] [--until T] [--rename A=B] [--set P=V] [--ts-format F]
                                                      find, read, fix and replay quarantined records (quarantine --help)
+  tributary status [--json] [--table T] [--env NAME] | status lineage <table> --hour YYYY-MM-DDTHH
+                                                     pipeline health per table (exit 3 when critical); lineage of an hour (status --help)
 
   tributary --version                                the version
 
@@ -164,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(help);
     return 0;
   }
-  if (command !== 'quarantine' && (optionArgs(rest).includes('--help') || optionArgs(rest).includes('-h'))) {
+  if (command !== 'quarantine' && command !== 'status' && (optionArgs(rest).includes('--help') || optionArgs(rest).includes('-h'))) {
     const help = commandHelp(command);
     if (help === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
     console.log(help);
@@ -172,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Its own options and help, loaded only when it runs.
   if (command === 'quarantine') return (await import('./commands/quarantine.js')).quarantineCommand(rest);
+  if (command === 'status') return (await import('./commands/status.js')).statusCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

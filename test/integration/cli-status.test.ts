@@ -1,0 +1,131 @@
+// `tributary status` as a user runs it, on a fixed clock (TRIBUTARY_NOW): health per table and overall,
+// the exit code cron and CI alert on, --json, per-table overrides, and lineage of an hour.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { before, describe, it } from 'node:test';
+import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
+
+const run = promisify(execFile);
+const home = mkdtempSync(join(tmpdir(), 'tributary-status-'));
+const NOW = '2026-11-21T10:00:00Z';
+const DAY_LATER = '2026-11-22T10:00:00Z';
+
+interface Result { code: number; stdout: string; stderr: string }
+async function cliAt(now: string, ...args: string[]): Promise<Result> {
+  try {
+    const r = await run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args],
+      { env: { ...process.env, TRIBUTARY_HOME: join(home, '.tributary'), TRIBUTARY_NOW: now }, cwd: PACKAGE_ROOT, maxBuffer: 16 << 20 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const f = e as { code: number; stdout: string; stderr: string };
+    return { code: f.code, stdout: f.stdout, stderr: f.stderr };
+  }
+}
+
+interface StatusJson {
+  env: string;
+  now: string;
+  overall: { health: string; reason: string };
+  tables: Array<{ table: string; health: string; reasons: string[]; freshnessSeconds: number | null; ingestLagSeconds: number | null;
+    stored: { lastHour: number; lastDay: number }; quarantined: { lastHour: number; lastDay: number }; quarantineRatePercent?: number;
+    hoursAwaitingCompaction: number; thresholds: { freshnessMinutes: number; quarantinePercent: number; compactionBacklogHours: number } }>;
+  jobs: unknown[];
+}
+
+describe('tributary status', () => {
+  before(async () => {
+    const file = join(home, 'tracking.ndjson');
+    writeFileSync(file, [
+      { event: 'page_view', event_id: 'p1', ts: '2026-11-21T09:55:00Z', properties: { path: '/a' } },
+      { event: 'page_view', event_id: 'p2', ts: '2026-11-21T09:56:00Z', properties: { path: '/b' } },
+      { event: 'click', event_id: 'c1', ts: '2026-11-21T09:57:00Z', properties: { target: 'buy' } },
+    ].map((e) => JSON.stringify(e)).join('\n'));
+    const r = await cliAt(NOW, 'ingest', file);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('prints per-table health and exits 0 after an ingest', async () => {
+    const r = await cliAt(NOW, 'status');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^Pipeline: ok — 2 tables ok/);
+    assert.match(r.stdout, /environment dev \(cdk\.json alarms\): freshness 30 min, quarantine 10 %/);
+    assert.match(r.stdout, /click\s+ok\s+3 min\s+\d+ s\s+1\s+1\s+0\s+0\s+0\.0\s+0/);
+    assert.match(r.stdout, /page_view\s+ok\s+4 min\s+\d+ s\s+2\s+2\s+0\s+0\s+0\.0\s+0/);
+  });
+
+  it('exits 3 with the reason once freshness is past its threshold', async () => {
+    const r = await cliAt(DAY_LATER, 'status');
+    assert.equal(r.code, 3);
+    assert.match(r.stdout, /^Pipeline: critical — click: freshness 24\.1 h > 30 min; page_view: freshness 24\.1 h > 30 min/);
+    assert.match(r.stdout, /page_view\s+critical\s+ingest lag 24\.0 h > 30 min/);
+    // the hour closed a day ago and was never compacted
+    assert.match(r.stdout, /page_view\s+critical\s+24\.1 h\s+24\.0 h\s+0\s+0\s+0\s+0\s+–\s+1/);
+  });
+
+  it('takes the thresholds of the environment named, and per-table overrides from a file', async () => {
+    // prod alarms at 10 minutes: 7 minutes old is past half of it (dev's 30 would say ok)
+    const prod = JSON.parse((await cliAt('2026-11-21T10:03:00Z', 'status', '--json', '--env', 'prod', '--table', 'page_view')).stdout) as StatusJson;
+    assert.deepEqual(prod.tables.map((t) => [t.table, t.health, t.reasons]), [['page_view', 'warn', ['freshness 7 min > half of 10 min']]]);
+    const overrides = join(home, 'thresholds.json');
+    writeFileSync(overrides, JSON.stringify({ tables: { page_view: { freshnessMinutes: 3000 } } }));
+    const r = await cliAt(DAY_LATER, 'status', '--table', 'page_view', '--thresholds', overrides);
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /^Pipeline: ok/);
+    const all = await cliAt(DAY_LATER, 'status', '--thresholds', overrides);
+    assert.equal(all.code, 3);
+    assert.match(all.stdout, /^Pipeline: critical — click: freshness/);
+  });
+
+  it('--json: one object with the verdicts and the measurements', async () => {
+    const r = await cliAt(DAY_LATER, 'status', '--json');
+    assert.equal(r.code, 3);
+    const j = JSON.parse(r.stdout) as StatusJson;
+    assert.equal(j.env, 'dev');
+    assert.match(j.now, /^2026-11-22T10:00:0\d\.\d{3}Z$/);
+    assert.equal(j.overall.health, 'critical');
+    const pv = j.tables.find((t) => t.table === 'page_view')!;
+    assert.equal(pv.health, 'critical');
+    assert.deepEqual(pv.reasons, ['freshness 24.1 h > 30 min', 'ingest lag 24.0 h > 30 min']);
+    assert.ok(pv.freshnessSeconds! >= 86_640 && pv.freshnessSeconds! < 86_700, String(pv.freshnessSeconds));
+    assert.deepEqual(pv.stored, { lastHour: 0, lastDay: 0 });
+    assert.deepEqual(pv.quarantined, { lastHour: 0, lastDay: 0 });
+    assert.equal(pv.quarantineRatePercent, undefined);
+    assert.equal(pv.hoursAwaitingCompaction, 1);
+    assert.deepEqual(pv.thresholds, { freshnessMinutes: 30, quarantinePercent: 10, compactionBacklogHours: 2 });
+    assert.deepEqual(j.jobs, []);
+  });
+
+  it('refuses what it cannot do as asked, exit 2', async () => {
+    const nope = await cliAt(NOW, 'status', '--table', 'nope');
+    assert.equal(nope.code, 2);
+    assert.match(nope.stderr, /no table nope in the local store; its tables: click, page_view/);
+    const env = await cliAt(NOW, 'status', '--env', 'qa');
+    assert.equal(env.code, 2);
+    assert.match(env.stderr, /unknown environment "qa"; .*cdk\.json defines: dev, staging, prod/);
+    assert.equal((await cliAt(NOW, 'status', '--brokers', 'localhost:9092')).code, 2);
+    assert.equal((await cliAt(NOW, 'status', 'lineage', 'page_view')).code, 2);
+    const help = await cliAt(NOW, 'status', '--help');
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Exit codes: 0 ok or warn, 3 critical, 2 usage error, 1 failure/);
+  });
+
+  it('lineage: Kafka offsets → lake file → batch (insert) of a table and hour', async () => {
+    const r = await cliAt(NOW, 'status', 'lineage', 'page_view', '--hour', '2026-11-21T09');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^page_view 2026-11-21T09Z: 1 topic-partition ranges in 1 files, 1 batches/);
+    assert.match(r.stdout, /tracking\s+0\s+\d+–\d+\s+2\s+lake\/page_view\/dt=2026-11-21\/hour=09\/tracking\+0\+\d+-\d+\.parquet\s+tracking\+0\+\d+-\d+/);
+    const rows = JSON.parse((await cliAt(NOW, 'status', 'lineage', 'page_view', '--hour', '2026-11-21T09', '--json')).stdout) as Array<Record<string, unknown>>;
+    assert.equal(rows.length, 1);
+    assert.deepEqual(Object.keys(rows[0]!).sort(), ['batch_key', 'file_key', 'finished_at', 'first_offset', 'last_offset', 'outcome', 'partition', 'rows', 'topic']);
+    assert.equal(rows[0]!['rows'], 2);
+    assert.equal(rows[0]!['last_offset'], (rows[0]!['first_offset'] as number) + 1);
+    assert.equal(rows[0]!['outcome'], 'stored');
+    const empty = await cliAt(NOW, 'status', 'lineage', 'page_view', '--hour', '2026-11-21T08');
+    assert.equal(empty.code, 0);
+    assert.match(empty.stdout, /No ingest log rows for page_view at 2026-11-21T08/);
+  });
+});
