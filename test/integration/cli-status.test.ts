@@ -129,3 +129,30 @@ describe('tributary status', () => {
     assert.match(empty.stdout, /No ingest log rows for page_view at 2026-11-21T08/);
   });
 });
+
+describe('tributary status: the latest window of each job', () => {
+  const devHome = mkdtempSync(join(tmpdir(), 'tributary-status-dev-'));
+  const at = async (now: string, ...args: string[]): Promise<Result> => {
+    try {
+      const r = await run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args],
+        { env: { ...process.env, TRIBUTARY_HOME: devHome, TRIBUTARY_NOW: now }, cwd: PACKAGE_ROOT, maxBuffer: 16 << 20 });
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (e) {
+      const f = e as { code: number; stdout: string; stderr: string };
+      return { code: f.code, stdout: f.stdout, stderr: f.stderr };
+    }
+  };
+
+  it('shows ab_daily provisional within its lateness, final once re-run after it', async () => {
+    // 00:10 on 11-21: the traffic of 11-20's last hour is stored, 11-20 within its 30 minutes of lateness
+    assert.equal((await at('2026-11-21T00:10:00Z', 'dev', '--events', '2000')).code, 0);
+    const r = await at('2026-11-21T00:10:00Z', 'status');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^Pipeline: ok — 6 tables ok/);
+    assert.match(r.stdout, /Jobs \(latest window\):[\s\S]*ab_daily\s+2026-11-20\s+provisional/);
+    assert.equal((await at('2026-11-21T01:00:00Z', 'jobs', 'run', 'ab-daily', '--date', '2026-11-20')).code, 0);
+    const later = await at('2026-11-21T01:00:00Z', 'status', '--json');
+    const j = JSON.parse(later.stdout) as StatusJson;
+    assert.deepEqual(j.jobs, [{ table: 'ab_daily', latestDt: '2026-11-20', isFinal: true }]);
+  });
+});
