@@ -32,6 +32,8 @@ Usage:
                                                      find, read, fix and replay quarantined records (quarantine --help)
   tributary status [--json] [--table T] [--env NAME] | status lineage <table> --hour YYYY-MM-DDTHH
                                                      pipeline health per table (exit 3 when critical); lineage of an hour (status --help)
+  tributary serve [--port 8123] [--host 127.0.0.1] [--user U --password-file F] [--write]
+                                                     ClickHouse's HTTP interface on the local store, for BI tools (serve --help)
 
   tributary --version                                the version
 
@@ -166,6 +168,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(help);
     return 0;
   }
+  // Its own options and help (a light module: the store opens only when it runs).
+  if (command === 'serve') return (await import('./commands/serve.js')).serveCommand(rest);
   if (command !== 'quarantine' && command !== 'status' && (optionArgs(rest).includes('--help') || optionArgs(rest).includes('-h'))) {
     const help = commandHelp(command);
     if (help === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);

@@ -1,0 +1,66 @@
+// `tributary serve`: one long-running process holding the local store, answering ClickHouse's HTTP interface so
+// BI tools (Grafana, Metabase, Superset, @clickhouse/client) query local data as they query ClickHouse in AWS.
+// Loaded only when the command runs (main.ts imports it inside its case).
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { quoteIdentifier } from '../../core/identifiers.js';
+import { UsageError } from '../errors.js';
+
+export const SERVE_HELP = `tributary serve [--port 8123] [--host 127.0.0.1] [--user U] [--password-file F] [--write]
+
+Serves the local store over ClickHouse's HTTP interface until stopped (Ctrl-C): point Grafana's ClickHouse
+plugin (HTTP), Metabase, Superset (clickhouse-connect) or @clickhouse/client at http://127.0.0.1:8123.
+Queries run in the database tributary unless the client names another; lake tables are lake.<table>.
+The store stays locked while it runs: stop it before ingest, sql or npm start.
+
+  --port N            the port (default 8123; 0 picks a free one, printed at start)
+  --host H            the address to listen on (default 127.0.0.1, this machine only)
+  --user U            the user clients log in as (default "default")
+  --password-file F   the password, from the first line of F; or set TRIBUTARY_SERVE_PASSWORD.
+                      Without either the user has no password, as ClickHouse's default user
+  --write             let statements write (INSERT, CREATE, DROP, …); without it only reads run`;
+
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: {
+      port: { type: 'string' }, host: { type: 'string' }, user: { type: 'string' }, 'password-file': { type: 'string' },
+      write: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(SERVE_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`serve takes no arguments (got ${JSON.stringify(positionals[0])}): tributary serve --help`);
+  const port = values.port === undefined ? 8123 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer from 0 to 65535');
+  const host = values.host ?? '127.0.0.1';
+  const user = values.user ?? 'default';
+  if (user === '') throw new UsageError('--user must not be empty');
+  let password: string | undefined;
+  if (values['password-file'] !== undefined) password = readFileSync(values['password-file'], 'utf8').split(/\r?\n/)[0] ?? '';
+  else if (process.env['TRIBUTARY_SERVE_PASSWORD'] !== undefined) password = process.env['TRIBUTARY_SERVE_PASSWORD'];
+  if (password === '') password = undefined;
+
+  const [{ openLocalRuntime }, { startServe }] = await Promise.all([import('../local-runtime.js'), import('../serve/server.js')]);
+  const runtime = await openLocalRuntime();
+  try {
+    const client = runtime.warehouse.client;
+    const database = runtime.warehouse.database;
+    // The server's own writes come first: once a query sets readonly, it holds for the rest of chDB's session.
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}` });
+    const lake = await runtime.refreshLakeViews();
+    const server = await startServe({ client, database, host, port, user, password, write: values.write === true });
+    console.log(`tributary serve: ClickHouse HTTP interface on ${server.url} (${values.write ? 'read-write' : 'read-only'}, user ${user}${password === undefined ? ' without a password' : ''}; ` +
+      `database ${database}, ${lake.length} lake table${lake.length === 1 ? '' : 's'}). Ctrl-C stops it.`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await server.close();
+  } finally {
+    await runtime.close();
+  }
+  return 0;
+}

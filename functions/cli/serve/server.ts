@@ -1,0 +1,208 @@
+// `tributary serve`'s HTTP server: ClickHouse's HTTP interface over the local store's chDB, one query at a time.
+// chDB is one session per process and a setting set with one query stays set for the next, so every query here
+// is sent with the settings it means (readonly, the client's allowed settings, the others reset) and its database.
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
+import { quoteIdentifier } from '../../core/identifiers.js';
+import { ALLOWED_SETTINGS, ClickHouseHttpError, contentTypeOf, errorResponse, parseQueryRequest, type Credentials, type QueryRequest } from './protocol.js';
+
+export interface ServeOptions {
+  readonly client: ClickHouseClient;
+  /** the database a query runs in when the request names none */
+  readonly database: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** undefined: the user has no password (like ClickHouse's `default`) */
+  readonly password: string | undefined;
+  /** let statements write; without it only reads run, with readonly = 2 */
+  readonly write: boolean;
+  /** largest request body accepted */
+  readonly maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Top-level AST nodes (EXPLAIN AST) of statements that only read. */
+const READ_STATEMENTS = /^(SelectWithUnionQuery|SelectIntersectExceptQuery|SelectQuery|Show\w*|Describe\w*|Explain|Exists\w*)\b/;
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+const text = async (stream: AsyncIterable<Buffer | string>): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks);
+};
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Map<string, string>;
+  readonly body: Buffer;
+}
+
+export async function startServe(options: ServeOptions): Promise<RunningServer> {
+  const { client } = options;
+  const one = async (sql: string): Promise<string> => (await text((await client.exec({ query: sql, clickhouse_settings: { default_format: 'TabSeparatedRaw' } })).stream)).toString('utf8').trim();
+  const version = await one('SELECT version()');
+  const timezone = await one('SELECT timezone()');
+  // Each allowed setting's value before any client changed it: what a later query that does not set it gets back.
+  const defaults = new Map<string, string>();
+  const names = [...ALLOWED_SETTINGS].map((n) => `'${n}'`).join(', '); // constants, not input
+  for (const line of (await one(`SELECT name, value FROM system.settings WHERE name IN (${names})`)).split('\n')) {
+    const [name, value] = line.split('\t');
+    if (name) defaults.set(name, value ?? '');
+  }
+  const changed = new Set<string>();
+  const expected = options.password === undefined ? undefined : digest(options.password);
+
+  const authenticate = (c: Credentials): void => {
+    const ok = c.user === options.user && (expected === undefined ? c.password === '' : timingSafeEqual(digest(c.password), expected));
+    if (!ok) throw new ClickHouseHttpError(516, 'AUTHENTICATION_FAILED', `${c.user}: Authentication failed: password is incorrect, or there is no user with such name`);
+  };
+
+  /** ClickHouse's parser on the query, which refuses several statements; nothing of the query runs. */
+  const parse = async (sql: string): Promise<{ formatted: string; format: string | undefined; intoOutfile: boolean }> => {
+    let f: string;
+    try {
+      const rs = await client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: sql }, format: 'JSONEachRow' });
+      f = (await rs.json<{ f: string }>())[0]!.f;
+    } catch (err) {
+      // The parser's message, without the wrapper it came through.
+      if (err instanceof Error) err.message = err.message.replace(/:? In scope SELECT formatQuery\([\s\S]*?(?=\s*\(\w+\)\s*$|$)/, '');
+      throw err;
+    }
+    const lines = f.trimEnd().split('\n');
+    const format = /^FORMAT (\S+)$/.exec(lines.at(-1) ?? '')?.[1];
+    return { formatted: (format ? lines.slice(0, -1) : lines).join('\n'), format, intoOutfile: lines.some((l) => l.startsWith('INTO OUTFILE ')) };
+  };
+
+  const run = async (req: QueryRequest, readOnlyRequest: boolean): Promise<Answer> => {
+    authenticate(req.credentials);
+    if (!options.write && req.settings.get('readonly') === '0') throw new ClickHouseHttpError(164, 'READONLY', "Cannot modify 'readonly' setting in readonly mode: tributary serve runs read-only (start it with --write to allow writes)");
+    const statement = await parse(req.sql);
+    const readOnly = !options.write || readOnlyRequest || (req.settings.get('readonly') ?? '0') !== '0';
+    if (readOnly) {
+      const why = options.write ? 'this request is read-only (a GET, or readonly set)' : 'tributary serve runs read-only (start it with --write to allow writes)';
+      if (statement.intoOutfile) throw new ClickHouseHttpError(164, 'READONLY', `Cannot execute query in readonly mode: ${why}`);
+      const { stream } = await client.exec({
+        query: `EXPLAIN AST ${statement.formatted}`, clickhouse_settings: { default_format: 'TabSeparatedRaw' },
+        ...(req.params.size > 0 ? { query_params: Object.fromEntries(req.params) } : {}),
+      });
+      const kind = /^\s*(\w+)/.exec((await text(stream)).toString('utf8'))?.[1] ?? 'unknown';
+      if (!READ_STATEMENTS.test(kind)) throw new ClickHouseHttpError(164, 'READONLY', `Cannot execute query in readonly mode: ${why}; this is ${kind}`);
+    }
+    const database = req.database ?? options.database;
+    await client.command({ query: `USE ${quoteIdentifier(database)}` });
+    // The client's settings, and every setting an earlier query changed back to its default.
+    const settings: Record<string, string> = {};
+    for (const name of changed) settings[name] = defaults.get(name) ?? '';
+    changed.clear();
+    for (const [name, value] of req.settings) {
+      if (name === 'readonly') continue; // handled above; readonly=1 would outlive the request in chDB's session
+      settings[name] = value;
+      changed.add(name);
+    }
+    const queryId = req.queryId ?? randomUUID();
+    const format = statement.format ?? req.defaultFormat;
+    const result = await client.exec({
+      query: req.sql, query_id: queryId,
+      ...(req.params.size > 0 ? { query_params: Object.fromEntries(req.params) } : {}),
+      // readonly set with this very query: 2 refuses every write (and a SETTINGS readonly = 0 inside the query).
+      clickhouse_settings: { ...settings, ...(options.write ? {} : { readonly: '2' }), default_format: req.defaultFormat as DataFormat },
+    });
+    const body = await text(result.stream);
+    const s = result.summary;
+    const summary = { read_rows: s?.read_rows ?? '0', read_bytes: s?.read_bytes ?? '0', written_rows: s?.written_rows ?? '0', written_bytes: s?.written_bytes ?? '0',
+      total_rows_to_read: s?.total_rows_to_read ?? '0', result_rows: s?.result_rows ?? '0', result_bytes: s?.result_bytes ?? '0', elapsed_ns: s?.elapsed_ns ?? '0' };
+    return {
+      status: 200, body,
+      headers: new Map([
+        ['content-type', contentTypeOf(format)], ['x-clickhouse-format', format], ['x-clickhouse-query-id', queryId],
+        ['x-clickhouse-summary', JSON.stringify(summary)], ['x-clickhouse-timezone', timezone],
+        ...(req.sessionId ? [['x-clickhouse-session-id', req.sessionId] as [string, string]] : []),
+      ]),
+    };
+  };
+
+  // One query at a time: chDB's session (current database, settings) is shared by every request.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = queue.then(f, f);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const handle = async (req: IncomingMessage, body: Buffer): Promise<Answer> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const plain = (status: number, s: string): Answer => ({ status, headers: new Map([['content-type', 'text/plain; charset=UTF-8']]), body: Buffer.from(s) });
+    if (url.pathname === '/ping' || url.pathname === '/replicas_status') return plain(200, 'Ok.\n');
+    if (url.pathname !== '/') return plain(404, `There is no handle ${url.pathname}\n\nUse / or /ping\n`);
+    if ((req.method === 'GET' || req.method === 'HEAD') && !url.searchParams.has('query')) return plain(200, 'Ok.\n');
+    if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') throw new ClickHouseHttpError(36, 'BAD_ARGUMENTS', `Unsupported HTTP method ${req.method ?? ''}`);
+    const encoding = (req.headers['content-encoding'] ?? '').toLowerCase();
+    let decoded: Buffer;
+    if (encoding === '' || encoding === 'identity') decoded = body;
+    else if (encoding === 'gzip') decoded = gunzipSync(body);
+    else if (encoding === 'deflate') decoded = inflateSync(body);
+    else throw new ClickHouseHttpError(48, 'NOT_IMPLEMENTED', `Content-Encoding ${encoding} is not supported by tributary serve (gzip and deflate are)`);
+    const headers = new Map<string, string>();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k.toLowerCase(), v);
+    const request = parseQueryRequest({ url, headers, body: decoded.toString('utf8') });
+    // ClickHouse runs GET requests with readonly = 1.
+    return serialized(() => run(request, req.method !== 'POST'));
+  };
+
+  const respond = (req: IncomingMessage, res: ServerResponse, a: Answer, gzip: boolean): void => {
+    const headers: Record<string, string> = Object.fromEntries(a.headers);
+    let body = a.body;
+    if (gzip && a.status === 200) {
+      body = gzipSync(body);
+      headers['content-encoding'] = 'gzip';
+    }
+    headers['content-length'] = String(body.length);
+    res.writeHead(a.status, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+  const maxBody = options.maxBodyBytes ?? 256 * 1024 * 1024;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= maxBody) chunks.push(c);
+    });
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const wantsGzip = url.searchParams.get('enable_http_compression') === '1' && /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
+      const answer = size > maxBody
+        ? Promise.reject(new ClickHouseHttpError(229, 'QUERY_IS_TOO_LARGE', `Request body of ${size} bytes is larger than ${maxBody}`))
+        : handle(req, Buffer.concat(chunks));
+      void answer.then((a) => respond(req, res, a, wantsGzip), (err: unknown) => {
+        const e = errorResponse(err, version);
+        respond(req, res, {
+          status: e.status, body: Buffer.from(e.text),
+          headers: new Map([['content-type', 'text/plain; charset=UTF-8'], ['x-clickhouse-exception-code', String(e.code)]]),
+        }, false);
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

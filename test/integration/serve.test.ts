@@ -1,0 +1,218 @@
+// `tributary serve` as BI tools meet it: the official @clickhouse/client, and raw HTTP requests shaped as
+// clickhouse-connect (Superset) and clickhouse-go (Grafana's ClickHouse plugin in HTTP mode) send them, against
+// the command started as a subprocess on a free loopback port over a store with a small ingested file.
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
+
+const run = promisify(execFile);
+const home = mkdtempSync(join(tmpdir(), 'tributary-serve-'));
+const env = { ...process.env, TRIBUTARY_HOME: home, TRIBUTARY_NOW: '2026-11-20T11:00:00Z', TRIBUTARY_SERVE_PASSWORD: '' };
+const bin = join(PACKAGE_ROOT, 'bin/tributary.mjs');
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+type Failure = { code?: string; type?: string; message: string };
+
+/** Starts `tributary serve` with these arguments; resolves with its URL once it listens (bounded wait). */
+async function startServe(args: string[]): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { env, cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start within 60 s: ${out}${err}`)), 60_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]!); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}: ${out}${err}`)); });
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { url, child, stop };
+}
+
+describe('tributary serve', () => {
+  let server: Awaited<ReturnType<typeof startServe>>;
+  let client: ClickHouseClient;
+
+  before(async () => {
+    const events = join(home, 'page_view.ndjson');
+    writeFileSync(events, ['a1', 'a2', 'a3'].map((id, i) =>
+      JSON.stringify({ event: 'page_view', event_id: id, ts: `2026-11-20T10:0${i}:00Z`, user_id: `u${i}`, properties: { path: `/p${i}` } })).join('\n'));
+    await run(process.execPath, [bin, 'ingest', events, '--topic', 'events'], { env, cwd: PACKAGE_ROOT });
+    const passwordFile = join(home, 'password');
+    writeFileSync(passwordFile, 'secret\n');
+    server = await startServe(['--user', 'analyst', '--password-file', passwordFile]);
+    client = createClient({ url: server.url, username: 'analyst', password: 'secret', database: 'tributary' });
+  });
+
+  after(async () => {
+    await client?.close();
+    await server?.stop();
+  });
+
+  it('answers @clickhouse/client: count() of an ingested table, in JSONEachRow, JSON and TabSeparated', async () => {
+    const rs = await client.query({ query: 'SELECT count() AS n FROM page_view', format: 'JSONEachRow' });
+    assert.deepEqual(await rs.json(), [{ n: 3 }]);
+    const json = await (await client.query({ query: 'SELECT path FROM page_view ORDER BY path', format: 'JSON' })).json<{ path: string }>();
+    assert.deepEqual(json.data.map((r) => r.path), ['/p0', '/p1', '/p2']);
+    assert.equal(json.rows, 3);
+    assert.equal(await (await client.query({ query: 'SELECT path, user_id FROM page_view ORDER BY path LIMIT 2', format: 'TabSeparated' })).text(), '/p0\tu0\n/p1\tu1\n');
+    assert.equal((await client.ping()).success, true);
+  });
+
+  it('refuses writes while read-only, in ClickHouse\'s error shape, and the data stays', async () => {
+    for (const sql of ['DROP TABLE page_view', 'CREATE TABLE x (a UInt8) ENGINE = Memory', "INSERT INTO FUNCTION file('x.csv', CSV, 'a UInt8') SELECT 1"]) {
+      await assert.rejects(client.command({ query: sql }), (e: Failure) => e.code === '164' && e.type === 'READONLY' && /read-only/.test(e.message), sql);
+    }
+    await assert.rejects(client.query({ query: 'SELECT 1 SETTINGS readonly = 0' }), (e: Failure) => e.code === '164');
+    await assert.rejects(client.query({ query: 'SELECT 1; DROP TABLE page_view' }), (e: Failure) => e.code === '62' && /Multi-statements/.test(e.message));
+    assert.deepEqual(await (await client.query({ query: 'SELECT count() AS n FROM page_view', format: 'JSONEachRow' })).json(), [{ n: 3 }]);
+  });
+
+  it('refuses a bad password or an unknown user (AUTHENTICATION_FAILED, 403)', async () => {
+    for (const [username, password] of [['analyst', 'wrong'], ['default', ''], ['default', 'secret']]) {
+      const bad = createClient({ url: server.url, username, password });
+      try {
+        await assert.rejects(bad.query({ query: 'SELECT 1' }), (e: Failure) => e.code === '516' && e.type === 'AUTHENTICATION_FAILED');
+      } finally {
+        await bad.close();
+      }
+    }
+    const res = await fetch(`${server.url}/?query=SELECT%201`, { headers: { 'X-ClickHouse-User': 'analyst', 'X-ClickHouse-Key': 'nope' } });
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.get('x-clickhouse-exception-code'), '516');
+    const ok = await fetch(`${server.url}/?query=SELECT%201`, { headers: { 'X-ClickHouse-User': 'analyst', 'X-ClickHouse-Key': 'secret' } });
+    assert.equal(await ok.text(), '1\n');
+  });
+
+  it('reports errors as ClickHouse does: Code: N. DB::Exception: … (NAME), its HTTP status and X-ClickHouse-Exception-Code', async () => {
+    await assert.rejects(client.query({ query: 'SELECT nope FROM page_view' }), (e: Failure) => e.code === '47' && e.type === 'UNKNOWN_IDENTIFIER');
+    const res = await fetch(`${server.url}/`, { method: 'POST', body: 'SELECT * FROM no_such_table', headers: { Authorization: basic('analyst', 'secret') } });
+    assert.equal(res.status, 404); // exceptionCodeToHTTPStatus.cpp: UNKNOWN_TABLE → 404
+    assert.equal(res.headers.get('x-clickhouse-exception-code'), '60');
+    assert.match(await res.text(), /^Code: 60\. DB::Exception: .*no_such_table.*\. \(UNKNOWN_TABLE\) \(version [\d.]+\)\n$/s);
+    const syntax = await fetch(`${server.url}/`, { method: 'POST', body: 'SELEC 1', headers: { Authorization: basic('analyst', 'secret') } });
+    assert.equal(syntax.status, 400);
+    assert.match(await syntax.text(), /^Code: 62\. DB::Exception: Syntax error.*\(SYNTAX_ERROR\)/s);
+    const setting = await fetch(`${server.url}/?query=SELECT%201&allow_ddl=1`, { headers: { Authorization: basic('analyst', 'secret') } });
+    assert.equal(setting.status, 404);
+    assert.match(await setting.text(), /^Code: 115\. DB::Exception: Setting allow_ddl is not allowed by tributary serve/);
+  });
+
+  it('answers /ping and / with Ok., and GET queries with query parameters; a request cannot lift read-only', async () => {
+    assert.equal(await (await fetch(`${server.url}/ping`)).text(), 'Ok.\n');
+    assert.equal(await (await fetch(`${server.url}/`)).text(), 'Ok.\n');
+    const res = await fetch(`${server.url}/?query=${encodeURIComponent('SELECT 40 + 2 AS answer')}&default_format=JSONEachRow&user=analyst&password=secret`);
+    assert.equal(await res.text(), '{"answer":42}\n');
+    assert.equal(res.headers.get('x-clickhouse-format'), 'JSONEachRow');
+    const bound = await fetch(`${server.url}/?${new URLSearchParams({ query: 'SELECT count() FROM page_view WHERE path = {p:String}', param_p: '/p1' })}`, { headers: { Authorization: basic('analyst', 'secret') } });
+    assert.equal(await bound.text(), '1\n');
+    const lift = await fetch(`${server.url}/?query=SELECT%201&readonly=0`, { headers: { Authorization: basic('analyst', 'secret') } });
+    assert.equal(lift.headers.get('x-clickhouse-exception-code'), '164');
+  });
+
+  it('takes the shapes clickhouse-connect sends (Superset)', async () => {
+    // clickhouse_connect/driver/httpclient.py: Basic auth header, a session_id generated per client, a query_id per
+    // request, wait_end_of_query=1, the SQL in a POST body; client.py _init_common_settings sends these first.
+    const session = randomUUID();
+    const headers = { Authorization: basic('analyst', 'secret'), 'User-Agent': 'clickhouse-connect/0.8.0 (lv:py/3.11.4; mode:sync; os:linux)', 'Content-Type': 'text/plain; charset=utf-8' };
+    const post = (params: Record<string, string>, body: string, extra: Record<string, string> = {}): Promise<Response> =>
+      fetch(`${server.url}/?${new URLSearchParams({ session_id: session, query_id: randomUUID(), ...params })}`, { method: 'POST', body, headers: { ...headers, ...extra } });
+    // command('SELECT version(), timezone()', use_database=False): TabSeparated text back, read as value\tvalue\n
+    const version = await post({}, 'SELECT version(), timezone()');
+    assert.equal(version.status, 200);
+    assert.match(await version.text(), /^\d+(\.\d+)+\t\S+\n$/);
+    assert.equal(version.headers.get('x-clickhouse-session-id'), session);
+    // the settings probe, in Native, with HTTP compression asked for (Accept-Encoding from available_compression)
+    const settings = await post({ database: 'tributary', wait_end_of_query: '1', enable_http_compression: '1' },
+      'SELECT name, value, readonly as readonly FROM system.settings LIMIT 10000\n FORMAT Native', { 'Accept-Encoding': 'lz4,zstd,br,gzip' });
+    assert.equal(settings.status, 200);
+    assert.equal(settings.headers.get('x-clickhouse-format'), 'Native');
+    assert.ok(JSON.parse(settings.headers.get('x-clickhouse-summary')!).read_rows > 0);
+    // fetch decodes the gzip body itself; the Native block names its columns
+    assert.match(Buffer.from(await settings.arrayBuffer()).toString('latin1'), /readonly/);
+    // the protocol-version check: SELECT 1 AS check in Native with client_protocol_version
+    const check = await post({ database: 'tributary', client_protocol_version: '54405' }, 'SELECT 1 AS check\n FORMAT Native');
+    assert.equal(check.status, 200);
+    assert.match(Buffer.from(await check.arrayBuffer()).toString('latin1'), /check/);
+    // a query afterwards: database, date_time_input_format (set by the client once the probe says it is writable)
+    const rows = await post({ database: 'tributary', date_time_input_format: 'best_effort' }, 'SELECT count() FROM page_view\n FORMAT TabSeparated');
+    assert.equal(await rows.text(), '3\n');
+    assert.equal(rows.headers.get('x-clickhouse-format'), 'TabSeparated');
+    assert.ok(rows.headers.get('x-clickhouse-query-id'));
+  });
+
+  it('takes the shapes clickhouse-go sends in HTTP mode (Grafana\'s ClickHouse plugin)', async () => {
+    // clickhouse-go v2 conn_http.go dialHttp: database, the plugin's settings, default_format=Native and
+    // client_protocol_version as URL parameters, user:password in the URL (Basic auth), then queryHello.
+    const url = `${server.url}/?${new URLSearchParams({ database: 'tributary', max_execution_time: '30', default_format: 'Native', client_protocol_version: '54460' })}`;
+    const res = await fetch(url, { method: 'POST', body: 'SELECT displayName(), version(), revision(), timezone()', headers: { Authorization: basic('analyst', 'secret'), 'User-Agent': 'clickhouse-go/2.30.0 (lv:go/1.22; os:linux)' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-clickhouse-format'), 'Native');
+    assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+    const block = Buffer.from(await res.arrayBuffer());
+    assert.equal(block[0], 4); // Native: 4 columns
+    assert.equal(block[1], 1); // 1 row
+    // gzip when asked (clickhouse-go's Compression{Method: GZIP} sets enable_http_compression=1, Accept-Encoding: gzip)
+    const raw = await fetch(`${server.url}/?database=tributary&enable_http_compression=1`, { method: 'POST', body: 'SELECT count() FROM page_view',
+      headers: { Authorization: basic('analyst', 'secret'), 'Accept-Encoding': 'gzip' } });
+    assert.equal(raw.headers.get('content-encoding'), 'gzip');
+    assert.equal(await raw.text(), '3\n'); // fetch gunzips
+    // the query a dashboard panel sends, with X-ClickHouse-Database and X-ClickHouse-Format headers
+    const panel = await fetch(`${server.url}/`, { method: 'POST', body: 'SELECT path, count() AS c FROM page_view GROUP BY path ORDER BY path',
+      headers: { Authorization: basic('analyst', 'secret'), 'X-ClickHouse-Database': 'tributary', 'X-ClickHouse-Format': 'JSONCompactEachRow' } });
+    assert.equal(await panel.text(), '["\\/p0", 1]\n["\\/p1", 1]\n["\\/p2", 1]\n');
+  });
+
+  it('resets a setting a request changed before the next request runs', async () => {
+    const q = (extra: string): Promise<string> => fetch(`${server.url}/?query=${encodeURIComponent("SELECT value FROM system.settings WHERE name = 'max_result_rows'")}${extra}`,
+      { headers: { Authorization: basic('analyst', 'secret') } }).then((r) => r.text());
+    const before = await q('');
+    assert.equal(await q('&max_result_rows=1000'), '1000\n');
+    assert.equal(await q(''), before);
+  });
+
+  it('refuses ClickHouse block compression it does not write, saying how to turn it off', async () => {
+    const res = await fetch(`${server.url}/?query=SELECT%201&compress=1`, { headers: { Authorization: basic('analyst', 'secret') } });
+    assert.equal(res.status, 501);
+    assert.match(await res.text(), /^Code: 48\. DB::Exception: compress=1 .*set compress=0/);
+  });
+
+  it('serializes concurrent queries and answers each', async () => {
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      client.query({ query: `SELECT ${i} AS i, count() AS n FROM page_view`, format: 'JSONEachRow' }).then((r) => r.json<{ i: number; n: number }>())));
+    assert.deepEqual(answers.map((a) => a[0]), Array.from({ length: 8 }, (_, i) => ({ i, n: 3 })));
+  });
+
+  it('has a --help naming its options; a bad option exits 2 and a missing password file 1, each with one line', async () => {
+    const { stdout } = await run(process.execPath, [bin, 'serve', '--help'], { env, cwd: PACKAGE_ROOT });
+    for (const option of ['--port', '--host', '--user', '--password-file', '--write', 'TRIBUTARY_SERVE_PASSWORD']) assert.ok(stdout.includes(option), option);
+    type Failed = { code: number; stderr: string };
+    await assert.rejects(run(process.execPath, [bin, 'serve', '--port', 'nope'], { env, cwd: PACKAGE_ROOT }),
+      (e: Failed) => e.code === 2 && e.stderr === 'tributary: --port must be an integer from 0 to 65535\n');
+    const missing = join(home, 'no-password');
+    await assert.rejects(run(process.execPath, [bin, 'serve', '--password-file', missing], { env, cwd: PACKAGE_ROOT }),
+      (e: Failed) => e.code === 1 && e.stderr === `tributary: ${missing}: no such file or directory\n`);
+  });
+
+  it('reads a gzip request body (Content-Encoding: gzip)', async () => {
+    const res = await fetch(`${server.url}/`, { method: 'POST', body: gzipSync('SELECT 7'), headers: { Authorization: basic('analyst', 'secret'), 'Content-Encoding': 'gzip' } });
+    assert.equal(await res.text(), '7\n');
+  });
+});
