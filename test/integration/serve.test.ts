@@ -216,3 +216,43 @@ describe('tributary serve', () => {
     assert.equal(await res.text(), '7\n');
   });
 });
+
+describe('tributary serve --write', () => {
+  let server: Awaited<ReturnType<typeof startServe>>;
+  let client: ClickHouseClient;
+  const auth = { Authorization: basic('default', '') };
+
+  before(async () => {
+    server = await startServe(['--write']); // the store of the suite above, which has stopped
+    client = createClient({ url: server.url, database: 'tributary' });
+  });
+
+  after(async () => {
+    await client?.close();
+    await server?.stop();
+  });
+
+  it('lets statements write: CREATE, an INSERT with its data in the body, DROP', async () => {
+    await client.command({ query: 'CREATE TABLE notes (id UInt32, note String) ENGINE = MergeTree ORDER BY id' });
+    await client.insert({ table: 'notes', values: [{ id: 1, note: 'a' }, { id: 2, note: 'b' }], format: 'JSONEachRow' });
+    assert.deepEqual(await (await client.query({ query: 'SELECT id, note FROM notes ORDER BY id', format: 'JSONEachRow' })).json(), [{ id: 1, note: 'a' }, { id: 2, note: 'b' }]);
+    // clickhouse-connect's raw_insert shape: INSERT … FORMAT in the query parameter, the rows in the body
+    const raw = await fetch(`${server.url}/?${new URLSearchParams({ database: 'tributary', query: 'INSERT INTO notes (id, note) FORMAT TabSeparated' })}`,
+      { method: 'POST', body: '3\tc\n', headers: { ...auth, 'Content-Type': 'application/octet-stream' } });
+    assert.equal(raw.status, 200, await raw.text());
+    assert.equal(await (await client.query({ query: 'SELECT count() AS n FROM notes', format: 'JSONEachRow' })).json<{ n: number }>().then((r) => r[0]!.n), 3);
+    await client.command({ query: 'DROP TABLE notes' });
+  });
+
+  it('still runs a GET, or a request with readonly = 1, read-only, and that does not outlast the request', async () => {
+    const get = await fetch(`${server.url}/?query=${encodeURIComponent('CREATE TABLE g (a UInt8) ENGINE = Memory')}`, { headers: auth });
+    assert.equal(get.headers.get('x-clickhouse-exception-code'), '164');
+    await assert.rejects(client.command({ query: 'CREATE TABLE r (a UInt8) ENGINE = Memory', clickhouse_settings: { readonly: '1' } }), (e: Failure) => e.code === '164');
+    await client.command({ query: 'CREATE TABLE r (a UInt8) ENGINE = Memory' });
+    await client.command({ query: 'DROP TABLE r' });
+  });
+
+  it('refuses SET, which would outlast its request in chDB\'s one session', async () => {
+    await assert.rejects(client.command({ query: 'SET max_threads = 1' }), (e: Failure) => e.code === '48' && /URL parameters/.test(e.message));
+  });
+});

@@ -86,6 +86,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     authenticate(req.credentials);
     if (!options.write && req.settings.get('readonly') === '0') throw new ClickHouseHttpError(164, 'READONLY', "Cannot modify 'readonly' setting in readonly mode: tributary serve runs read-only (start it with --write to allow writes)");
     const statement = await parse(req.sql);
+    // chDB would keep a SET for every later request (and it reaches settings beyond the allow-list).
+    if (/^SET\s/i.test(statement.formatted)) throw new ClickHouseHttpError(48, 'NOT_IMPLEMENTED', 'SET is not supported by tributary serve: settings do not carry from one request to the next here; pass them as URL parameters (or SETTINGS in the query)');
     const readOnly = !options.write || readOnlyRequest || (req.settings.get('readonly') ?? '0') !== '0';
     if (readOnly) {
       const why = options.write ? 'this request is read-only (a GET, or readonly set)' : 'tributary serve runs read-only (start it with --write to allow writes)';
