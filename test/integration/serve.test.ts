@@ -81,6 +81,12 @@ describe('tributary serve', () => {
       await assert.rejects(client.command({ query: sql }), (e: Failure) => e.code === '164' && e.type === 'READONLY' && /read-only/.test(e.message), sql);
     }
     await assert.rejects(client.query({ query: 'SELECT 1 SETTINGS readonly = 0' }), (e: Failure) => e.code === '164');
+    // readonly = 2 would let these read any file the process can, or reach the network
+    for (const sql of ["SELECT * FROM file('/etc/hostname', 'LineAsString')", "SELECT file('/etc/hostname')",
+      "SELECT count() FROM numbers(3) WHERE number IN (SELECT 1 FROM url('http://127.0.0.1:1/x', CSV, 'a UInt8'))"]) {
+      await assert.rejects(client.query({ query: sql }), (e: Failure) => e.code === '497' && e.type === 'ACCESS_DENIED' && /reads outside the store/.test(e.message), sql);
+    }
+    assert.deepEqual(await (await client.query({ query: 'SELECT sum(number) AS s FROM numbers(4)', format: 'JSONEachRow' })).json(), [{ s: 6 }]);
     await assert.rejects(client.query({ query: 'SELECT 1; DROP TABLE page_view' }), (e: Failure) => e.code === '62' && /Multi-statements/.test(e.message));
     assert.deepEqual(await (await client.query({ query: 'SELECT count() AS n FROM page_view', format: 'JSONEachRow' })).json(), [{ n: 3 }]);
   });

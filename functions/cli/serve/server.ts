@@ -32,6 +32,24 @@ export interface RunningServer {
 /** Top-level AST nodes (EXPLAIN AST) of statements that only read. */
 const READ_STATEMENTS = /^(SelectWithUnionQuery|SelectIntersectExceptQuery|SelectQuery|Show\w*|Describe\w*|Explain|Exists\w*)\b/;
 
+/** Table functions that only compute or read this server's own tables; every other reaches files, URLs or servers. */
+const LOCAL_TABLE_FUNCTIONS = new Set(['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateSeries', 'generateRandom', 'values', 'view', 'null', 'merge', 'format']);
+
+/**
+ * The first function in a query's AST (EXPLAIN AST) that reads outside the store: a table function not in the
+ * list above, or the scalar file(). readonly = 2 refuses writes but lets both read any file the process can.
+ */
+export function outsideReach(ast: string): string | undefined {
+  const lines = ast.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const name = /^\s*Function (\w+)/.exec(lines[i]!)?.[1];
+    if (name === undefined) continue;
+    const tableFunction = /^\s*TableExpression\b/.test(lines[i - 1] ?? '');
+    if (tableFunction ? !LOCAL_TABLE_FUNCTIONS.has(name) : name.toLowerCase() === 'file') return `${name}()`;
+  }
+  return undefined;
+}
+
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 const text = async (stream: AsyncIterable<Buffer | string>): Promise<Buffer> => {
@@ -96,8 +114,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         query: `EXPLAIN AST ${statement.formatted}`, clickhouse_settings: { default_format: 'TabSeparatedRaw' },
         ...(req.params.size > 0 ? { query_params: Object.fromEntries(req.params) } : {}),
       });
-      const kind = /^\s*(\w+)/.exec((await text(stream)).toString('utf8'))?.[1] ?? 'unknown';
+      const ast = (await text(stream)).toString('utf8');
+      const kind = /^\s*(\w+)/.exec(ast)?.[1] ?? 'unknown';
       if (!READ_STATEMENTS.test(kind)) throw new ClickHouseHttpError(164, 'READONLY', `Cannot execute query in readonly mode: ${why}; this is ${kind}`);
+      const reach = outsideReach(ast);
+      if (reach) throw new ClickHouseHttpError(497, 'ACCESS_DENIED', `${reach} reads outside the store (files, URLs, other servers), which tributary serve refuses while read-only`);
     }
     const database = req.database ?? options.database;
     await client.command({ query: `USE ${quoteIdentifier(database)}` });
