@@ -6,7 +6,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { startMockKafka, type MockKafka } from '../kafka/mock-cluster.js';
 import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
 
 const run = promisify(execFile);
@@ -106,7 +108,6 @@ describe('tributary status', () => {
     const env = await cliAt(NOW, 'status', '--env', 'qa');
     assert.equal(env.code, 2);
     assert.match(env.stderr, /unknown environment "qa"; .*cdk\.json defines: dev, staging, prod/);
-    assert.equal((await cliAt(NOW, 'status', '--brokers', 'localhost:9092')).code, 2);
     assert.equal((await cliAt(NOW, 'status', 'lineage', 'page_view')).code, 2);
     const help = await cliAt(NOW, 'status', '--help');
     assert.equal(help.code, 0);
@@ -154,5 +155,59 @@ describe('tributary status: the latest window of each job', () => {
     const later = await at('2026-11-21T01:00:00Z', 'status', '--json');
     const j = JSON.parse(later.stdout) as StatusJson;
     assert.deepEqual(j.jobs, [{ table: 'ab_daily', latestDt: '2026-11-20', isFinal: true }]);
+  });
+});
+
+describe('tributary status --brokers: consumer lag per group and partition (librdkafka\'s mock cluster)', () => {
+  let mock: MockKafka | undefined;
+  let unavailable: string | undefined;
+  before(async () => {
+    const m = await startMockKafka();
+    if ('unavailable' in m) { unavailable = m.unavailable; return; }
+    mock = m;
+    const kafka = new Kafka({ brokers: m.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    const send = (from: number, n: number) => producer.send({ topic: 'tracking', messages: Array.from({ length: n }, (_, i) => ({ key: `k${from + i}`, value: 'x' })) });
+    await send(0, 10);
+    // a group that read and committed all 10, then 5 more arrive
+    const consumer = kafka.consumer({ groupId: 'tributary-dev' });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['tracking'], fromBeginning: true });
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      void consumer.run({ autoCommitThreshold: 1, eachMessage: async () => { if (++seen === 10) resolve(); } });
+    });
+    await consumer.disconnect();
+    await send(10, 5);
+    await producer.disconnect();
+  });
+  after(() => mock?.stop());
+
+  it('reports each partition\'s committed offset, high watermark and lag, and the group\'s verdict', async (t) => {
+    if (!mock) return t.skip(unavailable);
+    const brokers = mock.brokers.join(',');
+    const j = JSON.parse((await cliAt(NOW, 'status', '--json', '--brokers', brokers, '--group', 'tributary-dev', '--group', 'nobody')).stdout) as StatusJson & {
+      consumers: Array<{ group: string; health: string; reason: string | null; lag: number; partitions: Array<{ topic: string; partition: number; committed: number | null; high: number; lag: number }> }>;
+    };
+    const [dev, nobody] = j.consumers;
+    assert.equal(dev!.group, 'tributary-dev');
+    assert.equal(dev!.lag, 5);
+    assert.equal(dev!.health, 'ok');
+    assert.deepEqual(dev!.partitions.map((p) => p.partition), [0, 1, 2, 3]);
+    assert.equal(dev!.partitions.reduce((n, p) => n + p.high, 0), 15);
+    // a partition the group never committed on lags by all it holds (its low watermark is 0 here)
+    for (const p of dev!.partitions) assert.equal(p.lag, p.high - (p.committed ?? 0));
+    assert.deepEqual(nobody, { group: 'nobody', health: 'warn', reason: 'consumer group nobody has committed no offsets', lag: 0, partitions: [] });
+    assert.equal(j.overall.health, 'warn');
+    const text = await cliAt(NOW, 'status', '--brokers', brokers, '--group', 'tributary-dev');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Consumer lag \(alarms\.offsetLag 100000 records per group\):\ngroup\s+topic\s+partition\s+committed\s+high\s+lag/);
+    assert.match(text.stdout, /tributary-dev\s+tracking\s+0\s+\d+\s+\d+\s+\d+\n/);
+  });
+
+  it('refuses --group without --brokers, and a broker list it cannot read', async () => {
+    assert.equal((await cliAt(NOW, 'status', '--group', 'g')).code, 2);
+    assert.equal((await cliAt(NOW, 'status', '--brokers', 'nohost')).code, 2);
   });
 });

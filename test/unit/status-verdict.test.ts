@@ -5,6 +5,7 @@ import { overallVerdict, tableVerdict, type TableMeasurements, type Thresholds }
 import { ALARM_SETTINGS, alarmThresholds } from '../../infra/alarm-defaults.js';
 import { parseEnvironment } from '../../infra/config.js';
 import { readFileSync } from 'node:fs';
+import { groupLagFinding, partitionLags } from '../../functions/core/status/consumer-lag.js';
 
 const T: Thresholds = { freshnessMinutes: 30, quarantinePercent: 10, compactionBacklogHours: 2 };
 const MIN = 60_000;
@@ -71,5 +72,30 @@ describe('alarm thresholds shared by CDK and status', () => {
       const { emails: _e, ...deployed } = parseEnvironment(name, envs).alarms;
       assert.deepEqual(alarmThresholds(block.alarms, []), deployed, name);
     }
+  });
+});
+
+describe('consumer lag', () => {
+  const marks = [
+    { topic: 'tracking', partition: 1, high: 50, low: 10 }, { topic: 'tracking', partition: 0, high: 100, low: 0 },
+    { topic: 'other', partition: 0, high: 7, low: 0 },
+  ];
+  it('is high − committed per partition; all that is held where the group never committed; only its topics', () => {
+    const lags = partitionLags('g', [{ topic: 'tracking', partition: 0, offset: 90 }, { topic: 'tracking', partition: 1, offset: -1 }, { topic: 'other', partition: 0, offset: -1 }], marks);
+    assert.deepEqual(lags, [
+      { group: 'g', topic: 'tracking', partition: 0, committed: 90, high: 100, lag: 10 },
+      { group: 'g', topic: 'tracking', partition: 1, committed: null, high: 50, lag: 40 },
+    ]);
+  });
+  it('judges a group on its summed lag against alarms.offsetLag', () => {
+    const lags = partitionLags('g', [{ topic: 'tracking', partition: 0, offset: 0 }, { topic: 'tracking', partition: 1, offset: 10 }], marks);
+    assert.deepEqual(groupLagFinding('g', lags, 100), { health: 'critical', reason: 'consumer group g lags 140 records > 100' });
+    assert.deepEqual(groupLagFinding('g', lags, 200), { health: 'warn', reason: 'consumer group g lags 140 records > half of 200' });
+    assert.equal(groupLagFinding('g', lags, 1000), undefined);
+    assert.deepEqual(groupLagFinding('g', [], 1000), { health: 'warn', reason: 'consumer group g has committed no offsets' });
+  });
+  it('counts in the overall verdict', () => {
+    const ok = tableVerdict(healthy, T);
+    assert.deepEqual(overallVerdict([ok], [{ health: 'critical', reason: 'consumer group g lags 140 records > 100' }]), { health: 'critical', reason: 'consumer group g lags 140 records > 100' });
   });
 });

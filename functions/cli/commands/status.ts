@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { alarmThresholds, type AlarmThresholds } from '../../../infra/alarm-defaults.js';
-import { overallVerdict, tableVerdict, type Health, type TableMeasurements, type TableVerdict, type Thresholds } from '../../core/status/verdict.js';
+import { overallVerdict, tableVerdict, type Finding, type Health, type TableMeasurements, type TableVerdict, type Thresholds } from '../../core/status/verdict.js';
+import { groupLagFinding, partitionLags, type PartitionLag } from '../../core/status/consumer-lag.js';
 import { parseManifest, planCompaction, readPartitionObjects, type CompactionManifest } from '../../core/lake/compaction-plan.js';
 import { partitionPrefix } from '../../core/lake/layout.js';
 import { hourEnd } from '../../core/time.js';
@@ -21,6 +22,7 @@ import { UsageError } from '../errors.js';
 export const EXIT_CRITICAL = 3;
 
 export const STATUS_HELP = `tributary status [--json] [--table T] [--env NAME] [--thresholds FILE] [--grace-minutes 15]
+                 [--brokers host:port[,…] [--group G]…]
 tributary status lineage <table> --hour YYYY-MM-DDTHH [--json]
 
 Is the local pipeline healthy? Per event table: freshness (now − newest event_time in ClickHouse), ingest
@@ -36,6 +38,9 @@ alarms.quarantinePercent): critical above them, warn above half of them (docs/op
   --env NAME        the cdk.json environment whose thresholds apply (default dev)
   --thresholds F    per-table overrides: {"tables": {"<table>": {"freshnessMinutes": 120, …}}}
   --grace-minutes N an hour is closed (due for compaction) this long after it ends (default 15)
+  --brokers B       also the consumer lag per group and topic-partition (Kafka admin), against
+                    alarms.offsetLag (records per group): critical above it, warn above half
+  --group G         the consumer groups to check (default: every group the brokers list)
 
 lineage: for a table and hour, every Kafka topic-partition and offset range, the lake file it went into
 and the batch (one ClickHouse insert per table per batch) that inserted it, from the ingest log.
@@ -55,12 +60,13 @@ export async function statusCommand(args: readonly string[], out: NodeJS.WriteSt
     options: {
       json: { type: 'boolean' }, table: { type: 'string' }, env: { type: 'string' }, thresholds: { type: 'string' },
       'grace-minutes': { type: 'string' }, hour: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      brokers: { type: 'string' }, group: { type: 'string', multiple: true },
     },
   });
   if (values.help) { out.write(`${STATUS_HELP}\n`); return 0; }
   const clock = cliClock();
   if (positionals[0] === 'lineage') {
-    for (const o of ['table', 'env', 'thresholds', 'grace-minutes'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} does not apply to status lineage`);
+    for (const o of ['table', 'env', 'thresholds', 'grace-minutes', 'brokers', 'group'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} does not apply to status lineage`);
     const table = positionals[1];
     if (!table || positionals.length > 2) throw new UsageError('status lineage needs one table: tributary status lineage <table> --hour YYYY-MM-DDTHH');
     const hour = parseHour(values.hour);
@@ -68,13 +74,17 @@ export async function statusCommand(args: readonly string[], out: NodeJS.WriteSt
   }
   if (positionals.length > 0) throw new UsageError(`status takes no argument ${JSON.stringify(positionals[0])} (did you mean status lineage <table> --hour …?)`);
   if (values.hour !== undefined) throw new UsageError('--hour applies to status lineage only');
+  if (values.group !== undefined && values.brokers === undefined) throw new UsageError('--group needs --brokers host:port');
+  const brokers = values.brokers?.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  if (brokers !== undefined && (brokers.length === 0 || !brokers.every((b) => /^[^\s:]+:\d+$/.test(b)))) throw new UsageError('--brokers must be host:port[,host:port…]');
   const graceMinutes = values['grace-minutes'] === undefined ? 15 : Number(values['grace-minutes']);
   if (!Number.isInteger(graceMinutes) || graceMinutes < 0) throw new UsageError('--grace-minutes must be an integer ≥ 0');
   const env = values.env ?? 'dev';
   const alarms = environmentThresholds(env, await cdkJsonPath());
   const overrides = values.thresholds === undefined ? new Map() : readOverrides(values.thresholds);
   return withRuntime(clock, async (rt) => {
-    const report = await measure(rt, clock(), { ...(values.table ? { table: values.table } : {}), graceMs: graceMinutes * 60_000, alarms, overrides });
+    const consumers = brokers === undefined ? undefined : await consumerLag(brokers, values.group, alarms.offsetLag);
+    const report = await measure(rt, clock(), { ...(values.table ? { table: values.table } : {}), graceMs: graceMinutes * 60_000, alarms, overrides, ...(consumers ? { consumers } : {}) });
     out.write(`${values.json ? jsonLine({ ...report, env }) : describe(report, env, alarms)}\n`);
     return report.overall.health === 'critical' ? EXIT_CRITICAL : 0;
   });
@@ -157,6 +167,16 @@ export interface StatusReport {
   readonly overall: { readonly health: Health; readonly reason: string };
   readonly tables: readonly TableStatus[];
   readonly jobs: readonly JobStatus[];
+  /** with --brokers: each consumer group's lag */
+  readonly consumers?: readonly ConsumerStatus[];
+}
+
+export interface ConsumerStatus {
+  readonly group: string;
+  readonly health: Health;
+  readonly reason: string | null;
+  readonly lag: number;
+  readonly partitions: readonly PartitionLag[];
 }
 
 interface MeasureOptions {
@@ -164,6 +184,7 @@ interface MeasureOptions {
   readonly graceMs: number;
   readonly alarms: AlarmThresholds;
   readonly overrides: Overrides;
+  readonly consumers?: readonly ConsumerStatus[];
 }
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms / 1000));
@@ -220,7 +241,35 @@ async function measure(rt: LocalRuntime, now: number, o: MeasureOptions): Promis
       hoursAwaitingCompaction: m.hoursAwaitingCompaction, thresholds,
     });
   }
-  return { now: new Date(now).toISOString(), overall: overallVerdict(statuses), tables: statuses, jobs: await jobs(rt, existing) };
+  const lagFindings: Finding[] = (o.consumers ?? []).flatMap((c) => (c.reason === null ? [] : [{ health: c.health, reason: c.reason }]));
+  return {
+    now: new Date(now).toISOString(), overall: overallVerdict(statuses, lagFindings), tables: statuses, jobs: await jobs(rt, existing),
+    ...(o.consumers ? { consumers: o.consumers } : {}),
+  };
+}
+
+/** Each group's committed offsets against the partitions' high watermarks, through a Kafka admin client. */
+async function consumerLag(brokers: readonly string[], groups: readonly string[] | undefined, offsetLag: number): Promise<ConsumerStatus[]> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ clientId: 'tributary-status', brokers: [...brokers], logLevel: logLevel.NOTHING, connectionTimeout: 5000, retry: { retries: 2 } }).admin();
+  await admin.connect();
+  try {
+    const names = groups ?? (await admin.listGroups()).groups.map((g) => g.groupId).sort();
+    const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
+    const watermarks = (await Promise.all(topics.map(async (topic) => (await admin.fetchTopicOffsets(topic))
+      .map((p) => ({ topic, partition: p.partition, high: Number(p.high), low: Number(p.low) }))))).flat();
+    const out: ConsumerStatus[] = [];
+    for (const group of names) {
+      const committed = topics.length === 0 ? [] : (await admin.fetchOffsets({ groupId: group, topics }))
+        .flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
+      const partitions = partitionLags(group, committed, watermarks);
+      const finding = groupLagFinding(group, partitions, offsetLag);
+      out.push({ group, health: finding?.health ?? 'ok', reason: finding?.reason ?? null, lag: partitions.reduce((n, p) => n + p.lag, 0), partitions });
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Closed hours (past the grace, within compaction's lookback) that the next compaction would work on. */
@@ -280,6 +329,13 @@ function describe(r: StatusReport, env: string, a: AlarmThresholds): string {
   ];
   const reasons = r.tables.flatMap((t) => t.reasons.map((reason) => ({ table: t.table, health: t.health, reason })));
   if (reasons.length > 0) lines.push('', 'Reasons:', formatTable(reasons));
+  if (r.consumers !== undefined) {
+    const rows = r.consumers.flatMap((c): Array<Record<string, string | number>> => (c.partitions.length === 0 ? [{ group: c.group, topic: '–', partition: '–', committed: '–', high: '–', lag: '–' }]
+      : c.partitions.map((p) => ({ group: c.group, topic: p.topic, partition: p.partition, committed: p.committed ?? '–', high: p.high, lag: p.lag }))));
+    lines.push('', `Consumer lag (alarms.offsetLag ${a.offsetLag} records per group):`, formatTable(rows));
+    const reasons = r.consumers.filter((c) => c.reason !== null).map((c) => ({ group: c.group, health: c.health, reason: c.reason }));
+    if (reasons.length > 0) lines.push(formatTable(reasons));
+  }
   if (r.jobs.length > 0) {
     lines.push('', 'Jobs (latest window):', formatTable(r.jobs.map((j) => ({
       table: j.table, 'latest dt': j.latestDt ?? '–', final: j.isFinal === null ? '–' : j.isFinal ? 'final' : 'provisional',

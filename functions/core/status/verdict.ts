@@ -90,11 +90,11 @@ export function tableVerdict(m: TableMeasurements, t: Thresholds): TableVerdict 
   };
 }
 
-/** The pipeline's verdict: the worst table's, with the tables that make it so. */
-export function overallVerdict(verdicts: readonly TableVerdict[]): { health: Health; reason: string } {
-  if (verdicts.length === 0) return { health: 'warn', reason: 'no event tables yet' };
-  const health = worst(verdicts.map((v) => v.health));
+/** The pipeline's verdict: the worst of the tables' and of other findings (consumer lag), naming what makes it so. */
+export function overallVerdict(verdicts: readonly TableVerdict[], others: readonly Finding[] = []): { health: Health; reason: string } {
+  if (verdicts.length === 0 && others.length === 0) return { health: 'warn', reason: 'no event tables yet' };
+  const health = worst([...verdicts.map((v) => v.health), ...others.map((f) => f.health)]);
   if (health === 'ok') return { health, reason: `${verdicts.length} tables ok` };
-  const culprits = verdicts.filter((v) => v.health === health).map((v) => `${v.table}: ${v.reasons[0]}`);
+  const culprits = [...verdicts.filter((v) => v.health === health).map((v) => `${v.table}: ${v.reasons[0]}`), ...others.filter((f) => f.health === health).map((f) => f.reason)];
   return { health, reason: culprits.join('; ') };
 }
