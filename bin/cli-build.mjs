@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const OUT_DIR = 'dist/cli';
 export const STAMP = '.built-from-sources-at';
 const SOURCES = 'functions';
-/** Read by the bundle too (the Parquet writer's version): its mtime counts. */
-const ALSO_BUNDLED = ['package.json'];
+/** Read by the bundle too (the Parquet writer's version; the alarm thresholds `status` shares with infra): their mtimes count. */
+const ALSO_BUNDLED = ['package.json', 'infra/alarm-defaults.ts'];
 const SOURCE_FILE = /\.(ts|mts|js|mjs|json)$/;
 
 /** The newest mtime (ms) of a source file under `dir`; a few ms for the ~100 files of functions/. */

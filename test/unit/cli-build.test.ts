@@ -19,6 +19,7 @@ function fixture(): { root: string; touch: (path: string, at: number) => void } 
     utimesSync(full, at, at);
   };
   touch('package.json', T - 100);
+  touch('infra/alarm-defaults.ts', T - 100);
   touch('functions/core/a.ts', T - 50);
   touch('functions/cli/b.ts', T - 10);
   return { root, touch };
@@ -36,6 +37,9 @@ describe('the CLI build is fresh', () => {
     assert.equal(fresh(root), true, 'rebuilt');
     touch('package.json', T + 3);
     assert.equal(fresh(root), false, 'package.json is bundled too');
+    touch(join(OUT_DIR as string, STAMP as string), T + 3);
+    touch('infra/alarm-defaults.ts', T + 3.5);
+    assert.equal(fresh(root), false, 'the alarm thresholds status shares with infra are bundled too');
     touch(join(OUT_DIR as string, STAMP as string), T + 4);
     touch('functions/notes.txt', T + 5);
     assert.equal(fresh(root), true, 'a file that is not a source does not count');
