@@ -206,6 +206,14 @@ describe('tributary status --brokers: consumer lag per group and partition (libr
     assert.match(text.stdout, /tributary-dev\s+tracking\s+0\s+\d+\s+\d+\s+\d+\n/);
   });
 
+  it('prints a group name from the command line terminal-safe', async (t) => {
+    if (!mock) return t.skip(unavailable);
+    const r = await cliAt(NOW, 'status', '--brokers', mock.brokers.join(','), '--group', 'evil\u001b]0;title\u0007');
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0008\u000b-\u001f]/);
+    assert.match(r.stdout, /^Pipeline: warn — consumer group evil\\x1b\]0;title\\x07 has committed no offsets/);
+  });
+
   it('refuses --group without --brokers, and a broker list it cannot read', async () => {
     assert.equal((await cliAt(NOW, 'status', '--group', 'g')).code, 2);
     assert.equal((await cliAt(NOW, 'status', '--brokers', 'nohost')).code, 2);
