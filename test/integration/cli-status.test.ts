@@ -109,6 +109,14 @@ describe('tributary status', () => {
     assert.equal(env.code, 2);
     assert.match(env.stderr, /unknown environment "qa"; .*cdk\.json defines: dev, staging, prod/);
     assert.equal((await cliAt(NOW, 'status', 'lineage', 'page_view')).code, 2);
+    const notJson = join(home, 'not-json.json');
+    writeFileSync(notJson, '{ tables: ');
+    const bad = await cliAt(NOW, 'status', '--thresholds', notJson);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^tributary: .*not-json\.json is not JSON: /);
+    const unknownKey = join(home, 'unknown-key.json');
+    writeFileSync(unknownKey, JSON.stringify({ tables: { page_view: { freshness: 5 } } }));
+    assert.match((await cliAt(NOW, 'status', '--thresholds', unknownKey)).stderr, /tables\.page_view\.freshness is not a threshold \(known: freshnessMinutes, quarantinePercent, compactionBacklogHours\)/);
     const help = await cliAt(NOW, 'status', '--help');
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Exit codes: 0 ok or warn, 3 critical, 2 usage error, 1 failure/);

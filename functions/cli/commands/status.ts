@@ -116,7 +116,7 @@ async function cdkJsonPath(): Promise<string | undefined> {
 /** The environment's alarm thresholds, parsed as infra/config.ts parses them (same keys, same defaults). */
 export function environmentThresholds(env: string, path: string | undefined): AlarmThresholds & { readonly source: string } {
   if (path === undefined) throw new UsageError(`--env ${env}: no cdk.json here or in the package`);
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as { context?: { environments?: Record<string, { alarms?: unknown }> } };
+  const doc = readJson(path) as { context?: { environments?: Record<string, { alarms?: unknown }> } };
   const envs = doc.context?.environments ?? {};
   const block = Object.hasOwn(envs, env) ? envs[env] : undefined;
   if (block === undefined) throw new UsageError(`unknown environment ${JSON.stringify(env)}; ${path} defines: ${Object.keys(envs).join(', ') || 'none'}`);
@@ -126,10 +126,20 @@ export function environmentThresholds(env: string, path: string | undefined): Al
   return { ...t, source: path };
 }
 
+/** A JSON file the user gave or keeps: one that does not parse is theirs to fix (exit 2), not a bug. */
+function readJson(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`${file} is not JSON: ${(e as Error).message}`);
+  }
+}
+
 const OVERRIDE_KEYS: readonly (keyof Thresholds)[] = ['freshnessMinutes', 'quarantinePercent', 'compactionBacklogHours'];
 
 function readOverrides(file: string): Overrides {
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  const doc = readJson(file);
   const tables = typeof doc === 'object' && doc !== null && 'tables' in doc ? (doc as { tables: unknown }).tables : undefined;
   if (typeof tables !== 'object' || tables === null || Array.isArray(tables)) throw new UsageError(`${file}: expected {"tables": {"<table>": {${OVERRIDE_KEYS.map((k) => `"${k}": N`).join(', ')}}}}`);
   const out = new Map<string, Partial<Thresholds>>();
