@@ -73,12 +73,13 @@ describe('tributary status', () => {
     const prod = JSON.parse((await cliAt('2026-11-21T10:03:00Z', 'status', '--json', '--env', 'prod', '--table', 'page_view')).stdout) as StatusJson;
     assert.deepEqual(prod.tables.map((t) => [t.table, t.health, t.reasons]), [['page_view', 'warn', ['freshness 7 min > half of 10 min']]]);
     const overrides = join(home, 'thresholds.json');
-    writeFileSync(overrides, JSON.stringify({ tables: { page_view: { freshnessMinutes: 3000 } } }));
+    writeFileSync(overrides, JSON.stringify({ tables: { page_view: { freshnessMinutes: 3000 }, pageview: { freshnessMinutes: 1 } } }));
     const r = await cliAt(DAY_LATER, 'status', '--table', 'page_view', '--thresholds', overrides);
     assert.equal(r.code, 0, r.stdout);
     assert.match(r.stdout, /^Pipeline: ok/);
     const all = await cliAt(DAY_LATER, 'status', '--thresholds', overrides);
     assert.equal(all.code, 3);
+    assert.equal(all.stderr, `tributary: ${overrides} names pageview, which this store has no data for: those overrides apply to nothing yet\n`, 'a misspelt table is named, not ignored');
     assert.match(all.stdout, /^Pipeline: critical — click: freshness/);
   });
 

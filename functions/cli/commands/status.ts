@@ -86,6 +86,9 @@ export async function statusCommand(args: readonly string[], out: NodeJS.WriteSt
     const consumers = brokers === undefined ? undefined : await consumerLag(brokers, values.group, alarms.offsetLag);
     const report = await measure(rt, clock(), { ...(values.table ? { table: values.table } : {}), graceMs: graceMinutes * 60_000, alarms, overrides, ...(consumers ? { consumers } : {}) });
     out.write(`${values.json ? jsonLine({ ...report, env }) : describe(report, env, alarms)}\n`);
+    // An override for a table the store does not have is not applied to anything: say so, not silently.
+    const unmatched = values.table ? [] : [...overrides.keys()].filter((t) => !report.tables.some((s) => s.table === t));
+    if (unmatched.length > 0) process.stderr.write(`tributary: ${values.thresholds} names ${unmatched.map(escapeValue).join(', ')}, which this store has no data for: those overrides apply to nothing yet\n`);
     return report.overall.health === 'critical' ? EXIT_CRITICAL : 0;
   });
 }
