@@ -66,28 +66,31 @@ export class LocalDirectoryStore implements ObjectStore {
   async list(prefix: string): Promise<string[]> {
     const start = this.path(prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '');
     const out: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
-      for (const e of entries) {
-        const full = join(dir, e.name);
-        if (e.isDirectory()) await walk(full);
-        else if (!e.name.endsWith('.tmp')) {
-          const key = relative(this.root, full).split(sep).join('/');
-          if (key.startsWith(prefix)) out.push(key);
-        }
-      }
-    };
-    await walk(start);
+    await walkFiles(start, (full, name) => {
+      if (name.endsWith('.tmp')) return;
+      const key = relative(this.root, full).split(sep).join('/');
+      if (key.startsWith(prefix)) out.push(key);
+    });
     return out.sort();
   }
 
   uri(key: string): string {
     return pathToFileURL(this.path(key)).href + (key.endsWith('/') ? '/' : '');
+  }
+}
+
+/** Calls `visit` for every file below `dir`, depth first; a folder that is not there has no files. */
+export async function walkFiles(dir: string, visit: (path: string, name: string) => void | Promise<void>): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const e of entries) {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) await walkFiles(full, visit);
+    else await visit(full, e.name);
   }
 }

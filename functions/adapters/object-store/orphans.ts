@@ -1,8 +1,8 @@
 // Files a killed process left half-written: local writes go to `<target>.<pid>[.<random>].tmp` and are
 // renamed into place, so a kill -9 between the two leaves the temporary file behind. Readers never see
 // them (they are not `*.parquet` or `*.json`); this removes those whose writer is gone.
-import { readdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { unlink } from 'node:fs/promises';
+import { walkFiles } from './local-directory.js';
 
 const TEMPORARY = /\.(\d+)(?:\.[a-z0-9]+)?\.tmp$/;
 
@@ -19,27 +19,17 @@ export function processAlive(pid: number): boolean {
 /** Removes temporary files under `dirs` whose writing process is no longer alive; returns how many. */
 export async function removeOrphanedTemporaryFiles(dirs: readonly string[], alive: (pid: number) => boolean = processAlive): Promise<number> {
   let removed = 0;
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const e of entries) {
-      const full = join(dir, e.name);
-      if (e.isDirectory()) { await walk(full); continue; }
-      const pid = TEMPORARY.exec(e.name)?.[1];
-      if (pid === undefined || Number(pid) === process.pid || alive(Number(pid))) continue;
+  for (const dir of dirs) {
+    await walkFiles(dir, async (full, name) => {
+      const pid = TEMPORARY.exec(name)?.[1];
+      if (pid === undefined || Number(pid) === process.pid || alive(Number(pid))) return;
       try {
         await unlink(full);
         removed++;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // another process swept it first
       }
-    }
-  };
-  for (const dir of dirs) await walk(dir);
+    });
+  }
   return removed;
 }
