@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { produce, type ProducedMessage } from '../../adapters/kafka/producer.js';
 import { generateTraffic } from '../traffic.js';
-import { UsageError } from './ingest.js';
+import { UsageError } from '../errors.js';
 import { cliClock } from '../clock.js';
 
 export interface ProduceCommandOptions {

@@ -12,7 +12,7 @@ import { replayQuarantined, type QuarantinedRow, type ReplayDeps } from '../../c
 import { describeTransformations, parseRename, parseSet, parseTimestampFormat, type Transformation } from '../../core/quarantine/transform.js';
 import { cliClock } from '../clock.js';
 import { escapeValue, formatTable, jsonLine } from '../print.js';
-import { UsageError } from './ingest.js';
+import { UsageError } from '../errors.js';
 
 export const QUARANTINE_HELP = `tributary quarantine — find, read, fix and replay quarantined records
 

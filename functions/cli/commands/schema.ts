@@ -11,7 +11,7 @@ import type { RecordRules } from '../../core/schema/record-rules.js';
 import { PARTITION_COLUMNS, STANDARD_COLUMNS } from '../../core/schema/model.js';
 import { declaredSchemaOptions, type SchemaFiles } from '../../adapters/schema-files.js';
 import { escapeValue, formatTable } from '../print.js';
-import { UsageError } from './ingest.js';
+import { UsageError } from '../errors.js';
 
 export interface SchemaCommandContext {
   readonly registry: SchemaRegistry;
