@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { planBatch, type BatchPlan, type Split, type TableContext } from './batch/batch-plan.js';
 import { ColumnBuffers } from './batch/column-buffers.js';
+import type { CellValue } from './batch/coerce.js';
 import { mapLimit } from './util/concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './decode/envelope.js';
 import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake/layout.js';
@@ -261,11 +262,12 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   // Lake first, then the catalog's partitions, then the warehouse: a crash at any point leaves a state
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
   const keys = sinks.lake ? await fileKeys(plan.splits, now, deps.catalog, config.concurrency) : new Map(plan.splits.map((s) => [s, s.key]));
+  const positions = new Map(plan.splits.map((s) => [s, splitPositions(s)]));
   const lakeBytes = new Map<Split, Uint8Array>();
   if (sinks.lake) {
     await mapLimit(plan.splits, config.concurrency, async (split) => {
       const bytes = await encodeParquet(split.rows, { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) });
-      lakeBytes.set(split, await putDataFile(deps.store, keys.get(split)!, bytes, splitPositions(split)));
+      lakeBytes.set(split, await putDataFile(deps.store, keys.get(split)!, bytes, positions.get(split)!));
     });
   }
   const byTable = new Map<string, Split[]>();
@@ -283,21 +285,22 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
       const schema = plan.tables.get(table)!.schema;
       const body = await tableBody(splits, lakeBytes);
       tableBytes.set(table, body.length);
-      await deps.warehouse.insertParquet(table, tableColumns(schema), { key: splits.length === 1 ? keys.get(splits[0]!)! : tablePrefix(table), bytes: body }, dedupToken(table, splits.map(splitPositions)));
+      await deps.warehouse.insertParquet(table, tableColumns(schema), { key: splits.length === 1 ? keys.get(splits[0]!)! : tablePrefix(table), bytes: body }, dedupToken(table, splits.map((s) => positions.get(s)!)));
       inserts++;
     });
   }
 
   const qFiles = quarantineFiles(plan.quarantined, now);
-  const qBytes = new Map<string, number>();
+  const encodeQuarantine = (rows: CellValue[][]): Promise<Uint8Array> =>
+    encodeParquet(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, rows), { dictionaryColumns: ['_topic', 'reason', 'event'] });
+  // Lake files only where the lake is a sink; the fresh path encodes its one insert body and nothing else.
+  const qLake = sinks.lake ? await mapLimit(qFiles, config.concurrency, (q) => encodeQuarantine(q.rows)) : [];
+  const qBytes = new Map(qFiles.map((q, i) => [q.key, qLake[i]?.length ?? 0]));
   if (qFiles.length > 0) {
-    const encoded = await mapLimit(qFiles, config.concurrency, async (q) =>
-      encodeParquet(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, q.rows), { dictionaryColumns: ['_topic', 'reason', 'event'] }));
-    qFiles.forEach((q, i) => qBytes.set(q.key, encoded[i]!.length));
-    if (sinks.lake) await mapLimit(qFiles, config.concurrency, async (q, i) => deps.store.put(q.key, encoded[i]!, { contentType: PARQUET_CONTENT_TYPE }));
+    if (sinks.lake) await mapLimit(qFiles, config.concurrency, async (q, i) => deps.store.put(q.key, qLake[i]!, { contentType: PARQUET_CONTENT_TYPE }));
     if (sinks.warehouse) {
       await deps.warehouse.ensureQuarantineTable();
-      const body = qFiles.length === 1 ? encoded[0]! : await encodeParquet(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, qFiles.flatMap((q) => q.rows)), { dictionaryColumns: ['_topic', 'reason', 'event'] });
+      const body = qLake.length === 1 ? qLake[0]! : await encodeQuarantine(qFiles.flatMap((q) => q.rows));
       const positions = qFiles.map((q) => ({ topics: q.rows.map((r) => String(r[0])) /* a quarantine row starts with its topic */, partitions: q.partitions, offsets: q.offsets }));
       await deps.warehouse.insertParquet(QUARANTINE_TABLE, QUARANTINE_COLUMNS, { key: qFiles.length === 1 ? qFiles[0]!.key : tablePrefix(QUARANTINE_TABLE), bytes: body }, dedupToken(QUARANTINE_TABLE, positions));
       inserts++;
@@ -319,13 +322,13 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
         const bytes = lakeBytes.get(split)?.length ?? 0;
         return [...split.ranges.values()].map((r, i) => logEntry(batchKeys, { key: keys.get(split)!, event: split.table, outcome: 'stored', topic: r.topic, partition: r.partition, firstOffset: r.firstOffset, lastOffset: r.lastOffset, rows: r.rows, bytes: i === 0 ? bytes : 0, minTime: min, maxTime: max }, now, finished));
       }),
-      ...qFiles.flatMap((q) => q.ranges.map((r, i) => logEntry(batchKeys, { key: q.key, event: QUARANTINE_TABLE, outcome: 'quarantined', topic: r.topic, partition: r.partition, firstOffset: r.firstOffset, lastOffset: r.lastOffset, rows: q.rowsPerRange[i]!, bytes: i === 0 && sinks.lake ? qBytes.get(q.key) ?? 0 : 0, minTime: Infinity, maxTime: -Infinity }, now, finished))),
+      ...qFiles.flatMap((q) => q.ranges.map((r, i) => logEntry(batchKeys, { key: q.key, event: QUARANTINE_TABLE, outcome: 'quarantined', topic: r.topic, partition: r.partition, firstOffset: r.firstOffset, lastOffset: r.lastOffset, rows: q.rowsPerRange[i]!, bytes: i === 0 ? qBytes.get(q.key) ?? 0 : 0, minTime: Infinity, maxTime: -Infinity }, now, finished))),
     ];
     await deps.warehouse.recordIngest(log, `ingest-log:${[...batchKeys.values()].sort().join(',')}`);
   }
 
   const files = plan.splits.map((split) => ({ split, key: keys.get(split)!, bytes: lakeBytes.get(split)?.length ?? 0 }));
-  return buildReport(plan, sinks.lake ? files : [], files, now, created, schemaProblems, inserts);
+  return buildReport(plan, files, sinks.lake, now, created, schemaProblems, inserts);
 }
 
 /**
@@ -389,7 +392,7 @@ function uniquePartitions(splits: readonly Split[]): Array<{ dt: string; hour: n
 }
 
 function buildReport(
-  plan: BatchPlan, written: ReadonlyArray<{ split: Split; key: string; bytes: number }>, stored: ReadonlyArray<{ split: Split; key: string; bytes: number }>,
+  plan: BatchPlan, stored: ReadonlyArray<{ split: Split; key: string; bytes: number }>, lakeWritten: boolean,
   now: number, created: string[], schemaProblems: readonly string[], inserts: number,
 ): IngestReport {
   const tables = new Map<string, TableReport>();
@@ -398,7 +401,7 @@ function buildReport(
     let t = tables.get(split.table);
     if (!t) tables.set(split.table, (t = { rows: 0, files: 0, bytes: 0, freshnessP50Ms: undefined, freshnessMaxMs: undefined }));
     t.rows += split.rows.length;
-    t.files += written.length > 0 ? 1 : 0;
+    if (lakeWritten) t.files += 1;
     t.bytes += bytes;
     (eventTimes.get(split.table) ?? eventTimes.set(split.table, []).get(split.table)!).push(split.rows.numbers(EVENT_TIME_COLUMN));
   }
@@ -424,7 +427,7 @@ function buildReport(
     columnsAdded: [...plan.tables].flatMap(([table, p]) => (tables.has(table) ? p.added.map((c) => ({ table, column: c.name, type: c.type })) : [])),
     columnsWidened: [...plan.tables].flatMap(([table, p]) => (tables.has(table) ? p.widened.map((c) => ({ table, column: c.name, type: c.type })) : [])),
     schemaProblems,
-    files: written.map(({ split, key, bytes }) => ({ key, table: split.table, rows: split.rows.length, bytes })),
+    files: lakeWritten ? stored.map(({ split, key, bytes }) => ({ key, table: split.table, rows: split.rows.length, bytes })) : [],
     inserts,
   };
 }

@@ -224,7 +224,7 @@ export class TableBatch {
       if (broken !== undefined) return { record, reason: 'schema_violation', detail: broken, event: table };
     }
     const epochHour = epochHourOf(env.eventTime);
-    if (this.files.opened >= this.files.max && !this.hasSplit(epochHour, record)) {
+    if (this.files.opened >= this.files.max && !this.hasSplit(epochHour)) {
       return { record, reason: 'file_limit', detail: `the batch already writes ${this.files.max} files (table, hour)`, event: table };
     }
     if (widen) for (const k of widen) this.widenToDouble(k);
@@ -273,7 +273,7 @@ export class TableBatch {
     return this.last && this.lastEpochHour === epochHour ? this.last : this.splits.get(String(epochHour));
   }
 
-  private hasSplit(epochHour: number, _record: DecodedRecord): boolean {
+  private hasSplit(epochHour: number): boolean {
     return this.findSplit(epochHour) !== undefined;
   }
 
