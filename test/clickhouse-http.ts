@@ -7,6 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { Session } from 'chdb';
 
 export interface ClickHouseHttp {
@@ -79,3 +81,23 @@ export async function startClickHouseHttp(): Promise<ClickHouseHttp> {
     close: () => new Promise<void>((r) => server.close(() => { session.cleanup(); rmSync(dir, { recursive: true, force: true }); r(); })),
   };
 }
+
+/**
+ * @clickhouse/client instances on a started server, each closed with the server after the file's tests:
+ * `before`/`after` are registered where this is called (a file's top level or a describe).
+ */
+export function clickHouseClients(): { client(): ClickHouseClient; server(): ClickHouseHttp } {
+  let ch: ClickHouseHttp | undefined;
+  const clients: ClickHouseClient[] = [];
+  before(async () => { ch = await startClickHouseHttp(); });
+  after(async () => { for (const c of clients) await c.close(); await ch?.close(); });
+  return {
+    client: () => {
+      const c = createClient({ url: ch!.url, log: { level: 127 as never } });
+      clients.push(c);
+      return c;
+    },
+    server: () => ch!,
+  };
+}
+

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { describe, it } from 'node:test';
 import { Session } from 'chdb';
 import { openAwsServices } from '../../functions/adapters/aws-services.js';
 import { ConfigurationError, readIngestEnvironment } from '../../functions/adapters/environment.js';
@@ -18,7 +17,7 @@ import { ColumnBuffers } from '../../functions/core/batch/column-buffers.js';
 import { encodeParquet } from '../../functions/core/parquet/lake-file.js';
 import type { IngestLogEntry } from '../../functions/core/ports.js';
 import { emptySchema, tableColumns, type TableSchema } from '../../functions/core/schema/model.js';
-import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
+import { clickHouseClients } from '../clickhouse-http.js';
 
 const base = { TRIBUTARY_BUCKET: 'b', TRIBUTARY_GLUE_DATABASE: 'g', CLICKHOUSE_URL: 'https://ch.example:8443', TRIBUTARY_PII_SALT: 's' };
 
@@ -78,15 +77,7 @@ describe('asynchronous inserts on chDB', () => {
 });
 
 describe('asynchronous inserts: what the adapter sends', () => {
-  let ch: ClickHouseHttp;
-  const clients: ClickHouseClient[] = [];
-  before(async () => { ch = await startClickHouseHttp(); });
-  after(async () => { for (const c of clients) await c.close(); await ch.close(); });
-  const client = (): ClickHouseClient => {
-    const c = createClient({ url: ch.url, log: { level: 127 as never } });
-    clients.push(c);
-    return c;
-  };
+  const { client, server } = clickHouseClients();
 
   const schema = (table: string): TableSchema => ({ ...emptySchema(table, 'inferred'), properties: [{ name: 'x', type: 'string', nullable: true, origin: 'inferred' }] });
   const file = async (s: TableSchema) => {
@@ -103,9 +94,9 @@ describe('asynchronous inserts: what the adapter sends', () => {
     const w = new ClickHouseWarehouse(client(), { database: 'tributary', asyncInsert: true });
     const s = schema('plain');
     await w.ensureTable(s); // ReplacingMergeTree: what a self-managed server without replication has
-    const inserts = ch.statements.length;
+    const inserts = server().statements.length;
     await assert.rejects(w.insertParquet('plain', tableColumns(s), await file(s), 'plain#1'), /need a replicated table.*tributary\.plain is ReplacingMergeTree: unset CLICKHOUSE_ASYNC_INSERT/);
-    assert.equal(ch.statements.slice(inserts).filter((q) => /^\s*INSERT/i.test(q)).length, 0);
+    assert.equal(server().statements.slice(inserts).filter((q) => /^\s*INSERT/i.test(q)).length, 0);
     await assert.rejects(w.recordIngest([logEntry], 'log#1'), /tributary_ops\._ingest_log is ReplacingMergeTree/);
     // Without the setting the same table takes the insert.
     await new ClickHouseWarehouse(client(), { database: 'tributary' }).insertParquet('plain', tableColumns(s), await file(s), 'plain#1');
@@ -131,10 +122,10 @@ describe('asynchronous inserts: what the adapter sends', () => {
     const w = new ClickHouseWarehouse(cloud, { database: 'tributary', asyncInsert: true });
     const s = schema('cloudy');
     await w.ensureTable(s);
-    const from = ch.statements.length;
+    const from = server().statements.length;
     for (let i = 0; i < 2; i++) await w.insertParquet('cloudy', tableColumns(s), await file(s), 'cloudy#1');
     await w.recordIngest([logEntry], 'log#2');
-    const inserts = ch.statements.slice(from).filter((q) => /^\s*INSERT/i.test(q));
+    const inserts = server().statements.slice(from).filter((q) => /^\s*INSERT/i.test(q));
     assert.equal(inserts.length, 3);
     for (const q of inserts) {
       for (const setting of ["async_insert = '1'", "wait_for_async_insert = '1'", "async_insert_deduplicate = '1'", "insert_deduplicate = '1'"]) assert.ok(q.includes(setting), `${setting} in ${q}`);
@@ -146,9 +137,9 @@ describe('asynchronous inserts: what the adapter sends', () => {
 
     // Without the setting, nothing asynchronous is sent and the engine is never asked.
     const sync = new ClickHouseWarehouse(cloud, { database: 'tributary' });
-    const at = ch.statements.length;
+    const at = server().statements.length;
     await sync.insertParquet('cloudy', tableColumns(s), await file(s), 'cloudy#2');
-    const [plain] = ch.statements.slice(at).filter((q) => /^\s*INSERT/i.test(q));
+    const [plain] = server().statements.slice(at).filter((q) => /^\s*INSERT/i.test(q));
     assert.doesNotMatch(plain!, /async_insert/);
     assert.equal(engineQueries.length, 2);
   });

@@ -1,24 +1,15 @@
 // Several ingest containers syncing one ClickHouse table at once: the production adapter over HTTP to a
 // chDB-backed ClickHouse endpoint, one adapter (and cache) per container.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { describe, it } from 'node:test';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseWarehouse } from '../../functions/adapters/warehouse/clickhouse.js';
 import { ColumnBuffers } from '../../functions/core/batch/column-buffers.js';
 import { encodeParquet } from '../../functions/core/parquet/lake-file.js';
 import { emptySchema, tableColumns, type ColumnSpec, type TableSchema } from '../../functions/core/schema/model.js';
-import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
+import { clickHouseClients } from '../clickhouse-http.js';
 
-let ch: ClickHouseHttp;
-const clients: ClickHouseClient[] = [];
-before(async () => { ch = await startClickHouseHttp(); });
-after(async () => { for (const c of clients) await c.close(); await ch.close(); });
-
-const client = (): ClickHouseClient => {
-  const c = createClient({ url: ch.url, log: { level: 127 as never } });
-  clients.push(c);
-  return c;
-};
+const { client, server } = clickHouseClients();
 const prop = (name: string, type: ColumnSpec['type'] = 'string'): ColumnSpec => ({ name, type, nullable: true, origin: 'inferred' });
 const version = (table: string, ...properties: ColumnSpec[]): TableSchema => ({ ...emptySchema(table, 'inferred'), properties });
 const columnsOf = async (w: ClickHouseWarehouse, table: string): Promise<string[]> =>

@@ -11,7 +11,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { GLUE_CLIENT_CONFIG, GlueCatalog } from '../../functions/adapters/catalog/glue.js';
 import { LocalJsonCatalog } from '../../functions/adapters/catalog/local-json.js';
-import { ingestBatch } from '../../functions/core/ingest.js';
+import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
+import type { Catalog } from '../../functions/core/ports.js';
 import { SchemaRegistry } from '../../functions/core/schema/registry.js';
 import { fromTableInput, toTableInput } from '../../functions/core/lake/glue-table.js';
 import { parseDeclaredSchema } from '../../functions/core/schema/declared-schema.js';
@@ -171,16 +172,21 @@ describe('GlueCatalog error branches (aws-sdk-client-mock)', () => {
   });
 });
 
+/** Ingest into each catalog on its own: a store, registry and recording warehouse per catalog. */
+function ingestInto(catalogs: readonly Catalog[]): Array<{ catalog: Catalog; deps: IngestDeps }> {
+  return catalogs.map((catalog) => {
+    const store = memoryStore();
+    return { catalog, deps: { store, catalog, warehouse: recordingWarehouse(), registry: new SchemaRegistry(store, { clock: () => NOW }), clock: () => NOW } };
+  });
+}
+
 describe('local and Glue catalogs receive identical inputs', () => {
   it('for a new table, a new column and a widened column', async () => {
     const fake = await startFakeGlue();
     const home = mkdtempSync(join(tmpdir(), 'tributary-glue-'));
     try {
       const local = new LocalJsonCatalog(join(home, 'catalog'), 'tributary_test');
-      const runs = [new GlueCatalog(fake.client, 'tributary_test'), local].map((catalog) => {
-        const store = memoryStore();
-        return { catalog, deps: { store, catalog, warehouse: recordingWarehouse(), registry: new SchemaRegistry(store, { clock: () => NOW }), clock: () => NOW } };
-      });
+      const runs = ingestInto([new GlueCatalog(fake.client, 'tributary_test'), local]);
       const batches = [
         mskEvent([pageView('a', { score: 1 }), pageView('b', { score: 2 }, '2026-11-19T11:00:00Z')]),
         mskEvent([pageView('c', { score: 2.5, referrer: 'mail' })], { firstOffset: 2 }),
@@ -211,10 +217,7 @@ describe('a partition a batch writes to has the table\'s current columns', () =>
     const home = mkdtempSync(join(tmpdir(), 'tributary-glue-'));
     try {
       const local = new LocalJsonCatalog(join(home, 'catalog'), 'tributary_test');
-      const runs = [new GlueCatalog(fake.client, 'tributary_test'), local].map((catalog) => {
-        const store = memoryStore();
-        return { catalog, deps: { store, catalog, warehouse: recordingWarehouse(), registry: new SchemaRegistry(store, { clock: () => NOW }), clock: () => NOW } };
-      });
+      const runs = ingestInto([new GlueCatalog(fake.client, 'tributary_test'), local]);
       const typesOf = (columns: ReadonlyArray<{ Name: string; Type: string }>): string[] => columns.map((c) => `${c.Name}:${c.Type}`).sort();
       const hour10 = (list: ReadonlyArray<{ Values: string[] }>) => list.find((p) => p.Values.join('/') === '2026-11-19/10')!;
       const v1 = 's3://test-bucket/lake/page_view/dt=2026-11-19/hour=10/_v0001/';
