@@ -5,6 +5,7 @@ import { quoteIdentifier } from '../../core/identifiers.js';
 import type { LocalRuntime } from '../local-runtime.js';
 import { UsageError } from '../errors.js';
 import { formatTable, jsonLine } from '../print.js';
+import { parseStatement, READ_STATEMENTS, statementAst, streamBytes, type Statement } from '../statement.js';
 
 export const SQL_FORMATS = ['table', 'csv', 'tsv', 'json', 'jsonl'] as const;
 export type SqlFormat = (typeof SQL_FORMATS)[number];
@@ -23,36 +24,13 @@ const CLICKHOUSE_FORMAT = new Map<SqlFormat, DataFormat>([
   ['table', 'JSONEachRow'], ['json', 'JSONEachRow'], ['jsonl', 'JSONEachRow'], ['csv', 'CSVWithNames'], ['tsv', 'TabSeparatedWithNames'],
 ]);
 
-/** Top-level AST nodes (EXPLAIN AST) of statements that only read. */
-const READ_STATEMENTS = /^(SelectWithUnionQuery|SelectIntersectExceptQuery|SelectQuery|Show\w*|Describe\w*|Explain|Exists\w*)\b/;
-
-/** A statement as ClickHouse's own parser reads it. */
-interface Statement {
-  /** the statement as ClickHouse formats it: one clause per line, literals escaped, so clause lines cannot be forged */
-  readonly formatted: string;
-  /** the query's own FORMAT clause */
-  readonly format: string | undefined;
-  readonly intoOutfile: boolean;
-}
-
-const text = async (stream: AsyncIterable<Buffer | string>): Promise<string> => {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-  return Buffer.concat(chunks).toString('utf8');
-};
-
 const isClickHouseError = (e: unknown): e is Error & { type?: string } =>
   e instanceof Error && (e.name === 'ClickHouseError' || e.constructor.name === 'ClickHouseError');
 
-/**
- * Parses the query with ClickHouse's parser (formatQuery), which refuses several statements. Nothing of the
- * query runs: it travels as a bound string parameter. chDB would otherwise run `SELECT 1; DROP …` as two.
- */
+/** The query parsed, its parser errors said as the command's. */
 async function parse(client: ClickHouseClient, query: string): Promise<Statement> {
-  let formatted: string;
   try {
-    const rs = await client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: query }, format: 'JSONEachRow' });
-    formatted = (await rs.json<{ f: string }>())[0]!.f;
+    return await parseStatement(client, query);
   } catch (err) {
     if (!isClickHouseError(err)) throw err;
     if (/Multi-statements are not allowed/.test(err.message)) {
@@ -63,15 +41,6 @@ async function parse(client: ClickHouseClient, query: string): Promise<Statement
     err.message = err.message.replace(/:? In scope SELECT formatQuery\([\s\S]*$/, '');
     throw err;
   }
-  const lines = formatted.trimEnd().split('\n');
-  const format = /^FORMAT (\S+)$/.exec(lines.at(-1) ?? '')?.[1];
-  return { formatted: (format ? lines.slice(0, -1) : lines).join('\n'), format, intoOutfile: lines.some((l) => l.startsWith('INTO OUTFILE ')) };
-}
-
-/** The statement's top-level AST node, e.g. SelectWithUnionQuery or InsertQuery. */
-async function statementKind(client: ClickHouseClient, s: Statement): Promise<string> {
-  const { stream } = await client.exec({ query: `EXPLAIN AST ${s.formatted}`, clickhouse_settings: { default_format: 'TabSeparatedRaw' } });
-  return /^\s*(\w+)/.exec(await text(stream))?.[1] ?? 'unknown';
 }
 
 export async function runSql(runtime: LocalRuntime, query: string, options: SqlOptions = {}): Promise<string> {
@@ -82,7 +51,7 @@ export async function runSql(runtime: LocalRuntime, query: string, options: SqlO
   }
   if (!options.write) {
     if (statement.intoOutfile) throw new UsageError('INTO OUTFILE writes a file: pass --write to run it');
-    const kind = await statementKind(client, statement);
+    const { kind } = await statementAst(client, statement);
     if (!READ_STATEMENTS.test(kind)) {
       throw new UsageError(`sql runs reads only (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS); this is ${kind}: pass --write to run it`);
     }
@@ -100,7 +69,7 @@ export async function runSql(runtime: LocalRuntime, query: string, options: SqlO
       query,
       clickhouse_settings: { readonly: options.write ? '0' : '2', default_format: CLICKHOUSE_FORMAT.get(format) ?? 'JSONEachRow' },
     });
-    out = await text(stream);
+    out = (await streamBytes(stream)).toString('utf8');
   } catch (err) {
     throw await withNoDataHint(runtime, err);
   }

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
 import { quoteIdentifier } from '../../core/identifiers.js';
+import { parseStatement, READ_STATEMENTS, statementAst, streamBytes, type Statement } from '../statement.js';
 import { ALLOWED_SETTINGS, ClickHouseHttpError, contentTypeOf, errorResponse, parseQueryRequest, type Credentials, type QueryRequest } from './protocol.js';
 
 export interface ServeOptions {
@@ -29,9 +30,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Top-level AST nodes (EXPLAIN AST) of statements that only read. */
-const READ_STATEMENTS = /^(SelectWithUnionQuery|SelectIntersectExceptQuery|SelectQuery|Show\w*|Describe\w*|Explain|Exists\w*)\b/;
-
 /** Table functions that only compute or read this server's own tables; every other reaches files, URLs or servers. */
 const LOCAL_TABLE_FUNCTIONS = new Set(['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateSeries', 'generateRandom', 'values', 'view', 'null', 'merge', 'format']);
 
@@ -52,12 +50,6 @@ export function outsideReach(ast: string): string | undefined {
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-const text = async (stream: AsyncIterable<Buffer | string>): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-  return Buffer.concat(chunks);
-};
-
 interface Answer {
   readonly status: number;
   readonly headers: Map<string, string>;
@@ -66,7 +58,7 @@ interface Answer {
 
 export async function startServe(options: ServeOptions): Promise<RunningServer> {
   const { client } = options;
-  const one = async (sql: string): Promise<string> => (await text((await client.exec({ query: sql, clickhouse_settings: { default_format: 'TabSeparatedRaw' } })).stream)).toString('utf8').trim();
+  const one = async (sql: string): Promise<string> => (await streamBytes((await client.exec({ query: sql, clickhouse_settings: { default_format: 'TabSeparatedRaw' } })).stream)).toString('utf8').trim();
   const version = await one('SELECT version()');
   const timezone = await one('SELECT timezone()');
   // Each allowed setting's value before any client changed it: what a later query that does not set it gets back.
@@ -85,20 +77,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   };
 
   /** ClickHouse's parser on the query, which refuses several statements; nothing of the query runs. */
-  const parse = async (sql: string): Promise<{ formatted: string; format: string | undefined; intoOutfile: boolean }> => {
-    let f: string;
-    try {
-      const rs = await client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: sql }, format: 'JSONEachRow' });
-      f = (await rs.json<{ f: string }>())[0]!.f;
-    } catch (err) {
-      // The parser's message, without the wrapper it came through.
-      if (err instanceof Error) err.message = err.message.replace(/:? In scope SELECT formatQuery\([\s\S]*?(?=\s*\(\w+\)\s*$|$)/, '');
-      throw err;
-    }
-    const lines = f.trimEnd().split('\n');
-    const format = /^FORMAT (\S+)$/.exec(lines.at(-1) ?? '')?.[1];
-    return { formatted: (format ? lines.slice(0, -1) : lines).join('\n'), format, intoOutfile: lines.some((l) => l.startsWith('INTO OUTFILE ')) };
-  };
+  const parse = (sql: string): Promise<Statement> => parseStatement(client, sql).catch((err: unknown) => {
+    // The parser's message, without the wrapper it came through.
+    if (err instanceof Error) err.message = err.message.replace(/:? In scope SELECT formatQuery\([\s\S]*?(?=\s*\(\w+\)\s*$|$)/, '');
+    throw err;
+  });
 
   const run = async (req: QueryRequest, readOnlyRequest: boolean): Promise<Answer> => {
     authenticate(req.credentials);
@@ -110,12 +93,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     if (readOnly) {
       const why = options.write ? 'this request is read-only (a GET, or readonly set)' : 'tributary serve runs read-only (start it with --write to allow writes)';
       if (statement.intoOutfile) throw new ClickHouseHttpError(164, 'READONLY', `Cannot execute query in readonly mode: ${why}`);
-      const { stream } = await client.exec({
-        query: `EXPLAIN AST ${statement.formatted}`, clickhouse_settings: { default_format: 'TabSeparatedRaw' },
-        ...(req.params.size > 0 ? { query_params: Object.fromEntries(req.params) } : {}),
-      });
-      const ast = (await text(stream)).toString('utf8');
-      const kind = /^\s*(\w+)/.exec(ast)?.[1] ?? 'unknown';
+      const { ast, kind } = await statementAst(client, statement, req.params.size > 0 ? Object.fromEntries(req.params) : undefined);
       if (!READ_STATEMENTS.test(kind)) throw new ClickHouseHttpError(164, 'READONLY', `Cannot execute query in readonly mode: ${why}; this is ${kind}`);
       const reach = outsideReach(ast);
       if (reach) throw new ClickHouseHttpError(497, 'ACCESS_DENIED', `${reach} reads outside the store (files, URLs, other servers), which tributary serve refuses while read-only`);
@@ -139,7 +117,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       // readonly set with this very query: 2 refuses every write (and a SETTINGS readonly = 0 inside the query).
       clickhouse_settings: { ...settings, ...(options.write ? {} : { readonly: '2' }), default_format: req.defaultFormat as DataFormat },
     });
-    const body = await text(result.stream);
+    const body = await streamBytes(result.stream);
     const s = result.summary;
     const summary = { read_rows: s?.read_rows ?? '0', read_bytes: s?.read_bytes ?? '0', written_rows: s?.written_rows ?? '0', written_bytes: s?.written_bytes ?? '0',
       total_rows_to_read: s?.total_rows_to_read ?? '0', result_rows: s?.result_rows ?? '0', result_bytes: s?.result_bytes ?? '0', elapsed_ns: s?.elapsed_ns ?? '0' };

@@ -1,0 +1,43 @@
+// One SQL statement as ClickHouse's own parser reads it, for the commands that run a user's query (`sql`,
+// `serve`): several statements refused, the query's FORMAT and INTO OUTFILE found, and its top-level AST
+// node, so reads can be told from writes without a hand-written parser.
+import type { ClickHouseClient } from '@clickhouse/client';
+
+/** Top-level AST nodes (EXPLAIN AST) of statements that only read. */
+export const READ_STATEMENTS = /^(SelectWithUnionQuery|SelectIntersectExceptQuery|SelectQuery|Show\w*|Describe\w*|Explain|Exists\w*)\b/;
+
+export interface Statement {
+  /** the statement as ClickHouse formats it: one clause per line, literals escaped, so clause lines cannot be forged */
+  readonly formatted: string;
+  /** the query's own FORMAT clause */
+  readonly format: string | undefined;
+  readonly intoOutfile: boolean;
+}
+
+/** A result stream's bytes. */
+export async function streamBytes(stream: AsyncIterable<Buffer | string>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Parses the query with ClickHouse's parser (formatQuery), which refuses several statements. Nothing of the
+ * query runs: it travels as a bound string parameter. chDB would otherwise run `SELECT 1; DROP …` as two.
+ * A parse error is ClickHouse's, as the client raised it.
+ */
+export async function parseStatement(client: ClickHouseClient, query: string): Promise<Statement> {
+  const rs = await client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: query }, format: 'JSONEachRow' });
+  const lines = (await rs.json<{ f: string }>())[0]!.f.trimEnd().split('\n');
+  const format = /^FORMAT (\S+)$/.exec(lines.at(-1) ?? '')?.[1];
+  return { formatted: (format ? lines.slice(0, -1) : lines).join('\n'), format, intoOutfile: lines.some((l) => l.startsWith('INTO OUTFILE ')) };
+}
+
+/** The statement's AST as EXPLAIN AST prints it; its first word is the top-level node (SelectWithUnionQuery, InsertQuery, …). */
+export async function statementAst(client: ClickHouseClient, s: Statement, params?: Record<string, string>): Promise<{ ast: string; kind: string }> {
+  const { stream } = await client.exec({
+    query: `EXPLAIN AST ${s.formatted}`, clickhouse_settings: { default_format: 'TabSeparatedRaw' }, ...(params ? { query_params: params } : {}),
+  });
+  const ast = (await streamBytes(stream)).toString('utf8');
+  return { ast, kind: /^\s*(\w+)/.exec(ast)?.[1] ?? 'unknown' };
+}
