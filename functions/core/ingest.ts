@@ -6,7 +6,8 @@ import { ColumnBuffers } from './batch/column-buffers.js';
 import type { CellValue } from './batch/coerce.js';
 import { mapLimit } from './util/concurrency.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './decode/envelope.js';
-import { dataKey, partitionPrefix, QUARANTINE_TABLE, tablePrefix } from './lake/layout.js';
+import { dataKey, partitionPrefix, QUARANTINE_TABLE, sortedRanges, tablePrefix, type FileRange } from './lake/layout.js';
+import { encodeSpool, SPOOL_CONTENT_TYPE, spoolKey, type LakeWrites, type SpoolSegment } from './lake/spool.js';
 import { decodeMskEvent, type DecodedRecord, type MskEvent, type RecordDecodeProblem } from './decode/msk-event.js';
 import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE, parquetPositions } from './parquet/lake-file.js';
 import { partitionId, type Catalog, type IngestLogEntry, type ObjectStore, type Warehouse } from './ports.js';
@@ -40,6 +41,12 @@ export interface IngestConfig {
    * one sink never stalls the other. Both paths register schema changes in the registry.
    */
   readonly sinks: Sinks;
+  /**
+   * How the lake sink writes: `direct`, a Parquet file per (table, hour) and its catalog partition in the
+   * invocation; `spool`, one spool object per batch holding every table's rows, which the materializer turns
+   * into files and partitions every few minutes (core/lake/materialize.ts, docs/lake.md).
+   */
+  readonly lakeWrites: LakeWrites;
 }
 
 export interface Sinks {
@@ -51,7 +58,7 @@ export const ALL_SINKS: Sinks = { lake: true, warehouse: true };
 
 export const DEFAULT_INGEST_CONFIG: IngestConfig = {
   limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 4, maxNewColumnsPerHour: 50, maxColumnsPerTable: 1000, maxNewTablesPerBatch: 20, maxFilesPerBatch: 1000,
-  sinks: ALL_SINKS,
+  sinks: ALL_SINKS, lakeWrites: 'direct',
 };
 
 export interface IngestDeps {
@@ -96,6 +103,8 @@ export interface IngestReport {
   readonly files: FileReport[];
   /** warehouse inserts made, one per table (and one for the quarantine) at most */
   readonly inserts: number;
+  /** the batch's spool object, when the lake sink spools (`lakeWrites: 'spool'`) */
+  readonly spool?: { readonly key: string; readonly bytes: number };
 }
 
 const MAX_PLAN_ATTEMPTS = 8;
@@ -261,10 +270,15 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
 
   // Lake first, then the catalog's partitions, then the warehouse: a crash at any point leaves a state
   // that the ESM's retry of the same batch completes without duplicates (same keys, same dedup tokens).
-  const keys = sinks.lake ? await fileKeys(plan.splits, now, deps.catalog, config.concurrency) : new Map(plan.splits.map((s) => [s, s.key]));
+  // Spooling, the lake is one object holding the batch's rows (quarantined ones too), written before the
+  // warehouse as a file is; the materializer writes the files and partitions.
+  const spooling = sinks.lake && config.lakeWrites === 'spool';
+  const qFiles = quarantineFiles(plan.quarantined, now);
+  const spool = spooling && records.length > 0 ? await writeSpool(deps.store, records, plan, qFiles, now) : undefined;
+  const keys = spool ? new Map(plan.splits.map((s) => [s, spool.key])) : sinks.lake ? await fileKeys(plan.splits, now, deps.catalog, config.concurrency) : new Map(plan.splits.map((s) => [s, s.key]));
   const positions = new Map(plan.splits.map((s) => [s, splitPositions(s)]));
   const lakeBytes = new Map<Split, Uint8Array>();
-  if (sinks.lake) {
+  if (sinks.lake && !spooling) {
     await mapLimit(plan.splits, config.concurrency, async (split) => {
       const bytes = await encodeParquet(split.rows, { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) });
       lakeBytes.set(split, await putDataFile(deps.store, keys.get(split)!, bytes, positions.get(split)!));
@@ -272,7 +286,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   }
   const byTable = new Map<string, Split[]>();
   for (const split of plan.splits) (byTable.get(split.table) ?? byTable.set(split.table, []).get(split.table)!).push(split);
-  if (sinks.lake) {
+  if (sinks.lake && !spooling) {
     await mapLimit([...byTable], config.concurrency, ([table, splits]) =>
       deps.catalog.addPartitions(table, uniquePartitions(splits), (p) => deps.store.uri(partitionPrefix(table, p.dt, p.hour))));
   }
@@ -290,14 +304,13 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
     });
   }
 
-  const qFiles = quarantineFiles(plan.quarantined, now);
   const encodeQuarantine = (rows: CellValue[][]): Promise<Uint8Array> =>
     encodeParquet(ColumnBuffers.fromRows(QUARANTINE_COLUMNS, rows), { dictionaryColumns: ['_topic', 'reason', 'event'] });
   // Lake files only where the lake is a sink; the fresh path encodes its one insert body and nothing else.
-  const qLake = sinks.lake ? await mapLimit(qFiles, config.concurrency, (q) => encodeQuarantine(q.rows)) : [];
+  const qLake = sinks.lake && !spooling ? await mapLimit(qFiles, config.concurrency, (q) => encodeQuarantine(q.rows)) : [];
   const qBytes = new Map(qFiles.map((q, i) => [q.key, qLake[i]?.length ?? 0]));
   if (qFiles.length > 0) {
-    if (sinks.lake) await mapLimit(qFiles, config.concurrency, async (q, i) => deps.store.put(q.key, qLake[i]!, { contentType: PARQUET_CONTENT_TYPE }));
+    if (sinks.lake && !spooling) await mapLimit(qFiles, config.concurrency, async (q, i) => deps.store.put(q.key, qLake[i]!, { contentType: PARQUET_CONTENT_TYPE }));
     if (sinks.warehouse) {
       await deps.warehouse.ensureQuarantineTable();
       const body = qLake.length === 1 ? qLake[0]! : await encodeQuarantine(qFiles.flatMap((q) => q.rows));
@@ -328,7 +341,28 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   }
 
   const files = plan.splits.map((split) => ({ split, key: keys.get(split)!, bytes: lakeBytes.get(split)?.length ?? 0 }));
-  return buildReport(plan, files, sinks.lake, now, created, schemaProblems, inserts);
+  const report = buildReport(plan, files, sinks.lake && !spooling, now, created, schemaProblems, inserts);
+  return spool ? { ...report, spool } : report;
+}
+
+/**
+ * The batch's one spool object, under a key from its Kafka ranges. A redelivery finding it keeps the first
+ * delivery's: it holds that delivery's whole outcome (stored and quarantined), and the materializer takes
+ * each Kafka record once whichever spool holds it.
+ */
+async function writeSpool(store: IngestDeps['store'], records: readonly DecodedRecord[], plan: BatchPlan, qFiles: ReturnType<typeof quarantineFiles>, now: number): Promise<{ key: string; bytes: number }> {
+  const segments: SpoolSegment[] = [
+    ...plan.splits.map((s): SpoolSegment => ({
+      kind: 'data', table: s.table, dt: s.dt, hour: s.hour, key: s.key, ranges: sortedRanges(s.ranges.values()),
+      columns: s.rows.columns.map((c) => ({ name: c.name, type: c.type })), rows: s.rows.rows(),
+    })),
+    ...qFiles.map((q): SpoolSegment => ({ kind: 'quarantine', table: QUARANTINE_TABLE, dt: q.dt, hour: q.hour, key: q.key, ranges: q.ranges, columns: QUARANTINE_COLUMNS.map((c) => ({ name: c.name, type: c.type })), rows: q.rows })),
+  ];
+  const ranges: FileRange[] = [...batchRanges(records).values()];
+  const key = spoolKey(ranges);
+  const body = encodeSpool({ ranges, writtenAt: now, segments });
+  await store.putIfAbsent(key, body, { contentType: SPOOL_CONTENT_TYPE });
+  return { key, bytes: body.length };
 }
 
 /**
@@ -356,6 +390,11 @@ async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog,
 
 /** `<topic>+<partition>+<first>-<last>` of the invocation's records, per topic-partition. */
 function batchKeysOf(records: readonly DecodedRecord[]): Map<string, string> {
+  return new Map([...batchRanges(records)].map(([id, r]) => [id, `${r.topic}+${r.partition}+${r.firstOffset}-${r.lastOffset}`]));
+}
+
+/** The invocation's records as one Kafka range per topic-partition. */
+function batchRanges(records: readonly DecodedRecord[]): Map<string, FileRange> {
   const ranges = new Map<string, { topic: string; partition: number; first: number; last: number }>();
   let g: { topic: string; partition: number; first: number; last: number } | undefined;
   for (const r of records) {
@@ -368,7 +407,7 @@ function batchKeysOf(records: readonly DecodedRecord[]): Map<string, string> {
     g.first = Math.min(g.first, r.offset);
     g.last = Math.max(g.last, r.offset);
   }
-  return new Map([...ranges].map(([id, range]) => [id, `${range.topic}+${range.partition}+${range.first}-${range.last}`]));
+  return new Map([...ranges].map(([id, r]) => [id, { topic: r.topic, partition: r.partition, firstOffset: r.first, lastOffset: r.last }]));
 }
 
 interface LoggedFile {

@@ -1,0 +1,378 @@
+// The spool's materializer (docs/lake.md "Spool writes", docs/guarantees.md "The spool"): pending spool
+// objects in, one Parquet file per (table, hour) out, partitions registered, lineage written, spools deleted.
+//
+// Steps, each safe to crash after; a rerun finishes a pending manifest before taking new work:
+//   claim   a manifest named by the set of spool keys it takes (written only if absent), then a listing that
+//           must show no other manifest: of two runs claiming at once, at least one sees the other's and backs off
+//   plan    per topic-partition, the offsets already materialized (the base) and the files' keys, in the manifest
+//   write   the files (rows past the base only, each Kafka record once), deterministic from spools + base
+//   register the partitions in the catalog; lineage: `lake/_ingest_log/` (Kafka offsets → spool → file)
+//   offsets the materialized offsets advance; manifest marked consumed; spools deleted; manifest deleted
+// A batch redelivered after its spool was consumed writes the same spool key again: its records are at or
+// below the offsets already materialized, so none of its rows is written twice, and it is deleted.
+import { createHash } from 'node:crypto';
+import { ColumnBuffers } from '../batch/column-buffers.js';
+import type { CellValue } from '../batch/coerce.js';
+import { dictionaryColumnsOf, encodeParquet, PARQUET_CONTENT_TYPE } from '../parquet/lake-file.js';
+import { partitionId, type Catalog, type ObjectStore } from '../ports.js';
+import { QUARANTINE_COLUMNS } from '../quarantine/quarantine-rows.js';
+import { tableColumns, type ColumnSpec, type ColumnType } from '../schema/model.js';
+import { hourEnd, utcDate } from '../time.js';
+import { mapLimit } from '../util/concurrency.js';
+import { dataKey, LAKE_PREFIX, partitionPrefix, QUARANTINE_TABLE, sortedRanges, type FileRange } from './layout.js';
+import { decodeSpool, SPOOL_MANIFEST_PREFIX, SPOOL_OFFSETS_KEY, SPOOL_PENDING_PREFIX, type Spool, type SpoolSegment } from './spool.js';
+
+export interface MaterializeOptions {
+  /** spool objects one manifest takes at most (bounds the run's memory: a spool is ≤ one 6 MB batch) */
+  readonly maxSpoolsPerManifest: number;
+  /** a manifest younger than this belongs to a run that may still be working: another run backs off */
+  readonly leaseMs: number;
+  readonly concurrency: number;
+  readonly owner: string;
+}
+
+export const DEFAULT_MATERIALIZE_OPTIONS: MaterializeOptions = { maxSpoolsPerManifest: 100, leaseMs: 10 * 60_000, concurrency: 4, owner: 'tributary-materialize' };
+
+export type MaterializeStep = 'claimed' | 'planned' | 'written' | 'registered' | 'logged' | 'offsets' | 'consumed' | 'deleted';
+
+export interface MaterializeDeps {
+  readonly store: ObjectStore;
+  readonly catalog: Catalog;
+  readonly clock: () => number;
+  readonly options?: Partial<MaterializeOptions>;
+  /** called after each step (tests crash or run a second materializer there) */
+  readonly onStep?: (step: MaterializeStep, manifest: string) => Promise<void> | void;
+}
+
+/** One planned output: a table's rows of one hour (or one hour's quarantine) from every spool of the manifest. */
+interface PlannedFile {
+  readonly key: string;
+  readonly kind: 'data' | 'quarantine';
+  readonly table: string;
+  readonly dt: string;
+  readonly hour: number;
+  readonly rows: number;
+}
+
+interface SpoolManifest {
+  readonly format: 1;
+  readonly id: string;
+  readonly owner: string;
+  /** ISO time of the claim: the lease, and the lineage's materialized_at and day (a rerun writes the same) */
+  readonly claimedAt: string;
+  readonly spools: readonly string[];
+  readonly state: 'claimed' | 'planned' | 'consumed';
+  /** planned: per `topic\0partition`, the offset materialized before this manifest (-1: none) */
+  readonly base?: ReadonlyArray<readonly [string, number]>;
+  /** planned: per `topic\0partition`, the offset materialized once this manifest is done */
+  readonly offsets?: ReadonlyArray<readonly [string, number]>;
+  readonly files?: readonly PlannedFile[];
+}
+
+export interface ManifestReport {
+  readonly id: string;
+  readonly spools: number;
+  /** rows in the spools, and rows written (fewer when a spool held records already materialized) */
+  readonly rowsIn: number;
+  readonly rowsWritten: number;
+  readonly files: ReadonlyArray<{ key: string; table: string; rows: number; bytes: number }>;
+  /** epoch ms: the oldest spool's write time (undefined when a resumed manifest's spools were gone) */
+  readonly oldestSpool: number | undefined;
+  readonly resumed: boolean;
+}
+
+export interface MaterializeReport {
+  /** 'busy': another run holds a manifest (or claimed at the same moment): this run did nothing */
+  readonly outcome: 'done' | 'idle' | 'busy' | 'stopped';
+  readonly manifests: readonly ManifestReport[];
+  /** spool objects left pending when the run ended */
+  readonly pending: number;
+}
+
+const JSON_TYPE = { contentType: 'application/json' };
+const encodeJson = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value, null, 1));
+const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+const tpId = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+const manifestKeyOf = (id: string): string => `${SPOOL_MANIFEST_PREFIX}${id}.json`;
+
+/** A manifest's id: a digest of its sorted spool keys, so two runs taking the same set name the same claim. */
+export function manifestId(spools: readonly string[]): string {
+  return createHash('sha256').update([...spools].sort().join('\n')).digest('hex').slice(0, 24);
+}
+
+/** Lineage of the spool: one row per (file, spool, topic-partition). */
+export const LINEAGE_TABLE = '_ingest_log';
+const col = (name: string, type: ColumnType, nullable = false): ColumnSpec => ({ name, type, nullable, origin: 'standard' });
+export const LINEAGE_COLUMNS: readonly ColumnSpec[] = [
+  col('manifest', 'string'), col('spool_key', 'string'), col('file_key', 'string'), col('event', 'string'), col('outcome', 'string'),
+  col('_topic', 'string'), col('_partition', 'int32'), col('first_offset', 'int64'), col('last_offset', 'int64'), col('rows', 'int64'),
+  col('min_event_time', 'timestamp', true), col('max_event_time', 'timestamp', true), col('spool_written_at', 'timestamp'), col('materialized_at', 'timestamp'),
+];
+export const lineageKey = (id: string, claimedAt: number): string => `${LAKE_PREFIX}/${LINEAGE_TABLE}/dt=${utcDate(claimedAt)}/${id}.parquet`;
+
+/**
+ * Materializes pending spool objects until none is left or `stopWhen` says so (the function's time).
+ */
+export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: () => boolean } = {}): Promise<MaterializeReport> {
+  const o = { ...DEFAULT_MATERIALIZE_OPTIONS, ...deps.options };
+  const manifests: ManifestReport[] = [];
+  let outcome: MaterializeReport['outcome'] = 'idle';
+  for (;;) {
+    if (run.stopWhen?.()) { outcome = 'stopped'; break; }
+    // A pending manifest first: a crashed run's, once its lease has passed.
+    const open = await deps.store.list(SPOOL_MANIFEST_PREFIX);
+    if (open.length > 0) {
+      const key = open[0]!;
+      const body = await deps.store.get(key);
+      if (!body) continue; // finished between the listing and the read
+      const m = decodeJson<SpoolManifest>(body);
+      if (Date.parse(m.claimedAt) + o.leaseMs > deps.clock()) { outcome = manifests.length > 0 ? 'done' : 'busy'; break; }
+      manifests.push(await execute(m, deps, o, true));
+      outcome = 'done';
+      continue;
+    }
+    const pending = await deps.store.list(SPOOL_PENDING_PREFIX);
+    if (pending.length === 0) break;
+    const spools = pending.slice(0, o.maxSpoolsPerManifest);
+    const id = manifestId(spools);
+    const claim: SpoolManifest = { format: 1, id, owner: o.owner, claimedAt: new Date(deps.clock()).toISOString(), spools, state: 'claimed' };
+    if (!(await deps.store.putIfAbsent(manifestKeyOf(id), encodeJson(claim), JSON_TYPE))) { outcome = manifests.length > 0 ? 'done' : 'busy'; break; }
+    await deps.onStep?.('claimed', id);
+    // Claim, then look: a run that sees any manifest but its own backs off (and withdraws its claim). With
+    // S3's strong consistency, of two runs claiming at once at least one sees the other's manifest.
+    const others = (await deps.store.list(SPOOL_MANIFEST_PREFIX)).filter((k) => k !== manifestKeyOf(id));
+    if (others.length > 0) {
+      await deps.store.delete([manifestKeyOf(id)]);
+      outcome = manifests.length > 0 ? 'done' : 'busy';
+      break;
+    }
+    manifests.push(await execute(claim, deps, o, false));
+    outcome = 'done';
+  }
+  const pending = (await deps.store.list(SPOOL_PENDING_PREFIX)).length;
+  return { outcome, manifests, pending };
+}
+
+async function readSpools(store: ObjectStore, keys: readonly string[], concurrency: number): Promise<Array<{ key: string; spool: Spool | undefined }>> {
+  return mapLimit(keys, concurrency, async (key) => {
+    const body = await store.get(key);
+    return { key, spool: body ? decodeSpool(body, key) : undefined };
+  });
+}
+
+async function readOffsets(store: ObjectStore): Promise<Map<string, number>> {
+  const body = await store.get(SPOOL_OFFSETS_KEY);
+  return new Map(body ? decodeJson<Array<[string, number]>>(body) : []);
+}
+
+/** The rows a file takes from one spool segment, and where they came from. */
+interface Taken {
+  readonly spoolKey: string;
+  readonly writtenAt: number;
+  readonly segment: SpoolSegment;
+  readonly rows: Array<readonly CellValue[]>;
+}
+
+interface Group {
+  readonly kind: 'data' | 'quarantine';
+  readonly table: string;
+  readonly dt: string;
+  readonly hour: number;
+  readonly taken: Taken[];
+  /** per topic-partition, the offsets taken */
+  readonly ranges: Map<string, { topic: string; partition: number; first: number; last: number }>;
+}
+
+const groupId = (kind: string, table: string, dt: string, hour: number): string => `${kind}\u0000${table}\u0000${dt}\u0000${hour}`;
+
+/** Where a segment's rows keep their Kafka position and event time. */
+function positionColumns(s: SpoolSegment): { topic: number; partition: number; offset: number; time: number } {
+  if (s.kind === 'quarantine') return { topic: 0, partition: 1, offset: 2, time: -1 };
+  const at = (name: string): number => s.columns.findIndex((c) => c.name === name);
+  return { topic: at('_topic'), partition: at('_partition'), offset: at('_offset'), time: at('event_time') };
+}
+
+/**
+ * Every Kafka record once: rows past the base offset of their topic-partition, the first time the manifest
+ * meets them (spools in key order, so a rerun takes the same rows from the same spools).
+ */
+function groupRows(spools: ReadonlyArray<{ key: string; spool: Spool }>, base: ReadonlyMap<string, number>): { groups: Map<string, Group>; rowsIn: number } {
+  const groups = new Map<string, Group>();
+  const seen = new Map<string, Set<number>>();
+  let rowsIn = 0;
+  for (const { key, spool } of [...spools].sort((a, b) => (a.key < b.key ? -1 : 1))) {
+    for (const segment of spool.segments) {
+      rowsIn += segment.rows.length;
+      const p = positionColumns(segment);
+      const id = groupId(segment.kind, segment.table, segment.dt, segment.hour);
+      let g = groups.get(id);
+      const rows: Array<readonly CellValue[]> = [];
+      for (const row of segment.rows) {
+        const topic = String(row[p.topic]);
+        const partition = Number(row[p.partition]);
+        const offset = Number(row[p.offset]);
+        const tp = tpId(topic, partition);
+        if (offset <= (base.get(tp) ?? -1)) continue;
+        const s = seen.get(tp) ?? seen.set(tp, new Set()).get(tp)!;
+        if (s.has(offset)) continue;
+        s.add(offset);
+        rows.push(row);
+        if (!g) groups.set(id, (g = { kind: segment.kind, table: segment.table, dt: segment.dt, hour: segment.hour, taken: [], ranges: new Map() }));
+        const r = g.ranges.get(tp);
+        if (!r) g.ranges.set(tp, { topic, partition, first: offset, last: offset });
+        else { r.first = Math.min(r.first, offset); r.last = Math.max(r.last, offset); }
+      }
+      if (g && rows.length > 0) g.taken.push({ spoolKey: key, writtenAt: spool.writtenAt, segment, rows });
+    }
+  }
+  return { groups, rowsIn };
+}
+
+const fileRanges = (g: Group): FileRange[] =>
+  sortedRanges([...g.ranges.values()].map((r) => ({ topic: r.topic, partition: r.partition, firstOffset: r.first, lastOffset: r.last })));
+
+async function execute(start: SpoolManifest, deps: MaterializeDeps, o: MaterializeOptions, resumed: boolean): Promise<ManifestReport> {
+  let m = start;
+  const key = manifestKeyOf(m.id);
+  const step = async (s: MaterializeStep): Promise<void> => { await deps.onStep?.(s, m.id); };
+  let report: ManifestReport = { id: m.id, spools: m.spools.length, rowsIn: 0, rowsWritten: 0, files: [], oldestSpool: undefined, resumed };
+
+  if (m.state !== 'consumed') {
+    const read = await readSpools(deps.store, m.spools, o.concurrency);
+    const missing = read.filter((r) => !r.spool).map((r) => r.key);
+    if (missing.length > 0) throw new Error(`manifest ${m.id} (${m.state}): spool objects gone before it was consumed: ${missing.slice(0, 3).join(', ')}`);
+    const spools = read as Array<{ key: string; spool: Spool }>;
+    const oldestSpool = Math.min(...spools.map((s) => s.spool.writtenAt));
+
+    if (m.state === 'claimed') {
+      const offsets = await readOffsets(deps.store);
+      const base = new Map<string, number>();
+      const after = new Map<string, number>();
+      for (const { spool } of spools) {
+        for (const r of spool.ranges) {
+          const tp = tpId(r.topic, r.partition);
+          base.set(tp, offsets.get(tp) ?? -1);
+          after.set(tp, Math.max(after.get(tp) ?? offsets.get(tp) ?? -1, r.lastOffset));
+        }
+      }
+      const { groups } = groupRows(spools, base);
+      const files = await plannedFiles([...groups.values()], deps.catalog, deps.clock(), o.concurrency);
+      m = { ...m, state: 'planned', base: [...base], offsets: [...after], files };
+      await deps.store.put(key, encodeJson(m), JSON_TYPE);
+      await step('planned');
+    }
+
+    // Written from the spools and the planned base alone, so a rerun writes the same files under the same keys.
+    const { groups, rowsIn } = groupRows(spools, new Map(m.base ?? []));
+    const planned = new Map((m.files ?? []).map((f) => [groupId(f.kind, f.table, f.dt, f.hour), f]));
+    const schemas = new Map<string, readonly ColumnSpec[]>();
+    for (const g of groups.values()) {
+      if (g.kind === 'data' && !schemas.has(g.table)) {
+        const schema = await deps.catalog.getTable(g.table);
+        schemas.set(g.table, schema ? tableColumns(schema) : []);
+      }
+    }
+    const written = await mapLimit([...groups], o.concurrency, async ([id, g]) => {
+      const file = planned.get(id);
+      if (!file) throw new Error(`manifest ${m.id}: rows for ${g.table} ${g.dt}/${g.hour} that its plan has no file for`);
+      const bytes = await encodeGroup(g, schemas.get(g.table) ?? []);
+      await deps.store.put(file.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
+      return { key: file.key, table: g.table, rows: file.rows, bytes: bytes.length };
+    });
+    await step('written');
+
+    const byTable = new Map<string, Array<{ dt: string; hour: number }>>();
+    for (const g of groups.values()) if (g.kind === 'data') (byTable.get(g.table) ?? byTable.set(g.table, []).get(g.table)!).push({ dt: g.dt, hour: g.hour });
+    await mapLimit([...byTable], o.concurrency, ([table, parts]) => deps.catalog.addPartitions(table, parts, (p) => deps.store.uri(partitionPrefix(table, p.dt, p.hour))));
+    await step('registered');
+
+    const claimedAt = Date.parse(m.claimedAt);
+    await deps.store.put(lineageKey(m.id, claimedAt), await encodeParquet(lineage(m, groups, planned, claimedAt), { dictionaryColumns: ['event', 'outcome', '_topic', 'spool_key', 'manifest'] }), { contentType: PARQUET_CONTENT_TYPE });
+    await step('logged');
+
+    const offsets = await readOffsets(deps.store);
+    for (const [tp, off] of m.offsets ?? []) offsets.set(tp, Math.max(offsets.get(tp) ?? -1, off));
+    await deps.store.put(SPOOL_OFFSETS_KEY, encodeJson([...offsets].sort((a, b) => (a[0] < b[0] ? -1 : 1))), JSON_TYPE);
+    await step('offsets');
+
+    m = { ...m, state: 'consumed' };
+    await deps.store.put(key, encodeJson(m), JSON_TYPE);
+    await step('consumed');
+    report = { ...report, rowsIn, rowsWritten: written.reduce((n, f) => n + f.rows, 0), files: written, oldestSpool };
+  }
+  await deps.store.delete(m.spools);
+  await deps.store.delete([key]);
+  await step('deleted');
+  return report;
+}
+
+/**
+ * Keys of the manifest's files. A closed hour that compaction has moved to a version gets its late rows in
+ * that version's folder, where readers look (as a direct write does).
+ */
+async function plannedFiles(groups: readonly Group[], catalog: Catalog, now: number, concurrency: number): Promise<PlannedFile[]> {
+  const versions = new Map<string, number>();
+  const closed = new Map<string, Group[]>();
+  for (const g of groups) if (g.kind === 'data' && hourEnd(g.dt, g.hour) <= now) (closed.get(g.table) ?? closed.set(g.table, []).get(g.table)!).push(g);
+  await mapLimit([...closed], concurrency, async ([table, list]) => {
+    const states = await catalog.getPartitions(table, list.map((g) => ({ dt: g.dt, hour: g.hour })));
+    for (const g of list) versions.set(groupId(g.kind, table, g.dt, g.hour), states.get(partitionId(g))?.version ?? 0);
+  });
+  return groups.map((g) => ({
+    key: dataKey(g.kind === 'quarantine' ? QUARANTINE_TABLE : g.table, g.dt, g.hour, fileRanges(g), versions.get(groupId(g.kind, g.table, g.dt, g.hour)) ?? 0),
+    kind: g.kind, table: g.table, dt: g.dt, hour: g.hour, rows: g.taken.reduce((n, t) => n + t.rows.length, 0),
+  }));
+}
+
+/**
+ * One Parquet file of a group: the table's columns as the catalog has them now (every segment's columns are
+ * among them: ingest registers a column before it spools a row with it), a column a segment lacks is null.
+ */
+async function encodeGroup(g: Group, tableColumnsNow: readonly ColumnSpec[]): Promise<Uint8Array> {
+  let columns: ColumnSpec[] = g.kind === 'quarantine' ? [...QUARANTINE_COLUMNS] : [...tableColumnsNow];
+  for (const t of g.taken) {
+    for (const c of t.segment.columns) if (!columns.some((x) => x.name === c.name)) columns = [...columns, { name: c.name, type: c.type, nullable: true, origin: 'inferred' }];
+  }
+  const buffers = new ColumnBuffers(columns, g.taken.reduce((n, t) => n + t.rows.length, 0));
+  for (const t of g.taken) {
+    const from = columns.map((c) => t.segment.columns.findIndex((s) => s.name === c.name));
+    const doubles = columns.map((c) => c.type === 'double');
+    for (const row of t.rows) {
+      buffers.append(from.map((k, i) => {
+        if (k < 0) return null;
+        const v = row[k] ?? null;
+        // An int64 column widened to double since the segment was spooled.
+        return doubles[i] && typeof v === 'bigint' ? Number(v) : v;
+      }));
+    }
+  }
+  return encodeParquet(buffers, { dictionaryColumns: g.kind === 'quarantine' ? ['_topic', 'reason', 'event'] : dictionaryColumnsOf(columns) });
+}
+
+function lineage(m: SpoolManifest, groups: ReadonlyMap<string, Group>, planned: ReadonlyMap<string, PlannedFile>, claimedAt: number): ColumnBuffers {
+  const rows: CellValue[][] = [];
+  for (const [id, g] of groups) {
+    const file = planned.get(id)!;
+    for (const t of g.taken) {
+      const p = positionColumns(t.segment);
+      const per = new Map<string, { topic: string; partition: number; first: number; last: number; rows: number; min: number; max: number }>();
+      for (const row of t.rows) {
+        const topic = String(row[p.topic]);
+        const partition = Number(row[p.partition]);
+        const offset = Number(row[p.offset]);
+        const time = p.time >= 0 ? Number(row[p.time]) : NaN;
+        const tp = tpId(topic, partition);
+        const r = per.get(tp) ?? per.set(tp, { topic, partition, first: offset, last: offset, rows: 0, min: Infinity, max: -Infinity }).get(tp)!;
+        r.first = Math.min(r.first, offset);
+        r.last = Math.max(r.last, offset);
+        r.rows++;
+        if (Number.isFinite(time)) { r.min = Math.min(r.min, time); r.max = Math.max(r.max, time); }
+      }
+      for (const r of per.values()) {
+        rows.push([m.id, t.spoolKey, file.key, g.table, g.kind === 'data' ? 'stored' : 'quarantined', r.topic, r.partition, r.first, r.last, r.rows,
+          Number.isFinite(r.min) ? r.min : null, Number.isFinite(r.max) ? r.max : null, t.writtenAt, claimedAt]);
+      }
+    }
+  }
+  return ColumnBuffers.fromRows(LINEAGE_COLUMNS, rows);
+}
