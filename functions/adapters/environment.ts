@@ -1,6 +1,7 @@
 // Ingest function configuration from the environment, validated once at cold start. Secrets are named by
 // their Secrets Manager ARN (resolved by the handler), or given directly for local runs.
 import { resolve } from 'node:path';
+import { LAKE_WRITES, type LakeWrites } from '../core/lake/spool.js';
 
 /** A secret value, or where to fetch it. */
 export type SecretSource = { readonly value: string } | { readonly secretArn: string };
@@ -45,11 +46,13 @@ const SINKS = new Map<string, IngestSinks>([
 
 /** Variables a path reads only when it delivers to that sink: set for the other path, they are refused. */
 const CLICKHOUSE_VARIABLES = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_PASSWORD_SECRET_ARN', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_TTL_DAYS', 'CLICKHOUSE_LAKE_URL', 'CLICKHOUSE_LAKE_ROLE_ARN', 'CLICKHOUSE_ASYNC_INSERT', 'CLICKHOUSE_TABLES_REPLICATED'];
-const LAKE_VARIABLES = ['TRIBUTARY_GLUE_DATABASE', 'TRIBUTARY_MAX_FILES_PER_BATCH'];
+const LAKE_VARIABLES = ['TRIBUTARY_GLUE_DATABASE', 'TRIBUTARY_MAX_FILES_PER_BATCH', 'TRIBUTARY_LAKE_WRITES'];
 
 export interface IngestEnvironment extends ServicesEnvironment {
   /** the sinks this function delivers to; the other sink's settings are empty and never read */
   readonly sinks: IngestSinks;
+  /** TRIBUTARY_LAKE_WRITES: `direct` (files per (table, hour)) or `spool` (one object per batch, docs/lake.md#spool-writes) */
+  readonly lakeWrites: LakeWrites;
   readonly schemasDir: string;
   readonly piiSalt: SecretSource;
   readonly registryTtlMs: number;
@@ -126,8 +129,10 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
     invalid.push('CLICKHOUSE_ASYNC_INSERT=1 needs CLICKHOUSE_TABLES_REPLICATED=1 (ClickHouse Cloud, or Replicated* tables): ClickHouse deduplicates ' +
       'asynchronous inserts by their token only on replicated tables, elsewhere a retried batch would go in twice (docs/clickhouse.md#asynchronous-inserts)');
   }
+  const lakeWrites = lakeWritesSetting(env['TRIBUTARY_LAKE_WRITES'], invalid);
   const config: IngestEnvironment = {
     sinks,
+    lakeWrites,
     bucket,
     ...(env['TRIBUTARY_KMS_KEY_ID'] ? { kmsKeyId: env['TRIBUTARY_KMS_KEY_ID'] } : {}),
     glueDatabase,
@@ -152,4 +157,12 @@ function readEnvironment(env: NodeJS.ProcessEnv, ingest: boolean): IngestEnviron
   if (missing.length > 0) throw new ConfigurationError(`${ingest ? 'ingest function' : 'AWS configuration'} is missing environment variables: ${missing.join(', ')}`);
   if (invalid.length > 0) throw new ConfigurationError(invalid.join('; '));
   return config;
+}
+
+/** TRIBUTARY_LAKE_WRITES: unset is `direct`; anything else but the two settings is refused. */
+export function lakeWritesSetting(value: string | undefined, problems: string[]): LakeWrites {
+  if (value === undefined || value === '') return 'direct';
+  if ((LAKE_WRITES as readonly string[]).includes(value)) return value as LakeWrites;
+  problems.push(`TRIBUTARY_LAKE_WRITES must be direct (a Parquet file per table and hour in each invocation) or spool (one object per batch, materialized on a schedule: docs/lake.md#spool-writes), got ${JSON.stringify(value)}`);
+  return 'direct';
 }

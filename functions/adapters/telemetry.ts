@@ -3,6 +3,22 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { IngestReport } from '../core/ingest.js';
 
+/** The ingest path a function is, from its TRIBUTARY_SINKS (unset: both sinks, the coupled function). */
+export type IngestPathName = 'coupled' | 'fresh' | 'lake';
+
+export function ingestPathOf(sinks: string | undefined): IngestPathName {
+  const s = (sinks ?? '').replace(/\s+/g, '');
+  return s === 'lake' ? 'lake' : s === 'clickhouse' ? 'fresh' : 'coupled';
+}
+
+/**
+ * The metrics service (EMF dimension `service`) of an ingest path. split's two paths see the same records:
+ * under one service, every per-table and per-batch figure would be counted twice on a dashboard.
+ */
+export const INGEST_SERVICES: Readonly<Record<IngestPathName, string>> = { coupled: 'tributary-ingest', fresh: 'tributary-ingest-fresh', lake: 'tributary-ingest-lake' };
+
+export const ingestServiceName = (sinks: string | undefined): string => INGEST_SERVICES[ingestPathOf(sinks)];
+
 /**
  * Batch totals go out without dimensions (cheap, for alarms); per-table and per-reason figures go out
  * as single metrics with one dimension each, so the dimension count stays bounded by tables × 1. A
@@ -14,7 +30,8 @@ export function publishIngestReport(report: IngestReport, metrics: Metrics, logg
   metrics.addMetric('RecordsStored', MetricUnit.Count, report.stored);
   metrics.addMetric('RecordsQuarantined', MetricUnit.Count, report.quarantined);
   metrics.addMetric('FilesWritten', MetricUnit.Count, report.files.length);
-  metrics.addMetric('BytesWritten', MetricUnit.Bytes, report.files.reduce((n, f) => n + f.bytes, 0));
+  metrics.addMetric('BytesWritten', MetricUnit.Bytes, report.files.reduce((n, f) => n + f.bytes, 0) + (report.spool?.bytes ?? 0));
+  if (report.spool) metrics.addMetric('SpoolObjectsWritten', MetricUnit.Count, 1);
   const single = (dimension: string, value: string, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], n: number): void => {
     const m = metrics.singleMetric();
     m.addDimension(dimension, value);
@@ -34,5 +51,6 @@ export function publishIngestReport(report: IngestReport, metrics: Metrics, logg
     tablesCreated: report.tablesCreated,
     columnsAdded: report.columnsAdded,
     files: report.files.map((f) => f.key),
+    ...(report.spool ? { spool: report.spool.key } : {}),
   });
 }

@@ -4,12 +4,15 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { openIngestServices, secretValue } from '../adapters/aws-services.js';
 import { SchemaFiles } from '../adapters/schema-files.js';
 import { readIngestEnvironment } from '../adapters/environment.js';
-import { publishIngestReport } from '../adapters/telemetry.js';
+import { ingestServiceName, publishIngestReport } from '../adapters/telemetry.js';
 import { ingestBatch, type IngestDeps } from '../core/ingest.js';
 import type { MskEvent } from '../core/decode/msk-event.js';
 
-const logger = new Logger({ serviceName: 'tributary-ingest' });
-const metrics = new Metrics({ namespace: 'Tributary', serviceName: 'tributary-ingest' });
+// Each path publishes under its own service (tributary-ingest, -lake, -fresh): split's two paths see the
+// same records, and one service would count every table twice on the dashboard.
+const service = ingestServiceName(process.env['TRIBUTARY_SINKS']);
+const logger = new Logger({ serviceName: service });
+const metrics = new Metrics({ namespace: 'Tributary', serviceName: service });
 
 let deps: Promise<IngestDeps> | undefined;
 
@@ -34,7 +37,7 @@ async function build(): Promise<IngestDeps> {
     clock: Date.now,
     config: {
       piiSalt, maxNewColumnsPerHour: env.maxNewColumnsPerHour, maxColumnsPerTable: env.maxColumnsPerTable,
-      maxNewTablesPerBatch: env.maxNewTablesPerBatch, maxFilesPerBatch: env.maxFilesPerBatch, sinks: env.sinks,
+      maxNewTablesPerBatch: env.maxNewTablesPerBatch, maxFilesPerBatch: env.maxFilesPerBatch, sinks: env.sinks, lakeWrites: env.lakeWrites,
     },
   };
 }

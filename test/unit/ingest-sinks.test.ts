@@ -11,6 +11,8 @@ import { ingestBatch, type IngestDeps, type Sinks } from '../../functions/core/i
 import type { Catalog, IngestLogEntry, Warehouse } from '../../functions/core/ports.js';
 import { SchemaRegistry } from '../../functions/core/schema/registry.js';
 import { memoryStore, mskEvent, NOW, pageView } from '../helpers.js';
+import { lakeWritesSetting, readIngestEnvironment } from '../../functions/adapters/environment.js';
+import { INGEST_SERVICES, ingestServiceName } from '../../functions/adapters/telemetry.js';
 
 /** Every call a port gets, by method name. */
 function spy<T extends object>(inner: T, calls: string[], name: string): T {
@@ -44,7 +46,7 @@ function batch() {
   return { ...p0, records: { ...p0.records, ...p1.records } };
 }
 
-async function run(sinks: Sinks) {
+async function run(sinks: Sinks, lakeWrites: 'direct' | 'spool' = 'direct') {
   const calls: string[] = [];
   const inserts: Insert[] = [];
   const logs: IngestLogEntry[][] = [];
@@ -52,7 +54,7 @@ async function run(sinks: Sinks) {
   const catalog: Catalog = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-sinks-')));
   const deps: IngestDeps = {
     store: spy(store, calls, 'store'), catalog: spy(catalog, calls, 'catalog'), warehouse: spy(warehouse(inserts, logs), calls, 'warehouse'),
-    registry: new SchemaRegistry(store, { clock: () => NOW }), clock: () => NOW, config: { sinks },
+    registry: new SchemaRegistry(store, { clock: () => NOW }), clock: () => NOW, config: { sinks, lakeWrites },
   };
   const report = await ingestBatch(batch(), deps);
   const lakeKeys = [...store.objects.keys()].filter((k) => k.startsWith('lake/')).sort();
@@ -93,6 +95,38 @@ describe('ingest sinks', () => {
     assert.deepEqual(tokens(fresh), tokens(coupled), 'a switch of topology deduplicates against earlier deliveries');
     const lineage = (r: { logs: IngestLogEntry[][] }) => r.logs[0]!.map((e) => `${e.file_key} ${e._partition} ${e.rows}`).sort();
     assert.deepEqual(lineage(fresh), lineage(coupled));
+  });
+
+  it('lake path spooling: one store write for the whole batch (quarantine included), no partition registered, no warehouse call', async () => {
+    const r = await run({ lake: true, warehouse: false }, 'spool');
+    const writes = r.calls.filter((c) => c === 'store.put' || c === 'store.putIfAbsent');
+    assert.deepEqual(writes, ['store.putIfAbsent'], r.calls.join(', ')); // the registry has its own (unspied) store handle
+    assert.deepEqual(r.lakeKeys, []);
+    assert.equal(r.storeKeys.filter((k) => k.startsWith('_spool/pending/')).length, 1);
+    assert.ok(!r.calls.includes('catalog.addPartitions'));
+    assert.deepEqual(r.calls.filter((c) => c.startsWith('warehouse.')), []);
+    assert.equal(r.report.stored, 5);
+    assert.equal(r.report.quarantined, 1);
+    assert.match(r.report.spool?.key ?? '', /^_spool\/pending\//);
+  });
+
+  it('TRIBUTARY_LAKE_WRITES: direct by default, spool when asked, anything else refused with the two choices; never on the fresh path', () => {
+    const base = { TRIBUTARY_BUCKET: 'b', TRIBUTARY_GLUE_DATABASE: 'g', TRIBUTARY_PII_SALT: 's', TRIBUTARY_SINKS: 'lake' };
+    assert.equal(readIngestEnvironment(base).lakeWrites, 'direct');
+    assert.equal(readIngestEnvironment({ ...base, TRIBUTARY_LAKE_WRITES: 'spool' }).lakeWrites, 'spool');
+    assert.throws(() => readIngestEnvironment({ ...base, TRIBUTARY_LAKE_WRITES: 'spooled' }), /TRIBUTARY_LAKE_WRITES must be direct .* or spool .*got "spooled"/);
+    assert.throws(() => readIngestEnvironment({ TRIBUTARY_BUCKET: 'b', TRIBUTARY_PII_SALT: 's', TRIBUTARY_SINKS: 'clickhouse', CLICKHOUSE_URL: 'http://x', TRIBUTARY_LAKE_WRITES: 'spool' }), /TRIBUTARY_LAKE_WRITES is set, but TRIBUTARY_SINKS=clickhouse never reads it/);
+    const problems: string[] = [];
+    assert.equal(lakeWritesSetting('', problems), 'direct');
+    assert.deepEqual(problems, []);
+  });
+
+  it('each path publishes its metrics under its own service, so split does not count a table twice', () => {
+    assert.equal(ingestServiceName(undefined), 'tributary-ingest');
+    assert.equal(ingestServiceName('lake,clickhouse'), 'tributary-ingest');
+    assert.equal(ingestServiceName('lake'), 'tributary-ingest-lake');
+    assert.equal(ingestServiceName('clickhouse'), 'tributary-ingest-fresh');
+    assert.equal(new Set(Object.values(INGEST_SERVICES)).size, 3);
   });
 
   it('refuses a configuration with no sink', async () => {
