@@ -1,7 +1,7 @@
 // The CLI's compiled JavaScript: dist/cli/, bundled by esbuild from functions/cli/run.ts (npm's `prepare`
 // runs `node bin/cli-build.mjs`, so `npm ci` builds it). bin/tributary.mjs runs it only while it is fresh:
 // no file under functions/ (nor package.json) changed after the build started, so an edited .ts file is never run stale.
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,8 +81,53 @@ export async function buildCli(root) {
   return true;
 }
 
+/** The console's front end (console/: Preact + Observable Plot), bundled for the browser into dist/console. */
+export const CONSOLE_OUT_DIR = 'dist/console';
+
+export async function buildConsole(root) {
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    console.warn('tributary: esbuild is not installed (npm ci --omit=dev?): the console is not built; tributary serve answers /console/ with how to build it');
+    return false;
+  }
+  const out = join(root, CONSOLE_OUT_DIR);
+  const next = `${out}.next-${process.pid}`;
+  rmSync(next, { recursive: true, force: true });
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ['console/src/main.tsx'],
+    outdir: next,
+    // Content-hashed names: serve caches them for good, index.html (never cached) names the current ones.
+    entryNames: 'app-[hash]',
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome110', 'firefox110', 'safari16'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    sourcemap: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const outputs = Object.keys(result.metafile.outputs).map((p) => p.slice(p.lastIndexOf('/') + 1));
+  const js = outputs.find((f) => f.endsWith('.js'));
+  const css = outputs.find((f) => f.endsWith('.css'));
+  const html = readFileSync(join(root, 'console/index.html'), 'utf8').replace('%JS%', `./${js}`).replace('%CSS%', `./${css}`);
+  writeFileSync(join(next, 'index.html'), html);
+  const old = `${out}.old-${process.pid}`;
+  if (existsSync(out)) renameSync(out, old);
+  renameSync(next, out);
+  rmSync(old, { recursive: true, force: true });
+  return true;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
   const t0 = performance.now();
   if (await buildCli(root)) console.log(`tributary: built ${relative(process.cwd(), join(root, OUT_DIR)) || '.'} in ${Math.round(performance.now() - t0)} ms`);
+  const t1 = performance.now();
+  if (await buildConsole(root)) console.log(`tributary: built ${relative(process.cwd(), join(root, CONSOLE_OUT_DIR))} in ${Math.round(performance.now() - t1)} ms`);
 }

@@ -12,6 +12,8 @@ Serves the local store over ClickHouse's HTTP interface until stopped (Ctrl-C): 
 plugin (HTTP), Metabase, Superset (clickhouse-connect) or @clickhouse/client at http://127.0.0.1:8123.
 Queries run in the database tributary unless the client names another; lake tables are lake.<table>.
 The store stays locked while it runs: stop it before ingest, sql or npm start.
+The console (health, SQL, tables and schemas, quarantine, lineage, jobs and experiments) is at
+http://127.0.0.1:8123/console/ (docs/console.md); bound beyond loopback, it needs the password.
 
   --port N            the port (default 8123; 0 picks a free one, printed at start)
   --host H            the address to listen on (default 127.0.0.1, this machine only)
@@ -51,9 +53,15 @@ export async function serveCommand(args: string[]): Promise<number> {
     // The server's own writes come first: once a query sets readonly, it holds for the rest of chDB's session.
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}` });
     const lake = await runtime.refreshLakeViews();
-    const server = await startServe({ client, database, host, port, user, password, write: values.write === true });
+    const { consoleRoutes, CONSOLE_PATH } = await import('../serve/console/routes.js');
+    const { cliClock } = await import('../clock.js');
+    const { join } = await import('node:path');
+    const { PACKAGE_ROOT } = await import('../local-runtime.js');
+    const routes = consoleRoutes({ runtime, clock: cliClock(), host, user, password, assets: join(PACKAGE_ROOT, 'dist/console') });
+    const server = await startServe({ client, database, host, port, user, password, write: values.write === true, routes });
     console.log(`tributary serve: ClickHouse HTTP interface on ${server.url} (${values.write ? 'read-write' : 'read-only'}, user ${user}${password === undefined ? ' without a password' : ''}; ` +
       `database ${database}, ${lake.length} lake table${lake.length === 1 ? '' : 's'}). Ctrl-C stops it.`);
+    console.log(`Console: ${server.url}${CONSOLE_PATH}`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

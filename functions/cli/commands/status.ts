@@ -110,7 +110,7 @@ function parseHour(value: string | undefined): { dt: string; hour: number } {
 }
 
 /** cdk.json of the working directory, else of the package: the file `cdk deploy` reads. */
-async function cdkJsonPath(): Promise<string | undefined> {
+export async function cdkJsonPath(): Promise<string | undefined> {
   const { PACKAGE_ROOT } = await import('../local-runtime.js');
   for (const p of [resolve('cdk.json'), resolve(PACKAGE_ROOT, 'cdk.json')]) if (existsSync(p)) return p;
   return undefined;
@@ -192,7 +192,7 @@ export interface ConsumerStatus {
   readonly partitions: readonly PartitionLag[];
 }
 
-interface MeasureOptions {
+export interface MeasureOptions {
   readonly table?: string;
   readonly graceMs: number;
   readonly alarms: AlarmThresholds;
@@ -202,7 +202,7 @@ interface MeasureOptions {
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms / 1000));
 
-async function measure(rt: LocalRuntime, now: number, o: MeasureOptions): Promise<StatusReport> {
+export async function measure(rt: LocalRuntime, now: number, o: MeasureOptions): Promise<StatusReport> {
   const all = (await rt.eventTables()).sort();
   if (o.table !== undefined && !all.includes(o.table)) {
     throw new UsageError(all.length > 0 ? `no table ${o.table} in the local store; its tables: ${all.join(', ')}`
@@ -369,7 +369,7 @@ interface LineageRow {
   readonly finished_at: string;
 }
 
-async function lineage(rt: LocalRuntime, table: string, at: { dt: string; hour: number }, json: boolean): Promise<string> {
+export async function lineage(rt: LocalRuntime, table: string, at: { dt: string; hour: number }, json: boolean): Promise<string> {
   const all = (await rt.eventTables()).sort();
   if (!all.includes(table)) {
     throw new UsageError(all.length > 0 ? `no table ${table} in the local store; its tables: ${all.join(', ')}` : `no table ${table}: the local store has no tables yet`);

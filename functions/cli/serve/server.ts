@@ -23,6 +23,8 @@ export interface ServeOptions {
   readonly write: boolean;
   /** largest request body accepted */
   readonly maxBodyBytes?: number;
+  /** other handlers (the console): true when one answered the request */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface RunningServer {
@@ -173,6 +175,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
 
   const maxBody = options.maxBodyBytes ?? 256 * 1024 * 1024;
   const server: Server = createServer((req, res) => {
+    if (options.routes?.(req, res)) return;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {

@@ -1,0 +1,127 @@
+// SQL: a read query against the local warehouse (ClickHouse SQL; lake tables as lake.<table>), its result
+// as a table and a quick chart, a history kept in this browser, and the result as CSV.
+import * as Plot from '@observablehq/plot';
+import { useMemo, useState } from 'preact/hooks';
+import { post } from '../api.js';
+import { Chart, DataTable, ErrorBox, Section, cellText } from '../ui.js';
+
+interface Result { columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }
+
+const HISTORY_KEY = 'tributary.sql.history';
+const DEFAULT_SQL = 'SELECT event, count() AS events\nFROM (\n  SELECT \'page_view\' AS event FROM tributary.page_view\n  UNION ALL SELECT \'click\' FROM tributary.click\n  UNION ALL SELECT \'purchase\' FROM tributary.purchase\n)\nGROUP BY event\nORDER BY events DESC';
+
+function loadHistory(): string[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+const csvCell = (v: unknown): string => {
+  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export function toCsv(r: Result): string {
+  return [r.columns.map((c) => csvCell(c.name)).join(','), ...r.rows.map((row) => row.map(csvCell).join(','))].join('\r\n') + '\r\n';
+}
+
+const NUMERIC = /^(Nullable\()?(U?Int|Float|Decimal)/;
+const TIME = /^(Nullable\()?(Date|DateTime)/;
+
+export function Sql(_: { params: URLSearchParams }) {
+  const [text, setText] = useState(() => loadHistory()[0] ?? DEFAULT_SQL);
+  const [result, setResult] = useState<Result | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [running, setRunning] = useState(false);
+  const [history, setHistory] = useState(loadHistory);
+  const [x, setX] = useState('');
+  const [y, setY] = useState('');
+
+  const run = async (): Promise<void> => {
+    setRunning(true);
+    setError(undefined);
+    try {
+      const r = await post<Result>('sql', { sql: text });
+      setResult(r);
+      const numeric = r.columns.filter((c) => NUMERIC.test(c.type));
+      setX(r.columns.find((c) => !NUMERIC.test(c.type))?.name ?? r.columns[0]?.name ?? '');
+      setY(numeric.at(-1)?.name ?? '');
+      const next = [text, ...history.filter((h) => h !== text)].slice(0, 30);
+      setHistory(next);
+      localStorage.setItem(HISTORY_KEY, JSON.stringify(next));
+    } catch (e) {
+      setError((e as Error).message);
+      setResult(undefined);
+    } finally {
+      setRunning(false);
+    }
+  };
+
+  const chart = useMemo(() => {
+    if (!result || !x || !y) return undefined;
+    const xi = result.columns.findIndex((c) => c.name === x);
+    const yi = result.columns.findIndex((c) => c.name === y);
+    if (xi < 0 || yi < 0) return undefined;
+    const type = result.columns[xi]!.type;
+    const data = result.rows.map((r) => ({ x: TIME.test(type) ? new Date(String(r[xi]).replace(' ', 'T') + (String(r[xi]).length > 10 ? 'Z' : '')) : NUMERIC.test(type) ? Number(r[xi]) : cellText(r[xi]), y: Number(r[yi]) }));
+    const ordinal = !TIME.test(type) && !NUMERIC.test(type);
+    return {
+      width: 720, height: 300, marginLeft: 70, marginBottom: ordinal ? 60 : 40,
+      x: { label: x, ...(ordinal ? { tickRotate: -30 } : {}) }, y: { label: y, grid: true },
+      marks: [ordinal ? Plot.barY(data, { x: 'x', y: 'y', fill: '#0550ae', tip: true }) : Plot.lineY(data, { x: 'x', y: 'y', stroke: '#0550ae', marker: 'circle', tip: true }), Plot.ruleY([0])],
+    };
+  }, [result, x, y]);
+
+  const download = (): void => {
+    if (!result) return;
+    const url = URL.createObjectURL(new Blob([toCsv(result)], { type: 'text/csv;charset=utf-8' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'tributary-query.csv';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+
+  return (
+    <>
+      <p class="muted">Reads only (SELECT, SHOW, DESCRIBE, EXPLAIN), in database <code>tributary</code>; fresh tables as <code>&lt;event&gt;</code> (deduplicated: <code>&lt;event&gt;_dedup</code>, with the lake's history: <code>&lt;event&gt;_all</code>), the lake as <code>lake.&lt;event&gt;</code>. Ctrl+Enter runs.</p>
+      <label for="sql-editor">Query</label>
+      <textarea id="sql-editor" rows={9} spellcheck={false} value={text}
+        onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+        onKeyDown={(e) => { if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') { e.preventDefault(); void run(); } }} />
+      <div class="row">
+        <button class="primary" onClick={() => void run()} disabled={running}>{running ? 'Running…' : 'Run'}</button>
+        <button class="secondary" onClick={download} disabled={!result}>Download CSV</button>
+        {result && <span class="muted" role="status">{result.rows.length.toLocaleString('en')} row{result.rows.length === 1 ? '' : 's'}{result.truncated ? ' (first 5,000 shown)' : ''} in {result.elapsedMs} ms</span>}
+      </div>
+      {error && <ErrorBox message={error} />}
+      {result && (
+        <>
+          <Section title="Result" id="result">
+            <DataTable caption="Query result" columns={result.columns.map((c) => c.name)} rows={result.rows} />
+          </Section>
+          <Section title="Quick chart" id="quick-chart">
+            <div class="row">
+              <label>x <select value={x} onChange={(e) => setX((e.target as HTMLSelectElement).value)}>{result.columns.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}</select></label>
+              <label>y <select value={y} onChange={(e) => setY((e.target as HTMLSelectElement).value)}>
+                <option value="">(none)</option>
+                {result.columns.filter((c) => NUMERIC.test(c.type)).map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
+              </select></label>
+            </div>
+            {chart ? <Chart label={`${y} by ${x}`} options={chart} /> : <p class="muted">Pick a numeric column for y.</p>}
+          </Section>
+        </>
+      )}
+      <Section title="History" id="history">
+        {history.length === 0 ? <p class="muted">Queries you run appear here (kept in this browser).</p> : (
+          <ul class="list">
+            {history.map((h, i) => <li key={i}><button onClick={() => setText(h)} title="Put this query in the editor"><code>{h.length > 160 ? `${h.slice(0, 160)}…` : h}</code></button></li>)}
+          </ul>
+        )}
+      </Section>
+    </>
+  );
+}
