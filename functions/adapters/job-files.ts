@@ -1,15 +1,18 @@
-// Job definitions from schemas/jobs/*.json: configuration, not code. Each file names a known job kind.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Job definitions from schemas/jobs/: configuration, not code. `<name>.sql` is a windowed job in SQL
+// (functions/core/jobs/sql-job-file.ts); `ab-daily.json` configures the A/B job.
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { abDailyJob } from '../core/ab/ab-daily-job.js';
 import { AB_DAILY_TABLE } from '../core/ab/results.js';
 import { JobConfigError, parseAbConfig, type AbConfig } from '../core/ab/config.js';
 import type { JobDefinition } from '../core/jobs/job.js';
+import { formatProblem, parseSqlJobFile, type JobProblem, type SqlJobFile } from '../core/jobs/sql-job-file.js';
+import { sqlJob } from '../core/jobs/sql-job.js';
 
 export const JOB_NAMES = ['ab-daily'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
-/** The table each job writes, by job name: what the stack grants each job's role. */
+/** The table each built-in job writes, by job name: what the stack grants each job's role. */
 export const JOB_OUTPUT_TABLES: Readonly<Record<JobName, string>> = { 'ab-daily': AB_DAILY_TABLE.table };
 
 export function loadAbConfig(dir: string): AbConfig {
@@ -25,7 +28,62 @@ export function loadAbConfig(dir: string): AbConfig {
   return parseAbConfig(doc, file);
 }
 
+/** The SQL job files of a directory (none when it does not exist), sorted by name. */
+export function sqlJobFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => join(dir, f));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** A SQL job file read and checked without an engine: the job, or its problems with their lines. */
+export function readSqlJobFile(file: string): { job?: SqlJobFile; problems: JobProblem[] } {
+  return parseSqlJobFile(file, basename(file, '.sql'), readFileSync(file, 'utf8'));
+}
+
+export interface JobCatalog {
+  /** every job that parses, by name (ab-daily when its configuration is there) */
+  readonly jobs: Map<string, JobDefinition>;
+  /** the SQL job files that parse, by job name */
+  readonly files: Map<string, SqlJobFile>;
+  /** problems of files that do not parse (their jobs are absent from `jobs`) */
+  readonly problems: JobProblem[];
+}
+
+/** Every job of a directory. A broken file is reported, never silently skipped: callers decide to refuse. */
+export function loadJobs(dir: string): JobCatalog {
+  const jobs = new Map<string, JobDefinition>();
+  const files = new Map<string, SqlJobFile>();
+  const problems: JobProblem[] = [];
+  try {
+    jobs.set('ab-daily', abDailyJob(loadAbConfig(dir)));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (!(err instanceof JobConfigError)) throw err;
+      problems.push({ file: join(dir, 'ab-daily.json'), line: 0, message: err.message.replace(/^.*?ab-daily\.json: /, '') });
+    }
+  }
+  for (const file of sqlJobFiles(dir)) {
+    const parsed = readSqlJobFile(file);
+    problems.push(...parsed.problems);
+    if (!parsed.job) continue;
+    if (jobs.has(parsed.job.name)) { problems.push({ file, line: 0, message: `a job named ${parsed.job.name} already exists` }); continue; }
+    const clash = [...files.values()].find((f) => f.table === parsed.job!.table) ?? (parsed.job.table === AB_DAILY_TABLE.table ? { file: 'ab-daily' } : undefined);
+    if (clash) { problems.push({ file, line: 0, message: `its output table ${parsed.job.table} is also ${clash.file}'s` }); continue; }
+    files.set(parsed.job.name, parsed.job);
+    jobs.set(parsed.job.name, sqlJob(parsed.job));
+  }
+  return { jobs, files, problems };
+}
+
 export function loadJob(dir: string, name: string): JobDefinition {
-  if (name !== 'ab-daily') throw new JobConfigError(`unknown job ${JSON.stringify(name)} (known: ${JOB_NAMES.join(', ')})`);
-  return abDailyJob(loadAbConfig(dir));
+  if (name === 'ab-daily') return abDailyJob(loadAbConfig(dir));
+  const { jobs, problems } = loadJobs(dir);
+  const own = problems.filter((p) => basename(p.file, '.sql') === name);
+  if (own.length > 0) throw new JobConfigError(`${own.map(formatProblem).join('; ')}`);
+  const job = jobs.get(name);
+  if (!job) throw new JobConfigError(`unknown job ${JSON.stringify(name)} (known: ${[...jobs.keys()].join(', ') || `none in ${dir}`})`);
+  return job;
 }

@@ -15,7 +15,7 @@ export interface Failure {
   readonly withStack: boolean;
 }
 
-const USAGE_ERRORS = new Set(['UsageError', 'SchemaDefinitionError', 'SchemaCompatibilityError', 'WindowError', 'JobConfigError', 'ConfigurationError']);
+const USAGE_ERRORS = new Set(['UsageError', 'SchemaDefinitionError', 'SchemaCompatibilityError', 'WindowError', 'JobConfigError', 'SqlJobError', 'ConfigurationError']);
 /** File-system failures, said as a person would: `<path>: no such file or directory`, not Node's errno text. */
 const FILE_ERRORS: ReadonlyMap<string, string> = new Map([
   ['ENOENT', 'no such file or directory'], ['EACCES', 'permission denied'], ['EPERM', 'operation not permitted'],

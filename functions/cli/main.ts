@@ -20,7 +20,8 @@ Usage:
                                                      query the local warehouse; lake tables are lake.<table>
   tributary compact [--table T] [--date YYYY-MM-DD] [--grace-minutes 15] [--target-mb 256] [--retention-minutes 60]
                                                      compact closed hour partitions: dedupe event_ids, few large files
-  tributary jobs run <job> --date YYYY-MM-DD          run one day of a job (ab-daily); a re-run replaces it
+  tributary jobs list | show <job> | check [job]      the jobs of schemas/jobs/: windows, runs, problems
+  tributary jobs run <job> --date YYYY-MM-DD          run one day of a job; a re-run replaces it
   tributary jobs backfill <job> --from D --to D      run a range of days, with progress and a summary
   tributary ab report --experiment E [--date D] [--out report.html]
                                                      A/B results as a table, and an HTML report with charts
@@ -86,15 +87,20 @@ Compacts closed hour partitions of the local lake: duplicate event_ids removed, 
   --grace-minutes N      an hour is closed this long after it ends (default 15)
   --target-mb N          size of the output files (default 256)
   --retention-minutes N  how long superseded files stay before a later run deletes them (default 60)`],
-  ['jobs', `tributary jobs run <job> --date YYYY-MM-DD
+  ['jobs', `tributary jobs list
+tributary jobs show <job>
+tributary jobs check [job]
+tributary jobs run <job> --date YYYY-MM-DD
 tributary jobs backfill <job> --from YYYY-MM-DD --to YYYY-MM-DD
 
-Runs a windowed job (ab-daily) locally, or against AWS when TRIBUTARY_BUCKET is set. A re-run replaces
-the window's results. A backfill covers at most 366 days and exits 1 when a day failed.
+Windowed jobs: ab-daily and every <name>.sql in schemas/jobs/ (or TRIBUTARY_JOBS), locally, or against
+AWS when TRIBUTARY_BUCKET is set. A re-run replaces the window's results. A backfill covers at most 366
+days (less with a job's max_backfill_days) and exits 1 when a day failed. check exits 2 on any problem.
 
   --date D          the day to run (run)
   --from D, --to D  the days to run, both included (backfill)`],
-  ['ab', `tributary ab report --experiment E [--date YYYY-MM-DD] [--out report.html]
+  ['ab', `tributary ab list
+tributary ab report --experiment E [--date YYYY-MM-DD] [--out report.html]
 
 An experiment's ab-daily results for its latest day: per metric and variant the users, mean, lift with
 its 95 % CI and p-value, and a sample-ratio-mismatch warning.
@@ -298,20 +304,29 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'jobs': {
       const [sub, name] = positionals;
-      if (sub !== 'run' && sub !== 'backfill') throw new UsageError('jobs needs run <job> --date D or backfill <job> --from D --to D');
-      if (!name) throw new UsageError(`jobs ${sub} needs a job name (ab-daily)`);
-      const [{ loadJob }, { defaultJobsDir, openJobContext }, { runJobDay }, { backfill, describeRun }] = await Promise.all([
-        import('../adapters/job-files.js'), import('./local-runtime.js'), import('../core/jobs/run-job.js'), import('./commands/jobs.js'),
+      const subs = ['list', 'show', 'run', 'backfill', 'check'];
+      if (!sub || !subs.includes(sub)) throw new UsageError('jobs needs one of: list, show <job>, run <job> --date D, backfill <job> --from D --to D, check [job]');
+      if ((sub === 'show' || sub === 'run' || sub === 'backfill') && !name) throw new UsageError(`jobs ${sub} needs a job name (tributary jobs list shows them)`);
+      const [{ loadJob, loadJobs }, { defaultJobsDir, openJobContext }, { runJobDay }, { backfill, describeRun }, catalogCommands] = await Promise.all([
+        import('../adapters/job-files.js'), import('./local-runtime.js'), import('../core/jobs/run-job.js'), import('./commands/jobs.js'), import('./commands/jobs-catalog.js'),
       ]);
-      const job = loadJob(defaultJobsDir(), name);
+      // A job file's problems are the user's to fix (exit 2) before anything opens the store.
+      const job = sub === 'run' || sub === 'backfill' ? loadJob(defaultJobsDir(), name!) : undefined;
+      const catalog = job ? undefined : loadJobs(defaultJobsDir());
       const ctx = await openJobContext();
       try {
-        if (sub === 'run') {
+        if (sub === 'list') console.log(await catalogCommands.jobsList(catalog!, ctx.deps));
+        else if (sub === 'show') console.log(await catalogCommands.jobsShow(catalog!, name!, ctx.deps));
+        else if (sub === 'check') {
+          const { text, problems } = await catalogCommands.jobsCheck(catalog!, ctx.deps, name);
+          console.log(text);
+          if (problems > 0) return 2;
+        } else if (sub === 'run') {
           if (!values.date) throw new UsageError('jobs run needs --date YYYY-MM-DD');
-          for (const run of await runJobDay(job, values.date, ctx.deps)) console.log(describeRun(run));
+          for (const run of await runJobDay(job!, values.date, ctx.deps)) console.log(describeRun(run));
         } else {
           if (!values.from || !values.to) throw new UsageError('jobs backfill needs --from and --to (YYYY-MM-DD)');
-          const { report, failed } = await backfill(job, values.from, values.to, ctx.deps);
+          const { report, failed } = await backfill(job!, values.from, values.to, ctx.deps);
           console.log(report);
           if (failed > 0) return 1; // the days that ran are done; the failed ones can be run again
         }
@@ -321,7 +336,18 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'ab': {
-      if (positionals[0] !== 'report' || !values.experiment) throw new UsageError('ab report --experiment <id> [--date D] [--out report.html]');
+      if (positionals[0] === 'list') {
+        const [{ openJobContext, defaultJobsDir }, { abList }, { loadAbConfig }] = await Promise.all([import('./local-runtime.js'), import('./commands/ab.js'), import('../adapters/job-files.js')]);
+        const config = loadAbConfig(defaultJobsDir());
+        const ctx = await openJobContext();
+        try {
+          console.log(await abList(ctx.deps.warehouse, config));
+        } finally {
+          await ctx.close();
+        }
+        return 0;
+      }
+      if (positionals[0] !== 'report' || !values.experiment) throw new UsageError('ab needs list, or report --experiment <id> [--date D] [--out report.html]');
       const [{ openJobContext }, { abReport }] = await Promise.all([import('./local-runtime.js'), import('./commands/jobs.js')]);
       const ctx = await openJobContext();
       try {

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  addColumnSql, allViewSql, clickhouseType, createDerivedTableSql, createIngestLogSql, createQuarantineResolvedSql, createQuarantineTableSql, createTableSql, dedupViewSql,
+  addColumnSql, allViewSql, clickhouseType, columnDefinition, createDerivedTableSql, createIngestLogSql, createQuarantineResolvedSql, createQuarantineTableSql, createTableSql, dedupViewSql,
   INGEST_LOG_TABLE, isSafeTypeChange, modifyColumnTypeSql, opsDatabaseOf, qualified, type LakeSource,
 } from '../../core/warehouse/clickhouse-ddl.js';
 import { quoteIdentifier, quoteString } from '../../core/identifiers.js';
@@ -247,9 +247,13 @@ export class ClickHouseWarehouse implements Warehouse {
     // The partition value as ClickHouse spells it: the key is dt, or the tuple (dt, hour).
     const value = hour === undefined ? quoteString(dt) : `tuple(${quoteString(dt)}, ${hour})`;
     await this.ensureDatabase();
-    if (!this.columns.has(t.table)) {
+    const known = this.columns.get(t.table);
+    if (!known || t.columns.some((c) => !known.has(c.name))) {
       await this.client.command({ query: createDerivedTableSql(this.database, t, orderBy) });
-      this.columns.set(t.table, new Map());
+      // A SQL job's output gains columns as its query does (additively, like event tables).
+      const add = t.columns.map((c) => `ADD COLUMN IF NOT EXISTS ${columnDefinition(c)}`).join(', ');
+      await this.client.command({ query: `ALTER TABLE ${qualified(this.database, t.table)} ${add}` });
+      this.columns.set(t.table, new Map(t.columns.map((c) => [c.name, clickhouseType(c)])));
     }
     const target = qualified(this.database, t.table);
     if (!file) {

@@ -14,9 +14,12 @@ export function describeRun(r: WindowRun): string {
   return `${r.job} ${r.window}: ${r.isFinal ? 'final' : 'provisional'}, ${r.rows} rows in ${r.seconds.toFixed(1)} s → ${r.key} and ClickHouse (window replaced)`;
 }
 
-/** Runs every day of a range in order, drawing a progress bar on a terminal (a line per day otherwise). */
-/** Runs every day from `from` to `to` (both included); a day that fails does not stop the others. */
+/**
+ * Runs every day from `from` to `to` (both included) in order, drawing a progress bar on a terminal (a line
+ * per day otherwise); a day that fails does not stop the others.
+ */
 export async function backfill(job: JobDefinition, from: string, to: string, deps: JobDeps, err: NodeJS.WriteStream = process.stderr): Promise<{ report: string; failed: number }> {
+  await job.prepare?.(deps); // a SQL job learns the tables it reads (their first data bounds the range)
   const plan = await planBackfill(job, from, to, deps.warehouse, deps.clock());
   const { dates } = plan;
   const runs: WindowRun[] = [];

@@ -92,3 +92,11 @@ export function crossoverSql(database: string, config: AbConfig): string {
   return `WITH exposures AS (${exposuresSql(database, config)})
 SELECT experiment_id, countIf(variants > 1) AS crossover_users FROM exposures GROUP BY experiment_id ORDER BY experiment_id`;
 }
+
+/** Per experiment: variants, users with one variant, crossover users and the span of its exposures (`ab list`). */
+export function abExperimentsSql(database: string, config: AbConfig): string {
+  return `WITH exposures AS (${exposuresSql(database, config).replace("WHERE event_time < {window_end:DateTime64(3, 'UTC')}\n      AND", 'WHERE')})
+SELECT experiment_id, arraySort(groupUniqArray(first_variant)) AS variants, countIf(variants = 1) AS users, countIf(variants > 1) AS crossovers,
+  toString(toDate(min(first_exposure))) AS first, toString(toDate(max(first_exposure))) AS last
+FROM exposures GROUP BY experiment_id ORDER BY experiment_id`;
+}

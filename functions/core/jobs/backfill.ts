@@ -36,7 +36,9 @@ async function firstDataDay(job: JobDefinition, warehouse: Warehouse): Promise<s
 
 export async function planBackfill(job: JobDefinition, from: string, to: string, warehouse: Warehouse, now: number): Promise<BackfillPlan> {
   const span = (dayWindow(to).start - dayWindow(from).start) / 86_400_000 + 1;
-  if (span > MAX_BACKFILL_DAYS) throw new WindowError(`${from} to ${to} is ${span.toLocaleString('en')} days; a backfill covers at most ${MAX_BACKFILL_DAYS}: split the range`);
+  // A job may narrow the range (max_backfill_days); never widen it past the framework's bound.
+  const max = Math.min(job.maxBackfillDays ?? MAX_BACKFILL_DAYS, MAX_BACKFILL_DAYS);
+  if (span > max) throw new WindowError(`${from} to ${to} is ${span.toLocaleString('en')} days; a backfill covers at most ${max}${max < MAX_BACKFILL_DAYS ? ` (max_backfill_days of ${job.name})` : ''}: split the range`);
   const all = datesBetween(from, to);
   const first = await firstDataDay(job, warehouse);
   const today = new Date(now).toISOString().slice(0, 10);

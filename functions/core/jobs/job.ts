@@ -25,6 +25,10 @@ export interface JobDefinition {
   readonly latenessMs: number;
   /** event tables it reads */
   readonly sources: readonly string[];
+  /** the widest backfill it accepts, in days (default MAX_BACKFILL_DAYS) */
+  readonly maxBackfillDays?: number;
+  /** work before planning windows (a SQL job learns its sources from ClickHouse's parser) */
+  prepare?(deps: { readonly warehouse: Warehouse; readonly registry: SchemaRegistry }): Promise<void>;
   /** rows of the window in `output.columns` order (without dt) */
   compute(ctx: JobContext): Promise<CellValue[][]>;
 }

@@ -1,0 +1,144 @@
+// A windowed job as a SQL file in schemas/jobs/: loaded, checked by ClickHouse's parser (file:line per
+// problem), run per window into ClickHouse + lake + catalog idempotently, its output evolving additively.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadJob, loadJobs } from '../../functions/adapters/job-files.js';
+import { jobsCheck } from '../../functions/cli/commands/jobs-catalog.js';
+import { backfill } from '../../functions/cli/commands/jobs.js';
+import { openLocalRuntime, type LocalRuntime } from '../../functions/cli/local-runtime.js';
+import { ingestBatch } from '../../functions/core/ingest.js';
+import { runJobDay } from '../../functions/core/jobs/run-job.js';
+import { duckRows } from '../duckdb.js';
+import { mskEvent, pageView } from '../helpers.js';
+
+const D = '2026-11-19';
+const at = (h: number, m = 0): number => Date.parse(`${D}T00:00:00Z`) + h * 3_600_000 + m * 60_000;
+let rt: LocalRuntime;
+let now = at(11, 30);
+let offset = 0;
+let dir: string;
+
+const VIEWS = `-- window: hourly
+-- lateness: 10m
+-- description: Page views per page and hour
+-- order_by: page
+
+SELECT ifNull(page, '') AS page, count() AS views
+FROM page_view FINAL
+WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)}
+GROUP BY page
+`;
+
+async function send(hour: number, pages: string[]): Promise<void> {
+  const events = pages.map((page, i) => ({ ...pageView(`h${hour}-${offset + i}`, { page }, new Date(at(hour, i % 60)).toISOString()), user_id: `u${i % 2}` }));
+  await ingestBatch(mskEvent(events, { topic: 'sqljobs', firstOffset: offset }), rt.deps);
+  offset += pages.length;
+}
+const deps = () => ({ ...rt.deps, registry: rt.registry });
+const write = (name: string, text: string): string => { const f = join(dir, `${name}.sql`); writeFileSync(f, text); return f; };
+const results = (): Promise<Array<{ hour: number; page: string; views: string; is_final: boolean }>> =>
+  rt.warehouse.query(`SELECT hour, page, views, is_final FROM tributary.page_views ORDER BY hour, page`);
+
+before(async () => {
+  const home = mkdtempSync(join(tmpdir(), 'tributary-sqljobs-'));
+  dir = join(home, 'jobs');
+  mkdirSync(dir);
+  rt = await openLocalRuntime({ home, schemasDir: join(home, 'no-schemas'), clock: () => now });
+});
+after(async () => rt.close());
+
+describe('a job as a SQL file', () => {
+  it('runs its windows from the file: ClickHouse, lake and catalog, final and provisional', async () => {
+    write('page-views', VIEWS);
+    await send(9, ['/a', '/a', '/b']);
+    await send(11, ['/c']);
+    const job = loadJob(dir, 'page-views');
+    assert.equal(job.window, 'hourly');
+    const runs = await runJobDay(job, D, deps());
+    assert.equal(runs.length, 12);
+    assert.deepEqual((await results()).map((r) => [r.hour, r.page, Number(r.views), r.is_final]), [[9, '/a', 2, true], [9, '/b', 1, true], [11, '/c', 1, false]]);
+    assert.equal((await rt.catalog.listPartitions('page_views')).length, 12);
+    const lake = await duckRows(`SELECT page, views FROM read_parquet('${rt.store.path(`lake/page_views/dt=${D}/hour=09/part-00000.parquet`)}') ORDER BY page`);
+    assert.deepEqual(lake.map((r) => [r['page'], Number(r['views'])]), [['/a', 2], ['/b', 1]]);
+    const table = await rt.catalog.read('page_views');
+    assert.deepEqual(table!.TableInput.StorageDescriptor.Columns.map((c) => c.Name), ['page', 'views', 'is_final', 'computed_at']);
+  });
+
+  it('a re-run with late data replaces its windows; no second copy', async () => {
+    now = at(12, 5);
+    await send(9, ['/b']);
+    const job = loadJob(dir, 'page-views');
+    await runJobDay(job, D, deps());
+    const rows = await results();
+    assert.deepEqual(rows.map((r) => [r.hour, r.page, Number(r.views)]), [[9, '/a', 2], [9, '/b', 2], [11, '/c', 1]]);
+    await runJobDay(job, D, deps());
+    assert.deepEqual(await results(), rows);
+  });
+
+  it('its output evolves additively when the query gains a column', async () => {
+    const withUsers = VIEWS.replace('count() AS views', 'count() AS views, uniqExact(user_id) AS users');
+    write('page-views', withUsers);
+    await runJobDay(loadJob(dir, 'page-views'), D, deps());
+    const cols = await rt.warehouse.query<{ name: string; type: string }>(`SELECT name, type FROM system.columns WHERE database = 'tributary' AND table = 'page_views' ORDER BY position`);
+    assert.deepEqual(cols.map((c) => c.name), ['page', 'views', 'is_final', 'computed_at', 'dt', 'hour', 'users']);
+    assert.deepEqual(await rt.warehouse.query(`SELECT page, toUInt32(users) AS users FROM tributary.page_views WHERE hour = 9 ORDER BY page`), [{ page: '/a', users: 2 }, { page: '/b', users: 1 }]);
+    assert.ok((await rt.catalog.read('page_views'))!.TableInput.StorageDescriptor.Columns.some((c) => c.Name === 'users'));
+    // A type change is refused rather than rewriting history.
+    write('page-views', VIEWS.replace('count() AS views', "toString(count()) AS views"));
+    await assert.rejects(runJobDay(loadJob(dir, 'page-views'), D, deps()), /views is now string, the output table has int64/);
+    // Dropping a column that is not Nullable is refused too (old windows would hold values, new ones nothing).
+    write('page-views', VIEWS);
+    await assert.rejects(runJobDay(loadJob(dir, 'page-views'), D, deps()), /users is gone from the query/);
+    write('page-views', withUsers);
+  });
+
+  it('enforces max_rows instead of truncating', async () => {
+    write('capped', VIEWS.replace('-- order_by: page', '-- order_by: page\n-- max_rows: 1'));
+    await assert.rejects(runJobDay(loadJob(dir, 'capped'), D, deps()), /more than max_rows = 1 result rows/);
+  });
+
+  it('refuses a backfill wider than the job allows, with a message', async () => {
+    write('narrow', VIEWS.replace('-- order_by: page', '-- order_by: page\n-- max_backfill_days: 7'));
+    await assert.rejects(backfill(loadJob(dir, 'narrow'), '2026-11-01', '2026-11-19', deps()), /19 days; a backfill covers at most 7 \(max_backfill_days of narrow\)/);
+    const lines: string[] = [];
+    const err = { isTTY: false, write: (l: string) => lines.push(l) } as unknown as NodeJS.WriteStream;
+    const { report, failed } = await backfill(loadJob(dir, 'page-views'), '2026-11-17', D, deps(), err);
+    assert.equal(failed, 0);
+    assert.match(report, /page-views: 1 of 1 days \(13 windows\)/);
+    assert.match(report, /Skipped 2 before the first day with data in page_view \(2026-11-19\)/);
+    assert.deepEqual(lines, ['page-views 1/1 2026-11-19 ok\n']);
+    await assert.rejects(backfill(loadJob(dir, 'page-views'), '1900-01-01', '2299-12-31', deps()), /146,097 days; a backfill covers at most 366/);
+  });
+
+  it('jobs check names each problem with its file and line', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'tributary-badjobs-'));
+    const f = (name: string, text: string): void => writeFileSync(join(bad, `${name}.sql`), text);
+    const head = '-- window: daily\n-- description: x\n-- order_by: k\n';
+    f('writes', `${head}INSERT INTO page_view SELECT * FROM page_view WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)}`);
+    f('no-window', `${head}SELECT 'a' AS k FROM page_view\nWHERE event_time >= {window_start:DateTime64(3)}`);
+    f('unknown-table', `${head}SELECT 'a' AS k\nFROM nowhere\nWHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)}`);
+    f('bad-name', `${head}SELECT 'a' AS k,\n  count()\nFROM page_view WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)}`);
+    f('table-function', `${head}SELECT 'a' AS k FROM page_view\nUNION ALL SELECT toString(number) FROM file('/etc/passwd', 'LineAsString') WHERE {window_start:DateTime64(3)} < {window_end:DateTime64(3)}`);
+    f('two', `${head}SELECT 'a' AS k WHERE {window_start:DateTime64(3)} < {window_end:DateTime64(3)}; DROP TABLE page_view`);
+    f('header', '-- window: weekly\n-- description: x\n-- order_by: k\n-- owner: me\nSELECT 1 AS k WHERE {window_start:DateTime64(3)} < {window_end:DateTime64(3)}');
+    f('nullable-key', `${head}SELECT page AS k FROM page_view WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)}`);
+    f('good', `${head}SELECT ifNull(page, '') AS k, count() AS n FROM page_view FINAL WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)} GROUP BY k`);
+    const { text, problems } = await jobsCheck(loadJobs(bad), deps());
+    const lines = text.split('\n');
+    const has = (re: RegExp): void => assert.ok(lines.some((l) => re.test(l)), `${re} in:\n${text}`);
+    has(/writes\.sql:4: a job's query must be a SELECT; this is InsertQuery/);
+    has(/no-window\.sql:4: the query must read its window through \{window_end:DateTime64\(3\)\}/);
+    has(/unknown-table\.sql:5: table nowhere does not exist and no schema declares it/);
+    has(/bad-name\.sql:5: result column "count\(\)" is not a valid column name/);
+    has(/table-function\.sql:5: table function file\(\) is not allowed/);
+    has(/two\.sql:4: ClickHouse cannot parse the query/);
+    has(/header\.sql:1: window must be daily or hourly, not "weekly"/);
+    has(/header\.sql:4: unknown header key "owner"/);
+    has(/nullable-key\.sql:4: order_by column k is Nullable/);
+    has(/^ok good: daily/);
+    assert.equal(problems, 9);
+  });
+});
