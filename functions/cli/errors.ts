@@ -8,6 +8,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A read-only command refused what would lift its read-only mode (ClickHouse's READONLY): exit code 1, like ClickHouse's own refusal. */
+export class ReadOnlyError extends Error {
+  override readonly name = 'ReadOnlyError';
+}
+
 export interface Failure {
   readonly exitCode: 1 | 2;
   readonly message: string;
@@ -43,7 +48,7 @@ export function describeFailure(err: unknown, debug = false): Failure {
   if (USAGE_ERRORS.has(name) || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     return { exitCode: 2, message: text(e.message), withStack: debug };
   }
-  if (name === 'LocalStoreBusyError') return { exitCode: 1, message: text(e.message), withStack: debug };
+  if (name === 'LocalStoreBusyError' || name === 'ServeUnavailableError' || name === 'ReadOnlyError') return { exitCode: 1, message: text(e.message), withStack: debug };
   if (name === 'ClickHouseError') return { exitCode: 1, message: `ClickHouse: ${text(e.message)}`, withStack: debug };
   // mkdir of a path that is a file (TRIBUTARY_HOME=some-file): EEXIST says too little.
   const file = e.code === 'EEXIST' && e.syscall === 'mkdir' ? 'is a file, not a directory' : typeof e.code === 'string' ? FILE_ERRORS.get(e.code) : undefined;

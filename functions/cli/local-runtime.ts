@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { LocalJsonCatalog } from '../adapters/catalog/local-json.js';
 import { LocalDirectoryStore } from '../adapters/object-store/local-directory.js';
 import { SchemaFiles } from '../adapters/schema-files.js';
-import { openChdbWarehouse } from '../adapters/warehouse/chdb.js';
+import { openChdbWarehouse, type ChdbWarehouse } from '../adapters/warehouse/chdb.js';
 import type { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
 import { clickhouseType, lakeGlob } from '../core/warehouse/clickhouse-ddl.js';
 import { allColumns, fromTableInput, isDerivedTable } from '../core/lake/glue-table.js';
@@ -25,6 +25,7 @@ import { tableColumns, type ColumnSpec } from '../core/schema/model.js';
 import { cliClock } from './clock.js';
 import { removeOrphanedTemporaryFiles } from '../adapters/object-store/orphans.js';
 import { UsageError } from './errors.js';
+import { storeHome } from './serve/discovery.js';
 
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -36,6 +37,8 @@ export interface LocalRuntimeOptions {
   /** how long ingest trusts a loaded registry entry (default 30 s, like the Lambda) */
   readonly registryTtlMs?: number;
   readonly maxNewColumnsPerHour?: number;
+  /** one statement at a time on chDB's session, whoever sends it (serve: BI queries and forwarded commands) */
+  readonly serialize?: boolean;
 }
 
 export interface LocalRuntime {
@@ -51,6 +54,8 @@ export interface LocalRuntime {
   eventTables(): Promise<string[]>;
   /** Compaction over the local lake: DuckDB reads the files in place. */
   compaction(options?: Partial<CompactionOptions>, onStep?: CompactionDeps['onStep']): CompactionDeps;
+  /** Runs `f` with chDB's session to itself (see ChdbWarehouse.exclusive). */
+  exclusive<T>(f: () => Promise<T>): Promise<T>;
   /** Exposes every catalog table (and the quarantine) as a view `lake.<table>` over its Parquet files. */
   refreshLakeViews(): Promise<string[]>;
   close(): Promise<void>;
@@ -66,7 +71,7 @@ export function defaultSchemasDir(): string {
 }
 
 /** Where local state lives: `options.home`, else `$TRIBUTARY_HOME`, else `.tributary`. */
-const homeOf = (options: LocalRuntimeOptions): string => resolve(options.home ?? process.env['TRIBUTARY_HOME'] ?? '.tributary');
+const homeOf = (options: LocalRuntimeOptions): string => (options.home !== undefined ? resolve(options.home) : storeHome());
 
 /**
  * The registry alone, for `tributary schema`: the local store, or the deployment's bucket when
@@ -118,18 +123,50 @@ export async function openJobContext(): Promise<{ deps: JobDeps; close(): Promis
   return { deps: { ...rt.deps, registry: rt.registry }, close: () => rt.close() };
 }
 
+/** The open store under a runtime: one chDB per process, so `serve` shares it with the commands it runs. */
+interface OpenStore {
+  readonly home: string;
+  readonly store: LocalDirectoryStore;
+  readonly catalog: LocalJsonCatalog;
+  readonly chdb: ChdbWarehouse;
+}
+
+/** The store `tributary serve` holds: commands it runs for other processes use it instead of opening their own. */
+let shared: OpenStore | undefined;
+const stores = new WeakMap<LocalRuntime, OpenStore>();
+
+/**
+ * Lends `runtime`'s store to every later openLocalRuntime() on the same home in this process (their close()
+ * leaves it open); `serve` calls it with the runtime it opened with `serialize`. Returns the undo.
+ */
+export function shareLocalRuntime(runtime: LocalRuntime): () => void {
+  const open = stores.get(runtime);
+  if (!open) throw new Error('shareLocalRuntime: not a runtime openLocalRuntime() opened');
+  shared = open;
+  return () => { if (shared === open) shared = undefined; };
+}
+
 export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const home = homeOf(options);
+  if (shared && shared.home === home) return runtimeOver(shared, options, false);
   await mkdir(home, { recursive: true });
   const store = new LocalDirectoryStore(home);
   const catalog = new LocalJsonCatalog(join(home, 'catalog'));
   // `<event>_all` views read the lake's older days straight from the directory, as s3() does in AWS.
   const lakeRoot = store.path(LAKE_PREFIX);
-  const { warehouse, raw } = await openChdbWarehouse(join(home, 'clickhouse'), 'tributary', {
+  const chdb = await openChdbWarehouse(join(home, 'clickhouse'), 'tributary', {
     lakeSource: (table, structure) => `file(${quoteString(lakeGlob(lakeRoot, table))}, 'Parquet', ${quoteString(structure)})`,
+    ...(options.serialize ? { serialize: true } : {}),
   });
   // chDB's lock makes this the only process on the home: sweep what killed ones left half-written.
   await removeOrphanedTemporaryFiles([store.path(LAKE_PREFIX), store.path(REGISTRY_PREFIX), join(home, 'catalog')]);
+  return runtimeOver({ home, store, catalog, chdb }, options, true);
+}
+
+/** A runtime over an open store: its own schema files, registry and clock; `owns` closes the store with it. */
+function runtimeOver(open: OpenStore, options: LocalRuntimeOptions, owns: boolean): LocalRuntime {
+  const { home, store, catalog } = open;
+  const { warehouse, raw, exclusive } = open.chdb;
   const schemasDir = options.schemasDir ?? defaultSchemasDir();
   const schemas = SchemaFiles.load(schemasDir);
   const clock = options.clock ?? cliClock();
@@ -151,8 +188,8 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
     );
   };
 
-  return {
-    home, store, catalog, warehouse, schemas, schemasDir, registry, deps,
+  const runtime: LocalRuntime = {
+    home, store, catalog, warehouse, schemas, schemasDir, registry, deps, exclusive,
     async eventTables() {
       const out: string[] = [];
       for (const t of await catalog.listTables()) {
@@ -191,7 +228,9 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
       return names;
     },
     async close() {
-      await warehouse.close();
+      if (owns) await warehouse.close();
     },
   };
+  stores.set(runtime, open);
+  return runtime;
 }

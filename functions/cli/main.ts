@@ -2,10 +2,12 @@
 // Start-up time: only parsing loads up front. Each command imports its modules (and with them chDB, DuckDB,
 // the AWS SDK, Arrow, kafkajs) inside its case, so --help, --version and usage errors never load them
 // (test/integration/cli-usage.test.ts checks). Keep new imports here to node: modules and small CLI files.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { cliClock } from './clock.js';
+import { commandStdin } from './command-io.js';
+import { discoveryPath, storeHome } from './serve/discovery.js';
 
 const HELP = `tributary — Kafka → Parquet lake + Glue + ClickHouse
 
@@ -174,9 +176,17 @@ export async function main(argv: string[]): Promise<number> {
     console.log(help);
     return 0;
   }
+  // While `tributary serve` holds the store (its serve.json is there), a command that needs the store runs in
+  // serve's process instead of failing on its lock; help, and commands against AWS, stay here.
+  const wantsHelp = optionArgs(rest).includes('--help') || optionArgs(rest).includes('-h');
+  if (!wantsHelp && !process.env['TRIBUTARY_BUCKET'] && existsSync(discoveryPath(storeHome()))) {
+    const { STORE_COMMANDS, forwardToServe } = await import('./serve/forward.js');
+    const code = STORE_COMMANDS.has(command) ? await forwardToServe(argv, storeHome()) : undefined;
+    if (code !== undefined) return code;
+  }
   // Its own options and help (a light module: the store opens only when it runs).
   if (command === 'serve') return (await import('./commands/serve.js')).serveCommand(rest);
-  if (command !== 'quarantine' && command !== 'status' && (optionArgs(rest).includes('--help') || optionArgs(rest).includes('-h'))) {
+  if (command !== 'quarantine' && command !== 'status' && wantsHelp) {
     const help = commandHelp(command);
     if (help === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
     console.log(help);
@@ -266,7 +276,7 @@ export async function main(argv: string[]): Promise<number> {
       if (values.file !== undefined && positionals.length > 0) throw new UsageError('sql takes a query or -f FILE, not both');
       if (values.file === undefined && positionals.length === 0) throw new UsageError('sql needs a query: tributary sql "SELECT …" or tributary sql -f query.sql');
       const query = values.file === undefined ? positionals.join(' ')
-        : values.file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : readFileSync(values.file, 'utf8');
+        : values.file === '-' ? await new Response(commandStdin() as unknown as ReadableStream).text() : readFileSync(values.file, 'utf8');
       const { openLocalRuntime } = await import('./local-runtime.js');
       const runtime = await openLocalRuntime();
       try {

@@ -14,12 +14,17 @@ export async function run(argv: string[]): Promise<void> {
   // Whatever a command prints, event data in it never drives the terminal (escape sequences, bidi overrides).
   guardTerminalOutput(process.stdout);
   guardTerminalOutput(process.stderr, { carriageReturn: true }); // a progress bar redraws its line
+  process.exitCode = await runMain(argv);
+}
+
+/** `main` with its failure said in one line (or a bug's stack) on stderr: the command's exit code. */
+export async function runMain(argv: string[]): Promise<number> {
   try {
-    process.exitCode = await main(argv);
+    return await main(argv);
   } catch (err) {
     const failure = describeFailure(err, process.env['TRIBUTARY_DEBUG'] === '1');
     // A stack without colours: the guard would show a terminal's colour codes as text.
     console.error(failure.withStack ? inspect(err, { colors: false }) : `tributary: ${failure.message}`);
-    process.exitCode = failure.exitCode;
+    return failure.exitCode;
   }
 }

@@ -41,3 +41,36 @@ export async function statementAst(client: ClickHouseClient, s: Statement, param
   const ast = (await streamBytes(stream)).toString('utf8');
   return { ast, kind: /^\s*(\w+)/.exec(ast)?.[1] ?? 'unknown' };
 }
+
+/**
+ * The settings of a statement's SETTINGS clauses (formatQuery puts each on its own line, its literals escaped),
+ * or undefined when a clause does not read as `name = value, …`.
+ */
+function querySettings(formatted: string): { clauses: number; settings: Array<[string, string]> } | undefined {
+  const settings: Array<[string, string]> = [];
+  let clauses = 0;
+  for (const line of formatted.split('\n')) {
+    let rest = /^\s*SETTINGS (.*)$/.exec(line)?.[1];
+    if (rest === undefined) continue;
+    clauses++;
+    while (rest !== '') {
+      const a = /^(\w+) = ('(?:[^'\\]|\\.|'')*'|[^,']*?)(?:, |$)/.exec(rest);
+      if (!a || a[0] === '') return undefined;
+      settings.push([a[1]!, a[2]!.replace(/^'([\s\S]*)'$/, '$1')]);
+      rest = rest.slice(a[0].length);
+    }
+  }
+  return { clauses, settings };
+}
+
+/**
+ * Whether the statement's own SETTINGS ask to lift read-only (readonly other than 1 or 2), or cannot be read to
+ * tell. Such settings last for their query only; the readonly *setting* is not what keeps a read a read here
+ * (set in chDB's one session it would never let the process write again): the statement's AST is.
+ */
+export function liftsReadOnly(s: Statement, ast: string): boolean {
+  const sets = (ast.match(/^\s*Set\b/gm) ?? []).length;
+  if (sets === 0) return false;
+  const inQuery = querySettings(s.formatted);
+  return inQuery === undefined || inQuery.clauses !== sets || inQuery.settings.some(([name, value]) => name === 'readonly' && value !== '1' && value !== '2');
+}

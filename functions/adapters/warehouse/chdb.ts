@@ -1,5 +1,6 @@
 // Embedded ClickHouse (chDB) plugged into @clickhouse/client: same client API and SQL as a server.
 // chDB's client connection passes insert bodies as text, so Parquet goes in through file() instead.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +17,33 @@ export interface ChdbWarehouse {
   readonly warehouse: ClickHouseWarehouse;
   /** raw chDB access for statements the HTTP-shaped client cannot express (file() inserts) */
   readonly raw: ChdbRaw;
+  /**
+   * Runs `f` with chDB's one session to itself: no other caller's statement runs between its statements
+   * (with `serialize`; without it, `f` as it is). For a run that sets the session's database or settings
+   * and puts them back.
+   */
+  exclusive<T>(f: () => Promise<T>): Promise<T>;
+}
+
+export interface ChdbOpenOptions extends Pick<ClickHouseWarehouseOptions, 'ttlDays' | 'lakeSource'> {
+  /**
+   * One statement at a time on the session, whoever sends it (`tributary serve`: BI queries and the commands it
+   * runs for other processes share the session, whose current database and SETs every statement sees).
+   */
+  readonly serialize?: boolean;
+}
+
+/** Statements one at a time; a holder's own statements (inside `run`) pass straight through. */
+class SessionLock {
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly holder = new AsyncLocalStorage<boolean>();
+
+  run<T>(f: () => Promise<T>): Promise<T> {
+    if (this.holder.getStore() === true) return f();
+    const next = this.tail.then(() => this.holder.run(true, f));
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
 }
 
 /** The local store's ClickHouse directory is held by another process (chDB takes an exclusive lock on it). */
@@ -52,7 +80,8 @@ function busyStore(err: unknown, path: string): LocalStoreBusyError | undefined 
 }
 
 /** Opens chDB on a data directory. libchdb binds one directory per process: open it once. */
-export async function openChdbWarehouse(path: string, database = 'tributary', options: Pick<ClickHouseWarehouseOptions, 'ttlDays' | 'lakeSource'> = {}): Promise<ChdbWarehouse> {
+export async function openChdbWarehouse(path: string, database = 'tributary', openOptions: ChdbOpenOptions = {}): Promise<ChdbWarehouse> {
+  const { serialize = false, ...options } = openOptions;
   // chdb is a dev/local dependency (570 MB): loaded lazily so Lambda bundles never include it.
   const { createChdbConnection } = await import('chdb/connection');
   // Asked before chDB is: its lock failure also prints a ClickHouse exception straight to stderr.
@@ -64,7 +93,19 @@ export async function openChdbWarehouse(path: string, database = 'tributary', op
   } catch (err) {
     throw busyStore(err, path) ?? err;
   }
-  const raw = connection.chdb as unknown as ChdbRaw;
+  let raw = connection.chdb as unknown as ChdbRaw;
+  let exclusive = <T>(f: () => Promise<T>): Promise<T> => f();
+  if (serialize) {
+    const lock = new SessionLock();
+    const conn = connection as unknown as Record<'query' | 'exec' | 'command' | 'insert' | 'ping', (...a: unknown[]) => Promise<unknown>>;
+    for (const m of ['query', 'exec', 'command', 'insert', 'ping'] as const) {
+      const f = conn[m].bind(connection);
+      conn[m] = (...a: unknown[]) => lock.run(() => f(...a));
+    }
+    const unlocked = raw;
+    raw = { queryAsync: (sql, opts) => lock.run(() => unlocked.queryAsync(sql, opts)) };
+    exclusive = (f) => lock.run(f);
+  }
   const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]) as ClickHouseClient;
   // Parquet bodies pass through files beside the data directory; this process holds the directory's lock,
   // so whatever a killed predecessor left there is garbage.
@@ -85,5 +126,5 @@ export async function openChdbWarehouse(path: string, database = 'tributary', op
       await rm(file, { force: true });
     }
   };
-  return { warehouse: new ClickHouseWarehouse(client, { database, insertParquet, ...options }), raw };
+  return { warehouse: new ClickHouseWarehouse(client, { database, insertParquet, ...options }), raw, exclusive };
 }

@@ -10,6 +10,7 @@ import { DEFAULT_INGEST_CONFIG, type IngestDeps } from '../../core/ingest.js';
 import { DEFAULT_CUT, fileBatches, MIB } from '../file-batches.js';
 import { emptySummary, runBatch, type RunSummary } from '../run-batches.js';
 import { UsageError } from '../errors.js';
+import { commandStdin } from '../command-io.js';
 
 export interface IngestFileOptions {
   readonly file: string;
@@ -80,7 +81,7 @@ export async function ingestFile(options: IngestFileOptions, deps: IngestDeps): 
   const { timestamp } = await claimTopic(topic, options.file, deps);
   // Bytes, not text: a line that is not UTF-8 reaches the handler as it is and is quarantined with its
   // raw bytes, instead of being stored with U+FFFD where the bytes were.
-  const input: AsyncIterable<Buffer> = options.file === '-' ? process.stdin : createReadStream(options.file, { highWaterMark: MIB });
+  const input: AsyncIterable<Buffer> = options.file === '-' ? commandStdin() : createReadStream(options.file, { highWaterMark: MIB });
   const batches = fileBatches(ndjsonLines(input), {
     maxRecords: batchSize,
     maxBytes: batchMb === undefined ? DEFAULT_CUT.maxBytes : batchMb * MIB,

@@ -11,7 +11,8 @@ export const SERVE_HELP = `tributary serve [--port 8123] [--host 127.0.0.1] [--u
 Serves the local store over ClickHouse's HTTP interface until stopped (Ctrl-C): point Grafana's ClickHouse
 plugin (HTTP), Metabase, Superset (clickhouse-connect) or @clickhouse/client at http://127.0.0.1:8123.
 Queries run in the database tributary unless the client names another; lake tables are lake.<table>.
-The store stays locked while it runs: stop it before ingest, sql or npm start.
+While it runs it holds the store, and ingest, sql, status, quarantine, jobs, compact and schema run in it
+(started anywhere on this machine with the same TRIBUTARY_HOME); npm start (dev) needs it stopped.
 The console (health, SQL, tables and schemas, quarantine, lineage, jobs and experiments) is at
 http://127.0.0.1:8123/console/ (docs/console.md); bound beyond loopback, it needs the password.
 
@@ -46,11 +47,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (password === '') password = undefined;
 
   const [{ openLocalRuntime }, { startServe }] = await Promise.all([import('../local-runtime.js'), import('../serve/server.js')]);
-  const runtime = await openLocalRuntime();
+  // Serialized: BI queries and the commands serve runs for other processes take turns on chDB's one session.
+  const runtime = await openLocalRuntime({ serialize: true });
   try {
     const client = runtime.warehouse.client;
     const database = runtime.warehouse.database;
-    // The server's own writes come first: once a query sets readonly, it holds for the rest of chDB's session.
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}` });
     const lake = await runtime.refreshLakeViews();
     const { consoleRoutes, CONSOLE_PATH } = await import('../serve/console/routes.js');
@@ -58,7 +59,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     const { join } = await import('node:path');
     const { PACKAGE_ROOT } = await import('../local-runtime.js');
     const routes = consoleRoutes({ runtime, clock: cliClock(), host, user, password, assets: join(PACKAGE_ROOT, 'dist/console') });
-    const server = await startServe({ client, database, host, port, user, password, write: values.write === true, routes });
+    const server = await startServe({ client, database, host, port, user, password, write: values.write === true, routes, exclusive: runtime.exclusive });
+    const commands = await (await import('../serve/commands.js')).hostCommands(runtime, server.url);
     console.log(`tributary serve: ClickHouse HTTP interface on ${server.url} (${values.write ? 'read-write' : 'read-only'}, user ${user}${password === undefined ? ' without a password' : ''}; ` +
       `database ${database}, ${lake.length} lake table${lake.length === 1 ? '' : 's'}). Ctrl-C stops it.`);
     console.log(`Console: ${server.url}${CONSOLE_PATH}`);
@@ -66,6 +68,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    await commands.close();
     await server.close();
   } finally {
     await runtime.close();

@@ -3,9 +3,9 @@
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
 import { quoteIdentifier } from '../../core/identifiers.js';
 import type { LocalRuntime } from '../local-runtime.js';
-import { UsageError } from '../errors.js';
+import { ReadOnlyError, UsageError } from '../errors.js';
 import { formatTable, jsonLine } from '../print.js';
-import { parseStatement, READ_STATEMENTS, statementAst, streamBytes, type Statement } from '../statement.js';
+import { liftsReadOnly, parseStatement, READ_STATEMENTS, statementAst, streamBytes, type Statement } from '../statement.js';
 
 export const SQL_FORMATS = ['table', 'csv', 'tsv', 'json', 'jsonl'] as const;
 export type SqlFormat = (typeof SQL_FORMATS)[number];
@@ -51,24 +51,21 @@ export async function runSql(runtime: LocalRuntime, query: string, options: SqlO
   }
   if (!options.write) {
     if (statement.intoOutfile) throw new UsageError('INTO OUTFILE writes a file: pass --write to run it');
-    const { kind } = await statementAst(client, statement);
+    const { ast, kind } = await statementAst(client, statement);
     if (!READ_STATEMENTS.test(kind)) {
       throw new UsageError(`sql runs reads only (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS); this is ${kind}: pass --write to run it`);
     }
+    if (liftsReadOnly(statement, ast)) throw new ReadOnlyError("Cannot modify 'readonly' setting in readonly mode: sql runs reads only; pass --write to lift it");
   }
-  // The command's own writes come first: readonly, once set, holds for the rest of chDB's session.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(runtime.warehouse.database)}` });
   await runtime.refreshLakeViews();
   await client.command({ query: `USE ${quoteIdentifier(runtime.warehouse.database)}` });
   const format = options.format ?? 'table';
   let out: string;
   try {
-    // readonly set with this very query, never left to a default or to what ran before: 2 refuses every
-    // write and DDL (and a SETTINGS readonly = 0 inside the query), 0 lets --write through.
-    const { stream } = await client.exec({
-      query,
-      clickhouse_settings: { readonly: options.write ? '0' : '2', default_format: CLICKHOUSE_FORMAT.get(format) ?? 'JSONEachRow' },
-    });
+    // No readonly setting: in chDB's one session it would hold for every later statement of the process (serve
+    // runs commands for other processes); the statement's AST above keeps a read a read.
+    const { stream } = await client.exec({ query, clickhouse_settings: { default_format: CLICKHOUSE_FORMAT.get(format) ?? 'JSONEachRow' } });
     out = (await streamBytes(stream)).toString('utf8');
   } catch (err) {
     throw await withNoDataHint(runtime, err);

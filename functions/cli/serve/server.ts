@@ -1,13 +1,15 @@
 // `tributary serve`'s HTTP server: ClickHouse's HTTP interface over the local store's chDB, one query at a time.
 // chDB is one session per process and a setting set with one query stays set for the next, so every query here
-// is sent with the settings it means (readonly, the client's allowed settings, the others reset) and its database.
+// runs with the session to itself (the commands serve runs for other processes share it), with its database and
+// the client's allowed settings, and puts both back after it. Read-only is the statement's AST (a read, reaching
+// nothing outside the store), not the readonly setting: once set in chDB's session it never lets the process write again.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
 import { quoteIdentifier } from '../../core/identifiers.js';
-import { parseStatement, READ_STATEMENTS, statementAst, streamBytes, type Statement } from '../statement.js';
+import { liftsReadOnly, parseStatement, READ_STATEMENTS, statementAst, streamBytes, type Statement } from '../statement.js';
 import { ALLOWED_SETTINGS, ClickHouseHttpError, contentTypeOf, errorResponse, parseQueryRequest, type Credentials, type QueryRequest } from './protocol.js';
 
 export interface ServeOptions {
@@ -19,8 +21,10 @@ export interface ServeOptions {
   readonly user: string;
   /** undefined: the user has no password (like ClickHouse's `default`) */
   readonly password: string | undefined;
-  /** let statements write; without it only reads run, with readonly = 2 */
+  /** let statements write; without it only reads run (checked on the statement's AST) */
   readonly write: boolean;
+  /** runs `f` with chDB's session to itself (LocalRuntime.exclusive); default: as it is */
+  readonly exclusive?: <T>(f: () => Promise<T>) => Promise<T>;
   /** largest request body accepted */
   readonly maxBodyBytes?: number;
   /** other handlers (the console): true when one answered the request */
@@ -70,7 +74,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     const [name, value] = line.split('\t');
     if (name) defaults.set(name, value ?? '');
   }
-  const changed = new Set<string>();
+  const exclusive = options.exclusive ?? (<T>(f: () => Promise<T>): Promise<T> => f());
   const expected = options.password === undefined ? undefined : digest(options.password);
 
   const authenticate = (c: Credentials): void => {
@@ -99,25 +103,27 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       if (!READ_STATEMENTS.test(kind)) throw new ClickHouseHttpError(164, 'READONLY', `Cannot execute query in readonly mode: ${why}; this is ${kind}`);
       const reach = outsideReach(ast);
       if (reach) throw new ClickHouseHttpError(497, 'ACCESS_DENIED', `${reach} reads outside the store (files, URLs, other servers), which tributary serve refuses while read-only`);
+      if (liftsReadOnly(statement, ast)) throw new ClickHouseHttpError(164, 'READONLY', `Cannot modify 'readonly' setting in readonly mode: ${why}`);
     }
     const database = req.database ?? options.database;
-    await client.command({ query: `USE ${quoteIdentifier(database)}` });
-    // The client's settings, and every setting an earlier query changed back to its default.
-    const settings: Record<string, string> = {};
-    for (const name of changed) settings[name] = defaults.get(name) ?? '';
-    changed.clear();
-    for (const [name, value] of req.settings) {
-      if (name === 'readonly') continue; // handled above; readonly=1 would outlive the request in chDB's session
-      settings[name] = value;
-      changed.add(name);
-    }
+    // The client's settings; readonly is handled above (set, it would outlive the request in chDB's session).
+    const settings = new Map([...req.settings].filter(([name]) => name !== 'readonly'));
     const queryId = req.queryId ?? randomUUID();
     const format = statement.format ?? req.defaultFormat;
-    const result = await client.exec({
-      query: req.sql, query_id: queryId,
-      ...(req.params.size > 0 ? { query_params: Object.fromEntries(req.params) } : {}),
-      // readonly set with this very query: 2 refuses every write (and a SETTINGS readonly = 0 inside the query).
-      clickhouse_settings: { ...settings, ...(options.write ? {} : { readonly: '2' }), default_format: req.defaultFormat as DataFormat },
+    const result = await exclusive(async () => {
+      const before = await one('SELECT currentDatabase()');
+      await client.command({ query: `USE ${quoteIdentifier(database)}` });
+      try {
+        return await client.exec({
+          query: req.sql, query_id: queryId,
+          ...(req.params.size > 0 ? { query_params: Object.fromEntries(req.params) } : {}),
+          clickhouse_settings: { ...Object.fromEntries(settings), default_format: req.defaultFormat as DataFormat },
+        });
+      } finally {
+        // The session as it was, before anyone else's statement runs: its database, and each setting changed here at its default.
+        const reset = Object.fromEntries([...settings.keys()].map((name) => [name, defaults.get(name) ?? '']));
+        await client.command({ query: `USE ${quoteIdentifier(before)}`, ...(settings.size > 0 ? { clickhouse_settings: reset } : {}) });
+      }
     });
     const body = await streamBytes(result.stream);
     const s = result.summary;
