@@ -1,6 +1,7 @@
 // Per-environment settings from cdk.json (`context.environments.<name>`), validated at synth so an
 // unknown or incomplete environment fails with a message that names everything missing.
 import { alarmThresholds } from './alarm-defaults.js';
+import { LAKE_WRITES, type LakeWrites } from '../functions/core/lake/spool.js';
 
 /** The ingest function's memory when an environment does not set `ingest.memoryMb`. */
 export const DEFAULT_INGEST_MEMORY_MB = 2048;
@@ -47,6 +48,14 @@ export const DEFAULT_SPLIT_BATCHING: { readonly fresh: BatchingConfig; readonly 
   lake: { batchSize: 10_000, batchingWindowSeconds: 120 },
 };
 
+/**
+ * Event → lake within 5 minutes (issue 23): with spool writes, the lake path's window, the materializer's
+ * interval and this allowance for its run must add up to at most LAKE_VISIBLE_SECONDS.
+ */
+export const MATERIALIZE_RUN_ALLOWANCE_SECONDS = 60;
+export const LAKE_VISIBLE_SECONDS = 300;
+export const DEFAULT_MATERIALIZE_EVERY_MINUTES = 2;
+
 export interface TopicConfig {
   readonly name: string;
   /** coupled only: records per invocation, 1–10,000 (default 5,000) */
@@ -83,6 +92,13 @@ export interface EnvironmentConfig {
   readonly msk: { readonly create: true; readonly clusterName: string } | { readonly clusterArn: string };
   /** coupled (default) or split: see Topology */
   readonly topology: Topology;
+  /**
+   * How the lake path writes (docs/lake.md#spool-writes): `direct` (default), Parquet files per (table, hour)
+   * in each invocation; `spool`, one object per batch, made into files by the materializer every
+   * `materializeEveryMinutes` (1–5, default 2).
+   */
+  readonly lakeWrites: LakeWrites;
+  readonly materializeEveryMinutes: number;
   readonly topics: readonly TopicConfig[];
   /** Kafka consumer group of the ingest function (default tributary-<env>) */
   readonly consumerGroup: string;
@@ -212,6 +228,8 @@ export function parseEnvironment(name: string | undefined, environments: unknown
     region,
     msk,
     topology,
+    lakeWrites: lakeWritesSetting(at('lakeWrites'), problems),
+    materializeEveryMinutes: int('materializeEveryMinutes', DEFAULT_MATERIALIZE_EVERY_MINUTES, 1, 5),
     topics,
     consumerGroup: consumerGroupBase(at('consumerGroup'), name, topics, topology, problems),
     vpc: {
@@ -243,8 +261,26 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       problems.push(`topics.${i}.lake.batchingWindowSeconds ${t.lake.batchingWindowSeconds} is not shorter than alarms.freshnessMinutes ${config.alarms.freshnessMinutes} (the freshness alarm would fire on every lake batch)`);
     }
   }
+  if (at('materializeEveryMinutes') !== undefined && config.lakeWrites !== 'spool') problems.push('materializeEveryMinutes applies to "lakeWrites": "spool" only (direct writes have no materializer)');
+  if (config.lakeWrites === 'spool') {
+    // Spooled, an event reaches the lake when its batch closes, the next materializer run starts and finishes.
+    for (const [i, t] of config.topics.entries()) {
+      const window = t.lake?.batchingWindowSeconds ?? t.batchingWindowSeconds ?? 0;
+      const total = window + 60 * config.materializeEveryMinutes + MATERIALIZE_RUN_ALLOWANCE_SECONDS;
+      if (total > LAKE_VISIBLE_SECONDS) {
+        problems.push(`topics.${i}: with "lakeWrites": "spool", its lake window ${window} s + materializeEveryMinutes ${config.materializeEveryMinutes} min + ${MATERIALIZE_RUN_ALLOWANCE_SECONDS} s for the run is ${total} s, over the ${LAKE_VISIBLE_SECONDS} s an event may take to reach the lake: shorten the window or the interval`);
+      }
+    }
+  }
   if (problems.length > 0) throw new EnvironmentConfigError(`environment ${JSON.stringify(name)} in cdk.json is incomplete:\n  - ${problems.join('\n  - ')}`);
   return config;
+}
+
+function lakeWritesSetting(value: unknown, problems: string[]): LakeWrites {
+  if (value === undefined) return 'direct';
+  if (LAKE_WRITES.includes(value as LakeWrites)) return value as LakeWrites;
+  problems.push(`lakeWrites must be "direct" (a Parquet file per table and hour in each invocation) or "spool" (one object per batch, made into files by the materializer every few minutes: docs/lake.md#spool-writes), not ${JSON.stringify(value)}`);
+  return 'direct';
 }
 
 function topologySetting(value: unknown, problems: string[]): Topology {
@@ -372,7 +408,7 @@ function ingestSettings(int: IntReader, problems: string[]): EnvironmentConfig['
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
-  'account', 'region', 'msk', 'topology', 'topics', 'consumerGroup', 'vpc', 'clickhouse', 'piiSaltSecretName', 'retention', 'kmsKey', 'dataStewardRoleArn', 'ingest', 'alarms',
+  'account', 'region', 'msk', 'topology', 'lakeWrites', 'materializeEveryMinutes', 'topics', 'consumerGroup', 'vpc', 'clickhouse', 'piiSaltSecretName', 'retention', 'kmsKey', 'dataStewardRoleArn', 'ingest', 'alarms',
 ]);
 
 const optionalField = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>

@@ -13,6 +13,8 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { BatchingConfig, TopicConfig, Topology } from './config.js';
+import type { LakeWrites } from '../functions/core/lake/spool.js';
+import { INGEST_SERVICES } from '../functions/adapters/telemetry.js';
 import { JOB_OUTPUT_TABLES } from '../functions/adapters/job-files.js';
 import { attachClickHouse, tributaryFunction, type ClickHouseLogin, type FunctionContext } from './functions.js';
 import { LAKE_KEYS } from './lake.js';
@@ -20,6 +22,8 @@ import { LAKE_KEYS } from './lake.js';
 export interface IngestProps extends FunctionContext {
   readonly clusterArn: string;
   readonly topology: Topology;
+  /** how the lake path writes: direct files, or one spool object per batch (the materializer makes the files) */
+  readonly lakeWrites: LakeWrites;
   readonly topics: readonly TopicConfig[];
   readonly consumerGroup: string;
   readonly piiSaltSecret: ISecret;
@@ -103,6 +107,7 @@ export class Ingest extends Construct {
   private path(id: string, name: IngestPathName, p: IngestProps, batchingOf: (t: TopicConfig) => BatchingConfig): IngestPath {
     const writesLake = name !== 'fresh';
     const writesClickHouse = name !== 'lake';
+    const spooling = p.lakeWrites === 'spool';
     const sinks = PATH_SINKS[name];
     // The fresh path makes no Glue calls: no Glue database in its environment (its handler refuses one it would not read).
     const lakeEnvironment = Object.fromEntries(Object.entries(p.lake.environment()).filter(([k]) => writesLake || k !== 'TRIBUTARY_GLUE_DATABASE'));
@@ -117,12 +122,22 @@ export class Ingest extends Construct {
         ...lakeEnvironment,
         TRIBUTARY_SCHEMAS_DIR: 'schemas/events',
         TRIBUTARY_PII_SALT_SECRET_ARN: p.piiSaltSecret.secretArn,
-        POWERTOOLS_SERVICE_NAME: 'tributary-ingest',
+        // its own metrics service: split's two paths would otherwise count every table twice
+        POWERTOOLS_SERVICE_NAME: INGEST_SERVICES[name],
         ...(sinks === undefined ? {} : { TRIBUTARY_SINKS: sinks }),
+        ...(writesLake && spooling ? { TRIBUTARY_LAKE_WRITES: 'spool' } : {}),
       },
       extra: { vpc: p.vpc, vpcSubnets: p.subnets, securityGroups: [...p.securityGroups] },
     });
-    if (writesLake) {
+    if (writesLake && spooling) {
+      // Spooling: one object per batch under _spool/pending/ (written only if absent, so never read back) and
+      // the registry. Nothing under lake/: the materializer writes the files, the quarantine and the partitions.
+      p.lake.grantPut(fn, [LAKE_KEYS.spoolObjects, LAKE_KEYS.registry]);
+      p.lake.grantGet(fn, [LAKE_KEYS.registry]);
+      p.lake.grantList(fn, [LAKE_KEYS.registry]);
+      p.lake.deny(fn, ['s3:*'], [LAKE_KEYS.lake]);
+      p.lake.denyList(fn, [LAKE_KEYS.lake]);
+    } else if (writesLake) {
       // The lake, as functions/core/ingest.ts uses it: write its data files (an hour partition, or a compacted
       // version for late rows) and quarantine files, read back a data file a redelivered batch finds under its
       // key; list, read and append registry versions. Never read the quarantine, never touch a job's output,
@@ -144,7 +159,12 @@ export class Ingest extends Construct {
     if (writesClickHouse) attachClickHouse(fn, p.clickhouse);
     p.piiSaltSecret.grantRead(fn);
     const glue = p.lake.glueArns();
-    if (writesLake) {
+    if (writesLake && spooling) {
+      // Spooling, ingest creates and evolves tables (a column exists before a spooled row carries it); the
+      // partitions are the materializer's.
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable'], resources: [glue.catalog, glue.database, glue.tables] }));
+      fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['glue:*'], resources: Object.values(JOB_OUTPUT_TABLES).map(glue.table) }));
+    } else if (writesLake) {
       // Glue, as the catalog adapter does it for ingest: tables created and evolved from data, partitions
       // registered, looked up and brought up to the table's columns (on the table's ARN: Glue has no partition
       // ARN). Job output tables are another function's: denied whatever the table wildcard says.

@@ -43,6 +43,16 @@ export const LAKE_KEYS = {
   registry: '_registry/events/*',
   /** a job's output table */
   jobOutput: (table: string): string => `lake/${table}/*`,
+  /** spool writes (docs/lake.md#spool-writes): one object per ingest batch, `_spool/pending/<topic>+<n>p+<digest>.spool` */
+  spoolObjects: '_spool/pending/*.spool',
+  /** the materializer's claim manifests */
+  spoolManifests: '_spool/manifests/*',
+  /** the offsets already materialized, per topic-partition */
+  spoolOffsets: '_spool/offsets.json',
+  /** the prefixes the materializer lists */
+  spoolPrefixes: '_spool/*',
+  /** the materializer's lineage files (Kafka offsets → spool → file) */
+  lineage: 'lake/_ingest_log/*',
 } as const;
 
 export const QUARANTINE_PREFIX = 'lake/_quarantine/';

@@ -10,6 +10,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { INGEST_SERVICES } from '../functions/adapters/telemetry.js';
 
 /** An ingest path as monitoring sees it: its function and the consumer group of each topic's mapping. */
 export interface MonitoredIngestPath {
@@ -35,6 +36,9 @@ export interface MonitoringProps {
   readonly quarantineTable: string;
   /** alarm when the ESM's consumer lag stays above this many records */
   readonly offsetLag: number;
+  /** with spool writes: the materializer, alarmed when the spool's backlog grows older than `spoolAgeSeconds` */
+  readonly materializer?: IFunction;
+  readonly spoolAgeSeconds?: number;
 }
 
 const NAMESPACE = 'Tributary';
@@ -48,8 +52,11 @@ export class Monitoring extends Construct {
     super(scope, id);
     this.topic = new Topic(this, 'Alarms', { displayName: `Tributary ${p.envName} alarms`, enforceSSL: true });
     for (const email of p.emails) this.topic.addSubscription(new EmailSubscription(email));
+    // Each path publishes under its own service; records are counted on one path (the lake's in split, which
+    // sees the same records as the fresh one), so no figure is counted twice.
+    const recordsService = INGEST_SERVICES[p.ingest.some((x) => x.name === 'lake') ? 'lake' : p.ingest[0]?.name ?? 'coupled'];
     const ingest = (name: string, statistic = 'Sum'): Metric =>
-      new Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { service: 'tributary-ingest' }, statistic, period: Duration.minutes(5) });
+      new Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { service: recordsService }, statistic, period: Duration.minutes(5) });
     const perTable = (name: string, stat: string): MathExpression => new MathExpression({
       expression: `SELECT ${stat}(${name}) FROM SCHEMA(${NAMESPACE}, service, "table") GROUP BY "table"`,
       label: name, period: Duration.minutes(5),
@@ -117,6 +124,22 @@ export class Monitoring extends Construct {
       const which = coupled ? '' : ` on the ${x.name} path (${x.name === 'fresh' ? 'ClickHouse' : 'S3 and Glue'})`;
       alarm(`${prefix}IngestErrors`, x.fn.metricErrors({ period: Duration.minutes(5) }), 0, `Ingest invocations failing${which}: the ESM is retrying batches`, 2);
       alarm(`${prefix}OffsetLag`, offsetLag(x.fn), p.offsetLag, `Consumer lag above ${p.offsetLag} records and not shrinking${which}`, 6);
+    }
+    if (p.materializer) {
+      const spool = (name: string, statistic: string): Metric => new Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { service: 'tributary-materialize' }, statistic, period: Duration.minutes(5) });
+      const ageLimit = p.spoolAgeSeconds ?? 300;
+      this.dashboard.addWidgets(new GraphWidget({
+        title: 'Spool: backlog age (s) and objects pending', left: [spool('SpoolBacklogAge', 'Maximum')], right: [spool('SpoolObjectsPending', 'Maximum'), p.materializer.metricErrors()], width: 24,
+      }));
+      // Missing datapoints mean the materializer stopped running: breaching, unlike the alarms above.
+      const a = new Alarm(this, 'SpoolBacklogAge', {
+        metric: spool('SpoolBacklogAge', 'Maximum'), threshold: ageLimit, evaluationPeriods: 2, datapointsToAlarm: 2,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD, treatMissingData: TreatMissingData.BREACHING,
+        alarmDescription: `The lake spool's oldest batch waited more than ${ageLimit} s for the materializer (or the materializer is not running): the lake is falling behind`,
+      });
+      a.addAlarmAction(new SnsAction(this.topic));
+      this.alarms.push(a);
+      alarm('MaterializeFailures', p.materializer.metricErrors({ period: Duration.minutes(15) }), 0, 'The spool materializer failed twice in a row (the next run finishes its manifest)', 2);
     }
     alarm('CompactionFailures', p.compaction.metricErrors({ period: Duration.hours(1) }), 0, 'Compaction failed (the next run resumes it)', 2);
     alarm('AbDailyFailures', p.abDaily.metricErrors({ period: Duration.hours(1) }), 0, 'ab-daily failed (the next run retries the day)', 2);

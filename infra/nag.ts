@@ -11,7 +11,8 @@ const ack = (scope: IConstruct, id: string, reason: string): void => Validations
 
 export function acknowledgeFindings(stack: TributaryStack): void {
   const ingest = stack.ingest.paths;
-  const functions = [...ingest.map((x) => x.fn), stack.jobs.compaction, stack.jobs.abDaily];
+  const materializer = stack.materializer?.fn;
+  const functions = [...ingest.map((x) => x.fn), stack.jobs.compaction, stack.jobs.abDaily, ...(materializer ? [materializer] : [])];
   // The lake writers: the coupled function, or split's lake path (the fresh path has no Glue and no lake/ rights).
   const lakeWriters = ingest.filter((x) => x.name !== 'fresh').map((x) => x.fn);
   const bucket = stack.resolve(stack.lake.bucket.bucketArn) as { 'Fn::GetAtt': [string, string] };
@@ -24,7 +25,17 @@ export function acknowledgeFindings(stack: TributaryStack): void {
   for (const fn of lakeWriters) ack(fn, `IAM5[Resource::${glueTables}]`, 'tables are created from data at run time (one per event); limited to this environment\'s Glue database, job output tables denied');
   ack(stack.jobs.compaction, `IAM5[Resource::${glueTables}]`, 'compacts every event table, whose names come from data; limited to this environment\'s Glue database, changes to job output tables denied');
   for (const { fn } of ingest) ack(fn, 'IAM5[Resource::*]', `${MSK_POLLER_EC2_DESCRIBE.join(' and ')} only, for the MSK event source mapping's network interfaces: EC2's Describe actions have no resource-level permissions`);
-  for (const fn of lakeWriters) ack(fn, objects(LAKE_KEYS.ingestFiles), 'its own files (<topic>+<partition>+<offsets>.parquet) in hour partitions named by data; the quarantine is write-only, job outputs denied');
+  for (const fn of lakeWriters) {
+    if (materializer) ack(fn, objects(LAKE_KEYS.spoolObjects), 'one spool object per batch, named by its Kafka ranges; put only, never read or deleted (docs/lake.md#spool-writes)');
+    else ack(fn, objects(LAKE_KEYS.ingestFiles), 'its own files (<topic>+<partition>+<offsets>.parquet) in hour partitions named by data; the quarantine is write-only, job outputs denied');
+  }
+  if (materializer) {
+    ack(materializer, `IAM5[Resource::${glueTables}]`, 'registers partitions of every event table, whose names come from data; limited to this environment\'s Glue database, job output tables denied');
+    ack(materializer, objects(LAKE_KEYS.ingestFiles), 'lake files (<topic>+<partition>+<offsets>.parquet) in hour partitions named by data, and quarantine files (write-only); job outputs denied');
+    ack(materializer, objects(LAKE_KEYS.spoolObjects), 'reads and deletes the spool objects it materializes (one per ingest batch)');
+    ack(materializer, objects(LAKE_KEYS.spoolManifests), 'its claim manifests, one per set of spool objects');
+    ack(materializer, objects(LAKE_KEYS.lineage), 'its lineage files, one per manifest, partitioned by day');
+  }
   for (const fn of [...ingest.map((x) => x.fn), stack.jobs.abDaily]) ack(fn, objects(LAKE_KEYS.registry), 'schema registry versions, one document per table version (table names come from data)');
   ack(stack.jobs.compaction, objects(LAKE_KEYS.partitionObjects), 'reads and deletes the files of event tables\' hour partitions (named by data); quarantine and job outputs denied');
   ack(stack.jobs.compaction, objects(LAKE_KEYS.versionFolders), 'writes the version folders (_v<N>/) of event tables\' hour partitions; quarantine and job outputs denied');

@@ -6,11 +6,12 @@ import { CfnServerlessCluster } from 'aws-cdk-lib/aws-msk';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ArnPrincipal, Role, type IRole } from 'aws-cdk-lib/aws-iam';
-import type { ClickHouseUser, EnvironmentConfig } from './config.js';
+import { MATERIALIZE_RUN_ALLOWANCE_SECONDS, type ClickHouseUser, type EnvironmentConfig } from './config.js';
 import type { ClickHouseLogin } from './functions.js';
 import { Ingest } from './ingest.js';
 import { Jobs } from './jobs.js';
 import { Lake } from './lake.js';
+import { Materializer } from './materialize.js';
 import { Monitoring } from './monitoring.js';
 
 export interface TributaryStackProps extends StackProps {
@@ -22,6 +23,8 @@ export class TributaryStack extends Stack {
   readonly ingest: Ingest;
   readonly jobs: Jobs;
   readonly monitoring: Monitoring;
+  /** with "lakeWrites": "spool": the function that turns the spool into lake files */
+  readonly materializer?: Materializer;
   /** the role ClickHouse reads the lake as, when clickhouse.lakeAccess is set */
   readonly clickhouseLakeReader?: IRole;
 
@@ -76,12 +79,14 @@ export class TributaryStack extends Stack {
       secret: Secret.fromSecretNameV2(this, id, u.secretName),
     });
     this.ingest = new Ingest(this, 'Ingest', {
-      lake: this.lake, clusterArn, topology: c.topology, topics: c.topics, consumerGroup: c.consumerGroup, vpc, subnets, securityGroups,
+      lake: this.lake, clusterArn, topology: c.topology, lakeWrites: c.lakeWrites, topics: c.topics, consumerGroup: c.consumerGroup, vpc, subnets, securityGroups,
       clickhouse: login('ClickHouseIngestSecret', c.clickhouse.ingest), piiSaltSecret,
       memoryMb: c.ingest.memoryMb, semiSpaceMb: c.ingest.semiSpaceMb, timeout: Duration.minutes(c.ingest.timeoutMinutes), logDays,
     });
     this.jobs = new Jobs(this, 'Jobs', { lake: this.lake, vpc, subnets, securityGroups, clickhouse: login('ClickHouseJobsSecret', c.clickhouse.jobs), logDays });
+    if (c.lakeWrites === 'spool') this.materializer = new Materializer(this, 'Materializer', { lake: this.lake, vpc, subnets, securityGroups, logDays, everyMinutes: c.materializeEveryMinutes });
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      ...(this.materializer ? { materializer: this.materializer.fn, spoolAgeSeconds: 60 * c.materializeEveryMinutes + MATERIALIZE_RUN_ALLOWANCE_SECONDS } : {}),
       envName: c.name, ingest: this.ingest.paths, clusterName, compaction: this.jobs.compaction, abDaily: this.jobs.abDaily,
       emails: c.alarms.emails, freshnessMinutes: c.alarms.freshnessMinutes, quarantinePercent: c.alarms.quarantinePercent, quarantineTable: `${c.clickhouse.database}_ops._quarantine`, offsetLag: c.alarms.offsetLag,
     });

@@ -9,6 +9,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readCompactEnvironment } from '../../functions/compact/config.js';
+import { readMaterializeEnvironment } from '../../functions/materialize/config.js';
 import { readIngestEnvironment, readServicesEnvironment } from '../../functions/adapters/environment.js';
 import { DEFAULT_SPLIT_BATCHING, EnvironmentConfigError, parseEnvironment, type EnvironmentConfig } from '../../infra/config.js';
 import { heapFlags, PROJECT_ROOT } from '../../infra/functions.js';
@@ -64,11 +65,18 @@ function coupledVariant(raw: Record<string, unknown>): Record<string, unknown> {
   return { ...rest, topology: 'coupled', topics: (topics as Array<Record<string, unknown>>).map(({ fresh: _f, lake: _l, ...t }) => t) };
 }
 
+/** An environment with spool writes as it would be with direct writes (no materializer). */
+function directVariant(raw: Record<string, unknown>): Record<string, unknown> {
+  const { lakeWrites: _w, materializeEveryMinutes: _m, ...rest } = raw;
+  return rest;
+}
+
 // Every environment as cdk.json has it and, for a split one, the same environment coupled: both topologies
-// keep every property below.
+// keep every property below; for one that spools, the same environment writing directly: both lake writes too.
 const variants = Object.entries(environments).flatMap(([name, raw]) => [
   { label: name, name, raw },
   ...(raw['topology'] === 'split' ? [{ label: `${name} (coupled)`, name, raw: coupledVariant(raw) }] : []),
+  ...(raw['lakeWrites'] === 'spool' ? [{ label: `${name} (direct)`, name, raw: directVariant(raw) }] : []),
 ]);
 
 for (const { label, name, raw } of variants) {
@@ -191,9 +199,11 @@ for (const { label, name, raw } of variants) {
       stray: 'lake/notes.txt',
     };
     // The ingest roles by path: 'ingest' (coupled) or 'fresh' and 'lake' (split).
-    type Role = 'ingest' | 'fresh' | 'lake' | 'compaction' | 'abDaily';
+    type Role = 'ingest' | 'fresh' | 'lake' | 'compaction' | 'abDaily' | 'materializer';
     const pathRole = (x: IngestPath): Role => (x.name === 'coupled' ? 'ingest' : x.name);
-    const fns: Partial<Record<Role, IFunction>> = { ...Object.fromEntries(paths.map((x) => [pathRole(x), x.fn])), compaction: stack.jobs.compaction, abDaily: stack.jobs.abDaily };
+    const fns: Partial<Record<Role, IFunction>> = {
+      ...Object.fromEntries(paths.map((x) => [pathRole(x), x.fn])), compaction: stack.jobs.compaction, abDaily: stack.jobs.abDaily, ...(stack.materializer ? { materializer: stack.materializer.fn } : {}),
+    };
     const lakeRole = pathRole(lakeWriter);
     const roleArn = (role: Role): string => `arn:aws:iam::${config.account}:role/${role}`;
     const s3 = (role: Role, action: string, key: keyof typeof keys): boolean =>
@@ -212,7 +222,59 @@ for (const { label, name, raw } of variants) {
       assert.deepEqual(wrong, [], `${role}'s S3 rights`);
     };
 
-    it(`scopes ingest${lakeRole === 'lake' ? '\'s lake path' : ''} to writing its data files, quarantine files and registry versions, reading back its own data files and the registry (#22.16)`, () => {
+    if (config.lakeWrites === 'spool') it(`scopes spooling ingest${lakeRole === 'lake' ? '\'s lake path' : ''} to putting spool objects and registry versions: nothing under lake/ (#23)`, () => {
+      const spool = '_spool/pending/tracking+3p+0123456789abcdef.spool';
+      const can = (action: string, key: string): boolean => decide(roleStatements(stack, template, fns[lakeRole]!), bucketPolicy(stack, template), { action, resource: `${BUCKET}/${key}`, principalArn: roleArn(lakeRole) }, text).allowed;
+      assert.ok(can('s3:PutObject', spool), 'puts its spool object');
+      for (const action of ['s3:GetObject', 's3:DeleteObject']) assert.ok(!can(action, spool), `no ${action} of a spool`);
+      for (const key of ['_spool/manifests/x.json', '_spool/offsets.json', '_spool/pending/notes.txt']) assert.ok(!can('s3:PutObject', key), key);
+      expectKeys(lakeRole, { 's3:PutObject': ['registry'], 's3:AbortMultipartUpload': ['registry'], 's3:GetObject': ['registry'] });
+      assert.equal(envOf(lakeWriter)['TRIBUTARY_LAKE_WRITES'], 'spool');
+      for (const prefix of [undefined, '', 'lake/', '_spool/', '_spool/pending/']) assert.ok(!list(lakeRole, prefix), `no listing of ${JSON.stringify(prefix)}`);
+    });
+
+    if (stack.materializer) it('runs the materializer on its schedule, one run at a time, scoped to the spool, lake files, quarantine files and lineage (#23)', () => {
+      const m = functionResource(stack, template, stack.materializer!.fn).Properties;
+      assert.equal(m['ReservedConcurrentExecutions'], 1, 'two runs never take the same spool');
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: `rate(${config.materializeEveryMinutes} minutes)` });
+      const env = placeholders(m.Environment!.Variables);
+      const read = readMaterializeEnvironment(env);
+      assert.ok(read.leaseMs > Number(m['Timeout']) * 1000, 'a manifest\'s lease outlasts a run');
+      assert.equal(env['POWERTOOLS_SERVICE_NAME'], 'tributary-materialize');
+      const can = (action: string, key: string): boolean => decide(roleStatements(stack, template, stack.materializer!.fn), bucketPolicy(stack, template), { action, resource: `${BUCKET}/${key}`, principalArn: roleArn('materializer') }, text).allowed;
+      const spool = '_spool/pending/tracking+3p+0123456789abcdef.spool';
+      for (const action of ['s3:GetObject', 's3:DeleteObject']) assert.ok(can(action, spool), `${action} spool`);
+      assert.ok(!can('s3:PutObject', spool), 'never writes a spool');
+      for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) assert.ok(can(action, '_spool/manifests/abc.json'), `${action} manifest`);
+      for (const action of ['s3:GetObject', 's3:PutObject']) assert.ok(can(action, '_spool/offsets.json'), `${action} offsets`);
+      assert.ok(can('s3:PutObject', 'lake/_ingest_log/dt=2026-12-06/abc.parquet'), 'writes lineage');
+      expectKeys('materializer', {
+        's3:PutObject': ['data', 'multiPartition', 'late', 'quarantine'],
+        's3:AbortMultipartUpload': ['data', 'multiPartition', 'late', 'quarantine'],
+      });
+      assert.ok(list('materializer', '_spool/pending/') && list('materializer', '_spool/manifests/'));
+      for (const prefix of [undefined, '', 'lake/', '_registry/']) assert.ok(!list('materializer', prefix), `no listing of ${JSON.stringify(prefix)}`);
+      assert.ok(!Object.keys(env).some((k) => k.startsWith('CLICKHOUSE_')), 'no ClickHouse');
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName?: string; Threshold: number; TreatMissingData: string } }>;
+      const age = alarms.find((a) => a.Properties.MetricName === 'SpoolBacklogAge');
+      assert.ok(age, 'an alarm on the spool backlog\'s age');
+      assert.equal(age.Properties.TreatMissingData, 'breaching', 'a materializer that stopped running alarms too');
+      assert.ok(age.Properties.Threshold <= 300 - Math.max(...config.topics.map((t) => t.lake?.batchingWindowSeconds ?? t.batchingWindowSeconds ?? 0)), 'fires before an event could miss 5 minutes');
+      assert.match(JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard')), /SpoolBacklogAge/);
+    });
+
+    it('publishes each ingest path\'s metrics under its own service and counts records on one path only (#23)', () => {
+      const services = paths.map((x) => envOf(x)['POWERTOOLS_SERVICE_NAME']);
+      assert.equal(new Set(services).size, paths.length, services.join(', '));
+      const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+      const recordsService = paths.length === 1 ? 'tributary-ingest' : 'tributary-ingest-lake';
+      assert.match(body, new RegExp(`\\\\"Tributary\\\\",\\\\"RecordsIn\\\\",\\\\"service\\\\",\\\\"${recordsService}\\\\"`));
+      for (const other of ['tributary-ingest', 'tributary-ingest-fresh', 'tributary-ingest-lake'].filter((x) => x !== recordsService)) {
+        assert.doesNotMatch(body, new RegExp(`RecordsIn\\\\",\\\\"service\\\\",\\\\"${other}\\\\"`), other);
+      }
+    });
+
+    if (config.lakeWrites === 'direct') it(`scopes ingest${lakeRole === 'lake' ? '\'s lake path' : ''} to writing its data files, quarantine files and registry versions, reading back its own data files and the registry (#22.16)`, () => {
       expectKeys(lakeRole, {
         's3:PutObject': ['data', 'multiPartition', 'late', 'quarantine', 'registry'],
         's3:AbortMultipartUpload': ['data', 'multiPartition', 'late', 'quarantine', 'registry'],
@@ -283,7 +345,9 @@ for (const { label, name, raw } of variants) {
       };
       // addPartitions (ingest, ab-daily, compaction's repair of partitions a schema change left behind):
       // GetTable, BatchCreatePartition, then BatchGetPartition and BatchUpdatePartition for those already there.
-      expect(lakeRole, 'page_view', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition']);
+      // Spooling, ingest creates and evolves tables; their partitions are the materializer's.
+      expect(lakeRole, 'page_view', config.lakeWrites === 'spool' ? ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable']
+        : ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition']);
       expect(lakeRole, 'ab_daily', []);
       // The fresh path makes no Glue calls: none is allowed, and all are denied whatever else the role gets.
       if (fns.fresh) {
@@ -429,8 +493,8 @@ for (const { label, name, raw } of variants) {
 
     it('alarms to SNS on freshness, quarantine rate, errors, lag and failed jobs, and outputs what BI tools need', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { AlarmActions: unknown[] } }>;
-      // freshness, quarantine rate, two failed jobs; errors and lag per ingest path
-      assert.equal(alarms.length, 4 + 2 * paths.length);
+      // freshness, quarantine rate, two failed jobs; errors and lag per ingest path; spool age and failures with a materializer
+      assert.equal(alarms.length, 4 + 2 * paths.length + (stack.materializer ? 2 : 0));
       assert.ok(alarms.every((a) => a.Properties.AlarmActions.length === 1));
       template.resourceCountIs('AWS::SNS::Subscription', config.alarms.emails.length);
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -549,8 +613,32 @@ describe('environment configuration', () => {
   });
 });
 
+describe('lake writes (#23)', () => {
+  const prod = environments['prod'] as Record<string, unknown>;
+  const refusal = (raw: Record<string, unknown>): string => {
+    try { parseEnvironment('x', { x: raw }); return 'accepted'; } catch (e) { return (e as Error).message; }
+  };
+
+  it('reads direct or spool per environment (direct when unset) and the materializer\'s interval', () => {
+    assert.equal(parseEnvironment('x', { x: directVariant(prod) }).lakeWrites, 'direct');
+    const c = parseEnvironment('prod', environments);
+    assert.deepEqual([c.lakeWrites, c.materializeEveryMinutes], ['spool', 2]);
+    assert.equal(parseEnvironment('dev', environments).lakeWrites, 'direct');
+  });
+
+  it('refuses an unknown setting, an interval outside 1–5 minutes or without spool, and a window + interval that would miss event → lake in 5 minutes', () => {
+    assert.match(refusal({ ...prod, lakeWrites: 'spooled' }), /lakeWrites must be "direct" \(.*\) or "spool" \(.*docs\/lake\.md#spool-writes\), not "spooled"/);
+    assert.match(refusal({ ...prod, materializeEveryMinutes: 10 }), /materializeEveryMinutes must be an integer from 1 to 5/);
+    assert.match(refusal({ ...directVariant(prod), materializeEveryMinutes: 2 }), /materializeEveryMinutes applies to "lakeWrites": "spool" only/);
+    assert.match(refusal({ ...prod, topics: [{ name: 'tracking', lake: { batchSize: 10_000, batchingWindowSeconds: 240 } }] }),
+      /topics\.0: with "lakeWrites": "spool", its lake window 240 s \+ materializeEveryMinutes 2 min \+ 60 s for the run is 420 s, over the 300 s an event may take to reach the lake/);
+    assert.equal(refusal({ ...prod, materializeEveryMinutes: 1, topics: [{ name: 'tracking', lake: { batchSize: 10_000, batchingWindowSeconds: 180 } }] }), 'accepted');
+  });
+});
+
 describe('topology (#23)', () => {
-  const staging = environments['staging'] as Record<string, unknown>;
+  // staging as it was before it spooled: the topology's settings and rights with direct lake writes
+  const staging = directVariant(environments['staging'] as Record<string, unknown>);
   const refusal = (raw: Record<string, unknown>): string => {
     try { parseEnvironment('x', { x: raw }); return 'accepted'; } catch (e) { return (e as Error).message; }
   };
@@ -612,7 +700,7 @@ describe('topology (#23)', () => {
   });
 
   describe('a split stack', () => {
-    const config = parseEnvironment('staging', environments);
+    const config = parseEnvironment('staging', { staging });
     const { stack, template } = synthConfig(config);
     const [fresh, lake] = stack.ingest.paths;
     const text = resolver(stack);
