@@ -46,6 +46,13 @@ const hash = (s: string): number => createHash('sha1').update(s).digest().readUI
 const PAGES = ['/', '/search', '/product/42', '/product/7', '/cart', '/checkout', '/help'];
 const ELEMENTS = ['buy_button', 'search_box', 'nav_home', 'banner', 'add_to_cart'];
 const SKUS = ['SKU-001', 'SKU-002', 'SKU-003', 'SKU-004'];
+// Where a user is and on what, from the user's id (no draw from the generator's random sequence, so the
+// rest of the traffic is the same as before these fields existed): what the example jobs group by.
+const PLATFORMS = ['web', 'ios', 'android'];
+const COUNTRIES = ['DE', 'FR', 'US', 'GB', 'JP'];
+const CURRENCIES = ['EUR', 'USD', 'GBP'];
+const placeOf = (user: string): { platform: string; country: string } =>
+  ({ platform: PLATFORMS[hash(`platform:${user}`) % PLATFORMS.length]!, country: COUNTRIES[hash(`country:${user}`) % COUNTRIES.length]! });
 
 /** The broken records a real stream carries; each should end in quarantine with its own reason. */
 function malformed(pick: number, ts: number, id: string): string {
@@ -91,11 +98,11 @@ export function generateTraffic(o: TrafficOptions): GeneratedRecord[] {
         exposed.add(user);
         value = JSON.stringify({ event: 'experiment_exposure', ...envelope, properties: { experiment_id: expName, variant } });
       } else if (pick < 0.55) {
-        value = JSON.stringify({ event: 'page_view', ...envelope, properties: { page: PAGES[Math.floor(random() * PAGES.length)], referrer: random() < 0.3 ? 'https://search.example/' : null, durationMs: Math.floor(random() * 30_000), isMobile: random() < 0.6 } });
+        value = JSON.stringify({ event: 'page_view', ...envelope, properties: { page: PAGES[Math.floor(random() * PAGES.length)], referrer: random() < 0.3 ? 'https://search.example/' : null, durationMs: Math.floor(random() * 30_000), isMobile: random() < 0.6, ...placeOf(user) } });
       } else if (pick < 0.85) {
         value = JSON.stringify({ event: 'click', ...envelope, properties: { element: ELEMENTS[Math.floor(random() * ELEMENTS.length)], page: PAGES[Math.floor(random() * PAGES.length)], position: { x: Math.floor(random() * 1280), y: Math.floor(random() * 800) } } });
       } else if (pick < 0.85 + 0.04 * (variant === 'control' ? 1 : exp.lift)) {
-        value = JSON.stringify({ event: 'purchase', ...envelope, properties: { order_id: `o-${id}`, sku: SKUS[Math.floor(random() * SKUS.length)], price: Math.round((5 + random() * 95) * 100) / 100, currency: 'EUR', quantity: 1 + Math.floor(random() * 3), email: `${user}@example.com` } });
+        value = JSON.stringify({ event: 'purchase', ...envelope, properties: { order_id: `o-${id}`, sku: SKUS[Math.floor(random() * SKUS.length)], price: Math.round((5 + random() * 95) * 100) / 100, currency: CURRENCIES[hash(`currency:${user}`) % CURRENCIES.length], quantity: 1 + Math.floor(random() * 3), email: `${user}@example.com` } });
       } else if (pick < 0.97) {
         value = JSON.stringify({ event: 'search', ...envelope, properties: { query: ['shoes', 'red shoes', 'socks', 'hat'][Math.floor(random() * 4)], results: Math.floor(random() * 200) } });
       } else {
