@@ -167,6 +167,24 @@ describe('tributary status: the latest window of each job', () => {
   });
 });
 
+describe('tributary status right after npm start', () => {
+  // npm start's traffic reaches the current hour's last whole 10 minutes, whatever the minute of the hour.
+  for (const now of ['2026-11-20T10:05:00Z', '2026-11-20T10:55:00Z']) {
+    it(`exits 0 at ${now.slice(11, 16)}`, async () => {
+      const env = { ...process.env, TRIBUTARY_HOME: mkdtempSync(join(tmpdir(), 'tributary-status-start-')), TRIBUTARY_NOW: now };
+      const cli = (...args: string[]): Promise<Result> => run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args], { env, cwd: PACKAGE_ROOT, maxBuffer: 16 << 20 })
+        .then((r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }), (e: Result) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+      const dev = await cli('dev', '--events', '1200');
+      assert.equal(dev.code, 0, dev.stderr);
+      const r = await cli('status', '--json');
+      const j = JSON.parse(r.stdout) as StatusJson;
+      assert.equal(r.code, 0, `${j.overall.reason}`);
+      assert.equal(j.overall.health, 'ok', j.overall.reason);
+      for (const t of j.tables) assert.ok(t.freshnessSeconds! <= 11 * 60, `${t.table}: ${t.freshnessSeconds} s`);
+    });
+  }
+});
+
 describe('tributary status --brokers: consumer lag per group and partition (librdkafka\'s mock cluster)', () => {
   let mock: MockKafka | undefined;
   let unavailable: string | undefined;
