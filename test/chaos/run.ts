@@ -1,17 +1,44 @@
-// npm run chaos [-- --events N --partitions N --faults-per-kind N]: the fault-injection run with its figures.
-// Exits 1 unless nothing was lost and nothing duplicated.
+// npm run chaos [-- options]: the process chaos run (test/chaos/processes.ts) with its figures; exits 1
+// unless nothing was lost and nothing duplicated at any stage. --in-process runs the older in-process
+// harness (harness.ts) instead.
+//   --events N (6000) --partitions N (4) --faults-per-kind N (10) --seed N (7)
+//   --topology coupled|split|both (both) --steps N (3: invocations per partition between checks)
+//   --soak 30m (keep injecting faults, replaying the topic, until that long has passed)
 import { parseArgs } from 'node:util';
 import { formatChaos, runChaos } from './harness.js';
+import { formatProcessChaos, runProcessChaos } from './processes.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string' }, partitions: { type: 'string' }, 'faults-per-kind': { type: 'string' }, seed: { type: 'string' } } });
-const result = await runChaos({
-  events: Number(values.events ?? 20_000),
-  partitions: Number(values.partitions ?? 4),
-  faultsPerKind: Number(values['faults-per-kind'] ?? 10),
-  seed: Number(values.seed ?? 7),
-  log: (l) => console.error(l),
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string' }, partitions: { type: 'string' }, 'faults-per-kind': { type: 'string' }, seed: { type: 'string' },
+    topology: { type: 'string' }, steps: { type: 'string' }, soak: { type: 'string' }, 'in-process': { type: 'boolean' },
+  },
 });
-console.log(formatChaos(result));
-const ok = result.lake.lost + result.clickhouse.lost + result.quarantineMissing === 0 && result.lake.duplicated + result.clickhouse.duplicated === 0
-  && result.lake.unexpected + result.clickhouse.unexpected === 0;
-process.exitCode = ok ? 0 : 1;
+
+if (values['in-process']) {
+  const result = await runChaos({
+    events: Number(values.events ?? 20_000), partitions: Number(values.partitions ?? 4),
+    faultsPerKind: Number(values['faults-per-kind'] ?? 10), seed: Number(values.seed ?? 7), log: (l) => console.error(l),
+  });
+  console.log(formatChaos(result));
+  const ok = result.lake.lost + result.clickhouse.lost + result.quarantineMissing === 0 && result.lake.duplicated + result.clickhouse.duplicated === 0
+    && result.lake.unexpected + result.clickhouse.unexpected === 0;
+  process.exitCode = ok ? 0 : 1;
+} else {
+  const soak = values.soak ? /^(\d+)(s|m|h)$/.exec(values.soak) : undefined;
+  if (values.soak && !soak) throw new Error('--soak takes a duration such as 90s, 30m or 2h');
+  const soakMs = soak ? Number(soak[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[soak[2] as 's' | 'm' | 'h'] : undefined;
+  const topologies: Array<'coupled' | 'split'> = values.topology === 'coupled' || values.topology === 'split' ? [values.topology] : ['coupled', 'split'];
+  let ok = true;
+  for (const topology of topologies) {
+    const r = await runProcessChaos({
+      events: Number(values.events ?? 6_000), partitions: Number(values.partitions ?? 4), faultsPerKind: Number(values['faults-per-kind'] ?? 10),
+      seed: Number(values.seed ?? 7), topology, stepsPerStage: Number(values.steps ?? 3), ...(soakMs ? { soakMs } : {}),
+      log: (l) => console.error(`[${topology}] ${l}`),
+    });
+    console.log(formatProcessChaos(r));
+    console.log();
+    ok &&= r.problems.length === 0;
+  }
+  process.exitCode = ok ? 0 : 1;
+}

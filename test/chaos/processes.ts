@@ -1,0 +1,762 @@
+// The process chaos harness (issue 25): the deployed Lambda handlers in child processes ("containers"), one
+// per topic-partition and path, plus one compaction container, all reaching S3 (Ceph radosgw), Glue (the
+// test endpoint) and ClickHouse over HTTP (chDB) through fault proxies (fault-proxy.ts). Containers are
+// SIGKILLed at request boundaries and mid-upload; the replacement starts cold. Between stages (nothing in
+// flight) every store is checked against what Kafka delivered and what was committed:
+//   lake through the catalog — no committed event missing, no Kafka record more often than the distinct batch
+//     boundaries that delivered it, compacted files holding each event once;
+//   ClickHouse raw tables — no event more often than the distinct batches (insert tokens) that carried it;
+//     `_dedup` views — every committed event exactly once;
+//   `_ingest_log` — one row per file and topic-partition, a row for every committed batch;
+//   quarantine — every committed poison record, with its reason, raw copies bounded like events.
+// At the end (compaction with the clock past every hour, OPTIMIZE … FINAL): everything exactly once.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
+import { rng } from '../../functions/cli/traffic.js';
+import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
+import { parseManifest } from '../../functions/core/lake/compaction-plan.js';
+import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
+import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
+import { startRadosgw, type Radosgw } from '../s3/radosgw.js';
+import { startFaultProxy, type Action, type FaultProxy, type ProxiedRequest, type Service } from './fault-proxy.js';
+
+export const PROCESS_FAULT_KINDS = [
+  'kill_at_random_request', 'kill_between_files', 'kill_mid_write', 'kill_after_clickhouse_insert', 'kill_before_offset_commit',
+  'compaction_kill',
+  'object_store_5xx', 'object_store_throttling', 'object_store_slow', 'object_store_torn_write',
+  'catalog_throttling', 'catalog_concurrent_modification', 'catalog_lost_response',
+  'clickhouse_unavailable', 'clickhouse_timeout_after_insert', 'clickhouse_too_many_parts',
+  'duplicate_delivery', 'rebalance_new_boundaries',
+] as const;
+export type ProcessFaultKind = (typeof PROCESS_FAULT_KINDS)[number];
+type Path = 'both' | 'lake' | 'clickhouse';
+
+export interface ProcessChaosOptions {
+  readonly events: number;
+  readonly partitions: number;
+  /** every fault kind the topology can meet is injected at least this many times */
+  readonly faultsPerKind: number;
+  readonly seed?: number;
+  readonly topology?: 'coupled' | 'split';
+  /** ingest invocations per partition and path between two checks */
+  readonly stepsPerStage?: number;
+  /** keep replaying the topic with faults until this many ms have passed (a soak) */
+  readonly soakMs?: number;
+  /** a bug planted in the containers, for showing the harness catches it */
+  readonly plant?: 'wall-clock-token';
+  readonly log?: (line: string) => void;
+}
+
+export interface SinkFigures { rows: number; lost: number; duplicated: number; unexpected: number }
+export interface StageFigures {
+  readonly stage: number;
+  readonly lake: SinkFigures & { crossBatchCopies: number; stranded: number };
+  readonly clickhouseRaw: SinkFigures;
+  readonly clickhouseDedup: SinkFigures;
+  readonly ingestLog: { rows: number; duplicated: number; missingBatches: number };
+  readonly quarantine: { records: number; missing: number; duplicated: number; wrongReason: number };
+}
+
+export interface ProcessChaosResult {
+  readonly topology: 'coupled' | 'split';
+  readonly events: number;
+  readonly distinctValid: number;
+  readonly producerDuplicates: number;
+  readonly poison: Map<string, number>;
+  readonly invocations: number;
+  readonly failedInvocations: number;
+  readonly multiFaultInvocations: number;
+  readonly coldStarts: number;
+  readonly processesKilled: number;
+  readonly compactionRuns: number;
+  readonly compactionKillsAfter: Map<string, number>;
+  readonly faults: Map<ProcessFaultKind, number>;
+  readonly stages: StageFigures[];
+  readonly final: StageFigures;
+  readonly problems: string[];
+  readonly seconds: number;
+}
+
+// ---------------------------------------------------------------- traffic
+
+interface Sent { readonly table: string; readonly id: string; readonly envelope: Record<string, unknown> }
+type Rec = { offset: number; value: Buffer; timestamp: number } & ({ table: string; id: string } | { poison: string });
+
+interface Traffic {
+  readonly partitions: Rec[][];
+  readonly expected: Map<string, Set<string>>;
+  readonly producerDuplicates: number;
+  readonly poison: Map<string, number>;
+}
+
+const POISON: ReadonlyArray<[string, (i: number, now: number) => Buffer]> = [
+  ['malformed_json', (i) => Buffer.from(`{"event": "page_view", "event_id": "poison-${i}", "properties": {`)],
+  ['not_an_object', (i) => Buffer.from(`["page_view", "poison-${i}"]`)],
+  ['missing_event', (i, now) => Buffer.from(JSON.stringify({ event_id: `poison-${i}`, ts: now - 60_000, properties: {} }))],
+  ['invalid_event_name', (i, now) => Buffer.from(JSON.stringify({ event: '9 lives!', event_id: `poison-${i}`, ts: now - 60_000 }))],
+  ['invalid_timestamp', (i) => Buffer.from(JSON.stringify({ event: 'page_view', event_id: `poison-${i}`, ts: 'yesterday-ish' }))],
+  ['future_timestamp', (i, now) => Buffer.from(JSON.stringify({ event: 'click', event_id: `poison-${i}`, ts: now + 3 * 86_400_000 }))],
+  ['invalid_event_id', (i, now) => Buffer.from(JSON.stringify({ event: 'signup', event_id: { nested: i }, ts: now - 60_000 }))],
+  ['malformed_json', () => Buffer.from([0x7b, 0x22, 0x65, 0xff, 0xfe, 0x22, 0x7d])], // invalid UTF-8
+];
+
+/**
+ * Tracking traffic over three hours (two closed, one open) and, mid-run, a new event and new fields (one
+ * int, later sent as doubles: a widening). Late records for the closed hours keep arriving, so they land
+ * in hours compaction already rewrote. Producers resend events with other bytes (key order, spacing, ISO
+ * instead of epoch time) under the same event_id; poison of several kinds sits between them.
+ */
+function generate(o: ProcessChaosOptions, random: () => number, hourStart: number, now: number): Traffic {
+  const partitions: Rec[][] = Array.from({ length: o.partitions }, () => []);
+  const expected = new Map<string, Set<string>>();
+  const poison = new Map<string, number>();
+  const sent: Sent[] = [];
+  let producerDuplicates = 0;
+  for (let i = 0; i < o.events; i++) {
+    const p = Math.floor(random() * o.partitions);
+    const list = partitions[p]!;
+    const offset = list.length;
+    const r = random();
+    const progress = i / o.events;
+    if (r < 0.015) {
+      const [reason, make] = POISON[Math.floor(random() * POISON.length)]!;
+      list.push({ offset, value: make(i, now), timestamp: now - 60_000, poison: reason });
+      poison.set(reason, (poison.get(reason) ?? 0) + 1);
+      continue;
+    }
+    if (r < 0.05 && sent.length > 0) {
+      const s = sent[Math.floor(random() * sent.length)]!;
+      // The same event, other bytes: keys reversed, spaced, the time as ISO text.
+      const e = { ...s.envelope, ts: new Date(s.envelope['ts'] as number).toISOString() };
+      const value = Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(e).reverse()), null, 1));
+      list.push({ offset, value, timestamp: now - 30_000, table: s.table, id: s.id });
+      producerDuplicates++;
+      continue;
+    }
+    const tables = progress < 0.4 ? ['page_view', 'click', 'signup'] : ['page_view', 'click', 'signup', 'purchase'];
+    const table = tables[Math.floor(random() * tables.length)]!;
+    const id = `${table}-${o.seed ?? 0}-${i}`;
+    // 60 % in the open hour, the rest late into the two closed ones.
+    const h = random();
+    const hour = h < 0.6 ? 2 : h < 0.8 ? 1 : 0;
+    const ts = hourStart - (2 - hour) * 3_600_000 + Math.floor(random() * (hour === 2 ? now - 120_000 - hourStart : 3_600_000));
+    const properties: Record<string, unknown> = { n: i, label: `x${i % 7}` };
+    if (table === 'page_view' && progress >= 0.5) properties['coupon'] = `c${i % 13}`;
+    if (table === 'purchase') properties['amount'] = progress < 0.7 ? i % 1000 : (i % 1000) + 0.25;
+    const envelope = { event: table, event_id: id, ts, user_id: `u${i % 300}`, properties };
+    list.push({ offset, value: Buffer.from(JSON.stringify(envelope)), timestamp: ts, table, id });
+    (expected.get(table) ?? expected.set(table, new Set()).get(table)!).add(id);
+    sent.push({ table, id, envelope });
+  }
+  return { partitions, expected, producerDuplicates, poison };
+}
+
+// ---------------------------------------------------------------- containers
+
+interface Reply { readonly id: number; readonly ok: boolean; readonly result?: unknown; readonly error?: string }
+interface PlannedFault {
+  readonly kind: ProcessFaultKind;
+  readonly service: Service;
+  readonly match: (r: ProxiedRequest) => boolean;
+  readonly nth: number;
+  readonly action: Action;
+  seen: number;
+  fired: boolean;
+}
+
+class Slot {
+  child: ChildProcess | undefined;
+  ready: Promise<void> | undefined;
+  plan: PlannedFault[] = [];
+  killedBy: string | undefined;
+  lastRequest = '';
+  stderr = '';
+  private nextId = 0;
+  private pending = new Map<number, (r: Reply) => void>();
+  constructor(readonly index: number, readonly env: () => NodeJS.ProcessEnv, private readonly onCold: () => void) {}
+
+  private start(): Promise<void> {
+    this.onCold();
+    const child = fork(join(PACKAGE_ROOT, 'test/chaos/child.ts'), [], {
+      execArgv: ['--import', 'tsx'], env: this.env(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'], cwd: PACKAGE_ROOT,
+    });
+    this.child = child;
+    this.stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    const ready = new Promise<void>((resolve, reject) => {
+      child.once('exit', (code, signal) => reject(new Error(`container ${this.index} exited before it was ready (${code ?? signal}): ${this.stderr}`)));
+      child.on('message', (m: { ready?: boolean } & Reply) => {
+        if (m.ready) { resolve(); return; }
+        this.pending.get(m.id)?.(m);
+        this.pending.delete(m.id);
+      });
+    });
+    child.once('exit', (code, signal) => {
+      if (this.child === child) { this.child = undefined; this.ready = undefined; }
+      for (const [, done] of this.pending) done({ id: -1, ok: false, error: `container exited (${signal ?? code}) after ${this.lastRequest}` });
+      this.pending.clear();
+    });
+    return ready;
+  }
+
+  async invoke(event: unknown, plan: PlannedFault[]): Promise<Reply> {
+    this.ready ??= this.start();
+    await this.ready;
+    this.plan = plan;
+    this.killedBy = undefined;
+    const id = this.nextId++;
+    const reply = await new Promise<Reply>((resolve) => {
+      this.pending.set(id, resolve);
+      this.child!.send({ id, event });
+    });
+    this.plan = [];
+    return reply;
+  }
+
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (!c) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await gone;
+  }
+}
+
+// ---------------------------------------------------------------- the run
+
+const S3_ERROR = (code: string, message: string): string => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+const GLUE_ERROR = (type: string): { headers: Record<string, string>; body: string } => ({ headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type }, body: JSON.stringify({ __type: type, Message: `injected ${type}` }) });
+const isLakeData = (r: ProxiedRequest): boolean => r.method === 'PUT' && /^PUT lake\/(?!_quarantine)[^ ]+\.parquet$/.test(r.what);
+const isEventInsert = (r: ProxiedRequest): boolean => /^INSERT INTO `?tributary`?\.`?(?!_)/.test(r.what);
+const GLUE_WRITES = new Set(['CreateTable', 'UpdateTable', 'BatchCreatePartition', 'BatchUpdatePartition', 'UpdatePartition']);
+
+export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessChaosResult> {
+  const started = performance.now();
+  const log = o.log ?? (() => {});
+  const topology = o.topology ?? 'coupled';
+  const random = rng(o.seed ?? 7);
+  // The containers' clock sits 25 minutes into an hour whatever the time of day: two closed hours behind it.
+  const realStart = Date.now();
+  const hourStart = Math.floor(realStart / 3_600_000) * 3_600_000;
+  const virtualStart = hourStart + 25 * 60_000;
+  const offset = virtualStart - realStart;
+  const traffic = generate(o, random, hourStart, virtualStart);
+  const work = mkdtempSync(join(tmpdir(), 'tributary-chaos-proc-'));
+  const problems: string[] = [];
+
+  const rgwStarted = await startRadosgw();
+  if ('unavailable' in rgwStarted) throw new Error(rgwStarted.unavailable);
+  const rgw: Radosgw = rgwStarted;
+  const bucket = 'tributary-chaos';
+  await rgw.createBucket(bucket);
+  const s3: S3Client = rgw.client();
+  const glue: FakeGlue = await startFakeGlue();
+  const ch: ClickHouseHttp = await startClickHouseHttp();
+  const proxies: FaultProxy[] = [];
+  const slots: Slot[] = [];
+  const faults = new Map<ProcessFaultKind, number>(PROCESS_FAULT_KINDS.map((k) => [k, 0]));
+  const fire = (k: ProcessFaultKind): void => { faults.set(k, faults.get(k)! + 1); };
+  let coldStarts = 0;
+  let processesKilled = 0;
+  const compactionKillsAfter = new Map<string, number>();
+
+  const paths: Path[] = topology === 'coupled' ? ['both'] : ['lake', 'clickhouse'];
+  const lakePath: Path = topology === 'coupled' ? 'both' : 'lake';
+  const chPath: Path = topology === 'coupled' ? 'both' : 'clickhouse';
+  const kinds = (path: Path | 'compact'): ProcessFaultKind[] => PROCESS_FAULT_KINDS.filter((k) => {
+    if (path === 'compact') return k === 'compaction_kill';
+    if (k === 'compaction_kill') return false;
+    const lake = path !== 'clickhouse';
+    const warehouse = path !== 'lake';
+    if (k.startsWith('catalog_') || k === 'kill_between_files' || k === 'kill_mid_write' || k === 'object_store_torn_write') return lake;
+    if (k.startsWith('clickhouse_') || k === 'kill_after_clickhouse_insert') return warehouse;
+    return true;
+  });
+  const relevant = new Set<ProcessFaultKind>([...paths.flatMap((p) => kinds(p)), 'compaction_kill']);
+
+  async function slotFor(role: 'ingest' | 'compact', path: Path, clockOffset: () => number): Promise<Slot> {
+    const index = slots.length;
+    const endpoints = new Map<Service, string>();
+    for (const [service, upstream] of [['s3', rgw.endpoint], ['glue', glue.endpoint], ['clickhouse', ch.url]] as const) {
+      const proxy = await startFaultProxy({
+        slot: index, service, upstream,
+        decide: (r) => decide(slots[index]!, r),
+        kill: () => { processesKilled++; slots[index]!.kill(); },
+      });
+      proxies.push(proxy);
+      endpoints.set(service, proxy.endpoint);
+    }
+    const env = (): NodeJS.ProcessEnv => ({
+      PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? work, LAMBDA_TASK_ROOT: PACKAGE_ROOT,
+      AWS_REGION: rgw.region, AWS_ACCESS_KEY_ID: rgw.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: endpoints.get('s3'), AWS_ENDPOINT_URL_GLUE: endpoints.get('glue'),
+      TRIBUTARY_BUCKET: bucket, POWERTOOLS_METRICS_NAMESPACE: 'Tributary', POWERTOOLS_LOG_LEVEL: 'SILENT',
+      CHAOS_ROLE: role, CHAOS_CLOCK_OFFSET_MS: String(clockOffset()), ...(o.plant ? { CHAOS_PLANT: o.plant } : {}),
+      ...(role === 'compact'
+        ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_COMPACT_GRACE_MINUTES: '0', TRIBUTARY_COMPACT_RETENTION_MINUTES: '0', TRIBUTARY_COMPACT_SCRATCH_DIR: join(work, `scratch-${index}`), TRIBUTARY_COMPACT_MEMORY_LIMIT: '256MB' }
+        : {
+          TRIBUTARY_PII_SALT: 'chaos-salt', TRIBUTARY_SCHEMAS_DIR: 'test/chaos/no-schemas',
+          TRIBUTARY_SINKS: path === 'both' ? 'lake,clickhouse' : path,
+          ...(path !== 'clickhouse' ? { TRIBUTARY_GLUE_DATABASE: 'chaos' } : {}),
+          ...(path !== 'lake' ? { CLICKHOUSE_URL: endpoints.get('clickhouse'), CLICKHOUSE_PASSWORD: '' } : {}),
+        }),
+    });
+    const slot = new Slot(index, env, () => { coldStarts++; });
+    slots.push(slot);
+    return slot;
+  }
+
+  function decide(slot: Slot, r: ProxiedRequest): Action {
+    slot.lastRequest = `${r.service} ${r.what}`;
+    for (const f of slot.plan) {
+      if (f.fired || f.service !== r.service || !f.match(r)) continue;
+      if (++f.seen < f.nth) continue;
+      f.fired = true;
+      fire(f.kind);
+      if (f.kind === 'compaction_kill') compactionKillsAfter.set(stepOf(r), (compactionKillsAfter.get(stepOf(r)) ?? 0) + 1);
+      return f.action;
+    }
+    return { kind: 'pass' };
+  }
+
+  /** One fault of a kind, as a proxy rule. */
+  function fault(kind: ProcessFaultKind): PlannedFault | undefined {
+    const n = (k: number): number => 1 + Math.floor(random() * k);
+    const any = (): boolean => true;
+    const make = (service: Service, match: (r: ProxiedRequest) => boolean, nth: number, action: Action): PlannedFault => ({ kind, service, match, nth, action, seen: 0, fired: false });
+    switch (kind) {
+      case 'kill_at_random_request': {
+        const services: Service[] = ['s3', 'glue', 'clickhouse'];
+        return make(services[Math.floor(random() * 3)]!, any, n(6), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+      }
+      case 'kill_between_files': return make('s3', isLakeData, 1, { kind: 'kill_after' });
+      case 'kill_mid_write': return make('s3', isLakeData, n(2), { kind: 'kill_mid_body' });
+      case 'kill_after_clickhouse_insert': return make('clickhouse', isEventInsert, n(2), { kind: 'kill_after' });
+      case 'compaction_kill': return make(random() < 0.7 ? 's3' : 'glue', any, n(30), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+      case 'object_store_5xx': return make('s3', any, n(6), { kind: 'respond', status: 500, body: S3_ERROR('InternalError', 'injected') });
+      case 'object_store_throttling': return make('s3', any, n(6), { kind: 'respond', status: 503, body: S3_ERROR('SlowDown', 'Please reduce your request rate.') });
+      case 'object_store_slow': return make('s3', any, n(6), { kind: 'delay', ms: 200 + Math.floor(random() * 1300) });
+      case 'object_store_torn_write': return make('s3', isLakeData, 1, { kind: 'torn' });
+      case 'catalog_throttling': return make('glue', any, n(3), { kind: 'respond', status: 400, ...GLUE_ERROR('ThrottlingException') });
+      case 'catalog_concurrent_modification': return make('glue', (r) => GLUE_WRITES.has(r.what), 1, { kind: 'respond', status: 400, ...GLUE_ERROR('ConcurrentModificationException') });
+      case 'catalog_lost_response': return make('glue', (r) => GLUE_WRITES.has(r.what), 1, { kind: 'lost_response', status: 500, ...GLUE_ERROR('InternalServiceException') });
+      case 'clickhouse_unavailable': return make('clickhouse', any, n(4), { kind: 'refuse' });
+      case 'clickhouse_timeout_after_insert': return make('clickhouse', isEventInsert, n(2), { kind: 'drop_after' });
+      case 'clickhouse_too_many_parts': return make('clickhouse', isEventInsert, 1, {
+        kind: 'respond', status: 500, headers: { 'x-clickhouse-exception-code': '252' },
+        body: 'Code: 252. DB::Exception: Too many parts (3001 with average size of 1.00 KiB) in table. Merges are processing significantly slower than inserts. (TOO_MANY_PARTS)',
+      });
+      default: return undefined; // orchestration faults: planned by the loop
+    }
+  }
+
+  const quotaMet = (): boolean => [...relevant].every((k) => faults.get(k)! >= o.faultsPerKind);
+  const soakUntil = o.soakMs ? performance.now() + o.soakMs : 0;
+  const injecting = (): boolean => !quotaMet() || performance.now() < soakUntil;
+  let multiFaultInvocations = 0;
+
+  /** 0–3 faults for the next invocation, preferring kinds still short of their count. */
+  function plan(path: Path | 'compact'): ProcessFaultKind[] {
+    if (!injecting() || random() < 0.4) return [];
+    const eligible = kinds(path);
+    const short = eligible.filter((k) => faults.get(k)! < o.faultsPerKind);
+    const from = short.length > 0 && random() < 0.8 ? short : eligible;
+    const count = path === 'compact' ? 1 : random() < 0.7 ? 1 : random() < 0.67 ? 2 : 3;
+    const out = new Set<ProcessFaultKind>();
+    for (let i = 0; i < count; i++) out.add(from[Math.floor(random() * from.length)]!);
+    return [...out];
+  }
+
+  // Positions per path and partition, and what each delivered (for the bounds of the checks).
+  interface Position { committed: number; size: number; slot: Slot }
+  const positions = new Map<Path, Position[]>();
+  for (const path of paths) {
+    const list: Position[] = [];
+    for (let p = 0; p < o.partitions; p++) list.push({ committed: 0, size: 40 + Math.floor(random() * 160), slot: await slotFor('ingest', path, () => offset) });
+    positions.set(path, list);
+  }
+  /** distinct batch ranges per Kafka record (`p:offset`), per path */
+  const deliveredIn = new Map<Path, Map<string, Set<string>>>(paths.map((p) => [p, new Map()]));
+  const committedRanges = new Map<Path, Set<string>>(paths.map((p) => [p, new Set()]));
+  let compactOffset = offset;
+  const compactSlot = await slotFor('compact', 'both', () => compactOffset);
+  let invocations = 0;
+  let failedInvocations = 0;
+  let compactionRuns = 0;
+  const timing = { ingest: 0, compact: 0, check: 0 };
+
+  async function ingestStep(path: Path, p: number): Promise<void> {
+    const pos = positions.get(path)![p]!;
+    const records = traffic.partitions[p]!;
+    if (pos.committed >= records.length) return;
+    const batch = records.slice(pos.committed, pos.committed + pos.size);
+    const range = `chaos+${p}+${batch[0]!.offset}-${batch.at(-1)!.offset}`;
+    const delivered = deliveredIn.get(path)!;
+    for (const r of batch) {
+      const k = `${p}:${r.offset}`;
+      (delivered.get(k) ?? delivered.set(k, new Set()).get(k)!).add(range);
+    }
+    const event = encodeMskEvent(batch.map((r) => ({ topic: 'chaos', partition: p, offset: r.offset, timestamp: r.timestamp, key: null, value: r.value })));
+    const planned = plan(path);
+    if (planned.length > 1) multiFaultInvocations++;
+    const rules = planned.map(fault).filter((f): f is PlannedFault => f !== undefined);
+    invocations++;
+    const t0 = performance.now();
+    const reply = await pos.slot.invoke(event, rules);
+    timing.ingest += performance.now() - t0;
+    if (!reply.ok) {
+      failedInvocations++;
+      if (!/container exited|injected|ECONNRESET|socket hang up|TOO_MANY_PARTS|Too many parts|ConcurrentModification|Throttling|InternalService|SlowDown|InternalError|ECONNREFUSED|other side closed|aborted|timeout/i.test(reply.error ?? '')) {
+        problems.push(`partition ${p} (${path}) batch ${range} failed without an injected cause: ${reply.error}`);
+      }
+      return;
+    }
+    if (planned.includes('kill_before_offset_commit')) { fire('kill_before_offset_commit'); processesKilled++; await pos.slot.stop(); return; }
+    if (planned.includes('duplicate_delivery')) {
+      fire('duplicate_delivery');
+      invocations++;
+      const again = await pos.slot.invoke(event, []);
+      if (!again.ok) { failedInvocations++; return; }
+    }
+    if (planned.includes('rebalance_new_boundaries')) {
+      // The partition moves: its new owner redelivers from an earlier offset, with other boundaries.
+      fire('rebalance_new_boundaries');
+      committedRanges.get(path)!.add(range);
+      pos.committed += batch.length - Math.floor(batch.length / 2);
+      pos.size = 30 + Math.floor(random() * 200);
+      return;
+    }
+    committedRanges.get(path)!.add(range);
+    pos.committed += batch.length;
+  }
+
+  async function compactOnce(): Promise<void> {
+    const planned = plan('compact');
+    compactionRuns++;
+    invocations++;
+    const t0 = performance.now();
+    const reply = await compactSlot.invoke({}, planned.map(fault).filter((f): f is PlannedFault => f !== undefined));
+    if (!reply.ok) {
+      failedInvocations++;
+      if (!/container exited|injected/.test(reply.error ?? '')) problems.push(`compaction failed without an injected cause: ${reply.error}`);
+    }
+    timing.compact += performance.now() - t0;
+  }
+
+  const checker = new Checker(s3, bucket, glue, ch, traffic, join(work, 'files'));
+  const stages: StageFigures[] = [];
+  const committedRecords = (path: Path): number[] => positions.get(path)!.map((x) => x.committed);
+  const check = async (final: boolean): Promise<StageFigures> => {
+    const figures = await checker.check(stages.length + 1, {
+      lakeCommitted: committedRecords(lakePath), chCommitted: committedRecords(chPath),
+      lakeDelivered: deliveredIn.get(lakePath)!, chDelivered: deliveredIn.get(chPath)!,
+      committedBatches: committedRanges.get(chPath)!, final,
+    });
+    for (const line of figures.violations) problems.push(`stage ${figures.stage.stage}: ${line}`);
+    return figures.stage;
+  };
+
+  const steps = o.stepsPerStage ?? 3;
+  let replays = 0;
+  try {
+    for (;;) {
+      const done = (): boolean => paths.every((path) => positions.get(path)!.every((x, p) => x.committed >= traffic.partitions[p]!.length));
+      if (done()) {
+        if (!injecting()) break;
+        // Every record committed, faults still owed: a consumer-group reset replays the topic with new boundaries.
+        if (++replays > 30) { problems.push(`faults short after ${replays} replays: ${[...relevant].filter((k) => faults.get(k)! < o.faultsPerKind).join(', ')}`); break; }
+        log(`replaying the topic from the earliest offset (replay ${replays})`);
+        for (const list of positions.values()) for (const x of list) { x.committed = 0; x.size = 30 + Math.floor(random() * 200); }
+      }
+      let ingesting = true;
+      const loops = paths.flatMap((path) => traffic.partitions.map(async (_, p) => { for (let i = 0; i < steps; i++) await ingestStep(path, p); }));
+      // Compaction beside ingest, as its schedule would meet it: a run, a pause, another, while this stage ingests.
+      const compacting = (async () => {
+        for (let i = 0; ingesting && i < steps; i++) {
+          await compactOnce();
+          await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
+        }
+      })();
+      await Promise.all(loops);
+      ingesting = false;
+      await compacting;
+      const t0 = performance.now();
+      const s = await check(false);
+      timing.check += performance.now() - t0;
+      stages.push(s);
+      log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded) · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)}`);
+    }
+    // The end: the clock past every hour, compaction twice (the second finds stragglers and nothing else), merges.
+    compactOffset = offset + 3_600_000;
+    await compactSlot.stop();
+    for (let i = 0; i < 2; i++) {
+      const reply = await compactSlot.invoke({}, []);
+      if (!reply.ok) problems.push(`final compaction failed: ${reply.error}`);
+    }
+    for (const table of traffic.expected.keys()) await ch.session.queryAsync(`OPTIMIZE TABLE tributary.${table} FINAL`);
+    await ch.session.queryAsync('OPTIMIZE TABLE tributary_ops._quarantine FINAL').catch(() => undefined);
+    const final = await check(true);
+    return {
+      topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
+      producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
+      coldStarts, processesKilled, compactionRuns, compactionKillsAfter, faults, stages, final, problems,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    for (const s of slots) await s.stop();
+    for (const p of proxies) await p.close();
+    s3.destroy();
+    await glue.close();
+    await ch.close();
+    await rgw.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** What a compaction container last did before it was killed: its step, from the request. */
+function stepOf(r: ProxiedRequest): string {
+  if (r.service === 'glue') return /Update|Create/.test(r.what) ? 'catalog switch' : 'catalog read';
+  if (r.what.endsWith('(list)')) return 'listing';
+  if (r.what.endsWith('(delete)')) return 'deleting superseded files or the claim';
+  if (r.what.includes('_claim.json')) return r.method === 'PUT' ? 'claiming' : 'reading a claim';
+  if (r.what.includes('_manifest.json')) return r.method === 'PUT' ? 'writing or marking the manifest' : 'reading manifests';
+  if (r.method === 'PUT') return 'writing compacted files';
+  return 'reading inputs';
+}
+
+// ---------------------------------------------------------------- checks
+
+interface CheckInput {
+  readonly lakeCommitted: number[];
+  readonly chCommitted: number[];
+  readonly lakeDelivered: Map<string, Set<string>>;
+  readonly chDelivered: Map<string, Set<string>>;
+  readonly committedBatches: Set<string>;
+  readonly final: boolean;
+}
+
+interface LakeRow { readonly file: string; readonly event_id: string; readonly p: number; readonly o: number }
+
+class Checker {
+  private readonly cache = new Map<string, LakeRow[]>();
+  constructor(private readonly s3: S3Client, private readonly bucket: string, private readonly glue: FakeGlue, private readonly ch: ClickHouseHttp,
+    private readonly traffic: Traffic, private readonly dir: string) { mkdirSync(dir, { recursive: true }); }
+
+  private async query<T>(sql: string): Promise<T[]> {
+    const text = (await this.ch.session.queryAsync(sql, { format: 'JSONEachRow' })).text().trim();
+    return text ? text.split('\n').map((l) => JSON.parse(l) as T) : [];
+  }
+
+  private async list(prefix: string): Promise<Array<{ key: string; etag: string }>> {
+    const out: Array<{ key: string; etag: string }> = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const c of page.Contents ?? []) out.push({ key: c.Key!, etag: c.ETag ?? '' });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  private async get(key: string): Promise<Uint8Array> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return out.Body!.transformToByteArray();
+  }
+
+  /** event_id and Kafka position of every row of these files (read once per object version). */
+  private async rows(files: Array<{ key: string; etag: string }>): Promise<LakeRow[]> {
+    const fresh = files.filter((f) => !this.cache.has(`${f.key}@${f.etag}`));
+    for (let i = 0; i < fresh.length; i += 200) {
+      const chunk = fresh.slice(i, i + 200);
+      const names = new Map<string, string>();
+      await Promise.all(chunk.map(async (f, j) => {
+        const name = `f${this.cache.size}-${i + j}.parquet`;
+        writeFileSync(join(this.dir, name), await this.get(f.key));
+        names.set(name, `${f.key}@${f.etag}`);
+      }));
+      for (const id of names.values()) this.cache.set(id, []);
+      const got = await this.query<{ f: string; event_id: string; p: number; o: string }>(
+        `SELECT _file AS f, event_id, _partition AS p, _offset AS o FROM file('${this.dir}/{${[...names.keys()].join(',')}}', 'Parquet', 'event_id String, _partition Int32, _offset Int64')`);
+      for (const g of got) {
+        const id = names.get(g.f)!;
+        this.cache.get(id)!.push({ file: id.split('@')[0]!, event_id: g.event_id, p: g.p, o: Number(g.o) });
+      }
+      for (const name of names.keys()) rmSync(join(this.dir, name));
+    }
+    return files.flatMap((f) => this.cache.get(`${f.key}@${f.etag}`)!);
+  }
+
+  async check(stage: number, c: CheckInput): Promise<{ stage: StageFigures; violations: string[] }> {
+    const violations: string[] = [];
+    const note = (line: string): void => { if (violations.length < 40) violations.push(line); };
+    const recordOf = (p: number, o: number): Rec | undefined => this.traffic.partitions[p]?.[o];
+    const committedEvents = (committed: number[]): Map<string, Set<string>> => {
+      const m = new Map<string, Set<string>>();
+      committed.forEach((upTo, p) => {
+        for (let o = 0; o < upTo; o++) {
+          const r = this.traffic.partitions[p]![o]!;
+          if ('table' in r) (m.get(r.table) ?? m.set(r.table, new Set()).get(r.table)!).add(r.id);
+        }
+      });
+      return m;
+    };
+
+    // ---- lake, through the catalog
+    const lakeMust = committedEvents(c.lakeCommitted);
+    const all = await this.list('lake/');
+    const lake = { rows: 0, lost: 0, duplicated: 0, unexpected: 0, crossBatchCopies: 0, stranded: 0 };
+    for (const [table, must] of lakeMust) {
+      const partitions = this.glue.partitions.get(table) ?? [];
+      const visible: Array<{ key: string; etag: string }> = [];
+      const stragglers: Array<{ key: string; etag: string }> = [];
+      for (const part of partitions) {
+        const location = String(part['StorageDescriptor']['Location']).replace(`s3://${this.bucket}/`, '');
+        const folder = location.endsWith('/') ? location : `${location}/`;
+        const partitionFolder = folder.replace(/_v\d{4,}\/$/, '');
+        const current = Number(/_v(\d{4,})\/$/.exec(folder)?.[1] ?? 0);
+        const inPartition = all.filter((f) => f.key.startsWith(partitionFolder));
+        const superseded = new Set<string>();
+        for (const m of inPartition.filter((f) => f.key.endsWith('_manifest.json'))) {
+          const manifest = parseManifest(JSON.parse(Buffer.from(await this.get(m.key)).toString('utf8')), m.key);
+          if (manifest.version <= current) for (const k of manifest.inputs) superseded.add(k);
+        }
+        for (const f of inPartition) {
+          if (!f.key.endsWith('.parquet')) continue;
+          const rest = f.key.slice(partitionFolder.length);
+          const version = Number(/^_v(\d{4,})\//.exec(rest)?.[1] ?? 0);
+          if (f.key.startsWith(folder) && !f.key.slice(folder.length).includes('/')) visible.push(f);
+          else if (version < current && !superseded.has(f.key)) stragglers.push(f);
+        }
+      }
+      const rows = await this.rows(visible);
+      const seen = new Map<string, number>();
+      const perRecord = new Map<string, number>();
+      const inParts = new Map<string, number>();
+      for (const r of rows) {
+        lake.rows++;
+        seen.set(r.event_id, (seen.get(r.event_id) ?? 0) + 1);
+        const name = r.file.split('/').at(-1)!;
+        if (name.startsWith('part-')) inParts.set(r.event_id, (inParts.get(r.event_id) ?? 0) + 1);
+        else perRecord.set(`${r.p}:${r.o}`, (perRecord.get(`${r.p}:${r.o}`) ?? 0) + 1);
+        const rec = recordOf(r.p, r.o);
+        if (!rec || !('table' in rec) || rec.id !== r.event_id) { lake.unexpected++; note(`lake ${table}: row ${r.event_id} at ${r.p}:${r.o} (${r.file}) matches no record sent`); }
+      }
+      for (const [id, n] of inParts) if (n > 1) { lake.duplicated += n - 1; note(`lake ${table}: ${id} ${n} times in compacted files`); }
+      for (const [k, n] of perRecord) {
+        const bound = c.lakeDelivered.get(k)?.size ?? 0;
+        if (n > bound) { lake.duplicated += n - bound; note(`lake ${table}: record ${k} in ${n} ingest files, delivered in ${bound} distinct batches`); }
+      }
+      for (const [, n] of seen) if (n > 1) lake.crossBatchCopies += n - 1;
+      if (c.final) for (const [id, n] of seen) if (n > 1) { lake.duplicated += n - 1; note(`lake ${table}: ${id} ${n} times after the final compaction`); }
+      const strandedIds = new Set((await this.rows(stragglers)).map((r) => r.event_id));
+      for (const id of must) {
+        if (seen.has(id)) continue;
+        if (strandedIds.has(id) && !c.final) { lake.stranded++; continue; }
+        lake.lost++;
+        note(`lake ${table}: committed ${id} not readable through the catalog${strandedIds.has(id) ? ' (in a straggler file)' : ''}`);
+      }
+    }
+
+    // ---- ClickHouse: raw tables, then the _dedup views
+    const chMust = committedEvents(c.chCommitted);
+    const rawFigures = { rows: 0, lost: 0, duplicated: 0, unexpected: 0 };
+    const dedupFigures = { rows: 0, lost: 0, duplicated: 0, unexpected: 0 };
+    const exists = new Set((await this.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = 'tributary'`)).map((t) => t.name));
+    // The distinct batches that carried each event: the most copies its raw table may hold before merges.
+    const bound = new Map<string, number>();
+    for (const [k, ranges] of c.chDelivered) {
+      const [p, off] = k.split(':').map(Number) as [number, number];
+      const rec = recordOf(p, off);
+      if (rec && 'table' in rec) bound.set(rec.id, (bound.get(rec.id) ?? 0) + ranges.size);
+    }
+    for (const [table, must] of chMust) {
+      const expectedIds = this.traffic.expected.get(table)!;
+      for (const [view, f] of [[table, rawFigures], [`${table}_dedup`, dedupFigures]] as const) {
+        if (!exists.has(view)) { f.lost += must.size; if (must.size) note(`clickhouse ${view}: missing with ${must.size} committed events`); continue; }
+        const got = await this.query<{ event_id: string; n: string }>(`SELECT event_id, count() AS n FROM tributary.${view} GROUP BY event_id`);
+        const seen = new Set<string>();
+        for (const g of got) {
+          const n = Number(g.n);
+          f.rows += n;
+          seen.add(g.event_id);
+          if (!expectedIds.has(g.event_id)) { f.unexpected++; note(`clickhouse ${view}: ${g.event_id} matches no event sent`); continue; }
+          const most = view === table && !c.final ? bound.get(g.event_id) ?? 0 : 1;
+          if (n > most) { f.duplicated += n - most; note(`clickhouse ${view}: ${g.event_id} ${n} times, at most ${most} allowed`); }
+        }
+        for (const id of must) if (!seen.has(id)) { f.lost++; note(`clickhouse ${view}: committed ${id} missing`); }
+      }
+    }
+
+    // ---- the ingest log: one row per file and topic-partition, every committed batch present
+    // A file several batches wrote (a poison record's quarantine file, redelivered with other boundaries) has a
+    // row from each until a merge folds them: one row per file and batch is what each batch's token allows.
+    const logRows = await this.query<{ n: string; batches: string; key: string }>(
+      `SELECT count() AS n, uniqExact(batch_key) AS batches, any(file_key) AS key FROM tributary_ops._ingest_log GROUP BY event, file_key, _topic, _partition`).catch(() => []);
+    const ingestLog = { rows: 0, duplicated: 0, missingBatches: 0 };
+    for (const r of logRows) {
+      ingestLog.rows += Number(r.n);
+      const most = c.final ? Number(r.batches) : Number(r.batches);
+      if (Number(r.n) > most) { ingestLog.duplicated += Number(r.n) - most; note(`_ingest_log: ${Number(r.n)} rows for ${r.key} from ${r.batches} batches`); }
+    }
+    const logged = new Set((await this.query<{ b: string }>('SELECT DISTINCT batch_key AS b FROM tributary_ops._ingest_log').catch(() => [])).map((r) => r.b));
+    for (const b of c.committedBatches) if (!logged.has(b)) { ingestLog.missingBatches++; note(`_ingest_log: committed batch ${b} has no row`); }
+
+    // ---- quarantine: every committed poison record once (after merges; raw bounded by its deliveries), with its reason
+    const q = await this.query<{ p: number; o: string; n: string; reasons: string[] }>(
+      `SELECT _partition AS p, _offset AS o, count() AS n, groupUniqArray(reason) AS reasons FROM tributary_ops._quarantine WHERE _topic = 'chaos' GROUP BY p, o`).catch(() => []);
+    const quarantine = { records: q.length, missing: 0, duplicated: 0, wrongReason: 0 };
+    const inQuarantine = new Set<string>();
+    for (const r of q) {
+      const k = `${r.p}:${r.o}`;
+      inQuarantine.add(k);
+      const rec = recordOf(r.p, Number(r.o));
+      if (!rec || !('poison' in rec)) { note(`quarantine: ${k} is not a poison record (${r.reasons.join(',')})`); continue; }
+      if (r.reasons.length !== 1 || r.reasons[0] !== rec.poison) { quarantine.wrongReason++; note(`quarantine: ${k} reasons ${r.reasons.join(',')}, expected ${rec.poison}`); }
+      const most = c.final ? 1 : c.chDelivered.get(k)?.size ?? 0;
+      if (Number(r.n) > most) { quarantine.duplicated += Number(r.n) - most; note(`quarantine: ${k} ${r.n} rows, at most ${most}`); }
+    }
+    c.chCommitted.forEach((upTo, p) => {
+      for (let o = 0; o < upTo; o++) {
+        const r = this.traffic.partitions[p]![o]!;
+        if ('poison' in r && !inQuarantine.has(`${p}:${o}`)) { quarantine.missing++; note(`quarantine: committed poison ${p}:${o} (${r.poison}) missing`); }
+      }
+    });
+
+    return { stage: { stage, lake, clickhouseRaw: rawFigures, clickhouseDedup: dedupFigures, ingestLog, quarantine }, violations };
+  }
+}
+
+export function formatProcessChaos(r: ProcessChaosResult): string {
+  const sum = (f: (s: StageFigures) => number): number => r.stages.reduce((n, s) => n + f(s), 0) + f(r.final);
+  const lost = sum((s) => s.lake.lost + s.clickhouseRaw.lost + s.clickhouseDedup.lost + s.quarantine.missing + s.ingestLog.missingBatches);
+  const duplicated = sum((s) => s.lake.duplicated + s.clickhouseRaw.duplicated + s.clickhouseDedup.duplicated + s.quarantine.duplicated + s.ingestLog.duplicated);
+  const line = (name: string, f: SinkFigures): string => `${name.padEnd(26)} ${String(f.rows).padStart(7)} rows  lost ${f.lost}  duplicated ${f.duplicated}  unexpected ${f.unexpected}`;
+  const worst = (f: (s: StageFigures) => SinkFigures): SinkFigures => ({ rows: 0, lost: r.stages.reduce((n, s) => n + f(s).lost, 0), duplicated: r.stages.reduce((n, s) => n + f(s).duplicated, 0), unexpected: r.stages.reduce((n, s) => n + f(s).unexpected, 0) });
+  return [
+    `topology ${r.topology} · events ${r.events} (${r.distinctValid} distinct valid, ${r.producerDuplicates} producer duplicates, ${[...r.poison.values()].reduce((a, b) => a + b, 0)} poison: ${[...r.poison].map(([k, n]) => `${k} ${n}`).join(', ')})`,
+    `${r.invocations} invocations (${r.failedInvocations} failed and retried, ${r.multiFaultInvocations} with several faults) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
+    'faults injected:',
+    ...PROCESS_FAULT_KINDS.map((k) => `  ${k.padEnd(34)} ${r.faults.get(k)}`),
+    `compaction killed after: ${[...r.compactionKillsAfter].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+    `at every stage (summed over ${r.stages.length}):`,
+    `  ${line('lake (through the catalog)', worst((s) => s.lake))}`,
+    `  ${line('ClickHouse raw', worst((s) => s.clickhouseRaw))}`,
+    `  ${line('ClickHouse _dedup', worst((s) => s.clickhouseDedup))}`,
+    `  most cross-batch copies awaiting compaction in the lake: ${Math.max(0, ...r.stages.map((s) => s.lake.crossBatchCopies))}; most events readable only after the next compaction (stragglers): ${Math.max(0, ...r.stages.map((s) => s.lake.stranded))}`,
+    `  _ingest_log duplicated ${r.stages.reduce((n, s) => n + s.ingestLog.duplicated, 0)}, committed batches missing ${r.stages.reduce((n, s) => n + s.ingestLog.missingBatches, 0)} · quarantine missing ${r.stages.reduce((n, s) => n + s.quarantine.missing, 0)}, duplicated ${r.stages.reduce((n, s) => n + s.quarantine.duplicated, 0)}, wrong reason ${r.stages.reduce((n, s) => n + s.quarantine.wrongReason, 0)}`,
+    'at the end (compaction past every hour, merges):',
+    `  ${line('lake', r.final.lake)}`,
+    `  ${line('ClickHouse raw', r.final.clickhouseRaw)}`,
+    `  ${line('ClickHouse _dedup', r.final.clickhouseDedup)}`,
+    `  quarantine ${r.final.quarantine.records} records, missing ${r.final.quarantine.missing}, duplicated ${r.final.quarantine.duplicated}, wrong reason ${r.final.quarantine.wrongReason} · _ingest_log ${r.final.ingestLog.rows} rows`,
+    `lost ${lost} · duplicated ${duplicated}${r.problems.length ? ` · ${r.problems.length} problems:\n  ${r.problems.slice(0, 30).join('\n  ')}` : ''}`,
+  ].join('\n');
+}
