@@ -89,6 +89,8 @@ export interface TributaryFunctionProps {
   readonly architecture?: Architecture;
   /** bundle the DuckDB native module (x86_64 functions only: its binding is the build machine's) */
   readonly duckdb?: boolean;
+  /** the job files bundled as schemas/jobs (default: the project's): those the stack scheduled */
+  readonly jobsDir?: string;
   readonly logDays: RetentionDays;
   readonly extra?: Partial<NodejsFunctionProps>;
 }
@@ -98,10 +100,10 @@ export interface TributaryFunctionProps {
  * parquet-wasm reads back a file under a redelivered batch's key; zstd in WASM compresses pages only on a
  * Node without zstd of its own (older than 22.15: never the Lambda runtime, but the bundle runs there too).
  */
-export function assetCommands(outputDir: string, options: { duckdb?: boolean } = {}): string[] {
+export function assetCommands(outputDir: string, options: { duckdb?: boolean; jobsDir?: string } = {}): string[] {
   return [
     `cp ${join(PROJECT_ROOT, 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm')} ${join(PROJECT_ROOT, 'node_modules/@bokuweb/zstd-wasm/dist/common/zstd.wasm')} ${outputDir}/`,
-    `mkdir -p ${outputDir}/schemas && cp -r ${join(PROJECT_ROOT, 'schemas/events')} ${join(PROJECT_ROOT, 'schemas/jobs')} ${outputDir}/schemas/`,
+    `mkdir -p ${outputDir}/schemas/jobs && cp -r ${join(PROJECT_ROOT, 'schemas/events')} ${outputDir}/schemas/ && cp -r ${options.jobsDir ?? join(PROJECT_ROOT, 'schemas/jobs')}/. ${outputDir}/schemas/jobs/`,
     ...(options.duckdb ? [`mkdir -p ${outputDir}/node_modules && cp -r ${join(PROJECT_ROOT, 'node_modules/@duckdb')} ${outputDir}/node_modules/`] : []),
   ];
 }
@@ -132,7 +134,7 @@ export function tributaryFunction(scope: Construct, id: string, p: TributaryFunc
       commandHooks: {
         beforeBundling: () => [],
         beforeInstall: () => [],
-        afterBundling: (_inputDir: string, outputDir: string) => assetCommands(outputDir, { duckdb: p.duckdb ?? false }),
+        afterBundling: (_inputDir: string, outputDir: string) => assetCommands(outputDir, { duckdb: p.duckdb ?? false, ...(p.jobsDir ? { jobsDir: p.jobsDir } : {}) }),
       },
     },
     ...p.extra,

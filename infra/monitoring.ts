@@ -27,6 +27,8 @@ export interface MonitoringProps {
   readonly clusterName: string;
   readonly compaction: IFunction;
   readonly abDaily: IFunction;
+  /** the SQL jobs of schemas/jobs/, when there are any */
+  readonly sqlJobs?: IFunction;
   readonly emails: readonly string[];
   /** alarm when the freshest table lags more than this (minutes) */
   readonly freshnessMinutes: number;
@@ -143,5 +145,7 @@ export class Monitoring extends Construct {
     }
     alarm('CompactionFailures', p.compaction.metricErrors({ period: Duration.hours(1) }), 0, 'Compaction failed (the next run resumes it)', 2);
     alarm('AbDailyFailures', p.abDaily.metricErrors({ period: Duration.hours(1) }), 0, 'ab-daily failed (the next run retries the day)', 2);
+    // A run fails when any of its jobs failed (the others' windows are done); the log names the job and window.
+    if (p.sqlJobs) alarm('SqlJobFailures', p.sqlJobs.metricErrors({ period: Duration.hours(1) }), 0, 'A SQL job of schemas/jobs failed (the next scheduled run retries its windows; its log names the job)', 1);
   }
 }

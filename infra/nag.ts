@@ -12,7 +12,8 @@ const ack = (scope: IConstruct, id: string, reason: string): void => Validations
 export function acknowledgeFindings(stack: TributaryStack): void {
   const ingest = stack.ingest.paths;
   const materializer = stack.materializer?.fn;
-  const functions = [...ingest.map((x) => x.fn), stack.jobs.compaction, stack.jobs.abDaily, ...(materializer ? [materializer] : [])];
+  const sqlJobs = stack.jobs.sqlJobs;
+  const functions = [...ingest.map((x) => x.fn), stack.jobs.compaction, stack.jobs.abDaily, ...(materializer ? [materializer] : []), ...(sqlJobs ? [sqlJobs] : [])];
   // The lake writers: the coupled function, or split's lake path (the fresh path has no Glue and no lake/ rights).
   const lakeWriters = ingest.filter((x) => x.name !== 'fresh').map((x) => x.fn);
   const bucket = stack.resolve(stack.lake.bucket.bucketArn) as { 'Fn::GetAtt': [string, string] };
@@ -40,6 +41,10 @@ export function acknowledgeFindings(stack: TributaryStack): void {
   ack(stack.jobs.compaction, objects(LAKE_KEYS.partitionObjects), 'reads and deletes the files of event tables\' hour partitions (named by data); quarantine and job outputs denied');
   ack(stack.jobs.compaction, objects(LAKE_KEYS.versionFolders), 'writes the version folders (_v<N>/) of event tables\' hour partitions; quarantine and job outputs denied');
   ack(stack.jobs.abDaily, objects(LAKE_KEYS.jobOutput(JOB_OUTPUT_TABLES['ab-daily'])), 'writes its own output, one file per day');
+  if (sqlJobs) {
+    ack(sqlJobs, objects(LAKE_KEYS.registry), 'schema registry versions: a declared source table is created as ingest would');
+    for (const t of stack.jobs.sqlJobOutputs) ack(sqlJobs, objects(LAKE_KEYS.jobOutput(t)), `writes job ${t}'s output, one file per window`);
+  }
   if (stack.clickhouseLakeReader) ack(stack.clickhouseLakeReader, objects(LAKE_KEYS.lake), 'ClickHouse\'s _all views read every event table under lake/ (names from data); the quarantine is denied');
   acknowledgeImportedSubnets(stack);
 }

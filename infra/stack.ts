@@ -16,6 +16,8 @@ import { Monitoring } from './monitoring.js';
 
 export interface TributaryStackProps extends StackProps {
   readonly config: EnvironmentConfig;
+  /** the SQL job files to schedule and deploy (default: the project's schemas/jobs) */
+  readonly jobsDir?: string;
 }
 
 export class TributaryStack extends Stack {
@@ -83,11 +85,11 @@ export class TributaryStack extends Stack {
       clickhouse: login('ClickHouseIngestSecret', c.clickhouse.ingest), piiSaltSecret,
       memoryMb: c.ingest.memoryMb, semiSpaceMb: c.ingest.semiSpaceMb, timeout: Duration.minutes(c.ingest.timeoutMinutes), logDays,
     });
-    this.jobs = new Jobs(this, 'Jobs', { lake: this.lake, vpc, subnets, securityGroups, clickhouse: login('ClickHouseJobsSecret', c.clickhouse.jobs), logDays });
+    this.jobs = new Jobs(this, 'Jobs', { lake: this.lake, vpc, subnets, securityGroups, clickhouse: login('ClickHouseJobsSecret', c.clickhouse.jobs), logDays, ...(props.jobsDir ? { jobsDir: props.jobsDir } : {}) });
     if (c.lakeWrites === 'spool') this.materializer = new Materializer(this, 'Materializer', { lake: this.lake, vpc, subnets, securityGroups, logDays, everyMinutes: c.materializeEveryMinutes });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       ...(this.materializer ? { materializer: this.materializer.fn, spoolAgeSeconds: 60 * c.materializeEveryMinutes + MATERIALIZE_RUN_ALLOWANCE_SECONDS } : {}),
-      envName: c.name, ingest: this.ingest.paths, clusterName, compaction: this.jobs.compaction, abDaily: this.jobs.abDaily,
+      envName: c.name, ingest: this.ingest.paths, clusterName, compaction: this.jobs.compaction, abDaily: this.jobs.abDaily, ...(this.jobs.sqlJobs ? { sqlJobs: this.jobs.sqlJobs } : {}),
       emails: c.alarms.emails, freshnessMinutes: c.alarms.freshnessMinutes, quarantinePercent: c.alarms.quarantinePercent, quarantineTable: `${c.clickhouse.database}_ops._quarantine`, offsetLag: c.alarms.offsetLag,
     });
 

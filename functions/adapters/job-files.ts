@@ -8,6 +8,7 @@ import { JobConfigError, parseAbConfig, type AbConfig } from '../core/ab/config.
 import type { JobDefinition } from '../core/jobs/job.js';
 import { formatProblem, parseSqlJobFile, type JobProblem, type SqlJobFile } from '../core/jobs/sql-job-file.js';
 import { sqlJob } from '../core/jobs/sql-job.js';
+import { cadenceSchedule, type CadenceSchedule } from '../core/jobs/schedule.js';
 
 export const JOB_NAMES = ['ab-daily'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
@@ -86,4 +87,25 @@ export function loadJob(dir: string, name: string): JobDefinition {
   const job = jobs.get(name);
   if (!job) throw new JobConfigError(`unknown job ${JSON.stringify(name)} (known: ${[...jobs.keys()].join(', ') || `none in ${dir}`})`);
   return job;
+}
+
+/** What the stack deploys for the SQL jobs of a directory: one schedule per cadence, and each job's output table. */
+export interface JobDeployment {
+  readonly schedules: ReadonlyArray<CadenceSchedule & { readonly jobs: readonly string[] }>;
+  readonly outputTables: readonly string[];
+}
+
+/**
+ * The SQL jobs' schedules as the CDK stack synthesizes them. A job file with a problem fails the synth
+ * (naming file and line), so a broken job never deploys.
+ */
+export function jobDeployment(dir: string): JobDeployment {
+  const { files, problems } = loadJobs(dir);
+  if (problems.length > 0) throw new JobConfigError(`job files with problems (tributary jobs check):\n${problems.map(formatProblem).join('\n')}`);
+  const jobs = [...files.values()];
+  const schedules = (['hourly', 'daily'] as const).flatMap((cadence) => {
+    const mine = jobs.filter((j) => j.window === cadence);
+    return mine.length === 0 ? [] : [{ ...cadenceSchedule(cadence, mine.map((j) => j.latenessMs)), jobs: mine.map((j) => j.name) }];
+  });
+  return { schedules, outputTables: jobs.map((j) => j.table) };
 }

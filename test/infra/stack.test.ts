@@ -1,7 +1,8 @@
 // The CDK stack for every environment in cdk.json: cdk-nag passes, and the resources carry the properties
 // that matter (encryption, TLS, ESM settings, scoped IAM, alarms, every handler's configuration).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { App, Validations, type CfnElement } from 'aws-cdk-lib';
@@ -493,8 +494,8 @@ for (const { label, name, raw } of variants) {
 
     it('alarms to SNS on freshness, quarantine rate, errors, lag and failed jobs, and outputs what BI tools need', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { AlarmActions: unknown[] } }>;
-      // freshness, quarantine rate, two failed jobs; errors and lag per ingest path; spool age and failures with a materializer
-      assert.equal(alarms.length, 4 + 2 * paths.length + (stack.materializer ? 2 : 0));
+      // freshness, quarantine rate, three failed jobs (compaction, ab-daily, the SQL jobs of schemas/jobs); errors and lag per ingest path; spool age and failures with a materializer
+      assert.equal(alarms.length, 5 + 2 * paths.length + (stack.materializer ? 2 : 0));
       assert.ok(alarms.every((a) => a.Properties.AlarmActions.length === 1));
       template.resourceCountIs('AWS::SNS::Subscription', config.alarms.emails.length);
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -696,7 +697,7 @@ describe('topology (#23)', () => {
     assert.equal(ingest.Properties.Environment!.Variables['TRIBUTARY_SINKS'], undefined, 'unset: both sinks');
     assert.equal(ingest.Properties.Description, 'Kafka → Parquet lake + Glue + ClickHouse (Tributary ingest)');
     const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort();
-    assert.deepEqual(alarms, ['MonitoringAbDailyFailures', 'MonitoringCompactionFailures', 'MonitoringFreshness', 'MonitoringIngestErrors', 'MonitoringOffsetLag', 'MonitoringQuarantineRate']);
+    assert.deepEqual(alarms, ['MonitoringAbDailyFailures', 'MonitoringCompactionFailures', 'MonitoringFreshness', 'MonitoringIngestErrors', 'MonitoringOffsetLag', 'MonitoringQuarantineRate', 'MonitoringSqlJobFailures']);
   });
 
   describe('a split stack', () => {
@@ -760,5 +761,59 @@ describe('topology (#23)', () => {
         assert.match(body, new RegExp(`\\\\"AWS/Kafka\\\\",\\\\"SumOffsetLag\\\\",\\\\"Cluster Name\\\\",\\\\"tributary-staging\\\\",\\\\"Consumer Group\\\\",\\\\"${group}\\\\"`), group);
       }
     });
+  });
+});
+
+describe('SQL jobs from schemas/jobs (#26)', () => {
+  const synthWithJobs = (jobsDir: string): { stack: TributaryStack; template: Template } => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new TributaryStack(app, 'tributary-staging', { config: parseEnvironment('staging', environments), jobsDir });
+    acknowledgeFindings(stack);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+    return { stack, template: Template.fromStack(stack) };
+  };
+  const jobsDirWith = (files: Record<string, string>): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-stack-jobs-'));
+    cpSync(join(PROJECT_ROOT, 'schemas/jobs'), dir, { recursive: true });
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+  const ruleFor = (template: Template, cadence: string): { ScheduleExpression: string; Description: string } => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule')) as Array<{ Properties: { ScheduleExpression: string; Description?: string; Targets: Array<{ Input?: string }> } }>;
+    const rule = rules.find((r) => r.Properties.Targets.some((t) => t.Input === JSON.stringify({ cadence })));
+    assert.ok(rule, `a ${cadence} SQL jobs rule`);
+    return { ScheduleExpression: rule.Properties.ScheduleExpression, Description: rule.Properties.Description ?? '' };
+  };
+
+  it('a job file added appears in its cadence\'s schedule, with its own grants and an alarm on failure', () => {
+    const dir = jobsDirWith({
+      'signups-hourly.sql': '-- window: hourly\n-- lateness: 20m\n-- description: Signups per hour\n-- order_by: n\nSELECT count() AS n FROM newsletter_signup WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)}\n',
+      'late-daily.sql': '-- window: daily\n-- lateness: 2h\n-- description: A daily job with two hours of lateness\n-- order_by: n\nSELECT count() AS n FROM purchase WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)}\n',
+    });
+    const { stack, template } = synthWithJobs(dir);
+    const hourly = ruleFor(template, 'hourly');
+    assert.equal(hourly.ScheduleExpression, 'cron(5 * * * ? *)');
+    assert.match(hourly.Description, /hourly-funnel, signups-hourly/);
+    // One daily schedule for all daily jobs, once the longest lateness (2 h) has passed.
+    const daily = ruleFor(template, 'daily');
+    assert.equal(daily.ScheduleExpression, 'cron(5 2 * * ? *)');
+    assert.match(daily.Description, /daily-active-users, daily-revenue, late-daily/);
+    assert.ok(stack.jobs.sqlJobs, 'the SQL jobs function');
+    const role = functionResource(stack, template, stack.jobs.sqlJobs);
+    assert.equal(role.Properties.Environment!.Variables['TRIBUTARY_JOBS_DIR'], 'schemas/jobs');
+    const text = resolver(stack);
+    const put = (key: string): boolean => decide(roleStatements(stack, template, stack.jobs.sqlJobs!), bucketPolicy(stack, template),
+      { action: 's3:PutObject', resource: `${BUCKET}/${key}`, principalArn: 'arn:aws:iam::1:role/sqlJobs' }, text).allowed;
+    assert.ok(put(`${jobPartitionPrefix('signups_hourly', { date: '2026-11-20', hour: 3, start: 0, end: 0 })}part-00000.parquet`), 'its own output');
+    assert.ok(!put('lake/purchase/dt=2026-11-20/hour=03/x.parquet'), 'no event table');
+    assert.ok(!put(`${jobPartitionPrefix('ab_daily', { date: '2026-11-20', start: 0, end: 0 })}part-00000.parquet`), 'not ab-daily\'s output');
+    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    assert.ok(alarms.some((id) => id.startsWith('MonitoringSqlJobFailures')), alarms.join(', '));
+  });
+
+  it('a job file with a problem fails the synth, naming its file and line', () => {
+    const dir = jobsDirWith({ 'broken.sql': '-- window: weekly\n-- description: x\n-- order_by: n\nSELECT 1 AS n WHERE {window_start:DateTime64(3)} < {window_end:DateTime64(3)}\n' });
+    assert.throws(() => synthWithJobs(dir), /broken\.sql:1: window must be daily or hourly, not "weekly"/);
   });
 });

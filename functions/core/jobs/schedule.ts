@@ -1,7 +1,8 @@
 // When scheduled jobs run: one schedule per cadence (hourly, daily), each run computing every window of
 // its jobs that is due. The CDK stack and `jobs list` read the same plan.
 import type { JobDefinition } from './job.js';
-import { DAY_MS, HOUR_MS, windowsOfDay, windowStatus, type JobWindow, type WindowKind } from './window.js';
+import { runJobWindow, type JobDeps, type WindowRun } from './run-job.js';
+import { DAY_MS, HOUR_MS, windowLabel, windowsOfDay, windowStatus, type JobWindow, type WindowKind } from './window.js';
 
 /** A cron time in UTC: every hour at `minute`, or every day at `hour`:`minute`. */
 export interface CadenceSchedule {
@@ -46,4 +47,27 @@ export function dueWindows(job: JobDefinition, now: number, periodMs = periodOf(
     }
   }
   return out;
+}
+
+export interface ScheduledRun {
+  readonly runs: WindowRun[];
+  /** jobs (or windows) that failed, with the reason: the others ran */
+  readonly failures: Array<{ readonly job: string; readonly window?: string; readonly error: string }>;
+}
+
+/** A scheduled run: every due window of every job, in order; one job's failure does not stop the others. */
+export async function runDueWindows(jobs: readonly JobDefinition[], deps: JobDeps): Promise<ScheduledRun> {
+  const runs: WindowRun[] = [];
+  const failures: ScheduledRun['failures'][number][] = [];
+  for (const job of jobs) {
+    for (const w of dueWindows(job, deps.clock())) {
+      try {
+        runs.push(await runJobWindow(job, w, deps));
+      } catch (e) {
+        failures.push({ job: job.name, window: windowLabel(w), error: (e as Error).message });
+        break; // the job's later windows would fail alike; the next run retries them
+      }
+    }
+  }
+  return { runs, failures };
 }
