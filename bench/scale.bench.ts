@@ -6,9 +6,16 @@
 // table, active parts (chDB, bench/scale/parts.ts) and files per (table, hour); then $ per GB from
 // bench/prices.json beside Amazon Data Firehose and ClickPipes, with the goals and a verdict per row.
 //
+// Each grid point runs with both lake writes: `direct` (a file per (table, hour) per batch) and `spool` (one
+// object per batch, the materializer every 2 or 3 minutes: bench/scale/spool.ts runs the real one). ClickHouse
+// inserts go asynchronous where synchronous ones would exceed 1 per second per table (parts then bounded by
+// the server's flushes); latency is modelled per row from the window, the measured invocation time, the
+// materializer's interval and run time, and the overhead `npm run bench:latency` measured.
+//
 // Environment: BENCH_SCALE_SAMPLE (rows per sampled batch, default 400), BENCH_SCALE_STEADY (steady
 // invocations sampled per grid point, default 4), BENCH_SCALE_ESM (mixed | per-partition),
-// BENCH_SCALE_PARTS (0 skips the chDB parts run).
+// BENCH_SCALE_PARTS (0 skips the chDB parts run), BENCH_SCALE_LAKE_WRITES (direct | spool | both, default
+// both), BENCH_SCALE_ONLY (a filter on the grid, e.g. "traffic=1000,types=5" while developing).
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -21,6 +28,8 @@ import { Counts, HOUR, openContainer, recordSizes, REGISTRY_TTL_MS, sampleBatch,
 import { measureCompaction, scale, type CompactionCost } from './scale/compaction.js';
 import { measureParts, type PartsResult } from './scale/parts.js';
 import { batchShape, clickPipesUsdPerGb, firehoseUsdPerGb, gridPoints, loadPrices, tributaryUsdPerGb, type GridPoint } from './scale/model.js';
+import { materializerHour, measureMaterializer, type MaterializerCost } from './scale/spool.js';
+import { DEFAULT_MATERIALIZE_OPTIONS } from '../functions/core/lake/materialize.js';
 
 const SAMPLE_ROWS = Number(process.env['BENCH_SCALE_SAMPLE'] ?? 400);
 const STEADY = Number(process.env['BENCH_SCALE_STEADY'] ?? 4);
@@ -37,6 +46,29 @@ const LOOKBACK_HOURS = 48;
 const WAIT_MS = { s3Put: 30, s3Get: 15, glue: 40, clickhouseInsert: 60 };
 const GOAL_RATIO = 1 / 5;
 const GOAL_INSERTS_PER_S = 1;
+const GOAL_LAKE_S = 300;
+/**
+ * The schema registry's TTL in ingest (TRIBUTARY_REGISTRY_TTL_SECONDS; cdk.json ingest.registryTtlSeconds): each
+ * container re-reads its tables' registry entries this often, a LIST (billed as a PUT) per table. Measured at
+ * 30 s (the default); 300 s rescales the measured refresh.
+ */
+const REGISTRY_TTLS_S = [30, 300];
+const GOAL_FRESH_SLACK_S = 2;
+const LAKE_WRITES = (process.env['BENCH_SCALE_LAKE_WRITES'] ?? 'both') === 'both' ? ['direct', 'spool'] as const : [process.env['BENCH_SCALE_LAKE_WRITES'] as 'direct' | 'spool'];
+/** materializer intervals modelled per spool row (cdk.json: materializeEveryMinutes; 3 fits a lake window ≤ 60 s) */
+const SPOOL_INTERVALS_MIN = [2, 3];
+const MATERIALIZE_MEMORY_MB = 2048; // infra/materialize.ts
+/**
+ * ClickHouse Cloud's async_insert_busy_timeout_max_ms default, 1,000 ms (clickhouse.com/docs/reference/settings/
+ * session-settings/async-insert, read 2026-12-06): a table's buffered inserts become at most one part per
+ * second on the replica that buffers them, whatever the insert rate; a batch waits up to that long.
+ */
+const ASYNC_FLUSH_S = 1;
+/**
+ * npm run bench:latency (docs/benchmarks.md, 2026-12-06): p99 was the window plus 0.28–0.41 s with a
+ * ~0.1–0.2 s invocation in chDB; beyond the invocation, the fetch and the poll take about this much.
+ */
+const LATENCY_OVERHEAD_S = 0.25;
 const PARTS_RATES = [1, 5, 25, 50];
 
 const prices = loadPrices(resolve('bench/prices.json'));
@@ -44,6 +76,17 @@ const sizes = recordSizes();
 
 interface Row {
   p: GridPoint;
+  lakeWrites: 'direct' | 'spool';
+  /** spool: minutes between materializer runs */
+  intervalMin: number;
+  registryTtlS: number;
+  materializeRunS: number;
+  /** ClickHouse inserts asynchronous (sync would exceed 1/s per table) */
+  asyncInserts: boolean;
+  /** parts per second into the busiest table: inserts (sync) or the server's flushes (async) */
+  partsPerSMax: number;
+  freshP99S: number;
+  lakeMaxS: number;
   /** the coupled mapping's batches, or the fresh path's in split */
   shape: ReturnType<typeof batchShape>;
   lakeShape: ReturnType<typeof batchShape>;
@@ -77,13 +120,17 @@ async function main(): Promise<void> {
     const calibration = await calibrate(store, glue, (c) => { current = c; });
     console.log(`calibration: ${(calibration.perRecordS * 1e6).toFixed(1)} µs per record beyond a sampled batch's rows (warm, real ingestBatch, memory ports) · Parquet ${(calibration.parquetRatio * 100).toFixed(1)} % of NDJSON at 8,000-record batches`);
     const compaction = await measureCompaction(glue);
+    const materializer = await measureMaterializer(glue);
+    console.log(`materializer per run (counted, real materializeSpool): PUT+LIST ${fmtC(materializer.perRun.s3Put + materializer.perRun.s3List)} + ${fmtC(materializer.perManifest.s3Put + materializer.perManifest.s3List)}/manifest + ${fmtC(materializer.perFile.s3Put)}/file, GET ${fmtC(materializer.perManifest.s3Get)}/manifest + ${fmtC(materializer.perSpool.s3Get)}/spool, Glue ${fmtC(materializer.perTable.glue)}/table · CPU ${(materializer.perRowS * 1e6).toFixed(1)} µs/row + ${(materializer.perSpoolS * 1000).toFixed(1)} ms/spool + ${(materializer.perManifestS * 1000).toFixed(0)} ms/manifest · spool ${materializer.spoolBytesPerRow.toFixed(0)} B/row`);
     console.log(`compaction per partition (counted): S3 PUT+LIST ${fmtC(compaction.fixed.s3Put + compaction.fixed.s3List)} + ${fmtC(compaction.perOutput.s3Put)}/output, GET ${fmtC(compaction.fixed.s3Get)} + ${fmtC(compaction.perInput.s3Get)}/input, Glue ${fmtC(compaction.fixed.glue)}; a visit of a compacted partition: LIST ${fmtC(compaction.visit.s3List)}, GET ${fmtC(compaction.visit.s3Get)}, Glue ${fmtC(compaction.visit.glue)}\n`);
 
     const rows: Row[] = [];
     // The sinks setting (IngestConfig.sinks = { lake, warehouse }) decides whether split can run at all.
     const sinksInCore = 'sinks' in DEFAULT_INGEST_CONFIG;
-    for (const p of gridPoints().filter((g) => g.topology === 'coupled' || sinksInCore)) {
-      rows.push(await runPoint(p, store, glue, (c) => { current = c; }, calibration, compaction));
+    const only = new Map((process.env['BENCH_SCALE_ONLY'] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+    const keep = (g: GridPoint): boolean => [...only].every(([k, v]) => String(({ partitions: g.partitions, types: g.eventTypes, traffic: g.traffic, window: g.windowS, topology: g.topology } as Record<string, unknown>)[k]) === v);
+    for (const p of gridPoints().filter((g) => (g.topology === 'coupled' || sinksInCore) && keep(g))) {
+      for (const lakeWrites of LAKE_WRITES) rows.push(...await runPoint(p, lakeWrites, store, glue, (c) => { current = c; }, calibration, compaction, materializer));
     }
     let parts: PartsResult[] = [];
     let limits = { partsToDelayInsert: NaN, partsToThrowInsert: NaN };
@@ -93,15 +140,17 @@ async function main(): Promise<void> {
       parts = measured.results;
       limits = measured.limits;
     }
-    printTopology('coupled', rows.filter((r) => r.p.topology === 'coupled'), parts);
-    if (sinksInCore) printTopology('split', rows.filter((r) => r.p.topology === 'split'), parts);
-    else console.log('\nsplit: pending: sinks not in core yet (functions/core/ingest.ts has no sinks setting); every split row is pending');
+    for (const lakeWrites of LAKE_WRITES) {
+      printTopology('coupled', rows.filter((r) => r.p.topology === 'coupled' && r.lakeWrites === lakeWrites), parts, lakeWrites);
+      if (sinksInCore) printTopology('split', rows.filter((r) => r.p.topology === 'split' && r.lakeWrites === lakeWrites), parts, lakeWrites);
+    }
     if (parts.length > 0) {
       console.log(`\nClickHouse active parts, busiest partition (chDB ${'system.parts'}), one table, a simulated minute of inserts of one real lake file (${store.sample!.byteLength} B) each, compressed into the wall time shown; limits here: parts_to_delay_insert ${limits.partsToDelayInsert}, parts_to_throw_insert ${limits.partsToThrowInsert}`);
       for (const r of parts) console.log(`  ${r.insertsPerS}/s → ${r.inserts} inserts in ${r.seconds.toFixed(1)} s: ${r.activeParts} active parts, ${r.activePartsAfter5s} five seconds later`);
     }
     console.log('');
     summary(rows);
+    recommend(rows);
     console.log(`\nrun took ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     await glue.close();
@@ -151,6 +200,9 @@ async function calibrate(store: ReturnType<typeof countingStore>, glue: Awaited<
 
 interface PathUse {
   shape: ReturnType<typeof batchShape>;
+  recordsPerInv: number;
+  /** requests of one registry refresh (after its TTL) in one container: the TTL variants rescale them */
+  ttlRefresh: { s3Put: number; s3Get: number; glue: number };
   invPerH: number;
   secondsPerInv: number;
   gbSecondsPerH: number;
@@ -171,12 +223,12 @@ type Sinks = { lake: boolean; warehouse: boolean };
  * the registry's TTL and one after the hour turns; counts and time become per-hour figures.
  */
 async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefined, store: ReturnType<typeof countingStore>, glue: Awaited<ReturnType<typeof startFakeGlue>>,
-  use: (c: Counts) => void, cal: Calibration, label: string): Promise<PathUse> {
+  use: (c: Counts) => void, cal: Calibration, label: string, lakeWrites: 'direct' | 'spool'): Promise<PathUse> {
   const shape = batchShape({ ...p, windowS }, sizes.payload, ESM_MODE);
   const weights = typeWeights(p.eventTypes);
   const r = rng(p.partitions * 1000 + p.eventTypes * 10 + Math.round(windowS * 10) + p.traffic);
   const offsets = new Map<number, number>();
-  const topic = `t${p.partitions}-${p.eventTypes}-${p.traffic}-${windowS}-${label}`;
+  const topic = `t${p.partitions}-${p.eventTypes}-${p.traffic}-${windowS}-${label}-${lakeWrites}`;
   const windowMs = windowS * 1000;
   const sampleScale = Math.min(1, SAMPLE_ROWS / shape.records);
   const batch = (now: number): ReturnType<typeof sampleBatch> =>
@@ -187,7 +239,8 @@ async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefin
   let counts = new Counts();
   const phase = (): Counts => { counts = new Counts(); use(counts); return counts; };
   phase();
-  const container = openContainer({ store, glue, counts: () => counts, ...(sinks ? { config: { sinks } as never } : {}) });
+  const spooling = lakeWrites === 'spool' && (sinks?.lake ?? true);
+  const container = openContainer({ store, glue, counts: () => counts, config: { ...(sinks ? { sinks } : {}), lakeWrites } });
   // A warm container: tables exist (a batch may create at most 20: a first batch of 50 types needs three),
   // its registry entries loaded less than a TTL before the measured batches.
   for (let i = 0; i < 4; i++) await container.ingest(batch(t0 - 5000 + i).event, t0 - 5000 + i);
@@ -224,15 +277,18 @@ async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefin
   };
   const cpuPerInv = seconds / STEADY + cal.perRecordS * Math.max(0, (full - sampled) / STEADY);
   const warehouse = sinks?.warehouse ?? true;
+  // A spool object is the batch's rows in one PUT: the round trip plus its bytes at 50 MB/s (it is ≤ the 6 MB batch).
+  const spoolBytes = spooling ? (avg.spoolBytes / Math.max(1, sampled / STEADY)) * (full / STEADY) : 0;
   const waitS = (Math.ceil(avg.lakeFiles / 4) * WAIT_MS.s3Put + Math.ceil(avg.inserts / 4) * WAIT_MS.clickhouseInsert + (warehouse ? WAIT_MS.clickhouseInsert : 0)
-    + avg.glue * WAIT_MS.glue + avg.s3Get * WAIT_MS.s3Get) / 1000;
+    + avg.glue * WAIT_MS.glue + avg.s3Get * WAIT_MS.s3Get + (spooling ? WAIT_MS.s3Put + spoolBytes / 50e3 : 0)) / 1000;
   const secondsPerInv = cpuPerInv + waitS;
   const invPerS = shape.invocationsPerS;
   const invPerH = invPerS * 3600;
   const containers = Math.max(shape.pollers, Math.ceil(invPerS * secondsPerInv));
   const perContainerHour = (k: K): number => containers * ((3600_000 / REGISTRY_TTL_MS) * ttlExtra[k] + hourExtra[k]);
   return {
-    shape, invPerH, secondsPerInv, containers,
+    shape, invPerH, secondsPerInv, containers, recordsPerInv: full / STEADY,
+    ttlRefresh: { s3Put: ttlExtra.s3Put + ttlExtra.s3List, s3Get: ttlExtra.s3Get, glue: ttlExtra.glue },
     gbSecondsPerH: invPerH * secondsPerInv * (DEFAULT_INGEST_MEMORY_MB / 1024),
     s3Put: invPerH * (avg.s3Put + avg.s3List) + perContainerHour('s3Put') + perContainerHour('s3List'),
     s3Get: invPerH * avg.s3Get + perContainerHour('s3Get'),
@@ -246,55 +302,87 @@ async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefin
 /** The lake path of `split`: a large window (the batch then closes at 10,000 records above ~170 events/s). */
 const LAKE_WINDOW_S = 60;
 
-async function runPoint(p: GridPoint, store: ReturnType<typeof countingStore>, glue: Awaited<ReturnType<typeof startFakeGlue>>, use: (c: Counts) => void,
-  cal: Calibration, comp: CompactionCost): Promise<Row> {
+async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: ReturnType<typeof countingStore>, glue: Awaited<ReturnType<typeof startFakeGlue>>, use: (c: Counts) => void,
+  cal: Calibration, comp: CompactionCost, mat: MaterializerCost): Promise<Row[]> {
   const paths: PathUse[] = p.topology === 'coupled'
-    ? [await measurePath(p, p.windowS, undefined, store, glue, use, cal, 'coupled')]
-    : [await measurePath(p, p.windowS, { lake: false, warehouse: true }, store, glue, use, cal, 'fresh'),
-      await measurePath(p, Math.max(p.windowS, LAKE_WINDOW_S), { lake: true, warehouse: false }, store, glue, use, cal, 'lake')];
+    ? [await measurePath(p, p.windowS, undefined, store, glue, use, cal, 'coupled', lakeWrites)]
+    : [await measurePath(p, p.windowS, { lake: false, warehouse: true }, store, glue, use, cal, 'fresh', 'direct'),
+      await measurePath(p, Math.max(p.windowS, LAKE_WINDOW_S), { lake: true, warehouse: false }, store, glue, use, cal, 'lake', lakeWrites)];
   const fresh = paths[0]!;
   const lake = paths.at(-1)!;
   const weights = typeWeights(p.eventTypes);
   const gbIngested = (p.traffic * 3600 * sizes.ndjson) / 1e9;
-  // Compaction of the hour just closed, per table, plus the hourly run's visits within the lookback.
-  let compPut = 0;
-  let compGet = 0;
-  let compGlue = 0;
-  for (let k = 0; k < p.eventTypes; k++) {
-    const outputs = Math.max(1, Math.ceil((gbIngested * cal.parquetRatio * weights[k]! * 1e9) / (256 * 1024 * 1024)));
-    const inputs = lake.filesPerH.get(tableName(k)) ?? 0;
-    if (inputs === 0) continue;
-    compPut += comp.fixed.s3Put + comp.fixed.s3List + outputs * (comp.perOutput.s3Put + comp.perOutput.s3List) + inputs * (comp.perInput.s3Put + comp.perInput.s3List);
-    compGet += comp.fixed.s3Get + inputs * comp.perInput.s3Get + outputs * comp.perOutput.s3Get;
-    compGlue += comp.fixed.glue + inputs * comp.perInput.glue + outputs * comp.perOutput.glue;
-  }
-  const visits = LOOKBACK_HOURS - 2;
-  compPut += p.eventTypes * (comp.cleanup.s3Put + comp.cleanup.s3List + visits * (comp.visit.s3Put + comp.visit.s3List) + comp.perTableRun.s3Put + comp.perTableRun.s3List);
-  compGet += p.eventTypes * (comp.cleanup.s3Get + visits * comp.visit.s3Get + comp.perTableRun.s3Get);
-  compGlue += p.eventTypes * (comp.cleanup.glue + visits * comp.visit.glue + comp.perTableRun.glue);
   const rowsPerH = p.traffic * 3600;
-  const compactionGbSeconds = (rowsPerH / COMPACTION_ROWS_PER_S) * (COMPACTION_MEMORY_MB / 1024);
   const sum = (f: (u: PathUse) => number): number => paths.reduce((n, u) => n + f(u), 0);
-  const usdPerGb = tributaryUsdPerGb({
-    invocations: sum((u) => u.invPerH), ingestGbSeconds: sum((u) => u.gbSecondsPerH), compactionGbSeconds,
-    s3Put: sum((u) => u.s3Put) + compPut, s3Get: sum((u) => u.s3Get) + compGet, glue: sum((u) => u.glue) + compGlue, gbIngested,
-  }, prices);
-  const files = [...lake.filesPerH.values()];
-  const fh = { gbIngested, gbParquet: gbIngested * cal.parquetRatio, records: rowsPerH, tables: p.eventTypes };
-  return {
-    p, shape: fresh.shape, lakeShape: lake.shape, invPerH: sum((u) => u.invPerH), secondsPerInv: fresh.secondsPerInv, gbSecondsPerH: sum((u) => u.gbSecondsPerH),
-    filesPerTableHourMax: lake.filesPerH.get(tableName(0)) ?? 0,
-    filesPerTableHourMean: files.reduce((a, b) => a + b, 0) / p.eventTypes,
-    s3PutPerGbIngest: sum((u) => u.s3Put) / gbIngested,
-    s3ReqPerGbCompaction: (compPut + compGet) / gbIngested,
-    gluePerH: sum((u) => u.glue) + compGlue,
-    insertsPerSMax: fresh.insertsPerSMax,
-    quarantined: Math.max(...paths.map((u) => u.quarantined)),
-    usdPerGb,
-    firehose: firehoseUsdPerGb(fh, prices, false),
-    firehoseRounded: firehoseUsdPerGb(fh, prices, true),
-    clickPipes: clickPipesUsdPerGb(gbIngested, prices),
-  };
+  // ClickHouse: synchronous inserts where they stay ≤ 1/s per table; asynchronous beyond, where the server's
+  // flushes bound the parts (and a batch waits up to one flush).
+  const asyncInserts = fresh.insertsPerSMax > GOAL_INSERTS_PER_S;
+  const partsPerSMax = asyncInserts ? Math.min(fresh.insertsPerSMax, 1 / ASYNC_FLUSH_S) : fresh.insertsPerSMax;
+  // wait_for_async_insert=1 (the adapter's, so a failed flush fails the batch): each invocation waits for the
+  // flush, half the busy timeout on average, and is billed for it.
+  const asyncWaitGbS = asyncInserts ? fresh.invPerH * (ASYNC_FLUSH_S / 2) * (DEFAULT_INGEST_MEMORY_MB / 1024) : 0;
+  /** when a batch closes: its window, or sooner when it fills (10,000 records, 6 MB) */
+  const closeS = (u: PathUse, windowS: number): number => Math.min(windowS, u.shape.records / (p.traffic / u.shape.pollers));
+  const freshP99S = closeS(fresh, p.windowS) + fresh.secondsPerInv + LATENCY_OVERHEAD_S + (asyncInserts ? ASYNC_FLUSH_S : 0);
+  const lakeWindowS = p.topology === 'split' ? Math.max(p.windowS, LAKE_WINDOW_S) : p.windowS;
+  const lakeDirectS = closeS(lake, lakeWindowS) + lake.secondsPerInv + LATENCY_OVERHEAD_S;
+
+  const variants: Array<{ intervalMin: number; mat?: ReturnType<typeof materializerHour> }> = lakeWrites === 'direct' ? [{ intervalMin: 0 }]
+    : SPOOL_INTERVALS_MIN.map((intervalMin) => ({
+      intervalMin,
+      mat: materializerHour({
+        cost: mat, spoolsPerH: lake.invPerH, rowsPerH, weights, intervalMin, spoolsPerManifest: DEFAULT_MATERIALIZE_OPTIONS.maxSpoolsPerManifest,
+        memoryMb: MATERIALIZE_MEMORY_MB, waits: WAIT_MS, concurrency: DEFAULT_MATERIALIZE_OPTIONS.concurrency,
+        // a run's events span one hour, two when the run's interval (and the batch window) straddles the turn
+        hoursPerManifest: 1 + (intervalMin * 60 + lakeWindowS) / 3600,
+      }),
+    }));
+  return variants.flatMap(({ intervalMin, mat: m }) => REGISTRY_TTLS_S.map((registryTtlS): Row => {
+    // registry refreshes per hour beyond the measured 30 s TTL's (negative: fewer)
+    const ttl = (k: 's3Put' | 's3Get' | 'glue'): number => paths.reduce((n, u) => n + u.containers * (3600 / registryTtlS - 3_600_000 / REGISTRY_TTL_MS) * u.ttlRefresh[k], 0);
+    // lake files per (table, hour) before compaction: the batches' (direct) or the materializer's (spool)
+    const filesPerH = m ? new Map(m.filesPerTableHour.map((n, k) => [tableName(k), n])) : lake.filesPerH;
+    // Compaction of the hour just closed, per table, plus the hourly run's visits within the lookback.
+    let compPut = 0;
+    let compGet = 0;
+    let compGlue = 0;
+    for (let k = 0; k < p.eventTypes; k++) {
+      const outputs = Math.max(1, Math.ceil((gbIngested * cal.parquetRatio * weights[k]! * 1e9) / (256 * 1024 * 1024)));
+      const inputs = filesPerH.get(tableName(k)) ?? 0;
+      if (inputs < 0.5) continue;
+      compPut += comp.fixed.s3Put + comp.fixed.s3List + outputs * (comp.perOutput.s3Put + comp.perOutput.s3List) + inputs * (comp.perInput.s3Put + comp.perInput.s3List);
+      compGet += comp.fixed.s3Get + inputs * comp.perInput.s3Get + outputs * comp.perOutput.s3Get;
+      compGlue += comp.fixed.glue + inputs * comp.perInput.glue + outputs * comp.perOutput.glue;
+    }
+    const visits = LOOKBACK_HOURS - 2;
+    compPut += p.eventTypes * (comp.cleanup.s3Put + comp.cleanup.s3List + visits * (comp.visit.s3Put + comp.visit.s3List) + comp.perTableRun.s3Put + comp.perTableRun.s3List);
+    compGet += p.eventTypes * (comp.cleanup.s3Get + visits * comp.visit.s3Get + comp.perTableRun.s3Get);
+    compGlue += p.eventTypes * (comp.cleanup.glue + visits * comp.visit.glue + comp.perTableRun.glue);
+    const compactionGbSeconds = (rowsPerH / COMPACTION_ROWS_PER_S) * (COMPACTION_MEMORY_MB / 1024);
+    const usdPerGb = tributaryUsdPerGb({
+      invocations: sum((u) => u.invPerH) + (m?.runsPerH ?? 0), ingestGbSeconds: sum((u) => u.gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0), compactionGbSeconds,
+      s3Put: sum((u) => u.s3Put) + ttl('s3Put') + compPut + (m?.s3Put ?? 0), s3Get: sum((u) => u.s3Get) + ttl('s3Get') + compGet + (m?.s3Get ?? 0), glue: sum((u) => u.glue) + ttl('glue') + compGlue + (m?.glue ?? 0), gbIngested,
+    }, prices);
+    const files = [...filesPerH.values()];
+    const fh = { gbIngested, gbParquet: gbIngested * cal.parquetRatio, records: rowsPerH, tables: p.eventTypes };
+    // Spooled, an event waits for its batch, the next run (at most one interval) and that run.
+    const lakeMaxS = m ? closeS(lake, lakeWindowS) + lake.secondsPerInv + intervalMin * 60 + m.runSeconds + LATENCY_OVERHEAD_S : lakeDirectS;
+    return {
+      p, lakeWrites, intervalMin, registryTtlS, materializeRunS: m?.runSeconds ?? 0, asyncInserts, partsPerSMax, freshP99S, lakeMaxS,
+      shape: fresh.shape, lakeShape: lake.shape, invPerH: sum((u) => u.invPerH), secondsPerInv: fresh.secondsPerInv + (asyncInserts ? ASYNC_FLUSH_S / 2 : 0), gbSecondsPerH: sum((u) => u.gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0),
+      filesPerTableHourMax: filesPerH.get(tableName(0)) ?? 0,
+      filesPerTableHourMean: files.reduce((a, b) => a + b, 0) / p.eventTypes,
+      s3PutPerGbIngest: (sum((u) => u.s3Put) + ttl('s3Put') + (m?.s3Put ?? 0)) / gbIngested,
+      s3ReqPerGbCompaction: (compPut + compGet) / gbIngested,
+      gluePerH: sum((u) => u.glue) + ttl('glue') + compGlue + (m?.glue ?? 0),
+      insertsPerSMax: fresh.insertsPerSMax,
+      quarantined: Math.max(...paths.map((u) => u.quarantined)),
+      usdPerGb,
+      firehose: firehoseUsdPerGb(fh, prices, false),
+      firehoseRounded: firehoseUsdPerGb(fh, prices, true),
+      clickPipes: clickPipesUsdPerGb(gbIngested, prices),
+    };
+  }));
 }
 
 const n0 = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en') : x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
@@ -305,44 +393,85 @@ function partsFor(rate: number, parts: readonly PartsResult[]): string {
   return at ? `≤${at.activeParts}` : parts.length === 0 ? '' : `>${parts.at(-1)!.insertsPerS}/s: not run`;
 }
 
+const meetsCost = (r: Row): boolean => r.usdPerGb <= r.firehose * GOAL_RATIO;
+/** ≤ 1 synchronous insert per second per table, or asynchronous inserts whose flushes bound the parts */
+const meetsInserts = (r: Row): boolean => r.partsPerSMax <= GOAL_INSERTS_PER_S;
+const meetsLatency = (r: Row): boolean => r.freshP99S <= r.p.windowS + GOAL_FRESH_SLACK_S && r.lakeMaxS <= GOAL_LAKE_S
+  && (r.lakeWrites === 'direct' || r.materializeRunS <= r.intervalMin * 60);
+
 export function verdict(r: Row): string {
-  const cost = r.usdPerGb <= r.firehose * GOAL_RATIO;
-  const inserts = r.insertsPerSMax <= GOAL_INSERTS_PER_S;
-  if (cost && inserts) return 'MEETS both';
-  return `FAILS ${[cost ? '' : 'cost', inserts ? '' : 'inserts'].filter(Boolean).join('+')}`;
+  const failed = [meetsCost(r) ? '' : 'cost', meetsInserts(r) ? '' : 'inserts', meetsLatency(r) ? '' : 'latency'].filter(Boolean);
+  return failed.length === 0 ? 'MEETS all' : `FAILS ${failed.join('+')}`;
 }
 
-function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], parts: readonly PartsResult[]): void {
+const setting = (r: Row): string => `${r.p.topology}, ${r.p.windowS} s, ${r.lakeWrites}${r.lakeWrites === 'spool' ? ` every ${r.intervalMin} min` : ''}, registry TTL ${r.registryTtlS} s`;
+
+function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], parts: readonly PartsResult[], lakeWrites: 'direct' | 'spool'): void {
+  if (rows.length === 0) return;
+  const how = lakeWrites === 'spool' ? `lake writes: spool (one object per batch; the materializer every ${SPOOL_INTERVALS_MIN.join(' or ')} min writes a file per (table, hour))` : 'lake writes: direct (a file per (table, hour) per batch)';
   console.log(topology === 'coupled'
-    ? '\ncoupled (one mapping, lake + Glue + ClickHouse in one invocation) · goals: $/GB ≤ 1/5 of Firehose (lower bound) · ≤ 1 insert/s per table\n'
-    : `\nsplit (fresh path: ClickHouse only at the row's window; lake path: lake + Glue + quarantine at a ${LAKE_WINDOW_S} s window; both batch ≤ 10,000) · same goals\n`);
-  const table: string[][] = [['parts', 'types', 'events/s', 'window', 'rec/batch', 'closed by', 'tp/batch', ...(topology === 'split' ? ['lake rec/batch'] : []), 'inv/h', 'ms/inv', 'GB-s/h', 'files/(tbl,h) max', 'mean',
-    'S3 PUT/GB', 'S3 req/GB compact', 'Glue/h', 'CH ins/s/tbl', 'CH parts/min', 'quar.', 'Tributary $/GB', 'Firehose $/GB', '(5 KB-rounded)', '× Firehose', 'goal ≤ 0.20', 'ClickPipes $/GB', 'goal ≤ 1/s', 'verdict']];
+    ? `\ncoupled (one mapping, lake + Glue + ClickHouse in one invocation) · ${how}\ngoals: $/GB ≤ 1/5 of Firehose (lower bound) · ≤ 1 insert/s per table (or async inserts: parts bounded) · p99 into ClickHouse ≤ window + 2 s · event → lake ≤ 300 s\n`
+    : `\nsplit (fresh path: ClickHouse only at the row's window; lake path at a ${LAKE_WINDOW_S} s window; both batch ≤ 10,000) · ${how} · same goals\n`);
+  const table: string[][] = [['parts', 'types', 'events/s', 'window', 'TTL', ...(lakeWrites === 'spool' ? ['every'] : []), 'rec/batch', 'closed by', ...(topology === 'split' ? ['lake rec/batch'] : []), 'inv/h', 'ms/inv', 'GB-s/h', 'files/(tbl,h) max', 'mean',
+    'S3 PUT/GB', 'S3 req/GB compact', 'Glue/h', 'CH ins/s/tbl', 'insert', 'parts/s/tbl', 'CH parts/min', 'quar.', ...(lakeWrites === 'spool' ? ['mat. run s'] : []), 'fresh p99 s', 'lake max s', 'Tributary $/GB', 'Firehose $/GB', '(5 KB-rounded)', '× Firehose', 'ClickPipes $/GB', 'verdict']];
   for (const r of rows) {
-    table.push([String(r.p.partitions), String(r.p.eventTypes), r.p.traffic.toLocaleString('en'), `${r.p.windowS} s`, r.shape.records.toLocaleString('en'), r.shape.closedBy,
-      String(r.shape.partitionsPerBatch), ...(topology === 'split' ? [r.lakeShape.records.toLocaleString('en')] : []), n0(r.invPerH), (r.secondsPerInv * 1000).toFixed(0), n0(r.gbSecondsPerH), n0(r.filesPerTableHourMax), n0(r.filesPerTableHourMean),
-      n0(r.s3PutPerGbIngest), n0(r.s3ReqPerGbCompaction), n0(r.gluePerH), n0(r.insertsPerSMax), partsFor(r.insertsPerSMax, parts), r.quarantined > 0 ? `${(r.quarantined * 100).toFixed(1)} %` : '0',
-      usd(r.usdPerGb), usd(r.firehose), usd(r.firehoseRounded), (r.usdPerGb / r.firehose).toFixed(2), r.usdPerGb <= r.firehose * GOAL_RATIO ? 'ok' : 'OVER',
-      usd(r.clickPipes), r.insertsPerSMax <= GOAL_INSERTS_PER_S ? 'ok' : 'OVER', verdict(r)]);
+    table.push([String(r.p.partitions), String(r.p.eventTypes), r.p.traffic.toLocaleString('en'), `${r.p.windowS} s`, `${r.registryTtlS} s`, ...(lakeWrites === 'spool' ? [`${r.intervalMin} min`] : []), r.shape.records.toLocaleString('en'), r.shape.closedBy,
+      ...(topology === 'split' ? [r.lakeShape.records.toLocaleString('en')] : []), n0(r.invPerH), (r.secondsPerInv * 1000).toFixed(0), n0(r.gbSecondsPerH), n0(r.filesPerTableHourMax), n0(r.filesPerTableHourMean),
+      n0(r.s3PutPerGbIngest), n0(r.s3ReqPerGbCompaction), n0(r.gluePerH), n0(r.insertsPerSMax), r.asyncInserts ? 'async' : 'sync', n0(r.partsPerSMax), partsFor(r.insertsPerSMax, parts), r.quarantined > 0 ? `${(r.quarantined * 100).toFixed(1)} %` : '0',
+      ...(lakeWrites === 'spool' ? [r.materializeRunS.toFixed(1)] : []), r.freshP99S.toFixed(1), r.lakeMaxS.toFixed(0),
+      usd(r.usdPerGb), usd(r.firehose), usd(r.firehoseRounded), (r.usdPerGb / r.firehose).toFixed(2), usd(r.clickPipes), verdict(r)]);
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) console.log(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-  if (topology === 'split') { console.log('\ninv/h and GB-s/h: both paths · ms/inv, rec/batch: the fresh path · files: the lake path'); return; }
-  console.log('\nrec/batch, tp/batch: records and topic-partitions per invocation (ESM model) · ms/inv: measured handler time (sampled batch + per-record time for the rows left out) + assumed network waits');
-  console.log('files/(tbl,h): lake files per (table, hour) before compaction, busiest table and mean · S3 PUT/GB: PUT+LIST requests of ingest per GB of NDJSON · S3 req/GB compact: the hourly compaction\'s PUT+LIST+GET per GB');
-  console.log('CH ins/s/tbl: ClickHouse inserts per second into the busiest table · CH parts/min: active parts after a minute at the next measured rate at or above it (chDB) · quar.: share of records quarantined (today: the 1,000-files-per-batch bound)');
+  if (topology === 'split') { console.log('\ninv/h and GB-s/h: both paths (and the materializer) · ms/inv, rec/batch: the fresh path · files: the lake path'); return; }
+  console.log('\nrec/batch: records per invocation (ESM model) · ms/inv: measured handler time (sampled batch + per-record time for the rows left out) + assumed network waits (+ half an async flush with async inserts) · TTL: the schema registry\'s in ingest');
+  console.log('files/(tbl,h): lake files per (table, hour) before compaction, busiest table and mean · S3 PUT/GB: PUT+LIST requests of ingest (and the materializer) per GB of NDJSON · S3 req/GB compact: the hourly compaction\'s PUT+LIST+GET per GB');
+  console.log(`CH ins/s/tbl: inserts per second into the busiest table · insert: async where sync would exceed 1/s · parts/s/tbl: new parts per second (sync: the inserts; async: ≤ one flush per ${ASYNC_FLUSH_S} s busy timeout on the replica that buffers them) · CH parts/min: active parts after a minute at that insert rate (chDB, sync)`);
+  console.log(`fresh p99 s: batch close (window, or sooner when full) + ms/inv + ${LATENCY_OVERHEAD_S} s fetch/poll (bench:latency) + the async flush wait · lake max s: close + the lake path's invocation (+ spool: the interval + the materializer's run)`);
   console.log('Firehose: MSK source + Parquet conversion + dynamic partitioning by (event, dt, hour), 900 s buffers; lower bound without the 5 KB rounding of conversion, and with it · ClickPipes: the ClickHouse half only, one XS replica');
 }
 
 function summary(all: readonly Row[]): void {
-  for (const topology of ['coupled', 'split'] as const) {
-    const rows = all.filter((r) => r.p.topology === topology);
-    if (rows.length === 0) { console.log(`${topology} verdicts: pending`); continue; }
-    const meets = rows.filter((r) => verdict(r) === 'MEETS both');
-    const cost = rows.filter((r) => r.usdPerGb <= r.firehose * GOAL_RATIO);
-    const inserts = rows.filter((r) => r.insertsPerSMax <= GOAL_INSERTS_PER_S);
-    const best = [...rows].sort((a, b) => a.usdPerGb / a.firehose - b.usdPerGb / b.firehose)[0]!;
-    console.log(`${topology} verdicts: ${meets.length} of ${rows.length} rows meet both goals · cost goal in ${cost.length} · insert goal in ${inserts.length} · lowest × Firehose ${(best.usdPerGb / best.firehose).toFixed(2)} (${best.p.partitions} partitions, ${best.p.eventTypes} types, ${best.p.traffic} events/s, ${best.p.windowS} s)`);
+  for (const lakeWrites of LAKE_WRITES) for (const ttl of REGISTRY_TTLS_S) {
+    for (const topology of ['coupled', 'split'] as const) {
+      const rows = all.filter((r) => r.p.topology === topology && r.lakeWrites === lakeWrites && r.registryTtlS === ttl);
+      if (rows.length === 0) continue;
+      // a grid point meets the goals when one of its variants (spool: an interval) does
+      const points = new Map<string, Row[]>();
+      for (const r of rows) { const k = `${r.p.partitions}/${r.p.eventTypes}/${r.p.traffic}/${r.p.windowS}`; (points.get(k) ?? points.set(k, []).get(k)!).push(r); }
+      const any = (f: (r: Row) => boolean): number => [...points.values()].filter((rs) => rs.some(f)).length;
+      const best = [...rows].sort((a, b) => a.usdPerGb / a.firehose - b.usdPerGb / b.firehose)[0]!;
+      const worst = [...points.values()].map((rs) => Math.min(...rs.map((r) => r.usdPerGb / r.firehose))).sort((a, b) => b - a)[0]!;
+      console.log(`${topology}, ${lakeWrites}, registry TTL ${ttl} s: ${any((r) => verdict(r) === 'MEETS all')} of ${points.size} grid points meet all goals · cost ${any(meetsCost)} · inserts ${any(meetsInserts)} · latency ${any(meetsLatency)} · × Firehose from ${(best.usdPerGb / best.firehose).toFixed(2)} (${best.p.partitions} partitions, ${best.p.eventTypes} types, ${best.p.traffic} events/s, ${best.p.windowS} s) to ${worst.toFixed(2)}`);
+    }
+  }
+}
+
+/**
+ * Per traffic class (events/s × event types): the cheapest setting (topology, window, lake writes, interval)
+ * that meets every goal at every partition count, if any does; the insert mode follows the row.
+ */
+function recommend(all: readonly Row[]): void {
+  console.log('\nrecommended settings per traffic class (meets every goal at 4, 16 and 64 partitions; cheapest by the worst × Firehose):');
+  const classes = new Map<string, Row[]>();
+  for (const r of all) { const k = `${r.p.traffic}/${r.p.eventTypes}`; (classes.get(k) ?? classes.set(k, []).get(k)!).push(r); }
+  for (const [k, rows] of [...classes].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const [traffic, types] = k.split('/').map(Number) as [number, number];
+    const bySetting = new Map<string, Row[]>();
+    for (const r of rows) (bySetting.get(setting(r)) ?? bySetting.set(setting(r), []).get(setting(r))!).push(r);
+    const partitionCounts = new Set(rows.map((r) => r.p.partitions)).size;
+    const ok = [...bySetting].filter(([, rs]) => rs.length === partitionCounts && rs.every((r) => verdict(r) === 'MEETS all'))
+      .map(([name, rs]) => ({ name, worst: Math.max(...rs.map((r) => r.usdPerGb / r.firehose)), rs }))
+      .sort((a, b) => a.worst - b.worst);
+    const label = `  ${traffic.toLocaleString('en')} events/s, ${types} types:`;
+    if (ok.length === 0) {
+      const closest = [...bySetting].map(([name, rs]) => ({ name, worst: Math.max(...rs.map((r) => r.usdPerGb / r.firehose)), rs })).sort((a, b) => a.worst - b.worst)[0]!;
+      console.log(`${label} none meets every goal; cheapest: ${closest.name} at ≤ ${closest.worst.toFixed(2)}× Firehose (${[...new Set(closest.rs.map(verdict))].join(', ')})`);
+      continue;
+    }
+    const b = ok[0]!;
+    const r = b.rs[0]!;
+    console.log(`${label} ${b.name}, ${b.rs.some((x) => x.asyncInserts) ? 'async' : 'sync'} inserts · ≤ ${b.worst.toFixed(2)}× Firehose · fresh p99 ≤ ${Math.max(...b.rs.map((x) => x.freshP99S)).toFixed(1)} s · lake ≤ ${Math.max(...b.rs.map((x) => x.lakeMaxS)).toFixed(0)} s · ${ok.length} setting(s) meet all${r ? '' : ''}`);
   }
 }
 

@@ -110,6 +110,6 @@ export async function measureCompaction(glue: FakeGlue): Promise<CompactionCost>
 }
 
 export function scale(c: Counts, f: number): void {
-  for (const k of ['s3Put', 's3Get', 's3List', 'lakeFiles', 'lakeBytes', 'glue', 'inserts', 'ingestLogInserts'] as const) c[k] *= f;
+  for (const k of ['s3Put', 's3Get', 's3List', 'lakeFiles', 'lakeBytes', 'glue', 'inserts', 'ingestLogInserts', 'spools', 'spoolBytes'] as const) c[k] *= f;
   for (const m of [c.insertsByTable, c.filesByTable]) for (const [t, n] of m) m.set(t, n * f);
 }

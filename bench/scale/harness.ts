@@ -24,13 +24,16 @@ export class Counts {
   glue = 0;
   inserts = 0;
   ingestLogInserts = 0;
+  /** spool objects written (lakeWrites 'spool'), and their bytes */
+  spools = 0;
+  spoolBytes = 0;
   /** data-file inserts by table */
   readonly insertsByTable = new Map<string, number>();
   readonly filesByTable = new Map<string, number>();
 
   minus(o: Counts): Counts {
     const d = new Counts();
-    for (const k of ['s3Put', 's3Get', 's3List', 'lakeFiles', 'lakeBytes', 'glue', 'inserts', 'ingestLogInserts'] as const) d[k] = this[k] - o[k];
+    for (const k of ['s3Put', 's3Get', 's3List', 'lakeFiles', 'lakeBytes', 'glue', 'inserts', 'ingestLogInserts', 'spools', 'spoolBytes'] as const) d[k] = this[k] - o[k];
     for (const [m, om, dm] of [[this.insertsByTable, o.insertsByTable, d.insertsByTable], [this.filesByTable, o.filesByTable, d.filesByTable]] as const) {
       for (const [t, n] of m) dm.set(t, n - (om.get(t) ?? 0));
     }
@@ -50,7 +53,8 @@ const bump = (m: Map<string, number>, k: string, n = 1): void => { m.set(k, (m.g
  */
 export function countingStore(counts: () => Counts): ObjectStore & { readonly kept: Map<string, Uint8Array>; sample?: Uint8Array } {
   const kept = new Map<string, Uint8Array>();
-  const keep = (key: string): boolean => !key.startsWith('lake/');
+  // spool objects are counted and dropped like lake files (the materializer's cost is measured on its own: scale/spool.ts)
+  const keep = (key: string): boolean => !key.startsWith('lake/') && !key.startsWith('_spool/');
   const store: ObjectStore & { readonly kept: Map<string, Uint8Array>; sample?: Uint8Array } = {
     kept,
     async put(key, body) {
@@ -76,6 +80,7 @@ export function countingStore(counts: () => Counts): ObjectStore & { readonly ke
   };
   function countFile(key: string, body: Uint8Array): void {
     const c = counts();
+    if (key.startsWith('_spool/')) { c.spools++; c.spoolBytes += body.byteLength; return; }
     const table = key.split('/')[1]!;
     c.lakeFiles++;
     c.lakeBytes += body.byteLength;
