@@ -7,13 +7,14 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { alarmThresholds, type AlarmThresholds } from '../../../infra/alarm-defaults.js';
 import { overallVerdict, tableVerdict, type Finding, type Health, type TableMeasurements, type TableVerdict, type Thresholds } from '../../core/status/verdict.js';
-import { groupLagFinding, partitionLags, type PartitionLag } from '../../core/status/consumer-lag.js';
+import { groupLagFinding, metricPartitionLags, partitionLags, type PartitionLag } from '../../core/status/consumer-lag.js';
 import { parseManifest, planCompaction, readPartitionObjects, type CompactionManifest } from '../../core/lake/compaction-plan.js';
 import { partitionPrefix } from '../../core/lake/layout.js';
 import { hourEnd } from '../../core/time.js';
 import { quoteIdentifier } from '../../core/identifiers.js';
 import { INGEST_LOG_TABLE } from '../../core/warehouse/clickhouse-ddl.js';
 import type { LocalRuntime } from '../local-runtime.js';
+import type { Catalog, ObjectStore } from '../../core/ports.js';
 import { cliClock } from '../clock.js';
 import { escapeValue, formatTable, jsonLine } from '../print.js';
 import { UsageError } from '../errors.js';
@@ -42,6 +43,13 @@ alarms.quarantinePercent): critical above them, warn above half of them (docs/op
                     alarms.offsetLag (records per group): critical above it, warn above half
   --group G         the consumer groups to check (default: every group the brokers list)
 
+Against AWS (TRIBUTARY_BUCKET set, with the variables of jobs and quarantine: docs/cli.md#against-aws): the
+tables from the deployed ClickHouse, Glue and S3, and the consumer lag from CloudWatch: OffsetLag per ingest
+function (what the OffsetLag alarms watch) and MSK's OffsetLag per group, topic and partition.
+
+  --cluster C       the MSK cluster (name or ARN; default: msk of the --env environment in cdk.json)
+  --function F      only these ingest functions' OffsetLag (default: every function that has one)
+
 lineage: for a table and hour, every Kafka topic-partition and offset range, the lake file it went into
 and the batch (one ClickHouse insert per table per batch) that inserted it, from the ingest log.
 
@@ -61,12 +69,13 @@ export async function statusCommand(args: readonly string[], out: NodeJS.WriteSt
       json: { type: 'boolean' }, table: { type: 'string' }, env: { type: 'string' }, thresholds: { type: 'string' },
       'grace-minutes': { type: 'string' }, hour: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       brokers: { type: 'string' }, group: { type: 'string', multiple: true },
+      cluster: { type: 'string' }, function: { type: 'string', multiple: true },
     },
   });
   if (values.help) { out.write(`${STATUS_HELP}\n`); return 0; }
   const clock = cliClock();
   if (positionals[0] === 'lineage') {
-    for (const o of ['table', 'env', 'thresholds', 'grace-minutes', 'brokers', 'group'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} does not apply to status lineage`);
+    for (const o of ['table', 'env', 'thresholds', 'grace-minutes', 'brokers', 'group', 'cluster', 'function'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} does not apply to status lineage`);
     const table = positionals[1];
     if (!table || positionals.length > 2) throw new UsageError('status lineage needs one table: tributary status lineage <table> --hour YYYY-MM-DDTHH');
     const hour = parseHour(values.hour);
@@ -74,17 +83,22 @@ export async function statusCommand(args: readonly string[], out: NodeJS.WriteSt
   }
   if (positionals.length > 0) throw new UsageError(`status takes no argument ${JSON.stringify(positionals[0])} (did you mean status lineage <table> --hour …?)`);
   if (values.hour !== undefined) throw new UsageError('--hour applies to status lineage only');
-  if (values.group !== undefined && values.brokers === undefined) throw new UsageError('--group needs --brokers host:port');
+  const aws = Boolean(process.env['TRIBUTARY_BUCKET']);
+  if (values.group !== undefined && values.brokers === undefined && !aws) throw new UsageError('--group needs --brokers host:port (or TRIBUTARY_BUCKET: CloudWatch)');
+  for (const o of ['cluster', 'function'] as const) if (values[o] !== undefined && !aws) throw new UsageError(`--${o} applies against AWS only (TRIBUTARY_BUCKET set)`);
   const brokers = values.brokers?.split(',').map((b) => b.trim()).filter((b) => b !== '');
   if (brokers !== undefined && (brokers.length === 0 || !brokers.every((b) => /^[^\s:]+:\d+$/.test(b)))) throw new UsageError('--brokers must be host:port[,host:port…]');
   const graceMinutes = values['grace-minutes'] === undefined ? 15 : Number(values['grace-minutes']);
   if (!Number.isInteger(graceMinutes) || graceMinutes < 0) throw new UsageError('--grace-minutes must be an integer ≥ 0');
   const env = values.env ?? 'dev';
-  const alarms = environmentThresholds(env, await cdkJsonPath());
+  const cdkJson = await cdkJsonPath();
+  const alarms = environmentThresholds(env, cdkJson);
+  const cluster = aws && values.brokers === undefined ? values.cluster ?? environmentCluster(env, cdkJson) : undefined;
   const overrides = values.thresholds === undefined ? new Map() : readOverrides(values.thresholds);
   return withRuntime(clock, async (rt) => {
-    const consumers = brokers === undefined ? undefined : await consumerLag(brokers, values.group, alarms.offsetLag);
-    const report = await measure(rt, clock(), { ...(values.table ? { table: values.table } : {}), graceMs: graceMinutes * 60_000, alarms, overrides, ...(consumers ? { consumers } : {}) });
+    const lag = brokers !== undefined ? { consumers: await consumerLag(brokers, values.group, alarms.offsetLag) }
+      : cluster !== undefined ? await cloudWatchLag(cluster, values.group, values.function, clock(), alarms.offsetLag) : undefined;
+    const report = await measure(rt, clock(), { ...(values.table ? { table: values.table } : {}), graceMs: graceMinutes * 60_000, alarms, overrides, ...lag });
     out.write(`${values.json ? jsonLine({ ...report, env }) : describe(report, env, alarms)}\n`);
     // An override for a table the store does not have is not applied to anything: say so, not silently.
     const unmatched = values.table ? [] : [...overrides.keys()].filter((t) => !report.tables.some((s) => s.table === t));
@@ -93,7 +107,24 @@ export async function statusCommand(args: readonly string[], out: NodeJS.WriteSt
   });
 }
 
-async function withRuntime(clock: () => number, f: (rt: LocalRuntime) => Promise<number>): Promise<number> {
+/** What status measures: the local store, or the deployment's ClickHouse, Glue catalog and S3 bucket. */
+export interface StatusSources {
+  eventTables(): Promise<string[]>;
+  readonly warehouse: LocalRuntime['warehouse'];
+  readonly catalog: Pick<Catalog, 'listTables' | 'listPartitions'>;
+  readonly store: Pick<ObjectStore, 'list' | 'get'>;
+}
+
+async function withRuntime(clock: () => number, f: (rt: StatusSources) => Promise<number>): Promise<number> {
+  if (process.env['TRIBUTARY_BUCKET']) {
+    const [{ openAwsServices }, { readServicesEnvironment }] = await Promise.all([import('../../adapters/aws-services.js'), import('../../adapters/environment.js')]);
+    const services = await openAwsServices(readServicesEnvironment(process.env));
+    try {
+      return await f({ eventTables: () => services.catalog.listTables('event'), warehouse: services.warehouse, catalog: services.catalog, store: services.store });
+    } finally {
+      await services.warehouse.close();
+    }
+  }
   const { openLocalRuntime } = await import('../local-runtime.js');
   const rt = await openLocalRuntime({ clock });
   try {
@@ -182,6 +213,7 @@ export interface StatusReport {
   readonly jobs: readonly JobStatus[];
   /** with --brokers: each consumer group's lag */
   readonly consumers?: readonly ConsumerStatus[];
+  readonly functions?: readonly FunctionLagStatus[];
 }
 
 export interface ConsumerStatus {
@@ -193,6 +225,8 @@ export interface ConsumerStatus {
 }
 
 export interface MeasureOptions {
+  /** ingest functions' OffsetLag from CloudWatch (against AWS) */
+  readonly functions?: readonly FunctionLagStatus[];
   readonly table?: string;
   readonly graceMs: number;
   readonly alarms: AlarmThresholds;
@@ -202,7 +236,7 @@ export interface MeasureOptions {
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms / 1000));
 
-export async function measure(rt: LocalRuntime, now: number, o: MeasureOptions): Promise<StatusReport> {
+export async function measure(rt: StatusSources, now: number, o: MeasureOptions): Promise<StatusReport> {
   const all = (await rt.eventTables()).sort();
   if (o.table !== undefined && !all.includes(o.table)) {
     throw new UsageError(all.length > 0 ? `no table ${o.table} in the local store; its tables: ${all.join(', ')}`
@@ -254,11 +288,54 @@ export async function measure(rt: LocalRuntime, now: number, o: MeasureOptions):
       hoursAwaitingCompaction: m.hoursAwaitingCompaction, thresholds,
     });
   }
-  const lagFindings: Finding[] = (o.consumers ?? []).flatMap((c) => (c.reason === null ? [] : [{ health: c.health, reason: c.reason }]));
+  const lagFindings: Finding[] = [...(o.consumers ?? []), ...(o.functions ?? [])].flatMap((c) => (c.reason === null ? [] : [{ health: c.health, reason: c.reason }]));
   return {
     now: new Date(now).toISOString(), overall: overallVerdict(statuses, lagFindings), tables: statuses, jobs: await jobs(rt, existing),
-    ...(o.consumers ? { consumers: o.consumers } : {}),
+    ...(o.consumers ? { consumers: o.consumers } : {}), ...(o.functions ? { functions: o.functions } : {}),
   };
+}
+
+/** An ingest function's OffsetLag (the event source mapping's metric) against alarms.offsetLag, as its alarm sees it. */
+export interface FunctionLagStatus {
+  readonly functionName: string;
+  readonly health: Health;
+  readonly reason: string | null;
+  readonly lag: number;
+}
+
+/** The MSK cluster of an environment in cdk.json: its name, or the name in its ARN. */
+function environmentCluster(env: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const doc = readJson(path) as { context?: { environments?: Record<string, { msk?: { clusterName?: unknown; clusterArn?: unknown } }> } };
+  const msk = doc.context?.environments?.[env]?.msk;
+  if (typeof msk?.clusterName === 'string') return msk.clusterName;
+  return typeof msk?.clusterArn === 'string' ? clusterName(msk.clusterArn) : undefined;
+}
+
+/** arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid> → <name>; a name as it is. */
+const clusterName = (nameOrArn: string): string => (nameOrArn.startsWith('arn:') ? nameOrArn.split('/')[1] ?? nameOrArn : nameOrArn);
+
+/** Consumer lag from CloudWatch: per group and partition (MSK) and per ingest function (Lambda's OffsetLag). */
+async function cloudWatchLag(cluster: string, groups: readonly string[] | undefined, functionNames: readonly string[] | undefined, now: number, offsetLag: number): Promise<{ consumers: ConsumerStatus[]; functions: FunctionLagStatus[] }> {
+  const [{ CloudWatchClient }, { readOffsetLag }] = await Promise.all([import('@aws-sdk/client-cloudwatch'), import('../../adapters/cloudwatch-lag.js')]);
+  const cw = new CloudWatchClient({});
+  try {
+    const reading = await readOffsetLag(cw, { clusterName: clusterName(cluster), now, ...(groups ? { groups } : {}), ...(functionNames ? { functionNames } : {}) });
+    const byGroup = metricPartitionLags(reading.partitions);
+    for (const g of groups ?? []) if (!byGroup.has(g)) byGroup.set(g, []);
+    const consumers = [...byGroup].map(([group, partitions]): ConsumerStatus => {
+      const finding = partitions.length === 0 ? { health: 'warn' as const, reason: `consumer group ${group} has no OffsetLag in CloudWatch for the last 15 minutes` } : groupLagFinding(group, partitions, offsetLag);
+      return { group, health: finding?.health ?? 'ok', reason: finding?.reason ?? null, lag: partitions.reduce((n, p) => n + p.lag, 0), partitions };
+    });
+    const functions = reading.functions.map((f): FunctionLagStatus => {
+      const health: Health = f.lag > offsetLag ? 'critical' : f.lag > offsetLag / 2 ? 'warn' : 'ok';
+      const reason = health === 'ok' ? null : `ingest function ${f.functionName} OffsetLag ${f.lag} ${health === 'critical' ? '>' : '> half of'} ${offsetLag}`;
+      return { functionName: f.functionName, health, reason, lag: f.lag };
+    });
+    return { consumers, functions };
+  } finally {
+    cw.destroy();
+  }
 }
 
 /** Each group's committed offsets against the partitions' high watermarks, through a Kafka admin client. */
@@ -286,7 +363,7 @@ async function consumerLag(brokers: readonly string[], groups: readonly string[]
 }
 
 /** Closed hours (past the grace, within compaction's lookback) that the next compaction would work on. */
-async function hoursAwaitingCompaction(rt: LocalRuntime, table: string, now: number, graceMs: number): Promise<number> {
+async function hoursAwaitingCompaction(rt: StatusSources, table: string, now: number, graceMs: number): Promise<number> {
   let n = 0;
   for (const p of await rt.catalog.listPartitions(table)) {
     if (p.hour === undefined) continue;
@@ -305,7 +382,7 @@ async function hoursAwaitingCompaction(rt: LocalRuntime, table: string, now: num
 }
 
 /** Each job's output table: its latest day, and whether that day is final. */
-async function jobs(rt: LocalRuntime, existing: ReadonlySet<string>): Promise<JobStatus[]> {
+async function jobs(rt: StatusSources, existing: ReadonlySet<string>): Promise<JobStatus[]> {
   const events = new Set(await rt.catalog.listTables('event'));
   const w = rt.warehouse;
   const out: JobStatus[] = [];
@@ -344,10 +421,14 @@ function describe(r: StatusReport, env: string, a: AlarmThresholds): string {
   if (reasons.length > 0) lines.push('', 'Reasons:', formatTable(reasons));
   if (r.consumers !== undefined) {
     const rows = r.consumers.flatMap((c): Array<Record<string, string | number>> => (c.partitions.length === 0 ? [{ group: c.group, topic: '–', partition: '–', committed: '–', high: '–', lag: '–' }]
-      : c.partitions.map((p) => ({ group: c.group, topic: p.topic, partition: p.partition, committed: p.committed ?? '–', high: p.high, lag: p.lag }))));
+      : c.partitions.map((p) => ({ group: c.group, topic: p.topic, partition: p.partition, committed: p.committed ?? '–', high: p.high ?? '–', lag: p.lag }))));
     lines.push('', `Consumer lag (alarms.offsetLag ${a.offsetLag} records per group):`, formatTable(rows));
     const reasons = r.consumers.filter((c) => c.reason !== null).map((c) => ({ group: c.group, health: c.health, reason: c.reason }));
     if (reasons.length > 0) lines.push(formatTable(reasons));
+  }
+  if (r.functions !== undefined && r.functions.length > 0) {
+    lines.push('', `Ingest functions' OffsetLag (CloudWatch, the OffsetLag alarms' metric; alarms.offsetLag ${a.offsetLag}):`,
+      formatTable(r.functions.map((f) => ({ function: f.functionName, health: f.health, 'offset lag': f.lag }))));
   }
   if (r.jobs.length > 0) {
     lines.push('', 'Jobs (latest window):', formatTable(r.jobs.map((j) => ({
@@ -369,7 +450,7 @@ interface LineageRow {
   readonly finished_at: string;
 }
 
-export async function lineage(rt: LocalRuntime, table: string, at: { dt: string; hour: number }, json: boolean): Promise<string> {
+export async function lineage(rt: StatusSources, table: string, at: { dt: string; hour: number }, json: boolean): Promise<string> {
   const all = (await rt.eventTables()).sort();
   if (!all.includes(table)) {
     throw new UsageError(all.length > 0 ? `no table ${table} in the local store; its tables: ${all.join(', ')}` : `no table ${table}: the local store has no tables yet`);

@@ -1,5 +1,6 @@
-// Consumer lag per consumer group and topic-partition, from what a Kafka admin client returns: the group's
-// committed offsets and each partition's high watermark. Pure: the CLI asks Kafka (kafkajs admin).
+// Consumer lag per consumer group and topic-partition: locally from what a Kafka admin client returns (the
+// group's committed offsets and each partition's high watermark), against AWS from CloudWatch's OffsetLag
+// metrics (the lag alone). Pure: the CLI asks Kafka (kafkajs admin) or CloudWatch.
 import type { Finding } from './verdict.js';
 
 /** A partition's committed offset for a group: the next offset the group will read; -1 when it never committed. */
@@ -22,9 +23,10 @@ export interface PartitionLag {
   readonly group: string;
   readonly topic: string;
   readonly partition: number;
-  /** null: the group never committed on this partition */
+  /** null: the group never committed on this partition, or the figure came from CloudWatch (the lag alone) */
   readonly committed: number | null;
-  readonly high: number;
+  /** null: from CloudWatch, which gives the lag alone */
+  readonly high: number | null;
   /** records not yet consumed: high − committed, or high − low without a commit (all that is held) */
   readonly lag: number;
 }
@@ -51,4 +53,22 @@ export function groupLagFinding(group: string, lags: readonly PartitionLag[], of
   if (total > offsetLag) return { health: 'critical', reason: `consumer group ${group} lags ${total} records > ${offsetLag}` };
   if (total > offsetLag / 2) return { health: 'warn', reason: `consumer group ${group} lags ${total} records > half of ${offsetLag}` };
   return undefined;
+}
+
+/** The latest value of one OffsetLag series of MSK (AWS/Kafka): per consumer group, topic and partition. */
+export interface MetricLag {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
+}
+
+/** Per consumer group (in name order), its partitions' lags from CloudWatch values. */
+export function metricPartitionLags(values: readonly MetricLag[]): Map<string, PartitionLag[]> {
+  const out = new Map<string, PartitionLag[]>();
+  for (const v of [...values].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))) {
+    const list = out.get(v.group) ?? out.set(v.group, []).get(v.group)!;
+    list.push({ group: v.group, topic: v.topic, partition: v.partition, committed: null, high: null, lag: Math.max(0, v.lag) });
+  }
+  return out;
 }
