@@ -1,6 +1,6 @@
 // The Tributary console: one page per concern, chosen by the URL's hash (#/overview, #/sql, …).
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Overview } from './pages/overview.js';
 import { Sql } from './pages/sql.js';
 import { Tables } from './pages/tables.js';
@@ -33,9 +33,12 @@ function App() {
     return () => removeEventListener('hashchange', on);
   }, []);
   const current = PAGES.find((p) => p.path === route.page) ?? PAGES[0];
+  const first = useRef(true);
   useEffect(() => {
     document.title = `${current.title} · Tributary console`;
-    document.getElementById('main')?.focus();
+    // After a page change, focus goes to the new page (a screen reader reads its heading); not on first load.
+    if (!first.current) document.getElementById('main')?.focus();
+    first.current = false;
   }, [current.path]);
   const { Page } = current;
   return (

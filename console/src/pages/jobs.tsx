@@ -19,9 +19,9 @@ export function Jobs({ params }: { params: URLSearchParams }) {
       <Section title="Experiments" id="experiments">
         {data.experiments.length === 0 ? <p class="muted">No A/B results yet: tributary jobs run ab-daily --date YYYY-MM-DD.</p> : (
           <div class="row">
-            <label>Experiment <select value={experiment} onChange={(e) => navigate('jobs', { experiment: (e.target as HTMLSelectElement).value })}>
+            <label for="experiment">Experiment</label> <select id="experiment" value={experiment} onChange={(e) => navigate('jobs', { experiment: (e.target as HTMLSelectElement).value })}>
               {data.experiments.map((x) => <option key={x} value={x}>{x}</option>)}
-            </select></label>
+            </select>
           </div>
         )}
         {experiment && <Experiment key={experiment} id={experiment} />}

@@ -23,12 +23,12 @@ export function Lineage({ params }: { params: URLSearchParams }) {
   return (
     <>
       <div class="row">
-        <label>Table <select value={table} onChange={(e) => navigate('lineage', { table: (e.target as HTMLSelectElement).value })}>
+        <label for="lineage-table">Table</label> <select id="lineage-table" value={table} onChange={(e) => navigate('lineage', { table: (e.target as HTMLSelectElement).value })}>
           {tables.data?.tables.map((t) => <option key={t} value={t}>{t}</option>)}
-        </select></label>
-        <label>Hour (UTC) <select value={chosen} onChange={(e) => navigate('lineage', { table, hour: (e.target as HTMLSelectElement).value })}>
+        </select>
+        <label for="lineage-hour">Hour (UTC)</label> <select id="lineage-hour" value={chosen} onChange={(e) => navigate('lineage', { table, hour: (e.target as HTMLSelectElement).value })}>
           {hours.map((h) => <option key={h} value={h}>{h}</option>)}
-        </select></label>
+        </select>
       </div>
       {probe.error && <ErrorBox message={probe.error} />}
       {probe.loading && !probe.data && <Loading what="lineage" />}

@@ -50,9 +50,9 @@ export function Quarantine({ params }: { params: URLSearchParams }) {
       </div>
       <Section title="Records" id="records">
         <div class="row">
-          <label>Reason <select value={reason} onChange={(e) => navigate('quarantine', { ...((e.target as HTMLSelectElement).value ? { reason: (e.target as HTMLSelectElement).value } : {}), ...(showAll ? { all: '1' } : {}) })}>
+          <label for="reason">Reason</label> <select id="reason" value={reason} onChange={(e) => navigate('quarantine', { ...((e.target as HTMLSelectElement).value ? { reason: (e.target as HTMLSelectElement).value } : {}), ...(showAll ? { all: '1' } : {}) })}>
             <option value="">all reasons</option>{reasons.map((r) => <option key={r} value={r}>{r}</option>)}
-          </select></label>
+          </select>
           <label><input type="checkbox" checked={showAll} onChange={() => navigate('quarantine', { ...(reason ? { reason } : {}), ...(showAll ? {} : { all: '1' }) })} /> include resolved</label>
           <button class="secondary" onClick={() => setChosen(new Set(openRecords.map((r) => r.id)))}>Select all open ({openRecords.length})</button>
           <button class="secondary" onClick={() => setChosen(new Set())}>Clear selection</button>

@@ -105,11 +105,11 @@ export function Sql(_: { params: URLSearchParams }) {
           </Section>
           <Section title="Quick chart" id="quick-chart">
             <div class="row">
-              <label>x <select value={x} onChange={(e) => setX((e.target as HTMLSelectElement).value)}>{result.columns.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}</select></label>
-              <label>y <select value={y} onChange={(e) => setY((e.target as HTMLSelectElement).value)}>
+              <label for="chart-x">x</label> <select id="chart-x" value={x} onChange={(e) => setX((e.target as HTMLSelectElement).value)}>{result.columns.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}</select>
+              <label for="chart-y">y</label> <select id="chart-y" value={y} onChange={(e) => setY((e.target as HTMLSelectElement).value)}>
                 <option value="">(none)</option>
                 {result.columns.filter((c) => NUMERIC.test(c.type)).map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
-              </select></label>
+              </select>
             </div>
             {chart ? <Chart label={`${y} by ${x}`} options={chart} /> : <p class="muted">Pick a numeric column for y.</p>}
           </Section>

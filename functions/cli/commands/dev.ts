@@ -28,6 +28,8 @@ export interface DevOptions {
 
 const HOUR = 3_600_000;
 export const DEV_TOPIC = 'tracking';
+/** where `tributary serve` (default port) serves the console */
+export const CONSOLE_URL = 'http://127.0.0.1:8123/console/';
 
 /** Traffic is delivered in blocks of this many minutes of event time, each always cut into the same batches. */
 const BLOCK = 10 * 60_000;
@@ -136,6 +138,7 @@ export async function runDev(runtime: LocalRuntime, options: DevOptions): Promis
   out(await abReport(runtime.warehouse, 'checkout_button_color', { date: day, out: join(runtime.home, 'ab-report.html') }));
   out('');
   out('Next: npx tributary sql "SELECT * FROM tributary.page_view_all LIMIT 5"  ·  npx tributary ingest events.ndjson  ·  npx tributary ab report --experiment search_ranking_v2');
+  out(`Console: npx tributary serve, then open ${CONSOLE_URL} (health, SQL, tables, quarantine, lineage, experiments; docs/console.md)`);
   return { lakeRows, warehouseRows };
 }
 

@@ -1,0 +1,69 @@
+// The console's API off loopback: refused without a password, Basic auth with serve's user and password.
+// Also the checks that keep other sites' pages from driving it on loopback.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { startServe } from './pipeline.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'tributary-console-api-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+const port = (url: string): string => new URL(url).port;
+
+describe('console API access', { timeout: 60_000 }, () => {
+  it('bound beyond loopback without a password, the API refuses every request', async () => {
+    const serve = await startServe(join(scratch, 'a'), ['--host', '0.0.0.0']);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port(serve.url)}/api/overview`);
+      assert.equal(res.status, 403);
+      assert.match(((await res.json()) as { error: string }).error, /only with a password: start tributary serve with --password-file/);
+      const page = await fetch(`http://127.0.0.1:${port(serve.url)}/console/`);
+      assert.equal(page.status, 403);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it('bound beyond loopback with a password, it takes serve\'s user and password (Basic)', async () => {
+    const serve = await startServe(join(scratch, 'b'), ['--host', '0.0.0.0', '--user', 'ops'], { TRIBUTARY_SERVE_PASSWORD: 's3cret' });
+    try {
+      const base = `http://127.0.0.1:${port(serve.url)}`;
+      const anonymous = await fetch(`${base}/api/tables`);
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+      const wrong = await fetch(`${base}/api/tables`, { headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` } });
+      assert.equal(wrong.status, 401);
+      const right = await fetch(`${base}/api/tables`, { headers: { authorization: `Basic ${Buffer.from('ops:s3cret').toString('base64')}` } });
+      assert.equal(right.status, 200);
+      // An empty store: only the schema files' declared events, none registered yet.
+      const { tables } = (await right.json()) as { tables: Array<{ status: string }> };
+      assert.ok(tables.length > 0 && tables.every((t) => t.status === 'declared'));
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it('on loopback: a change needs the console\'s header, and a foreign Host (DNS rebinding) is refused', async () => {
+    const serve = await startServe(join(scratch, 'c'));
+    try {
+      const body = JSON.stringify({ sql: 'SELECT 1' });
+      const bare = await fetch(`${serve.url}/api/sql`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+      assert.equal(bare.status, 403);
+      const ok = await fetch(`${serve.url}/api/sql`, { method: 'POST', body, headers: { 'x-tributary-console': '1' } });
+      assert.equal(ok.status, 200);
+      const { request } = await import('node:http');
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(`${serve.url}/api/tables`, { headers: { host: 'attacker.example:8123' } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(status, 403);
+      // ClickHouse's interface is untouched beside the console.
+      assert.equal(await (await fetch(`${serve.url}/ping`)).text(), 'Ok.\n');
+    } finally {
+      await serve.stop();
+    }
+  });
+});
