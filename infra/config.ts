@@ -1,7 +1,7 @@
 // Per-environment settings from cdk.json (`context.environments.<name>`), validated at synth so an
 // unknown or incomplete environment fails with a message that names everything missing.
 import { alarmThresholds } from './alarm-defaults.js';
-import { LAKE_WRITES, type LakeWrites } from '../functions/core/lake/spool.js';
+import { LAKE_WRITES, type LakeWrites } from '../functions/adapters/environment.js';
 
 /** The ingest function's memory when an environment does not set `ingest.memoryMb`. */
 export const DEFAULT_INGEST_MEMORY_MB = 2048;

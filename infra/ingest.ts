@@ -13,7 +13,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { BatchingConfig, TopicConfig, Topology } from './config.js';
-import type { LakeWrites } from '../functions/core/lake/spool.js';
+import type { LakeWrites } from '../functions/adapters/environment.js';
 import { INGEST_SERVICES } from '../functions/adapters/telemetry.js';
 import { JOB_OUTPUT_TABLES } from '../functions/adapters/job-files.js';
 import { attachClickHouse, tributaryFunction, type ClickHouseLogin, type FunctionContext } from './functions.js';

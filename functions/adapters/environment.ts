@@ -3,6 +3,9 @@
 import { resolve } from 'node:path';
 import { LAKE_WRITES, type LakeWrites } from '../core/lake/spool.js';
 
+// The stack (infra/, which imports no core module) validates cdk.json's lakeWrites against the same values.
+export { LAKE_WRITES, type LakeWrites };
+
 /** A secret value, or where to fetch it. */
 export type SecretSource = { readonly value: string } | { readonly secretArn: string };
 
