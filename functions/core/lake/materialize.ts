@@ -244,6 +244,7 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
     const spools = read as Array<{ key: string; spool: Spool }>;
     const oldestSpool = Math.min(...spools.map((s) => s.spool.writtenAt));
 
+    let planned: ReturnType<typeof groupRows> | undefined;
     if (m.state === 'claimed') {
       const offsets = await readOffsets(deps.store);
       const base = new Map<string, number>();
@@ -255,16 +256,17 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
           after.set(tp, Math.max(after.get(tp) ?? offsets.get(tp) ?? -1, r.lastOffset));
         }
       }
-      const { groups } = groupRows(spools, base);
-      const files = await plannedFiles([...groups.values()], deps.catalog, deps.clock(), o.concurrency);
+      planned = groupRows(spools, base);
+      const files = await plannedFiles([...planned.groups.values()], deps.catalog, deps.clock(), o.concurrency);
       m = { ...m, state: 'planned', base: [...base], offsets: [...after], files };
       await deps.store.put(key, encodeJson(m), JSON_TYPE);
       await step('planned');
     }
 
-    // Written from the spools and the planned base alone, so a rerun writes the same files under the same keys.
-    const { groups, rowsIn } = groupRows(spools, new Map(m.base ?? []));
-    const planned = new Map((m.files ?? []).map((f) => [groupId(f.kind, f.table, f.dt, f.hour), f]));
+    // Written from the spools and the planned base alone, so a rerun writes the same files under the same keys
+    // (a run that has just planned reuses its grouping: the same spools, the same base).
+    const { groups, rowsIn } = planned ?? groupRows(spools, new Map(m.base ?? []));
+    const plan = new Map((m.files ?? []).map((f) => [groupId(f.kind, f.table, f.dt, f.hour), f]));
     const schemas = new Map<string, readonly ColumnSpec[]>();
     for (const g of groups.values()) {
       if (g.kind === 'data' && !schemas.has(g.table)) {
@@ -273,7 +275,7 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
       }
     }
     const written = await mapLimit([...groups], o.concurrency, async ([id, g]) => {
-      const file = planned.get(id);
+      const file = plan.get(id);
       if (!file) throw new Error(`manifest ${m.id}: rows for ${g.table} ${g.dt}/${g.hour} that its plan has no file for`);
       const bytes = await encodeGroup(g, schemas.get(g.table) ?? []);
       await deps.store.put(file.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
@@ -287,7 +289,7 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
     await step('registered');
 
     const claimedAt = Date.parse(m.claimedAt);
-    await deps.store.put(lineageKey(m.id, claimedAt), await encodeParquet(lineage(m, groups, planned, claimedAt), { dictionaryColumns: ['event', 'outcome', '_topic', 'spool_key', 'manifest'] }), { contentType: PARQUET_CONTENT_TYPE });
+    await deps.store.put(lineageKey(m.id, claimedAt), await encodeParquet(lineage(m, groups, plan, claimedAt), { dictionaryColumns: ['event', 'outcome', '_topic', 'spool_key', 'manifest'] }), { contentType: PARQUET_CONTENT_TYPE });
     await step('logged');
 
     const offsets = await readOffsets(deps.store);
@@ -337,13 +339,15 @@ async function encodeGroup(g: Group, tableColumnsNow: readonly ColumnSpec[]): Pr
   for (const t of g.taken) {
     const from = columns.map((c) => t.segment.columns.findIndex((s) => s.name === c.name));
     const doubles = columns.map((c) => c.type === 'double');
+    const cells: CellValue[] = new Array<CellValue>(columns.length);
     for (const row of t.rows) {
-      buffers.append(from.map((k, i) => {
-        if (k < 0) return null;
-        const v = row[k] ?? null;
+      for (let i = 0; i < from.length; i++) {
+        const k = from[i]!;
+        const v = k < 0 ? null : row[k] ?? null;
         // An int64 column widened to double since the segment was spooled.
-        return doubles[i] && typeof v === 'bigint' ? Number(v) : v;
-      }));
+        cells[i] = doubles[i] && typeof v === 'bigint' ? Number(v) : v;
+      }
+      buffers.append(cells);
     }
   }
   return encodeParquet(buffers, { dictionaryColumns: g.kind === 'quarantine' ? ['_topic', 'reason', 'event'] : dictionaryColumnsOf(columns) });
