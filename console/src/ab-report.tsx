@@ -93,15 +93,15 @@ function LiftChart({ metric, rows, control }: { metric: string; rows: AbRow[]; c
     width: 760, height: 280, marginLeft: 70, marginRight: 20,
     x: { type: 'utc', label: 'Day (UTC) — cumulative since the first exposure', ticks: 'day', tickFormat: '%b %d' },
     y: { label: `Relative lift vs ${control} (%)`, grid: true, tickFormat: (v: number) => `${v > 0 ? '+' : ''}${v} %` },
-    // type set: variant names that are CSS colours ("green") must not be read as colours.
+    // Channels name the color scale: Plot would draw a variant named like a CSS colour ("green") in that colour.
     color: { type: 'categorical', legend: true, domain: variants, scheme: 'tableau10', label: 'variant' },
     marks: [
-      Plot.areaY(points, { x: 'day', y1: 'low', y2: 'high', fill: 'variant', fillOpacity: 0.15, curve: 'step' }),
+      Plot.areaY(points, { x: 'day', y1: 'low', y2: 'high', z: 'variant', fill: { value: 'variant', scale: 'color' }, fillOpacity: 0.15 }),
       Plot.ruleY([0], { stroke: '#59636e' }),
-      Plot.lineY(points, { x: 'day', y: 'lift', stroke: 'variant' }),
-      Plot.ruleX(points, { x: 'day', y1: 'low', y2: 'high', stroke: 'variant', strokeOpacity: 0.6 }),
-      Plot.dot(points.filter((p) => p.state === 'final'), { x: 'day', y: 'lift', stroke: 'variant', fill: 'variant', r: 4, strokeWidth: 2, title: tip }),
-      Plot.dot(points.filter((p) => p.state !== 'final'), { x: 'day', y: 'lift', stroke: 'variant', fill: 'white', r: 4, strokeWidth: 2, title: tip }),
+      Plot.lineY(points, { x: 'day', y: 'lift', z: 'variant', stroke: { value: 'variant', scale: 'color' } }),
+      Plot.ruleX(points, { x: 'day', y1: 'low', y2: 'high', stroke: { value: 'variant', scale: 'color' }, strokeOpacity: 0.6 }),
+      Plot.dot(points.filter((p) => p.state === 'final'), { x: 'day', y: 'lift', stroke: { value: 'variant', scale: 'color' }, fill: { value: 'variant', scale: 'color' }, r: 4, strokeWidth: 2, title: tip }),
+      Plot.dot(points.filter((p) => p.state !== 'final'), { x: 'day', y: 'lift', stroke: { value: 'variant', scale: 'color' }, fill: 'white', r: 4, strokeWidth: 2, title: tip }),
     ],
   };
   return (

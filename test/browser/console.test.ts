@@ -95,6 +95,25 @@ describe('console in chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
+  it('SQL on sample events runs in a scratch database that never touches the real tables', async () => {
+    const before = await api<{ rows: unknown[][] }>('sql', { sql: 'SELECT count() FROM tributary.page_view' });
+    const page = await open('#/sql');
+    await page.getByLabel(/sample events, in a scratch database/).check();
+    const events = ['/', '/cart', '/cart'].map((p, i) => JSON.stringify({ event: 'Page View', event_id: `s${i}`, ts: `${DAY}T09:0${i}:00Z`, user_id: 'u1', properties: { page: p, durationMs: 100 * i } }));
+    await page.getByLabel(/Sample events \(one JSON envelope per line/).fill(events.join('\n'));
+    await page.getByLabel('Query', { exact: true }).fill('SELECT page, count() AS n, max(duration_ms) AS longest FROM page_view GROUP BY page ORDER BY page');
+    await page.getByRole('button', { name: 'Run on sample' }).click();
+    await page.getByRole('status').filter({ hasText: /2 rows in \d+ ms/ }).waitFor();
+    const rows = page.getByRole('region', { name: 'Query result' }).locator('tbody tr');
+    assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as { innerText: string }).innerText.split('\t'))), [['/', '1', '0'], ['/cart', '2', '200']]);
+    await page.getByRole('region', { name: "The sample's tables" }).getByText('page_view').waitFor();
+    const after = await api<{ rows: unknown[][] }>('sql', { sql: 'SELECT count() FROM tributary.page_view' });
+    assert.deepEqual(after.rows, before.rows);
+    const scratch = await api<{ rows: unknown[][] }>('sql', { sql: "SELECT count() FROM system.databases WHERE startsWith(name, '_console_scratch_')" });
+    assert.equal(Number(scratch.rows[0]![0]), 0);
+    await page.close();
+  });
+
   it('the experiment page shows the SRM warning for a mismatched split, and none for a fair one', async () => {
     const page = await open(`#/jobs?experiment=${SRM_EXPERIMENT}`);
     const warning = page.locator('[data-srm="mismatch"]');

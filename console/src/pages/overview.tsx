@@ -32,14 +32,14 @@ export function Overview(_: { params: URLSearchParams }) {
       throughput: {
         width: 640, height: 260, marginLeft: 60, color: { legend: true, scheme: 'tableau10' as const },
         x: { type: 'utc' as const, label: 'Hour of ingest (UTC)' }, y: { label: 'Rows stored per hour', grid: true },
-        marks: [Plot.rectY(throughput, { x: 'hour', interval: 'hour', y: 'rows', fill: 'table', tip: true }), Plot.ruleY([0])],
+        marks: [Plot.rectY(throughput, { x: 'hour', interval: 'hour', y: 'rows', fill: { value: 'table', scale: 'color' }, tip: true }), Plot.ruleY([0])],
       },
       freshness: {
         width: 640, height: 260, marginLeft: 60, color: { legend: true, scheme: 'tableau10' as const },
         x: { type: 'utc' as const, label: 'Hour received (UTC)' }, y: { label: 'Median age at arrival (minutes)', grid: true },
         marks: [
           Plot.ruleY([data.alarms.freshnessMinutes], { stroke: '#a40e26', strokeDasharray: '4 3' }),
-          Plot.lineY(freshness, { x: 'hour', y: 'p50min', stroke: 'table', z: 'table', marker: 'circle', tip: true }),
+          Plot.lineY(freshness, { x: 'hour', y: 'p50min', stroke: { value: 'table', scale: 'color' }, z: 'table', marker: 'circle', tip: true }),
           Plot.ruleY([0]),
         ],
       },

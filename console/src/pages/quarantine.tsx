@@ -29,7 +29,7 @@ export function Quarantine({ params }: { params: URLSearchParams }) {
   const chart = useMemo(() => data && data.hourly.length ? {
     width: 720, height: 260, marginLeft: 50, color: { legend: true, scheme: 'tableau10' as const },
     x: { type: 'utc' as const, label: 'Kafka timestamp, hour (UTC)' }, y: { label: 'Records quarantined', grid: true },
-    marks: [Plot.rectY(data.hourly.map((h) => ({ ...h, hour: new Date(h.hour) })), { x: 'hour', interval: 'hour', y: 'records', fill: 'reason', tip: true }), Plot.ruleY([0])],
+    marks: [Plot.rectY(data.hourly.map((h) => ({ ...h, hour: new Date(h.hour) })), { x: 'hour', interval: 'hour', y: 'records', fill: { value: 'reason', scale: 'color' }, tip: true }), Plot.ruleY([0])],
   } : undefined, [data]);
   if (loading && !data) return <Loading what="the quarantine" />;
   if (error) return <ErrorBox message={error} />;

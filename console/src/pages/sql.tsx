@@ -6,6 +6,7 @@ import { post } from '../api.js';
 import { Chart, DataTable, ErrorBox, Section, cellText } from '../ui.js';
 
 interface Result { columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }
+interface SampleInfo { tables: Array<{ table: string; rows: number; columns: Array<{ name: string; type: string }> }>; skipped: string[] }
 
 const HISTORY_KEY = 'tributary.sql.history';
 const DEFAULT_SQL = 'SELECT event, count() AS events\nFROM (\n  SELECT \'page_view\' AS event FROM tributary.page_view\n  UNION ALL SELECT \'click\' FROM tributary.click\n  UNION ALL SELECT \'purchase\' FROM tributary.purchase\n)\nGROUP BY event\nORDER BY events DESC';
@@ -37,6 +38,10 @@ export function Sql(_: { params: URLSearchParams }) {
   const [error, setError] = useState<string | undefined>();
   const [running, setRunning] = useState(false);
   const [history, setHistory] = useState(loadHistory);
+  const [source, setSource] = useState<'store' | 'sample'>('store');
+  const [sampleText, setSampleText] = useState('');
+  const [generate, setGenerate] = useState(500);
+  const [sample, setSample] = useState<SampleInfo | undefined>();
   const [x, setX] = useState('');
   const [y, setY] = useState('');
 
@@ -44,7 +49,15 @@ export function Sql(_: { params: URLSearchParams }) {
     setRunning(true);
     setError(undefined);
     try {
-      const r = await post<Result>('sql', { sql: text });
+      let r: Result;
+      if (source === 'sample') {
+        const answer = await post<{ result: Result } & SampleInfo>('sql/sample', { sql: text, ...(sampleText.trim() ? { events: sampleText } : { generate }) });
+        r = answer.result;
+        setSample({ tables: answer.tables, skipped: answer.skipped });
+      } else {
+        r = await post<Result>('sql', { sql: text });
+        setSample(undefined);
+      }
       setResult(r);
       const numeric = r.columns.filter((c) => NUMERIC.test(c.type));
       setX(r.columns.find((c) => !NUMERIC.test(c.type))?.name ?? r.columns[0]?.name ?? '');
@@ -70,7 +83,8 @@ export function Sql(_: { params: URLSearchParams }) {
     const ordinal = !TIME.test(type) && !NUMERIC.test(type);
     return {
       width: 720, height: 300, marginLeft: 70, marginBottom: ordinal ? 60 : 40,
-      x: { label: x, ...(ordinal ? { tickRotate: -30 } : {}) }, y: { label: y, grid: true },
+      // Ordinal x in the result's order (the query's ORDER BY), not sorted by name.
+      x: { label: x, ...(ordinal ? { tickRotate: -30, domain: [...new Set(data.map((d) => String(d.x)))] } : {}) }, y: { label: y, grid: true },
       marks: [ordinal ? Plot.barY(data, { x: 'x', y: 'y', fill: '#0550ae', tip: true }) : Plot.lineY(data, { x: 'x', y: 'y', stroke: '#0550ae', marker: 'circle', tip: true }), Plot.ruleY([0])],
     };
   }, [result, x, y]);
@@ -92,12 +106,32 @@ export function Sql(_: { params: URLSearchParams }) {
       <textarea id="sql-editor" rows={9} spellcheck={false} value={text}
         onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
         onKeyDown={(e) => { if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') { e.preventDefault(); void run(); } }} />
+      <fieldset class="row">
+        <legend>Run against</legend>
+        <label><input type="radio" name="source" checked={source === 'store'} onChange={() => setSource('store')} /> the store's tables</label>
+        <label><input type="radio" name="source" checked={source === 'sample'} onChange={() => setSource('sample')} /> sample events, in a scratch database (debugging)</label>
+      </fieldset>
+      {source === 'sample' && (
+        <div class="sample">
+          <p class="muted">The sample is loaded into a scratch database of its own (one table per event, standard columns and one column per property, types inferred from the sample) and dropped after the query: the real tables are never written. Name the sample's tables without a database: <code>SELECT … FROM page_view</code>.</p>
+          <label for="sample-events">Sample events (one JSON envelope per line; empty: generated)</label>
+          <textarea id="sample-events" rows={5} spellcheck={false} value={sampleText} placeholder={'{"event": "page_view", "event_id": "e1", "ts": "2026-11-20T09:00:00Z", "user_id": "u1", "properties": {"page": "/"}}'}
+            onInput={(e) => setSampleText((e.target as HTMLTextAreaElement).value)} />
+          <label>Generated events when none are pasted (npm start's traffic) <input type="number" min={1} max={10000} value={generate} onInput={(e) => setGenerate(Number((e.target as HTMLInputElement).value))} /></label>
+        </div>
+      )}
       <div class="row">
-        <button class="primary" onClick={() => void run()} disabled={running}>{running ? 'Running…' : 'Run'}</button>
+        <button class="primary" onClick={() => void run()} disabled={running}>{running ? 'Running…' : source === 'sample' ? 'Run on sample' : 'Run'}</button>
         <button class="secondary" onClick={download} disabled={!result}>Download CSV</button>
         {result && <span class="muted" role="status">{result.rows.length.toLocaleString('en')} row{result.rows.length === 1 ? '' : 's'}{result.truncated ? ' (first 5,000 shown)' : ''} in {result.elapsedMs} ms</span>}
       </div>
       {error && <ErrorBox message={error} />}
+      {sample && (
+        <Section title="Sample tables (scratch database, dropped)" id="sample-tables">
+          <DataTable caption="The sample's tables" columns={['table', 'rows', 'columns']} rows={sample.tables.map((t) => [t.table, t.rows, t.columns.map((c) => `${c.name} ${c.type}`).join(', ')])} />
+          {sample.skipped.length > 0 && <p class="muted">Skipped: {sample.skipped.slice(0, 10).join('; ')}{sample.skipped.length > 10 ? ` and ${sample.skipped.length - 10} more` : ''}</p>}
+        </Section>
+      )}
       {result && (
         <>
           <Section title="Result" id="result">

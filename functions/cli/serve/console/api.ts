@@ -131,6 +131,22 @@ const sql: Handler = async (ctx, _p, body) => {
   }
 };
 
+/** The query on sample events in a scratch database: pasted NDJSON envelopes, or `generate` events like npm start's. */
+const sqlOnSample: Handler = async (ctx, _p, body) => {
+  const b = body as { sql?: unknown; events?: unknown; generate?: unknown };
+  const { runOnSample, generatedSample, MAX_SAMPLE_EVENTS } = await import('./sample.js');
+  let lines: string[];
+  if (typeof b.events === 'string' && b.events.trim() !== '') lines = b.events.split(/\r?\n/).filter((l) => l.trim() !== '');
+  else if (typeof b.generate === 'number' && Number.isInteger(b.generate) && b.generate > 0 && b.generate <= MAX_SAMPLE_EVENTS) lines = generatedSample(ctx.clock(), b.generate);
+  else throw new ApiError(400, `paste sample events (one JSON envelope per line) or generate 1 to ${MAX_SAMPLE_EVENTS}`);
+  try {
+    return await runOnSample(ctx.runtime.warehouse.client, ctx.runtime.warehouse.database, str(b.sql, 'sql'), lines);
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    throw new ApiError(400, (e as Error).message);
+  }
+};
+
 // ── Tables ──────────────────────────────────────────────────────────────────────────────────────────────
 const tables: Handler = async (ctx) => {
   const rt = ctx.runtime;
@@ -366,6 +382,7 @@ const experiment: Handler = async (ctx, p) => {
 export const ROUTES: ReadonlyMap<string, { method: 'GET' | 'POST'; handler: Handler }> = new Map([
   ['/api/overview', { method: 'GET', handler: overview }],
   ['/api/sql', { method: 'POST', handler: sql }],
+  ['/api/sql/sample', { method: 'POST', handler: sqlOnSample }],
   ['/api/tables', { method: 'GET', handler: tables }],
   ['/api/table', { method: 'GET', handler: table }],
   ['/api/schema/check', { method: 'POST', handler: checkSchema }],
