@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalJsonCatalog } from '../adapters/catalog/local-json.js';
 import { LocalDirectoryStore } from '../adapters/object-store/local-directory.js';
-import { SchemaFiles } from '../adapters/schema-files.js';
+import type { SchemaFiles } from '../adapters/schema-files.js';
 import { openChdbWarehouse, type ChdbWarehouse } from '../adapters/warehouse/chdb.js';
 import type { ClickHouseWarehouse } from '../adapters/warehouse/clickhouse.js';
 import { clickhouseType, lakeGlob } from '../core/warehouse/clickhouse-ddl.js';
@@ -41,15 +41,15 @@ export interface LocalRuntimeOptions {
   readonly serialize?: boolean;
 }
 
-export interface LocalRuntime {
+/**
+ * The open local store without the schema machinery, which is what `sql` needs: declared schemas load JSON
+ * Schema and regex engines (Ajv, re2js) that a query never uses.
+ */
+export interface LocalStore {
   readonly home: string;
   readonly store: LocalDirectoryStore;
   readonly catalog: LocalJsonCatalog;
   readonly warehouse: ClickHouseWarehouse;
-  readonly schemas: SchemaFiles;
-  readonly schemasDir: string;
-  readonly registry: SchemaRegistry;
-  readonly deps: IngestDeps;
   /** Catalog tables that hold events (not jobs' outputs). */
   eventTables(): Promise<string[]>;
   /** Compaction over the local lake: DuckDB reads the files in place. */
@@ -59,6 +59,13 @@ export interface LocalRuntime {
   /** Exposes every catalog table (and the quarantine) as a view `lake.<table>` over its Parquet files. */
   refreshLakeViews(): Promise<string[]>;
   close(): Promise<void>;
+}
+
+export interface LocalRuntime extends LocalStore {
+  readonly schemas: SchemaFiles;
+  readonly schemasDir: string;
+  readonly registry: SchemaRegistry;
+  readonly deps: IngestDeps;
 }
 
 export function defaultSchemasDir(): string {
@@ -99,6 +106,7 @@ export async function openSchemaContext(options: LocalRuntimeOptions = {}): Prom
     catalog = new LocalJsonCatalog(join(home, 'catalog'));
   }
   const schemasDir = options.schemasDir ?? defaultSchemasDir();
+  const { SchemaFiles } = await import('../adapters/schema-files.js');
   const schemas = SchemaFiles.load(schemasDir);
   const adopt = catalog ? { adopt: (t: string) => catalog.getTable(t) } : {};
   return { registry: new SchemaRegistry(store, { clock: options.clock ?? cliClock(), ...adopt }), schemas, schemasDir };
@@ -133,22 +141,51 @@ interface OpenStore {
 
 /** The store `tributary serve` holds: commands it runs for other processes use it instead of opening their own. */
 let shared: OpenStore | undefined;
-const stores = new WeakMap<LocalRuntime, OpenStore>();
+const stores = new WeakMap<LocalStore, OpenStore>();
 
 /**
  * Lends `runtime`'s store to every later openLocalRuntime() on the same home in this process (their close()
  * leaves it open); `serve` calls it with the runtime it opened with `serialize`. Returns the undo.
  */
-export function shareLocalRuntime(runtime: LocalRuntime): () => void {
+export function shareLocalRuntime(runtime: LocalStore): () => void {
   const open = stores.get(runtime);
   if (!open) throw new Error('shareLocalRuntime: not a runtime openLocalRuntime() opened');
   shared = open;
   return () => { if (shared === open) shared = undefined; };
 }
 
+/** The store with its schema files, registry and ingest ports. */
 export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const base = await openLocalStore(options);
+  try {
+    const schemasDir = options.schemasDir ?? defaultSchemasDir();
+    const { SchemaFiles } = await import('../adapters/schema-files.js');
+    const schemas = SchemaFiles.load(schemasDir);
+    const clock = options.clock ?? cliClock();
+    const { store, catalog, warehouse } = base;
+    const registry = new SchemaRegistry(store, {
+      clock, declared: schemas, adopt: (t) => catalog.getTable(t), ...(options.registryTtlMs !== undefined ? { ttlMs: options.registryTtlMs } : {}),
+    });
+    const deps: IngestDeps = {
+      store, catalog, warehouse, registry, clock,
+      config: {
+        piiSalt: options.piiSalt ?? process.env['TRIBUTARY_PII_SALT'] ?? 'local-development-salt',
+        ...(options.maxNewColumnsPerHour !== undefined ? { maxNewColumnsPerHour: options.maxNewColumnsPerHour } : {}),
+      },
+    };
+    const runtime: LocalRuntime = { ...base, schemas, schemasDir, registry, deps };
+    stores.set(runtime, stores.get(base)!);
+    return runtime;
+  } catch (err) {
+    await base.close();
+    throw err;
+  }
+}
+
+/** The store alone (ClickHouse, lake, catalog): shared with serve's when serve runs this command. */
+export async function openLocalStore(options: LocalRuntimeOptions = {}): Promise<LocalStore> {
   const home = homeOf(options);
-  if (shared && shared.home === home) return runtimeOver(shared, options, false);
+  if (shared && shared.home === home) return storeOver(shared, options, false);
   await mkdir(home, { recursive: true });
   const store = new LocalDirectoryStore(home);
   const catalog = new LocalJsonCatalog(join(home, 'catalog'));
@@ -160,26 +197,14 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
   });
   // chDB's lock makes this the only process on the home: sweep what killed ones left half-written.
   await removeOrphanedTemporaryFiles([store.path(LAKE_PREFIX), store.path(REGISTRY_PREFIX), join(home, 'catalog')]);
-  return runtimeOver({ home, store, catalog, chdb }, options, true);
+  return storeOver({ home, store, catalog, chdb }, options, true);
 }
 
-/** A runtime over an open store: its own schema files, registry and clock; `owns` closes the store with it. */
-function runtimeOver(open: OpenStore, options: LocalRuntimeOptions, owns: boolean): LocalRuntime {
+/** The LocalStore over an open store, with its own clock; `owns` closes the store with it. */
+function storeOver(open: OpenStore, options: LocalRuntimeOptions, owns: boolean): LocalStore {
   const { home, store, catalog } = open;
   const { warehouse, raw, exclusive } = open.chdb;
-  const schemasDir = options.schemasDir ?? defaultSchemasDir();
-  const schemas = SchemaFiles.load(schemasDir);
   const clock = options.clock ?? cliClock();
-  const registry = new SchemaRegistry(store, {
-    clock, declared: schemas, adopt: (t) => catalog.getTable(t), ...(options.registryTtlMs !== undefined ? { ttlMs: options.registryTtlMs } : {}),
-  });
-  const deps: IngestDeps = {
-    store, catalog, warehouse, registry, clock,
-    config: {
-      piiSalt: options.piiSalt ?? process.env['TRIBUTARY_PII_SALT'] ?? 'local-development-salt',
-      ...(options.maxNewColumnsPerHour !== undefined ? { maxNewColumnsPerHour: options.maxNewColumnsPerHour } : {}),
-    },
-  };
 
   const view = async (table: string, columns: readonly ColumnSpec[], glob: string): Promise<void> => {
     const structure = columns.map((c) => `${quoteIdentifier(c.name)} ${clickhouseType(c)}`).join(', ');
@@ -188,8 +213,8 @@ function runtimeOver(open: OpenStore, options: LocalRuntimeOptions, owns: boolea
     );
   };
 
-  const runtime: LocalRuntime = {
-    home, store, catalog, warehouse, schemas, schemasDir, registry, deps, exclusive,
+  const local: LocalStore = {
+    home, store, catalog, warehouse, exclusive,
     async eventTables() {
       const out: string[] = [];
       for (const t of await catalog.listTables()) {
@@ -231,6 +256,6 @@ function runtimeOver(open: OpenStore, options: LocalRuntimeOptions, owns: boolea
       if (owns) await warehouse.close();
     },
   };
-  stores.set(runtime, open);
-  return runtime;
+  stores.set(local, open);
+  return local;
 }

@@ -277,8 +277,8 @@ export async function main(argv: string[]): Promise<number> {
       if (values.file === undefined && positionals.length === 0) throw new UsageError('sql needs a query: tributary sql "SELECT …" or tributary sql -f query.sql');
       const query = values.file === undefined ? positionals.join(' ')
         : values.file === '-' ? await new Response(commandStdin() as unknown as ReadableStream).text() : readFileSync(values.file, 'utf8');
-      const { openLocalRuntime } = await import('./local-runtime.js');
-      const runtime = await openLocalRuntime();
+      const { openLocalStore } = await import('./local-runtime.js');
+      const runtime = await openLocalStore();
       try {
         process.stdout.write(await runSql(runtime, query, { ...(format !== undefined ? { format } : {}), ...(values.write ? { write: true } : {}) }));
       } finally {

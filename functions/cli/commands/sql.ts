@@ -2,7 +2,7 @@
 // local ClickHouse, in the `tributary` database, with lake tables as `lake.<table>`. Reads only unless --write.
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
 import { quoteIdentifier } from '../../core/identifiers.js';
-import type { LocalRuntime } from '../local-runtime.js';
+import type { LocalStore } from '../local-runtime.js';
 import { ReadOnlyError, UsageError } from '../errors.js';
 import { formatTable, jsonLine } from '../print.js';
 import { liftsReadOnly, parseStatement, READ_STATEMENTS, statementAst, streamBytes, type Statement } from '../statement.js';
@@ -43,7 +43,7 @@ async function parse(client: ClickHouseClient, query: string): Promise<Statement
   }
 }
 
-export async function runSql(runtime: LocalRuntime, query: string, options: SqlOptions = {}): Promise<string> {
+export async function runSql(runtime: LocalStore, query: string, options: SqlOptions = {}): Promise<string> {
   const client = runtime.warehouse.client;
   const statement = await parse(client, query);
   if (statement.format && options.format) {
@@ -81,7 +81,7 @@ export async function runSql(runtime: LocalRuntime, query: string, options: SqlO
 }
 
 /** A missing table or database on a store with no data yet: say how to get some. */
-async function withNoDataHint(runtime: LocalRuntime, err: unknown): Promise<unknown> {
+async function withNoDataHint(runtime: LocalStore, err: unknown): Promise<unknown> {
   if (!isClickHouseError(err) || !/UNKNOWN_TABLE|UNKNOWN_DATABASE/.test(`${err.type ?? ''} ${err.message}`)) return err;
   if ((await runtime.catalog.listTables()).length > 0) return err;
   err.message = `${err.message.trim()} (${runtime.home} has no data yet: run npm start, or tributary ingest <file.ndjson>)`;

@@ -6,6 +6,7 @@ import { describeValue, unstorableText } from '../identifiers.js';
 import { nestedSchemaFailure } from '../schema/nested-schema.js';
 import type { ColumnSpec, ColumnType, PiiHandling } from '../schema/model.js';
 import { isStorableTime, parseTimestamp } from '../time.js';
+import { isRoundedInteger } from '../util/numbers.js';
 
 /** A value as it is stored in a column: int64 as number when safe, bigint beyond; timestamps as epoch ms. */
 export type CellValue = string | number | bigint | boolean | null;
@@ -33,7 +34,7 @@ const violation = (failure: string): CoercionFailure => ({ failure, violation: t
  * text had and the number lost. Such a value is refused rather than stored rounded; beyond int64 an
  * integer-valued number is a double that happens to be whole (1e300).
  */
-export const isRoundedInteger = (v: number): boolean => Number.isInteger(v) && !Number.isSafeInteger(v) && Math.abs(v) < 2 ** 63;
+export { isRoundedInteger };
 
 const ROUNDED = (v: unknown): string => `integer ${describeValue(v)} lost precision in JSON; send it as a string`;
 

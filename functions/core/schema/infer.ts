@@ -1,5 +1,5 @@
 // Type inference for properties that no schema declares yet.
-import { isRoundedInteger } from '../batch/coerce.js';
+import { isRoundedInteger } from '../util/numbers.js';
 import type { ColumnType } from './model.js';
 import { isStorableTime, parseTimestamp } from '../time.js';
 
