@@ -122,6 +122,10 @@ describe('commands while tributary serve holds the store', () => {
     await assert.rejects(cli(['sql', 'DROP TABLE notes']), (e: Failed) => e.code === 2 && /pass --write/.test(e.stderr));
     await assert.rejects(cli(['sql']), (e: Failed) => e.code === 2 && e.stderr === 'tributary: sql needs a query: tributary sql "SELECT …" or tributary sql -f query.sql\n');
     await cli(['sql', '--write', 'DROP TABLE notes']);
+    // dev and a second serve open the store themselves: refused, naming the serve that holds it
+    await assert.rejects(cli(['dev', '--events', '10']), (e: Failed) => e.code === 1 &&
+      e.stderr === `tributary: tributary serve (pid ${server.child.pid}, ${server.url}) holds ${home}: stop it (Ctrl-C in its terminal) before npm start (tributary dev), then start it again\n`);
+    await assert.rejects(cli(['serve', '--port', '0']), (e: Failed) => e.code === 1 && /holds .*: it already serves this store\n$/.test(e.stderr));
   });
 
   it('runs status through serve, on the caller\'s clock (TRIBUTARY_NOW), exit code included', async () => {

@@ -29,6 +29,14 @@ export class ServeUnavailableError extends Error {
   override readonly name = 'ServeUnavailableError';
 }
 
+/** `dev` or a second `serve` while a serve holds `home`: they open the store themselves, so they cannot run. */
+export function refuseBesideServe(command: 'dev' | 'serve', home: string): void {
+  const serve = liveServe(home);
+  if (!serve) return;
+  throw new ServeUnavailableError(`tributary serve (pid ${serve.pid}, ${serve.url}) holds ${home}: ` +
+    (command === 'dev' ? 'stop it (Ctrl-C in its terminal) before npm start (tributary dev), then start it again' : 'it already serves this store'));
+}
+
 /** Whether the command line reads standard input (`ingest -`, `sql -f -`): only then is it sent along. */
 const readsStdin = (argv: readonly string[]): boolean => argv.some((a) => a === '-' || a === '--file=-' || a === '-f-');
 
