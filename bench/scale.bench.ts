@@ -76,6 +76,8 @@ const sizes = recordSizes();
 
 interface Row {
   p: GridPoint;
+  /** $ per GB by component */
+  breakdown: Map<string, number>;
   lakeWrites: 'direct' | 'spool';
   /** spool: minutes between materializer runs */
   intervalMin: number;
@@ -363,12 +365,23 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
       invocations: sum((u) => u.invPerH) + (m?.runsPerH ?? 0), ingestGbSeconds: sum((u) => u.gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0), compactionGbSeconds,
       s3Put: sum((u) => u.s3Put) + ttl('s3Put') + compPut + (m?.s3Put ?? 0), s3Get: sum((u) => u.s3Get) + ttl('s3Get') + compGet + (m?.s3Get ?? 0), glue: sum((u) => u.glue) + ttl('glue') + compGlue + (m?.glue ?? 0), gbIngested,
     }, prices);
+    // $ per GB by who asks for it (BENCH_SCALE_BREAKDOWN=1 prints it): what dominates a row's cost
+    const pr = (k: string): number => prices.prices[k]!.usd / gbIngested;
+    const breakdown = new Map<string, number>([
+      ['ingest invocations', sum((u) => u.invPerH) * pr('lambdaRequest')], ['ingest GB-s', (sum((u) => u.gbSecondsPerH) + asyncWaitGbS) * pr('lambdaArmGbSecond')],
+      ['ingest S3 PUT', sum((u) => u.s3Put) * pr('s3PutRequest')], ['ingest Glue', sum((u) => u.glue) * pr('glueCatalogRequest')],
+      ['registry TTL (PUT+Glue)', ttl('s3Put') * pr('s3PutRequest') + ttl('glue') * pr('glueCatalogRequest')],
+      ['materializer GB-s', (m?.gbSeconds ?? 0) * pr('lambdaArmGbSecond')], ['materializer S3 PUT', (m?.s3Put ?? 0) * pr('s3PutRequest')],
+      ['materializer Glue', (m?.glue ?? 0) * pr('glueCatalogRequest')], ['materializer invocations', (m?.runsPerH ?? 0) * pr('lambdaRequest')],
+      ['compaction S3 PUT', compPut * pr('s3PutRequest')], ['compaction Glue', compGlue * pr('glueCatalogRequest')], ['compaction GB-s', compactionGbSeconds * pr('lambdaArmGbSecond')],
+      ['S3 GET (all)', (sum((u) => u.s3Get) + ttl('s3Get') + compGet + (m?.s3Get ?? 0)) * pr('s3GetRequest')],
+    ]);
     const files = [...filesPerH.values()];
     const fh = { gbIngested, gbParquet: gbIngested * cal.parquetRatio, records: rowsPerH, tables: p.eventTypes };
     // Spooled, an event waits for its batch, the next run (at most one interval) and that run.
     const lakeMaxS = m ? closeS(lake, lakeWindowS) + lake.secondsPerInv + intervalMin * 60 + m.runSeconds + LATENCY_OVERHEAD_S : lakeDirectS;
     return {
-      p, lakeWrites, intervalMin, registryTtlS, materializeRunS: m?.runSeconds ?? 0, asyncInserts, partsPerSMax, freshP99S, lakeMaxS,
+      breakdown, p, lakeWrites, intervalMin, registryTtlS, materializeRunS: m?.runSeconds ?? 0, asyncInserts, partsPerSMax, freshP99S, lakeMaxS,
       shape: fresh.shape, lakeShape: lake.shape, invPerH: sum((u) => u.invPerH), secondsPerInv: fresh.secondsPerInv + (asyncInserts ? ASYNC_FLUSH_S / 2 : 0), gbSecondsPerH: sum((u) => u.gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0),
       filesPerTableHourMax: filesPerH.get(tableName(0)) ?? 0,
       filesPerTableHourMean: files.reduce((a, b) => a + b, 0) / p.eventTypes,
@@ -423,6 +436,13 @@ function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], part
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) console.log(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  if (process.env['BENCH_SCALE_BREAKDOWN'] === '1') {
+    console.log('\n$/GB by component (largest first):');
+    for (const r of rows) {
+      const parts = [...r.breakdown].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${usd(v)}`);
+      console.log(`  ${r.p.partitions}p ${r.p.eventTypes}t ${r.p.traffic}/s ${r.p.windowS} s${r.lakeWrites === 'spool' ? ` every ${r.intervalMin} min` : ''} TTL ${r.registryTtlS} s: ${usd(r.usdPerGb)} = ${parts.join(' + ')}`);
+    }
+  }
   if (topology === 'split') { console.log('\ninv/h and GB-s/h: both paths (and the materializer) · ms/inv, rec/batch: the fresh path · files: the lake path'); return; }
   console.log('\nrec/batch: records per invocation (ESM model) · ms/inv: measured handler time (sampled batch + per-record time for the rows left out) + assumed network waits (+ half an async flush with async inserts) · TTL: the schema registry\'s in ingest');
   console.log('files/(tbl,h): lake files per (table, hour) before compaction, busiest table and mean · S3 PUT/GB: PUT+LIST requests of ingest (and the materializer) per GB of NDJSON · S3 req/GB compact: the hourly compaction\'s PUT+LIST+GET per GB');

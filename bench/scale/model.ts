@@ -92,10 +92,16 @@ export interface HourlyUse {
 }
 
 export function tributaryUsdPerGb(u: HourlyUse, prices: Prices): number {
+  return [...tributaryUsdBreakdown(u, prices).values()].reduce((a, b) => a + b, 0);
+}
+
+/** $ per GB by what is billed: requests, Lambda GB-s (ingest incl. the materializer, compaction), S3, Glue. */
+export function tributaryUsdBreakdown(u: HourlyUse, prices: Prices): Map<string, number> {
   const p = (k: string): number => prices.prices[k]!.usd;
-  const usd = u.invocations * p('lambdaRequest') + (u.ingestGbSeconds + u.compactionGbSeconds) * p('lambdaArmGbSecond')
-    + u.s3Put * p('s3PutRequest') + u.s3Get * p('s3GetRequest') + u.glue * p('glueCatalogRequest');
-  return usd / u.gbIngested;
+  return new Map([
+    ['requests', u.invocations * p('lambdaRequest')], ['GB-s', u.ingestGbSeconds * p('lambdaArmGbSecond')], ['compaction GB-s', u.compactionGbSeconds * p('lambdaArmGbSecond')],
+    ['S3 PUT', u.s3Put * p('s3PutRequest')], ['S3 GET', u.s3Get * p('s3GetRequest')], ['Glue', u.glue * p('glueCatalogRequest')],
+  ].map(([k, v]) => [k as string, (v as number) / u.gbIngested]));
 }
 
 export interface FirehoseShape {

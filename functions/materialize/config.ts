@@ -9,6 +9,8 @@ export interface MaterializeEnvironment {
   readonly maxSpoolsPerManifest: number;
   /** how long a manifest holds off another run: longer than the function's timeout */
   readonly leaseMs: number;
+  /** a table whose oldest spooled row is younger than this waits for a later run (docs/lake.md#spool-writes) */
+  readonly deferMs: number;
 }
 
 export function readMaterializeEnvironment(env: NodeJS.ProcessEnv): MaterializeEnvironment {
@@ -24,6 +26,7 @@ export function readMaterializeEnvironment(env: NodeJS.ProcessEnv): MaterializeE
     glueDatabase: need('TRIBUTARY_GLUE_DATABASE'),
     maxSpoolsPerManifest: integerSetting(env, 'TRIBUTARY_SPOOLS_PER_MANIFEST', 100, 1, problems),
     leaseMs: integerSetting(env, 'TRIBUTARY_MATERIALIZE_LEASE_SECONDS', 360, 60, problems) * 1000,
+    deferMs: integerSetting(env, 'TRIBUTARY_MATERIALIZE_DEFER_SECONDS', 0, 0, problems) * 1000,
   };
   if (problems.length > 0) throw new ConfigurationError(`materializer function configuration: ${problems.join('; ')}`);
   return config;

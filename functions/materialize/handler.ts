@@ -23,7 +23,7 @@ function dependencies(): MaterializeDeps {
     store: new S3Store(new S3Client(S3_CLIENT_CONFIG), { bucket: env.bucket, ...(env.kmsKeyId ? { kmsKeyId: env.kmsKeyId } : {}) }),
     catalog: new GlueCatalog(new GlueClient(GLUE_CLIENT_CONFIG), env.glueDatabase),
     clock: Date.now,
-    options: { maxSpoolsPerManifest: env.maxSpoolsPerManifest, leaseMs: env.leaseMs, owner: `lambda:${process.env['AWS_LAMBDA_LOG_STREAM_NAME'] ?? process.pid}` },
+    options: { maxSpoolsPerManifest: env.maxSpoolsPerManifest, leaseMs: env.leaseMs, deferMs: env.deferMs, owner: `lambda:${process.env['AWS_LAMBDA_LOG_STREAM_NAME'] ?? process.pid}` },
   };
   return deps;
 }
@@ -42,6 +42,7 @@ export const handler = async (_event: unknown, context: Context): Promise<{ mani
     metrics.addMetric('SpoolBacklogAge', MetricUnit.Seconds, Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0);
     metrics.addMetric('SpoolObjectsPending', MetricUnit.Count, report.pending);
     metrics.addMetric('SpoolObjectsMaterialized', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.spools, 0));
+    metrics.addMetric('TablesDeferred', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.deferred, 0));
     metrics.addMetric('LakeFilesWritten', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.files.length, 0));
     metrics.addMetric('RowsMaterialized', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.rowsWritten, 0));
     metrics.addMetric('RedeliveredRowsDropped', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.rowsIn - m.rowsWritten, 0));

@@ -10,6 +10,12 @@
 //   offsets the materialized offsets advance; manifest marked consumed; spools deleted; manifest deleted
 // A batch redelivered after its spool was consumed writes the same spool key again: its records are at or
 // below the offsets already materialized, so none of its rows is written twice, and it is deleted.
+//
+// Deferral (`deferMs`, docs/lake.md "Spool writes"): a table whose oldest pending row was spooled less than
+// deferMs ago waits for a later run, so a rare table gets one file per several runs instead of one per run.
+// Offsets are then kept per (table, topic-partition) beside a per-topic-partition floor (below it every
+// table is done; it stays below a deferred table's first pending offset), and a spool is deleted only once
+// no table has rows in it past its offsets: a spool holding deferred rows stays pending for the next run.
 import { createHash } from 'node:crypto';
 import { ColumnBuffers } from '../batch/column-buffers.js';
 import type { CellValue } from '../batch/coerce.js';
@@ -20,7 +26,7 @@ import { tableColumns, type ColumnSpec, type ColumnType } from '../schema/model.
 import { hourEnd, utcDate } from '../time.js';
 import { mapLimit } from '../util/concurrency.js';
 import { dataKey, LAKE_PREFIX, partitionPrefix, QUARANTINE_TABLE, sortedRanges, type FileRange } from './layout.js';
-import { decodeSpool, SPOOL_MANIFEST_PREFIX, SPOOL_OFFSETS_KEY, SPOOL_PENDING_PREFIX, type Spool, type SpoolSegment } from './spool.js';
+import { readSpool, SPOOL_MANIFEST_PREFIX, SPOOL_OFFSETS_KEY, SPOOL_PENDING_PREFIX, type SpoolReader, type SpoolSegment } from './spool.js';
 
 export interface MaterializeOptions {
   /** spool objects one manifest takes at most (bounds the run's memory: a spool is ≤ one 6 MB batch) */
@@ -29,9 +35,11 @@ export interface MaterializeOptions {
   readonly leaseMs: number;
   readonly concurrency: number;
   readonly owner: string;
+  /** a table whose oldest pending row was spooled less than this long ago waits for a later run (0: none waits) */
+  readonly deferMs: number;
 }
 
-export const DEFAULT_MATERIALIZE_OPTIONS: MaterializeOptions = { maxSpoolsPerManifest: 100, leaseMs: 10 * 60_000, concurrency: 4, owner: 'tributary-materialize' };
+export const DEFAULT_MATERIALIZE_OPTIONS: MaterializeOptions = { maxSpoolsPerManifest: 100, leaseMs: 10 * 60_000, concurrency: 4, owner: 'tributary-materialize', deferMs: 0 };
 
 export type MaterializeStep = 'claimed' | 'planned' | 'written' | 'registered' | 'logged' | 'offsets' | 'consumed' | 'deleted';
 
@@ -62,11 +70,15 @@ interface SpoolManifest {
   readonly claimedAt: string;
   readonly spools: readonly string[];
   readonly state: 'claimed' | 'planned' | 'consumed';
-  /** planned: per `topic\0partition`, the offset materialized before this manifest (-1: none) */
+  /** planned: per `kind\0table\0topic\0partition` of the tables it writes, the offset materialized before it (-1: none) */
   readonly base?: ReadonlyArray<readonly [string, number]>;
-  /** planned: per `topic\0partition`, the offset materialized once this manifest is done */
+  /** planned: offsets once it is done: per table and topic-partition, and the per-topic-partition floors */
   readonly offsets?: ReadonlyArray<readonly [string, number]>;
   readonly files?: readonly PlannedFile[];
+  /** planned: the tables (`kind\0table`) it writes; the others' rows wait in their spools */
+  readonly due?: readonly string[];
+  /** planned: the spools it deletes once done (every row of theirs materialized); the others stay pending */
+  readonly consume?: readonly string[];
 }
 
 export interface ManifestReport {
@@ -79,6 +91,8 @@ export interface ManifestReport {
   /** epoch ms: the oldest spool's write time (undefined when a resumed manifest's spools were gone) */
   readonly oldestSpool: number | undefined;
   readonly resumed: boolean;
+  /** tables whose rows this manifest left for a later run */
+  readonly deferred: number;
 }
 
 export interface MaterializeReport {
@@ -108,15 +122,18 @@ export const LINEAGE_COLUMNS: readonly ColumnSpec[] = [
   col('_topic', 'string'), col('_partition', 'int32'), col('first_offset', 'int64'), col('last_offset', 'int64'), col('rows', 'int64'),
   col('min_event_time', 'timestamp', true), col('max_event_time', 'timestamp', true), col('spool_written_at', 'timestamp'), col('materialized_at', 'timestamp'),
 ];
-export const lineageKey = (id: string, claimedAt: number): string => `${LAKE_PREFIX}/${LINEAGE_TABLE}/dt=${utcDate(claimedAt)}/${id}.parquet`;
+// The claim time is in the name: with deferral, a spool set can be claimed again (its kept spools alone).
+export const lineageKey = (id: string, claimedAt: number): string => `${LAKE_PREFIX}/${LINEAGE_TABLE}/dt=${utcDate(claimedAt)}/${id}-${claimedAt.toString(36)}.parquet`;
 
 /**
  * Materializes pending spool objects until none is left or `stopWhen` says so (the function's time).
  */
 export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: () => boolean } = {}): Promise<MaterializeReport> {
   const o = { ...DEFAULT_MATERIALIZE_OPTIONS, ...deps.options };
-  const manifests: ManifestReport[] = [];
+  const manifests: Array<ManifestReport & { kept: readonly string[] }> = [];
   let outcome: MaterializeReport['outcome'] = 'idle';
+  // spools this run has looked at and left pending (their rows deferred): not taken again in this run
+  const kept = new Set<string>();
   for (;;) {
     if (run.stopWhen?.()) { outcome = 'stopped'; break; }
     // A pending manifest first: a crashed run's, once its lease has passed.
@@ -127,13 +144,25 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
       if (!body) continue; // finished between the listing and the read
       const m = decodeJson<SpoolManifest>(body);
       if (Date.parse(m.claimedAt) + o.leaseMs > deps.clock()) { outcome = manifests.length > 0 ? 'done' : 'busy'; break; }
-      manifests.push(await execute(m, deps, o, true));
+      const report = await execute(m, deps, o, true);
+      manifests.push(report);
+      for (const k of report.kept) kept.add(k);
       outcome = 'done';
       continue;
     }
-    const pending = await deps.store.list(SPOOL_PENDING_PREFIX);
+    const pending = (await deps.store.list(SPOOL_PENDING_PREFIX)).filter((k) => !kept.has(k));
     if (pending.length === 0) break;
     const spools = pending.slice(0, o.maxSpoolsPerManifest);
+    // Read and plan before claiming: a set whose every table waits costs no write at all (the plan is made
+    // again after the claim, from the offsets then).
+    const read = await readSpools(deps.store, spools, o.concurrency);
+    const draft = planUnits(read.filter((r): r is ReadSpool => r.spool !== undefined), await readOffsets(deps.store), deps.clock(), o.deferMs);
+    if (draft.due.size === 0) {
+      // every row either waits or is materialized already (a redelivery): those spools can go now
+      if (draft.consume.length > 0) await deps.store.delete(draft.consume);
+      for (const k of spools) kept.add(k);
+      continue;
+    }
     const id = manifestId(spools);
     const claim: SpoolManifest = { format: 1, id, owner: o.owner, claimedAt: new Date(deps.clock()).toISOString(), spools, state: 'claimed' };
     if (!(await deps.store.putIfAbsent(manifestKeyOf(id), encodeJson(claim), JSON_TYPE))) { outcome = manifests.length > 0 ? 'done' : 'busy'; break; }
@@ -146,32 +175,99 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
       outcome = manifests.length > 0 ? 'done' : 'busy';
       break;
     }
-    manifests.push(await execute(claim, deps, o, false));
+    const report = await execute(claim, deps, o, false, read);
+    manifests.push(report);
+    for (const k of report.kept) kept.add(k);
     outcome = 'done';
   }
   const pending = (await deps.store.list(SPOOL_PENDING_PREFIX)).length;
-  return { outcome, manifests, pending };
+  return { outcome, manifests: manifests.map(({ kept: _k, ...r }) => r), pending };
 }
 
-async function readSpools(store: ObjectStore, keys: readonly string[], concurrency: number): Promise<Array<{ key: string; spool: Spool | undefined }>> {
+interface ReadSpool { readonly key: string; readonly spool: SpoolReader }
+
+async function readSpools(store: ObjectStore, keys: readonly string[], concurrency: number): Promise<Array<{ key: string; spool: SpoolReader | undefined }>> {
   return mapLimit(keys, concurrency, async (key) => {
     const body = await store.get(key);
-    return { key, spool: body ? decodeSpool(body, key) : undefined };
+    return { key, spool: body ? readSpool(body, key) : undefined };
   });
 }
 
+/**
+ * The materialized offsets: `topic\0partition` → the floor (every table done up to it; the only kind of
+ * entry before deferral), `kind\0table\0topic\0partition` → that table's.
+ */
 async function readOffsets(store: ObjectStore): Promise<Map<string, number>> {
   const body = await store.get(SPOOL_OFFSETS_KEY);
   return new Map(body ? decodeJson<Array<[string, number]>>(body) : []);
+}
+
+const unitId = (kind: string, table: string): string => `${kind}\u0000${table}`;
+/** the offset up to which a table's rows of a topic-partition are materialized */
+const doneUpTo = (offsets: ReadonlyMap<string, number>, unit: string, tp: string): number =>
+  Math.max(offsets.get(tp) ?? -1, offsets.get(`${unit}\u0000${tp}`) ?? -1);
+
+interface UnitPlan {
+  /** tables written now */
+  readonly due: Set<string>;
+  /** spools every row of which is materialized once the due tables are */
+  readonly consume: string[];
+  /** per due table and topic-partition, the offset materialized before (the rows to skip) */
+  readonly base: Map<string, number>;
+  /** the offsets once done: per due table and topic-partition, and the floors */
+  readonly after: Map<string, number>;
+  readonly deferred: number;
+}
+
+/**
+ * Which tables are written now, from the spools' headers alone: a table with rows past its offsets is due
+ * once its oldest such row's spool is `deferMs` old. Offsets advance for due tables to the highest offset
+ * of the taken spools; a topic-partition's floor to that too, but never to a deferred row.
+ */
+function planUnits(spools: readonly ReadSpool[], offsets: ReadonlyMap<string, number>, now: number, deferMs: number): UnitPlan {
+  const oldest = new Map<string, number>();
+  const last = new Map<string, number>();
+  for (const { spool } of spools) {
+    for (const r of spool.header.ranges) { const tp = tpId(r.topic, r.partition); last.set(tp, Math.max(last.get(tp) ?? -1, r.lastOffset)); }
+    for (const seg of spool.header.segments) {
+      const u = unitId(seg.kind, seg.table);
+      if (seg.ranges.some((r) => r.lastOffset > doneUpTo(offsets, u, tpId(r.topic, r.partition)))) oldest.set(u, Math.min(oldest.get(u) ?? Infinity, spool.header.writtenAt));
+    }
+  }
+  const due = new Set([...oldest].filter(([, at]) => now - at >= deferMs).map(([u]) => u));
+  const base = new Map<string, number>();
+  const after = new Map<string, number>();
+  const floor = new Map(last);
+  const consume: string[] = [];
+  for (const { key, spool } of spools) {
+    let keep = false;
+    for (const seg of spool.header.segments) {
+      const u = unitId(seg.kind, seg.table);
+      for (const r of seg.ranges) {
+        const tp = tpId(r.topic, r.partition);
+        const done = doneUpTo(offsets, u, tp);
+        if (due.has(u)) { base.set(`${u}\u0000${tp}`, done); continue; }
+        if (r.lastOffset <= done) continue;
+        keep = true;
+        floor.set(tp, Math.min(floor.get(tp)!, r.firstOffset - 1));
+      }
+    }
+    if (!keep) consume.push(key);
+  }
+  for (const u of due) for (const [tp, off] of last) after.set(`${u}\u0000${tp}`, Math.max(doneUpTo(offsets, u, tp), off));
+  for (const [tp, off] of floor) after.set(tp, Math.max(offsets.get(tp) ?? -1, off));
+  return { due, consume, base, after, deferred: oldest.size - due.size };
 }
 
 /** The rows a file takes from one spool segment, and where they came from. */
 interface Taken {
   readonly spoolKey: string;
   readonly writtenAt: number;
-  readonly segment: SpoolSegment;
+  readonly segment: SegmentInfo;
   readonly rows: Array<readonly CellValue[]>;
 }
+
+type SegmentInfo = Omit<SpoolSegment, 'rows'>;
 
 interface Group {
   readonly kind: 'data' | 'quarantine';
@@ -186,33 +282,39 @@ interface Group {
 const groupId = (kind: string, table: string, dt: string, hour: number): string => `${kind}\u0000${table}\u0000${dt}\u0000${hour}`;
 
 /** Where a segment's rows keep their Kafka position and event time. */
-function positionColumns(s: SpoolSegment): { topic: number; partition: number; offset: number; time: number } {
+function positionColumns(s: SegmentInfo): { topic: number; partition: number; offset: number; time: number } {
   if (s.kind === 'quarantine') return { topic: 0, partition: 1, offset: 2, time: -1 };
   const at = (name: string): number => s.columns.findIndex((c) => c.name === name);
   return { topic: at('_topic'), partition: at('_partition'), offset: at('_offset'), time: at('event_time') };
 }
 
 /**
- * Every Kafka record once: rows past the base offset of their topic-partition, the first time the manifest
- * meets them (spools in key order, so a rerun takes the same rows from the same spools).
+ * Every Kafka record once: the due tables' rows past their base offset, the first time the manifest meets
+ * them (spools in key order, so a rerun takes the same rows from the same spools). A waiting table's
+ * segments are not parsed.
  */
-function groupRows(spools: ReadonlyArray<{ key: string; spool: Spool }>, base: ReadonlyMap<string, number>): { groups: Map<string, Group>; rowsIn: number } {
+function groupRows(spools: readonly ReadSpool[], base: ReadonlyMap<string, number>, due: ReadonlySet<string> | 'all'): { groups: Map<string, Group>; rowsIn: number } {
   const groups = new Map<string, Group>();
   const seen = new Map<string, Set<number>>();
   let rowsIn = 0;
   for (const { key, spool } of [...spools].sort((a, b) => (a.key < b.key ? -1 : 1))) {
-    for (const segment of spool.segments) {
-      rowsIn += segment.rows.length;
+    for (const [i, header] of spool.header.segments.entries()) {
+      const u = unitId(header.kind, header.table);
+      if (due !== 'all' && !due.has(u)) continue;
+      const { rowCount: _n, start: _s, length: _l, ...segment } = header;
+      const segmentRows = spool.rows(i);
+      rowsIn += segmentRows.length;
       const p = positionColumns(segment);
       const id = groupId(segment.kind, segment.table, segment.dt, segment.hour);
       let g = groups.get(id);
       const rows: Array<readonly CellValue[]> = [];
-      for (const row of segment.rows) {
+      for (const row of segmentRows) {
         const topic = String(row[p.topic]);
         const partition = Number(row[p.partition]);
         const offset = Number(row[p.offset]);
         const tp = tpId(topic, partition);
-        if (offset <= (base.get(tp) ?? -1)) continue;
+        // (a manifest planned before deferral has per-topic-partition bases)
+        if (offset <= (base.get(`${u}\u0000${tp}`) ?? base.get(tp) ?? -1)) continue;
         const s = seen.get(tp) ?? seen.set(tp, new Set()).get(tp)!;
         if (s.has(offset)) continue;
         s.add(offset);
@@ -222,7 +324,7 @@ function groupRows(spools: ReadonlyArray<{ key: string; spool: Spool }>, base: R
         if (!r) g.ranges.set(tp, { topic, partition, first: offset, last: offset });
         else { r.first = Math.min(r.first, offset); r.last = Math.max(r.last, offset); }
       }
-      if (g && rows.length > 0) g.taken.push({ spoolKey: key, writtenAt: spool.writtenAt, segment, rows });
+      if (g && rows.length > 0) g.taken.push({ spoolKey: key, writtenAt: spool.header.writtenAt, segment, rows });
     }
   }
   return { groups, rowsIn };
@@ -231,41 +333,34 @@ function groupRows(spools: ReadonlyArray<{ key: string; spool: Spool }>, base: R
 const fileRanges = (g: Group): FileRange[] =>
   sortedRanges([...g.ranges.values()].map((r) => ({ topic: r.topic, partition: r.partition, firstOffset: r.first, lastOffset: r.last })));
 
-async function execute(start: SpoolManifest, deps: MaterializeDeps, o: MaterializeOptions, resumed: boolean): Promise<ManifestReport> {
+async function execute(start: SpoolManifest, deps: MaterializeDeps, o: MaterializeOptions, resumed: boolean, preRead?: ReadonlyArray<{ key: string; spool: SpoolReader | undefined }>): Promise<ManifestReport & { kept: readonly string[] }> {
   let m = start;
   const key = manifestKeyOf(m.id);
   const step = async (s: MaterializeStep): Promise<void> => { await deps.onStep?.(s, m.id); };
-  let report: ManifestReport = { id: m.id, spools: m.spools.length, rowsIn: 0, rowsWritten: 0, files: [], oldestSpool: undefined, resumed };
+  let report: ManifestReport = { id: m.id, spools: m.spools.length, rowsIn: 0, rowsWritten: 0, files: [], oldestSpool: undefined, resumed, deferred: 0 };
 
   if (m.state !== 'consumed') {
-    const read = await readSpools(deps.store, m.spools, o.concurrency);
+    const read = preRead ?? await readSpools(deps.store, m.spools, o.concurrency);
     const missing = read.filter((r) => !r.spool).map((r) => r.key);
     if (missing.length > 0) throw new Error(`manifest ${m.id} (${m.state}): spool objects gone before it was consumed: ${missing.slice(0, 3).join(', ')}`);
-    const spools = read as Array<{ key: string; spool: Spool }>;
-    const oldestSpool = Math.min(...spools.map((s) => s.spool.writtenAt));
+    const spools = read as ReadSpool[];
+    const oldestSpool = Math.min(...spools.map((s) => s.spool.header.writtenAt));
 
     let planned: ReturnType<typeof groupRows> | undefined;
+    let deferred = 0;
     if (m.state === 'claimed') {
-      const offsets = await readOffsets(deps.store);
-      const base = new Map<string, number>();
-      const after = new Map<string, number>();
-      for (const { spool } of spools) {
-        for (const r of spool.ranges) {
-          const tp = tpId(r.topic, r.partition);
-          base.set(tp, offsets.get(tp) ?? -1);
-          after.set(tp, Math.max(after.get(tp) ?? offsets.get(tp) ?? -1, r.lastOffset));
-        }
-      }
-      planned = groupRows(spools, base);
+      const units = planUnits(spools, await readOffsets(deps.store), deps.clock(), o.deferMs);
+      deferred = units.deferred;
+      planned = groupRows(spools, units.base, units.due);
       const files = await plannedFiles([...planned.groups.values()], deps.catalog, deps.clock(), o.concurrency);
-      m = { ...m, state: 'planned', base: [...base], offsets: [...after], files };
+      m = { ...m, state: 'planned', base: [...units.base], offsets: [...units.after], files, due: [...units.due].sort(), consume: units.consume };
       await deps.store.put(key, encodeJson(m), JSON_TYPE);
       await step('planned');
     }
 
     // Written from the spools and the planned base alone, so a rerun writes the same files under the same keys
     // (a run that has just planned reuses its grouping: the same spools, the same base).
-    const { groups, rowsIn } = planned ?? groupRows(spools, new Map(m.base ?? []));
+    const { groups, rowsIn } = planned ?? groupRows(spools, new Map(m.base ?? []), m.due ? new Set(m.due) : 'all');
     const plan = new Map((m.files ?? []).map((f) => [groupId(f.kind, f.table, f.dt, f.hour), f]));
     const schemas = new Map<string, readonly ColumnSpec[]>();
     for (const g of groups.values()) {
@@ -293,19 +388,21 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
     await step('logged');
 
     const offsets = await readOffsets(deps.store);
-    for (const [tp, off] of m.offsets ?? []) offsets.set(tp, Math.max(offsets.get(tp) ?? -1, off));
+    for (const [k, off] of m.offsets ?? []) offsets.set(k, Math.max(offsets.get(k) ?? -1, off));
     await deps.store.put(SPOOL_OFFSETS_KEY, encodeJson([...offsets].sort((a, b) => (a[0] < b[0] ? -1 : 1))), JSON_TYPE);
     await step('offsets');
 
     m = { ...m, state: 'consumed' };
     await deps.store.put(key, encodeJson(m), JSON_TYPE);
     await step('consumed');
-    report = { ...report, rowsIn, rowsWritten: written.reduce((n, f) => n + f.rows, 0), files: written, oldestSpool };
+    report = { ...report, rowsIn, rowsWritten: written.reduce((n, f) => n + f.rows, 0), files: written, oldestSpool, deferred };
   }
-  await deps.store.delete(m.spools);
+  // a spool still holding a waiting table's rows stays pending for a later run
+  const consume = m.consume ?? m.spools;
+  if (consume.length > 0) await deps.store.delete(consume);
   await deps.store.delete([key]);
   await step('deleted');
-  return report;
+  return { ...report, kept: m.spools.filter((k) => !consume.includes(k)) };
 }
 
 /**

@@ -100,22 +100,40 @@ export function encodeSpool(spool: Spool): Uint8Array {
   return out;
 }
 
-/** Reads a spool object; throws on anything that is not one (a foreign object under the prefix is a bug to see). */
-export function decodeSpool(bytes: Uint8Array, key = 'spool'): Spool {
+/** A spool whose segments' rows are parsed only when asked for (a materializer run defers some tables). */
+export interface SpoolReader {
+  readonly header: SpoolHeader;
+  rows(segment: number): CellValue[][];
+}
+
+/** Reads a spool object's header; rows on demand. Throws on anything that is not a spool object. */
+export function readSpool(bytes: Uint8Array, key = 'spool'): SpoolReader {
   const first = bytes.indexOf(10);
   const second = first < 0 ? -1 : bytes.indexOf(10, first + 1);
   if (first < 0 || second < 0 || decoder.decode(bytes.subarray(0, first)) !== MAGIC) throw new Error(`${key} is not a ${MAGIC} object`);
   const header = JSON.parse(decoder.decode(bytes.subarray(first + 1, second))) as SpoolHeader;
   const base = second + 1;
-  const segments = header.segments.map((s): SpoolSegment => {
-    const { rowCount, start, length, ...rest } = s;
-    const body = JSON.parse(decoder.decode(bytes.subarray(base + start, base + start + length))) as SegmentBody;
-    const rows = body.rows as CellValue[][];
-    for (const [r, c, v] of body.big) rows[r]![c] = BigInt(v);
-    if (rows.length !== rowCount) throw new Error(`${key}: segment ${s.table} ${s.dt}/${s.hour} holds ${rows.length} rows, its index says ${rowCount}`);
-    return { ...rest, rows };
+  return {
+    header,
+    rows(i) {
+      const s = header.segments[i]!;
+      const body = JSON.parse(decoder.decode(bytes.subarray(base + s.start, base + s.start + s.length))) as SegmentBody;
+      const rows = body.rows as CellValue[][];
+      for (const [r, c, v] of body.big) rows[r]![c] = BigInt(v);
+      if (rows.length !== s.rowCount) throw new Error(`${key}: segment ${s.table} ${s.dt}/${s.hour} holds ${rows.length} rows, its index says ${s.rowCount}`);
+      return rows;
+    },
+  };
+}
+
+/** Reads a spool object whole; throws on anything that is not one (a foreign object under the prefix is a bug to see). */
+export function decodeSpool(bytes: Uint8Array, key = 'spool'): Spool {
+  const r = readSpool(bytes, key);
+  const segments = r.header.segments.map((s, i): SpoolSegment => {
+    const { rowCount: _n, start: _s, length: _l, ...rest } = s;
+    return { ...rest, rows: r.rows(i) };
   });
-  return { ranges: header.ranges, writtenAt: header.writtenAt, segments };
+  return { ranges: r.header.ranges, writtenAt: r.header.writtenAt, segments };
 }
 
 /** The header alone (the backlog age needs no rows). */
