@@ -180,11 +180,9 @@ export async function main(argv: string[]): Promise<number> {
   // serve's process instead of failing on its lock; help, and commands against AWS, stay here.
   const wantsHelp = optionArgs(rest).includes('--help') || optionArgs(rest).includes('-h');
   if (!wantsHelp && !process.env['TRIBUTARY_BUCKET'] && existsSync(discoveryPath(storeHome()))) {
-    const { STORE_COMMANDS, forwardToServe, refuseBesideServe } = await import('./serve/forward.js');
+    const { STORE_COMMANDS, forwardToServe } = await import('./serve/forward.js');
     const code = STORE_COMMANDS.has(command) ? await forwardToServe(argv, storeHome()) : undefined;
     if (code !== undefined) return code;
-    // dev and another serve open the store themselves: say who holds it and what to do, not chDB's lock.
-    if (command === 'dev' || command === 'serve') refuseBesideServe(command, storeHome());
   }
   // Its own options and help (a light module: the store opens only when it runs).
   if (command === 'serve') return (await import('./commands/serve.js')).serveCommand(rest);
@@ -235,6 +233,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'dev': {
       const events = intOption(values.events, 'events', 20_000);
       const batchSize = intOption(values['batch-size'], 'batch-size', 2_000);
+      // A serve holding the store: say who and what to do, not chDB's lock error.
+      if (existsSync(discoveryPath(storeHome()))) (await import('./serve/forward.js')).refuseBesideServe('dev', storeHome());
       const [{ openLocalRuntime }, { runDev }] = await Promise.all([import('./local-runtime.js'), import('./commands/dev.js')]);
       const runtime = await openLocalRuntime();
       try {

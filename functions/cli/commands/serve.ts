@@ -45,6 +45,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (values['password-file'] !== undefined) password = readFileSync(values['password-file'], 'utf8').split(/\r?\n/)[0] ?? '';
   else if (process.env['TRIBUTARY_SERVE_PASSWORD'] !== undefined) password = process.env['TRIBUTARY_SERVE_PASSWORD'];
   if (password === '') password = undefined;
+  (await import('../serve/forward.js')).refuseBesideServe('serve', (await import('../serve/discovery.js')).storeHome());
 
   const [{ openLocalRuntime }, { startServe }] = await Promise.all([import('../local-runtime.js'), import('../serve/server.js')]);
   // Serialized: BI queries and the commands serve runs for other processes take turns on chDB's one session.
