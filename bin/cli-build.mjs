@@ -117,6 +117,20 @@ export async function buildConsole(root) {
   const css = outputs.find((f) => f.endsWith('.css'));
   const html = readFileSync(join(root, 'console/index.html'), 'utf8').replace('%JS%', `./${js}`).replace('%CSS%', `./${css}`);
   writeFileSync(join(next, 'index.html'), html);
+  // The standalone A/B report's script and styles, inlined by `tributary ab report --out` into one file.
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { 'ab-report': 'console/src/ab-standalone.tsx' },
+    outdir: next,
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome110', 'firefox110', 'safari16'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    logLevel: 'warning',
+  });
   const old = `${out}.old-${process.pid}`;
   if (existsSync(out)) renameSync(out, old);
   renameSync(next, out);

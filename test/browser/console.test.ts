@@ -130,6 +130,19 @@ describe('console in chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
+  it('the standalone report (ab report --out, written by npm start) shows the same report and charts, offline', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const requests: string[] = [];
+    page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
+    await page.goto(`file://${join(home, 'ab-report.html')}`);
+    await page.locator('[data-srm="ok"]').waitFor();
+    assert.equal(await page.locator('table tbody tr').first().locator('td').first().innerText(), 'control (control)');
+    await page.getByRole('img', { name: /Cumulative relative lift of revenue/ }).waitFor();
+    await page.getByText(/On peeking/).waitFor();
+    assert.deepEqual(requests, []);
+    await page.close();
+  });
+
   it('a replay from the Quarantine page lands the fixed records', async () => {
     const page = await open('#/quarantine?reason=missing_required');
     await page.getByRole('button', { name: /Select all open \(\d+\)/ }).click();

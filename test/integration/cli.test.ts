@@ -63,7 +63,11 @@ describe('tributary dev (npm start)', () => {
       (err: { stderr: string; code: number }) => err.code === 2 && /146,097 days; a backfill covers at most 366/.test(err.stderr));
     const html = join(home, 'report.html');
     assert.match(await cli('ab', 'report', '--experiment', 'search_ranking_v2', '--out', html), /search_ranking_v2 · .*\n[\s\S]*HTML report: /);
-    assert.match(readFileSync(html, 'utf8'), /<svg viewBox/);
+    // The console's A/B report with the rows inlined: its charts are Observable Plot's, drawn when the file is
+    // opened (test/browser/console.test.ts opens one offline and finds each metric's chart).
+    const page = readFileSync(html, 'utf8');
+    assert.match(page, /<script type="application\/json" id="ab-data">\{"experiment":"search_ranking_v2","srmAlert":0\.001,"rows":\[\{/);
+    assert.ok(!/<script[^>]*\ssrc=|<link[^>]*\shref=/.test(page), 'no script or stylesheet loaded from elsewhere');
     await assert.rejects(cli('jobs', 'run', 'ab-daily', '--date', '2026-13-01'), (err: { stderr: string; code: number }) => err.code === 2 && /not a date/.test(err.stderr));
   });
 

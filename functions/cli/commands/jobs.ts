@@ -1,7 +1,8 @@
 // `tributary jobs run <job> --date D`, `tributary jobs backfill <job> --from D --to D` and
 // `tributary ab report --experiment E [--date D] [--out report.html]`.
 import { writeFileSync } from 'node:fs';
-import { htmlReport, textReport, type ReportRow } from '../../core/ab/report.js';
+import { textReport, type ReportRow } from '../../core/ab/report.js';
+import { abReportPage } from '../ab-report-page.js';
 import type { JobDefinition } from '../../core/jobs/job.js';
 import { runJobDay, type JobDeps, type WindowRun } from '../../core/jobs/run-job.js';
 import { planBackfill } from '../../core/jobs/backfill.js';
@@ -77,7 +78,7 @@ export async function abReport(warehouse: Warehouse, experiment: string, options
     ...r, variant: escapeValue(r.variant), metric: escapeValue(r.metric), control_variant: r.control_variant === null ? null : escapeValue(r.control_variant),
   })));
   if (!options.out) return text;
-  writeFileSync(options.out, htmlReport(experiment, rows, day));
+  writeFileSync(options.out, abReportPage(experiment, rows, day));
   return `${text}\n\nHTML report: ${options.out}`;
 }
 
