@@ -283,6 +283,9 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
       const bytes = await encodeParquet(split.rows, { dictionaryColumns: dictionaryColumnsOf(split.rows.columns) });
       lakeBytes.set(split, await putDataFile(deps.store, keys.get(split)!, bytes, positions.get(split)!));
     });
+    await followSwitches(plan.splits, keys, now, deps, config.concurrency, async (split, key) => {
+      lakeBytes.set(split, await putDataFile(deps.store, key, lakeBytes.get(split)!, positions.get(split)!));
+    });
   }
   const byTable = new Map<string, Split[]>();
   for (const split of plan.splits) (byTable.get(split.table) ?? byTable.set(split.table, []).get(split.table)!).push(split);
@@ -367,9 +370,8 @@ async function writeSpool(store: IngestDeps['store'], records: readonly DecodedR
 
 /**
  * Object keys for the batch's files. A partition whose hour has ended may have been compacted: its late
- * rows go into the version the catalog points at, so readers see them at once. (If a compaction switches
- * the partition between this lookup and the write, the file is left in the older version, where the next
- * compaction picks it up; it is never deleted unread.)
+ * rows go into the version the catalog points at, so readers see them at once. (A compaction switching the
+ * partition between this lookup and the write leaves the file in the older version: followSwitches.)
  */
 async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog, concurrency: number): Promise<Map<Split, string>> {
   const keys = new Map(splits.map((s) => [s, s.key]));
@@ -386,6 +388,26 @@ async function fileKeys(splits: readonly Split[], now: number, catalog: Catalog,
     }
   });
   return keys;
+}
+
+/**
+ * A compaction that switched a closed hour between the lookup and the write left the file in the version
+ * the catalog no longer points at (unless the compaction's own look after its switch found it). Looked up
+ * again after the write, a moved partition gets the file in its new version too: readers see the rows now,
+ * and the next compaction folds the two copies.
+ */
+async function followSwitches(splits: readonly Split[], keys: Map<Split, string>, now: number, deps: IngestDeps, concurrency: number,
+  write: (split: Split, key: string) => Promise<void>): Promise<void> {
+  const closed = splits.filter((s) => hourEnd(s.dt, s.hour) <= now);
+  for (let round = 0; round < 3 && closed.length > 0; round++) {
+    const fresh = await fileKeys(closed, now, deps.catalog, concurrency);
+    const moved = closed.filter((s) => fresh.get(s) !== keys.get(s));
+    if (moved.length === 0) return;
+    await mapLimit(moved, concurrency, async (s) => {
+      keys.set(s, fresh.get(s)!);
+      await write(s, fresh.get(s)!);
+    });
+  }
 }
 
 /** `<topic>+<partition>+<first>-<last>` of the invocation's records, per topic-partition. */

@@ -14,6 +14,7 @@ import { partitionLag } from './glue-table.js';
 import { partitionId, type Catalog, type ObjectStore, type PartitionRef } from '../ports.js';
 import { tableColumns, type ColumnSpec, type TableSchema } from '../schema/model.js';
 import { hourEnd } from '../time.js';
+import { PARQUET_CONTENT_TYPE } from '../parquet/lake-file.js';
 
 export interface CompactionJob {
   readonly store: ObjectStore;
@@ -123,6 +124,7 @@ export async function compactPartition(table: string, partition: PartitionRef, d
   // so mark it now and drop the claim; its superseded inputs then expire like any other's.
   for (const m of [...manifests.values()]) {
     if (m.version > state.version || m.switchedAt !== undefined) continue;
+    if (m.version === state.version) await adoptStragglers(m, deps);
     const marked = { ...m, switchedAt: iso(deps.clock()) };
     await deps.store.put(manifestKey(table, dt, hour, m.version), encode(marked), JSON_TYPE);
     await deps.store.delete([claimKey(table, dt, hour, m.version)]);
@@ -196,10 +198,36 @@ export async function compactPartition(table: string, partition: PartitionRef, d
 async function switchTo(m: CompactionManifest, deps: CompactionDeps, step: (s: CompactionStep) => Promise<void>): Promise<void> {
   const location = deps.store.uri(versionPrefix(m.table, m.dt, m.hour, m.version));
   await deps.catalog.switchPartition(m.table, { dt: m.dt, hour: m.hour }, m.version, location);
+  await adoptStragglers(m, deps);
   await step('switched');
   await deps.store.put(manifestKey(m.table, m.dt, m.hour, m.version), encode({ ...m, switchedAt: iso(deps.clock()) }), JSON_TYPE);
   await deps.store.delete([claimKey(m.table, m.dt, m.hour, m.version)]);
   await step('marked');
+}
+
+/**
+ * Files ingest wrote into an older version while this compaction ran (it looked the version up before the
+ * switch) are copied into the new one, so a reader of the catalog sees them now rather than after the next
+ * compaction. The originals stay inputs of that compaction, which folds each copy with its original. Ingest
+ * covers the other order (its write landing after this listing) by looking the version up again.
+ */
+async function adoptStragglers(m: CompactionManifest, deps: CompactionDeps): Promise<void> {
+  const prefix = partitionPrefix(m.table, m.dt, m.hour);
+  const objects = readPartitionObjects(prefix, await deps.store.list(prefix));
+  const superseded = new Set(m.inputs);
+  for (const [version, key] of objects.manifestKeys) {
+    if (version >= m.version) continue;
+    const body = await deps.store.get(key);
+    if (body) for (const k of parseManifest(decode(body), key).inputs) superseded.add(k);
+  }
+  const target = versionPrefix(m.table, m.dt, m.hour, m.version);
+  const present = new Set(objects.keysByVersion.get(m.version) ?? []);
+  for (const f of objects.dataFiles) {
+    const copy = target + f.key.slice(f.key.lastIndexOf('/') + 1);
+    if (f.version >= m.version || superseded.has(f.key) || present.has(copy)) continue;
+    const body = await deps.store.get(f.key);
+    if (body) await deps.store.putIfAbsent(copy, body, { contentType: PARQUET_CONTENT_TYPE });
+  }
 }
 
 function statsOf(m: CompactionManifest): Pick<PartitionCompaction, 'filesBefore' | 'filesAfter' | 'bytesBefore' | 'bytesAfter' | 'rowsIn' | 'rowsOut' | 'duplicatesRemoved'> {
