@@ -94,7 +94,9 @@ const overview: Handler = async (ctx) => {
  * A read query, refused as tributary serve refuses it while read-only (one statement, a read, nothing outside
  * the store), run without a readonly setting: chDB keeps a setting for the rest of its one session.
  */
-export async function readQuery(client: ClickHouseClient, sql: string, database: string): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }> {
+export type Exclusive = <T>(f: () => Promise<T>) => Promise<T>;
+
+export async function readQuery(client: ClickHouseClient, sql: string, database: string, exclusive: Exclusive = (f) => f()): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }> {
   const started = performance.now();
   let statement;
   try {
@@ -107,9 +109,18 @@ export async function readQuery(client: ClickHouseClient, sql: string, database:
   if (!READ_STATEMENTS.test(kind)) throw new ApiError(400, `the console runs reads only (SELECT, SHOW, DESCRIBE, EXPLAIN, EXISTS); this is ${kind}`);
   const reach = outsideReach(ast);
   if (reach) throw new ApiError(400, `${reach} reads outside the store (files, URLs, other servers), which the console refuses`);
-  await client.command({ query: `USE ${quoteIdentifier(database)}` });
-  const rs = await client.exec({ query: sql, clickhouse_settings: { default_format: 'JSONCompactEachRowWithNamesAndTypes' } });
-  const lines = (await streamBytes(rs.stream)).toString('utf8').split('\n').filter((l) => l !== '');
+  // The session to itself while it is in `database` (serve's BI queries and commands share it), then as it was.
+  const body = await exclusive(async () => {
+    const current = (await streamBytes((await client.exec({ query: 'SELECT currentDatabase()', clickhouse_settings: { default_format: 'TabSeparatedRaw' } })).stream)).toString('utf8').trim();
+    await client.command({ query: `USE ${quoteIdentifier(database)}` });
+    try {
+      const rs = await client.exec({ query: sql, clickhouse_settings: { default_format: 'JSONCompactEachRowWithNamesAndTypes' } });
+      return await streamBytes(rs.stream);
+    } finally {
+      await client.command({ query: `USE ${quoteIdentifier(current || 'default')}` });
+    }
+  });
+  const lines = body.toString('utf8').split('\n').filter((l) => l !== '');
   const names = JSON.parse(lines[0] ?? '[]') as string[];
   const types = JSON.parse(lines[1] ?? '[]') as string[];
   const data = lines.slice(2);
@@ -124,7 +135,7 @@ export async function readQuery(client: ClickHouseClient, sql: string, database:
 const sql: Handler = async (ctx, _p, body) => {
   const b = body as { sql?: unknown };
   try {
-    return await readQuery(ctx.runtime.warehouse.client, str(b.sql, 'sql'), ctx.runtime.warehouse.database);
+    return await readQuery(ctx.runtime.warehouse.client, str(b.sql, 'sql'), ctx.runtime.warehouse.database, ctx.runtime.exclusive);
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, (e as Error).message);
@@ -140,7 +151,7 @@ const sqlOnSample: Handler = async (ctx, _p, body) => {
   else if (typeof b.generate === 'number' && Number.isInteger(b.generate) && b.generate > 0 && b.generate <= MAX_SAMPLE_EVENTS) lines = generatedSample(ctx.clock(), b.generate);
   else throw new ApiError(400, `paste sample events (one JSON envelope per line) or generate 1 to ${MAX_SAMPLE_EVENTS}`);
   try {
-    return await runOnSample(ctx.runtime.warehouse.client, ctx.runtime.warehouse.database, str(b.sql, 'sql'), lines);
+    return await runOnSample(ctx.runtime.warehouse.client, str(b.sql, 'sql'), lines, ctx.runtime.exclusive);
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, (e as Error).message);

@@ -6,7 +6,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { isValidEventName, isValidPropertyName, normaliseName, quoteIdentifier, quoteString } from '../../../core/identifiers.js';
 import { parseTimestamp } from '../../../core/time.js';
 import { generateTraffic } from '../../traffic.js';
-import { ApiError, readQuery } from './api.js';
+import { ApiError, readQuery, type Exclusive } from './api.js';
 
 export const MAX_SAMPLE_EVENTS = 10_000;
 const HOUR_MS = 3_600_000;
@@ -60,7 +60,7 @@ export function generatedSample(now: number, events: number): string[] {
   return generateTraffic({ start: end - HOUR_MS, end, events, malformedRate: 0, seed: 7 }).map((r) => r.value?.toString('utf8') ?? '');
 }
 
-export async function runOnSample(client: ClickHouseClient, home: string, sql: string, lines: readonly string[]): Promise<{ result: Awaited<ReturnType<typeof readQuery>>; tables: SampleTable[]; skipped: string[] }> {
+export async function runOnSample(client: ClickHouseClient, sql: string, lines: readonly string[], exclusive: Exclusive = (f) => f()): Promise<{ result: Awaited<ReturnType<typeof readQuery>>; tables: SampleTable[]; skipped: string[] }> {
   if (lines.length > MAX_SAMPLE_EVENTS) throw new ApiError(400, `at most ${MAX_SAMPLE_EVENTS} sample events`);
   const { tables, skipped } = sampleRows(lines);
   if (tables.size === 0) throw new ApiError(400, `no usable sample events${skipped.length ? `: ${skipped.slice(0, 3).join('; ')}` : ''}`);
@@ -76,11 +76,10 @@ export async function runOnSample(client: ClickHouseClient, home: string, sql: s
       const cols = await (await client.query({ query: `SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position`, query_params: { db, t: table }, format: 'JSONEachRow' })).json<{ name: string; type: string }>();
       out.push({ table, rows: rows.length, columns: cols });
     }
-    const result = await readQuery(client, sql, db);
+    const result = await readQuery(client, sql, db, exclusive);
     return { result, tables: out.sort((a, b) => a.table.localeCompare(b.table)), skipped };
   } finally {
-    // Back to the store's database first: the session must not be left in a dropped one.
-    await client.command({ query: `USE ${quoteIdentifier(home)}` });
+    // readQuery put the session back in its database: the scratch one is no one's.
     await client.command({ query: `DROP DATABASE IF EXISTS ${quoteIdentifier(db)}` });
   }
 }
