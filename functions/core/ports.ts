@@ -102,6 +102,11 @@ export interface Warehouse {
   /** Rows of a read-only query (jobs); values bound as ClickHouse query parameters. */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /**
+   * Runs a statement that returns no rows (DDL, INSERT … SELECT, ALTER … REPLACE PARTITION) for a job's own
+   * state tables, with values bound as query parameters. Optional: a job without it takes a slower path.
+   */
+  execute?(sql: string, params?: Record<string, unknown>): Promise<void>;
+  /**
    * Replaces one partition (a day, or an hour) of a job's output table with the file's rows (or with
    * nothing) in one atomic step, creating the table first if needed.
    */

@@ -17,6 +17,9 @@ import type { JobDefinition } from '../../functions/core/jobs/job.js';
 import { runJobDay } from '../../functions/core/jobs/run-job.js';
 import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
 import { duckRows } from '../duckdb.js';
+import { abList } from '../../functions/cli/commands/ab.js';
+import { backfill } from '../../functions/cli/commands/jobs.js';
+import { parseAbConfig } from '../../functions/core/ab/config.js';
 
 const D = '2026-11-19';
 const DAY_START = Date.parse(`${D}T00:00:00Z`);
@@ -212,3 +215,46 @@ describe('ab-daily', () => {
     assert.equal(partition!.hour, undefined);
   });
 });
+
+describe('ab-daily at scale: incremental assignments', () => {
+  const jobDeps = () => ({ ...rt.deps, registry: rt.registry });
+
+  it('keeps per day only the (experiment, user) rows that change the state: fewer rows than exposures', async () => {
+    const { rows, users } = (await rt.warehouse.query<{ rows: string; users: string }>(
+      `SELECT count() AS rows, uniqExact(experiment_id, user_id) AS users FROM tributary.ab_assignments`))[0]!;
+    const { exposures } = (await rt.warehouse.query<{ exposures: string }>(`SELECT count() AS exposures FROM tributary.experiment_exposure FINAL`))[0]!;
+    assert.ok(Number(rows) > 0 && Number(rows) < Number(exposures), `${rows} assignment rows for ${exposures} exposures`);
+    // a user appears again only on a day that brings a variant outside those seen before (a crossover)
+    assert.ok(Number(rows) - Number(users) <= all.filter((e) => e.event === 'experiment_exposure').length * 0.1);
+  });
+
+  it('a day reads one day of exposures plus the assignments: with the day before\'s exposures gone, the results stay', async () => {
+    const wanted = expected(all);
+    await rt.warehouse.execute!(`ALTER TABLE tributary.experiment_exposure DROP PARTITION ID '20261118'`);
+    await runJobDay(job, D, jobDeps());
+    assertMatches(await results(), wanted, true);
+    // The full scan of every exposure (the previous query) now misses the first day's assignments.
+    const scan = loadJobWithConfig({ ...CONFIG, assignments: 'scan' });
+    await runJobDay(scan, D, jobDeps());
+    assert.notDeepEqual((await results()).map((r) => [r['experiment_id'], r['variant'], r['metric'], Number(r['units'])]),
+      wanted.map((w) => [w.experiment_id, w.variant, w.metric, w.units]));
+  });
+
+  it('refuses a backfill wider than max_backfill_days, and a 146,097-day one', async () => {
+    const narrow = loadJobWithConfig({ ...CONFIG, max_backfill_days: 31 });
+    await assert.rejects(backfill(narrow, '2026-10-01', '2026-11-19', jobDeps()), /50 days; a backfill covers at most 31 \(max_backfill_days of ab-daily\)/);
+    await assert.rejects(backfill(job, '1900-01-01', '2299-12-31', jobDeps()), /146,097 days; a backfill covers at most 366: split the range/);
+  });
+
+  it('ab list names each experiment, its variants, users and crossovers', async () => {
+    const text = await abList(rt.warehouse, parseAbConfig(CONFIG));
+    assert.match(text, /exp_a\s+control\s+control, treat\s+\d+\s+\d+/);
+    assert.match(text, /exp_b\s+baseline\s+baseline, v1, v2/);
+  });
+});
+
+function loadJobWithConfig(config: Record<string, unknown>): JobDefinition {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-ab-config-'));
+  writeFileSync(join(dir, 'ab-daily.json'), JSON.stringify(config));
+  return loadJob(dir, 'ab-daily');
+}

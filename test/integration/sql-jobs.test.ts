@@ -1,6 +1,8 @@
 // A windowed job as a SQL file in schemas/jobs/: loaded, checked by ClickHouse's parser (file:line per
 // problem), run per window into ClickHouse + lake + catalog idempotently, its output evolving additively.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadJob, loadJobs } from '../../functions/adapters/job-files.js';
 import { jobsCheck } from '../../functions/cli/commands/jobs-catalog.js';
 import { backfill } from '../../functions/cli/commands/jobs.js';
-import { openLocalRuntime, type LocalRuntime } from '../../functions/cli/local-runtime.js';
+import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functions/cli/local-runtime.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import { runJobDay } from '../../functions/core/jobs/run-job.js';
 import { duckRows } from '../duckdb.js';
@@ -140,5 +142,26 @@ describe('a job as a SQL file', () => {
     has(/nullable-key\.sql:4: order_by column k is Nullable/);
     has(/^ok good: daily/);
     assert.equal(problems, 9);
+  });
+});
+
+describe('tributary jobs (the command)', () => {
+  const run = promisify(execFile);
+  const cli = (env: Record<string, string>, ...args: string[]) =>
+    run(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), ...args], { env: { ...process.env, ...env, TRIBUTARY_NOW: '2026-11-19T12:00:00Z' }, cwd: PACKAGE_ROOT });
+
+  it('check exits 2 naming file and line; list shows the jobs, their windows and next runs', async () => {
+    const jobs = mkdtempSync(join(tmpdir(), 'tributary-cli-jobs-'));
+    writeFileSync(join(jobs, 'page-views.sql'), VIEWS);
+    const env = { TRIBUTARY_HOME: mkdtempSync(join(tmpdir(), 'tributary-cli-jobs-home-')), TRIBUTARY_JOBS: jobs, TRIBUTARY_SCHEMAS: join(PACKAGE_ROOT, 'schemas/events') };
+    writeFileSync(join(jobs, 'broken.sql'), '-- window: daily\n-- description: x\n-- order_by: n\nSELECT 1 AS n FROM page_view WHERE {window_start:DateTime64(3)} < now()\n');
+    await assert.rejects(cli(env, 'jobs', 'check'), (e: { code: number; stdout: string }) =>
+      e.code === 2 && /broken\.sql:4: the query must read its window through \{window_end:DateTime64\(3\)\}/.test(e.stdout)
+      // nothing has arrived in this store, and page_view has no declared schema
+      && /page-views\.sql:7: table page_view does not exist and no schema declares it/.test(e.stdout) && /2 problem/.test(e.stdout));
+    const { stdout } = await cli(env, 'jobs', 'list');
+    assert.match(stdout, /page-views\s+hourly\s+10m\s+page_views\s+never\s+2026-11-19 12:05/);
+    assert.match(stdout, /broken\.sql:4: the query must read its window/);
+    await assert.rejects(cli(env, 'jobs', 'run', 'broken', '--date', '2026-11-19'), (e: { code: number; stderr: string }) => e.code === 2 && /broken\.sql:4/.test(e.stderr));
   });
 });

@@ -272,6 +272,12 @@ export class ClickHouseWarehouse implements Warehouse {
     }
   }
 
+  /** A statement without rows, for a job's own state tables (ab-daily's assignments). */
+  async execute(query: string, params: Record<string, unknown> = {}): Promise<void> {
+    await this.ensureDatabase();
+    await this.client.command({ query, query_params: params });
+  }
+
   /** Rows of a query as objects (for the CLI, jobs and tests). */
   async query<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
     const rs = await this.client.query({ query, query_params: params, format: 'JSONEachRow' });

@@ -1,17 +1,19 @@
 // `tributary ab list`: the experiments the exposure events name, with their variants, users and the days
 // ab-daily has results for.
 import type { AbConfig } from '../../core/ab/config.js';
+import { ASSIGNMENTS_TABLE } from '../../core/ab/assignments.js';
 import { abExperimentsSql } from '../../core/ab/query.js';
 import type { Warehouse } from '../../core/ports.js';
 import { escapeValue, formatTable } from '../print.js';
 
-interface ExperimentRow { experiment_id: string; variants: string[]; users: string | number; crossovers: string | number; first: string; last: string }
+interface ExperimentRow { experiment_id: string; variant_list: string[]; users: string | number; crossovers: string | number; first: string; last: string }
 
 export async function abList(warehouse: Warehouse, config: AbConfig): Promise<string> {
   const exists = async (t: string): Promise<boolean> => (await warehouse.query<{ n: number }>(
     'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}', { db: warehouse.database, t })).some((r) => Number(r.n) > 0);
   if (!(await exists(config.exposureEvent))) return `No experiments: no ${config.exposureEvent} events yet`;
-  const rows = await warehouse.query<ExperimentRow>(abExperimentsSql(warehouse.database, config));
+  // The assignments table (ab-daily's incremental state) answers without reading every exposure.
+  const rows = await warehouse.query<ExperimentRow>(abExperimentsSql(warehouse.database, config, (await exists(ASSIGNMENTS_TABLE)) ? 'assignments' : 'scan'));
   const days = new Map<string, { first: string; last: string; days: string | number }>();
   if (await exists('ab_daily')) {
     for (const d of await warehouse.query<{ experiment_id: string; first: string; last: string; days: string | number }>(
@@ -23,7 +25,7 @@ export async function abList(warehouse: Warehouse, config: AbConfig): Promise<st
     return {
       experiment: escapeValue(r.experiment_id),
       control: escapeValue(config.experiments[r.experiment_id]?.control ?? config.control),
-      variants: r.variants.map(escapeValue).join(', '),
+      variants: r.variant_list.map(escapeValue).join(', '),
       users: Number(r.users), crossovers: Number(r.crossovers),
       exposures: `${r.first} … ${r.last}`,
       results: d ? `${Number(d.days)} days, ${d.first} … ${d.last}` : 'none (tributary jobs run ab-daily --date D)',

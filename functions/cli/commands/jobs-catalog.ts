@@ -13,7 +13,7 @@ import { UsageError } from '../errors.js';
 const duration = (ms: number): string => (ms === 0 ? '0' : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
 const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 const schedules = (jobs: Iterable<JobDefinition>): Map<string, CadenceSchedule> => {
-  const all = [...jobs];
+  const all = [...jobs].filter((j) => j.name !== 'ab-daily');
   return new Map((['hourly', 'daily'] as const).map((c) => [c, cadenceSchedule(c, all.filter((j) => j.window === c).map((j) => j.latenessMs))]));
 };
 
@@ -22,6 +22,9 @@ interface LastRun { window: string; computed_at: string | number; is_final: bool
 /** The latest window a job's output holds (undefined: never ran, or no rows yet). */
 async function lastRun(job: JobDefinition, deps: JobDeps): Promise<LastRun | undefined> {
   const hour = job.window === 'hourly' ? ", 'T', leftPad(toString(hour), 2, '0')" : '';
+  const exists = await deps.warehouse.query<{ n: string | number }>(
+    'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}', { db: deps.warehouse.database, t: job.output.table });
+  if (Number(exists[0]?.n ?? 0) === 0) return undefined; // never ran
   try {
     const rows = await deps.warehouse.query<LastRun>(
       `SELECT concat(toString(dt)${hour}) AS window, toUnixTimestamp64Milli(max(computed_at)) AS computed_at, min(is_final) AS is_final,
@@ -43,8 +46,9 @@ export async function jobsList(catalog: JobCatalog, deps: JobDeps): Promise<stri
     const last = await lastRun(job, deps);
     rows.push({
       job: job.name, window: job.window, lateness: duration(job.latenessMs), output: job.output.table,
-      'last run': last ? `${last.window} (${Number(last.windows)} windows; ${last.is_final === true || Number(last.is_final) === 1 ? 'final' : 'provisional'}, at ${iso(Number(last.computed_at))})` : 'never',
-      'next run': iso(nextRunAt(plan.get(job.window)!, now)),
+      'last run': last ? `${last.window} (${Number(last.windows)} window${Number(last.windows) === 1 ? '' : 's'} with rows; ${last.is_final === true || Number(last.is_final) === 1 ? 'final' : 'provisional'}, at ${iso(Number(last.computed_at))})` : 'never',
+      // ab-daily has its own function: hourly at :05 (and its final run at 00:30)
+      'next run': iso(job.name === 'ab-daily' ? Math.min(nextRunAt({ cadence: 'hourly', minute: 5 }, now), nextRunAt({ cadence: 'daily', hour: 0, minute: 30 }, now)) : nextRunAt(plan.get(job.window)!, now)),
     });
   }
   const lines = rows.length > 0 ? [formatTable(rows)] : ['No jobs: add <name>.sql to schemas/jobs/ (docs/jobs.md)'];
@@ -74,7 +78,7 @@ export async function jobsShow(catalog: JobCatalog, name: string, deps: JobDeps)
     'SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position', { db: deps.warehouse.database, t: job.output.table });
   if (columns.length > 0) lines.push(`  columns: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}`);
   const last = await lastRun(job, deps);
-  lines.push(`  last run: ${last ? `${last.window}, ${Number(last.windows)} windows with rows` : 'never'}`);
+  lines.push(`  last run: ${last ? `${last.window}, ${Number(last.windows)} window${Number(last.windows) === 1 ? '' : 's'} with rows` : 'never'}`);
   if (file) lines.push('', file.sql);
   return lines.join('\n');
 }

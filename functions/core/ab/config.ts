@@ -22,6 +22,10 @@ export interface AbConfig {
   readonly control: string;
   readonly metrics: readonly MetricDefinition[];
   readonly experiments: Readonly<Record<string, ExperimentSettings>>;
+  /** assignments from the incremental table (default) or from a scan of every exposure (`scan`) */
+  readonly assignments?: 'incremental' | 'scan';
+  /** the widest backfill accepted, in days (default and upper bound: MAX_BACKFILL_DAYS) */
+  readonly maxBackfillDays?: number;
 }
 
 export class JobConfigError extends Error {
@@ -72,7 +76,15 @@ export function parseAbConfig(doc: unknown, where = 'ab-daily'): AbConfig {
       ...(weights ? { weights: weights as Record<string, number> } : {}),
     };
   }
-  return { exposureEvent, control: control as string, metrics, experiments };
+  const assignments = doc['assignments'];
+  if (assignments !== undefined && assignments !== 'incremental' && assignments !== 'scan') bad('assignments must be "incremental" or "scan"');
+  const maxBackfillDays = doc['max_backfill_days'];
+  if (maxBackfillDays !== undefined && !(Number.isInteger(maxBackfillDays) && (maxBackfillDays as number) >= 1)) bad('max_backfill_days must be a whole number ≥ 1');
+  return {
+    exposureEvent, control: control as string, metrics, experiments,
+    ...(assignments !== undefined ? { assignments: assignments as 'incremental' | 'scan' } : {}),
+    ...(maxBackfillDays !== undefined ? { maxBackfillDays: maxBackfillDays as number } : {}),
+  };
 }
 
 export const controlOf = (config: AbConfig, experiment: string): string => config.experiments[experiment]?.control ?? config.control;

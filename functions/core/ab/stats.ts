@@ -12,7 +12,7 @@ export interface Moments {
   /** Σ of squared per-user values (reported; the variance comes from sumSqDev) */
   readonly totalSq: number;
   /**
-   * Σ(x − x̄)², accumulated stably (Welford: ClickHouse's varPopStable × n). Σx² − (Σx)²/n cancels
+   * Σ(x − x̄)², computed stably (two passes over the sorted per-user values, in ClickHouse). Σx² − (Σx)²/n cancels
    * catastrophically when the values are large and their spread small: per-user values near 10⁹ that
    * differ by tenths have a variance of a hundredth, which that difference loses to rounding entirely.
    */
