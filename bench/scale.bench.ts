@@ -56,8 +56,10 @@ const REGISTRY_TTLS_S = [30, 300];
 const GOAL_FRESH_SLACK_S = 2;
 const LAKE_WRITES = (process.env['BENCH_SCALE_LAKE_WRITES'] ?? 'both') === 'both' ? ['direct', 'spool'] as const : [process.env['BENCH_SCALE_LAKE_WRITES'] as 'direct' | 'spool'];
 /** materializer intervals modelled per spool row (cdk.json: materializeEveryMinutes; 3 fits a lake window ≤ 60 s) */
-const SPOOL_INTERVALS_MIN = [2, 3];
+const SPOOL_INTERVALS_MIN = [1, 2, 3];
 const MATERIALIZE_MEMORY_MB = 2048; // infra/materialize.ts
+/** BENCH_SCALE_DEFER=0 models the materializer without deferral (every table written every run) */
+const DEFER = process.env['BENCH_SCALE_DEFER'] !== '0';
 /**
  * ClickHouse Cloud's async_insert_busy_timeout_max_ms default, 1,000 ms (clickhouse.com/docs/reference/settings/
  * session-settings/async-insert, read 2026-12-06): a table's buffered inserts become at most one part per
@@ -81,6 +83,8 @@ interface Row {
   lakeWrites: 'direct' | 'spool';
   /** spool: minutes between materializer runs */
   intervalMin: number;
+  /** spool: the materializer's deferMs, in seconds (0: every table written every run) */
+  deferS: number;
   registryTtlS: number;
   materializeRunS: number;
   /** ClickHouse inserts asynchronous (sync would exceed 1/s per table) */
@@ -329,17 +333,21 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
   const lakeWindowS = p.topology === 'split' ? Math.max(p.windowS, LAKE_WINDOW_S) : p.windowS;
   const lakeDirectS = closeS(lake, lakeWindowS) + lake.secondsPerInv + LATENCY_OVERHEAD_S;
 
-  const variants: Array<{ intervalMin: number; mat?: ReturnType<typeof materializerHour> }> = lakeWrites === 'direct' ? [{ intervalMin: 0 }]
-    : SPOOL_INTERVALS_MIN.map((intervalMin) => ({
-      intervalMin,
-      mat: materializerHour({
-        cost: mat, spoolsPerH: lake.invPerH, rowsPerH, weights, intervalMin, spoolsPerManifest: DEFAULT_MATERIALIZE_OPTIONS.maxSpoolsPerManifest,
-        memoryMb: MATERIALIZE_MEMORY_MB, waits: WAIT_MS, concurrency: DEFAULT_MATERIALIZE_OPTIONS.concurrency,
-        // a run's events span one hour, two when the run's interval (and the batch window) straddles the turn
-        hoursPerManifest: 1 + (intervalMin * 60 + lakeWindowS) / 3600,
-      }),
-    }));
-  return variants.flatMap(({ intervalMin, mat: m }) => REGISTRY_TTLS_S.map((registryTtlS): Row => {
+  // Deferral (materialize.ts deferMs): the longest wait that keeps event → lake within the goal, 10 s to spare:
+  // the goal − (close + invocation + the interval + the run without deferral + overhead).
+  const matHour = (intervalMin: number, deferS: number): ReturnType<typeof materializerHour> => materializerHour({
+    cost: mat, spoolsPerH: lake.invPerH, rowsPerH, weights, intervalMin, spoolsPerManifest: DEFAULT_MATERIALIZE_OPTIONS.maxSpoolsPerManifest,
+    memoryMb: MATERIALIZE_MEMORY_MB, waits: WAIT_MS, concurrency: DEFAULT_MATERIALIZE_OPTIONS.concurrency, deferS,
+    // a file's events span one hour, two when the wait, the interval (and the batch window) straddle the turn
+    hoursPerManifest: 1 + (deferS + intervalMin * 60 + lakeWindowS) / 3600,
+  });
+  const variants: Array<{ intervalMin: number; deferS: number; mat?: ReturnType<typeof materializerHour> }> = lakeWrites === 'direct' ? [{ intervalMin: 0, deferS: 0 }]
+    : SPOOL_INTERVALS_MIN.flatMap((intervalMin) => {
+      const plain = matHour(intervalMin, 0);
+      const deferS = DEFER ? Math.floor(GOAL_LAKE_S - 10 - (closeS(lake, lakeWindowS) + lake.secondsPerInv + intervalMin * 60 + plain.runSeconds + LATENCY_OVERHEAD_S)) : 0;
+      return deferS >= 30 ? [{ intervalMin, deferS: 0, mat: plain }, { intervalMin, deferS, mat: matHour(intervalMin, deferS) }] : [{ intervalMin, deferS: 0, mat: plain }];
+    });
+  return variants.flatMap(({ intervalMin, deferS, mat: m }) => REGISTRY_TTLS_S.map((registryTtlS): Row => {
     // registry refreshes per hour beyond the measured 30 s TTL's (negative: fewer)
     const ttl = (k: 's3Put' | 's3Get' | 'glue'): number => paths.reduce((n, u) => n + u.containers * (3600 / registryTtlS - 3_600_000 / REGISTRY_TTL_MS) * u.ttlRefresh[k], 0);
     // lake files per (table, hour) before compaction: the batches' (direct) or the materializer's (spool)
@@ -379,9 +387,9 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
     const files = [...filesPerH.values()];
     const fh = { gbIngested, gbParquet: gbIngested * cal.parquetRatio, records: rowsPerH, tables: p.eventTypes };
     // Spooled, an event waits for its batch, the next run (at most one interval) and that run.
-    const lakeMaxS = m ? closeS(lake, lakeWindowS) + lake.secondsPerInv + intervalMin * 60 + m.runSeconds + LATENCY_OVERHEAD_S : lakeDirectS;
+    const lakeMaxS = m ? closeS(lake, lakeWindowS) + lake.secondsPerInv + deferS + intervalMin * 60 + m.runSeconds + LATENCY_OVERHEAD_S : lakeDirectS;
     return {
-      breakdown, p, lakeWrites, intervalMin, registryTtlS, materializeRunS: m?.runSeconds ?? 0, asyncInserts, partsPerSMax, freshP99S, lakeMaxS,
+      breakdown, p, lakeWrites, intervalMin, deferS, registryTtlS, materializeRunS: m?.runSeconds ?? 0, asyncInserts, partsPerSMax, freshP99S, lakeMaxS,
       shape: fresh.shape, lakeShape: lake.shape, invPerH: sum((u) => u.invPerH), secondsPerInv: fresh.secondsPerInv + (asyncInserts ? ASYNC_FLUSH_S / 2 : 0), gbSecondsPerH: sum((u) => u.gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0),
       filesPerTableHourMax: filesPerH.get(tableName(0)) ?? 0,
       filesPerTableHourMean: files.reduce((a, b) => a + b, 0) / p.eventTypes,
@@ -417,7 +425,7 @@ export function verdict(r: Row): string {
   return failed.length === 0 ? 'MEETS all' : `FAILS ${failed.join('+')}`;
 }
 
-const setting = (r: Row): string => `${r.p.topology}, ${r.p.windowS} s, ${r.lakeWrites}${r.lakeWrites === 'spool' ? ` every ${r.intervalMin} min` : ''}, registry TTL ${r.registryTtlS} s`;
+const setting = (r: Row): string => `${r.p.topology}, ${r.p.windowS} s, ${r.lakeWrites}${r.lakeWrites === 'spool' ? ` every ${r.intervalMin} min${r.deferS > 0 ? ", deferred to the lake budget" : ''}` : ''}, registry TTL ${r.registryTtlS} s`;
 
 function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], parts: readonly PartsResult[], lakeWrites: 'direct' | 'spool'): void {
   if (rows.length === 0) return;
@@ -425,10 +433,10 @@ function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], part
   console.log(topology === 'coupled'
     ? `\ncoupled (one mapping, lake + Glue + ClickHouse in one invocation) · ${how}\ngoals: $/GB ≤ 1/5 of Firehose (lower bound) · ≤ 1 insert/s per table (or async inserts: parts bounded) · p99 into ClickHouse ≤ window + 2 s · event → lake ≤ 300 s\n`
     : `\nsplit (fresh path: ClickHouse only at the row's window; lake path at a ${LAKE_WINDOW_S} s window; both batch ≤ 10,000) · ${how} · same goals\n`);
-  const table: string[][] = [['parts', 'types', 'events/s', 'window', 'TTL', ...(lakeWrites === 'spool' ? ['every'] : []), 'rec/batch', 'closed by', ...(topology === 'split' ? ['lake rec/batch'] : []), 'inv/h', 'ms/inv', 'GB-s/h', 'files/(tbl,h) max', 'mean',
+  const table: string[][] = [['parts', 'types', 'events/s', 'window', 'TTL', ...(lakeWrites === 'spool' ? ['every', 'defer'] : []), 'rec/batch', 'closed by', ...(topology === 'split' ? ['lake rec/batch'] : []), 'inv/h', 'ms/inv', 'GB-s/h', 'files/(tbl,h) max', 'mean',
     'S3 PUT/GB', 'S3 req/GB compact', 'Glue/h', 'CH ins/s/tbl', 'insert', 'parts/s/tbl', 'CH parts/min', 'quar.', ...(lakeWrites === 'spool' ? ['mat. run s'] : []), 'fresh p99 s', 'lake max s', 'Tributary $/GB', 'Firehose $/GB', '(5 KB-rounded)', '× Firehose', 'ClickPipes $/GB', 'verdict']];
   for (const r of rows) {
-    table.push([String(r.p.partitions), String(r.p.eventTypes), r.p.traffic.toLocaleString('en'), `${r.p.windowS} s`, `${r.registryTtlS} s`, ...(lakeWrites === 'spool' ? [`${r.intervalMin} min`] : []), r.shape.records.toLocaleString('en'), r.shape.closedBy,
+    table.push([String(r.p.partitions), String(r.p.eventTypes), r.p.traffic.toLocaleString('en'), `${r.p.windowS} s`, `${r.registryTtlS} s`, ...(lakeWrites === 'spool' ? [`${r.intervalMin} min`, r.deferS > 0 ? `${r.deferS} s` : '0'] : []), r.shape.records.toLocaleString('en'), r.shape.closedBy,
       ...(topology === 'split' ? [r.lakeShape.records.toLocaleString('en')] : []), n0(r.invPerH), (r.secondsPerInv * 1000).toFixed(0), n0(r.gbSecondsPerH), n0(r.filesPerTableHourMax), n0(r.filesPerTableHourMean),
       n0(r.s3PutPerGbIngest), n0(r.s3ReqPerGbCompaction), n0(r.gluePerH), n0(r.insertsPerSMax), r.asyncInserts ? 'async' : 'sync', n0(r.partsPerSMax), partsFor(r.insertsPerSMax, parts), r.quarantined > 0 ? `${(r.quarantined * 100).toFixed(1)} %` : '0',
       ...(lakeWrites === 'spool' ? [r.materializeRunS.toFixed(1)] : []), r.freshP99S.toFixed(1), r.lakeMaxS.toFixed(0),

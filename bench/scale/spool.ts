@@ -135,19 +135,35 @@ export interface MaterializerHour {
 export function materializerHour(o: {
   cost: MaterializerCost; spoolsPerH: number; rowsPerH: number; weights: readonly number[]; intervalMin: number; spoolsPerManifest: number;
   memoryMb: number; waits: { s3Put: number; s3Get: number; glue: number }; concurrency: number; hoursPerManifest: number;
+  /** deferMs in seconds: a table waits while its oldest spooled row is younger (0: written every run) */
+  deferS?: number;
 }): MaterializerHour {
   const runsPerH = 60 / o.intervalMin;
+  const intervalS = o.intervalMin * 60;
+  const deferS = o.deferS ?? 0;
   const spoolsPerRun = o.spoolsPerH / runsPerH;
   const manifests = spoolsPerRun === 0 ? 0 : Math.ceil(spoolsPerRun / o.spoolsPerManifest);
   const rowsPerManifest = manifests === 0 ? 0 : o.rowsPerH / runsPerH / manifests;
-  const present = o.weights.map((w) => 1 - Math.exp(-rowsPerManifest * w));
+  // Without deferral a table gets a file in a manifest when one of its rows is there (Poisson by its weight).
+  // Deferred, a table is written at the first run where its oldest pending row (arriving ~1/rate after the
+  // last write) is deferS old: every interval × ceil((deferS + 1/rate) / interval), at most every run.
+  const present = o.weights.map((w) => {
+    const perRun = 1 - Math.exp(-rowsPerManifest * w);
+    if (deferS <= 0) return perRun;
+    const rate = (o.rowsPerH * w) / 3600;
+    const cycleRuns = Math.max(1, Math.ceil((deferS + (rate > 0 ? 1 / rate : Infinity)) / intervalS));
+    return Math.min(perRun, 1 / cycleRuns);
+  });
   const tablesPerManifest = present.reduce((a, b) => a + b, 0);
   const filesPerManifest = tablesPerManifest * o.hoursPerManifest;
+  // a spool holding a waiting table's rows is read again by each run until that table is due
+  const readsPerSpool = 1 + (deferS > 0 ? Math.ceil(deferS / intervalS) : 0);
   const c = o.cost;
   const per = (k: 's3Put' | 's3Get' | 's3List' | 'glue'): number =>
-    c.perRun[k] + manifests * (c.perManifest[k] + filesPerManifest * c.perFile[k] + tablesPerManifest * c.perTable[k]) + spoolsPerRun * c.perSpool[k];
+    c.perRun[k] + manifests * (c.perManifest[k] + filesPerManifest * c.perFile[k] + tablesPerManifest * c.perTable[k]) + spoolsPerRun * c.perSpool[k] * (k === 's3Get' ? readsPerSpool : 1);
   const cpu = manifests * c.perManifestS + spoolsPerRun * c.perSpoolS + (o.rowsPerH / runsPerH) * c.perRowS;
-  const waits = (Math.ceil(per('s3Put') / o.concurrency) * o.waits.s3Put + Math.ceil(per('s3Get') / o.concurrency) * o.waits.s3Get + per('s3List') * o.waits.s3Get + per('glue') * o.waits.glue) / 1000;
+  // S3 and Glue requests go `concurrency` at a time (mapLimit in materialize.ts); LISTs one after another
+  const waits = (Math.ceil(per('s3Put') / o.concurrency) * o.waits.s3Put + Math.ceil(per('s3Get') / o.concurrency) * o.waits.s3Get + per('s3List') * o.waits.s3Get + Math.ceil(per('glue') / o.concurrency) * o.waits.glue) / 1000;
   const runSeconds = cpu + waits;
   return {
     runsPerH,

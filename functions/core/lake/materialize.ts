@@ -362,13 +362,13 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
     // (a run that has just planned reuses its grouping: the same spools, the same base).
     const { groups, rowsIn } = planned ?? groupRows(spools, new Map(m.base ?? []), m.due ? new Set(m.due) : 'all');
     const plan = new Map((m.files ?? []).map((f) => [groupId(f.kind, f.table, f.dt, f.hour), f]));
+    // the tables' columns, read `concurrency` at a time (one Glue round trip each)
     const schemas = new Map<string, readonly ColumnSpec[]>();
-    for (const g of groups.values()) {
-      if (g.kind === 'data' && !schemas.has(g.table)) {
-        const schema = await deps.catalog.getTable(g.table);
-        schemas.set(g.table, schema ? tableColumns(schema) : []);
-      }
-    }
+    const tables = [...new Set([...groups.values()].filter((g) => g.kind === 'data').map((g) => g.table))];
+    await mapLimit(tables, o.concurrency, async (table) => {
+      const schema = await deps.catalog.getTable(table);
+      schemas.set(table, schema ? tableColumns(schema) : []);
+    });
     const written = await mapLimit([...groups], o.concurrency, async ([id, g]) => {
       const file = plan.get(id);
       if (!file) throw new Error(`manifest ${m.id}: rows for ${g.table} ${g.dt}/${g.hour} that its plan has no file for`);
