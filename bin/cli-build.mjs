@@ -101,6 +101,9 @@ export async function buildConsole(root) {
     outdir: next,
     // Content-hashed names: serve caches them for good, index.html (never cached) names the current ones.
     entryNames: 'app-[hash]',
+    // Observable Plot (with d3, most of the bytes) is a chunk of its own, loaded when a chart first draws.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     bundle: true,
     minify: true,
     format: 'esm',
@@ -112,9 +115,10 @@ export async function buildConsole(root) {
     metafile: true,
     logLevel: 'warning',
   });
-  const outputs = Object.keys(result.metafile.outputs).map((p) => p.slice(p.lastIndexOf('/') + 1));
-  const js = outputs.find((f) => f.endsWith('.js'));
-  const css = outputs.find((f) => f.endsWith('.css'));
+  const entry = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === 'console/src/main.tsx');
+  const base = (p) => p.slice(p.lastIndexOf('/') + 1);
+  const js = base(entry[0]);
+  const css = base(entry[1].cssBundle);
   const html = readFileSync(join(root, 'console/index.html'), 'utf8').replace('%JS%', `./${js}`).replace('%CSS%', `./${css}`);
   writeFileSync(join(next, 'index.html'), html);
   // The standalone A/B report's script and styles, inlined by `tributary ab report --out` into one file.

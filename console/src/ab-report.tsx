@@ -1,7 +1,7 @@
 // The A/B report for experimenters, from ab_daily's rows: SRM verdict first, users per variant, per metric
 // the relative lift (%) with its 95 % CI against the control (control first), and the cumulative lift over
 // the days with labelled axes, final days filled and provisional ones hollow, and the peeking caveat.
-import * as Plot from '@observablehq/plot';
+import type { ChartSpec, PlotModule } from './ui.js';
 import { Badge, Chart } from './ui.js';
 
 export interface AbRow {
@@ -89,13 +89,13 @@ function LiftChart({ metric, rows, control }: { metric: string; rows: AbRow[]; c
   if (points.length === 0) return <p class="muted">{metric}: no comparison with the control yet.</p>;
   const variants = [...new Set(points.map((p) => p.variant))].sort();
   const tip = (p: (typeof points)[number]): string => `${p.variant} ${p.day.toISOString().slice(0, 10)} (${p.state}): ${pct(p.lift)} [${pct(p.low)}, ${pct(p.high)}], p ${pValue(p.p)}`;
-  const options: Plot.PlotOptions = {
+  const options: ChartSpec = {
     width: 760, height: 280, marginLeft: 70, marginRight: 20,
     x: { type: 'utc', label: 'Day (UTC) — cumulative since the first exposure', ticks: 'day', tickFormat: '%b %d' },
     y: { label: `Relative lift vs ${control} (%)`, grid: true, tickFormat: (v: number) => `${v > 0 ? '+' : ''}${v} %` },
     // Channels name the color scale: Plot would draw a variant named like a CSS colour ("green") in that colour.
     color: { type: 'categorical', legend: true, domain: variants, scheme: 'tableau10', label: 'variant' },
-    marks: [
+    marks: (Plot: PlotModule) => [
       Plot.areaY(points, { x: 'day', y1: 'low', y2: 'high', z: 'variant', fill: { value: 'variant', scale: 'color' }, fillOpacity: 0.15 }),
       Plot.ruleY([0], { stroke: '#59636e' }),
       Plot.lineY(points, { x: 'day', y: 'lift', z: 'variant', stroke: { value: 'variant', scale: 'color' } }),

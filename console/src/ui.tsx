@@ -1,6 +1,6 @@
 // Small shared pieces: loading state, errors, health badges, a Plot chart, data tables.
 // Values from data are only ever children (text nodes) or attributes set by Preact: never markup.
-import * as Plot from '@observablehq/plot';
+import type * as PlotNS from '@observablehq/plot';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from './api.js';
@@ -33,17 +33,31 @@ export function Badge({ health }: { health: Health | string }) {
   return <span class={`badge badge-${health}`}>{health}</span>;
 }
 
+export type PlotModule = typeof PlotNS;
+/** Plot's options, with the marks made once Plot has loaded (it is a chunk of its own: pages show before it). */
+export type ChartSpec = Omit<PlotNS.PlotOptions, 'marks'> & { marks: (P: PlotModule) => PlotNS.Markish[] };
+
+let loading: Promise<PlotModule> | undefined;
+const loadPlot = (): Promise<PlotModule> => (loading ??= import('@observablehq/plot'));
+
 /** An Observable Plot figure, redrawn when `options` change. */
-export function Chart({ options, label }: { options: Plot.PlotOptions; label: string }) {
+export function Chart({ options, label }: { options: ChartSpec; label: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const figure = Plot.plot({ style: { fontSize: '12px', background: 'transparent' }, ...options });
-    figure.setAttribute('aria-label', label);
-    figure.setAttribute('role', 'img');
-    el.replaceChildren(figure);
-    return () => figure.remove();
+    let live = true;
+    let figure: (HTMLElement | SVGSVGElement) | undefined;
+    void loadPlot().then((Plot) => {
+      const el = ref.current;
+      if (!live || !el) return;
+      figure = Plot.plot({ style: { fontSize: '12px', background: 'transparent' }, ...options, marks: options.marks(Plot) });
+      figure.setAttribute('aria-label', label);
+      figure.setAttribute('role', 'img');
+      el.replaceChildren(figure);
+    });
+    return () => {
+      live = false;
+      figure?.remove();
+    };
   }, [options, label]);
   return <div class="chart" ref={ref} />;
 }

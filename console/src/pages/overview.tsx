@@ -1,6 +1,6 @@
 // Overview: the same verdicts as `tributary status`, per table and overall, with the last day's
 // throughput and freshness as charts, the quarantine rate, compaction backlog, consumer lag and job windows.
-import * as Plot from '@observablehq/plot';
+import type { PlotModule } from '../ui.js';
 import { useMemo } from 'preact/hooks';
 import { get } from '../api.js';
 import { Badge, Chart, DataTable, ErrorBox, Loading, Section, duration, useData, type Health } from '../ui.js';
@@ -32,12 +32,12 @@ export function Overview(_: { params: URLSearchParams }) {
       throughput: {
         width: 640, height: 260, marginLeft: 60, color: { legend: true, scheme: 'tableau10' as const },
         x: { type: 'utc' as const, label: 'Hour of ingest (UTC)' }, y: { label: 'Rows stored per hour', grid: true },
-        marks: [Plot.rectY(throughput, { x: 'hour', interval: 'hour', y: 'rows', fill: { value: 'table', scale: 'color' }, tip: true }), Plot.ruleY([0])],
+        marks: (Plot: PlotModule) => [Plot.rectY(throughput, { x: 'hour', interval: 'hour', y: 'rows', fill: { value: 'table', scale: 'color' }, tip: true }), Plot.ruleY([0])],
       },
       freshness: {
         width: 640, height: 260, marginLeft: 60, color: { legend: true, scheme: 'tableau10' as const },
         x: { type: 'utc' as const, label: 'Hour received (UTC)' }, y: { label: 'Median age at arrival (minutes)', grid: true },
-        marks: [
+        marks: (Plot: PlotModule) => [
           Plot.ruleY([data.alarms.freshnessMinutes], { stroke: '#a40e26', strokeDasharray: '4 3' }),
           Plot.lineY(freshness, { x: 'hour', y: 'p50min', stroke: { value: 'table', scale: 'color' }, z: 'table', marker: 'circle', tip: true }),
           Plot.ruleY([0]),

@@ -1,6 +1,6 @@
 // Quarantine: counts by reason and event over time, a record decoded with what its reason names highlighted,
 // and replay of a selection (optionally transformed, as `tributary quarantine replay`) with its progress.
-import * as Plot from '@observablehq/plot';
+import type { PlotModule } from '../ui.js';
 import { useMemo, useState } from 'preact/hooks';
 import { get, post } from '../api.js';
 import { navigate } from '../nav.js';
@@ -29,7 +29,7 @@ export function Quarantine({ params }: { params: URLSearchParams }) {
   const chart = useMemo(() => data && data.hourly.length ? {
     width: 720, height: 260, marginLeft: 50, color: { legend: true, scheme: 'tableau10' as const },
     x: { type: 'utc' as const, label: 'Kafka timestamp, hour (UTC)' }, y: { label: 'Records quarantined', grid: true },
-    marks: [Plot.rectY(data.hourly.map((h) => ({ ...h, hour: new Date(h.hour) })), { x: 'hour', interval: 'hour', y: 'records', fill: { value: 'reason', scale: 'color' }, tip: true }), Plot.ruleY([0])],
+    marks: (Plot: PlotModule) => [Plot.rectY(data.hourly.map((h) => ({ ...h, hour: new Date(h.hour) })), { x: 'hour', interval: 'hour', y: 'records', fill: { value: 'reason', scale: 'color' }, tip: true }), Plot.ruleY([0])],
   } : undefined, [data]);
   if (loading && !data) return <Loading what="the quarantine" />;
   if (error) return <ErrorBox message={error} />;

@@ -1,6 +1,6 @@
 // SQL: a read query against the local warehouse (ClickHouse SQL; lake tables as lake.<table>), its result
 // as a table and a quick chart, a history kept in this browser, and the result as CSV.
-import * as Plot from '@observablehq/plot';
+import type { PlotModule } from '../ui.js';
 import { useMemo, useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { Chart, DataTable, ErrorBox, Section, cellText } from '../ui.js';
@@ -85,7 +85,7 @@ export function Sql(_: { params: URLSearchParams }) {
       width: 720, height: 300, marginLeft: 70, marginBottom: ordinal ? 60 : 40,
       // Ordinal x in the result's order (the query's ORDER BY), not sorted by name.
       x: { label: x, ...(ordinal ? { tickRotate: -30, domain: [...new Set(data.map((d) => String(d.x)))] } : {}) }, y: { label: y, grid: true },
-      marks: [ordinal ? Plot.barY(data, { x: 'x', y: 'y', fill: '#0550ae', tip: true }) : Plot.lineY(data, { x: 'x', y: 'y', stroke: '#0550ae', marker: 'circle', tip: true }), Plot.ruleY([0])],
+      marks: (Plot: PlotModule) => [ordinal ? Plot.barY(data, { x: 'x', y: 'y', fill: '#0550ae', tip: true }) : Plot.lineY(data, { x: 'x', y: 'y', stroke: '#0550ae', marker: 'circle', tip: true }), Plot.ruleY([0])],
     };
   }, [result, x, y]);
 

@@ -1,7 +1,7 @@
 // Tables: every registered event, its status (inferred / pinned / declared), versions and history, fields
 // with type and origin, sample rows, rows per hour in ClickHouse and the lake; and the no-code registration
 // flow: edit the pinned schema, check it (diff and compatibility verdict), push it.
-import * as Plot from '@observablehq/plot';
+import type { PlotModule } from '../ui.js';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { get, post } from '../api.js';
 import { navigate } from '../nav.js';
@@ -65,7 +65,7 @@ function TableDetail({ table, onChanged }: { table: string; onChanged: () => voi
     return {
       width: 720, height: 240, marginLeft: 60, marginBottom: 50, color: { legend: true, domain: ['ClickHouse', 'lake'], range: ['#0550ae', '#bc4c00'] },
       fx: { label: 'Hour (UTC)', tickRotate: -20 }, x: { axis: null }, y: { label: 'Rows', grid: true },
-      marks: [Plot.barY(long, { fx: 'hour', x: 'where', y: 'rows', fill: 'where', tip: true }), Plot.ruleY([0])],
+      marks: (Plot: PlotModule) => [Plot.barY(long, { fx: 'hour', x: 'where', y: 'rows', fill: 'where', tip: true }), Plot.ruleY([0])],
     };
   }, [data]);
   if (loading && !data) return <Loading what={table} />;
