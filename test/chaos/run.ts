@@ -1,7 +1,7 @@
 // npm run chaos [-- options]: the process chaos run (test/chaos/processes.ts) with its figures; exits 1
 // unless nothing was lost and nothing duplicated at any stage. --in-process runs the older in-process
 // harness (harness.ts) instead.
-//   --events N (6000) --partitions N (4) --faults-per-kind N (10) --seed N (7)
+//   --events N (3000) --partitions N (4) --faults-per-kind N (10) --seed N (7)
 //   --topology coupled|split|both (both) --steps N (3: invocations per partition between checks)
 //   --soak 30m (keep injecting faults, replaying the topic, until that long has passed)
 import { parseArgs } from 'node:util';
@@ -11,7 +11,7 @@ import { formatProcessChaos, runProcessChaos } from './processes.js';
 const { values } = parseArgs({
   options: {
     events: { type: 'string' }, partitions: { type: 'string' }, 'faults-per-kind': { type: 'string' }, seed: { type: 'string' },
-    topology: { type: 'string' }, steps: { type: 'string' }, soak: { type: 'string' }, 'in-process': { type: 'boolean' },
+    topology: { type: 'string' }, steps: { type: 'string' }, soak: { type: 'string' }, 'in-process': { type: 'boolean' }, trace: { type: 'boolean' }, only: { type: 'string' },
   },
 });
 
@@ -32,8 +32,9 @@ if (values['in-process']) {
   let ok = true;
   for (const topology of topologies) {
     const r = await runProcessChaos({
-      events: Number(values.events ?? 6_000), partitions: Number(values.partitions ?? 4), faultsPerKind: Number(values['faults-per-kind'] ?? 10),
-      seed: Number(values.seed ?? 7), topology, stepsPerStage: Number(values.steps ?? 3), ...(soakMs ? { soakMs } : {}),
+      events: Number(values.events ?? 3_000), partitions: Number(values.partitions ?? 4), faultsPerKind: Number(values['faults-per-kind'] ?? 10),
+      seed: Number(values.seed ?? 7), topology, stepsPerStage: Number(values.steps ?? 3), ...(soakMs ? { soakMs } : {}), trace: values.trace ?? false,
+      ...(values.only !== undefined ? { only: values.only.split(',').filter(Boolean) as never } : {}),
       log: (l) => console.error(`[${topology}] ${l}`),
     });
     console.log(formatProcessChaos(r));
