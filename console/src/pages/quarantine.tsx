@@ -5,6 +5,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { get, post } from '../api.js';
 import { navigate } from '../nav.js';
 import { Badge, Chart, DataTable, ErrorBox, Loading, Section, useData } from '../ui.js';
+import { highlight } from '../text.js';
 
 interface Data {
   counts: Array<{ reason: string; event: string | null; status: string; records: number; first: string; last: string }>;
@@ -123,16 +124,6 @@ function Replay({ ids, onDone }: { ids: string[]; onDone: () => void }) {
       {error && <ErrorBox message={error} />}
     </Section>
   );
-}
-
-/** The value's text split around the JSON keys the detail names (`"price"`), those marked. */
-export function highlight(text: string, detail: string): Array<{ text: string; mark: boolean }> {
-  const keys = new Set<string>();
-  for (const m of text.matchAll(/"([^"\\]{1,64})"\s*:/g)) if (new RegExp(`(^|[^\\w])${m[1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^\\w]|$)`).test(detail)) keys.add(m[1]!);
-  if (keys.size === 0) return [{ text, mark: false }];
-  const pattern = new RegExp(`("(?:${[...keys].map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})"\\s*:\\s*(?:"(?:[^"\\\\]|\\\\.)*"|[^,}\\]\\n]*))`, 'g');
-  // split() with one capturing group: odd pieces are the matches.
-  return text.split(pattern).map((s, i) => ({ text: s, mark: i % 2 === 1 })).filter((p) => p.text !== '');
 }
 
 function RecordDetail({ id }: { id: string }) {

@@ -4,6 +4,7 @@ import type { PlotModule } from '../ui.js';
 import { useMemo, useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { Chart, DataTable, ErrorBox, Section, cellText } from '../ui.js';
+import { toCsv } from '../text.js';
 
 interface Result { columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }
 interface SampleInfo { tables: Array<{ table: string; rows: number; columns: Array<{ name: string; type: string }> }>; skipped: string[] }
@@ -18,15 +19,6 @@ function loadHistory(): string[] {
   } catch {
     return [];
   }
-}
-
-const csvCell = (v: unknown): string => {
-  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-export function toCsv(r: Result): string {
-  return [r.columns.map((c) => csvCell(c.name)).join(','), ...r.rows.map((row) => row.map(csvCell).join(','))].join('\r\n') + '\r\n';
 }
 
 const NUMERIC = /^(Nullable\()?(U?Int|Float|Decimal)/;
