@@ -248,6 +248,33 @@ function countingPuts(store: ObjectStore): { store: ObjectStore; puts: () => num
   };
 }
 
+describe('spool writes: more spools pending than a manifest takes', () => {
+  it('manifests of one spool each, spools of one partition in any key order: every event once (the offsets never pass a pending spool\'s records)', async () => {
+    const s = site();
+    for (const [from, to] of [[0, 10], [10, 20], [20, 30], [30, 40]] as const) await ingest(s, traffic(from, to));
+    const report = await materializeSpool({ store: s.store, catalog: s.catalog, clock: () => s.now, options: { maxSpoolsPerManifest: 1 } });
+    assert.equal(report.pending, 0);
+    assertExactlyOnce(await census(s), expectedIds(0, 40));
+  });
+
+  it('batches of different partition sets, two spools a manifest, a table deferred meanwhile: every event once', async () => {
+    const s = site();
+    const parts = [[0, 1], [2]];
+    for (const [i, [from, to]] of [[0, 10], [10, 20], [20, 30]].entries()) {
+      s.now = NOW + i * 60_000;
+      for (const ps of parts) await ingest(s, traffic(from!, to!, ps));
+    }
+    const run = (): ReturnType<typeof materializeSpool> => materializeSpool({ store: s.store, catalog: s.catalog, clock: () => s.now, options: { maxSpoolsPerManifest: 2, deferMs: 90_000 } });
+    s.now = NOW + 2 * 60_000; // the first two batches' tables are due, the third's rows wait
+    await run();
+    assert.ok((await s.store.list(SPOOL_PENDING_PREFIX)).length > 0);
+    s.now = NOW + 10 * 60_000;
+    const last = await run();
+    assert.equal(last.pending, 0);
+    assertExactlyOnce(await census(s), expectedIds(0, 30));
+  });
+});
+
 describe('spool writes: deferral (a table waits while its oldest spooled row is younger than deferMs)', () => {
   const DEFER = 3 * 60_000;
   const run = (s: Site, o: { store?: ObjectStore; onStep?: (step: MaterializeStep) => void | Promise<void>; leaseMs?: number } = {}): ReturnType<typeof materializeSpool> =>

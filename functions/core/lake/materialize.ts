@@ -26,7 +26,7 @@ import { tableColumns, type ColumnSpec, type ColumnType } from '../schema/model.
 import { hourEnd, utcDate } from '../time.js';
 import { mapLimit } from '../util/concurrency.js';
 import { dataKey, LAKE_PREFIX, partitionPrefix, QUARANTINE_TABLE, sortedRanges, type FileRange } from './layout.js';
-import { readSpool, SPOOL_MANIFEST_PREFIX, SPOOL_OFFSETS_KEY, SPOOL_PENDING_PREFIX, type SpoolReader, type SpoolSegment } from './spool.js';
+import { readSpool, SPOOL_MANIFEST_PREFIX, SPOOL_OFFSETS_KEY, SPOOL_PENDING_PREFIX, type SpoolHeader, type SpoolReader, type SpoolSegment } from './spool.js';
 
 export interface MaterializeOptions {
   /** spool objects one manifest takes at most (bounds the run's memory: a spool is ≤ one 6 MB batch) */
@@ -134,6 +134,8 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
   let outcome: MaterializeReport['outcome'] = 'idle';
   // spools this run has looked at and left pending (their rows deferred): not taken again in this run
   const kept = new Set<string>();
+  // one time for the run's deferral decisions: a table that waits in one of its manifests waits in all
+  const ctx: RunContext = { now: deps.clock(), headers: new Map() };
   for (;;) {
     if (run.stopWhen?.()) { outcome = 'stopped'; break; }
     // A pending manifest first: a crashed run's, once its lease has passed.
@@ -144,7 +146,7 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
       if (!body) continue; // finished between the listing and the read
       const m = decodeJson<SpoolManifest>(body);
       if (Date.parse(m.claimedAt) + o.leaseMs > deps.clock()) { outcome = manifests.length > 0 ? 'done' : 'busy'; break; }
-      const report = await execute(m, deps, o, true);
+      const report = await execute(m, deps, o, true, ctx);
       manifests.push(report);
       for (const k of report.kept) kept.add(k);
       outcome = 'done';
@@ -152,11 +154,12 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
     }
     const pending = (await deps.store.list(SPOOL_PENDING_PREFIX)).filter((k) => !kept.has(k));
     if (pending.length === 0) break;
-    const spools = pending.slice(0, o.maxSpoolsPerManifest);
+    const spools = pending.length <= o.maxSpoolsPerManifest ? pending : await offsetPrefix(pending, deps.store, o, ctx);
     // Read and plan before claiming: a set whose every table waits costs no write at all (the plan is made
     // again after the claim, from the offsets then).
     const read = await readSpools(deps.store, spools, o.concurrency);
-    const draft = planUnits(read.filter((r): r is ReadSpool => r.spool !== undefined), await readOffsets(deps.store), deps.clock(), o.deferMs);
+    for (const r of read) if (r.spool) ctx.headers.set(r.key, r.spool.header);
+    const draft = planUnits(read.filter((r): r is ReadSpool => r.spool !== undefined), await readOffsets(deps.store), ctx.now, o.deferMs, []);
     if (draft.due.size === 0) {
       // every row either waits or is materialized already (a redelivery): those spools can go now
       if (draft.consume.length > 0) await deps.store.delete(draft.consume);
@@ -175,7 +178,7 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
       outcome = manifests.length > 0 ? 'done' : 'busy';
       break;
     }
-    const report = await execute(claim, deps, o, false, read);
+    const report = await execute(claim, deps, o, false, ctx, read);
     manifests.push(report);
     for (const k of report.kept) kept.add(k);
     outcome = 'done';
@@ -185,6 +188,41 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
 }
 
 interface ReadSpool { readonly key: string; readonly spool: SpoolReader }
+
+/** What a run knows across its manifests: its time, and the headers of the spools it has read. */
+interface RunContext { readonly now: number; readonly headers: Map<string, SpoolHeader> }
+
+async function headersOf(store: ObjectStore, keys: readonly string[], ctx: RunContext, concurrency: number): Promise<SpoolHeader[]> {
+  await mapLimit(keys.filter((k) => !ctx.headers.has(k)), concurrency, async (key) => {
+    const body = await store.get(key);
+    if (body) ctx.headers.set(key, readSpool(body, key).header);
+  });
+  return keys.flatMap((k) => ctx.headers.get(k) ?? []);
+}
+
+/**
+ * More spools pending than a manifest takes: the oldest, closed under Kafka order. A manifest advances a
+ * topic-partition's offsets to the highest it took, so it must not leave behind a spool with records of
+ * that partition below one it takes (spool keys are digests: their order is no order). Ingest writes a
+ * partition's batches one after another, so this drops nothing in practice; if it ever left none, all go.
+ */
+async function offsetPrefix(pending: readonly string[], store: ObjectStore, o: MaterializeOptions, ctx: RunContext): Promise<string[]> {
+  await headersOf(store, pending, ctx, o.concurrency);
+  const known = pending.filter((k) => ctx.headers.has(k));
+  const order = [...known].sort((a, b) => ctx.headers.get(a)!.writtenAt - ctx.headers.get(b)!.writtenAt || (a < b ? -1 : 1));
+  const taken = new Set(order.slice(0, o.maxSpoolsPerManifest));
+  for (;;) {
+    const lowestLeft = new Map<string, number>();
+    for (const k of order) {
+      if (taken.has(k)) continue;
+      for (const r of ctx.headers.get(k)!.ranges) { const tp = tpId(r.topic, r.partition); lowestLeft.set(tp, Math.min(lowestLeft.get(tp) ?? Infinity, r.firstOffset)); }
+    }
+    const drop = [...taken].filter((k) => ctx.headers.get(k)!.ranges.some((r) => (lowestLeft.get(tpId(r.topic, r.partition)) ?? Infinity) < r.firstOffset));
+    if (drop.length === 0) break;
+    for (const k of drop) taken.delete(k);
+  }
+  return taken.size > 0 ? order.filter((k) => taken.has(k)) : order;
+}
 
 async function readSpools(store: ObjectStore, keys: readonly string[], concurrency: number): Promise<Array<{ key: string; spool: SpoolReader | undefined }>> {
   return mapLimit(keys, concurrency, async (key) => {
@@ -224,7 +262,7 @@ interface UnitPlan {
  * once its oldest such row's spool is `deferMs` old. Offsets advance for due tables to the highest offset
  * of the taken spools; a topic-partition's floor to that too, but never to a deferred row.
  */
-function planUnits(spools: readonly ReadSpool[], offsets: ReadonlyMap<string, number>, now: number, deferMs: number): UnitPlan {
+function planUnits(spools: readonly ReadSpool[], offsets: ReadonlyMap<string, number>, now: number, deferMs: number, others: readonly SpoolHeader[]): UnitPlan {
   const oldest = new Map<string, number>();
   const last = new Map<string, number>();
   for (const { spool } of spools) {
@@ -253,6 +291,16 @@ function planUnits(spools: readonly ReadSpool[], offsets: ReadonlyMap<string, nu
       }
     }
     if (!keep) consume.push(key);
+  }
+  // nor past rows left in the spools it does not take (a waiting table's, in spools kept earlier)
+  for (const header of others) {
+    for (const seg of header.segments) {
+      const u = unitId(seg.kind, seg.table);
+      for (const r of seg.ranges) {
+        const tp = tpId(r.topic, r.partition);
+        if (floor.has(tp) && r.lastOffset > doneUpTo(offsets, u, tp)) floor.set(tp, Math.min(floor.get(tp)!, r.firstOffset - 1));
+      }
+    }
   }
   for (const u of due) for (const [tp, off] of last) after.set(`${u}\u0000${tp}`, Math.max(doneUpTo(offsets, u, tp), off));
   for (const [tp, off] of floor) after.set(tp, Math.max(offsets.get(tp) ?? -1, off));
@@ -333,7 +381,7 @@ function groupRows(spools: readonly ReadSpool[], base: ReadonlyMap<string, numbe
 const fileRanges = (g: Group): FileRange[] =>
   sortedRanges([...g.ranges.values()].map((r) => ({ topic: r.topic, partition: r.partition, firstOffset: r.first, lastOffset: r.last })));
 
-async function execute(start: SpoolManifest, deps: MaterializeDeps, o: MaterializeOptions, resumed: boolean, preRead?: ReadonlyArray<{ key: string; spool: SpoolReader | undefined }>): Promise<ManifestReport & { kept: readonly string[] }> {
+async function execute(start: SpoolManifest, deps: MaterializeDeps, o: MaterializeOptions, resumed: boolean, ctx: RunContext, preRead?: ReadonlyArray<{ key: string; spool: SpoolReader | undefined }>): Promise<ManifestReport & { kept: readonly string[] }> {
   let m = start;
   const key = manifestKeyOf(m.id);
   const step = async (s: MaterializeStep): Promise<void> => { await deps.onStep?.(s, m.id); };
@@ -349,7 +397,10 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
     let planned: ReturnType<typeof groupRows> | undefined;
     let deferred = 0;
     if (m.state === 'claimed') {
-      const units = planUnits(spools, await readOffsets(deps.store), deps.clock(), o.deferMs);
+      for (const r of spools) ctx.headers.set(r.key, r.spool.header);
+      const taken = new Set(m.spools);
+      const others = await headersOf(deps.store, (await deps.store.list(SPOOL_PENDING_PREFIX)).filter((k) => !taken.has(k)), ctx, o.concurrency);
+      const units = planUnits(spools, await readOffsets(deps.store), ctx.now, o.deferMs, others);
       deferred = units.deferred;
       planned = groupRows(spools, units.base, units.due);
       const files = await plannedFiles([...planned.groups.values()], deps.catalog, deps.clock(), o.concurrency);
