@@ -1,5 +1,6 @@
 // Lineage: for a table and hour, the Kafka offset ranges → the lake files they went into → the batches
 // (one ClickHouse insert per table per batch) that inserted them, from the ingest log.
+import { useEffect } from 'preact/hooks';
 import { get } from '../api.js';
 import { navigate } from '../nav.js';
 import { DataTable, ErrorBox, Loading, Section, useData } from '../ui.js';
@@ -12,11 +13,12 @@ export function Lineage({ params }: { params: URLSearchParams }) {
   const table = params.get('table') ?? tables.data?.tables[0] ?? '';
   const hour = params.get('hour') ?? '';
   const probe = useData(() => (table ? get<Data>('lineage', { table, hour: hour || '1970-01-01T00' }) : Promise.resolve(undefined)), [table, hour]);
-  if (tables.loading && !tables.data) return <Loading what="tables" />;
-  if (tables.error) return <ErrorBox message={tables.error} />;
   const hours = probe.data?.hours ?? [];
   const chosen = hour || hours[0] || '';
-  if (!hour && chosen && table) navigate('lineage', { table, hour: chosen });
+  // No hour asked for: the newest one the ingest log has for the table.
+  useEffect(() => { if (!hour && chosen && table) navigate('lineage', { table, hour: chosen }); }, [hour, chosen, table]);
+  if (tables.loading && !tables.data) return <Loading what="tables" />;
+  if (tables.error) return <ErrorBox message={tables.error} />;
   const rows = probe.data?.rows ?? [];
   const files = new Set(rows.map((r) => r.file_key));
   const batches = new Set(rows.map((r) => r.batch_key));

@@ -3,7 +3,7 @@
 // Values from data go out as JSON strings; the front end renders them as text, never as markup.
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { quoteIdentifier } from '../../../core/identifiers.js';
+import { quoteIdentifier, quoteString } from '../../../core/identifiers.js';
 import { INGEST_LOG_TABLE } from '../../../core/warehouse/clickhouse-ddl.js';
 import { QUARANTINE_TABLE } from '../../../core/lake/layout.js';
 import { applyDeclared, describeChange, schemaOf, SchemaCompatibilityError } from '../../../core/schema/registry-entry.js';
@@ -16,8 +16,9 @@ import { describeTransformations, parseRename, parseSet, parseTimestampFormat, t
 import { SRM_ALERT } from '../../../core/ab/report.js';
 import { declaredSchemaOptions } from '../../../adapters/schema-files.js';
 import type { LocalRuntime } from '../../local-runtime.js';
-import { parseStatement, READ_STATEMENTS, statementAst, streamBytes } from '../../statement.js';
-import { outsideReach } from '../server.js';
+import { parseStatement, READ_STATEMENTS, refusedSetting, statementAst, streamBytes } from '../../statement.js';
+import { ALLOWED_SETTINGS } from '../protocol.js';
+import { outsideReach, readSettingAllowed } from '../server.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -73,16 +74,15 @@ const overview: Handler = async (ctx) => {
     `SELECT event AS table, toString(toUnixTimestamp(toStartOfHour(finished_at)) * 1000) AS hour, sum(rows) AS rows
      FROM ${quoteIdentifier(w.opsDatabase)}.${quoteIdentifier(INGEST_LOG_TABLE)} FINAL
      WHERE outcome = 'stored' AND finished_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') GROUP BY table, hour ORDER BY hour`, { since });
-  const freshness: Array<{ table: string; hour: number; p50: number; max: number }> = [];
-  for (const t of report.tables) {
-    if (!(await exists(rt, w.database, t.table))) continue;
-    const rows = await w.query<{ hour: string; p50: number; max: number }>(
-      `SELECT toString(toUnixTimestamp(toStartOfHour(received_at)) * 1000) AS hour,
-         quantile(0.5)(dateDiff('second', event_time, received_at)) AS p50, max(dateDiff('second', event_time, received_at)) AS max
-       FROM ${quoteIdentifier(w.database)}.${quoteIdentifier(t.table)}
-       WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') GROUP BY hour ORDER BY hour`, { since });
-    for (const r of rows) freshness.push({ table: t.table, hour: Number(r.hour), p50: Number(r.p50), max: Number(r.max) });
-  }
+  // Every table's hours in one query (one statement on chDB's one session, not one per table).
+  const stored = new Set((await w.query<{ name: string }>('SELECT name FROM system.tables WHERE database = {db:String}', { db: w.database })).map((r) => r.name));
+  const parts = report.tables.filter((t) => stored.has(t.table)).map((t) =>
+    `SELECT ${quoteString(t.table)} AS table, toString(toUnixTimestamp(toStartOfHour(received_at)) * 1000) AS hour,
+       quantile(0.5)(dateDiff('second', event_time, received_at)) AS p50, max(dateDiff('second', event_time, received_at)) AS max
+     FROM ${quoteIdentifier(w.database)}.${quoteIdentifier(t.table)}
+     WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') GROUP BY hour`);
+  const freshness = parts.length === 0 ? [] : (await w.query<{ table: string; hour: string; p50: number; max: number }>(`${parts.join('\nUNION ALL\n')}\nORDER BY hour, table`, { since }))
+    .map((r) => ({ table: r.table, hour: Number(r.hour), p50: Number(r.p50), max: Number(r.max) }));
   return {
     env: 'dev', alarms, report, freshness,
     throughput: throughput.map((r) => ({ table: r.table, hour: Number(r.hour), rows: Number(r.rows) })),
@@ -109,6 +109,10 @@ export async function readQuery(client: ClickHouseClient, sql: string, database:
   if (!READ_STATEMENTS.test(kind)) throw new ApiError(400, `the console runs reads only (SELECT, SHOW, DESCRIBE, EXPLAIN, EXISTS); this is ${kind}`);
   const reach = outsideReach(ast);
   if (reach) throw new ApiError(400, `${reach} reads outside the store (files, URLs, other servers), which the console refuses`);
+  // Serve's allow-list: other settings name files the process would read (format_template_row, format_schema).
+  const setting = refusedSetting(statement, ast, readSettingAllowed);
+  if (setting === '') throw new ApiError(400, 'the query\'s SETTINGS could not be read to check them against the allowed settings');
+  if (setting !== undefined) throw new ApiError(400, `setting ${setting} is not allowed by tributary serve (allowed: ${[...ALLOWED_SETTINGS].join(', ')})`);
   // The session to itself while it is in `database` (serve's BI queries and commands share it), then as it was.
   const body = await exclusive(async () => {
     const current = (await streamBytes((await client.exec({ query: 'SELECT currentDatabase()', clickhouse_settings: { default_format: 'TabSeparatedRaw' } })).stream)).toString('utf8').trim();
