@@ -68,6 +68,20 @@ function querySettings(formatted: string): { clauses: number; settings: Array<[s
  * tell. Such settings last for their query only; the readonly *setting* is not what keeps a read a read here
  * (set in chDB's one session it would never let the process write again): the statement's AST is.
  */
+/**
+ * The first setting of the statement's own SETTINGS clauses that `allowed` refuses ('' when a clause cannot be
+ * read to tell), or undefined when all pass. A read-only request's URL settings are allow-listed; so must its
+ * SETTINGS clauses be: some name files the process reads (format_template_row, format_schema) or writes
+ * (output_format_schema), so a SELECT could read ~/.aws/credentials back in its error.
+ */
+export function refusedSetting(s: Statement, ast: string, allowed: (name: string, value: string) => boolean): string | undefined {
+  const sets = (ast.match(/^\s*Set\b/gm) ?? []).length;
+  if (sets === 0) return undefined;
+  const inQuery = querySettings(s.formatted);
+  if (inQuery === undefined || inQuery.clauses !== sets) return '';
+  return inQuery.settings.find(([name, value]) => !allowed(name, value))?.[0];
+}
+
 export function liftsReadOnly(s: Statement, ast: string): boolean {
   const sets = (ast.match(/^\s*Set\b/gm) ?? []).length;
   if (sets === 0) return false;

@@ -1,7 +1,7 @@
 // The console's API off loopback: refused without a password, Basic auth with serve's user and password.
 // Also the checks that keep other sites' pages from driving it on loopback.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -40,6 +40,41 @@ describe('console API access', { timeout: 60_000 }, () => {
       // An empty store: only the schema files' declared events, none registered yet.
       const { tables } = (await right.json()) as { tables: Array<{ status: string }> };
       assert.ok(tables.length > 0 && tables.every((t) => t.status === 'declared'));
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it('on loopback with a password, the API and its pages take it too: other users of the machine reach loopback', async () => {
+    const serve = await startServe(join(scratch, 'd'), [], { TRIBUTARY_SERVE_PASSWORD: 'pw' });
+    try {
+      const anonymous = await fetch(`${serve.url}/api/sql`, { method: 'POST', body: JSON.stringify({ sql: 'SELECT 1' }), headers: { 'x-tributary-console': '1' } });
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+      assert.equal((await fetch(`${serve.url}/console/`)).status, 401);
+      const right = await fetch(`${serve.url}/api/sql`, { method: 'POST', body: JSON.stringify({ sql: 'SELECT 1 AS one' }), headers: { 'x-tributary-console': '1', authorization: `Basic ${Buffer.from('default:pw').toString('base64')}` } });
+      assert.equal(right.status, 200);
+      assert.deepEqual(((await right.json()) as { rows: unknown[][] }).rows, [[1]]);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it('the SQL page refuses settings in a query beyond serve\'s allow-list: none reads a file back', async () => {
+    const secret = join(scratch, 'credentials');
+    writeFileSync(secret, '[default]\naws_secret_access_key = TOPSECRET\n');
+    const serve = await startServe(join(scratch, 'e'));
+    try {
+      const sql = `SELECT * FROM format(Template, 'x') SETTINGS format_template_row = '${secret}'`;
+      for (const [path, body] of [['/api/sql', { sql }], ['/api/sql/sample', { sql, generate: 5 }]] as const) {
+        const res = await fetch(`${serve.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'x-tributary-console': '1' } });
+        const text = await res.text();
+        assert.doesNotMatch(text, /TOPSECRET/, path);
+        assert.equal(res.status, 400, text);
+        assert.match(text, /format_template_row is not allowed/, path);
+      }
+      const allowed = await fetch(`${serve.url}/api/sql`, { method: 'POST', body: JSON.stringify({ sql: 'SELECT 2 AS two SETTINGS max_threads = 1' }), headers: { 'x-tributary-console': '1' } });
+      assert.equal(allowed.status, 200);
     } finally {
       await serve.stop();
     }

@@ -217,6 +217,24 @@ describe('tributary serve', () => {
       (e: Failed) => e.code === 1 && e.stderr === `tributary: ${missing}: no such file or directory\n`);
   });
 
+  it('holds its settings allow-list for a query\'s own SETTINGS too: none reads a file back (format_template_row, format_schema)', async () => {
+    const secret = join(home, 'credentials');
+    writeFileSync(secret, '[default]\naws_secret_access_key = TOPSECRET\n');
+    const q = (s: string): string => s.replace('FILE', secret.replace(/'/g, "\\'"));
+    for (const sql of ["SELECT * FROM format(Template, 'x') SETTINGS format_template_row = 'FILE'",
+      "SELECT 1 AS x FORMAT Template SETTINGS format_template_resultset = 'FILE'",
+      "SELECT * FROM (SELECT * FROM format(Template, 'x') SETTINGS format_template_row = 'FILE') SETTINGS max_threads = 1",
+      "SELECT 1 FORMAT Protobuf SETTINGS format_schema = 'FILE:M'"]) {
+      const res = await fetch(`${server.url}/`, { method: 'POST', body: q(sql), headers: { Authorization: basic('analyst', 'secret') } });
+      const text = await res.text();
+      assert.doesNotMatch(text, /TOPSECRET/, sql);
+      assert.equal(res.headers.get('x-clickhouse-exception-code'), '115', `${sql}: ${text}`);
+      assert.match(text, /is not allowed by tributary serve/, sql);
+    }
+    // Allowed settings still run in a query.
+    assert.deepEqual(await (await client.query({ query: 'SELECT count() AS n FROM page_view SETTINGS max_threads = 1, readonly = 1', format: 'JSONEachRow' })).json(), [{ n: 3 }]);
+  });
+
   it('reads a gzip request body (Content-Encoding: gzip)', async () => {
     const res = await fetch(`${server.url}/`, { method: 'POST', body: gzipSync('SELECT 7'), headers: { Authorization: basic('analyst', 'secret'), 'Content-Encoding': 'gzip' } });
     assert.equal(await res.text(), '7\n');
@@ -256,6 +274,35 @@ describe('tributary serve --write', () => {
     await assert.rejects(client.command({ query: 'CREATE TABLE r (a UInt8) ENGINE = Memory', clickhouse_settings: { readonly: '1' } }), (e: Failure) => e.code === '164');
     await client.command({ query: 'CREATE TABLE r (a UInt8) ENGINE = Memory' });
     await client.command({ query: 'DROP TABLE r' });
+  });
+
+  it('refuses what a web page sends it: a cross-site POST (CSRF) and a foreign Host (DNS rebinding)', async () => {
+    const { request } = await import('node:http');
+    const post = (headers: Record<string, string>, sql: string): Promise<{ status: number; code: string | undefined; text: string }> => new Promise((resolve, reject) => {
+      const req = request(`${server.url}/`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { text += c; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, code: res.headers['x-clickhouse-exception-code'] as string | undefined, text }));
+      });
+      req.on('error', reject);
+      req.end(sql);
+    });
+    // A form or fetch(no-cors) from another site: the browser sends its Origin (and Sec-Fetch-Site).
+    const csrf = await post({ origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' }, 'CREATE TABLE pwned (a UInt8) ENGINE = Memory');
+    assert.equal(csrf.status, 403, csrf.text);
+    assert.equal(csrf.code, '497');
+    assert.match(csrf.text, /another site/);
+    const sameSite = await post({ 'sec-fetch-site': 'same-site' }, 'CREATE TABLE pwned (a UInt8) ENGINE = Memory');
+    assert.equal(sameSite.status, 403, sameSite.text);
+    // A page of attacker.example whose name now resolves to 127.0.0.1: same-origin to the browser, its own Host here.
+    const rebound = await post({ host: `attacker.example:${new URL(server.url).port}`, origin: `http://attacker.example:${new URL(server.url).port}` }, 'SELECT count() FROM page_view');
+    assert.equal(rebound.status, 403, rebound.text);
+    assert.match(rebound.text, /Host/);
+    assert.equal((await post({ host: 'attacker.example' }, 'SELECT 1')).status, 403);
+    assert.equal(await (await client.query({ query: "SELECT count() AS n FROM system.tables WHERE database = 'tributary' AND name = 'pwned'", format: 'JSONEachRow' })).json<{ n: number }>().then((r) => r[0]!.n), 0);
+    // BI clients (no Origin) and localhost names are served as before.
+    assert.equal((await post({ host: `localhost:${new URL(server.url).port}` }, 'SELECT 1')).text, '1\n');
   });
 
   it('refuses SET, which would outlast its request in chDB\'s one session', async () => {

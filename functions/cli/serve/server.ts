@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client';
 import { quoteIdentifier } from '../../core/identifiers.js';
-import { liftsReadOnly, parseStatement, READ_STATEMENTS, statementAst, streamBytes, type Statement } from '../statement.js';
+import { liftsReadOnly, parseStatement, READ_STATEMENTS, refusedSetting, statementAst, streamBytes, type Statement } from '../statement.js';
+import { isLoopback } from './console/access.js';
 import { ALLOWED_SETTINGS, ClickHouseHttpError, contentTypeOf, errorResponse, parseQueryRequest, type Credentials, type QueryRequest } from './protocol.js';
 
 export interface ServeOptions {
@@ -55,6 +56,29 @@ export function outsideReach(ast: string): string | undefined {
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** A setting a read may carry in its own SETTINGS clauses: the URL parameters' allow-list, and readonly kept on. */
+export const readSettingAllowed = (name: string, value: string): boolean =>
+  ALLOWED_SETTINGS.has(name) || (name === 'readonly' && (value === '1' || value === '2'));
+
+/**
+ * Why a request that a browser sent for some web page is refused, or undefined. No page of this server talks to
+ * ClickHouse's interface and it sends no CORS headers, so a browser's request here is another site's: a form
+ * or fetch posting a write (CSRF; browsers send Origin and Sec-Fetch-Site with it), or, on loopback, a page whose
+ * own name was rebound to 127.0.0.1 (DNS rebinding; same-origin to the browser, but its Host is its name).
+ */
+export function browserRefusal(bound: string, headers: IncomingMessage['headers']): string | undefined {
+  const host = headers.host ?? '';
+  const name = /^\[([^\]]+)\](?::\d+)?$/.exec(host)?.[1] ?? /^([^:]*)(?::\d+)?$/.exec(host)?.[1] ?? host;
+  // No Host at all (HTTP/1.0) is no browser's request.
+  if (headers.host !== undefined && isLoopback(bound) && !isLoopback(name)) return `Host ${JSON.stringify(host)} is not this server's address: on ${bound} it answers for localhost and 127.0.0.1 only (a page rebinding its name to 127.0.0.1 sends its own); connect to http://127.0.0.1, or bind --host to serve other names`;
+  const site = headers['sec-fetch-site'];
+  const origin = headers.origin;
+  if (site === 'cross-site' || site === 'same-site' || (origin !== undefined && origin !== `http://${host}`)) {
+    return `a request from another site's page (Origin ${JSON.stringify(origin ?? '')}) is refused: ClickHouse's interface here answers BI tools and clients, not browsers`;
+  }
+  return undefined;
+}
 
 interface Answer {
   readonly status: number;
@@ -104,6 +128,12 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       const reach = outsideReach(ast);
       if (reach) throw new ClickHouseHttpError(497, 'ACCESS_DENIED', `${reach} reads outside the store (files, URLs, other servers), which tributary serve refuses while read-only`);
       if (liftsReadOnly(statement, ast)) throw new ClickHouseHttpError(164, 'READONLY', `Cannot modify 'readonly' setting in readonly mode: ${why}`);
+      const setting = refusedSetting(statement, ast, readSettingAllowed);
+      if (setting !== undefined) {
+        throw new ClickHouseHttpError(115, 'UNKNOWN_SETTING', setting === ''
+          ? 'The query\'s SETTINGS clauses could not be read to check them against tributary serve\'s allowed settings'
+          : `Setting ${setting} is not allowed by tributary serve (allowed: ${[...ALLOWED_SETTINGS].join(', ')})`);
+      }
     }
     const database = req.database ?? options.database;
     // The client's settings; readonly is handled above (set, it would outlive the request in chDB's session).
@@ -153,6 +183,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     if (url.pathname === '/ping' || url.pathname === '/replicas_status') return plain(200, 'Ok.\n');
     if (url.pathname !== '/') return plain(404, `There is no handle ${url.pathname}\n\nUse / or /ping\n`);
     if ((req.method === 'GET' || req.method === 'HEAD') && !url.searchParams.has('query')) return plain(200, 'Ok.\n');
+    const refusal = browserRefusal(options.host, req.headers);
+    if (refusal) throw new ClickHouseHttpError(497, 'ACCESS_DENIED', refusal);
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') throw new ClickHouseHttpError(36, 'BAD_ARGUMENTS', `Unsupported HTTP method ${req.method ?? ''}`);
     const encoding = (req.headers['content-encoding'] ?? '').toLowerCase();
     let decoded: Buffer;
