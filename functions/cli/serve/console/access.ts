@@ -1,6 +1,6 @@
 // Who may use the console's API. It reads and changes the store (schema push, quarantine replay), so:
-// bound to loopback it answers this machine's browser; bound elsewhere it answers only with serve's user and
-// password (HTTP Basic), and not at all when serve has no password. Cross-site pages cannot drive it either:
+// with a password it answers only with serve's user and password (HTTP Basic), on loopback too (the machine's
+// other users reach loopback); without one it answers on loopback only. Cross-site pages cannot drive it either:
 // every request must name a loopback or the bound Host, and a change must carry the console's own header.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -46,7 +46,7 @@ export function checkAccess(req: IncomingMessage, o: AccessOptions, changes: boo
     return { status: 403, message: `Host ${JSON.stringify(host)} is not this console's address` };
   }
   if (changes && req.headers[CONSOLE_HEADER] !== '1') return { status: 403, message: `a change needs the ${CONSOLE_HEADER} header (the console sends it)` };
-  if (!loopback) {
+  if (o.password !== undefined) {
     const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const text = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
     const colon = text.indexOf(':');

@@ -16,8 +16,9 @@ import { describeTransformations, parseRename, parseSet, parseTimestampFormat, t
 import { SRM_ALERT } from '../../../core/ab/report.js';
 import { declaredSchemaOptions } from '../../../adapters/schema-files.js';
 import type { LocalRuntime } from '../../local-runtime.js';
-import { parseStatement, READ_STATEMENTS, statementAst, streamBytes } from '../../statement.js';
-import { outsideReach } from '../server.js';
+import { parseStatement, READ_STATEMENTS, refusedSetting, statementAst, streamBytes } from '../../statement.js';
+import { ALLOWED_SETTINGS } from '../protocol.js';
+import { outsideReach, readSettingAllowed } from '../server.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -108,6 +109,10 @@ export async function readQuery(client: ClickHouseClient, sql: string, database:
   if (!READ_STATEMENTS.test(kind)) throw new ApiError(400, `the console runs reads only (SELECT, SHOW, DESCRIBE, EXPLAIN, EXISTS); this is ${kind}`);
   const reach = outsideReach(ast);
   if (reach) throw new ApiError(400, `${reach} reads outside the store (files, URLs, other servers), which the console refuses`);
+  // Serve's allow-list: other settings name files the process would read (format_template_row, format_schema).
+  const setting = refusedSetting(statement, ast, readSettingAllowed);
+  if (setting === '') throw new ApiError(400, 'the query\'s SETTINGS could not be read to check them against the allowed settings');
+  if (setting !== undefined) throw new ApiError(400, `setting ${setting} is not allowed by tributary serve (allowed: ${[...ALLOWED_SETTINGS].join(', ')})`);
   // The session to itself while it is in `database` (serve's BI queries and commands share it), then as it was.
   const body = await exclusive(async () => {
     const current = (await streamBytes((await client.exec({ query: 'SELECT currentDatabase()', clickhouse_settings: { default_format: 'TabSeparatedRaw' } })).stream)).toString('utf8').trim();
