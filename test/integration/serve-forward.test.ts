@@ -25,8 +25,8 @@ const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{ stdout: s
 const pageViews = (prefix: string, n: number): string =>
   Array.from({ length: n }, (_, i) => JSON.stringify({ event: 'page_view', event_id: `${prefix}${i}`, ts: `2026-11-20T10:${String(i % 60).padStart(2, '0')}:00Z`, user_id: `u${i % 50}`, properties: { path: `/p${i % 7}` } })).join('\n');
 
-async function startServe(): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env, cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startServe(serveEnv: NodeJS.ProcessEnv = env, cwd = PACKAGE_ROOT): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: serveEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
@@ -176,6 +176,26 @@ describe('commands while tributary serve holds the store', () => {
     for (const stale of cases) {
       writeFileSync(file, JSON.stringify(stale), { mode: 0o600 });
       assert.deepEqual(JSON.parse((await cli(['sql', 'SELECT count() AS n FROM page_view', '--format', 'jsonl'])).stdout), { n: 3008 });
+    }
+  });
+});
+
+describe('a serve started with a relative TRIBUTARY_HOME', () => {
+  it('runs a command from another directory in its own store, not in the caller\'s directory\'s namesake', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'tributary-forward-relative-'));
+    const sub = join(base, 'sub');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'events.ndjson'), pageViews('r', 4));
+    // serve in base with TRIBUTARY_HOME=store; the caller in base/sub names the same store as ../store.
+    const server = await startServe({ ...env, TRIBUTARY_HOME: 'store' }, base);
+    try {
+      const here = { ...env, TRIBUTARY_HOME: '../store' };
+      await exec(process.execPath, [bin, 'ingest', 'events.ndjson'], { env: here, cwd: sub });
+      const { stdout } = await exec(process.execPath, [bin, 'sql', 'SELECT count() AS n FROM page_view', '--format', 'jsonl'], { env: here, cwd: sub });
+      assert.deepEqual(JSON.parse(stdout), { n: 4 });
+      assert.equal(existsSync(join(sub, 'store')), false, 'a store was made in the caller\'s directory');
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -23,6 +23,11 @@ export interface CommandEndpointOptions {
   readonly runCommand: (argv: string[]) => Promise<number>;
   /** after each command (serve refreshes its lake views: the command may have added tables) */
   readonly afterCommand?: () => Promise<void>;
+  /**
+   * serve's store, absolute: a command runs in the caller's directory, where serve's own TRIBUTARY_HOME (relative,
+   * or unset: ./.tributary) would name another store
+   */
+  readonly home?: string;
 }
 
 const MAX_HEADER_BYTES = 1024 * 1024;
@@ -86,6 +91,8 @@ export async function startCommandEndpoint(options: CommandEndpointOptions): Pro
     }
     for (const k of saved.keys()) delete process.env[k];
     for (const [k, v] of Object.entries(header.env)) if (forwardedEnv(k) && typeof v === 'string') process.env[k] = v;
+    const ownHome = process.env['TRIBUTARY_HOME'];
+    if (options.home !== undefined) process.env['TRIBUTARY_HOME'] = options.home;
     try {
       return await runWithIo({
         stdin, stdoutIsTTY: header.stdoutIsTTY === true, stderrIsTTY: header.stderrIsTTY === true,
@@ -94,6 +101,8 @@ export async function startCommandEndpoint(options: CommandEndpointOptions): Pro
     } finally {
       for (const k of Object.keys(process.env)) if (forwardedEnv(k)) delete process.env[k];
       for (const [k, v] of saved) process.env[k] = v;
+      if (ownHome === undefined) delete process.env['TRIBUTARY_HOME'];
+      else process.env['TRIBUTARY_HOME'] = ownHome;
       process.chdir(cwd);
       await options.afterCommand?.().catch(() => undefined);
     }
@@ -153,7 +162,7 @@ export async function startCommandEndpoint(options: CommandEndpointOptions): Pro
 export async function hostCommands(runtime: LocalRuntime, url: string): Promise<{ close(): Promise<void> }> {
   const [{ shareLocalRuntime }, { runMain }] = await Promise.all([import('../local-runtime.js'), import('../run.js')]);
   const unshare = shareLocalRuntime(runtime);
-  const endpoint = await startCommandEndpoint({ runCommand: runMain, afterCommand: async () => { await runtime.refreshLakeViews(); } });
+  const endpoint = await startCommandEndpoint({ runCommand: runMain, afterCommand: async () => { await runtime.refreshLakeViews(); }, home: runtime.home });
   writeDiscovery(runtime.home, { pid: process.pid, commandPort: endpoint.port, token: endpoint.token, url });
   // Whatever way the process ends, the file does not outlive it (a stale one is ignored anyway: its pid is gone).
   const remove = (): void => removeDiscovery(runtime.home, endpoint.token);
