@@ -34,19 +34,22 @@ COMMENT 'ab-daily state: per day, the first exposures and new variants of (exper
  * (seen, with every variant of D within its min..max). Parameters: day, day_start, day_end.
  */
 export function assignmentsDeltaSql(database: string, config: AbConfig): string {
-  return `SELECT toDate({day:String}) AS dt, d.experiment_id AS experiment_id, d.user_id AS user_id, d.first_exposure AS first_exposure,
-    d.first_variant AS first_variant, d.min_variant AS min_variant, d.max_variant AS max_variant
-  FROM (
+  // The state is read for the day's users only (a set of the day's pairs filters the scan before the
+  // GROUP BY), so its aggregation follows one day's users, not everyone ever exposed.
+  return `WITH day AS (
     SELECT assumeNotNull(experiment_id) AS experiment_id, assumeNotNull(user_id) AS user_id, min(event_time) AS first_exposure,
       argMin(assumeNotNull(variant), event_time) AS first_variant, min(assumeNotNull(variant)) AS min_variant, max(assumeNotNull(variant)) AS max_variant
     FROM ${t(database, config.exposureEvent)} FINAL
     WHERE event_time >= {day_start:DateTime64(3, 'UTC')} AND event_time < {day_end:DateTime64(3, 'UTC')}
       AND user_id IS NOT NULL AND experiment_id IS NOT NULL AND variant IS NOT NULL
     GROUP BY experiment_id, user_id
-  ) AS d
+  )
+  SELECT toDate({day:String}) AS dt, d.experiment_id AS experiment_id, d.user_id AS user_id, d.first_exposure AS first_exposure,
+    d.first_variant AS first_variant, d.min_variant AS min_variant, d.max_variant AS max_variant
+  FROM day AS d
   LEFT JOIN (
     SELECT experiment_id, user_id, min(min_variant) AS seen_min, max(max_variant) AS seen_max, 1 AS seen
-    FROM ${t(database, ASSIGNMENTS_TABLE)} WHERE dt < toDate({day:String})
+    FROM ${t(database, ASSIGNMENTS_TABLE)} WHERE dt < toDate({day:String}) AND (experiment_id, user_id) IN (SELECT experiment_id, user_id FROM day)
     GROUP BY experiment_id, user_id
   ) AS s ON d.experiment_id = s.experiment_id AND d.user_id = s.user_id
   WHERE s.seen = 0 OR d.min_variant < s.seen_min OR d.max_variant > s.seen_max`;
