@@ -275,6 +275,20 @@ describe('spool writes: more spools pending than a manifest takes', () => {
   });
 });
 
+describe('spool writes: a spool gone between the claim and the plan', () => {
+  it('a redelivered spool another run deleted as fully materialized: the manifest goes on without it, every event once', async () => {
+    const s = site();
+    await ingest(s, traffic(0, 10));
+    await materialize(s);
+    const again = await ingest(s, traffic(0, 10)); // all its rows are materialized already
+    await ingest(s, traffic(10, 20));
+    const report = await materialize(s, async (step) => { if (step === 'claimed') await s.store.delete([again.spool!.key]); });
+    assert.equal(report.outcome, 'done');
+    assert.equal(report.pending, 0);
+    assertExactlyOnce(await census(s), expectedIds(0, 20));
+  });
+});
+
 describe('spool writes: deferral (a table waits while its oldest spooled row is younger than deferMs)', () => {
   const DEFER = 3 * 60_000;
   const run = (s: Site, o: { store?: ObjectStore; onStep?: (step: MaterializeStep) => void | Promise<void>; leaseMs?: number } = {}): ReturnType<typeof materializeSpool> =>

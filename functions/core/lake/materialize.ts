@@ -406,8 +406,11 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
   if (m.state !== 'consumed') {
     const read = preRead ?? await readSpools(deps.store, m.spools, o.concurrency);
     const missing = read.filter((r) => !r.spool).map((r) => r.key);
-    if (missing.length > 0) throw new Error(`manifest ${m.id} (${m.state}): spool objects gone before it was consumed: ${missing.slice(0, 3).join(', ')}`);
-    const spools = read as ReadSpool[];
+    if (missing.length > 0 && m.state !== 'claimed') throw new Error(`manifest ${m.id} (${m.state}): spool objects gone before it was consumed: ${missing.slice(0, 3).join(', ')}`);
+    // Before its plan, a spool can only be gone because a run found every row of it materialized (a
+    // redelivery's): the manifest goes on without it.
+    const spools = read.filter((r): r is ReadSpool => r.spool !== undefined);
+    if (missing.length > 0) m = { ...m, spools: spools.map((r) => r.key) };
     const oldestSpool = Math.min(...spools.map((s) => s.spool.header.writtenAt));
 
     let planned: ReturnType<typeof groupRows> | undefined;
