@@ -118,10 +118,12 @@ export async function readQuery(client: ClickHouseClient, sql: string, database:
     const current = (await streamBytes((await client.exec({ query: 'SELECT currentDatabase()', clickhouse_settings: { default_format: 'TabSeparatedRaw' } })).stream)).toString('utf8').trim();
     await client.command({ query: `USE ${quoteIdentifier(database)}` });
     try {
-      const rs = await client.exec({ query: sql, clickhouse_settings: { default_format: 'JSONCompactEachRowWithNamesAndTypes' } });
+      // Read no further than the page shows: a whole big table would be buffered while the session is held.
+      const rs = await client.exec({ query: sql, clickhouse_settings: { default_format: 'JSONCompactEachRowWithNamesAndTypes', max_result_rows: String(SQL_ROW_LIMIT + 1), result_overflow_mode: 'break' } });
       return await streamBytes(rs.stream);
     } finally {
-      await client.command({ query: `USE ${quoteIdentifier(current || 'default')}` });
+      // chDB's session keeps a query's settings: ClickHouse's defaults back for whoever comes next.
+      await client.command({ query: `USE ${quoteIdentifier(current || 'default')}`, clickhouse_settings: { max_result_rows: '0', result_overflow_mode: 'throw' } });
     }
   });
   const lines = body.toString('utf8').split('\n').filter((l) => l !== '');
