@@ -2,13 +2,14 @@
 // serve/commands.ts) instead of failing on chDB's lock: real processes throughout, serve started on a free port.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
+import { writeDiscovery } from '../../functions/cli/serve/discovery.js';
 
 const exec = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'tributary-forward-'));
@@ -197,5 +198,23 @@ describe('a serve started with a relative TRIBUTARY_HOME', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('serve.json', () => {
+  it('is written 0600 whatever lay at its temporary name: a file readable by others, or a link to elsewhere', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-discovery-'));
+    const d = { pid: process.pid, commandPort: 1, token: 'a'.repeat(64), url: 'http://127.0.0.1:1' };
+    const tmp = join(dir, `serve.json.${process.pid}.tmp`);
+    writeFileSync(tmp, 'left over', { mode: 0o644 });
+    writeDiscovery(dir, d);
+    assert.equal(statSync(join(dir, 'serve.json')).mode & 0o777, 0o600);
+    const elsewhere = join(dir, 'elsewhere.txt');
+    writeFileSync(elsewhere, 'not serve\'s', { mode: 0o644 });
+    symlinkSync(elsewhere, tmp);
+    writeDiscovery(dir, { ...d, token: 'b'.repeat(64) });
+    assert.equal(readFileSync(elsewhere, 'utf8'), 'not serve\'s');
+    assert.equal(statSync(join(dir, 'serve.json')).mode & 0o777, 0o600);
+    assert.equal((JSON.parse(readFileSync(join(dir, 'serve.json'), 'utf8')) as { token: string }).token, 'b'.repeat(64));
   });
 });

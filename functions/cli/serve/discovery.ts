@@ -46,7 +46,9 @@ export function liveServe(home: string): ServeDiscovery | undefined {
 export function writeDiscovery(home: string, d: ServeDiscovery): void {
   const path = discoveryPath(home);
   const next = `${path}.${process.pid}.tmp`;
-  writeFileSync(next, `${JSON.stringify(d)}\n`, { mode: 0o600 });
+  // Whatever lay at that name goes first: writing over a file keeps its mode, and over a link writes its target.
+  rmSync(next, { force: true });
+  writeFileSync(next, `${JSON.stringify(d)}\n`, { mode: 0o600, flag: 'wx' });
   renameSync(next, path);
 }
 
