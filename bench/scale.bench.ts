@@ -23,6 +23,7 @@ import { DEFAULT_INGEST_MEMORY_MB } from '../infra/config.js';
 import { DEFAULT_INGEST_CONFIG } from '../functions/core/ingest.js';
 import { rng } from '../functions/cli/traffic.js';
 import { GlueCatalog } from '../functions/adapters/catalog/glue.js';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { startFakeGlue } from '../test/glue-endpoint.js';
 import { Counts, HOUR, openContainer, recordSizes, REGISTRY_TTL_MS, sampleBatch, tableName, typeWeights, countingStore } from './scale/harness.js';
 import { measureCompaction, scale, type CompactionCost } from './scale/compaction.js';
@@ -120,6 +121,10 @@ async function main(): Promise<void> {
   console.log(`functions/core/ingest.ts: ${provenance()}`);
   console.log(`event ≈ ${sizes.ndjson.toFixed(0)} B of NDJSON, ${sizes.payload.toFixed(0)} B of MSK payload · ESM model: ${ESM_MODE} · batch size 10,000 · ingest memory ${DEFAULT_INGEST_MEMORY_MB} MB (infra/config.ts) · prices ${prices.region}, read ${prices.read}\n`);
   const glue = await startFakeGlue();
+  // The stand-in's idle keep-alive sockets close after 5 s: on a busy machine the client can reuse one as it
+  // closes (ECONNRESET, which ended a full run on 2026-12-06). The SDK retries such network errors.
+  const fakeClient = glue.client;
+  glue.client = new GlueClient({ endpoint: glue.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 3 });
   let current = new Counts();
   const store = countingStore(() => current);
   try {
@@ -159,6 +164,8 @@ async function main(): Promise<void> {
     recommend(rows);
     console.log(`\nrun took ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } finally {
+    glue.client.destroy();
+    glue.client = fakeClient;
     await glue.close();
   }
 }
