@@ -250,9 +250,16 @@ export class ClickHouseWarehouse implements Warehouse {
     const known = this.columns.get(t.table);
     if (!known || t.columns.some((c) => !known.has(c.name))) {
       await this.client.command({ query: createDerivedTableSql(this.database, t, orderBy) });
-      // A SQL job's output gains columns as its query does (additively, like event tables).
-      const add = t.columns.map((c) => `ADD COLUMN IF NOT EXISTS ${columnDefinition(c)}`).join(', ');
-      await this.client.command({ query: `ALTER TABLE ${qualified(this.database, t.table)} ${add}` });
+      // A SQL job's output gains columns as its query does (additively, like event tables): only the
+      // missing ones are added, so a job whose columns never change needs no ALTER right.
+      const rs = await this.client.query({
+        query: 'SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String}', query_params: { db: this.database, t: t.table }, format: 'JSONEachRow',
+      });
+      const have = new Set((await rs.json<{ name: string }>()).map((r) => r.name));
+      const missing = t.columns.filter((c) => !have.has(c.name));
+      if (missing.length > 0) {
+        await this.client.command({ query: `ALTER TABLE ${qualified(this.database, t.table)} ${missing.map((c) => `ADD COLUMN IF NOT EXISTS ${columnDefinition(c)}`).join(', ')}` });
+      }
       this.columns.set(t.table, new Map(t.columns.map((c) => [c.name, clickhouseType(c)])));
     }
     const target = qualified(this.database, t.table);

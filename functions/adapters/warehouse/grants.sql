@@ -29,6 +29,11 @@ GRANT SELECT ON tributary.* TO tributary_jobs;
 GRANT CREATE DATABASE ON tributary.* TO tributary_jobs; -- CREATE DATABASE IF NOT EXISTS before its first table
 -- One line per job output table (the `output` of each job in schemas/jobs/).
 GRANT CREATE TABLE, INSERT, ALTER DELETE ON tributary.ab_daily TO tributary_jobs;
+GRANT CREATE TABLE, INSERT, ALTER DELETE ON tributary.ab_assignments TO tributary_jobs; -- ab-daily's incremental state
+-- SQL jobs' outputs also gain columns as their queries do (ALTER ADD COLUMN).
+GRANT CREATE TABLE, INSERT, ALTER DELETE, ALTER ADD COLUMN ON tributary.daily_active_users TO tributary_jobs;
+GRANT CREATE TABLE, INSERT, ALTER DELETE, ALTER ADD COLUMN ON tributary.hourly_funnel TO tributary_jobs;
+GRANT CREATE TABLE, INSERT, ALTER DELETE, ALTER ADD COLUMN ON tributary.daily_revenue TO tributary_jobs;
 GRANT CREATE TABLE, INSERT, DROP TABLE ON tributary._stage_* TO tributary_jobs;
 
 -- BI (dashboards, analysts): the event tables, their views and the job outputs; the ingest log for freshness
