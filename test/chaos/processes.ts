@@ -356,9 +356,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
         return make(services[Math.floor(random() * 3)]!, any, n(6), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
       }
       case 'kill_between_files': return make('s3', isLakeData, 1, { kind: 'kill_after' });
-      case 'kill_mid_write': return make('s3', isLakeData, n(2), { kind: 'kill_mid_body' });
+      case 'kill_mid_write': return make('s3', isLakeData, 1, { kind: 'kill_mid_body' });
       case 'kill_after_clickhouse_insert': return make('clickhouse', isEventInsert, n(2), { kind: 'kill_after' });
-      case 'compaction_kill': return make(random() < 0.7 ? 's3' : 'glue', any, n(30), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+      case 'compaction_kill': return make(random() < 0.7 ? 's3' : 'glue', any, n(12), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
       case 'object_store_5xx': return make('s3', any, n(6), { kind: 'respond', status: 500, body: S3_ERROR('InternalError', 'injected') });
       case 'object_store_throttling': return make('s3', any, n(6), { kind: 'respond', status: 503, body: S3_ERROR('SlowDown', 'Please reduce your request rate.') });
       case 'object_store_slow': return make('s3', any, n(6), { kind: 'delay', ms: 200 + Math.floor(random() * 1300) });
