@@ -15,7 +15,8 @@
 // Environment: BENCH_SCALE_SAMPLE (rows per sampled batch, default 400), BENCH_SCALE_STEADY (steady
 // invocations sampled per grid point, default 4), BENCH_SCALE_ESM (mixed | per-partition),
 // BENCH_SCALE_PARTS (0 skips the chDB parts run), BENCH_SCALE_LAKE_WRITES (direct | spool | both, default
-// both), BENCH_SCALE_ONLY (a filter on the grid, e.g. "traffic=1000,types=5" while developing).
+// both), BENCH_SCALE_ONLY (a filter on the grid, e.g. "traffic=1000,types=5" while developing),
+// BENCH_SCALE_BREAKDOWN=1 ($/GB by component per row), BENCH_SCALE_DEFER=0 (no deferral variants).
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
