@@ -4,6 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { abDailyJob } from '../core/ab/ab-daily-job.js';
 import { AB_DAILY_TABLE } from '../core/ab/results.js';
+import { ASSIGNMENTS_TABLE } from '../core/ab/assignments.js';
+import { quoteIdentifier } from '../core/identifiers.js';
 import { JobConfigError, parseAbConfig, type AbConfig } from '../core/ab/config.js';
 import type { JobDefinition } from '../core/jobs/job.js';
 import { formatProblem, parseSqlJobFile, type JobProblem, type SqlJobFile } from '../core/jobs/sql-job-file.js';
@@ -108,4 +110,22 @@ export function jobDeployment(dir: string): JobDeployment {
     return mine.length === 0 ? [] : [{ ...cadenceSchedule(cadence, mine.map((j) => j.latenessMs)), jobs: mine.map((j) => j.name) }];
   });
   return { schedules, outputTables: jobs.map((j) => j.table) };
+}
+
+/**
+ * The jobs user's ClickHouse grants on the job output tables, generated from the job files: what grants.sql
+ * no longer lists table by table, so a new job file needs no hand-written grant. A wildcard grant cannot
+ * replace it: ClickHouse wildcards match a name prefix only and job outputs are named after their jobs, and
+ * `tributary.*` would let the jobs user delete from event tables. Refuses (JobConfigError) job files with problems.
+ */
+export function jobGrants(dir: string, database = 'tributary', user = 'tributary_jobs'): string[] {
+  const { jobs, files, problems } = loadJobs(dir);
+  if (problems.length > 0) throw new JobConfigError(`job files with problems (tributary jobs check):\n${problems.map(formatProblem).join('\n')}`);
+  const on = (table: string): string => `${quoteIdentifier(database)}.${quoteIdentifier(table)}`;
+  const out: string[] = [];
+  // ab-daily's tables keep their columns: no ALTER ADD COLUMN. Its assignments are its incremental state.
+  if (jobs.has('ab-daily')) for (const t of [AB_DAILY_TABLE.table, ASSIGNMENTS_TABLE]) out.push(`GRANT CREATE TABLE, INSERT, ALTER DELETE ON ${on(t)} TO ${user}`);
+  // SQL jobs' outputs also gain columns as their queries do.
+  for (const f of files.values()) out.push(`GRANT CREATE TABLE, INSERT, ALTER DELETE, ALTER ADD COLUMN ON ${on(f.table)} TO ${user}`);
+  return out;
 }

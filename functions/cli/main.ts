@@ -92,12 +92,14 @@ Compacts closed hour partitions of the local lake: duplicate event_ids removed, 
   ['jobs', `tributary jobs list
 tributary jobs show <job>
 tributary jobs check [job]
+tributary jobs grants
 tributary jobs run <job> --date YYYY-MM-DD
 tributary jobs backfill <job> --from YYYY-MM-DD --to YYYY-MM-DD
 
 Windowed jobs: ab-daily and every <name>.sql in schemas/jobs/ (or TRIBUTARY_JOBS), locally, or against
 AWS when TRIBUTARY_BUCKET is set. A re-run replaces the window's results. A backfill covers at most 366
 days (less with a job's max_backfill_days) and exits 1 when a day failed. check exits 2 on any problem.
+grants prints the jobs user's ClickHouse grants on every job output (CLICKHOUSE_DATABASE, default tributary).
 
   --date D          the day to run (run)
   --from D, --to D  the days to run, both included (backfill)`],
@@ -316,8 +318,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'jobs': {
       const [sub, name] = positionals;
-      const subs = ['list', 'show', 'run', 'backfill', 'check'];
-      if (!sub || !subs.includes(sub)) throw new UsageError('jobs needs one of: list, show <job>, run <job> --date D, backfill <job> --from D --to D, check [job]');
+      const subs = ['list', 'show', 'run', 'backfill', 'check', 'grants'];
+      if (!sub || !subs.includes(sub)) throw new UsageError('jobs needs one of: list, show <job>, run <job> --date D, backfill <job> --from D --to D, check [job], grants');
+      if (sub === 'grants') {
+        // The jobs user's grants on the job outputs, for an administrator to apply (grants.sql; docs/jobs.md). No store opened.
+        const [{ jobGrants }, { defaultJobsDir }] = await Promise.all([import('../adapters/job-files.js'), import('./local-runtime.js')]);
+        for (const g of jobGrants(defaultJobsDir(), process.env['CLICKHOUSE_DATABASE'] || 'tributary')) console.log(`${g};`);
+        return 0;
+      }
       if ((sub === 'show' || sub === 'run' || sub === 'backfill') && !name) throw new UsageError(`jobs ${sub} needs a job name (tributary jobs list shows them)`);
       const [{ loadJob, loadJobs }, { defaultJobsDir, openJobContext }, { runJobDay }, { backfill, describeRun }, catalogCommands] = await Promise.all([
         import('../adapters/job-files.js'), import('./local-runtime.js'), import('../core/jobs/run-job.js'), import('./commands/jobs.js'), import('./commands/jobs-catalog.js'),

@@ -21,6 +21,8 @@ export interface RoleRun {
   readonly now: number;
   /** statements the admin checks the syntax of (EXPLAIN AST) */
   readonly statements?: readonly string[];
+  /** jobs: also run these SQL jobs of this directory (label `job <name>`) */
+  readonly sqlJobs?: { readonly dir: string; readonly names: readonly string[] };
 }
 
 const HOUR = 3_600_000;
@@ -76,6 +78,12 @@ async function main(run: RoleRun): Promise<Record<string, string>> {
           const runs = await runJobDay(loadJob(join(PACKAGE_ROOT, 'schemas/jobs'), 'ab-daily'), new Date(end - HOUR).toISOString().slice(0, 10), { ...rt.deps, registry: rt.registry });
           return runs.every((r) => r.rows > 0) ? 'ok' : 'no rows';
         });
+        for (const name of run.sqlJobs?.names ?? []) {
+          await attempt(`job ${name}`, async () => {
+            const runs = await runJobDay(loadJob(run.sqlJobs!.dir, name), new Date(end - HOUR).toISOString().slice(0, 10), { ...rt.deps, registry: rt.registry });
+            return runs.every((r) => r.rows > 0) ? 'ok' : 'no rows';
+          });
+        }
         await attempt('read quarantine', () => count('SELECT count() AS n FROM tributary_ops._quarantine'));
         await attempt('delete from event table', () => exec('ALTER TABLE tributary.page_view DELETE WHERE 1'));
         await attempt('drop event table', () => exec('DROP TABLE tributary.page_view'));

@@ -4,12 +4,13 @@
 // users.xml that gives `default` the role's grants (clickhouse-grants.role.ts).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
+import { jobGrants } from '../../functions/adapters/job-files.js';
 import type { RoleRun } from './clickhouse-grants.role.js';
 
 const run = promisify(execFile);
@@ -69,8 +70,25 @@ describe('ClickHouse users and grants (grants.sql)', () => {
     assert.equal(admin['operational tables in the BI database'], '0');
     assert.equal(admin['definer'], 'ok');
 
-    const j = await role({ role: 'jobs', home, now, users: { default: [...grants.get('tributary_jobs')!, ...local] } });
+    // grants.sql names no job output: the jobs user's rights on them are generated from the job files.
+    assert.ok(!list.some((s) => / ON tributary\.(ab_daily|ab_assignments|daily_active_users)\b/.test(s)), 'no hand-written grant per job output');
+    const jobsUser = [...grants.get('tributary_jobs')!, ...grantsByUser(jobGrants(join(PACKAGE_ROOT, 'schemas/jobs'))).get('tributary_jobs')!, ...local];
+    const j = await role({ role: 'jobs', home, now, users: { default: jobsUser } });
     assert.deepEqual(j, { 'ab-daily': 'ok', 'read quarantine': 'denied', 'delete from event table': 'denied', 'drop event table': 'denied' });
+
+    // A job file added to a schemas dir runs as the jobs user with grants.sql untouched: its grant comes from
+    // the file (tributary jobs grants); without the generated grants it is refused.
+    const jobsDir = mkdtempSync(join(tmpdir(), 'tributary-grants-jobs-'));
+    cpSync(join(PACKAGE_ROOT, 'schemas/jobs'), jobsDir, { recursive: true });
+    writeFileSync(join(jobsDir, 'daily-page-views.sql'), ['-- window: daily', '-- description: Page views per day', '-- order_by: views', '',
+      'SELECT count() AS views FROM page_view FINAL', 'WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)}', ''].join('\n'));
+    const generated = grantsByUser(jobGrants(jobsDir)).get('tributary_jobs')!;
+    assert.ok(generated.includes('GRANT CREATE TABLE, INSERT, ALTER DELETE, ALTER ADD COLUMN ON `tributary`.`daily_page_views`'), generated.join('\n'));
+    const newJob = { dir: jobsDir, names: ['daily-page-views'] };
+    const withFile = await role({ role: 'jobs', home, now, sqlJobs: newJob, users: { default: [...grants.get('tributary_jobs')!, ...generated, ...local] } });
+    assert.equal(withFile['job daily-page-views'], 'ok', JSON.stringify(withFile));
+    const without = await role({ role: 'jobs', home, now, sqlJobs: newJob, users: { default: [...grants.get('tributary_jobs')!, ...local] } });
+    assert.equal(without['job daily-page-views'], 'denied', 'grants.sql alone does not let a job write its output');
 
     // The _all view runs as its definer (the ingest user), so BI needs no file()/s3() right to read it.
     const bi = await role({ role: 'bi', home, now, users: { default: grants.get('tributary_bi')!, tributary_ingest: ingest } });
