@@ -1,11 +1,11 @@
 // Job definitions from schemas/jobs/: configuration, not code. `<name>.sql` is a windowed job in SQL
 // (functions/core/jobs/sql-job-file.ts); `ab-daily.json` configures the A/B job.
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { abDailyJob } from '../core/ab/ab-daily-job.js';
 import { AB_DAILY_TABLE } from '../core/ab/results.js';
 import { ASSIGNMENTS_TABLE } from '../core/ab/assignments.js';
-import { quoteIdentifier } from '../core/identifiers.js';
+import { normaliseName, quoteIdentifier } from '../core/identifiers.js';
 import { JobConfigError, parseAbConfig, type AbConfig } from '../core/ab/config.js';
 import type { JobDefinition } from '../core/jobs/job.js';
 import { formatProblem, parseSqlJobFile, type JobProblem, type SqlJobFile } from '../core/jobs/sql-job-file.js';
@@ -55,8 +55,24 @@ export interface JobCatalog {
   readonly problems: JobProblem[];
 }
 
-/** Every job of a directory. A broken file is reported, never silently skipped: callers decide to refuse. */
-export function loadJobs(dir: string): JobCatalog {
+/** Event tables declared beside the jobs (`schemas/events/<table>.json`), by table: their files. */
+function declaredEventTables(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  try {
+    for (const f of readdirSync(dir)) if (f.endsWith('.json')) out.set(normaliseName(basename(f, '.json')), join(dir, f));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return out;
+}
+
+/**
+ * Every job of a directory. A broken file is reported, never silently skipped: callers decide to refuse.
+ * A job whose output table is a declared event table (eventsDir, default the jobs dir's sibling `events/`)
+ * or another job's is a problem; tables only the registry knows are checked against ClickHouse (sql-job.ts).
+ */
+export function loadJobs(dir: string, eventsDir = join(dirname(dir), 'events')): JobCatalog {
+  const events = declaredEventTables(eventsDir);
   const jobs = new Map<string, JobDefinition>();
   const files = new Map<string, SqlJobFile>();
   const problems: JobProblem[] = [];
@@ -74,16 +90,18 @@ export function loadJobs(dir: string): JobCatalog {
     if (!parsed.job) continue;
     if (jobs.has(parsed.job.name)) { problems.push({ file, line: 0, message: `a job named ${parsed.job.name} already exists` }); continue; }
     const clash = [...files.values()].find((f) => f.table === parsed.job!.table) ?? (parsed.job.table === AB_DAILY_TABLE.table ? { file: 'ab-daily' } : undefined);
-    if (clash) { problems.push({ file, line: 0, message: `its output table ${parsed.job.table} is also ${clash.file}'s` }); continue; }
+    if (clash) { problems.push({ file, line: 1, message: `its output table ${parsed.job.table} is also ${clash.file}'s: rename one of the files (a job's output is its name in snake_case)` }); continue; }
+    const event = events.get(parsed.job.table);
+    if (event) { problems.push({ file, line: 1, message: `its output table ${parsed.job.table} is the event table declared in ${event}: rename the job file (its name in snake_case is the output table)` }); continue; }
     files.set(parsed.job.name, parsed.job);
     jobs.set(parsed.job.name, sqlJob(parsed.job));
   }
   return { jobs, files, problems };
 }
 
-export function loadJob(dir: string, name: string): JobDefinition {
+export function loadJob(dir: string, name: string, eventsDir?: string): JobDefinition {
   if (name === 'ab-daily') return abDailyJob(loadAbConfig(dir));
-  const { jobs, problems } = loadJobs(dir);
+  const { jobs, problems } = eventsDir === undefined ? loadJobs(dir) : loadJobs(dir, eventsDir);
   const own = problems.filter((p) => basename(p.file, '.sql') === name);
   if (own.length > 0) throw new JobConfigError(`${own.map(formatProblem).join('; ')}`);
   const job = jobs.get(name);
@@ -127,5 +145,17 @@ export function jobGrants(dir: string, database = 'tributary', user = 'tributary
   if (jobs.has('ab-daily')) for (const t of [AB_DAILY_TABLE.table, ASSIGNMENTS_TABLE]) out.push(`GRANT CREATE TABLE, INSERT, ALTER DELETE ON ${on(t)} TO ${user}`);
   // SQL jobs' outputs also gain columns as their queries do.
   for (const f of files.values()) out.push(`GRANT CREATE TABLE, INSERT, ALTER DELETE, ALTER ADD COLUMN ON ${on(f.table)} TO ${user}`);
+  return out;
+}
+
+/**
+ * The tables jobs write, by table: the job. Ingest quarantines events of those names. Files with problems
+ * are left out (the synth and `jobs check` refuse them); a missing directory has no jobs.
+ */
+export function jobOutputTables(dir: string, eventsDir?: string): Map<string, string> {
+  const { jobs, files } = eventsDir === undefined ? loadJobs(dir) : loadJobs(dir, eventsDir);
+  const out = new Map<string, string>();
+  if (jobs.has('ab-daily')) for (const t of [AB_DAILY_TABLE.table, ASSIGNMENTS_TABLE]) out.set(t, 'ab-daily');
+  for (const f of files.values()) out.set(f.table, f.name);
   return out;
 }

@@ -37,6 +37,8 @@ export interface LocalRuntimeOptions {
   /** how long ingest trusts a loaded registry entry (default 30 s, like the Lambda) */
   readonly registryTtlMs?: number;
   readonly maxNewColumnsPerHour?: number;
+  /** the job files whose output tables ingest refuses as event names (default defaultJobsDir()) */
+  readonly jobsDir?: string;
   /** one statement at a time on chDB's session, whoever sends it (serve: BI queries and forwarded commands) */
   readonly serialize?: boolean;
 }
@@ -171,6 +173,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions = {}): Promi
       config: {
         piiSalt: options.piiSalt ?? process.env['TRIBUTARY_PII_SALT'] ?? 'local-development-salt',
         ...(options.maxNewColumnsPerHour !== undefined ? { maxNewColumnsPerHour: options.maxNewColumnsPerHour } : {}),
+        jobOutputs: (await import('../adapters/job-files.js')).jobOutputTables(options.jobsDir ?? defaultJobsDir(), schemasDir),
       },
     };
     const runtime: LocalRuntime = { ...base, schemas, schemasDir, registry, deps };

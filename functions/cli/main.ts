@@ -327,12 +327,12 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if ((sub === 'show' || sub === 'run' || sub === 'backfill') && !name) throw new UsageError(`jobs ${sub} needs a job name (tributary jobs list shows them)`);
-      const [{ loadJob, loadJobs }, { defaultJobsDir, openJobContext }, { runJobDay }, { backfill, describeRun }, catalogCommands] = await Promise.all([
+      const [{ loadJob, loadJobs }, { defaultJobsDir, defaultSchemasDir, openJobContext }, { runJobDay }, { backfill, describeRun }, catalogCommands] = await Promise.all([
         import('../adapters/job-files.js'), import('./local-runtime.js'), import('../core/jobs/run-job.js'), import('./commands/jobs.js'), import('./commands/jobs-catalog.js'),
       ]);
       // A job file's problems are the user's to fix (exit 2) before anything opens the store.
-      const job = sub === 'run' || sub === 'backfill' ? loadJob(defaultJobsDir(), name!) : undefined;
-      const catalog = job ? undefined : loadJobs(defaultJobsDir());
+      const job = sub === 'run' || sub === 'backfill' ? loadJob(defaultJobsDir(), name!, defaultSchemasDir()) : undefined;
+      const catalog = job ? undefined : loadJobs(defaultJobsDir(), defaultSchemasDir());
       const ctx = await openJobContext();
       try {
         if (sub === 'list') console.log(await catalogCommands.jobsList(catalog!, ctx.deps));

@@ -47,6 +47,8 @@ export interface IngestConfig {
    * into files and partitions every few minutes (core/lake/materialize.ts, docs/lake.md).
    */
   readonly lakeWrites: LakeWrites;
+  /** job output tables (schemas/jobs), by table: the job. Events of those names are quarantined (invalid_event_name). */
+  readonly jobOutputs: ReadonlyMap<string, string>;
 }
 
 export interface Sinks {
@@ -58,7 +60,7 @@ export const ALL_SINKS: Sinks = { lake: true, warehouse: true };
 
 export const DEFAULT_INGEST_CONFIG: IngestConfig = {
   limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 4, maxNewColumnsPerHour: 50, maxColumnsPerTable: 1000, maxNewTablesPerBatch: 20, maxFilesPerBatch: 1000,
-  sinks: ALL_SINKS, lakeWrites: 'direct',
+  sinks: ALL_SINKS, lakeWrites: 'direct', jobOutputs: new Map(),
 };
 
 export interface IngestDeps {
@@ -143,6 +145,7 @@ async function planAgainstRegistry(decoded: { records: readonly DecodedRecord[];
     };
     const plan = await planBatch(decoded.records, decoded.problems, {
       now, piiSalt: config.piiSalt, limits: config.limits, tableContext, maxNewTables: config.maxNewTablesPerBatch, maxFiles: config.maxFilesPerBatch,
+      jobOutputs: config.jobOutputs,
     });
 
     const stored = new Set(plan.splits.map((s) => s.table));

@@ -1,8 +1,10 @@
 // Lambda entry point for the MSK event source mapping: wiring only; the work is in core/ingest.ts.
+import { dirname, join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { openIngestServices, secretValue } from '../adapters/aws-services.js';
 import { SchemaFiles } from '../adapters/schema-files.js';
+import { jobOutputTables } from '../adapters/job-files.js';
 import { readIngestEnvironment } from '../adapters/environment.js';
 import { ingestServiceName, publishIngestReport } from '../adapters/telemetry.js';
 import { ingestBatch, type IngestDeps } from '../core/ingest.js';
@@ -38,6 +40,8 @@ async function build(): Promise<IngestDeps> {
     config: {
       piiSalt, maxNewColumnsPerHour: env.maxNewColumnsPerHour, maxColumnsPerTable: env.maxColumnsPerTable,
       maxNewTablesPerBatch: env.maxNewTablesPerBatch, maxFilesPerBatch: env.maxFilesPerBatch, sinks: env.sinks, lakeWrites: env.lakeWrites,
+      // The job files ship beside the event schemas in every bundle (infra/functions.ts): their outputs are no event's.
+      jobOutputs: jobOutputTables(join(dirname(env.schemasDir), 'jobs'), env.schemasDir),
     },
   };
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -143,6 +143,32 @@ describe('a job as a SQL file', () => {
     has(/^ok good: daily/);
     assert.equal(problems, 9);
   });
+
+  it('refuses an output table that is an event table or another job\'s; ingest quarantines an event named like a job output', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tributary-collide-'));
+    const jobs = join(root, 'jobs');
+    mkdirSync(jobs);
+    mkdirSync(join(root, 'events'));
+    copyFileSync(join(PACKAGE_ROOT, 'schemas/events/purchase.json'), join(root, 'events/purchase.json'));
+    const good = `-- window: daily\n-- description: x\n-- order_by: k\nSELECT ifNull(page, '') AS k, count() AS n FROM page_view FINAL WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)} GROUP BY k\n`;
+    for (const name of ['purchase', 'page-view', 'views-a', 'views_a']) writeFileSync(join(jobs, `${name}.sql`), good);
+    // purchase: declared in events/ beside jobs/; page_view: registered by the events the tests above ingested
+    const { text, problems } = await jobsCheck(loadJobs(jobs), deps());
+    assert.match(text, /purchase\.sql:1: its output table purchase is the event table declared in .*events\/purchase\.json/);
+    assert.match(text, /page-view\.sql:1: its output table page_view is an event table \(registered in the schema registry\)/);
+    assert.match(text, /views_a\.sql:1: its output table views_a is also .*views-a\.sql's/);
+    assert.match(text, /^ok views-a: daily/m);
+    assert.equal(problems, 3);
+    assert.throws(() => loadJob(jobs, 'purchase'), /purchase\.sql:1: its output table purchase is the event table/);
+    await assert.rejects(runJobDay(loadJob(jobs, 'page-view'), D, deps()), /page-view\.sql:1: its output table page_view is an event table/);
+
+    // This runtime's jobs are the shipped ones: daily_revenue is daily-revenue's output, never an event table.
+    const report = await ingestBatch(mskEvent([{ ...pageView('collide-1'), event: 'daily_revenue' }, pageView('collide-2')], { topic: 'collide' }), rt.deps);
+    assert.equal(report.quarantinedByReason.invalid_event_name, 1);
+    const [q] = await rt.warehouse.query<{ detail: string }>("SELECT detail FROM tributary_ops._quarantine WHERE _topic = 'collide'");
+    assert.match(q!.detail, /event daily_revenue is the output table of job daily-revenue \(schemas\/jobs\): rename the event, or the job/);
+    assert.equal(Number((await rt.warehouse.query<{ n: string }>("SELECT count() AS n FROM system.tables WHERE database = 'tributary' AND name = 'daily_revenue'"))[0]!.n), 0);
+  });
 });
 
 describe('tributary jobs (the command)', () => {
@@ -163,5 +189,13 @@ describe('tributary jobs (the command)', () => {
     assert.match(stdout, /page-views\s+hourly\s+10m\s+page_views\s+never\s+2026-11-19 12:05/);
     assert.match(stdout, /broken\.sql:4: the query must read its window/);
     await assert.rejects(cli(env, 'jobs', 'run', 'broken', '--date', '2026-11-19'), (e: { code: number; stderr: string }) => e.code === 2 && /broken\.sql:4/.test(e.stderr));
+  });
+
+  it('check exits 2 on a job whose output is a declared event table (TRIBUTARY_SCHEMAS)', async () => {
+    const jobs = mkdtempSync(join(tmpdir(), 'tributary-cli-collide-'));
+    writeFileSync(join(jobs, 'purchase.sql'), VIEWS);
+    const env = { TRIBUTARY_HOME: mkdtempSync(join(tmpdir(), 'tributary-cli-collide-home-')), TRIBUTARY_JOBS: jobs, TRIBUTARY_SCHEMAS: join(PACKAGE_ROOT, 'schemas/events') };
+    await assert.rejects(cli(env, 'jobs', 'check'), (e: { code: number; stdout: string }) =>
+      e.code === 2 && /purchase\.sql:1: its output table purchase is the event table declared in .*schemas\/events\/purchase\.json/.test(e.stdout));
   });
 });

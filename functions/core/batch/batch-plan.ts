@@ -21,6 +21,8 @@ export interface PlanOptions {
   readonly maxNewTables?: number;
   /** files (table, hour) the batch may write; unlimited when absent */
   readonly maxFiles?: number;
+  /** job output tables, by table: the job. An event of that name is quarantined, never mixed into its rows. */
+  readonly jobOutputs?: ReadonlyMap<string, string>;
 }
 
 /** Rows for one file: one table, one (dt, hour) partition, the batch's topic-partitions in it. */
@@ -112,6 +114,11 @@ async function planPass(
         quarantined.push({ record, reason: 'table_limit', detail: `the batch already creates ${options.maxNewTables} new tables`, event: env.table });
       };
       if (refusedTables.has(env.table)) { refuse(); continue; }
+      const job = options.jobOutputs?.get(env.table);
+      if (job !== undefined) {
+        quarantined.push({ record, reason: 'invalid_event_name', detail: `event ${env.table} is the output table of job ${job} (schemas/jobs): rename the event, or the job`, event: env.table });
+        continue;
+      }
       // Outside the guard: a registry or catalog that cannot be read fails the batch, which is retried.
       let context = contexts.get(env.table);
       if (!context) contexts.set(env.table, (context = await options.tableContext(env.table)));

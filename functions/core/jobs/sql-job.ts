@@ -123,6 +123,11 @@ export async function inspectQuery(job: SqlJobFile, deps: EngineDeps): Promise<{
   const problems: JobProblem[] = [];
   const bad = (line: number, message: string): void => { problems.push({ file: job.file, line, message }); };
   const { warehouse } = deps;
+  // An event table of that name would get the job's rows (and its window deletes) mixed with its events.
+  if ((await deps.registry.current([job.table])).entries.has(job.table)) {
+    bad(1, `its output table ${job.table} is an event table (registered in the schema registry): rename the job file, whose name in snake_case is the output table`);
+    return { problems };
+  }
   let formatted: string;
   try {
     formatted = (await warehouse.query<{ f: string }>('SELECT formatQuery({q:String}) AS f', { q: job.sql }))[0]!.f;
