@@ -21,6 +21,8 @@ export interface RoleRun {
   readonly now: number;
   /** statements the admin checks the syntax of (EXPLAIN AST) */
   readonly statements?: readonly string[];
+  /** declared event schemas (default schemas/events) */
+  readonly schemasDir?: string;
   /** jobs: also run these SQL jobs of this directory (label `job <name>`) */
   readonly sqlJobs?: { readonly dir: string; readonly names: readonly string[] };
 }
@@ -42,7 +44,7 @@ function configure(run: RoleRun): string {
 async function main(run: RoleRun): Promise<Record<string, string>> {
   // The first connection binds the engine's configuration; the runtime's client shares that engine.
   const session = new chdb.Session(join(run.home, 'clickhouse'), { connectionArgs: [`--config-file=${configure(run)}`] });
-  const rt = await openLocalRuntime({ home: run.home, schemasDir: join(PACKAGE_ROOT, 'schemas/events'), clock: () => run.now });
+  const rt = await openLocalRuntime({ home: run.home, schemasDir: run.schemasDir ?? join(PACKAGE_ROOT, 'schemas/events'), clock: () => run.now });
   const results: Record<string, string> = {};
   const attempt = async (label: string, f: () => Promise<unknown>): Promise<void> => {
     try {

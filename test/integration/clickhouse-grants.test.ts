@@ -90,6 +90,18 @@ describe('ClickHouse users and grants (grants.sql)', () => {
     const without = await role({ role: 'jobs', home, now, sqlJobs: newJob, users: { default: [...grants.get('tributary_jobs')!, ...local] } });
     assert.equal(without['job daily-page-views'], 'denied', 'grants.sql alone does not let a job write its output');
 
+    // A job reading a declared event table that ClickHouse does not have yet: the jobs user may not create it,
+    // and the run says which table and what to do instead of a bare ACCESS_DENIED.
+    const root = mkdtempSync(join(tmpdir(), 'tributary-grants-declared-'));
+    cpSync(join(PACKAGE_ROOT, 'schemas/events'), join(root, 'events'), { recursive: true });
+    cpSync(join(root, 'events/purchase.json'), join(root, 'events/refund.json'));
+    cpSync(join(PACKAGE_ROOT, 'schemas/jobs'), join(root, 'jobs'), { recursive: true });
+    writeFileSync(join(root, 'jobs/daily-refunds.sql'), ['-- window: daily', '-- description: Refunds per day', '-- order_by: refunds', '',
+      'SELECT count() AS refunds FROM refund FINAL', 'WHERE event_time >= {window_start:DateTime64(3)} AND event_time < {window_end:DateTime64(3)}', ''].join('\n'));
+    const declared = await role({ role: 'jobs', home, now, schemasDir: join(root, 'events'), sqlJobs: { dir: join(root, 'jobs'), names: ['daily-refunds'] },
+      users: { default: [...grants.get('tributary_jobs')!, ...grantsByUser(jobGrants(join(root, 'jobs'))).get('tributary_jobs')!, ...local] } });
+    assert.match(declared['job daily-refunds']!, /daily-refunds\.sql:5: table refund is declared \(schemas\/events\/refund\.json\) but not in ClickHouse yet, and this ClickHouse user may not create event tables: ingest creates it with the first refund event; to create it empty now, run `tributary jobs check daily-refunds` as the ingest user/);
+
     // The _all view runs as its definer (the ingest user), so BI needs no file()/s3() right to read it.
     const bi = await role({ role: 'bi', home, now, users: { default: grants.get('tributary_bi')!, tributary_ingest: ingest } });
     assert.deepEqual(bi, {

@@ -161,8 +161,16 @@ export async function inspectQuery(job: SqlJobFile, deps: EngineDeps): Promise<{
     const { entries } = await deps.registry.current(missing);
     for (const t of missing) {
       const entry = entries.get(t);
-      if (entry) await warehouse.ensureTable(schemaOf(entry));
-      else bad(lineOfTable(t), `table ${t} does not exist and no schema declares it (schemas/events/${t}.json)`);
+      if (entry) {
+        try {
+          await warehouse.ensureTable(schemaOf(entry));
+        } catch (e) {
+          // In a deployment the jobs' ClickHouse user may not create event tables (grants.sql): say what to do.
+          if (!/ACCESS_DENIED|Not enough privileges/.test((e as Error).message)) throw e;
+          bad(lineOfTable(t), `table ${t} is declared (schemas/events/${t}.json) but not in ClickHouse yet, and this ClickHouse user may not create event tables: `
+            + `ingest creates it with the first ${t} event; to create it empty now, run \`tributary jobs check ${job.name}\` as the ingest user (CLICKHOUSE_USER=tributary_ingest)`);
+        }
+      } else bad(lineOfTable(t), `table ${t} does not exist and no schema declares it (schemas/events/${t}.json)`);
     }
   }
   if (problems.length > 0) return { problems };
