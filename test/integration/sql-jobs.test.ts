@@ -191,6 +191,13 @@ describe('tributary jobs (the command)', () => {
     await assert.rejects(cli(env, 'jobs', 'run', 'broken', '--date', '2026-11-19'), (e: { code: number; stderr: string }) => e.code === 2 && /broken\.sql:4/.test(e.stderr));
   });
 
+  it('grants prints the jobs user\'s grant on each job output, from the files', async () => {
+    const jobs = mkdtempSync(join(tmpdir(), 'tributary-cli-grants-'));
+    writeFileSync(join(jobs, 'page-views.sql'), VIEWS);
+    const { stdout } = await cli({ TRIBUTARY_JOBS: jobs, CLICKHOUSE_DATABASE: 'bi' }, 'jobs', 'grants');
+    assert.equal(stdout, 'GRANT CREATE TABLE, INSERT, ALTER DELETE, ALTER ADD COLUMN ON `bi`.`page_views` TO tributary_jobs;\n');
+  });
+
   it('check exits 2 on a job whose output is a declared event table (TRIBUTARY_SCHEMAS)', async () => {
     const jobs = mkdtempSync(join(tmpdir(), 'tributary-cli-collide-'));
     writeFileSync(join(jobs, 'purchase.sql'), VIEWS);
