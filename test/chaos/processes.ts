@@ -436,6 +436,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       failedInvocations++;
       if (!/container exited|injected|ECONNRESET|socket hang up|TOO_MANY_PARTS|Too many parts|ConcurrentModification|Throttling|InternalService|SlowDown|InternalError|ECONNREFUSED|other side closed|aborted|timeout/i.test(reply.error ?? '')) {
         problems.push(`partition ${p} (${path}) batch ${range} failed without an injected cause: ${reply.error}`);
+        log(`PROBLEM ${problems.at(-1)}`);
       }
       return;
     }
@@ -482,7 +483,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       lakeDelivered: deliveredIn.get(lakePath)!, chDelivered: deliveredIn.get(chPath)!,
       committedBatches: committedRanges.get(chPath)!, final, compactionDiedAfterSwitch,
     });
-    for (const line of figures.violations) problems.push(`stage ${figures.stage.stage}: ${line}`);
+    for (const line of figures.violations) { problems.push(`stage ${figures.stage.stage}: ${line}`); log(`PROBLEM stage ${figures.stage.stage}: ${line}`); }
     return figures.stage;
   };
 
