@@ -746,7 +746,15 @@ class Checker {
       if (Number(r.n) > most) { ingestLog.duplicated += Number(r.n) - most; note(`_ingest_log: ${Number(r.n)} rows for ${r.key} from ${r.batches} batches`); }
     }
     const logged = new Set((await this.query<{ b: string }>('SELECT DISTINCT batch_key AS b FROM tributary_ops._ingest_log').catch(() => [])).map((r) => r.b));
-    for (const b of c.committedBatches) if (!logged.has(b)) { ingestLog.missingBatches++; note(`_ingest_log: committed batch ${b} has no row`); }
+    // A merge keeps one row per file: a batch whose files another batch also wrote (the same records of a
+    // table, or the same poison record, under other boundaries) may be named by that batch's row instead.
+    const spans = [...logged].map((b) => /\+(\d+)\+(\d+)-(\d+)$/.exec(b)).filter((m): m is RegExpExecArray => m !== null).map((m) => [Number(m[1]), Number(m[2]), Number(m[3])] as const);
+    for (const b of c.committedBatches) {
+      if (logged.has(b)) continue;
+      const [, p, first, last] = (/\+(\d+)\+(\d+)-(\d+)$/.exec(b) ?? []).map(Number) as [number, number, number, number];
+      if (spans.some(([q, a, z]) => q === p && a <= last && z >= first)) continue;
+      ingestLog.missingBatches++; note(`_ingest_log: committed batch ${b} has no row, nor does any batch overlapping it`);
+    }
 
     // ---- quarantine: every committed poison record once (after merges; raw bounded by its deliveries), with its reason
     const q = await this.query<{ p: number; o: string; n: string; reasons: string[] }>(
