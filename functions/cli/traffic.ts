@@ -94,7 +94,10 @@ export function generateTraffic(o: TrafficOptions): GeneratedRecord[] {
       const variant = exp.variants[hash(`${expName}:${user}`) % exp.variants.length]!;
       const envelope = { event_id: id, ts: new Date(ts).toISOString(), user_id: user };
       const pick = random();
-      if (!exposed.has(user)) {
+      // A user meets the experiment again now and then (another page that carries it), so exposures keep
+      // arriving all hour as in production, not only at each user's first event (a table silent since :05
+      // would read as stale to `status`). Decided by the id's hash: the random sequence stays as it was.
+      if (!exposed.has(user) || hash(`exposed-again:${id}`) % 40 === 0) {
         exposed.add(user);
         value = JSON.stringify({ event: 'experiment_exposure', ...envelope, properties: { experiment_id: expName, variant } });
       } else if (pick < 0.55) {
