@@ -1,7 +1,7 @@
 // While `tributary serve` holds the local store, the other commands run through it (serve/forward.ts →
 // serve/commands.ts) instead of failing on chDB's lock: real processes throughout, serve started on a free port.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
 import { writeDiscovery } from '../../functions/cli/serve/discovery.js';
+import { startServe as startServeProcess, type ServeProcess } from '../serve-process.js';
 
 const exec = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'tributary-forward-'));
@@ -26,30 +27,7 @@ const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{ stdout: s
 const pageViews = (prefix: string, n: number): string =>
   Array.from({ length: n }, (_, i) => JSON.stringify({ event: 'page_view', event_id: `${prefix}${i}`, ts: `2026-11-20T10:${String(i % 60).padStart(2, '0')}:00Z`, user_id: `u${i % 50}`, properties: { path: `/p${i % 7}` } })).join('\n');
 
-async function startServe(serveEnv: NodeJS.ProcessEnv = env, cwd = PACKAGE_ROOT): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: serveEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start within 60 s: ${out}${err}`)), 60_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}: ${out}${err}`)); });
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { url, child, stop };
-}
+const startServe = (serveEnv: NodeJS.ProcessEnv = env, cwd = PACKAGE_ROOT): Promise<ServeProcess> => startServeProcess({ env: serveEnv, cwd });
 
 const count = async (client: ClickHouseClient): Promise<number> =>
   Number((await (await client.query({ query: 'SELECT count() AS n FROM page_view', format: 'JSONEachRow' })).json<{ n: string | number }>())[0]!.n);

@@ -2,7 +2,7 @@
 // clickhouse-connect (Superset) and clickhouse-go (Grafana's ClickHouse plugin in HTTP mode) send them, against
 // the command started as a subprocess on a free loopback port over a store with a small ingested file.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
+import { startServe as startServeProcess, type ServeProcess } from '../serve-process.js';
 
 const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'tributary-serve-'));
@@ -20,31 +21,7 @@ const bin = join(PACKAGE_ROOT, 'bin/tributary.mjs');
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 type Failure = { code?: string; type?: string; message: string };
 
-/** Starts `tributary serve` with these arguments; resolves with its URL once it listens (bounded wait). */
-async function startServe(args: string[]): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { env, cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start within 60 s: ${out}${err}`)), 60_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}: ${out}${err}`)); });
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { url, child, stop };
-}
+const startServe = (args: string[]): Promise<ServeProcess> => startServeProcess({ env, args });
 
 describe('tributary serve', () => {
   let server: Awaited<ReturnType<typeof startServe>>;
