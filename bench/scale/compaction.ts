@@ -6,8 +6,7 @@ import type { CompactionEngine, CompactionJob, CompactionResult } from '../../fu
 import { compactClosedPartitions } from '../../functions/core/lake/compact-partition.js';
 import { GlueCatalog } from '../../functions/adapters/catalog/glue.js';
 import type { FakeGlue } from '../../test/glue-endpoint.js';
-import { Counts, HOUR, openContainer, sampleBatch, typeWeights } from './harness.js';
-import type { ObjectStore } from '../../functions/core/ports.js';
+import { Counts, HOUR, keepingStore, openContainer, sampleBatch, typeWeights } from './harness.js';
 import { rng } from '../../functions/cli/traffic.js';
 
 /** Requests per partition of an hourly run: a + perInput × inputs + perOutput × outputs; visits of compacted ones. */
@@ -21,22 +20,6 @@ export interface CompactionCost {
   readonly visit: Counts;
   /** per table per run: GetTable, GetPartitions, and the run's GetTables */
   readonly perTableRun: Counts;
-}
-
-function keepAllStore(counts: () => Counts): ObjectStore {
-  const objects = new Map<string, Uint8Array>();
-  return {
-    async put(key, body) { counts().s3Put++; objects.set(key, body); },
-    async putIfAbsent(key, body) { counts().s3Put++; if (objects.has(key)) return false; objects.set(key, body); return true; },
-    async get(key) { counts().s3Get++; return objects.get(key); },
-    async delete(keys) { for (const k of keys) objects.delete(k); },
-    async list(prefix) {
-      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-      counts().s3List += Math.max(1, Math.ceil(keys.length / 1000));
-      return keys;
-    },
-    uri: (key) => `s3://bench-lake/${key}`,
-  };
 }
 
 class StandInEngine implements CompactionEngine {
@@ -61,7 +44,7 @@ class StandInEngine implements CompactionEngine {
  */
 export async function measureCompaction(glue: FakeGlue): Promise<CompactionCost> {
   let current = new Counts();
-  const store = keepAllStore(() => current);
+  const store = keepingStore(() => current);
   const hour = Date.UTC(2026, 11, 5, 10);
   const shapes: Array<[string, number, number]> = [['cal_a', 4, 1], ['cal_b', 8, 1], ['cal_c', 8, 3]];
   const container = openContainer({ store, glue, counts: () => current });

@@ -47,6 +47,24 @@ export class Counts {
 
 const bump = (m: Map<string, number>, k: string, n = 1): void => { m.set(k, (m.get(k) ?? 0) + n); };
 
+/** An object store that keeps everything and counts requests as S3 bills them (DELETE is free). */
+export function keepingStore(counts: () => Counts): ObjectStore & { objects: Map<string, Uint8Array> } {
+  const objects = new Map<string, Uint8Array>();
+  return {
+    objects,
+    async put(key, body) { counts().s3Put++; objects.set(key, body); },
+    async putIfAbsent(key, body) { counts().s3Put++; if (objects.has(key)) return false; objects.set(key, body); return true; },
+    async get(key) { counts().s3Get++; return objects.get(key); },
+    async delete(keys) { for (const k of keys) objects.delete(k); },
+    async list(prefix) {
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+      counts().s3List += Math.max(1, Math.ceil(keys.length / 1000));
+      return keys;
+    },
+    uri: (key) => `s3://bench-lake/${key}`,
+  };
+}
+
 /**
  * The object store: registry documents kept (the handler reads them back), data files counted and dropped
  * (every batch here is new, so a data file's conditional put is always a first write).

@@ -5,10 +5,9 @@
 // grid then scales these to its traffic: spools per run, rows per run, files per (table, hour) per run.
 import { materializeSpool } from '../../functions/core/lake/materialize.js';
 import { GlueCatalog } from '../../functions/adapters/catalog/glue.js';
-import type { ObjectStore } from '../../functions/core/ports.js';
 import type { FakeGlue } from '../../test/glue-endpoint.js';
 import { rng } from '../../functions/cli/traffic.js';
-import { Counts, openContainer, sampleBatch, typeWeights } from './harness.js';
+import { Counts, keepingStore, openContainer, sampleBatch, typeWeights } from './harness.js';
 
 /** Requests of one materializer run: perRun + manifests × perManifest + spools × perSpool + files × perFile + tables × perTable. */
 export interface MaterializerCost {
@@ -23,24 +22,6 @@ export interface MaterializerCost {
   readonly perSpoolS: number;
   readonly perManifestS: number;
   readonly spoolBytesPerRow: number;
-}
-
-/** An object store that keeps everything and counts requests as S3 bills them (DELETE is free). */
-export function keepingStore(counts: () => Counts): ObjectStore & { objects: Map<string, Uint8Array> } {
-  const objects = new Map<string, Uint8Array>();
-  return {
-    objects,
-    async put(key, body) { counts().s3Put++; objects.set(key, body); },
-    async putIfAbsent(key, body) { counts().s3Put++; if (objects.has(key)) return false; objects.set(key, body); return true; },
-    async get(key) { counts().s3Get++; return objects.get(key); },
-    async delete(keys) { for (const k of keys) objects.delete(k); },
-    async list(prefix) {
-      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-      counts().s3List += Math.max(1, Math.ceil(keys.length / 1000));
-      return keys;
-    },
-    uri: (key) => `s3://bench-lake/${key}`,
-  };
 }
 
 interface Scenario { spools: number; types: number; hours: number; rows: number }
