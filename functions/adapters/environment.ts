@@ -69,6 +69,13 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
+/** A setting that must be set; when it is not, `NAME is missing` is added to `problems`. */
+export function requiredSetting(env: NodeJS.ProcessEnv, name: string, problems: string[]): string {
+  const v = env[name];
+  if (!v) problems.push(`${name} is missing`);
+  return v ?? '';
+}
+
 /** An integer setting from the environment, or its default; a bad value is added to `problems`. */
 export function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, problems: string[]): number {
   const v = env[name];

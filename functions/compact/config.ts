@@ -1,5 +1,5 @@
 // Compaction function configuration from the environment, validated once at cold start.
-import { ConfigurationError, integerSetting } from '../adapters/environment.js';
+import { ConfigurationError, integerSetting, requiredSetting } from '../adapters/environment.js';
 
 export interface CompactEnvironment {
   readonly bucket: string;
@@ -16,11 +16,7 @@ export interface CompactEnvironment {
 
 export function readCompactEnvironment(env: NodeJS.ProcessEnv): CompactEnvironment {
   const problems: string[] = [];
-  const need = (name: string): string => {
-    const v = env[name];
-    if (!v) problems.push(`${name} is missing`);
-    return v ?? '';
-  };
+  const need = (name: string): string => requiredSetting(env, name, problems);
   const wholeNumber = (name: string, fallback: number): number => integerSetting(env, name, fallback, 0, problems);
   const minutes = (name: string, fallback: number): number => wholeNumber(name, fallback) * 60_000;
   const config: CompactEnvironment = {

@@ -1,5 +1,5 @@
 // Materializer function configuration from the environment, validated once at cold start.
-import { ConfigurationError, integerSetting } from '../adapters/environment.js';
+import { ConfigurationError, integerSetting, requiredSetting } from '../adapters/environment.js';
 
 export interface MaterializeEnvironment {
   readonly bucket: string;
@@ -15,11 +15,7 @@ export interface MaterializeEnvironment {
 
 export function readMaterializeEnvironment(env: NodeJS.ProcessEnv): MaterializeEnvironment {
   const problems: string[] = [];
-  const need = (name: string): string => {
-    const v = env[name];
-    if (!v) problems.push(`${name} is missing`);
-    return v ?? '';
-  };
+  const need = (name: string): string => requiredSetting(env, name, problems);
   const config: MaterializeEnvironment = {
     bucket: need('TRIBUTARY_BUCKET'),
     ...(env['TRIBUTARY_KMS_KEY_ID'] ? { kmsKeyId: env['TRIBUTARY_KMS_KEY_ID'] } : {}),
