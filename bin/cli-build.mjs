@@ -37,15 +37,28 @@ export function isBuildFresh(root) {
   return newest <= stamp;
 }
 
+/** esbuild, or undefined with a warning saying what that means (a production install has no dev dependencies). */
+async function importEsbuild(consequence) {
+  try {
+    return await import('esbuild');
+  } catch {
+    console.warn(`tributary: esbuild is not installed (npm ci --omit=dev?): ${consequence}`);
+    return undefined;
+  }
+}
+
+/** Replaces the directory `out` by `next` whole, so a running command never sees half a build. */
+function swapIn(next, out) {
+  const old = `${out}.old-${process.pid}`;
+  if (existsSync(out)) renameSync(out, old);
+  renameSync(next, out);
+  rmSync(old, { recursive: true, force: true });
+}
+
 /** Bundles the CLI into `root`/dist/cli, swapped in whole so a running command never sees half a build. */
 export async function buildCli(root) {
-  let esbuild;
-  try {
-    esbuild = await import('esbuild');
-  } catch {
-    console.warn('tributary: esbuild is not installed (npm ci --omit=dev?): the CLI runs from its TypeScript sources through tsx');
-    return false;
-  }
+  const esbuild = await importEsbuild('the CLI runs from its TypeScript sources through tsx');
+  if (!esbuild) return false;
   const started = Date.now();
   const out = join(root, OUT_DIR);
   const next = `${out}.next-${process.pid}`;
@@ -74,10 +87,7 @@ export async function buildCli(root) {
   const stamp = join(next, STAMP);
   writeFileSync(stamp, `${new Date(started).toISOString()}\n`);
   utimesSync(stamp, started / 1000, started / 1000);
-  const old = `${out}.old-${process.pid}`;
-  if (existsSync(out)) renameSync(out, old);
-  renameSync(next, out);
-  rmSync(old, { recursive: true, force: true });
+  swapIn(next, out);
   return true;
 }
 
@@ -85,13 +95,8 @@ export async function buildCli(root) {
 export const CONSOLE_OUT_DIR = 'dist/console';
 
 export async function buildConsole(root) {
-  let esbuild;
-  try {
-    esbuild = await import('esbuild');
-  } catch {
-    console.warn('tributary: esbuild is not installed (npm ci --omit=dev?): the console is not built; tributary serve answers /console/ with how to build it');
-    return false;
-  }
+  const esbuild = await importEsbuild('the console is not built; tributary serve answers /console/ with how to build it');
+  if (!esbuild) return false;
   const out = join(root, CONSOLE_OUT_DIR);
   const next = `${out}.next-${process.pid}`;
   rmSync(next, { recursive: true, force: true });
@@ -135,10 +140,7 @@ export async function buildConsole(root) {
     jsxImportSource: 'preact',
     logLevel: 'warning',
   });
-  const old = `${out}.old-${process.pid}`;
-  if (existsSync(out)) renameSync(out, old);
-  renameSync(next, out);
-  rmSync(old, { recursive: true, force: true });
+  swapIn(next, out);
   return true;
 }
 
