@@ -13,6 +13,20 @@ import { liftsReadOnly, parseStatement, READ_STATEMENTS, refusedSetting, stateme
 import { isLoopback } from './console/access.js';
 import { ALLOWED_SETTINGS, ClickHouseHttpError, contentTypeOf, errorResponse, parseQueryRequest, type Credentials, type QueryRequest } from './protocol.js';
 
+/**
+ * Reads a request body, keeping at most `max` bytes (the rest is read and dropped, so the connection can
+ * answer); `done` gets the kept chunks and the body's full size, which the caller compares with `max`.
+ */
+export function readCappedBody(req: IncomingMessage, max: number, done: (chunks: Buffer[], size: number) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= max) chunks.push(c);
+  });
+  req.on('end', () => done(chunks, size));
+}
+
 export interface ServeOptions {
   readonly client: ClickHouseClient;
   /** the database a query runs in when the request names none */
@@ -214,13 +228,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   const maxBody = options.maxBodyBytes ?? 256 * 1024 * 1024;
   const server: Server = createServer((req, res) => {
     if (options.routes?.(req, res)) return;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= maxBody) chunks.push(c);
-    });
-    req.on('end', () => {
+    readCappedBody(req, maxBody, (chunks, size) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const wantsGzip = url.searchParams.get('enable_http_compression') === '1' && /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
       const answer = size > maxBody

@@ -6,6 +6,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ApiError, ROUTES, type ApiContext } from './api.js';
 import { checkAccess, type AccessOptions } from './access.js';
+import { readCappedBody } from '../server.js';
 
 export const CONSOLE_PATH = '/console/';
 const MAX_BODY = 16 * 1024 * 1024;
@@ -96,13 +97,7 @@ export function consoleRoutes(o: ConsoleOptions): ConsoleRoutes {
       json(req, res, 405, { error: `${path} takes ${route.method}` }, { allow: route.method });
       return true;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () => {
+    readCappedBody(req, MAX_BODY, (chunks, size) => {
       void (async () => {
         if (size > MAX_BODY) throw new ApiError(413, `request body over ${MAX_BODY} bytes`);
         let body: unknown = null;
