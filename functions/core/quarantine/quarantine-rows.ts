@@ -7,11 +7,16 @@ import type { QuarantinedRecord } from './reasons.js';
 
 const col = column;
 
-export const QUARANTINE_COLUMNS: readonly ColumnSpec[] = [
+/** A quarantined record's identity: where it sat in Kafka. A replay keeps it, and its resolution names it. */
+export const KAFKA_IDENTITY_COLUMNS: readonly ColumnSpec[] = [
   col('_topic', 'string', false, 'Kafka topic'),
   col('_partition', 'int32', false, 'Kafka partition'),
   col('_offset', 'int64', false, 'Kafka offset'),
   col('kafka_timestamp', 'timestamp', false, 'Kafka record timestamp'),
+];
+
+export const QUARANTINE_COLUMNS: readonly ColumnSpec[] = [
+  ...KAFKA_IDENTITY_COLUMNS,
   col('reason', 'string', false, 'Quarantine reason code'),
   col('detail', 'string', false, 'What exactly was wrong'),
   col('event', 'string', true, 'Normalised event name, when known'),

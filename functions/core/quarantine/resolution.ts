@@ -4,15 +4,13 @@
 import { LAKE_PREFIX, QUARANTINE_TABLE } from '../lake/layout.js';
 import { column, type ColumnSpec } from '../schema/model.js';
 import { utcDate } from '../time.js';
+import { KAFKA_IDENTITY_COLUMNS } from './quarantine-rows.js';
 
 export const QUARANTINE_RESOLVED_TABLE = '_quarantine_resolved';
 
 /** One row per record a replay stored: which record, what it was quarantined for, when and how it was fixed. */
 export const RESOLUTION_COLUMNS: readonly ColumnSpec[] = [
-  column('_topic', 'string', false, 'Kafka topic'),
-  column('_partition', 'int32', false, 'Kafka partition'),
-  column('_offset', 'int64', false, 'Kafka offset'),
-  column('kafka_timestamp', 'timestamp', false, 'Kafka record timestamp'),
+  ...KAFKA_IDENTITY_COLUMNS,
   column('reason', 'string', false, 'The reason it was quarantined for'),
   column('event', 'string', true, 'Normalised event name, when the quarantine knew it'),
   column('resolved_at', 'timestamp', false, 'When the replay stored it'),
