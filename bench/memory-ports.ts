@@ -1,5 +1,5 @@
 // In-memory ports for the benchmark: isolate the handler's own cost from storage and network.
-import type { Catalog, ObjectStore, PartitionRef, Warehouse } from '../functions/core/ports.js';
+import { inKeyRange, type Catalog, type ObjectStore, type PartitionRef, type Warehouse } from '../functions/core/ports.js';
 import type { TableSchema } from '../functions/core/schema/model.js';
 
 export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse: Warehouse } {
@@ -21,7 +21,7 @@ export function memoryPorts(): { store: ObjectStore; catalog: Catalog; warehouse
       },
       async get(key) { return objects.get(key); },
       async delete(keys) { for (const k of keys) objects.delete(k); },
-      async list(prefix) { return [...objects.keys()].filter((k) => k.startsWith(prefix)).sort(); },
+      async list(prefix, range) { return [...objects.keys()].filter((k) => k.startsWith(prefix) && inKeyRange(k, range)).sort(); },
       uri: (key) => `memory://${key}`,
     },
     catalog: {

@@ -20,7 +20,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { DEFAULT_INGEST_MEMORY_MB } from '../infra/config.js';
 import { DEFAULT_INGEST_CONFIG } from '../functions/core/ingest.js';
 import { rng } from '../functions/cli/traffic.js';
 import { GlueCatalog } from '../functions/adapters/catalog/glue.js';
@@ -46,6 +45,15 @@ const LOOKBACK_HOURS = 48;
  * region, paid in the function's billed duration. Files and inserts go 4 at a time (IngestConfig.concurrency).
  */
 const WAIT_MS = { s3Put: 30, s3Get: 15, glue: 40, clickhouseInsert: 60 };
+/**
+ * The ingest function's memory, chosen per row among these (cdk.json ingest.memoryMb): the smallest-cost one
+ * that meets every goal. Lambda gives a function CPU in proportion to its memory, one full vCPU at 1,769 MB
+ * (docs: configuration-memory); below that the measured CPU time stretches by 1,769 ÷ memory, the network
+ * waits do not. A 10,000-record batch peaks at ~150 MB (docs/benchmarks.md "Memory"), so 512 MB holds one.
+ * BENCH_SCALE_INGEST_MEMORY_MB=2048 models one size only (the default before 2026-12-06).
+ */
+const INGEST_MEMORIES_MB = process.env['BENCH_SCALE_INGEST_MEMORY_MB'] ? process.env['BENCH_SCALE_INGEST_MEMORY_MB'].split(',').map(Number) : [512, 1024, 2048];
+const LAMBDA_FULL_VCPU_MB = 1769;
 const GOAL_RATIO = 1 / 5;
 const GOAL_INSERTS_PER_S = 1;
 const GOAL_LAKE_S = 300;
@@ -88,6 +96,10 @@ interface Row {
   /** spool: the materializer's deferMs, in seconds (0: every table written every run) */
   deferS: number;
   registryTtlS: number;
+  /** the ingest function's memory (both paths in split) */
+  ingestMemoryMb: number;
+  /** every path's invocation ends before its poller's next batch is full (else the lag grows without bound) */
+  keepsUp: boolean;
   materializeRunS: number;
   /** ClickHouse inserts asynchronous (sync would exceed 1/s per table) */
   asyncInserts: boolean;
@@ -120,7 +132,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   console.log(`Tributary scale benchmark · node ${process.version} · ${cpus().length} cores (${cpus()[0]?.model ?? '?'}) · ${new Date().toISOString().slice(0, 10)}`);
   console.log(`functions/core/ingest.ts: ${provenance()}`);
-  console.log(`event ≈ ${sizes.ndjson.toFixed(0)} B of NDJSON, ${sizes.payload.toFixed(0)} B of MSK payload · ESM model: ${ESM_MODE} · batch size 10,000 · ingest memory ${DEFAULT_INGEST_MEMORY_MB} MB (infra/config.ts) · prices ${prices.region}, read ${prices.read}\n`);
+  console.log(`event ≈ ${sizes.ndjson.toFixed(0)} B of NDJSON, ${sizes.payload.toFixed(0)} B of MSK payload · ESM model: ${ESM_MODE} · batch size 10,000 · ingest memory per row from ${INGEST_MEMORIES_MB.join('/')} MB (CPU ×${LAMBDA_FULL_VCPU_MB}/MB below ${LAMBDA_FULL_VCPU_MB} MB) · prices ${prices.region}, read ${prices.read}\n`);
   const glue = await startFakeGlue();
   // The stand-in's idle keep-alive sockets close after 5 s: on a busy machine the client can reuse one as it
   // closes (ECONNRESET, which ended a full run on 2026-12-06). The SDK retries such network errors.
@@ -218,8 +230,9 @@ interface PathUse {
   /** requests of one registry refresh (after its TTL) in one container: the TTL variants rescale them */
   ttlRefresh: { s3Put: number; s3Get: number; glue: number };
   invPerH: number;
-  secondsPerInv: number;
-  gbSecondsPerH: number;
+  /** the handler's CPU time per invocation at a full vCPU (measured) and the network waits (assumed) */
+  cpuPerInv: number;
+  waitPerInv: number;
   containers: number;
   s3Put: number;
   s3Get: number;
@@ -295,15 +308,14 @@ async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefin
   const spoolBytes = spooling ? (avg.spoolBytes / Math.max(1, sampled / STEADY)) * (full / STEADY) : 0;
   const waitS = (Math.ceil(avg.lakeFiles / 4) * WAIT_MS.s3Put + Math.ceil(avg.inserts / 4) * WAIT_MS.clickhouseInsert + (warehouse ? WAIT_MS.clickhouseInsert : 0)
     + avg.glue * WAIT_MS.glue + avg.s3Get * WAIT_MS.s3Get + (spooling ? WAIT_MS.s3Put + spoolBytes / 50e3 : 0)) / 1000;
-  const secondsPerInv = cpuPerInv + waitS;
   const invPerS = shape.invocationsPerS;
   const invPerH = invPerS * 3600;
-  const containers = Math.max(shape.pollers, Math.ceil(invPerS * secondsPerInv));
+  // at the smallest memory modelled: the most containers, so the most registry refreshes
+  const containers = Math.max(shape.pollers, Math.ceil(invPerS * invocationSeconds({ cpuPerInv, waitPerInv: waitS }, Math.min(...INGEST_MEMORIES_MB))));
   const perContainerHour = (k: K): number => containers * ((3600_000 / REGISTRY_TTL_MS) * ttlExtra[k] + hourExtra[k]);
   return {
-    shape, invPerH, secondsPerInv, containers, recordsPerInv: full / STEADY,
+    shape, invPerH, cpuPerInv, waitPerInv: waitS, containers, recordsPerInv: full / STEADY,
     ttlRefresh: { s3Put: ttlExtra.s3Put + ttlExtra.s3List, s3Get: ttlExtra.s3Get, glue: ttlExtra.glue },
-    gbSecondsPerH: invPerH * secondsPerInv * (DEFAULT_INGEST_MEMORY_MB / 1024),
     s3Put: invPerH * (avg.s3Put + avg.s3List) + perContainerHour('s3Put') + perContainerHour('s3List'),
     s3Get: invPerH * avg.s3Get + perContainerHour('s3Get'),
     glue: invPerH * avg.glue + perContainerHour('glue'),
@@ -312,6 +324,10 @@ async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefin
     quarantined: recordsIn === 0 ? 0 : quarantined / recordsIn,
   };
 }
+
+/** Billed seconds of one invocation at `memoryMb`: CPU stretched below a full vCPU, waits as they are. */
+const invocationSeconds = (u: Pick<PathUse, 'cpuPerInv' | 'waitPerInv'>, memoryMb: number): number =>
+  u.cpuPerInv * Math.max(1, LAMBDA_FULL_VCPU_MB / memoryMb) + u.waitPerInv;
 
 /** The lake path of `split`: a large window (the batch then closes at 10,000 records above ~170 events/s). */
 const LAKE_WINDOW_S = 60;
@@ -328,90 +344,100 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
   const gbIngested = (p.traffic * 3600 * sizes.ndjson) / 1e9;
   const rowsPerH = p.traffic * 3600;
   const sum = (f: (u: PathUse) => number): number => paths.reduce((n, u) => n + f(u), 0);
-  // ClickHouse: synchronous inserts where they stay ≤ 1/s per table; asynchronous beyond, where the server's
-  // flushes bound the parts (and a batch waits up to one flush).
-  const asyncInserts = fresh.insertsPerSMax > GOAL_INSERTS_PER_S;
-  const partsPerSMax = asyncInserts ? Math.min(fresh.insertsPerSMax, 1 / ASYNC_FLUSH_S) : fresh.insertsPerSMax;
-  // wait_for_async_insert=1 (the adapter's, so a failed flush fails the batch): each invocation waits for the
-  // flush, half the busy timeout on average, and is billed for it.
-  const asyncWaitGbS = asyncInserts ? fresh.invPerH * (ASYNC_FLUSH_S / 2) * (DEFAULT_INGEST_MEMORY_MB / 1024) : 0;
-  /** when a batch closes: its window, or sooner when it fills (10,000 records, 6 MB) */
-  const closeS = (u: PathUse, windowS: number): number => Math.min(windowS, u.shape.records / (p.traffic / u.shape.pollers));
-  const freshP99S = closeS(fresh, p.windowS) + fresh.secondsPerInv + LATENCY_OVERHEAD_S + (asyncInserts ? ASYNC_FLUSH_S : 0);
-  const lakeWindowS = p.topology === 'split' ? Math.max(p.windowS, LAKE_WINDOW_S) : p.windowS;
-  const lakeDirectS = closeS(lake, lakeWindowS) + lake.secondsPerInv + LATENCY_OVERHEAD_S;
+  const rows = INGEST_MEMORIES_MB.flatMap((memoryMb) => rowsAt(memoryMb));
+  // Per setting (interval, deferral, TTL): the memory that meets every goal most cheaply, else the cheapest.
+  const bySetting = new Map<string, Row[]>();
+  for (const r of rows) { const k = `${r.intervalMin}/${r.deferS > 0}/${r.registryTtlS}`; (bySetting.get(k) ?? bySetting.set(k, []).get(k)!).push(r); }
+  return [...bySetting.values()].map((rs) => [...rs].sort((a, b) => Number(verdict(b) === 'MEETS all') - Number(verdict(a) === 'MEETS all') || a.usdPerGb - b.usdPerGb)[0]!);
 
-  // Deferral (materialize.ts deferMs): the longest wait that keeps event → lake within the goal, 10 s to spare:
-  // the goal − (close + invocation + the interval + the run without deferral + overhead).
-  const matHour = (intervalMin: number, deferS: number): ReturnType<typeof materializerHour> => materializerHour({
-    cost: mat, spoolsPerH: lake.invPerH, rowsPerH, weights, intervalMin, spoolsPerManifest: DEFAULT_MATERIALIZE_OPTIONS.maxSpoolsPerManifest,
-    memoryMb: MATERIALIZE_MEMORY_MB, waits: WAIT_MS, concurrency: DEFAULT_MATERIALIZE_OPTIONS.concurrency, deferS,
-    // a file's events span one hour, two when the wait, the interval (and the batch window) straddle the turn
-    hoursPerManifest: 1 + (deferS + intervalMin * 60 + lakeWindowS) / 3600,
-  });
-  const variants: Array<{ intervalMin: number; deferS: number; mat?: ReturnType<typeof materializerHour> }> = lakeWrites === 'direct' ? [{ intervalMin: 0, deferS: 0 }]
-    : SPOOL_INTERVALS_MIN.flatMap((intervalMin) => {
-      const plain = matHour(intervalMin, 0);
-      const deferS = DEFER ? Math.floor(GOAL_LAKE_S - 10 - (closeS(lake, lakeWindowS) + lake.secondsPerInv + intervalMin * 60 + plain.runSeconds + LATENCY_OVERHEAD_S)) : 0;
-      return deferS >= 30 ? [{ intervalMin, deferS: 0, mat: plain }, { intervalMin, deferS, mat: matHour(intervalMin, deferS) }] : [{ intervalMin, deferS: 0, mat: plain }];
+  function rowsAt(memoryMb: number): Row[] {
+    const seconds = (u: PathUse): number => invocationSeconds(u, memoryMb);
+    const gbSecondsPerH = (u: PathUse): number => u.invPerH * seconds(u) * (memoryMb / 1024);
+    // ClickHouse: synchronous inserts where they stay ≤ 1/s per table; asynchronous beyond, where the server's
+    // flushes bound the parts (and a batch waits up to one flush).
+    const asyncInserts = fresh.insertsPerSMax > GOAL_INSERTS_PER_S;
+    const partsPerSMax = asyncInserts ? Math.min(fresh.insertsPerSMax, 1 / ASYNC_FLUSH_S) : fresh.insertsPerSMax;
+    // wait_for_async_insert=1 (the adapter's, so a failed flush fails the batch): each invocation waits for the
+    // flush, half the busy timeout on average, and is billed for it.
+    const asyncWaitGbS = asyncInserts ? fresh.invPerH * (ASYNC_FLUSH_S / 2) * (memoryMb / 1024) : 0;
+    /** when a batch closes: its window, or sooner when it fills (10,000 records, 6 MB) */
+    const closeS = (u: PathUse, windowS: number): number => Math.min(windowS, u.shape.records / (p.traffic / u.shape.pollers));
+    const freshP99S = closeS(fresh, p.windowS) + seconds(fresh) + LATENCY_OVERHEAD_S + (asyncInserts ? ASYNC_FLUSH_S : 0);
+    const lakeWindowS = p.topology === 'split' ? Math.max(p.windowS, LAKE_WINDOW_S) : p.windowS;
+    const lakeDirectS = closeS(lake, lakeWindowS) + seconds(lake) + LATENCY_OVERHEAD_S;
+
+    // Deferral (materialize.ts deferMs): the longest wait that keeps event → lake within the goal, 10 s to spare:
+    // the goal − (close + invocation + the interval + the run without deferral + overhead).
+    const matHour = (intervalMin: number, deferS: number): ReturnType<typeof materializerHour> => materializerHour({
+      cost: mat, spoolsPerH: lake.invPerH, rowsPerH, weights, intervalMin, spoolsPerManifest: DEFAULT_MATERIALIZE_OPTIONS.maxSpoolsPerManifest,
+      memoryMb: MATERIALIZE_MEMORY_MB, waits: WAIT_MS, concurrency: DEFAULT_MATERIALIZE_OPTIONS.concurrency, deferS,
+      // a file's events span one hour, two when the wait, the interval (and the batch window) straddle the turn
+      hoursPerManifest: 1 + (deferS + intervalMin * 60 + lakeWindowS) / 3600,
     });
-  return variants.flatMap(({ intervalMin, deferS, mat: m }) => REGISTRY_TTLS_S.map((registryTtlS): Row => {
-    // registry refreshes per hour beyond the measured 30 s TTL's (negative: fewer)
-    const ttl = (k: 's3Put' | 's3Get' | 'glue'): number => paths.reduce((n, u) => n + u.containers * (3600 / registryTtlS - 3_600_000 / REGISTRY_TTL_MS) * u.ttlRefresh[k], 0);
-    // lake files per (table, hour) before compaction: the batches' (direct) or the materializer's (spool)
-    const filesPerH = m ? new Map(m.filesPerTableHour.map((n, k) => [tableName(k), n])) : lake.filesPerH;
-    // Compaction of the hour just closed, per table, plus the hourly run's visits within the lookback.
-    let compPut = 0;
-    let compGet = 0;
-    let compGlue = 0;
-    for (let k = 0; k < p.eventTypes; k++) {
-      const outputs = Math.max(1, Math.ceil((gbIngested * cal.parquetRatio * weights[k]! * 1e9) / (256 * 1024 * 1024)));
-      const inputs = filesPerH.get(tableName(k)) ?? 0;
-      if (inputs < 0.5) continue;
-      compPut += comp.fixed.s3Put + comp.fixed.s3List + outputs * (comp.perOutput.s3Put + comp.perOutput.s3List) + inputs * (comp.perInput.s3Put + comp.perInput.s3List);
-      compGet += comp.fixed.s3Get + inputs * comp.perInput.s3Get + outputs * comp.perOutput.s3Get;
-      compGlue += comp.fixed.glue + inputs * comp.perInput.glue + outputs * comp.perOutput.glue;
-    }
-    const visits = LOOKBACK_HOURS - 2;
-    compPut += p.eventTypes * (comp.cleanup.s3Put + comp.cleanup.s3List + visits * (comp.visit.s3Put + comp.visit.s3List) + comp.perTableRun.s3Put + comp.perTableRun.s3List);
-    compGet += p.eventTypes * (comp.cleanup.s3Get + visits * comp.visit.s3Get + comp.perTableRun.s3Get);
-    compGlue += p.eventTypes * (comp.cleanup.glue + visits * comp.visit.glue + comp.perTableRun.glue);
-    const compactionGbSeconds = (rowsPerH / COMPACTION_ROWS_PER_S) * (COMPACTION_MEMORY_MB / 1024);
-    const usdPerGb = tributaryUsdPerGb({
-      invocations: sum((u) => u.invPerH) + (m?.runsPerH ?? 0), ingestGbSeconds: sum((u) => u.gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0), compactionGbSeconds,
-      s3Put: sum((u) => u.s3Put) + ttl('s3Put') + compPut + (m?.s3Put ?? 0), s3Get: sum((u) => u.s3Get) + ttl('s3Get') + compGet + (m?.s3Get ?? 0), glue: sum((u) => u.glue) + ttl('glue') + compGlue + (m?.glue ?? 0), gbIngested,
-    }, prices);
-    // $ per GB by who asks for it (BENCH_SCALE_BREAKDOWN=1 prints it): what dominates a row's cost
-    const pr = (k: string): number => prices.prices[k]!.usd / gbIngested;
-    const breakdown = new Map<string, number>([
-      ['ingest invocations', sum((u) => u.invPerH) * pr('lambdaRequest')], ['ingest GB-s', (sum((u) => u.gbSecondsPerH) + asyncWaitGbS) * pr('lambdaArmGbSecond')],
-      ['ingest S3 PUT', sum((u) => u.s3Put) * pr('s3PutRequest')], ['ingest Glue', sum((u) => u.glue) * pr('glueCatalogRequest')],
-      ['registry TTL (PUT+Glue)', ttl('s3Put') * pr('s3PutRequest') + ttl('glue') * pr('glueCatalogRequest')],
-      ['materializer GB-s', (m?.gbSeconds ?? 0) * pr('lambdaArmGbSecond')], ['materializer S3 PUT', (m?.s3Put ?? 0) * pr('s3PutRequest')],
-      ['materializer Glue', (m?.glue ?? 0) * pr('glueCatalogRequest')], ['materializer invocations', (m?.runsPerH ?? 0) * pr('lambdaRequest')],
-      ['compaction S3 PUT', compPut * pr('s3PutRequest')], ['compaction Glue', compGlue * pr('glueCatalogRequest')], ['compaction GB-s', compactionGbSeconds * pr('lambdaArmGbSecond')],
-      ['S3 GET (all)', (sum((u) => u.s3Get) + ttl('s3Get') + compGet + (m?.s3Get ?? 0)) * pr('s3GetRequest')],
-    ]);
-    const files = [...filesPerH.values()];
-    const fh = { gbIngested, gbParquet: gbIngested * cal.parquetRatio, records: rowsPerH, tables: p.eventTypes };
-    // Spooled, an event waits for its batch, the next run (at most one interval) and that run.
-    const lakeMaxS = m ? closeS(lake, lakeWindowS) + lake.secondsPerInv + deferS + intervalMin * 60 + m.runSeconds + LATENCY_OVERHEAD_S : lakeDirectS;
-    return {
-      breakdown, p, lakeWrites, intervalMin, deferS, registryTtlS, materializeRunS: m?.runSeconds ?? 0, asyncInserts, partsPerSMax, freshP99S, lakeMaxS,
-      shape: fresh.shape, lakeShape: lake.shape, invPerH: sum((u) => u.invPerH), secondsPerInv: fresh.secondsPerInv + (asyncInserts ? ASYNC_FLUSH_S / 2 : 0), gbSecondsPerH: sum((u) => u.gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0),
-      filesPerTableHourMax: filesPerH.get(tableName(0)) ?? 0,
-      filesPerTableHourMean: files.reduce((a, b) => a + b, 0) / p.eventTypes,
-      s3PutPerGbIngest: (sum((u) => u.s3Put) + ttl('s3Put') + (m?.s3Put ?? 0)) / gbIngested,
-      s3ReqPerGbCompaction: (compPut + compGet) / gbIngested,
-      gluePerH: sum((u) => u.glue) + ttl('glue') + compGlue + (m?.glue ?? 0),
-      insertsPerSMax: fresh.insertsPerSMax,
-      quarantined: Math.max(...paths.map((u) => u.quarantined)),
-      usdPerGb,
-      firehose: firehoseUsdPerGb(fh, prices, false),
-      firehoseRounded: firehoseUsdPerGb(fh, prices, true),
-      clickPipes: clickPipesUsdPerGb(gbIngested, prices),
-    };
-  }));
+    const variants: Array<{ intervalMin: number; deferS: number; mat?: ReturnType<typeof materializerHour> }> = lakeWrites === 'direct' ? [{ intervalMin: 0, deferS: 0 }]
+      : SPOOL_INTERVALS_MIN.flatMap((intervalMin) => {
+        const plain = matHour(intervalMin, 0);
+        const deferS = DEFER ? Math.floor(GOAL_LAKE_S - 10 - (closeS(lake, lakeWindowS) + seconds(lake) + intervalMin * 60 + plain.runSeconds + LATENCY_OVERHEAD_S)) : 0;
+        return deferS >= 30 ? [{ intervalMin, deferS: 0, mat: plain }, { intervalMin, deferS, mat: matHour(intervalMin, deferS) }] : [{ intervalMin, deferS: 0, mat: plain }];
+      });
+    return variants.flatMap(({ intervalMin, deferS, mat: m }) => REGISTRY_TTLS_S.map((registryTtlS): Row => {
+      // registry refreshes per hour beyond the measured 30 s TTL's (negative: fewer)
+      const ttl = (k: 's3Put' | 's3Get' | 'glue'): number => paths.reduce((n, u) => n + u.containers * (3600 / registryTtlS - 3_600_000 / REGISTRY_TTL_MS) * u.ttlRefresh[k], 0);
+      // lake files per (table, hour) before compaction: the batches' (direct) or the materializer's (spool)
+      const filesPerH = m ? new Map(m.filesPerTableHour.map((n, k) => [tableName(k), n])) : lake.filesPerH;
+      // Compaction of the hour just closed, per table, plus the hourly run's visits within the lookback.
+      let compPut = 0;
+      let compGet = 0;
+      let compGlue = 0;
+      for (let k = 0; k < p.eventTypes; k++) {
+        const outputs = Math.max(1, Math.ceil((gbIngested * cal.parquetRatio * weights[k]! * 1e9) / (256 * 1024 * 1024)));
+        const inputs = filesPerH.get(tableName(k)) ?? 0;
+        if (inputs < 0.5) continue;
+        compPut += comp.fixed.s3Put + comp.fixed.s3List + outputs * (comp.perOutput.s3Put + comp.perOutput.s3List) + inputs * (comp.perInput.s3Put + comp.perInput.s3List);
+        compGet += comp.fixed.s3Get + inputs * comp.perInput.s3Get + outputs * comp.perOutput.s3Get;
+        compGlue += comp.fixed.glue + inputs * comp.perInput.glue + outputs * comp.perOutput.glue;
+      }
+      const visits = LOOKBACK_HOURS - 2;
+      compPut += p.eventTypes * (comp.cleanup.s3Put + comp.cleanup.s3List + visits * (comp.visit.s3Put + comp.visit.s3List) + comp.perTableRun.s3Put + comp.perTableRun.s3List);
+      compGet += p.eventTypes * (comp.cleanup.s3Get + visits * comp.visit.s3Get + comp.perTableRun.s3Get);
+      compGlue += p.eventTypes * (comp.cleanup.glue + visits * comp.visit.glue + comp.perTableRun.glue);
+      const compactionGbSeconds = (rowsPerH / COMPACTION_ROWS_PER_S) * (COMPACTION_MEMORY_MB / 1024);
+      const usdPerGb = tributaryUsdPerGb({
+        invocations: sum((u) => u.invPerH) + (m?.runsPerH ?? 0), ingestGbSeconds: sum(gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0), compactionGbSeconds,
+        s3Put: sum((u) => u.s3Put) + ttl('s3Put') + compPut + (m?.s3Put ?? 0), s3Get: sum((u) => u.s3Get) + ttl('s3Get') + compGet + (m?.s3Get ?? 0), glue: sum((u) => u.glue) + ttl('glue') + compGlue + (m?.glue ?? 0), gbIngested,
+      }, prices);
+      // $ per GB by who asks for it (BENCH_SCALE_BREAKDOWN=1 prints it): what dominates a row's cost
+      const pr = (k: string): number => prices.prices[k]!.usd / gbIngested;
+      const breakdown = new Map<string, number>([
+        ['ingest invocations', sum((u) => u.invPerH) * pr('lambdaRequest')], ['ingest GB-s', (sum(gbSecondsPerH) + asyncWaitGbS) * pr('lambdaArmGbSecond')],
+        ['ingest S3 PUT', sum((u) => u.s3Put) * pr('s3PutRequest')], ['ingest Glue', sum((u) => u.glue) * pr('glueCatalogRequest')],
+        ['registry TTL (PUT+Glue)', ttl('s3Put') * pr('s3PutRequest') + ttl('glue') * pr('glueCatalogRequest')],
+        ['materializer GB-s', (m?.gbSeconds ?? 0) * pr('lambdaArmGbSecond')], ['materializer S3 PUT', (m?.s3Put ?? 0) * pr('s3PutRequest')],
+        ['materializer Glue', (m?.glue ?? 0) * pr('glueCatalogRequest')], ['materializer invocations', (m?.runsPerH ?? 0) * pr('lambdaRequest')],
+        ['compaction S3 PUT', compPut * pr('s3PutRequest')], ['compaction Glue', compGlue * pr('glueCatalogRequest')], ['compaction GB-s', compactionGbSeconds * pr('lambdaArmGbSecond')],
+        ['S3 GET (all)', (sum((u) => u.s3Get) + ttl('s3Get') + compGet + (m?.s3Get ?? 0)) * pr('s3GetRequest')],
+      ]);
+      const files = [...filesPerH.values()];
+      const fh = { gbIngested, gbParquet: gbIngested * cal.parquetRatio, records: rowsPerH, tables: p.eventTypes };
+      // Spooled, an event waits for its batch, the next run (at most one interval) and that run.
+      const lakeMaxS = m ? closeS(lake, lakeWindowS) + seconds(lake) + deferS + intervalMin * 60 + m.runSeconds + LATENCY_OVERHEAD_S : lakeDirectS;
+      return {
+        breakdown, p, lakeWrites, intervalMin, deferS, registryTtlS, ingestMemoryMb: memoryMb, keepsUp: paths.every((u) => seconds(u) <= closeS(u, u === fresh ? p.windowS : lakeWindowS)), materializeRunS: m?.runSeconds ?? 0, asyncInserts, partsPerSMax, freshP99S, lakeMaxS,
+        shape: fresh.shape, lakeShape: lake.shape, invPerH: sum((u) => u.invPerH), secondsPerInv: seconds(fresh) + (asyncInserts ? ASYNC_FLUSH_S / 2 : 0), gbSecondsPerH: sum(gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0),
+        filesPerTableHourMax: filesPerH.get(tableName(0)) ?? 0,
+        filesPerTableHourMean: files.reduce((a, b) => a + b, 0) / p.eventTypes,
+        s3PutPerGbIngest: (sum((u) => u.s3Put) + ttl('s3Put') + (m?.s3Put ?? 0)) / gbIngested,
+        s3ReqPerGbCompaction: (compPut + compGet) / gbIngested,
+        gluePerH: sum((u) => u.glue) + ttl('glue') + compGlue + (m?.glue ?? 0),
+        insertsPerSMax: fresh.insertsPerSMax,
+        quarantined: Math.max(...paths.map((u) => u.quarantined)),
+        usdPerGb,
+        firehose: firehoseUsdPerGb(fh, prices, false),
+        firehoseRounded: firehoseUsdPerGb(fh, prices, true),
+        clickPipes: clickPipesUsdPerGb(gbIngested, prices),
+      };
+    }));
+  }
 }
 
 const n0 = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en') : x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
@@ -425,7 +451,7 @@ function partsFor(rate: number, parts: readonly PartsResult[]): string {
 const meetsCost = (r: Row): boolean => r.usdPerGb <= r.firehose * GOAL_RATIO;
 /** ≤ 1 synchronous insert per second per table, or asynchronous inserts whose flushes bound the parts */
 const meetsInserts = (r: Row): boolean => r.partsPerSMax <= GOAL_INSERTS_PER_S;
-const meetsLatency = (r: Row): boolean => r.freshP99S <= r.p.windowS + GOAL_FRESH_SLACK_S && r.lakeMaxS <= GOAL_LAKE_S
+const meetsLatency = (r: Row): boolean => r.keepsUp && r.freshP99S <= r.p.windowS + GOAL_FRESH_SLACK_S && r.lakeMaxS <= GOAL_LAKE_S
   && (r.lakeWrites === 'direct' || r.materializeRunS <= r.intervalMin * 60);
 
 export function verdict(r: Row): string {
@@ -433,7 +459,7 @@ export function verdict(r: Row): string {
   return failed.length === 0 ? 'MEETS all' : `FAILS ${failed.join('+')}`;
 }
 
-const setting = (r: Row): string => `${r.p.topology}, ${r.p.windowS} s, ${r.lakeWrites}${r.lakeWrites === 'spool' ? ` every ${r.intervalMin} min${r.deferS > 0 ? ", deferred to the lake budget" : ''}` : ''}, registry TTL ${r.registryTtlS} s`;
+const setting = (r: Row): string => `${r.p.topology}, ${r.p.windowS} s, ${r.lakeWrites}${r.lakeWrites === 'spool' ? ` every ${r.intervalMin} min${r.deferS > 0 ? ", deferred to the lake budget" : ''}` : ''}, registry TTL ${r.registryTtlS} s, ingest ${r.ingestMemoryMb} MB`;
 
 function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], parts: readonly PartsResult[], lakeWrites: 'direct' | 'spool'): void {
   if (rows.length === 0) return;
@@ -441,10 +467,10 @@ function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], part
   console.log(topology === 'coupled'
     ? `\ncoupled (one mapping, lake + Glue + ClickHouse in one invocation) · ${how}\ngoals: $/GB ≤ 1/5 of Firehose (lower bound) · ≤ 1 insert/s per table (or async inserts: parts bounded) · p99 into ClickHouse ≤ window + 2 s · event → lake ≤ 300 s\n`
     : `\nsplit (fresh path: ClickHouse only at the row's window; lake path at a ${LAKE_WINDOW_S} s window; both batch ≤ 10,000) · ${how} · same goals\n`);
-  const table: string[][] = [['parts', 'types', 'events/s', 'window', 'TTL', ...(lakeWrites === 'spool' ? ['every', 'defer'] : []), 'rec/batch', 'closed by', ...(topology === 'split' ? ['lake rec/batch'] : []), 'inv/h', 'ms/inv', 'GB-s/h', 'files/(tbl,h) max', 'mean',
+  const table: string[][] = [['parts', 'types', 'events/s', 'window', 'TTL', 'mem', ...(lakeWrites === 'spool' ? ['every', 'defer'] : []), 'rec/batch', 'closed by', ...(topology === 'split' ? ['lake rec/batch'] : []), 'inv/h', 'ms/inv', 'GB-s/h', 'files/(tbl,h) max', 'mean',
     'S3 PUT/GB', 'S3 req/GB compact', 'Glue/h', 'CH ins/s/tbl', 'insert', 'parts/s/tbl', 'CH parts/min', 'quar.', ...(lakeWrites === 'spool' ? ['mat. run s'] : []), 'fresh p99 s', 'lake max s', 'Tributary $/GB', 'Firehose $/GB', '(5 KB-rounded)', '× Firehose', 'ClickPipes $/GB', 'verdict']];
   for (const r of rows) {
-    table.push([String(r.p.partitions), String(r.p.eventTypes), r.p.traffic.toLocaleString('en'), `${r.p.windowS} s`, `${r.registryTtlS} s`, ...(lakeWrites === 'spool' ? [`${r.intervalMin} min`, r.deferS > 0 ? `${r.deferS} s` : '0'] : []), r.shape.records.toLocaleString('en'), r.shape.closedBy,
+    table.push([String(r.p.partitions), String(r.p.eventTypes), r.p.traffic.toLocaleString('en'), `${r.p.windowS} s`, `${r.registryTtlS} s`, `${r.ingestMemoryMb}`, ...(lakeWrites === 'spool' ? [`${r.intervalMin} min`, r.deferS > 0 ? `${r.deferS} s` : '0'] : []), r.shape.records.toLocaleString('en'), r.shape.closedBy,
       ...(topology === 'split' ? [r.lakeShape.records.toLocaleString('en')] : []), n0(r.invPerH), (r.secondsPerInv * 1000).toFixed(0), n0(r.gbSecondsPerH), n0(r.filesPerTableHourMax), n0(r.filesPerTableHourMean),
       n0(r.s3PutPerGbIngest), n0(r.s3ReqPerGbCompaction), n0(r.gluePerH), n0(r.insertsPerSMax), r.asyncInserts ? 'async' : 'sync', n0(r.partsPerSMax), partsFor(r.insertsPerSMax, parts), r.quarantined > 0 ? `${(r.quarantined * 100).toFixed(1)} %` : '0',
       ...(lakeWrites === 'spool' ? [r.materializeRunS.toFixed(1)] : []), r.freshP99S.toFixed(1), r.lakeMaxS.toFixed(0),
@@ -460,7 +486,8 @@ function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], part
     }
   }
   if (topology === 'split') { console.log('\ninv/h and GB-s/h: both paths (and the materializer) · ms/inv, rec/batch: the fresh path · files: the lake path'); return; }
-  console.log('\nrec/batch: records per invocation (ESM model) · ms/inv: measured handler time (sampled batch + per-record time for the rows left out) + assumed network waits (+ half an async flush with async inserts) · TTL: the schema registry\'s in ingest');
+  console.log('\nmem: the ingest function\'s MB, the cheapest of the modelled sizes that meets the goals (latency includes keeping up: an invocation ends before its poller\'s next batch is full)');
+  console.log('rec/batch: records per invocation (ESM model) · ms/inv: measured handler time (sampled batch + per-record time for the rows left out) + assumed network waits (+ half an async flush with async inserts) · TTL: the schema registry\'s in ingest');
   console.log('files/(tbl,h): lake files per (table, hour) before compaction, busiest table and mean · S3 PUT/GB: PUT+LIST requests of ingest (and the materializer) per GB of NDJSON · S3 req/GB compact: the hourly compaction\'s PUT+LIST+GET per GB');
   console.log(`CH ins/s/tbl: inserts per second into the busiest table · insert: async where sync would exceed 1/s · parts/s/tbl: new parts per second (sync: the inserts; async: ≤ one flush per ${ASYNC_FLUSH_S} s busy timeout on the replica that buffers them) · CH parts/min: active parts after a minute at that insert rate (chDB, sync)`);
   console.log(`fresh p99 s: batch close (window, or sooner when full) + ms/inv + ${LATENCY_OVERHEAD_S} s fetch/poll (bench:latency) + the async flush wait · lake max s: close + the lake path's invocation (+ spool: the interval + the materializer's run)`);

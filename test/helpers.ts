@@ -1,6 +1,6 @@
 // Shared builders for tests: Kafka records and MSK events from envelopes.
 import { encodeMskEvent, type DecodedRecord, type MskEvent } from '../functions/core/decode/msk-event.js';
-import type { ObjectStore, Warehouse } from '../functions/core/ports.js';
+import { inKeyRange, type ObjectStore, type Warehouse } from '../functions/core/ports.js';
 import type { TableSchema } from '../functions/core/schema/model.js';
 
 export const NOW = Date.UTC(2026, 10, 19, 12, 30, 0);
@@ -39,7 +39,7 @@ export function memoryStore(bucket = 'test-bucket'): ObjectStore & { objects: Ma
     },
     async get(key) { return objects.get(key); },
     async delete(keys) { for (const k of keys) objects.delete(k); },
-    async list(prefix) { return [...objects.keys()].filter((k) => k.startsWith(prefix)).sort(); },
+    async list(prefix, range) { return [...objects.keys()].filter((k) => k.startsWith(prefix) && inKeyRange(k, range)).sort(); },
     uri: (key) => `s3://${bucket}/${key}`,
   };
 }

@@ -5,7 +5,7 @@
 // with fewer rows per (table, partition) cell; the rows left out are added back as measured time per record.
 import { encodeMskEvent, type MskEvent } from '../../functions/core/decode/msk-event.js';
 import { DEFAULT_INGEST_CONFIG, ingestBatch, type IngestConfig, type IngestReport } from '../../functions/core/ingest.js';
-import type { Catalog, ObjectStore, Warehouse } from '../../functions/core/ports.js';
+import { inKeyRange, type Catalog, type ObjectStore, type Warehouse } from '../../functions/core/ports.js';
 import { SchemaRegistry } from '../../functions/core/schema/registry.js';
 import { GlueCatalog } from '../../functions/adapters/catalog/glue.js';
 import type { FakeGlue } from '../../test/glue-endpoint.js';
@@ -56,8 +56,8 @@ export function keepingStore(counts: () => Counts): ObjectStore & { objects: Map
     async putIfAbsent(key, body) { counts().s3Put++; if (objects.has(key)) return false; objects.set(key, body); return true; },
     async get(key) { counts().s3Get++; return objects.get(key); },
     async delete(keys) { for (const k of keys) objects.delete(k); },
-    async list(prefix) {
-      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    async list(prefix, range) {
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix) && inKeyRange(k, range)).sort();
       counts().s3List += Math.max(1, Math.ceil(keys.length / 1000));
       return keys;
     },
@@ -89,8 +89,8 @@ export function countingStore(counts: () => Counts): ObjectStore & { readonly ke
     },
     async get(key) { counts().s3Get++; return kept.get(key); },
     async delete() {},
-    async list(prefix) {
-      const keys = [...kept.keys()].filter((k) => k.startsWith(prefix)).sort();
+    async list(prefix, range) {
+      const keys = [...kept.keys()].filter((k) => k.startsWith(prefix) && inKeyRange(k, range)).sort();
       counts().s3List += Math.max(1, Math.ceil(keys.length / 1000));
       return keys;
     },

@@ -13,11 +13,24 @@ export interface ObjectStore {
   get(key: string): Promise<Uint8Array | undefined>;
   /** Deletes objects; keys that do not exist are not an error. */
   delete(keys: readonly string[]): Promise<void>;
-  /** Keys under a prefix, sorted. */
-  list(prefix: string): Promise<string[]>;
+  /**
+   * Keys under a prefix, sorted; with a range, only keys after `startAfter` and before `before` (an S3
+   * store asks from `startAfter` and stops paging past `before`, so a range costs what it holds).
+   */
+  list(prefix: string, range?: KeyRange): Promise<string[]>;
   /** The location URI of a key or prefix, as a catalog or a query engine names it (s3://…, file://…). */
   uri(key: string): string;
 }
+
+export interface KeyRange {
+  /** only keys greater than this */
+  readonly startAfter?: string;
+  /** only keys less than this */
+  readonly before?: string;
+}
+
+export const inKeyRange = (key: string, range: KeyRange | undefined): boolean =>
+  (range?.startAfter === undefined || key > range.startAfter) && (range?.before === undefined || key < range.before);
 
 /** A catalog partition: an hour of an event table, or a day (hour absent) of a job's output table. */
 export interface PartitionRef {

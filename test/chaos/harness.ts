@@ -124,7 +124,7 @@ function faultyStore(inner: ObjectStore, f: Faults): ObjectStore {
   return {
     uri: (k) => inner.uri(k),
     get: (k) => inner.get(k),
-    list: (p) => inner.list(p),
+    list: (p, range) => inner.list(p, range),
     delete: (k) => inner.delete(k),
     // Both writes fail alike: a data file's first write is a conditional put, a changed one a plain put.
     async putIfAbsent(key, body, options) {

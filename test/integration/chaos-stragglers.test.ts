@@ -63,7 +63,7 @@ describe('late data racing a compaction of its hour', () => {
       ...rt.deps.store,
       uri: (k) => rt.deps.store.uri(k),
       get: (k) => rt.deps.store.get(k),
-      list: (p) => rt.deps.store.list(p),
+      list: (p, range) => rt.deps.store.list(p, range),
       delete: (k) => rt.deps.store.delete(k),
       put: (k, b, o) => rt.deps.store.put(k, b, o),
       async putIfAbsent(key, body, options) {

@@ -220,4 +220,39 @@ describe('compaction', () => {
     const prefix = partitionPrefix('page_view', '2026-11-19', hour);
     assert.deepEqual((await rt.store.list(prefix)).filter((k) => k.endsWith('.parquet')), [`${prefix}_v0001/part-00000.parquet`]);
   });
+
+  it('skips a settled partition without a request of its own, and compacts it again when a late file lands', async () => {
+    const hour = 17;
+    await send(ids('settle-', 10), hour);
+    await send(ids('settle-', 10), hour);
+    const opts = { tables: ['page_view'], dt: '2026-11-19' };
+    const base = rt.compaction();
+    const calls = { list: 0, get: 0, catalog: 0 };
+    // Counts the calls of an adapter's methods, the adapter itself unchanged.
+    const counting = <T extends object>(target: T, count: (method: string) => void): T => new Proxy(target, {
+      get: (t, k) => { const v = Reflect.get(t, k) as unknown; return typeof v === 'function' ? (...a: unknown[]) => { count(String(k)); return (v as (...x: unknown[]) => unknown).apply(t, a); } : v; },
+    });
+    const counted = {
+      ...base,
+      store: counting(base.store, (m) => { if (m === 'list') calls.list++; if (m === 'get') calls.get++; }),
+      catalog: counting(base.catalog, () => { calls.catalog++; }),
+    };
+    const runOf = async (): Promise<Map<number, string>> => new Map((await compactClosedPartitions(counted, opts)).map((r) => [r.hour, `${r.outcome}: ${r.detail}`]));
+    assert.match((await runOf()).get(hour)!, /^compacted/);
+    now += 61 * 60_000;
+    await runOf(); // past the retention delay: the superseded files go
+    const before = { ...calls };
+    const settled = await runOf();
+    const partitions = [...settled.values()].length;
+    assert.ok(partitions >= 5, `the run visits every closed hour of the day (${partitions})`);
+    assert.equal(settled.get(hour), 'skipped: already compacted');
+    assert.deepEqual({ list: calls.list - before.list, get: calls.get - before.get, catalog: calls.catalog - before.catalog }, { list: 1, get: 0, catalog: 3 },
+      'one LIST for the table; the catalog read for the tables, the table and its partitions: nothing per partition');
+    // A late event lands in the compacted version's folder: the partition is no longer settled.
+    const [late] = await send(['settle-late'], hour);
+    assert.match(late!, /_v0001\/web\+/);
+    assert.match((await runOf()).get(hour)!, /^compacted/);
+    assert.equal((await partitionState(hour)).version, 2);
+    assert.deepEqual(await lakeIds(hour), [...distinct(ids('settle-', 10)), 'settle-late'].sort());
+  });
 });

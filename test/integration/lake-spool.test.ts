@@ -206,9 +206,9 @@ describe('spool writes (lakeWrites: "spool")', () => {
       let hidden = true;
       const blind: ObjectStore = {
         ...s.store, put: (k, v, o) => s.store.put(k, v, o), putIfAbsent: (k, v, o) => s.store.putIfAbsent(k, v, o), get: (k) => s.store.get(k), delete: (k) => s.store.delete(k), uri: (k) => s.store.uri(k),
-        list: async (prefix) => {
+        list: async (prefix, range) => {
           if (prefix === SPOOL_MANIFEST_PREFIX && hidden) { hidden = false; return []; }
-          return s.store.list(prefix);
+          return s.store.list(prefix, range);
         },
       };
       b = await materializeSpool({ store: blind, catalog: s.catalog, clock: () => s.now });
@@ -244,7 +244,7 @@ function countingPuts(store: ObjectStore): { store: ObjectStore; puts: () => num
   let n = 0;
   return {
     puts: () => n,
-    store: { ...store, put: (k, v, o) => { n++; return store.put(k, v, o); }, putIfAbsent: (k, v, o) => { n++; return store.putIfAbsent(k, v, o); }, get: (k) => store.get(k), delete: (k) => store.delete(k), list: (p) => store.list(p), uri: (k) => store.uri(k) },
+    store: { ...store, put: (k, v, o) => { n++; return store.put(k, v, o); }, putIfAbsent: (k, v, o) => { n++; return store.putIfAbsent(k, v, o); }, get: (k) => store.get(k), delete: (k) => store.delete(k), list: (p, r) => store.list(p, r), uri: (k) => store.uri(k) },
   };
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readCompactEnvironment } from '../../functions/compact/config.js';
 import {
-  expiredManifests, MANIFEST_FORMAT, planCompaction, readPartitionObjects, type CompactionManifest,
+  expiredManifests, isSettled, MANIFEST_FORMAT, planCompaction, readPartitionObjects, type CompactionManifest,
 } from '../../functions/core/lake/compaction-plan.js';
 import { dataKey, parsePartitionKey, partitionPrefix, versionPrefix } from '../../functions/core/lake/layout.js';
 
@@ -86,5 +86,24 @@ describe('compaction function configuration', () => {
     assert.equal(c.targetFileBytes, 256 * 1024 * 1024);
     assert.equal(c.retentionMs, 60 * 60_000);
     assert.throws(() => readCompactEnvironment({ TRIBUTARY_GLUE_DATABASE: 'g', TRIBUTARY_COMPACT_TARGET_MB: 'lots' }), /TRIBUTARY_BUCKET is missing; TRIBUTARY_COMPACT_TARGET_MB must be an integer ≥ 0/);
+  });
+});
+
+describe('isSettled: a partition with nothing to do, from its keys alone', () => {
+  const m = (v: number): string => `${versionPrefix('page_view', '2026-11-19', 10, v)}_manifest.json`;
+  const claim = (v: number): string => `${versionPrefix('page_view', '2026-11-19', 10, v)}_claim.json`;
+  it('holds for the catalog version\'s outputs and manifest, with earlier versions down to their manifests', () => {
+    assert.equal(isSettled(1, P, [part(1), m(1)]), true);
+    assert.equal(isSettled(2, P, [m(1), part(2), part(2, 1), m(2)]), true);
+  });
+  it('fails for anything a run still has to do', () => {
+    assert.equal(isSettled(0, P, [raw(0)]), false, 'never compacted');
+    assert.equal(isSettled(1, P, [raw(0), part(1), m(1)]), false, 'superseded inputs not deleted yet');
+    assert.equal(isSettled(1, P, [part(1), m(1), `${versionPrefix('page_view', '2026-11-19', 10, 1)}t+0+50-59.parquet`]), false, 'late file ingest wrote into the current version');
+    assert.equal(isSettled(1, P, [part(1), m(1), claim(1)]), false, 'a claim left by a run that crashed before marking');
+    assert.equal(isSettled(1, P, [part(1), m(1), part(2)]), false, 'leftovers of a crashed next version');
+    assert.equal(isSettled(1, P, [part(1)]), false, 'no manifest');
+    assert.equal(isSettled(2, P, [part(1), m(1), part(2), m(2)]), false, 'the previous version\'s outputs not deleted yet');
+    assert.equal(isSettled(1, P, [part(1), m(1), `${P}_v0001/nested/x.parquet`]), false, 'a key of another shape');
   });
 });

@@ -337,6 +337,33 @@ describe('SchemaRegistry', () => {
     assert.equal((await b.current(['page_view'])).entries.get('page_view')!.version, 1);
   });
 
+  it('refreshes every table with one LIST per TTL and reads only the entries that changed', async () => {
+    const store = memoryStore();
+    const calls = { list: 0, get: 0 };
+    const counted = { ...store, list: async (p: string) => { calls.list++; return store.list(p); }, get: async (k: string) => { calls.get++; return store.get(k); } };
+    let now = NOW;
+    const writer = new SchemaRegistry(store, { clock: () => now });
+    const tables = Array.from({ length: 20 }, (_, i) => `event_${i}`);
+    for (const t of tables) await writer.commit(nextEntry(undefined, { ...inferred({ score: 1 }), table: t }, { now, change: 'first', defaultSource: 'a' }));
+    const reader = new SchemaRegistry(counted, { clock: () => now });
+    assert.equal((await reader.current(tables)).entries.size, 20);
+    assert.deepEqual(calls, { list: 1, get: 20 }, 'first load: one LIST, each entry read once');
+    now += 10_000;
+    await reader.current(tables);
+    assert.deepEqual(calls, { list: 1, get: 20 }, 'within the TTL: no request');
+    // Another writer evolves one table; after the TTL the reader lists once and reads only that entry.
+    const v1 = (await writer.read('event_7'))!;
+    await writer.commit(nextEntry(v1, { ...schemaOf(v1), properties: [...schemaOf(v1).properties, { name: 'extra', type: 'string', nullable: true, origin: 'inferred' }] }, { now, change: 'extra', defaultSource: 'b' }));
+    now += 30_000;
+    const after = await reader.current(tables);
+    assert.deepEqual(calls, { list: 2, get: 21 });
+    assert.equal(after.entries.get('event_7')!.version, 2);
+    assert.equal(after.entries.get('event_3')!.version, 1);
+    // A table met for the first time within the TTL: one more LIST, which also refreshes the others.
+    await reader.current(['event_new']);
+    assert.deepEqual(calls, { list: 3, get: 21 });
+  });
+
   it('applies a declared file once, records it, and reports an incompatible one instead of failing ingest', async () => {
     const store = memoryStore();
     let declared = parseDeclaredSchema('page_view', { properties: { score: { type: 'integer' } } });

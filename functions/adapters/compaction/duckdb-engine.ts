@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { CompactionEngine, CompactionJob, CompactionResult } from '../../core/lake/compact-partition.js';
 import { withSignedZeroStatistics } from '../../core/lake/float-statistics.js';
+import { compactionOutputName } from '../../core/lake/layout.js';
 import { PARQUET_CONTENT_TYPE } from '../../core/parquet/lake-file.js';
 import type { ColumnType } from '../../core/schema/model.js';
 
@@ -78,7 +79,7 @@ export class DuckDbCompactionEngine implements CompactionEngine {
           for (const name of (await readdir(dir)).sort(byNumber)) {
             const path = join(dir, name);
             const n = Number((await rows(db, `SELECT count(*) AS n FROM read_parquet(${literal(path)})`))[0]!['n']);
-            const key = `${job.outputPrefix}part-${String(outputs.length).padStart(5, '0')}.parquet`;
+            const key = job.outputPrefix + compactionOutputName(outputs.length);
             // Zero extremes per the format's rule, and no bloom filter over doubles (see float-statistics.ts).
             const body = withSignedZeroStatistics(await readFile(path));
             await job.store.put(key, body, { contentType: PARQUET_CONTENT_TYPE });

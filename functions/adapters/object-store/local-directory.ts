@@ -2,7 +2,7 @@
 import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ObjectStore } from '../../core/ports.js';
+import { inKeyRange, type KeyRange, type ObjectStore } from '../../core/ports.js';
 
 export class LocalDirectoryStore implements ObjectStore {
   readonly root: string;
@@ -63,13 +63,13 @@ export class LocalDirectoryStore implements ObjectStore {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, range?: KeyRange): Promise<string[]> {
     const start = this.path(prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '');
     const out: string[] = [];
     await walkFiles(start, (full, name) => {
       if (name.endsWith('.tmp')) return;
       const key = relative(this.root, full).split(sep).join('/');
-      if (key.startsWith(prefix)) out.push(key);
+      if (key.startsWith(prefix) && inKeyRange(key, range)) out.push(key);
     });
     return out.sort();
   }

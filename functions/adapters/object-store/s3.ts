@@ -4,7 +4,7 @@ import {
   type PutObjectCommandInput, type S3Client, type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectStore } from '../../core/ports.js';
+import { inKeyRange, type KeyRange, type ObjectStore } from '../../core/ports.js';
 
 /**
  * Client settings for the lake: the SDK retries 5xx and throttling (`SlowDown`) with exponential backoff and
@@ -85,13 +85,21 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, range?: KeyRange): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      const page = await this.client.send(new ListObjectsV2Command({
+        Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token, ...(token === undefined && range?.startAfter !== undefined ? { StartAfter: range.startAfter } : {}),
+      }));
+      let past = false;
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        if (range?.before !== undefined && o.Key >= range.before) past = true;
+        else if (inKeyRange(o.Key, range)) keys.push(o.Key);
+      }
+      // S3 lists in key order: once a page reaches `before`, the later pages hold nothing in the range.
+      token = page.IsTruncated && !past ? page.NextContinuationToken : undefined;
     } while (token);
     return keys.sort();
   }

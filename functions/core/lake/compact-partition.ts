@@ -6,20 +6,20 @@
 // (the atomic step: readers see the old files or the new ones, never both, never neither) → manifest
 // marked switched → superseded files deleted once the retention delay has passed (a later run does it).
 import {
-  expiredManifests, MANIFEST_FORMAT, parseManifest, planCompaction, readPartitionObjects,
+  expiredManifests, isSettled, MANIFEST_FORMAT, parseManifest, planCompaction, readPartitionObjects,
   type CompactionClaim, type CompactionManifest,
 } from './compaction-plan.js';
-import { claimKey, manifestKey, partitionPrefix, versionPrefix } from './layout.js';
+import { claimKey, isCompactionOutput, manifestKey, partitionPrefix, tablePrefix, versionPrefix } from './layout.js';
 import { partitionLag } from './glue-table.js';
-import { partitionId, type Catalog, type ObjectStore, type PartitionRef } from '../ports.js';
+import { inKeyRange, partitionId, type Catalog, type ObjectStore, type PartitionRef } from '../ports.js';
 import { tableColumns, type ColumnSpec, type TableSchema } from '../schema/model.js';
-import { hourEnd } from '../time.js';
+import { hourEnd, MS_PER_HOUR, utcDate, utcHour } from '../time.js';
 import { PARQUET_CONTENT_TYPE } from '../parquet/lake-file.js';
 
 export interface CompactionJob {
   readonly store: ObjectStore;
   readonly inputs: readonly string[];
-  /** the version folder to write `part-*.parquet` into */
+  /** the version folder to write the outputs into, each named `compactionOutputName(i)` (layout.ts) */
   readonly outputPrefix: string;
   /** the table's current columns: every output file has exactly these, in this order */
   readonly columns: readonly ColumnSpec[];
@@ -181,6 +181,9 @@ export async function compactPartition(table: string, partition: PartitionRef, d
     store: deps.store, inputs, outputPrefix: versionPrefix(table, dt, hour, version), columns: tableColumns(schema),
     targetFileBytes: o.targetFileBytes, maxPieceBytes: o.maxPieceBytes,
   });
+  // A later run tells a settled partition by its outputs' names (isSettled): a misnamed output would hide late files.
+  const misnamed = result.outputs.find((f) => !f.key.startsWith(versionPrefix(table, dt, hour, version)) || !isCompactionOutput(f.key.slice(f.key.lastIndexOf('/') + 1)));
+  if (misnamed) throw new Error(`compaction engine wrote ${misnamed.key}: outputs must be ${versionPrefix(table, dt, hour, version)}part-<n>.parquet`);
   await step('written');
 
   const manifest: CompactionManifest = {
@@ -266,10 +269,25 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
   // Only event tables: a job's output (hourly or daily) has no event_id to fold on and is replaced whole
   // by its job, even when a table is named explicitly.
   const events = new Set(await deps.catalog.listTables('event'));
+  // Every closed hour this run may visit, listed once per table: a partition compacted earlier and unchanged
+  // since is then skipped without a request, where each visit cost a LIST, a GET and a Glue call (48 an
+  // hour per table, most of compaction's bill at low traffic). From the day the cleanup window starts to
+  // the first hour still open.
+  const listedFrom = utcDate(now - cleanup);
+  const firstOpen = Math.floor((now - grace) / MS_PER_HOUR) * MS_PER_HOUR;
   for (const table of (options.tables ?? [...events]).filter((t) => events.has(t))) {
     const schema = await deps.catalog.getTable(table);
     if (!schema) continue;
     const partitions = (await deps.catalog.listPartitions(table)).filter((p) => p.hour !== undefined && (!options.dt || p.dt === options.dt));
+    const range = { startAfter: `${tablePrefix(table)}dt=${listedFrom}`, before: partitionPrefix(table, utcDate(firstOpen), utcHour(firstOpen)) };
+    const listed = new Map<string, string[]>();
+    for (const key of await deps.store.list(tablePrefix(table), range)) {
+      if (!inKeyRange(key, range)) continue;
+      const hourFolder = key.indexOf('/', key.indexOf('/hour=') + 1);
+      if (hourFolder < 0) continue;
+      const prefix = key.slice(0, hourFolder + 1);
+      (listed.get(prefix) ?? listed.set(prefix, []).get(prefix)!).push(key);
+    }
     // Partitions that only lack columns added since (their files lack them too, or hold them unseen): the
     // catalog alone is brought in step, whatever their age, a hundred partitions a call.
     const behind = partitions.filter((p) => partitionLag(p, schema) === 'columns');
@@ -284,6 +302,10 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
       const inWindow = end >= now - lookback || partitionLag(p, schema) === 'types';
       if (!inWindow && end < now - cleanup) continue;
       if (options.stopWhen?.()) return out;
+      if (p.dt >= listedFrom && partitionLag(p, schema) === 'none' && isSettled(p.version, partitionPrefix(table, p.dt, p.hour!), listed.get(partitionPrefix(table, p.dt, p.hour!)) ?? [])) {
+        if (inWindow) out.push({ ...NOTHING, table, dt: p.dt, hour: p.hour!, version: p.version, outcome: 'skipped', detail: 'already compacted' });
+        continue;
+      }
       const r = await compactPartition(table, p, deps, { cleanupOnly: !inWindow, schema });
       if (inWindow || r.filesDeleted > 0) out.push(r);
     }

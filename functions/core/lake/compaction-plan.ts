@@ -5,7 +5,7 @@
 // `_v<NNNN>/part-*.parquet` plus `_manifest.json` (inputs it superseded, outputs it wrote), then points the
 // catalog at `_v<NNNN>/`. Superseded inputs are deleted only after a retention delay, so a reader that
 // resolved the old location just before the switch still finds its files.
-import { parsePartitionKey } from './layout.js';
+import { isCompactionOutput, parsePartitionKey } from './layout.js';
 
 export const MANIFEST_FORMAT = 'tributary.compaction/1';
 
@@ -88,6 +88,23 @@ export function planCompaction(objects: PartitionObjects, manifests: ReadonlyMap
   // Every input an output of the current version: nothing new arrived (a large partition has several).
   if (!rewrite && inputs.every((k) => compacted.has(k))) return { action: 'none', reason: 'already compacted' };
   return { action: 'compact', version: next, inputs };
+}
+
+/**
+ * A partition with nothing to do, told from its keys alone: the catalog's version holds its manifest and
+ * compaction outputs only (no claim, no file ingest wrote there after the switch), and every other version
+ * holds at most its manifest (the inputs it superseded deleted, no straggler, no crashed run's leftovers).
+ */
+export function isSettled(catalogVersion: number, prefix: string, keys: readonly string[]): boolean {
+  if (catalogVersion === 0) return false;
+  let manifest = false;
+  for (const key of keys) {
+    const parsed = parsePartitionKey(prefix, key);
+    if (!parsed) return false;
+    if (parsed.name === '_manifest.json') { if (parsed.version === catalogVersion) manifest = true; continue; }
+    if (parsed.version !== catalogVersion || !isCompactionOutput(parsed.name)) return false;
+  }
+  return manifest;
 }
 
 /** Manifests whose superseded inputs may now be deleted: switched at least `retentionMs` ago. */

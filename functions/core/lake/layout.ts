@@ -57,6 +57,10 @@ export const versionPrefix = (table: string, dt: string, hour: number, version: 
 export const dataKey = (table: string, dt: string, hour: number, ranges: readonly FileRange[], version = 0): string =>
   versionPrefix(table, dt, hour, version) + fileName(sortedRanges(ranges));
 
+/** What a compaction engine names its outputs, `part-<n>.parquet`: never a name ingest or the materializer writes (theirs hold a '+'). */
+export const compactionOutputName = (index: number): string => `part-${String(index).padStart(5, '0')}.parquet`;
+export const isCompactionOutput = (name: string): boolean => /^part-\d+\.parquet$/.test(name);
+
 /** A compaction's record of what it read and wrote, next to the files it wrote. */
 export const manifestKey = (table: string, dt: string, hour: number, version: number): string =>
   `${versionPrefix(table, dt, hour, version)}_manifest.json`;

@@ -46,7 +46,7 @@ export function replayPorts(deps: IngestDeps): ReplayTap {
     putIfAbsent: (key, body, options) => inner.putIfAbsent(key, body, options),
     get: (key) => inner.get(key),
     delete: (keys) => inner.delete(keys),
-    list: (prefix) => inner.list(prefix),
+    list: (prefix, range) => inner.list(prefix, range),
     uri: (key) => inner.uri(key),
   };
   const w = deps.warehouse;
