@@ -2,6 +2,7 @@
 // Loaded only when the command runs (main.ts imports it inside its case).
 import { parseArgs } from 'node:util';
 import type { ClickHouseWarehouse } from '../../adapters/warehouse/clickhouse.js';
+import type { AwsServices } from '../../adapters/aws-services.js';
 import { parseTimestamp } from '../../core/time.js';
 import { QUARANTINE_REASONS } from '../../core/quarantine/reasons.js';
 import { formatRecordId, parseRecordId, type RecordId } from '../../core/quarantine/record-id.js';
@@ -63,28 +64,32 @@ async function openContext(): Promise<Context> {
  * would not match), list and show only the ClickHouse ones.
  */
 async function openAwsContext(): Promise<Context> {
-  const { readIngestEnvironment, readServicesEnvironment, ConfigurationError } = await import('../../adapters/environment.js');
-  const { openAwsServices, secretValue } = await import('../../adapters/aws-services.js');
+  const { readServicesEnvironment } = await import('../../adapters/environment.js');
+  const { openAwsServices } = await import('../../adapters/aws-services.js');
   const aws = await openAwsServices(readServicesEnvironment(process.env));
   return {
     warehouse: aws.warehouse,
-    async replayDeps() {
-      const env = readIngestEnvironment(process.env);
-      if (!env.sinks.lake || !env.sinks.warehouse) {
-        throw new ConfigurationError('quarantine replay delivers to the lake and ClickHouse together, as the coupled ingest does: unset TRIBUTARY_SINKS');
-      }
-      const { SchemaFiles } = await import('../../adapters/schema-files.js');
-      const { defaultSchemasDir } = await import('../local-runtime.js');
-      return {
-        store: aws.store, catalog: aws.catalog, warehouse: aws.warehouse, registry: aws.registry({ declared: SchemaFiles.load(defaultSchemasDir()) }), clock: cliClock(),
-        config: {
-          piiSalt: await secretValue(env.piiSalt), maxNewColumnsPerHour: env.maxNewColumnsPerHour, maxColumnsPerTable: env.maxColumnsPerTable,
-          maxNewTablesPerBatch: env.maxNewTablesPerBatch, maxFilesPerBatch: env.maxFilesPerBatch,
-        },
-        ensureResolutionTable: () => aws.warehouse.ensureQuarantineResolvedTable(),
-      };
-    },
+    replayDeps: async () => awsReplayDeps(aws, process.env, (await import('../local-runtime.js')).defaultSchemasDir()),
     close: () => aws.warehouse.close(),
+  };
+}
+
+/** The coupled ingest function's ports and settings for a replay against AWS (also the console's replay). */
+export async function awsReplayDeps(aws: AwsServices, environment: NodeJS.ProcessEnv, schemasDir: string, clock: () => number = cliClock()): Promise<ReplayDeps> {
+  const { readIngestEnvironment, ConfigurationError } = await import('../../adapters/environment.js');
+  const { secretValue } = await import('../../adapters/aws-services.js');
+  const env = readIngestEnvironment(environment);
+  if (!env.sinks.lake || !env.sinks.warehouse) {
+    throw new ConfigurationError('quarantine replay delivers to the lake and ClickHouse together, as the coupled ingest does: unset TRIBUTARY_SINKS');
+  }
+  const { SchemaFiles } = await import('../../adapters/schema-files.js');
+  return {
+    store: aws.store, catalog: aws.catalog, warehouse: aws.warehouse, registry: aws.registry({ declared: SchemaFiles.load(schemasDir) }), clock,
+    config: {
+      piiSalt: await secretValue(env.piiSalt), maxNewColumnsPerHour: env.maxNewColumnsPerHour, maxColumnsPerTable: env.maxColumnsPerTable,
+      maxNewTablesPerBatch: env.maxNewTablesPerBatch, maxFilesPerBatch: env.maxFilesPerBatch,
+    },
+    ensureResolutionTable: () => aws.warehouse.ensureQuarantineResolvedTable(),
   };
 }
 

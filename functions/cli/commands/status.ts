@@ -304,7 +304,7 @@ export interface FunctionLagStatus {
 }
 
 /** The MSK cluster of an environment in cdk.json: its name, or the name in its ARN. */
-function environmentCluster(env: string, path: string | undefined): string | undefined {
+export function environmentCluster(env: string, path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
   const doc = readJson(path) as { context?: { environments?: Record<string, { msk?: { clusterName?: unknown; clusterArn?: unknown } }> } };
   const msk = doc.context?.environments?.[env]?.msk;
@@ -316,7 +316,7 @@ function environmentCluster(env: string, path: string | undefined): string | und
 const clusterName = (nameOrArn: string): string => (nameOrArn.startsWith('arn:') ? nameOrArn.split('/')[1] ?? nameOrArn : nameOrArn);
 
 /** Consumer lag from CloudWatch: per group and partition (MSK) and per ingest function (Lambda's OffsetLag). */
-async function cloudWatchLag(cluster: string, groups: readonly string[] | undefined, functionNames: readonly string[] | undefined, now: number, offsetLag: number): Promise<{ consumers: ConsumerStatus[]; functions: FunctionLagStatus[] }> {
+export async function cloudWatchLag(cluster: string, groups: readonly string[] | undefined, functionNames: readonly string[] | undefined, now: number, offsetLag: number): Promise<{ consumers: ConsumerStatus[]; functions: FunctionLagStatus[] }> {
   const [{ CloudWatchClient }, { readOffsetLag }] = await Promise.all([import('@aws-sdk/client-cloudwatch'), import('../../adapters/cloudwatch-lag.js')]);
   const cw = new CloudWatchClient({});
   try {

@@ -1,6 +1,7 @@
 // The console's JSON API: each route calls what the matching CLI command calls (status's measure and lineage,
-// the schema registry's pin, the quarantine's queries and replay, ab_daily's rows), on the store serve holds.
-// Values from data go out as JSON strings; the front end renders them as text, never as markup.
+// the schema registry's pin, the quarantine's queries and replay, ab_daily's rows), on the sources serve gives
+// it (sources.ts): the local store it holds, or an AWS deployment. Values from data go out as JSON strings; the
+// front end renders them as text, never as markup.
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quoteIdentifier, quoteString } from '../../../core/identifiers.js';
@@ -15,7 +16,7 @@ import { replayQuarantined } from '../../../core/quarantine/replay.js';
 import { describeTransformations, parseRename, parseSet, parseTimestampFormat, type Transformation } from '../../../core/quarantine/transform.js';
 import { SRM_ALERT } from '../../../core/ab/report.js';
 import { declaredSchemaOptions } from '../../../adapters/schema-files.js';
-import type { LocalRuntime } from '../../local-runtime.js';
+import { hourKey, type ConsoleSources, type Exclusive, type QueryTarget } from './sources.js';
 import { parseStatement, READ_STATEMENTS, refusedSetting, statementAst, streamBytes } from '../../statement.js';
 import { ALLOWED_SETTINGS } from '../protocol.js';
 import { outsideReach, readSettingAllowed } from '../server.js';
@@ -27,7 +28,7 @@ export class ApiError extends Error {
 }
 
 export interface ApiContext {
-  readonly runtime: LocalRuntime;
+  readonly sources: ConsoleSources;
   readonly clock: () => number;
 }
 
@@ -42,14 +43,14 @@ const str = (v: unknown, what: string): string => {
   return v;
 };
 
-async function exists(rt: LocalRuntime, database: string, table: string): Promise<boolean> {
+async function exists(rt: ConsoleSources, database: string, table: string): Promise<boolean> {
   const [r] = await rt.warehouse.query<{ n: string }>('SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}', { db: database, t: table });
-  return r !== undefined && r.n !== '0';
+  return r !== undefined && Number(r.n) !== 0;
 }
 
-async function eventTable(rt: LocalRuntime, raw: string | null): Promise<string> {
+async function eventTable(rt: ConsoleSources, raw: string | null): Promise<string> {
   const tables = await rt.eventTables();
-  if (raw === null || !tables.includes(raw)) throw new ApiError(404, `no event table ${JSON.stringify(raw ?? '')}; the store has: ${tables.sort().join(', ') || 'none'}`);
+  if (raw === null || !tables.includes(raw)) throw new ApiError(404, `no event table ${JSON.stringify(raw ?? '')}; it has: ${tables.sort().join(', ') || 'none'}`);
   return raw;
 }
 
@@ -63,10 +64,11 @@ async function compact(client: ClickHouseClient, query: string, params: Record<s
 // ── Overview ────────────────────────────────────────────────────────────────────────────────────────────
 const overview: Handler = async (ctx) => {
   const { measure, environmentThresholds, cdkJsonPath } = await import('../../commands/status.js');
-  const rt = ctx.runtime;
+  const rt = ctx.sources;
   const now = ctx.clock();
-  const alarms = environmentThresholds('dev', await cdkJsonPath());
-  const report = await measure(rt, now, { graceMs: 15 * 60_000, alarms, overrides: new Map() });
+  const alarms = environmentThresholds(rt.env, await cdkJsonPath());
+  const lag = rt.consumerLag ? await rt.consumerLag(now, alarms) : {};
+  const report = await measure(rt, now, { graceMs: 15 * 60_000, alarms, overrides: new Map(), ...lag });
   const w = rt.warehouse;
   const since = now - 24 * HOUR_MS;
   // Per hour of ingest: rows stored (throughput) and how old the newest event of each batch was (freshness).
@@ -84,7 +86,7 @@ const overview: Handler = async (ctx) => {
   const freshness = parts.length === 0 ? [] : (await w.query<{ table: string; hour: string; p50: number; max: number }>(`${parts.join('\nUNION ALL\n')}\nORDER BY hour, table`, { since }))
     .map((r) => ({ table: r.table, hour: Number(r.hour), p50: Number(r.p50), max: Number(r.max) }));
   return {
-    env: 'dev', alarms, report, freshness,
+    env: rt.env, mode: rt.mode, alarms, report, freshness,
     throughput: throughput.map((r) => ({ table: r.table, hour: Number(r.hour), rows: Number(r.rows) })),
   };
 };
@@ -94,9 +96,11 @@ const overview: Handler = async (ctx) => {
  * A read query, refused as tributary serve refuses it while read-only (one statement, a read, nothing outside
  * the store), run without a readonly setting: chDB keeps a setting for the rest of its one session.
  */
-export type Exclusive = <T>(f: () => Promise<T>) => Promise<T>;
+export type { Exclusive };
 
-export async function readQuery(client: ClickHouseClient, sql: string, database: string, exclusive: Exclusive = (f) => f()): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }> {
+export async function readQuery(target: QueryTarget, sql: string): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }> {
+  const { client, database } = target;
+  const exclusive: Exclusive = target.exclusive ?? ((f) => f());
   const started = performance.now();
   let statement;
   try {
@@ -113,13 +117,18 @@ export async function readQuery(client: ClickHouseClient, sql: string, database:
   const setting = refusedSetting(statement, ast, readSettingAllowed);
   if (setting === '') throw new ApiError(400, 'the query\'s SETTINGS could not be read to check them against the allowed settings');
   if (setting !== undefined) throw new ApiError(400, `setting ${setting} is not allowed by tributary serve (allowed: ${[...ALLOWED_SETTINGS].join(', ')})`);
-  // The session to itself while it is in `database` (serve's BI queries and commands share it), then as it was.
-  const body = await exclusive(async () => {
+  // Read no further than the page shows: a whole big table would be buffered while the session is held.
+  const limits = { max_result_rows: String(SQL_ROW_LIMIT + 1), result_overflow_mode: 'break' as const };
+  // A server over HTTP: the database named in the request, no session to put back; the client adds the FORMAT.
+  if (target.kind === 'request' && statement.format !== undefined) throw new ApiError(400, `the console reads results as JSON: leave out FORMAT ${statement.format}`);
+  const body = target.kind === 'request' ? Buffer.from(await (await client.query({
+    query: sql, format: 'JSONCompactEachRowWithNamesAndTypes', http_headers: { 'X-ClickHouse-Database': database }, clickhouse_settings: limits,
+  })).text()) : await exclusive(async () => {
+    // The session to itself while it is in `database` (serve's BI queries and commands share it), then as it was.
     const current = (await streamBytes((await client.exec({ query: 'SELECT currentDatabase()', clickhouse_settings: { default_format: 'TabSeparatedRaw' } })).stream)).toString('utf8').trim();
     await client.command({ query: `USE ${quoteIdentifier(database)}` });
     try {
-      // Read no further than the page shows: a whole big table would be buffered while the session is held.
-      const rs = await client.exec({ query: sql, clickhouse_settings: { default_format: 'JSONCompactEachRowWithNamesAndTypes', max_result_rows: String(SQL_ROW_LIMIT + 1), result_overflow_mode: 'break' } });
+      const rs = await client.exec({ query: sql, clickhouse_settings: { default_format: 'JSONCompactEachRowWithNamesAndTypes', ...limits } });
       return await streamBytes(rs.stream);
     } finally {
       // chDB's session keeps a query's settings: ClickHouse's defaults back for whoever comes next.
@@ -141,7 +150,7 @@ export async function readQuery(client: ClickHouseClient, sql: string, database:
 const sql: Handler = async (ctx, _p, body) => {
   const b = body as { sql?: unknown };
   try {
-    return await readQuery(ctx.runtime.warehouse.client, str(b.sql, 'sql'), ctx.runtime.warehouse.database, ctx.runtime.exclusive);
+    return await readQuery(ctx.sources.sql, str(b.sql, 'sql'));
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, (e as Error).message);
@@ -151,13 +160,15 @@ const sql: Handler = async (ctx, _p, body) => {
 /** The query on sample events in a scratch database: pasted NDJSON envelopes, or `generate` events like npm start's. */
 const sqlOnSample: Handler = async (ctx, _p, body) => {
   const b = body as { sql?: unknown; events?: unknown; generate?: unknown };
+  const scratch = ctx.sources.scratch;
+  if (typeof scratch === 'string') throw new ApiError(501, scratch);
   const { runOnSample, generatedSample, MAX_SAMPLE_EVENTS } = await import('./sample.js');
   let lines: string[];
   if (typeof b.events === 'string' && b.events.trim() !== '') lines = b.events.split(/\r?\n/).filter((l) => l.trim() !== '');
   else if (typeof b.generate === 'number' && Number.isInteger(b.generate) && b.generate > 0 && b.generate <= MAX_SAMPLE_EVENTS) lines = generatedSample(ctx.clock(), b.generate);
   else throw new ApiError(400, `paste sample events (one JSON envelope per line) or generate 1 to ${MAX_SAMPLE_EVENTS}`);
   try {
-    return await runOnSample(ctx.runtime.warehouse.client, str(b.sql, 'sql'), lines, ctx.runtime.exclusive);
+    return await runOnSample(scratch.client, str(b.sql, 'sql'), lines, scratch.exclusive);
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, (e as Error).message);
@@ -166,7 +177,7 @@ const sqlOnSample: Handler = async (ctx, _p, body) => {
 
 // ── Tables ──────────────────────────────────────────────────────────────────────────────────────────────
 const tables: Handler = async (ctx) => {
-  const rt = ctx.runtime;
+  const rt = ctx.sources;
   const out = [];
   const registered = await rt.registry.tables();
   for (const table of registered) {
@@ -189,7 +200,7 @@ const fieldsOf = (s: TableSchema): Array<{ name: string; type: string; nullable:
   s.properties.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, origin: c.origin, pii: c.pii ?? null }));
 
 const table: Handler = async (ctx, p) => {
-  const rt = ctx.runtime;
+  const rt = ctx.sources;
   const name = p.get('table') ?? '';
   const entry = await rt.registry.read(name);
   if (!entry) throw new ApiError(404, `no registered schema for ${JSON.stringify(name)}`);
@@ -197,28 +208,31 @@ const table: Handler = async (ctx, p) => {
   const inClickHouse = await exists(rt, w.database, name);
   const sample = inClickHouse ? await compact(w.client, `SELECT * FROM ${quoteIdentifier(w.database)}.${quoteIdentifier(name)} ORDER BY event_time DESC LIMIT 20`) : { columns: [], rows: [] };
   const hours = new Map<string, { hour: string; clickhouse: number; lake: number }>();
-  const at = (dt: string, hour: number): { hour: string; clickhouse: number; lake: number } => {
-    const key = `${dt}T${String(hour).padStart(2, '0')}`;
+  const at = (key: string): { hour: string; clickhouse: number; lake: number } => {
     let h = hours.get(key);
     if (!h) hours.set(key, (h = { hour: key, clickhouse: 0, lake: 0 }));
     return h;
   };
+  // Against AWS a window (the lake's side costs a request per file); locally every hour.
+  const since = rt.hoursWindowMs === undefined ? undefined : Math.floor((ctx.clock() - rt.hoursWindowMs) / HOUR_MS) * HOUR_MS;
   if (inClickHouse) {
-    for (const r of await w.query<{ dt: string; hour: number; n: string }>(`SELECT toString(dt) AS dt, hour, count() AS n FROM ${quoteIdentifier(w.database)}.${quoteIdentifier(name)} GROUP BY dt, hour`)) at(r.dt, Number(r.hour)).clickhouse = Number(r.n);
+    const where = since === undefined ? '' : ` WHERE toDateTime(dt) + toIntervalHour(hour) >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`;
+    for (const r of await w.query<{ dt: string; hour: number; n: string }>(`SELECT toString(dt) AS dt, hour, count() AS n FROM ${quoteIdentifier(w.database)}.${quoteIdentifier(name)}${where} GROUP BY dt, hour`, since === undefined ? {} : { since })) {
+      at(hourKey(r.dt, Number(r.hour))).clickhouse = Number(r.n);
+    }
   }
-  if ((await rt.refreshLakeViews()).includes(name)) {
-    for (const r of await w.query<{ dt: string; hour: number; n: string }>(`SELECT toString(dt) AS dt, hour, count() AS n FROM lake.${quoteIdentifier(name)} GROUP BY dt, hour`)) at(r.dt, Number(r.hour)).lake = Number(r.n);
-  }
+  for (const [key, n] of await rt.lakeHours(name, since)) at(key).lake = n;
   return {
     entry: { ...entry, appliedDeclarations: undefined },
     standardColumns: tableColumns(schemaOf(entry)).filter((c) => c.origin === 'standard').map((c) => c.name),
     document: JSON.stringify(toDeclaredDocument(schemaOf(entry)), null, 2),
     sample, hours: [...hours.values()].sort((a, b) => a.hour.localeCompare(b.hour)),
+    hoursSince: since === undefined ? null : new Date(since).toISOString(),
   };
 };
 
 /** What pushing `document` would do: the fields before and after, the change, or why it cannot apply. */
-async function planPush(rt: LocalRuntime, name: string, document: unknown): Promise<{ declared: TableSchema; verdict: Json }> {
+async function planPush(rt: ConsoleSources, name: string, document: unknown): Promise<{ declared: TableSchema; verdict: Json }> {
   let doc: unknown = document;
   if (typeof doc === 'string') {
     try {
@@ -247,26 +261,26 @@ async function planPush(rt: LocalRuntime, name: string, document: unknown): Prom
 
 const checkSchema: Handler = async (ctx, _p, body) => {
   const b = body as { table?: unknown; document?: unknown };
-  return (await planPush(ctx.runtime, str(b.table, 'table'), b.document)).verdict;
+  return (await planPush(ctx.sources, str(b.table, 'table'), b.document)).verdict;
 };
 
 const pushSchema: Handler = async (ctx, _p, body) => {
   const b = body as { table?: unknown; document?: unknown };
   const name = str(b.table, 'table');
-  const { declared, verdict } = await planPush(ctx.runtime, name, b.document);
+  const { declared, verdict } = await planPush(ctx.sources, name, b.document);
   if (!(verdict as { compatible: boolean }).compatible) throw new ApiError(409, `schema ${name} cannot be applied: ${(verdict as { problems: string[] }).problems.join('; ')}`);
-  const { entry, changed } = await ctx.runtime.registry.pin(declared, 'console push', 'unless-in-force');
+  const { entry, changed } = await ctx.sources.registry.pin(declared, 'console push', 'unless-in-force');
   return { changed, version: entry.version, change: entry.history.at(-1)?.change ?? '' };
 };
 
 // ── Quarantine ──────────────────────────────────────────────────────────────────────────────────────────
-async function quarantineReady(rt: LocalRuntime): Promise<void> {
+async function quarantineReady(rt: ConsoleSources): Promise<void> {
   await rt.warehouse.ensureQuarantineTable();
   await rt.warehouse.ensureQuarantineResolvedTable();
 }
 
 const quarantine: Handler = async (ctx, p) => {
-  const rt = ctx.runtime;
+  const rt = ctx.sources;
   await quarantineReady(rt);
   const w = rt.warehouse;
   const reasons = p.getAll('reason');
@@ -284,7 +298,7 @@ const quarantine: Handler = async (ctx, p) => {
 };
 
 const quarantineRecord: Handler = async (ctx, p) => {
-  const rt = ctx.runtime;
+  const rt = ctx.sources;
   await quarantineReady(rt);
   const w = rt.warehouse;
   let id;
@@ -319,17 +333,25 @@ const replay: Handler = async (ctx, _p, body) => {
   } catch (e) {
     throw new ApiError(400, (e as Error).message);
   }
-  const rt = ctx.runtime;
+  const rt = ctx.sources;
   await quarantineReady(rt);
   const w = rt.warehouse;
   const q = rowsSql(w.opsDatabase, { ids, includeResolved: true });
   const found = (await w.query<RawRow>(q.query, q.params)).map(toQuarantinedRow);
   if (found.length === 0) throw new ApiError(404, 'none of these records is in the quarantine');
+  // The ports first: a setting replay needs and lacks (against AWS, the PII salt) is answered, not a failed job.
+  let deps;
+  try {
+    deps = await rt.replayDeps();
+  } catch (e) {
+    if ((e as Error).name === 'ConfigurationError') throw new ApiError(400, `replay cannot run: ${(e as Error).message}`);
+    throw e;
+  }
   const job: ReplayJob = { done: 0, total: found.length, landed: 0, failed: 0, finished: false, error: null, summary: null };
   const id = randomUUID();
   replays.set(id, job);
   const how = `console replay${transformations.length ? ` ${describeTransformations(transformations)}` : ''}`;
-  void replayQuarantined(found, { ...rt.deps, ensureResolutionTable: () => w.ensureQuarantineResolvedTable() }, {
+  void replayQuarantined(found, deps, {
     transformations, batchSize: 100, how, onBatch: (p) => Object.assign(job, p),
   }).then((report) => {
     Object.assign(job, { finished: true, done: report.selected, landed: report.landed, failed: report.failed.length,
@@ -346,7 +368,7 @@ const replayProgress: Handler = async (_ctx, p) => {
 
 // ── Lineage ─────────────────────────────────────────────────────────────────────────────────────────────
 const lineageRoute: Handler = async (ctx, p) => {
-  const rt = ctx.runtime;
+  const rt = ctx.sources;
   const name = await eventTable(rt, p.get('table'));
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2})$/.exec(p.get('hour') ?? '');
   if (!m || Number(m[2]) > 23) throw new ApiError(400, 'hour must be YYYY-MM-DDTHH (UTC)');
@@ -359,11 +381,11 @@ const lineageRoute: Handler = async (ctx, p) => {
   return { table: name, hour: p.get('hour'), rows, hours };
 };
 
-const lineageTables: Handler = async (ctx) => ({ tables: (await ctx.runtime.eventTables()).sort() });
+const lineageTables: Handler = async (ctx) => ({ tables: (await ctx.sources.eventTables()).sort() });
 
 // ── Jobs and experiments ────────────────────────────────────────────────────────────────────────────────
 const jobs: Handler = async (ctx) => {
-  const rt = ctx.runtime;
+  const rt = ctx.sources;
   const w = rt.warehouse;
   const events = new Set(await rt.catalog.listTables('event'));
   const out = [];
@@ -381,7 +403,7 @@ const jobs: Handler = async (ctx) => {
 };
 
 const experiment: Handler = async (ctx, p) => {
-  const rt = ctx.runtime;
+  const rt = ctx.sources;
   const w = rt.warehouse;
   const id = p.get('id') ?? '';
   const rows = !(await exists(rt, w.database, 'ab_daily')) ? [] : await w.query<Record<string, unknown>>(

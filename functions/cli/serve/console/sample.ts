@@ -6,7 +6,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { isValidEventName, isValidPropertyName, normaliseName, quoteIdentifier, quoteString } from '../../../core/identifiers.js';
 import { parseTimestamp } from '../../../core/time.js';
 import { generateTraffic } from '../../traffic.js';
-import { ApiError, readQuery, type Exclusive } from './api.js';
+import { ApiError, readQuery } from './api.js';
+import type { Exclusive } from './sources.js';
 
 export const MAX_SAMPLE_EVENTS = 10_000;
 const HOUR_MS = 3_600_000;
@@ -76,7 +77,7 @@ export async function runOnSample(client: ClickHouseClient, sql: string, lines: 
       const cols = await (await client.query({ query: `SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position`, query_params: { db, t: table }, format: 'JSONEachRow' })).json<{ name: string; type: string }>();
       out.push({ table, rows: rows.length, columns: cols });
     }
-    const result = await readQuery(client, sql, db, exclusive);
+    const result = await readQuery({ client, database: db, kind: 'session', exclusive }, sql);
     return { result, tables: out.sort((a, b) => a.table.localeCompare(b.table)), skipped };
   } finally {
     // readQuery put the session back in its database: the scratch one is no one's.
