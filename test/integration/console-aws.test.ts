@@ -168,6 +168,10 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     assert.equal(write.status, 400);
     assert.match(write.body.error, /reads only/);
     assert.equal(await count('page_view'), 3);
+    // An error that echoes a secret (here the query's own text) reaches the page with it masked.
+    const echoed = await post<{ error: string }>('/api/sql', { sql: `SELECT '${CH_PASSWORD}' FROM tributary.no_such_table` });
+    assert.equal(echoed.status, 400);
+    assert.match(echoed.body.error, /\*\*\*.*no_such_table|no_such_table.*\*\*\*/s);
 
     const seen = ch.statements.length;
     const sample = await post<{ result: { rows: unknown[][] } }>('/api/sql/sample', { sql: 'SELECT count() FROM signup', events: '{"event":"signup","ts":"2026-11-21T09:00:00Z","properties":{"plan":"pro"}}' });

@@ -356,7 +356,7 @@ const replay: Handler = async (ctx, _p, body) => {
   }).then((report) => {
     Object.assign(job, { finished: true, done: report.selected, landed: report.landed, failed: report.failed.length,
       summary: `${report.landed} stored and marked resolved, ${report.failed.length} quarantined again${transformations.length ? ` (${describeTransformations(transformations)})` : ''}` });
-  }, (e: unknown) => Object.assign(job, { finished: true, error: (e as Error).message }));
+  }, (e: unknown) => Object.assign(job, { finished: true, error: rt.redact((e as Error).message) }));
   return { job: id, total: found.length };
 };
 

@@ -111,7 +111,7 @@ export function consoleRoutes(o: ConsoleOptions): ConsoleRoutes {
         return route.handler(o, url.searchParams, body);
       })().then((value) => json(req, res, 200, value), (err: unknown) => {
         const status = err instanceof ApiError ? err.status : /UsageError|TransformationError/.test((err as Error).name ?? '') ? 400 : 500;
-        json(req, res, status, { error: (err as Error).message ?? String(err) });
+        json(req, res, status, { error: o.sources.redact((err as Error).message ?? String(err)) });
       });
     });
     return true;

@@ -4,7 +4,7 @@
 // (docs/cli.md#against-aws), read once when serve starts. Nothing runs in AWS for it.
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readServicesEnvironment } from '../../../adapters/environment.js';
-import { openAwsServices } from '../../../adapters/aws-services.js';
+import { openAwsServices, secretValue } from '../../../adapters/aws-services.js';
 import { S3_CLIENT_CONFIG } from '../../../adapters/object-store/s3.js';
 import { SchemaFiles } from '../../../adapters/schema-files.js';
 import { hourEnd } from '../../../core/time.js';
@@ -41,6 +41,14 @@ export function printableUrl(url: string): string {
   }
 }
 
+function safeUrlPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function openAwsConsoleSources(o: AwsConsoleOptions): Promise<ConsoleSources> {
   const services = readServicesEnvironment(o.environment);
   const aws = await openAwsServices(services);
@@ -51,6 +59,12 @@ export async function openAwsConsoleSources(o: AwsConsoleOptions): Promise<Conso
     const cluster = environmentCluster(o.env, await cdkJsonPath());
     const w = aws.warehouse;
     const root = aws.store.uri('');
+    // What an error message must never carry to the page, should a library echo it: the ClickHouse password
+    // (from the variable, the URL or Secrets Manager, whose value Powertools has cached), the salt, AWS keys.
+    const secrets = [
+      await secretValue(services.clickhouse.password), safeUrlPassword(services.clickhouse.url),
+      o.environment['TRIBUTARY_PII_SALT'], o.environment['AWS_SECRET_ACCESS_KEY'], o.environment['AWS_SESSION_TOKEN'],
+    ].filter((v): v is string => typeof v === 'string' && v.length >= 4);
 
     /** Rows of the Parquet file at `key`, from a ranged read of its tail. */
     const fileRows = (key: string): Promise<number> => parquetRows(async (n) => {
@@ -95,6 +109,7 @@ export async function openAwsConsoleSources(o: AwsConsoleOptions): Promise<Conso
         return out;
       },
       hoursWindowMs: HOURS_WINDOW_MS,
+      redact: (message) => secrets.reduce((m, secret) => m.split(secret).join('***'), message),
       replayDeps: async () => (await import('../../commands/quarantine.js')).awsReplayDeps(aws, o.environment, o.schemasDir, o.clock),
       description: `the AWS deployment: S3 bucket ${services.bucket} (registry, lake), Glue database ${services.glueDatabase}, ` +
         `ClickHouse ${printableUrl(services.clickhouse.url)} (user ${services.clickhouse.username}, database ${services.clickhouse.database}), ` +

@@ -53,6 +53,8 @@ export interface ConsoleSources extends StatusSources {
   readonly hoursWindowMs: number | undefined;
   /** The ports a quarantine replay runs ingest with; throws a ConfigurationError saying what is missing. */
   replayDeps(): Promise<ReplayDeps>;
+  /** An error message as the page may show it: any secret the sources hold (a password, a salt) masked. */
+  redact(message: string): string;
   /** One line for serve's start-up output: what the console reads. No secrets. */
   readonly description: string;
   close(): Promise<void>;
@@ -79,6 +81,7 @@ export function localConsoleSources(rt: LocalRuntime, env = 'dev'): ConsoleSourc
     },
     hoursWindowMs: undefined,
     replayDeps: async () => ({ ...rt.deps, ensureResolutionTable: () => w.ensureQuarantineResolvedTable() }),
+    redact: (message) => message,
     description: `the local store ${rt.home}`,
     // serve closes the runtime itself (it also holds the ClickHouse interface)
     close: async () => undefined,
