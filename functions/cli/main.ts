@@ -35,8 +35,9 @@ Usage:
                                                      find, read, fix and replay quarantined records (quarantine --help)
   tributary status [--json] [--table T] [--env NAME] | status lineage <table> --hour YYYY-MM-DDTHH
                                                      pipeline health per table (exit 3 when critical); lineage of an hour (status --help)
-  tributary serve [--port 8123] [--host 127.0.0.1] [--user U --password-file F] [--write]
-                                                     ClickHouse's HTTP interface on the local store, for BI tools (serve --help)
+  tributary serve [--port 8123] [--host 127.0.0.1] [--user U --password-file F] [--write] [--env NAME]
+                                                     ClickHouse's HTTP interface on the local store, for BI tools, and the
+                                                     console, on the local store or an AWS deployment (serve --help)
 
   tributary --version                                the version
 
