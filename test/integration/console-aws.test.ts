@@ -56,10 +56,29 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
   let ch: ClickHouseHttp;
   let cw: Awaited<ReturnType<typeof startCloudWatch>>;
   let client: ClickHouseClient;
-  let serve: ChildProcess;
+  let env: NodeJS.ProcessEnv;
   let url = '';
   let output = '';
   const home = mkdtempSync(join(tmpdir(), 'tributary-console-aws-'));
+  const children: ChildProcess[] = [];
+
+  /** `tributary serve --port 0` as a process, once it has said what the console reads. */
+  const startAwsServe = async (environment: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; output: () => string }> => {
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), 'serve', '--port', '0'], { env: environment, cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let text = '';
+    child.stderr!.on('data', (c: Buffer) => { text += c.toString(); });
+    const address = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start within 60 s: ${text}`)), 60_000);
+      child.stdout!.on('data', (c: Buffer) => {
+        text += c.toString();
+        const m = /on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*The console reads .*\n/.exec(text);
+        if (m) { clearTimeout(timer); resolve(m[1]!); }
+      });
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}: ${text}`)); });
+    });
+    return { child, url: address, output: () => text };
+  };
 
   const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${url}${path}`);
@@ -97,30 +116,22 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     ], { topic: 'tracking', timestamp: now - 5 * 60_000 }), deps);
     assert.equal(report.quarantined, 1);
 
-    const env: NodeJS.ProcessEnv = {
+    env = {
       ...process.env, TRIBUTARY_NOW: NOW, TRIBUTARY_HOME: home, TRIBUTARY_SCHEMAS: mkdtempSync(join(tmpdir(), 'tributary-console-aws-schemas-')),
       TRIBUTARY_BUCKET: BUCKET, TRIBUTARY_GLUE_DATABASE: 'tributary', TRIBUTARY_PII_SALT: 'salt',
       CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: 'tributary', CLICKHOUSE_PASSWORD: CH_PASSWORD,
       AWS_ENDPOINT_URL_S3: rgw.endpoint, AWS_ENDPOINT_URL_GLUE: glue.endpoint, AWS_ENDPOINT_URL_CLOUDWATCH: cw.endpoint, AWS_REGION: rgw.region,
       AWS_ACCESS_KEY_ID: rgw.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
     };
-    serve = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/tributary.mjs'), 'serve', '--port', '0'], { env, cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    serve.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start within 60 s: ${output}`)), 60_000);
-      serve.stdout!.on('data', (c: Buffer) => {
-        output += c.toString();
-        const m = /on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*The console reads .*\n/.exec(output);
-        if (m) { clearTimeout(timer); resolve(m[1]!); }
-      });
-      serve.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}: ${output}`)); });
-    });
+    const first = await startAwsServe(env);
+    url = first.url;
+    output = first.output();
   });
 
   after(async () => {
-    if (serve && serve.exitCode === null) {
-      const exited = new Promise<void>((r) => serve.once('exit', () => r()));
-      serve.kill('SIGTERM');
+    for (const child of children.filter((c) => c.exitCode === null)) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
       await exited;
     }
     await client?.close();
@@ -210,5 +221,22 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     const jobs = await get<{ jobs: unknown[]; experiments: string[] }>('/api/jobs');
     assert.equal(jobs.status, 200, JSON.stringify(jobs.body));
     assert.deepEqual(jobs.body, { jobs: [], experiments: [] });
+  });
+
+  it('replay without the ingest function\'s PII salt is refused with the variable it needs, nothing replayed', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'tributary-console-aws-nosalt-'));
+    const { TRIBUTARY_PII_SALT: _salt, ...unsalted } = env;
+    const s = await startAwsServe({ ...unsalted, TRIBUTARY_HOME: other });
+    try {
+      const res = await fetch(`${s.url}/api/quarantine/replay`, { method: 'POST', body: JSON.stringify({ ids: ['tracking:0:4'] }), headers: { 'x-tributary-console': '1' } });
+      const body = (await res.json()) as { error: string };
+      assert.equal(res.status, 400);
+      assert.match(body.error, /^replay cannot run: .*TRIBUTARY_PII_SALT \(or TRIBUTARY_PII_SALT_SECRET_ARN\)/);
+      assert.equal(await count('trial_started'), 2);
+    } finally {
+      s.child.kill('SIGTERM');
+      await new Promise<void>((r) => (s.child.exitCode !== null ? r() : s.child.once('exit', () => r())));
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });
