@@ -96,8 +96,6 @@ const overview: Handler = async (ctx) => {
  * A read query, refused as tributary serve refuses it while read-only (one statement, a read, nothing outside
  * the store), run without a readonly setting: chDB keeps a setting for the rest of its one session.
  */
-export type { Exclusive };
-
 export async function readQuery(target: QueryTarget, sql: string): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }> {
   const { client, database } = target;
   const exclusive: Exclusive = target.exclusive ?? ((f) => f());
