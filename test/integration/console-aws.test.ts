@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,26 @@ async function startCloudWatch(): Promise<{ endpoint: string; close(): Promise<v
   return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+/** A pass-through in front of the ClickHouse HTTP interface that records each request's headers and body. */
+async function startRecordingProxy(target: string): Promise<{ url: string; requests: Array<{ headers: Record<string, string | string[] | undefined>; body: string }>; close(): Promise<void> }> {
+  const requests: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({ headers: req.headers, body: body.toString('utf8') });
+      const forward = request(`${target}${req.url ?? '/'}`, { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (answer) => {
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(res);
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
 const started = await startRadosgw();
 
 describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HTTP, CloudWatch endpoint)', { timeout: 180_000 }, () => {
@@ -55,6 +75,7 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
   let glue: FakeGlue;
   let ch: ClickHouseHttp;
   let cw: Awaited<ReturnType<typeof startCloudWatch>>;
+  let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
   let client: ClickHouseClient;
   let env: NodeJS.ProcessEnv;
   let url = '';
@@ -101,6 +122,7 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     rgw = started;
     await rgw.createBucket(BUCKET);
     [glue, ch, cw] = await Promise.all([startFakeGlue(), startClickHouseHttp(), startCloudWatch()]);
+    proxy = await startRecordingProxy(ch.url);
     client = createClient({ url: ch.url, log: { level: 127 as never } });
     // The ingest function's ports on the same services: page views and trial starts stored, one trial start
     // quarantined for a type conflict (seats: "many" where the table has an integer).
@@ -119,7 +141,7 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     env = {
       ...process.env, TRIBUTARY_NOW: NOW, TRIBUTARY_HOME: home, TRIBUTARY_SCHEMAS: mkdtempSync(join(tmpdir(), 'tributary-console-aws-schemas-')),
       TRIBUTARY_BUCKET: BUCKET, TRIBUTARY_GLUE_DATABASE: 'tributary', TRIBUTARY_PII_SALT: 'salt',
-      CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: 'tributary', CLICKHOUSE_PASSWORD: CH_PASSWORD,
+      CLICKHOUSE_URL: proxy.url, CLICKHOUSE_DATABASE: 'tributary', CLICKHOUSE_PASSWORD: CH_PASSWORD,
       AWS_ENDPOINT_URL_S3: rgw.endpoint, AWS_ENDPOINT_URL_GLUE: glue.endpoint, AWS_ENDPOINT_URL_CLOUDWATCH: cw.endpoint, AWS_REGION: rgw.region,
       AWS_ACCESS_KEY_ID: rgw.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
     };
@@ -135,13 +157,13 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
       await exited;
     }
     await client?.close();
-    await Promise.all([ch?.close(), glue?.close(), cw?.close()]);
+    await Promise.all([proxy?.close(), ch?.close(), glue?.close(), cw?.close()]);
     await rgw?.stop();
     rmSync(home, { recursive: true, force: true });
   });
 
   it('says at start what the console reads, without the ClickHouse password', () => {
-    assert.match(output, new RegExp(`The console reads the AWS deployment: S3 bucket ${BUCKET} \\(registry, lake\\), Glue database tributary, ClickHouse ${ch.url.replace(/[.]/g, '\\.')} \\(user default, database tributary\\), CloudWatch OffsetLag \\(MSK cluster tributary-dev\\)`));
+    assert.match(output, new RegExp(`The console reads the AWS deployment: S3 bucket ${BUCKET} \\(registry, lake\\), Glue database tributary, ClickHouse ${proxy.url.replace(/[.]/g, '\\.')} \\(user default, database tributary\\), CloudWatch OffsetLag \\(MSK cluster tributary-dev\\)`));
     assert.match(output, /ClickHouse HTTP interface on http:\/\/127\.0\.0\.1:\d+ .*the local store .*, not the deployment/);
     assert.ok(!output.includes(CH_PASSWORD), output);
   });
@@ -175,6 +197,11 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     const read = await post<{ columns: Array<{ name: string }>; rows: unknown[][] }>('/api/sql', { sql: 'SELECT event_id, path FROM tributary.page_view ORDER BY event_id' });
     assert.equal(read.status, 200, JSON.stringify(read.body));
     assert.deepEqual(read.body.rows, [['a', '/a'], ['b', '/b'], ['c', '/c']]);
+    // It went with the operator's login (CLICKHOUSE_USER/PASSWORD) and named the database for unqualified names.
+    const sent = proxy.requests.find((r) => r.body.includes('SELECT event_id, path FROM tributary.page_view ORDER BY event_id') && !r.body.includes('formatQuery'));
+    assert.ok(sent, 'the query reached the deployment\'s ClickHouse');
+    assert.equal(sent.headers['x-clickhouse-database'], 'tributary');
+    assert.equal(Buffer.from(String(sent.headers['authorization']).replace(/^Basic /, ''), 'base64').toString(), `default:${CH_PASSWORD}`);
     const write = await post<{ error: string }>('/api/sql', { sql: 'DROP TABLE tributary.page_view' });
     assert.equal(write.status, 400);
     assert.match(write.body.error, /reads only/);
