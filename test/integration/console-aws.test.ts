@@ -135,6 +135,8 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
       ...['a', 'b', 'c'].map((id, i) => ({ event: 'page_view', event_id: id, ts: `2026-11-21T09:5${i}:00Z`, properties: { path: `/${id}` } })),
       { event: 'trial_started', event_id: 't0', ts: '2026-11-21T09:40:00Z', properties: { plan: 'pro', seats: 2 } },
       { event: 'trial_started', event_id: 't1', ts: '2026-11-21T09:41:00Z', properties: { plan: 'pro', seats: 'many' } },
+      // two days old: in ClickHouse and the lake, outside the Tables page's last 24 hours
+      { event: 'page_view', event_id: 'old', ts: '2026-11-19T08:00:00Z', properties: { path: '/old' } },
     ], { topic: 'tracking', timestamp: now - 5 * 60_000 }), deps);
     assert.equal(report.quarantined, 1);
 
@@ -173,12 +175,12 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     assert.equal(status, 200, JSON.stringify(body));
     assert.equal(body.mode, 'aws');
     assert.deepEqual(body.report.tables.map((t) => [t.table, t.health, t.stored.lastHour, t.quarantined.lastHour]), [
-      ['page_view', 'ok', 3, 0],
+      ['page_view', 'ok', 4, 0],
       ['trial_started', 'critical', 1, 1], // 1 of 2 records quarantined: above dev's 10 %
     ]);
     assert.deepEqual(body.report.functions.map((f) => [f.functionName, f.health, f.lag]), [[FUNCTION, 'warn', 70_000]]); // dev's alarms.offsetLag is 100,000
     assert.equal(body.report.overall.health, 'critical');
-    assert.deepEqual(body.throughput.map((t) => [t.table, t.rows]).sort(), [['page_view', 3], ['trial_started', 1]]);
+    assert.deepEqual(body.throughput.map((t) => [t.table, t.rows]).sort(), [['page_view', 4], ['trial_started', 1]]);
   });
 
   it('tables: the registry in S3, and an hour\'s rows in ClickHouse and in the lake (from the files\' footers in S3)', async () => {
@@ -189,14 +191,14 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     const one = await get<{ entry: { fields: Array<{ name: string; type: string }> }; hours: Array<{ hour: string; clickhouse: number; lake: number }>; sample: { rows: unknown[][] } }>('/api/table?table=page_view');
     assert.equal(one.status, 200, JSON.stringify(one.body));
     assert.ok(one.body.entry.fields.some((f) => f.name === 'path'));
-    assert.deepEqual(one.body.hours, [{ hour: '2026-11-21T09', clickhouse: 3, lake: 3 }]);
-    assert.equal(one.body.sample.rows.length, 3);
+    assert.deepEqual(one.body.hours, [{ hour: '2026-11-21T09', clickhouse: 3, lake: 3 }]); // not 2026-11-19T08: a day back only
+    assert.equal(one.body.sample.rows.length, 4);
   });
 
   it('SQL: a read returns the deployment\'s rows; a write is refused; sample data runs in the local chDB, not the deployment', async () => {
     const read = await post<{ columns: Array<{ name: string }>; rows: unknown[][] }>('/api/sql', { sql: 'SELECT event_id, path FROM tributary.page_view ORDER BY event_id' });
     assert.equal(read.status, 200, JSON.stringify(read.body));
-    assert.deepEqual(read.body.rows, [['a', '/a'], ['b', '/b'], ['c', '/c']]);
+    assert.deepEqual(read.body.rows, [['a', '/a'], ['b', '/b'], ['c', '/c'], ['old', '/old']]);
     // It went with the operator's login (CLICKHOUSE_USER/PASSWORD) and named the database for unqualified names.
     const sent = proxy.requests.find((r) => r.body.includes('SELECT event_id, path FROM tributary.page_view ORDER BY event_id') && !r.body.includes('formatQuery'));
     assert.ok(sent, 'the query reached the deployment\'s ClickHouse');
@@ -205,7 +207,7 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     const write = await post<{ error: string }>('/api/sql', { sql: 'DROP TABLE tributary.page_view' });
     assert.equal(write.status, 400);
     assert.match(write.body.error, /reads only/);
-    assert.equal(await count('page_view'), 3);
+    assert.equal(await count('page_view'), 4);
     // An error that echoes a secret (here the query's own text) reaches the page with it masked.
     const echoed = await post<{ error: string }>('/api/sql', { sql: `SELECT '${CH_PASSWORD}' FROM tributary.no_such_table` });
     assert.equal(echoed.status, 400);

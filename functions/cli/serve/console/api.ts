@@ -214,7 +214,7 @@ const table: Handler = async (ctx, p) => {
   // Against AWS a window (the lake's side costs a request per file); locally every hour.
   const since = rt.hoursWindowMs === undefined ? undefined : Math.floor((ctx.clock() - rt.hoursWindowMs) / HOUR_MS) * HOUR_MS;
   if (inClickHouse) {
-    const where = since === undefined ? '' : ` WHERE toDateTime(dt) + toIntervalHour(hour) >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`;
+    const where = since === undefined ? '' : ` WHERE toDateTime(dt, 'UTC') + toIntervalHour(hour) >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`;
     for (const r of await w.query<{ dt: string; hour: number; n: string }>(`SELECT toString(dt) AS dt, hour, count() AS n FROM ${quoteIdentifier(w.database)}.${quoteIdentifier(name)}${where} GROUP BY dt, hour`, since === undefined ? {} : { since })) {
       at(hourKey(r.dt, Number(r.hour))).clickhouse = Number(r.n);
     }
