@@ -138,6 +138,18 @@ describe('tributary status', () => {
     assert.equal(empty.code, 0);
     assert.match(empty.stdout, /No ingest log rows for page_view at 2026-11-21T08/);
   });
+
+  it('counts an hour compacted since as done: right after, and once its superseded files are gone', async () => {
+    const backlog = async (now: string): Promise<number> =>
+      (JSON.parse((await cliAt(now, 'status', '--json', '--table', 'page_view')).stdout) as StatusJson).tables[0]!.hoursAwaitingCompaction;
+    assert.equal(await backlog(DAY_LATER), 1);
+    const c = await cliAt(DAY_LATER, 'compact', '--table', 'page_view');
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(await backlog(DAY_LATER), 0, 'compacted: the superseded file is still there');
+    const later = '2026-11-22T12:00:00Z';
+    assert.equal((await cliAt(later, 'compact', '--table', 'page_view')).code, 0);
+    assert.equal(await backlog(later), 0, 'settled: the manifest and the output only');
+  });
 });
 
 describe('tributary status: the latest window of each job', () => {

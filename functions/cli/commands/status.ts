@@ -8,9 +8,10 @@ import { parseArgs } from 'node:util';
 import { alarmThresholds, type AlarmThresholds } from '../../../infra/alarm-defaults.js';
 import { overallVerdict, tableVerdict, type Finding, type Health, type TableMeasurements, type TableVerdict, type Thresholds } from '../../core/status/verdict.js';
 import { groupLagFinding, metricPartitionLags, partitionLags, type PartitionLag } from '../../core/status/consumer-lag.js';
-import { parseManifest, planCompaction, readPartitionObjects, type CompactionManifest } from '../../core/lake/compaction-plan.js';
+import { isSettled, parseManifest, planCompaction, readPartitionObjects, type CompactionManifest } from '../../core/lake/compaction-plan.js';
+import { listHourPartitions } from '../../core/lake/compact-partition.js';
 import { partitionPrefix } from '../../core/lake/layout.js';
-import { hourEnd } from '../../core/time.js';
+import { hourEnd, MS_PER_HOUR, utcDate } from '../../core/time.js';
 import { quoteIdentifier } from '../../core/identifiers.js';
 import { INGEST_LOG_TABLE } from '../../core/warehouse/clickhouse-ddl.js';
 import type { LocalRuntime } from '../local-runtime.js';
@@ -365,12 +366,16 @@ async function consumerLag(brokers: readonly string[], groups: readonly string[]
 /** Closed hours (past the grace, within compaction's lookback) that the next compaction would work on. */
 async function hoursAwaitingCompaction(rt: StatusSources, table: string, now: number, graceMs: number): Promise<number> {
   let n = 0;
+  // One listing for the table (a LIST per 1,000 keys), not one per hour: a settled hour costs nothing more.
+  const listed = await listHourPartitions(rt.store, table, utcDate(now - COMPACTION_LOOKBACK_MS - MS_PER_HOUR), Math.floor((now - graceMs) / MS_PER_HOUR) * MS_PER_HOUR);
   for (const p of await rt.catalog.listPartitions(table)) {
     if (p.hour === undefined) continue;
     const end = hourEnd(p.dt, p.hour);
     if (end + graceMs > now || end < now - COMPACTION_LOOKBACK_MS) continue;
     const prefix = partitionPrefix(table, p.dt, p.hour);
-    const objects = readPartitionObjects(prefix, await rt.store.list(prefix));
+    const keys = listed.get(prefix) ?? [];
+    if (isSettled(p.version, prefix, keys)) continue;
+    const objects = readPartitionObjects(prefix, keys);
     const manifests = new Map<number, CompactionManifest>();
     for (const [version, key] of objects.manifestKeys) {
       const body = await rt.store.get(key);

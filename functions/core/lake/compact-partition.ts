@@ -257,6 +257,23 @@ export interface LakeCompactionOptions {
   readonly stopWhen?: () => boolean;
 }
 
+/**
+ * A table's keys of the hour partitions from `fromDate` (YYYY-MM-DD) up to the hour starting at `beforeHourMs`,
+ * in one listing, by partition prefix: what a run needs to tell settled partitions (isSettled) from the others.
+ */
+export async function listHourPartitions(store: Pick<ObjectStore, 'list'>, table: string, fromDate: string, beforeHourMs: number): Promise<Map<string, string[]>> {
+  const range = { startAfter: `${tablePrefix(table)}dt=${fromDate}`, before: partitionPrefix(table, utcDate(beforeHourMs), utcHour(beforeHourMs)) };
+  const listed = new Map<string, string[]>();
+  for (const key of await store.list(tablePrefix(table), range)) {
+    if (!inKeyRange(key, range)) continue;
+    const hourFolder = key.indexOf('/', key.indexOf('/hour=') + 1);
+    if (hourFolder < 0) continue;
+    const prefix = key.slice(0, hourFolder + 1);
+    (listed.get(prefix) ?? listed.set(prefix, []).get(prefix)!).push(key);
+  }
+  return listed;
+}
+
 /** Compacts every closed partition in the window, one at a time (each may hold gigabytes). */
 export async function compactClosedPartitions(deps: CompactionDeps, options: LakeCompactionOptions = {}): Promise<PartitionCompaction[]> {
   const now = deps.clock();
@@ -279,15 +296,7 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
     const schema = await deps.catalog.getTable(table);
     if (!schema) continue;
     const partitions = (await deps.catalog.listPartitions(table)).filter((p) => p.hour !== undefined && (!options.dt || p.dt === options.dt));
-    const range = { startAfter: `${tablePrefix(table)}dt=${listedFrom}`, before: partitionPrefix(table, utcDate(firstOpen), utcHour(firstOpen)) };
-    const listed = new Map<string, string[]>();
-    for (const key of await deps.store.list(tablePrefix(table), range)) {
-      if (!inKeyRange(key, range)) continue;
-      const hourFolder = key.indexOf('/', key.indexOf('/hour=') + 1);
-      if (hourFolder < 0) continue;
-      const prefix = key.slice(0, hourFolder + 1);
-      (listed.get(prefix) ?? listed.set(prefix, []).get(prefix)!).push(key);
-    }
+    const listed = await listHourPartitions(deps.store, table, listedFrom, firstOpen);
     // Partitions that only lack columns added since (their files lack them too, or hold them unseen): the
     // catalog alone is brought in step, whatever their age, a hundred partitions a call.
     const behind = partitions.filter((p) => partitionLag(p, schema) === 'columns');
