@@ -12,11 +12,15 @@ interface TableStatus {
 }
 interface OverviewData {
   env: string;
+  /** what serve reads: its local store, or an AWS deployment (consumer lag from CloudWatch) */
+  mode?: 'local' | 'aws';
   alarms: { freshnessMinutes: number; quarantinePercent: number; offsetLag: number };
   report: {
     now: string; overall: { health: Health; reason: string }; tables: TableStatus[];
     jobs: Array<{ table: string; latestDt: string | null; isFinal: boolean | null }>;
     consumers?: Array<{ group: string; health: Health; lag: number; reason: string | null }>;
+    /** against AWS: each ingest function's OffsetLag (the event source mapping's metric its alarm watches) */
+    functions?: Array<{ functionName: string; health: Health; lag: number; reason: string | null }>;
   };
   throughput: Array<{ table: string; hour: number; rows: number }>;
   freshness: Array<{ table: string; hour: number; p50: number; max: number }>;
@@ -93,8 +97,11 @@ export function Overview(_: { params: URLSearchParams }) {
       </div>
       <div class="grid">
         <Section title="Consumer lag" id="lag">
+          {r.functions && r.functions.length > 0 && <DataTable caption="Records behind, per ingest function (Lambda OffsetLag, CloudWatch)" columns={['function', 'health', 'lag', 'reason']} rows={r.functions.map((f) => [f.functionName, f.health, f.lag, f.reason ?? ''])} />}
           {r.consumers ? <DataTable caption="Records behind, per consumer group" columns={['group', 'health', 'lag', 'reason']} rows={r.consumers.map((c) => [c.group, c.health, c.lag, c.reason ?? ''])} />
-            : <p class="muted">Not measured here: the local store is fed by the ESM emulator, not a consumer group. Against Kafka: <code>tributary status --brokers host:port</code> (alarm at {data.alarms.offsetLag.toLocaleString('en')} records per group).</p>}
+            : !r.functions?.length && (data.mode === 'aws'
+              ? <p class="muted">No OffsetLag in CloudWatch for this deployment's consumer groups or ingest functions (alarm at {data.alarms.offsetLag.toLocaleString('en')} records).</p>
+              : <p class="muted">Not measured here: the local store is fed by the ESM emulator, not a consumer group. Against Kafka: <code>tributary status --brokers host:port</code> (alarm at {data.alarms.offsetLag.toLocaleString('en')} records per group).</p>)}
         </Section>
         <Section title="Job windows" id="jobs">
           {r.jobs.length ? <DataTable caption="Latest window of each job" columns={['table', 'latest day', 'state']} rows={r.jobs.map((j) => [j.table, j.latestDt ?? '–', j.isFinal === null ? '–' : j.isFinal ? 'final' : 'provisional'])} />
