@@ -444,8 +444,9 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
       if (!file) throw new Error(`manifest ${m.id}: rows for ${g.table} ${g.dt}/${g.hour} that its plan has no file for`);
       const bytes = await encodeGroup(g, schemas.get(g.table) ?? []);
       await deps.store.put(file.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
-      return { key: file.key, table: g.table, rows: file.rows, bytes: bytes.length };
+      return { key: file.key, table: g.table, rows: file.rows, bytes: bytes.length, group: g, body: bytes };
     });
+    await followSwitches(written, deps, o.concurrency);
     await step('written');
 
     const byTable = new Map<string, Array<{ dt: string; hour: number }>>();
@@ -465,7 +466,7 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
     m = { ...m, state: 'consumed' };
     await deps.store.put(key, encodeJson(m), JSON_TYPE);
     await step('consumed');
-    report = { ...report, rowsIn, rowsWritten: written.reduce((n, f) => n + f.rows, 0), files: written, oldestSpool, deferred };
+    report = { ...report, rowsIn, rowsWritten: written.reduce((n, f) => n + f.rows, 0), files: written.map(({ key: k, table, rows, bytes }) => ({ key: k, table, rows, bytes })), oldestSpool, deferred };
   }
   // a spool still holding a waiting table's rows stays pending for a later run
   const consume = m.consume ?? m.spools;
@@ -491,6 +492,24 @@ async function plannedFiles(groups: readonly Group[], catalog: Catalog, now: num
     key: dataKey(g.kind === 'quarantine' ? QUARANTINE_TABLE : g.table, g.dt, g.hour, fileRanges(g), versions.get(groupId(g.kind, g.table, g.dt, g.hour)) ?? 0),
     kind: g.kind, table: g.table, dt: g.dt, hour: g.hour, rows: g.taken.reduce((n, t) => n + t.rows.length, 0),
   }));
+}
+
+/**
+ * A compaction that switched a closed hour between the plan (which keyed the file by the version then) and
+ * the write left the file in the version the catalog has left (unless that compaction's own look after its
+ * switch found it): its rows, counted in the offsets once this manifest is done, would be unreadable through
+ * the catalog until the next compaction. Looked up again after the write, as direct ingest does, a moved
+ * partition gets the file in its new version too; the next compaction folds the two copies.
+ */
+async function followSwitches(files: ReadonlyArray<{ key: string; group: Group; body: Uint8Array }>, deps: MaterializeDeps, concurrency: number): Promise<void> {
+  const now = deps.clock();
+  let current = files.filter((f) => f.group.kind === 'data' && hourEnd(f.group.dt, f.group.hour) <= now).map((f) => ({ ...f }));
+  for (let round = 0; round < 3 && current.length > 0; round++) {
+    const fresh = await plannedFiles(current.map((f) => f.group), deps.catalog, now, concurrency);
+    const moved = current.flatMap((f, i) => (fresh[i]!.key === f.key ? [] : [{ ...f, key: fresh[i]!.key }]));
+    await mapLimit(moved, concurrency, (f) => deps.store.put(f.key, f.body, { contentType: PARQUET_CONTENT_TYPE }));
+    current = moved;
+  }
 }
 
 /**
