@@ -80,6 +80,44 @@ describe('console API access', { timeout: 60_000 }, () => {
     }
   });
 
+  it('runs a job file\'s SQL on sample events, its window bound to the sample\'s latest day, FINAL deduplicating by event_id', async () => {
+    const serve = await startServe(join(scratch, 'j'));
+    try {
+      const headers = { 'x-tributary-console': '1' };
+      const { files } = (await (await fetch(`${serve.url}/api/jobs/files`)).json()) as { files: Array<{ name?: string; window?: string; sql?: string; problems: string[] }> };
+      assert.deepEqual(files.map((f) => f.name).sort(), ['daily-active-users', 'daily-revenue', 'hourly-funnel']);
+      const dau = files.find((f) => f.name === 'daily-active-users')!;
+      assert.equal(dau.window, 'daily');
+      // Two days; a redelivered event (same event_id), a user on two platforms, an anonymous view.
+      const pv = (id: string, day: string, user: string | null, platform: string, country: string): string =>
+        JSON.stringify({ event: 'page_view', event_id: id, ts: `2026-11-${day}T10:00:00Z`, ...(user ? { user_id: user } : {}), properties: { platform, country } });
+      const events = [pv('a', '20', 'u1', 'web', 'DE'), pv('b', '21', 'u1', 'web', 'DE'), pv('b', '21', 'u1', 'web', 'DE'), pv('c', '21', 'u2', 'web', 'DE'),
+        pv('d', '21', 'u2', 'ios', 'FR'), pv('e', '21', null, 'ios', 'FR'), pv('f', '21', 'u3', 'web', 'DE')];
+      // Independently: day 2026-11-21, distinct event_ids, users not null, by (platform, country).
+      const expected = new Map<string, { users: Set<string>; views: number }>();
+      const seen = new Set<string>();
+      for (const line of events) {
+        const e = JSON.parse(line) as { event_id: string; ts: string; user_id?: string; properties: { platform: string; country: string } };
+        if (!e.ts.startsWith('2026-11-21') || seen.has(e.event_id) || e.user_id === undefined) continue;
+        seen.add(e.event_id);
+        const k = `${e.properties.platform}/${e.properties.country}`;
+        const g = expected.get(k) ?? expected.set(k, { users: new Set(), views: 0 }).get(k)!;
+        g.users.add(e.user_id);
+        g.views++;
+      }
+      const res = await fetch(`${serve.url}/api/sql/sample`, { method: 'POST', headers, body: JSON.stringify({ sql: dau.sql, window: 'daily', events: events.join('\n') }) });
+      const answer = (await res.json()) as { result: { columns: Array<{ name: string }>; rows: unknown[][] }; window: { start: string; end: string } };
+      assert.equal(res.status, 200, JSON.stringify(answer));
+      assert.deepEqual(answer.window, { kind: 'daily', start: '2026-11-21 00:00:00.000', end: '2026-11-22 00:00:00.000' });
+      const got = new Map(answer.result.rows.map((r) => [`${String(r[0])}/${String(r[1])}`, [Number(r[2]), Number(r[3])]]));
+      assert.deepEqual(got, new Map([...expected].map(([k, g]) => [k, [g.users.size, g.views]])));
+      const bad = await fetch(`${serve.url}/api/sql/sample`, { method: 'POST', headers, body: JSON.stringify({ sql: dau.sql, window: 'weekly', generate: 5 }) });
+      assert.equal(bad.status, 400);
+    } finally {
+      await serve.stop();
+    }
+  });
+
   it('the SQL page stops reading a big result at its row limit instead of buffering all of it (the session is held meanwhile)', async () => {
     const serve = await startServe(join(scratch, 'f'));
     try {

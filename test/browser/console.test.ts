@@ -114,6 +114,25 @@ describe('console in chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
+  it('a job file\'s SQL runs on sample events from the SQL page, its window bound to the sample\'s latest hour', async () => {
+    const page = await open('#/sql');
+    await page.getByLabel(/sample events, in a scratch database/).check();
+    // page_view → click → purchase within the hour for u1; u2 only views; an earlier hour's purchase is outside the window.
+    const ev = (event: string, id: string, user: string, minute: number, hour = 9): string => JSON.stringify({ event, event_id: id, ts: `${DAY}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00Z`, user_id: user, properties: { price: 5 } });
+    await page.getByLabel(/Sample events \(one JSON envelope per line/).fill([ev('page_view', 'j1', 'u1', 1), ev('click', 'j2', 'u1', 2), ev('purchase', 'j3', 'u1', 3), ev('page_view', 'j4', 'u2', 4), ev('purchase', 'j0', 'u2', 30, 8)].join('\n'));
+    await page.getByLabel(/A job's SQL \(schemas\/jobs\/\)/).selectOption('hourly-funnel');
+    assert.match(await page.getByLabel('Query', { exact: true }).inputValue(), /window_start/);
+    await page.getByRole('button', { name: 'Run on sample' }).click();
+    await page.getByRole('status').filter({ hasText: /Job window bound/ }).waitFor();
+    assert.match(await page.getByRole('status').filter({ hasText: /Job window bound/ }).innerText(), new RegExp(`${DAY} 09:00:00.000 to ${DAY} 10:00:00.000 \\(hourly`));
+    const result = page.getByRole('region', { name: 'Query result' });
+    await result.locator('tbody tr').first().waitFor();
+    const rows = await result.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as { innerText: string }).innerText.split('\t')));
+    // Independently: u1 reaches all three steps within the hour, u2 only the view (its purchase is an hour earlier).
+    assert.deepEqual(rows.sort((a, b) => Number(a[0]) - Number(b[0])), [['1', 'page_view', '2'], ['2', 'click', '1'], ['3', 'purchase', '1']]);
+    await page.close();
+  });
+
   it('the experiment page shows the SRM warning for a mismatched split, and none for a fair one', async () => {
     const page = await open(`#/jobs?experiment=${SRM_EXPERIMENT}`);
     const warning = page.locator('[data-srm="mismatch"]');

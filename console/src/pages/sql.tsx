@@ -1,13 +1,15 @@
 // SQL: a read query against the local warehouse (ClickHouse SQL; lake tables as lake.<table>), its result
 // as a table and a quick chart, a history kept in this browser, and the result as CSV.
 import type { PlotModule } from '../ui.js';
-import { useMemo, useState } from 'preact/hooks';
-import { post } from '../api.js';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { get, post } from '../api.js';
 import { Chart, DataTable, ErrorBox, Section, cellText } from '../ui.js';
 import { toCsv } from '../text.js';
 
 interface Result { columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }
-interface SampleInfo { tables: Array<{ table: string; rows: number; columns: Array<{ name: string; type: string }> }>; skipped: string[] }
+interface SampleInfo { tables: Array<{ table: string; rows: number; columns: Array<{ name: string; type: string }> }>; skipped: string[]; window?: { kind: string; start: string; end: string } }
+/** A job file of schemas/jobs/ (its SQL reads {window_start}/{window_end}, bound on the sample) */
+interface JobFile { file: string; name?: string; window?: 'hourly' | 'daily'; description?: string; sql?: string; problems: string[] }
 
 const HISTORY_KEY = 'tributary.sql.history';
 const DEFAULT_SQL = 'SELECT event, count() AS events\nFROM (\n  SELECT \'page_view\' AS event FROM tributary.page_view\n  UNION ALL SELECT \'click\' FROM tributary.click\n  UNION ALL SELECT \'purchase\' FROM tributary.purchase\n)\nGROUP BY event\nORDER BY events DESC';
@@ -34,6 +36,12 @@ export function Sql(_: { params: URLSearchParams }) {
   const [sampleText, setSampleText] = useState('');
   const [generate, setGenerate] = useState(500);
   const [sample, setSample] = useState<SampleInfo | undefined>();
+  const [jobFiles, setJobFiles] = useState<JobFile[]>([]);
+  /** the window of the job whose SQL is in the editor: the sample run binds its parameters */
+  const [jobWindow, setJobWindow] = useState<'hourly' | 'daily' | undefined>();
+  useEffect(() => {
+    if (source === 'sample' && jobFiles.length === 0) get<{ files: JobFile[] }>('jobs/files').then((r) => setJobFiles(r.files), () => setJobFiles([]));
+  }, [source]);
   const [x, setX] = useState('');
   const [y, setY] = useState('');
 
@@ -43,9 +51,9 @@ export function Sql(_: { params: URLSearchParams }) {
     try {
       let r: Result;
       if (source === 'sample') {
-        const answer = await post<{ result: Result } & SampleInfo>('sql/sample', { sql: text, ...(sampleText.trim() ? { events: sampleText } : { generate }) });
+        const answer = await post<{ result: Result } & SampleInfo>('sql/sample', { sql: text, ...(jobWindow ? { window: jobWindow } : {}), ...(sampleText.trim() ? { events: sampleText } : { generate }) });
         r = answer.result;
-        setSample({ tables: answer.tables, skipped: answer.skipped });
+        setSample({ tables: answer.tables, skipped: answer.skipped, ...(answer.window ? { window: answer.window } : {}) });
       } else {
         r = await post<Result>('sql', { sql: text });
         setSample(undefined);
@@ -110,6 +118,15 @@ export function Sql(_: { params: URLSearchParams }) {
           <textarea id="sample-events" rows={5} spellcheck={false} value={sampleText} placeholder={'{"event": "page_view", "event_id": "e1", "ts": "2026-11-20T09:00:00Z", "user_id": "u1", "properties": {"page": "/"}}'}
             onInput={(e) => setSampleText((e.target as HTMLTextAreaElement).value)} />
           <label>Generated events when none are pasted (npm start's traffic) <input type="number" min={1} max={10000} value={generate} onInput={(e) => setGenerate(Number((e.target as HTMLInputElement).value))} /></label>
+          <label for="sample-job">A job's SQL (schemas/jobs/): its window is bound to the sample's latest {jobWindow === 'hourly' ? 'hour' : 'day'}</label>
+          <select id="sample-job" value={jobFiles.find((j) => j.sql === text)?.name ?? ''} onChange={(e) => {
+            const job = jobFiles.find((j) => j.name === (e.target as HTMLSelectElement).value);
+            if (job?.sql) { setText(job.sql); setJobWindow(job.window); } else setJobWindow(undefined);
+          }}>
+            <option value="">(none: the query as written)</option>
+            {jobFiles.filter((j) => j.name && j.sql).map((j) => <option key={j.name} value={j.name}>{j.name} ({j.window}) {j.description ? `: ${j.description}` : ''}</option>)}
+          </select>
+          {jobFiles.some((j) => j.problems.length > 0) && <p class="muted">Job files with problems (tributary jobs check): {jobFiles.filter((j) => j.problems.length > 0).map((j) => j.file).join(', ')}</p>}
         </div>
       )}
       <div class="row">
@@ -120,6 +137,7 @@ export function Sql(_: { params: URLSearchParams }) {
       {error && <ErrorBox message={error} />}
       {sample && (
         <Section title="Sample tables (scratch database, dropped)" id="sample-tables">
+          {sample.window && <p role="status">Job window bound: <code>{sample.window.start}</code> to <code>{sample.window.end}</code> ({sample.window.kind}, the sample's latest)</p>}
           <DataTable caption="The sample's tables" columns={['table', 'rows', 'columns']} rows={sample.tables.map((t) => [t.table, t.rows, t.columns.map((c) => `${c.name} ${c.type}`).join(', ')])} />
           {sample.skipped.length > 0 && <p class="muted">Skipped: {sample.skipped.slice(0, 10).join('; ')}{sample.skipped.length > 10 ? ` and ${sample.skipped.length - 10} more` : ''}</p>}
         </Section>

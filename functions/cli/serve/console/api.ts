@@ -3,6 +3,7 @@
 // it (sources.ts): the local store it holds, or an AWS deployment. Values from data go out as JSON strings; the
 // front end renders them as text, never as markup.
 import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quoteIdentifier, quoteString } from '../../../core/identifiers.js';
 import { INGEST_LOG_TABLE } from '../../../core/warehouse/clickhouse-ddl.js';
@@ -96,7 +97,7 @@ const overview: Handler = async (ctx) => {
  * A read query, refused as tributary serve refuses it while read-only (one statement, a read, nothing outside
  * the store), run without a readonly setting: chDB keeps a setting for the rest of its one session.
  */
-export async function readQuery(target: QueryTarget, sql: string): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }> {
+export async function readQuery(target: QueryTarget, sql: string, params?: Readonly<Record<string, string>>): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][]; truncated: boolean; elapsedMs: number }> {
   const { client, database } = target;
   const exclusive: Exclusive = target.exclusive ?? ((f) => f());
   const started = performance.now();
@@ -107,7 +108,7 @@ export async function readQuery(target: QueryTarget, sql: string): Promise<{ col
     throw new ApiError(400, (e as Error).message.replace(/:? In scope SELECT formatQuery\([\s\S]*?(?=\s*\(\w+\)\s*$|$)/, ''));
   }
   if (statement.intoOutfile || /^SET\s/i.test(statement.formatted)) throw new ApiError(400, 'the console runs reads only (SELECT, SHOW, DESCRIBE, EXPLAIN, EXISTS)');
-  const { ast, kind } = await statementAst(client, statement);
+  const { ast, kind } = await statementAst(client, statement, params ? { ...params } : undefined);
   if (!READ_STATEMENTS.test(kind)) throw new ApiError(400, `the console runs reads only (SELECT, SHOW, DESCRIBE, EXPLAIN, EXISTS); this is ${kind}`);
   const reach = outsideReach(ast);
   if (reach) throw new ApiError(400, `${reach} reads outside the store (files, URLs, other servers), which the console refuses`);
@@ -121,12 +122,13 @@ export async function readQuery(target: QueryTarget, sql: string): Promise<{ col
   if (target.kind === 'request' && statement.format !== undefined) throw new ApiError(400, `the console reads results as JSON: leave out FORMAT ${statement.format}`);
   const body = target.kind === 'request' ? Buffer.from(await (await client.query({
     query: sql, format: 'JSONCompactEachRowWithNamesAndTypes', http_headers: { 'X-ClickHouse-Database': database }, clickhouse_settings: limits,
+    ...(params ? { query_params: params } : {}),
   })).text()) : await exclusive(async () => {
     // The session to itself while it is in `database` (serve's BI queries and commands share it), then as it was.
     const current = (await streamBytes((await client.exec({ query: 'SELECT currentDatabase()', clickhouse_settings: { default_format: 'TabSeparatedRaw' } })).stream)).toString('utf8').trim();
     await client.command({ query: `USE ${quoteIdentifier(database)}` });
     try {
-      const rs = await client.exec({ query: sql, clickhouse_settings: { default_format: 'JSONCompactEachRowWithNamesAndTypes', ...limits } });
+      const rs = await client.exec({ query: sql, clickhouse_settings: { default_format: 'JSONCompactEachRowWithNamesAndTypes', ...limits }, ...(params ? { query_params: params } : {}) });
       return await streamBytes(rs.stream);
     } finally {
       // chDB's session keeps a query's settings: ClickHouse's defaults back for whoever comes next.
@@ -157,7 +159,8 @@ const sql: Handler = async (ctx, _p, body) => {
 
 /** The query on sample events in a scratch database: pasted NDJSON envelopes, or `generate` events like npm start's. */
 const sqlOnSample: Handler = async (ctx, _p, body) => {
-  const b = body as { sql?: unknown; events?: unknown; generate?: unknown };
+  const b = body as { sql?: unknown; events?: unknown; generate?: unknown; window?: unknown };
+  if (b.window !== undefined && b.window !== 'hourly' && b.window !== 'daily') throw new ApiError(400, 'window must be "hourly" or "daily" (a job\'s window, bound to the sample\'s latest event)');
   const scratch = ctx.sources.scratch;
   if (typeof scratch === 'string') throw new ApiError(501, scratch);
   const { runOnSample, generatedSample, MAX_SAMPLE_EVENTS } = await import('./sample.js');
@@ -166,7 +169,7 @@ const sqlOnSample: Handler = async (ctx, _p, body) => {
   else if (typeof b.generate === 'number' && Number.isInteger(b.generate) && b.generate > 0 && b.generate <= MAX_SAMPLE_EVENTS) lines = generatedSample(ctx.clock(), b.generate);
   else throw new ApiError(400, `paste sample events (one JSON envelope per line) or generate 1 to ${MAX_SAMPLE_EVENTS}`);
   try {
-    return await runOnSample(scratch.client, str(b.sql, 'sql'), lines, scratch.exclusive);
+    return await runOnSample(scratch.client, str(b.sql, 'sql'), lines, scratch.exclusive, b.window);
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, (e as Error).message);
@@ -382,6 +385,18 @@ const lineageRoute: Handler = async (ctx, p) => {
 const lineageTables: Handler = async (ctx) => ({ tables: (await ctx.sources.eventTables()).sort() });
 
 // ── Jobs and experiments ────────────────────────────────────────────────────────────────────────────────
+/** The SQL job files serve would run (schemas/jobs/ or TRIBUTARY_JOBS), for the SQL page's sample debugging. */
+const jobFiles: Handler = async () => {
+  const [{ sqlJobFiles, readSqlJobFile }, { defaultJobsDir }, { formatProblem }] = await Promise.all([import('../../../adapters/job-files.js'), import('../../local-runtime.js'), import('../../../core/jobs/sql-job-file.js')]);
+  return {
+    files: sqlJobFiles(defaultJobsDir()).map((file) => {
+      const { job, problems } = readSqlJobFile(file);
+      return { file: basename(file), ...(job ? { name: job.name, window: job.window, description: job.description, sql: job.sql } : {}), problems: problems.map(formatProblem) };
+    }),
+  };
+};
+
+
 const jobs: Handler = async (ctx) => {
   const rt = ctx.sources;
   const w = rt.warehouse;
@@ -431,5 +446,6 @@ export const ROUTES: ReadonlyMap<string, { method: 'GET' | 'POST'; handler: Hand
   ['/api/lineage', { method: 'GET', handler: lineageRoute }],
   ['/api/lineage/tables', { method: 'GET', handler: lineageTables }],
   ['/api/jobs', { method: 'GET', handler: jobs }],
+  ['/api/jobs/files', { method: 'GET', handler: jobFiles }],
   ['/api/experiment', { method: 'GET', handler: experiment }],
 ]);

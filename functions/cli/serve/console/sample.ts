@@ -8,6 +8,7 @@ import { parseTimestamp } from '../../../core/time.js';
 import { generateTraffic } from '../../traffic.js';
 import { ApiError, readQuery } from './api.js';
 import type { Exclusive } from './sources.js';
+import type { WindowKind } from '../../../core/jobs/window.js';
 
 export const MAX_SAMPLE_EVENTS = 10_000;
 const HOUR_MS = 3_600_000;
@@ -61,24 +62,43 @@ export function generatedSample(now: number, events: number): string[] {
   return generateTraffic({ start: end - HOUR_MS, end, events, malformedRate: 0, seed: 7 }).map((r) => r.value?.toString('utf8') ?? '');
 }
 
-export async function runOnSample(client: ClickHouseClient, sql: string, lines: readonly string[], exclusive: Exclusive = (f) => f()): Promise<{ result: Awaited<ReturnType<typeof readQuery>>; tables: SampleTable[]; skipped: string[] }> {
+/** The window a job's query runs over on a sample: the hour or day of the sample's latest event. */
+export interface SampleWindow { readonly kind: WindowKind; readonly start: string; readonly end: string }
+
+export function sampleWindow(tables: ReadonlyMap<string, ReadonlyArray<Record<string, unknown>>>, kind: WindowKind): SampleWindow {
+  let latest = -Infinity;
+  for (const rows of tables.values()) for (const r of rows) latest = Math.max(latest, Date.parse(`${String(r['event_time']).replace(' ', 'T')}Z`));
+  const step = kind === 'hourly' ? HOUR_MS : 24 * HOUR_MS;
+  const start = Math.floor(latest / step) * step;
+  const text = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  return { kind, start: text(start), end: text(start + step) };
+}
+
+/**
+ * Runs `sql` on the sample. With `window`, the query is a job's: its parameters are bound as the job runner
+ * binds them (window_start, window_end, and db, here the scratch database), over the sample's latest window.
+ */
+export async function runOnSample(client: ClickHouseClient, sql: string, lines: readonly string[], exclusive: Exclusive = (f) => f(), window?: WindowKind): Promise<{ result: Awaited<ReturnType<typeof readQuery>>; tables: SampleTable[]; skipped: string[]; window?: SampleWindow }> {
   if (lines.length > MAX_SAMPLE_EVENTS) throw new ApiError(400, `at most ${MAX_SAMPLE_EVENTS} sample events`);
   const { tables, skipped } = sampleRows(lines);
   if (tables.size === 0) throw new ApiError(400, `no usable sample events${skipped.length ? `: ${skipped.slice(0, 3).join('; ')}` : ''}`);
   const db = `_console_scratch_${randomBytes(6).toString('hex')}`;
+  const bounds = window === undefined ? undefined : sampleWindow(tables, window);
   await client.command({ query: `CREATE DATABASE ${quoteIdentifier(db)}` });
   try {
     const out: SampleTable[] = [];
     for (const [table, rows] of tables) {
       const name = `${quoteIdentifier(db)}.${quoteIdentifier(table)}`;
-      // ClickHouse infers each column's type from the sample itself (event_time as DateTime64).
+      // ClickHouse infers each column's type from the sample itself (event_time as DateTime64). Replacing by
+      // event_id, as the real tables are, so a job's `FROM <event> FINAL` reads the sample as it reads them.
       const data = rows.map((r) => JSON.stringify(r)).join('\n');
-      await client.command({ query: `CREATE TABLE ${name} ENGINE = Memory AS SELECT * FROM format(JSONEachRow, ${quoteString(data)})` });
+      await client.command({ query: `CREATE TABLE ${name} ENGINE = ReplacingMergeTree ORDER BY ifNull(event_id, '') SETTINGS allow_nullable_key = 1 AS SELECT * FROM format(JSONEachRow, ${quoteString(data)})` });
       const cols = await (await client.query({ query: `SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position`, query_params: { db, t: table }, format: 'JSONEachRow' })).json<{ name: string; type: string }>();
       out.push({ table, rows: rows.length, columns: cols });
     }
-    const result = await readQuery({ client, database: db, kind: 'session', exclusive }, sql);
-    return { result, tables: out.sort((a, b) => a.table.localeCompare(b.table)), skipped };
+    const params = bounds ? { window_start: bounds.start, window_end: bounds.end, db } : undefined;
+    const result = await readQuery({ client, database: db, kind: 'session', exclusive }, sql, params);
+    return { result, tables: out.sort((a, b) => a.table.localeCompare(b.table)), skipped, ...(bounds ? { window: bounds } : {}) };
   } finally {
     // readQuery put the session back in its database: the scratch one is no one's.
     await client.command({ query: `DROP DATABASE IF EXISTS ${quoteIdentifier(db)}` });
