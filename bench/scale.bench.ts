@@ -42,7 +42,7 @@ const COMPACTION_ROWS_PER_S = 133_916;
 const LOOKBACK_HOURS = 48;
 /**
  * Network waits, not measured here (the stand-ins answer in-process): assumed round trips inside one
- * region, paid in the function's billed duration. Files and inserts go 4 at a time (IngestConfig.concurrency).
+ * region, paid in the function's billed duration. Files and inserts go IngestConfig.concurrency at a time.
  */
 const WAIT_MS = { s3Put: 30, s3Get: 15, glue: 40, clickhouseInsert: 60 };
 /**
@@ -306,7 +306,8 @@ async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefin
   const warehouse = sinks?.warehouse ?? true;
   // A spool object is the batch's rows in one PUT: the round trip plus its bytes at 50 MB/s (it is ≤ the 6 MB batch).
   const spoolBytes = spooling ? (avg.spoolBytes / Math.max(1, sampled / STEADY)) * (full / STEADY) : 0;
-  const waitS = (Math.ceil(avg.lakeFiles / 4) * WAIT_MS.s3Put + Math.ceil(avg.inserts / 4) * WAIT_MS.clickhouseInsert + (warehouse ? WAIT_MS.clickhouseInsert : 0)
+  const at = DEFAULT_INGEST_CONFIG.concurrency;
+  const waitS = (Math.ceil(avg.lakeFiles / at) * WAIT_MS.s3Put + Math.ceil(avg.inserts / at) * WAIT_MS.clickhouseInsert + (warehouse ? WAIT_MS.clickhouseInsert : 0)
     + avg.glue * WAIT_MS.glue + avg.s3Get * WAIT_MS.s3Get + (spooling ? WAIT_MS.s3Put + spoolBytes / 50e3 : 0)) / 1000;
   const invPerS = shape.invocationsPerS;
   const invPerH = invPerS * 3600;
@@ -345,10 +346,12 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
   const rowsPerH = p.traffic * 3600;
   const sum = (f: (u: PathUse) => number): number => paths.reduce((n, u) => n + f(u), 0);
   const rows = INGEST_MEMORIES_MB.flatMap((memoryMb) => rowsAt(memoryMb));
-  // Per setting (interval, deferral, TTL): the memory that meets every goal most cheaply, else the cheapest.
+  // Per setting (interval, deferral, TTL): the memory that meets every goal most cheaply (else see `rank`).
   const bySetting = new Map<string, Row[]>();
   for (const r of rows) { const k = `${r.intervalMin}/${r.deferS > 0}/${r.registryTtlS}`; (bySetting.get(k) ?? bySetting.set(k, []).get(k)!).push(r); }
-  return [...bySetting.values()].map((rs) => [...rs].sort((a, b) => Number(verdict(b) === 'MEETS all') - Number(verdict(a) === 'MEETS all') || a.usdPerGb - b.usdPerGb)[0]!);
+  // Ranked: every goal met, then latency and inserts met (a function that keeps up), then the cheapest.
+  const rank = (r: Row): number => (verdict(r) === 'MEETS all' ? 0 : meetsLatency(r) && meetsInserts(r) ? 1 : 2);
+  return [...bySetting.values()].map((rs) => [...rs].sort((a, b) => rank(a) - rank(b) || a.usdPerGb - b.usdPerGb)[0]!);
 
   function rowsAt(memoryMb: number): Row[] {
     const seconds = (u: PathUse): number => invocationSeconds(u, memoryMb);

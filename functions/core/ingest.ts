@@ -22,7 +22,11 @@ export interface IngestConfig {
   readonly limits: EnvelopeLimits;
   /** salt for `x-pii: hash` columns; keep it secret and stable */
   readonly piiSalt: string;
-  /** files written and inserted concurrently */
+  /**
+   * files written and inserted concurrently (and catalog calls for new tables). 8: a batch of 50 event
+   * types makes 50 inserts, whose ~60 ms round trips at 4 at a time kept a 10,000-record batch from ending
+   * before the next one filled (docs/benchmarks.md, 2026-12-06); ClickHouse's HTTP client keeps 10 sockets.
+   */
   readonly concurrency: number;
   /** new columns a table may gain from data per rolling hour; records that would add more are quarantined */
   readonly maxNewColumnsPerHour: number;
@@ -59,7 +63,7 @@ export interface Sinks {
 export const ALL_SINKS: Sinks = { lake: true, warehouse: true };
 
 export const DEFAULT_INGEST_CONFIG: IngestConfig = {
-  limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 4, maxNewColumnsPerHour: 50, maxColumnsPerTable: 1000, maxNewTablesPerBatch: 20, maxFilesPerBatch: 1000,
+  limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 8, maxNewColumnsPerHour: 50, maxColumnsPerTable: 1000, maxNewTablesPerBatch: 20, maxFilesPerBatch: 1000,
   sinks: ALL_SINKS, lakeWrites: 'direct', jobOutputs: new Map(),
 };
 

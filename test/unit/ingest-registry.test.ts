@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LocalJsonCatalog } from '../../functions/adapters/catalog/local-json.js';
 import { parseDeclaredSchema } from '../../functions/core/schema/declared-schema.js';
-import { ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
+import { DEFAULT_INGEST_CONFIG, ingestBatch, type IngestDeps } from '../../functions/core/ingest.js';
 import type { Catalog, IngestLogEntry } from '../../functions/core/ports.js';
 import { SchemaRegistry } from '../../functions/core/schema/registry.js';
 import { memoryStore, mskEvent, NOW, pageView, recordingWarehouse } from '../helpers.js';
@@ -119,7 +119,7 @@ describe('ingest with the schema registry', () => {
     assert.deepEqual(report.tablesCreated, ['login', 'logout', 'search', 'signup']);
     assert.ok(written.length >= 4 && written.every((n) => n === 0), `in flight at each write: ${written.join(', ')}`);
     assert.ok(most > 1, `catalog calls overlapped (at most ${most} at once)`);
-    assert.ok(most <= 4, 'no more than the configured concurrency');
+    assert.ok(most <= DEFAULT_INGEST_CONFIG.concurrency, 'no more than the configured concurrency');
     assert.deepEqual(await local.listTables().then((t) => t.sort()), ['login', 'logout', 'search', 'signup']);
   });
 
