@@ -3,8 +3,12 @@
 import { alarmThresholds } from './alarm-defaults.js';
 import { LAKE_WRITES, type LakeWrites } from '../functions/adapters/environment.js';
 
-/** The ingest function's memory when an environment does not set `ingest.memoryMb`. */
-export const DEFAULT_INGEST_MEMORY_MB = 2048;
+/**
+ * The ingest function's memory when an environment does not set `ingest.memoryMb`. 512 MB: a batch peaks at
+ * ~150 MB, and most of an invocation waits on the network, which Lambda bills by memory; the CPU share it
+ * buys (0.29 vCPU) still keeps up at every measured traffic (docs/benchmarks.md, bench:scale 2026-12-06).
+ */
+export const DEFAULT_INGEST_MEMORY_MB = 512;
 
 /**
  * V8's semi-space for the ingest function when an environment does not set `ingest.semiSpaceMb`. Lambda's
