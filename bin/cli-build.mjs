@@ -124,7 +124,11 @@ export async function buildConsole(root) {
   const base = (p) => p.slice(p.lastIndexOf('/') + 1);
   const js = base(entry[0]);
   const css = base(entry[1].cssBundle);
-  const html = readFileSync(join(root, 'console/index.html'), 'utf8').replace('%JS%', `./${js}`).replace('%CSS%', `./${css}`);
+  // The entry's static imports (esbuild's shared chunks), preloaded with it: found only once the entry is
+  // parsed, they held back the first page's API call by a round trip (bench:console, 2026-12-06).
+  const preload = entry[1].imports.filter((i) => i.kind === 'import-statement' && !i.external)
+    .map((i) => `<link rel="modulepreload" href="./${base(i.path)}">`).join('\n');
+  const html = readFileSync(join(root, 'console/index.html'), 'utf8').replace('%JS%', `./${js}`).replace('%CSS%', `./${css}`).replace('%PRELOAD%', preload);
   writeFileSync(join(next, 'index.html'), html);
   // The standalone A/B report's script and styles, inlined by `tributary ab report --out` into one file.
   await esbuild.build({

@@ -7,7 +7,19 @@ async function answer<T>(res: Response): Promise<T> {
   return body;
 }
 
+/** Requests started before the page that reads them has rendered (the first page's data, at start-up). */
+const early = new Map<string, Promise<unknown>>();
+
+/** Starts `get(path)` now; the page's first `get(path)` takes the answer instead of asking again. */
+export function prefetch(path: string): void {
+  const p = get(path);
+  p.catch(() => undefined); // the page reports a failure when it takes the answer
+  early.set(path, p);
+}
+
 export function get<T>(path: string, params: Record<string, string | string[] | undefined> = {}): Promise<T> {
+  const started = Object.keys(params).length === 0 ? early.get(path) : undefined;
+  if (started) { early.delete(path); return started as Promise<T>; }
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) q.append(k, x);
   const s = q.toString();
