@@ -82,6 +82,19 @@ export interface ParquetFile {
   readonly bytes: Uint8Array;
 }
 
+/** One run of a job window, for the warehouse's run history (`_job_runs`): what the console's Jobs page lists. */
+export interface JobRunEntry {
+  readonly job: string;
+  /** the window's label: `2026-11-20` (daily) or `2026-11-20T09` (hourly) */
+  readonly window: string;
+  readonly outcome: 'final' | 'provisional' | 'failed';
+  readonly rows: number;
+  readonly started_at: number;
+  readonly finished_at: number;
+  /** the failure's message ('' when it did not fail) */
+  readonly error: string;
+}
+
 /** One file an invocation wrote, for the warehouse's ingest log (`_ingest_log`). */
 export interface IngestLogEntry {
   readonly batch_key: string;
@@ -126,5 +139,7 @@ export interface Warehouse {
   replacePartition(table: DerivedTable, orderBy: readonly string[], partition: PartitionRef, file: ParquetFile | undefined): Promise<void>;
   /** Appends to the ingest log; the token makes a retried invocation's entries a no-op. */
   recordIngest(entries: readonly IngestLogEntry[], dedupToken: string): Promise<void>;
+  /** Appends a job run to the run history. Optional: a warehouse without it keeps none (test doubles). */
+  recordJobRun?(run: JobRunEntry): Promise<void>;
   close(): Promise<void>;
 }

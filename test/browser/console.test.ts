@@ -133,6 +133,17 @@ describe('console in chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
+  it('the jobs page lists the runs npm start made, each with its window, outcome and rows', async () => {
+    const page = await open('#/jobs');
+    const runs = page.getByRole('region', { name: 'The latest runs, newest first' });
+    await runs.locator('tbody tr').first().waitFor();
+    const rows = await runs.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as { innerText: string }).innerText.split('\t')));
+    const ab = rows.filter((r) => r[0] === 'ab-daily');
+    assert.ok(ab.length > 0, JSON.stringify(rows));
+    assert.ok(ab.every((r) => r[1] === DAY && ['final', 'provisional'].includes(r[2]!) && Number(r[3]) > 0), JSON.stringify(ab));
+    await page.close();
+  });
+
   it('the experiment page shows the SRM warning for a mismatched split, and none for a fair one', async () => {
     const page = await open(`#/jobs?experiment=${SRM_EXPERIMENT}`);
     const warning = page.locator('[data-srm="mismatch"]');

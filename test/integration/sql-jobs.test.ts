@@ -102,6 +102,21 @@ describe('a job as a SQL file', () => {
     await assert.rejects(runJobDay(loadJob(dir, 'capped'), D, deps()), /more than max_rows = 1 result rows/);
   });
 
+  it('keeps a run history: every window run with its outcome and rows, a failed one with its message', async () => {
+    const runs = await rt.warehouse.query<{ job: string; window: string; outcome: string; rows: string; error: string; took: number }>(
+      `SELECT job, window, outcome, rows, error, toUInt8(finished_at >= started_at) AS took FROM tributary_ops._job_runs ORDER BY job, started_at, window`);
+    const of = (job: string, window: string): Array<[string, number]> => runs.filter((r) => r.job === job && r.window === window).map((r) => [r.outcome, Number(r.rows)]);
+    // page-views hour 09: final in each of its runs (three day runs and the evolution's, before the refused ones)
+    assert.deepEqual(of('page-views', `${D}T09`).slice(0, 4), [['final', 2], ['final', 2], ['final', 2], ['final', 2]]);
+    // hour 11 is provisional until 12:10 (its end plus 10 minutes of lateness): at 11:30 and at 12:05
+    assert.deepEqual(of('page-views', `${D}T11`).slice(0, 2), [['provisional', 1], ['provisional', 1]]);
+    const failed = runs.filter((r) => r.outcome === 'failed');
+    assert.ok(failed.some((r) => r.job === 'capped' && /more than max_rows = 1 result rows/.test(r.error)), JSON.stringify(failed));
+    assert.ok(failed.some((r) => r.job === 'page-views' && /views is now string/.test(r.error)), 'a refused evolution is a failed run');
+    assert.ok(runs.filter((r) => r.outcome !== 'failed').every((r) => r.error === ''));
+    assert.ok(runs.every((r) => Number(r.took) === 1), 'each finished no earlier than it started');
+  });
+
   it('refuses a backfill wider than the job allows, with a message', async () => {
     write('narrow', VIEWS.replace('-- order_by: page', '-- order_by: page\n-- max_backfill_days: 7'));
     await assert.rejects(backfill(loadJob(dir, 'narrow'), '2026-11-01', '2026-11-19', deps()), /19 days; a backfill covers at most 7 \(max_backfill_days of narrow\)/);

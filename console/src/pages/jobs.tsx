@@ -6,7 +6,8 @@ import { navigate } from '../nav.js';
 import { Badge, DataTable, ErrorBox, Loading, Section, useData } from '../ui.js';
 import { AbReport, type AbRow } from '../ab-report.js';
 
-interface JobsData { jobs: Array<{ table: string; windows: Array<{ dt: string; rows: number; isFinal: boolean | null; computedAt: string | null }> }>; experiments: string[] }
+interface JobRun { job: string; window: string; outcome: 'final' | 'provisional' | 'failed'; rows: number; startedAt: number; ms: number; error: string }
+interface JobsData { jobs: Array<{ table: string; windows: Array<{ dt: string; rows: number; isFinal: boolean | null; computedAt: string | null }> }>; experiments: string[]; runs?: JobRun[] }
 
 export function Jobs({ params }: { params: URLSearchParams }) {
   const { data, error, loading } = useData(() => get<JobsData>('jobs'), []);
@@ -25,6 +26,13 @@ export function Jobs({ params }: { params: URLSearchParams }) {
           </div>
         )}
         {experiment && <Experiment key={experiment} id={experiment} />}
+      </Section>
+      <Section title="Job runs" id="runs">
+        {!data.runs?.length ? <p class="muted">No run recorded yet: each window a job computes (scheduled, tributary jobs run or backfill) is listed here, failed ones with their message.</p> : (
+          <DataTable caption="The latest runs, newest first" columns={['job', 'window', 'outcome', 'rows', 'started (UTC)', 'took', 'error']} numeric={['rows', 'took']}
+            rows={data.runs.map((r) => [r.job, r.window, r.outcome, r.rows, new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19), `${(r.ms / 1000).toFixed(1)} s`, r.error])} />
+        )}
+        {data.runs?.some((r) => r.outcome === 'failed') && <p class="error" role="alert">{data.runs.filter((r) => r.outcome === 'failed').length} failed run(s) among the latest: see the error column.</p>}
       </Section>
       <Section title="Job windows" id="windows">
         {data.jobs.length === 0 && <p class="muted">No job has run yet.</p>}

@@ -3,12 +3,12 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  addColumnSql, allViewSql, clickhouseType, columnDefinition, createDerivedTableSql, createIngestLogSql, createQuarantineResolvedSql, createQuarantineTableSql, createTableSql, dedupViewSql,
-  INGEST_LOG_TABLE, isSafeTypeChange, modifyColumnTypeSql, opsDatabaseOf, qualified, type LakeSource,
+  addColumnSql, allViewSql, clickhouseType, columnDefinition, createDerivedTableSql, createIngestLogSql, createJobRunsSql, createQuarantineResolvedSql, createQuarantineTableSql, createTableSql, dedupViewSql,
+  INGEST_LOG_TABLE, JOB_RUNS_TABLE, isSafeTypeChange, modifyColumnTypeSql, opsDatabaseOf, qualified, type LakeSource,
 } from '../../core/warehouse/clickhouse-ddl.js';
 import { quoteIdentifier, quoteString } from '../../core/identifiers.js';
 import { QUARANTINE_TABLE } from '../../core/lake/layout.js';
-import type { DerivedTable, IngestLogEntry, ParquetFile, PartitionRef, Warehouse } from '../../core/ports.js';
+import type { DerivedTable, IngestLogEntry, JobRunEntry, ParquetFile, PartitionRef, Warehouse } from '../../core/ports.js';
 import { QUARANTINE_COLUMNS } from '../../core/quarantine/quarantine-rows.js';
 import { QUARANTINE_RESOLVED_TABLE, RESOLUTION_COLUMNS } from '../../core/quarantine/resolution.js';
 import { tableColumns, type ColumnSpec, type TableSchema } from '../../core/schema/model.js';
@@ -63,7 +63,7 @@ export interface ClickHouseWarehouseOptions {
 export const DEFAULT_TTL_DAYS = 90;
 
 /** Tables for operators, not BI: raw payloads (PII) and lineage. They live in the ops database. */
-const OPERATIONAL_TABLES: ReadonlySet<string> = new Set([QUARANTINE_TABLE, INGEST_LOG_TABLE, QUARANTINE_RESOLVED_TABLE]);
+const OPERATIONAL_TABLES: ReadonlySet<string> = new Set([QUARANTINE_TABLE, INGEST_LOG_TABLE, QUARANTINE_RESOLVED_TABLE, JOB_RUNS_TABLE]);
 
 export class ClickHouseWarehouse implements Warehouse {
   readonly database: string;
@@ -217,6 +217,20 @@ export class ClickHouseWarehouse implements Warehouse {
       })),
       format: 'JSONEachRow',
       clickhouse_settings: { ...(await this.insertSettings(INGEST_LOG_TABLE)), insert_deduplication_token: dedupToken, insert_deduplicate: 1, date_time_input_format: 'best_effort' },
+    });
+  }
+
+  async recordJobRun(run: JobRunEntry): Promise<void> {
+    if (!this.columns.has(JOB_RUNS_TABLE)) {
+      await this.ensureDatabase(this.opsDatabase);
+      await this.client.command({ query: createJobRunsSql(this.opsDatabase, { ttlDays: this.ttlDays }) });
+      this.columns.set(JOB_RUNS_TABLE, new Map());
+    }
+    await this.client.insert({
+      table: qualified(this.opsDatabase, JOB_RUNS_TABLE),
+      values: [{ ...run, started_at: new Date(run.started_at).toISOString(), finished_at: new Date(run.finished_at).toISOString() }],
+      format: 'JSONEachRow',
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
     });
   }
 

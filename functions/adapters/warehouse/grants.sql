@@ -32,12 +32,16 @@ GRANT CREATE DATABASE ON tributary.* TO tributary_jobs; -- CREATE DATABASE IF NO
 --   CLICKHOUSE_DATABASE=tributary npx tributary jobs grants | clickhouse client --multiquery
 -- (one GRANT per output: CREATE TABLE, INSERT, ALTER DELETE, and ALTER ADD COLUMN for SQL jobs; docs/jobs.md).
 GRANT CREATE TABLE, INSERT, DROP TABLE ON tributary._stage_* TO tributary_jobs;
+-- its run history (every window run, failed ones with their message), which the console's Jobs page lists
+GRANT CREATE DATABASE ON tributary_ops.* TO tributary_jobs;
+GRANT CREATE TABLE, INSERT ON tributary_ops._job_runs TO tributary_jobs;
 
 -- BI (dashboards, analysts): the event tables, their views and the job outputs; the ingest log for freshness
--- (no payloads in it). Nothing else in tributary_ops: the quarantine's raw bytes stay out of reach.
+-- and the jobs' run history (no payloads in either). Nothing else in tributary_ops: the quarantine's raw bytes stay out of reach.
 CREATE USER IF NOT EXISTS tributary_bi IDENTIFIED WITH sha256_password BY '${TRIBUTARY_BI_PASSWORD}';
 GRANT SELECT ON tributary.* TO tributary_bi;
 GRANT SELECT ON tributary_ops._ingest_log TO tributary_bi;
+GRANT SELECT ON tributary_ops._job_runs TO tributary_bi;
 
 -- data steward: reads the quarantine to fix and replay records (mirrors the S3 deny on lake/_quarantine/).
 CREATE USER IF NOT EXISTS tributary_steward IDENTIFIED WITH sha256_password BY '${TRIBUTARY_STEWARD_PASSWORD}';

@@ -39,11 +39,32 @@ export async function runJobDay(job: JobDefinition, date: string, deps: JobDeps)
   return runs;
 }
 
+/**
+ * Runs one window and records the run in the warehouse's run history (failed runs too, with their message,
+ * before the error goes on to the caller). A run whose record cannot be written fails: the scheduler runs
+ * it again, which replaces the window's results, so the history does not silently miss a run.
+ */
 export async function runJobWindow(job: JobDefinition, window: JobWindow, deps: JobDeps): Promise<WindowRun> {
+  const startedAt = deps.clock();
+  const status = windowStatus(window, startedAt, job.latenessMs);
+  if (status === 'future') throw new WindowError(`${job.name}: ${windowLabel(window)} has not started yet`);
+  const record = deps.warehouse.recordJobRun?.bind(deps.warehouse);
+  let run: WindowRun;
+  try {
+    run = await deliverWindow(job, window, status === 'final', deps);
+  } catch (err) {
+    await record?.({ job: job.name, window: windowLabel(window), outcome: 'failed', rows: 0, started_at: startedAt, finished_at: deps.clock(), error: (err as Error).message })
+      .catch(() => undefined); // the run's own error is the one to report
+    throw err;
+  }
+  await record?.({ job: job.name, window: run.window, outcome: run.isFinal ? 'final' : 'provisional', rows: run.rows, started_at: startedAt, finished_at: deps.clock(), error: '' });
+  return run;
+}
+
+async function deliverWindow(job: JobDefinition, window: JobWindow, isFinal: boolean, deps: JobDeps): Promise<WindowRun> {
   const started = performance.now();
   const now = deps.clock();
-  const status = windowStatus(window, now, job.latenessMs);
-  if (status === 'future') throw new WindowError(`${job.name}: ${windowLabel(window)} has not started yet`);
+  const status = isFinal ? 'final' : 'provisional';
   const rows = await job.compute({ window, isFinal: status === 'final', computedAt: now, warehouse: deps.warehouse, registry: deps.registry });
 
   const columns = [...job.output.columns, ...job.output.partitionKeys];

@@ -113,6 +113,23 @@ COMMENT ${quoteString(t.description)}`;
 
 export const INGEST_LOG_TABLE = '_ingest_log';
 
+export const JOB_RUNS_TABLE = '_job_runs';
+
+/** Every run of a job window, failed ones with their message: the history the console's Jobs page shows. */
+export function createJobRunsSql(database: string, o: TableOptions = {}): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(database, JOB_RUNS_TABLE)} (
+  job LowCardinality(String),
+  window String COMMENT '2026-11-20 (daily) or 2026-11-20T09 (hourly)',
+  outcome LowCardinality(String) COMMENT 'final, provisional or failed',
+  rows UInt64,
+  started_at DateTime64(3, 'UTC'),
+  finished_at DateTime64(3, 'UTC'),
+  error String COMMENT 'the failure''s message; empty unless failed'
+)
+ENGINE = MergeTree
+ORDER BY (job, started_at)${ttlClause(o, 'toDateTime(finished_at)')}`;
+}
+
 /**
  * One row per file and Kafka topic-partition an invocation wrote (a file holds every partition of its batch
  * for one table and hour): freshness and lineage for operators. The key holds the topic-partition, so the

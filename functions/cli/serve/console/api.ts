@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quoteIdentifier, quoteString } from '../../../core/identifiers.js';
-import { INGEST_LOG_TABLE } from '../../../core/warehouse/clickhouse-ddl.js';
+import { INGEST_LOG_TABLE, JOB_RUNS_TABLE } from '../../../core/warehouse/clickhouse-ddl.js';
 import { QUARANTINE_TABLE } from '../../../core/lake/layout.js';
 import { applyDeclared, describeChange, schemaOf, SchemaCompatibilityError } from '../../../core/schema/registry-entry.js';
 import { parseDeclaredSchema, SchemaDefinitionError, toDeclaredDocument } from '../../../core/schema/declared-schema.js';
@@ -412,7 +412,12 @@ const jobs: Handler = async (ctx) => {
   }
   const experiments = (await exists(rt, w.database, 'ab_daily'))
     ? (await w.query<{ e: string }>(`SELECT DISTINCT experiment_id AS e FROM ${quoteIdentifier(w.database)}.ab_daily ORDER BY e`)).map((r) => r.e) : [];
-  return { jobs: out, experiments };
+  // The latest runs of every job (the runner's history: failed runs with their message).
+  const runs = !(await exists(rt, w.opsDatabase, JOB_RUNS_TABLE)) ? [] : (await w.query<{ job: string; window: string; outcome: string; rows: string; started: string; ms: string; error: string }>(
+    `SELECT job, window, outcome, rows, toString(toUnixTimestamp64Milli(started_at)) AS started, toString(dateDiff('millisecond', started_at, finished_at)) AS ms, error
+     FROM ${quoteIdentifier(w.opsDatabase)}.${quoteIdentifier(JOB_RUNS_TABLE)} ORDER BY started_at DESC, job, window LIMIT 200`))
+    .map((r) => ({ job: r.job, window: r.window, outcome: r.outcome, rows: Number(r.rows), startedAt: Number(r.started), ms: Number(r.ms), error: r.error }));
+  return { jobs: out, experiments, runs };
 };
 
 const experiment: Handler = async (ctx, p) => {
