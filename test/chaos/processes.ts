@@ -10,6 +10,14 @@
 //   `_ingest_log` — one row per file and topic-partition, a row for every committed batch;
 //   quarantine — every committed poison record, with its reason, raw copies bounded like events.
 // At the end (compaction with the clock past every hour, OPTIMIZE … FINAL): everything exactly once.
+//
+// Spool mode (`lakeWrites: 'spool'`, the production shape): the lake path spools one object per batch and the
+// materializer (functions/materialize/handler.ts) runs in containers of its own on a simulated schedule (each
+// run an interval later on its clock), killed at its S3 and Glue requests (so between its manifest steps),
+// sometimes two runs at once (a retry overlapping a slow run: the lease must hold). Its checks: every
+// committed record in the lake (up to the materialized offsets) or in a pending spool; each Kafka record in
+// at most one lake file and the lake quarantine; lineage (`lake/_ingest_log/`) one row-count per record up to
+// the offsets; at the end, after a clean run: nothing pending, offsets at the produced ends.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +27,9 @@ import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
 import { rng } from '../../functions/cli/traffic.js';
 import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
 import { parseManifest } from '../../functions/core/lake/compaction-plan.js';
+import { QUARANTINE_TABLE } from '../../functions/core/lake/layout.js';
+import { LINEAGE_TABLE } from '../../functions/core/lake/materialize.js';
+import { readSpool, SPOOL_MANIFEST_PREFIX, SPOOL_OFFSETS_KEY, SPOOL_PENDING_PREFIX, type SpoolHeader } from '../../functions/core/lake/spool.js';
 import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
 import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
 import { startRadosgw, type Radosgw } from '../s3/radosgw.js';
@@ -26,7 +37,7 @@ import { startFaultProxy, type Action, type FaultProxy, type ProxiedRequest, typ
 
 export const PROCESS_FAULT_KINDS = [
   'kill_at_random_request', 'kill_between_files', 'kill_mid_write', 'kill_after_clickhouse_insert', 'kill_before_offset_commit',
-  'compaction_kill',
+  'compaction_kill', 'materializer_kill', 'materializer_overlap',
   'object_store_5xx', 'object_store_throttling', 'object_store_slow', 'object_store_torn_write',
   'catalog_throttling', 'catalog_concurrent_modification', 'catalog_lost_response',
   'clickhouse_unavailable', 'clickhouse_timeout_after_insert', 'clickhouse_too_many_parts',
@@ -50,6 +61,15 @@ export interface ProcessChaosOptions {
   readonly only?: readonly ProcessFaultKind[];
   /** compaction runs beside each stage's ingest (default: as many as fit, at most stepsPerStage) */
   readonly compactionsPerStage?: number;
+  /** how the lake path writes: `direct` (default) or `spool`, with the materializer run on a schedule */
+  readonly lakeWrites?: 'direct' | 'spool';
+  /** materializer runs beside each stage's ingest in spool mode (default: one after another while it ingests) */
+  readonly materializationsPerStage?: number;
+  /**
+   * spool mode: the topic's records become available over this many stages (default 2 × faultsPerKind, at
+   * least 3), so the materializer meets fresh spools in each (a replay's are all materialized already)
+   */
+  readonly freshStages?: number;
   /** a bug planted in the containers, for showing the harness catches it */
   readonly plant?: 'wall-clock-token';
   readonly log?: (line: string) => void;
@@ -67,6 +87,24 @@ export interface StageFigures {
   readonly clickhouseDedup: SinkFigures;
   readonly ingestLog: { rows: number; duplicated: number; missingBatches: number };
   readonly quarantine: { records: number; missing: number; duplicated: number; wrongReason: number };
+  /** spool mode only */
+  readonly spool?: SpoolFigures;
+}
+
+export interface SpoolFigures {
+  /** spool objects pending, manifests open */
+  pending: number;
+  openManifests: number;
+  /** records materialized (at or below their table's offset in `_spool/offsets.json`) */
+  materialized: number;
+  /** committed records neither materialized nor in a pending spool */
+  unaccounted: number;
+  /** lineage rows (lake/_ingest_log) of finished manifests against the materialized records */
+  lineage: { rows: number; lost: number; duplicated: number };
+  /** the lake's quarantine files: poison records materialized, missing, in more than one file */
+  lakeQuarantine: { records: number; missing: number; duplicated: number };
+  /** at the end: topic-partitions whose floor in `_spool/offsets.json` is not the last produced offset, or with a record not materialized */
+  offsetsWrong: number;
 }
 
 export interface ProcessChaosResult {
@@ -82,6 +120,12 @@ export interface ProcessChaosResult {
   readonly processesKilled: number;
   readonly compactionRuns: number;
   readonly compactionKillsAfter: Map<string, number>;
+  readonly lakeWrites: 'direct' | 'spool';
+  readonly materializeRuns: number;
+  /** materializer runs that found another's manifest (or claim) and did nothing */
+  readonly materializeBusy: number;
+  /** where the materializer containers were killed: before or after which request */
+  readonly materializeKills: Map<string, number>;
   readonly faults: Map<ProcessFaultKind, number>;
   readonly stages: StageFigures[];
   readonly final: StageFigures;
@@ -211,7 +255,7 @@ class Slot {
     return ready;
   }
 
-  async invoke(event: unknown, plan: PlannedFault[]): Promise<Reply> {
+  async invoke(event: unknown, plan: PlannedFault[], clockOffsetMs?: number): Promise<Reply> {
     this.ready ??= this.start();
     await this.ready;
     this.plan = plan;
@@ -219,7 +263,7 @@ class Slot {
     const id = this.nextId++;
     const reply = await new Promise<Reply>((resolve) => {
       this.pending.set(id, resolve);
-      this.child!.send({ id, event });
+      this.child!.send({ id, event, ...(clockOffsetMs !== undefined ? { clockOffsetMs } : {}) });
     });
     this.plan = [];
     return reply;
@@ -240,9 +284,13 @@ class Slot {
 
 // ---------------------------------------------------------------- the run
 
+/** the materializer's lease as deployed (infra/materialize.ts: its 4-minute timeout + 60 s) and its schedule */
+const MATERIALIZE_LEASE_MS = 300_000;
+const MATERIALIZE_INTERVAL_MS = 120_000;
 const S3_ERROR = (code: string, message: string): string => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 const GLUE_ERROR = (type: string): { headers: Record<string, string>; body: string } => ({ headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type }, body: JSON.stringify({ __type: type, Message: `injected ${type}` }) });
-const isLakeData = (r: ProxiedRequest): boolean => r.method === 'PUT' && /^PUT lake\/(?!_quarantine)[^ ]+\.parquet$/.test(r.what);
+// (a spool object is the batch's lake data in spool mode)
+const isLakeData = (r: ProxiedRequest): boolean => r.method === 'PUT' && (/^PUT lake\/(?!_quarantine)[^ ]+\.parquet$/.test(r.what) || /^PUT _spool\/pending\/[^ ]+\.spool$/.test(r.what));
 const isEventInsert = (r: ProxiedRequest): boolean => /^INSERT INTO `?tributary`?\.`?(?!_)/.test(r.what);
 const GLUE_WRITES = new Set(['CreateTable', 'UpdateTable', 'BatchCreatePartition', 'BatchUpdatePartition', 'UpdatePartition']);
 
@@ -279,19 +327,22 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const paths: Path[] = topology === 'coupled' ? ['both'] : ['lake', 'clickhouse'];
   const lakePath: Path = topology === 'coupled' ? 'both' : 'lake';
   const chPath: Path = topology === 'coupled' ? 'both' : 'clickhouse';
-  const kinds = (path: Path | 'compact'): ProcessFaultKind[] => PROCESS_FAULT_KINDS.filter((k) => {
+  const spooling = o.lakeWrites === 'spool';
+  const kinds = (path: Path | 'compact' | 'materialize'): ProcessFaultKind[] => PROCESS_FAULT_KINDS.filter((k) => {
     if (o.only && !o.only.includes(k)) return false;
     if (path === 'compact') return k === 'compaction_kill';
-    if (k === 'compaction_kill') return false;
+    // The materializer is the lake's Glue writer in spool mode: it meets the catalog's faults and S3's too.
+    if (path === 'materialize') return spooling && (k.startsWith('materializer_') || k.startsWith('catalog_') || ['object_store_5xx', 'object_store_throttling', 'object_store_slow'].includes(k));
+    if (k === 'compaction_kill' || k.startsWith('materializer_')) return false;
     const lake = path !== 'clickhouse';
     const warehouse = path !== 'lake';
     if (k.startsWith('catalog_') || k === 'kill_between_files' || k === 'kill_mid_write' || k === 'object_store_torn_write') return lake;
     if (k.startsWith('clickhouse_') || k === 'kill_after_clickhouse_insert') return warehouse;
     return true;
   });
-  const relevant = new Set<ProcessFaultKind>([...paths.flatMap((p) => kinds(p)), ...kinds('compact')]);
+  const relevant = new Set<ProcessFaultKind>([...paths.flatMap((p) => kinds(p)), ...kinds('compact'), ...kinds('materialize')]);
 
-  async function slotFor(role: 'ingest' | 'compact', path: Path, clockOffset: () => number): Promise<Slot> {
+  async function slotFor(role: 'ingest' | 'compact' | 'materialize', path: Path, clockOffset: () => number): Promise<Slot> {
     const index = slots.length;
     const endpoints = new Map<Service, string>();
     for (const [service, upstream] of [['s3', rgw.endpoint], ['glue', glue.endpoint], ['clickhouse', ch.url]] as const) {
@@ -311,10 +362,14 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       CHAOS_ROLE: role, CHAOS_CLOCK_OFFSET_MS: String(clockOffset()), ...(o.plant ? { CHAOS_PLANT: o.plant } : {}),
       ...(role === 'compact'
         ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_COMPACT_GRACE_MINUTES: '0', TRIBUTARY_COMPACT_RETENTION_MINUTES: '0', TRIBUTARY_COMPACT_SCRATCH_DIR: join(work, `scratch-${index}`), TRIBUTARY_COMPACT_MEMORY_LIMIT: '256MB' }
-        : {
+        : role === 'materialize'
+          // As deployed (infra/materialize.ts: lease = timeout + 60 s), but few spools per manifest, so a run
+          // takes several manifests and the Kafka-order prefix of the pending spools is exercised.
+          ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_MATERIALIZE_LEASE_SECONDS: String(MATERIALIZE_LEASE_MS / 1000), TRIBUTARY_SPOOLS_PER_MANIFEST: '3', AWS_LAMBDA_LOG_STREAM_NAME: `chaos-materialize-${index}` }
+          : {
           TRIBUTARY_PII_SALT: 'chaos-salt', TRIBUTARY_SCHEMAS_DIR: 'test/chaos/no-schemas',
           TRIBUTARY_SINKS: path === 'both' ? 'lake,clickhouse' : path,
-          ...(path !== 'clickhouse' ? { TRIBUTARY_GLUE_DATABASE: 'chaos' } : {}),
+          ...(path !== 'clickhouse' ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_LAKE_WRITES: spooling ? 'spool' : 'direct' } : {}),
           ...(path !== 'lake' ? { CLICKHOUSE_URL: endpoints.get('clickhouse'), CLICKHOUSE_PASSWORD: '' } : {}),
         }),
     });
@@ -327,6 +382,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   let compactionDiedAfterSwitch = false;
   let compactionSwitched = false;
   let compactEnv: (() => NodeJS.ProcessEnv) | undefined;
+  const materializeKills = new Map<string, number>();
   function decide(slot: Slot, r: ProxiedRequest): Action {
     slot.lastRequest = `${r.service} ${r.what}`;
     requests.set(r.service, (requests.get(r.service) ?? 0) + 1);
@@ -336,6 +392,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       if (++f.seen < f.nth) continue;
       f.fired = true;
       fire(f.kind);
+      if (f.kind === 'materializer_kill') {
+        const at = `${f.action.kind === 'kill_before' ? 'before' : 'after'} ${materializeStepOf(r)}`;
+        materializeKills.set(at, (materializeKills.get(at) ?? 0) + 1);
+      }
       if (f.kind === 'compaction_kill') {
         compactionKillsAfter.set(stepOf(r), (compactionKillsAfter.get(stepOf(r)) ?? 0) + 1);
         if (compactionSwitched || (/UpdatePartition/.test(r.what) && f.action.kind === 'kill_after')) compactionDiedAfterSwitch = true;
@@ -359,6 +419,11 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       case 'kill_mid_write': return make('s3', isLakeData, 1, { kind: 'kill_mid_body' });
       case 'kill_after_clickhouse_insert': return make('clickhouse', isEventInsert, n(2), { kind: 'kill_after' });
       case 'compaction_kill': return make(random() < 0.7 ? 's3' : 'glue', any, n(12), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+      // At one of its manifest steps' requests (before or after it: between two steps), in one of its first manifests.
+      case 'materializer_kill': {
+        const step = MATERIALIZE_KILL_AT[Math.floor(random() * MATERIALIZE_KILL_AT.length)]!;
+        return make(step === 'catalog read' ? 'glue' : 's3', (r) => materializeStepOf(r) === step, 1, random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+      }
       case 'object_store_5xx': return make('s3', any, n(6), { kind: 'respond', status: 500, body: S3_ERROR('InternalError', 'injected') });
       case 'object_store_throttling': return make('s3', any, n(6), { kind: 'respond', status: 503, body: S3_ERROR('SlowDown', 'Please reduce your request rate.') });
       case 'object_store_slow': return make('s3', any, n(6), { kind: 'delay', ms: 200 + Math.floor(random() * 1300) });
@@ -376,21 +441,38 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     }
   }
 
-  const quotaMet = (): boolean => [...relevant].every((k) => faults.get(k)! >= o.faultsPerKind);
+  // Spooling, the lake's Glue writes are the materializer's partition registrations: a few per new hour, none
+  // in a replay (its records are materialized already). The two kinds that need a write are owed at most twice.
+  const owed = (k: ProcessFaultKind): number => spooling && (k === 'catalog_concurrent_modification' || k === 'catalog_lost_response') ? Math.min(2, o.faultsPerKind) : o.faultsPerKind;
+  const quotaMet = (): boolean => [...relevant].every((k) => faults.get(k)! >= owed(k));
   const soakUntil = o.soakMs ? performance.now() + o.soakMs : 0;
   const injecting = (): boolean => !quotaMet() || performance.now() < soakUntil;
   let multiFaultInvocations = 0;
 
   /** 0–3 faults for the next invocation, preferring kinds still short of their count. */
-  function plan(path: Path | 'compact'): ProcessFaultKind[] {
+  function plan(path: Path | 'compact' | 'materialize'): ProcessFaultKind[] {
     const eligible = kinds(path);
+    if (path === 'materialize') return planMaterialize(eligible);
     if (!injecting() || eligible.length === 0 || random() < 0.4) return [];
-    const short = eligible.filter((k) => faults.get(k)! < o.faultsPerKind);
+    const short = eligible.filter((k) => faults.get(k)! < owed(k));
     const from = short.length > 0 && random() < 0.8 ? short : eligible;
     const count = path === 'compact' ? 1 : random() < 0.7 ? 1 : random() < 0.67 ? 2 : 3;
     const out = new Set<ProcessFaultKind>();
     for (let i = 0; i < count; i++) out.add(from[Math.floor(random() * from.length)]!);
     return [...out];
+  }
+
+  /** A materializer run: killed at one of its steps about half the time, overlapped by a second at times, a service fault beside. */
+  function planMaterialize(eligible: readonly ProcessFaultKind[]): ProcessFaultKind[] {
+    if (!injecting()) return [];
+    const short = (k: ProcessFaultKind): boolean => faults.get(k)! < owed(k);
+    const out: ProcessFaultKind[] = [];
+    if (eligible.includes('materializer_kill') && random() < (short('materializer_kill') ? 0.9 : 0.35)) out.push('materializer_kill');
+    if (eligible.includes('materializer_overlap') && random() < (short('materializer_overlap') ? 0.3 : 0.15)) out.push('materializer_overlap');
+    const others = eligible.filter((k) => !k.startsWith('materializer_'));
+    const from = others.some(short) && random() < 0.8 ? others.filter(short) : others;
+    if (from.length > 0 && random() < 0.4) out.push(from[Math.floor(random() * from.length)]!);
+    return out;
   }
 
   // Positions per path and partition, and what each delivered (for the bounds of the checks).
@@ -407,16 +489,29 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   let compactOffset = offset;
   const compactSlot = await slotFor('compact', 'both', () => compactOffset);
   compactEnv = compactSlot.env;
+  // Two materializer containers: the scheduled run and, at times, a second one overlapping it.
+  const materializeSlots = spooling ? [await slotFor('materialize', 'lake', () => offset), await slotFor('materialize', 'lake', () => offset)] : [];
+  let materializeTick = 0;
+  let materializeRuns = 0;
+  let materializeBusy = 0;
+  /** lake-path invocations so far: the materializer's schedule waits for one (an interval with batches in it) */
+  let lakeInvocations = 0;
   let invocations = 0;
   let failedInvocations = 0;
   let compactionRuns = 0;
-  const timing = { ingest: 0, compact: 0, check: 0 };
+  const timing = { ingest: 0, compact: 0, materialize: 0, check: 0 };
+
+  // Spooling, the records arrive over several stages (producers keep producing), so the materializer has fresh
+  // work at each; the direct mode has the whole topic from the start.
+  const freshStages = spooling ? o.freshStages ?? Math.max(3, 2 * o.faultsPerKind) : 1;
+  const produced = (p: number): number => Math.ceil(traffic.partitions[p]!.length * Math.min(1, (stages.length + 1) / freshStages));
 
   async function ingestStep(path: Path, p: number): Promise<void> {
     const pos = positions.get(path)![p]!;
     const records = traffic.partitions[p]!;
-    if (pos.committed >= records.length) return;
-    const batch = records.slice(pos.committed, pos.committed + pos.size);
+    const end = produced(p);
+    if (pos.committed >= end) return;
+    const batch = records.slice(pos.committed, Math.min(end, pos.committed + pos.size));
     const range = `chaos+${p}+${batch[0]!.offset}-${batch.at(-1)!.offset}`;
     const delivered = deliveredIn.get(path)!;
     for (const r of batch) {
@@ -430,6 +525,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     invocations++;
     const t0 = performance.now();
     const reply = await pos.slot.invoke(event, rules);
+    if (path !== 'clickhouse') lakeInvocations++;
     timing.ingest += performance.now() - t0;
     if (o.trace) log(`  p${p} ${range} ${planned.join('+') || 'no fault'}: ${reply.ok ? 'ok' : 'failed'} in ${((performance.now() - t0) / 1000).toFixed(1)} s; requests so far ${[...requests].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     if (!reply.ok) {
@@ -474,7 +570,35 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     timing.compact += performance.now() - t0;
   }
 
-  const checker = new Checker(s3, bucket, glue, ch, traffic, join(work, 'files'));
+  /** One scheduled materializer run (an interval after the last on its clock), at times with a second beside it. */
+  async function materializeOnce(faulty = true): Promise<void> {
+    const planned = faulty ? plan('materialize') : [];
+    const clock = offset + ++materializeTick * MATERIALIZE_INTERVAL_MS;
+    const overlap = planned.includes('materializer_overlap');
+    if (overlap) fire('materializer_overlap');
+    const rules = planned.map(fault).filter((f): f is PlannedFault => f !== undefined);
+    // The kill goes to either run of an overlapping pair; the second starts a moment later, on the same schedule tick.
+    const killed = overlap && random() < 0.5 ? 1 : 0;
+    const runs = (overlap ? [0, 1] : [0]).map(async (i) => {
+      if (i === 1) await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
+      materializeRuns++;
+      invocations++;
+      const reply = await materializeSlots[i]!.invoke({}, i === killed ? rules : [], clock + i * 1000);
+      if (o.trace) log(`  materialize ${i} at +${materializeTick * 2} min ${planned.join('+') || 'no fault'}: ${reply.ok ? JSON.stringify(reply.result) : `failed: ${(reply.error ?? '').slice(0, 200)}`}`);
+      if (!reply.ok) {
+        failedInvocations++;
+        if (!/container exited|injected/.test(reply.error ?? '')) problems.push(`materializer failed without an injected cause: ${reply.error}`);
+        return;
+      }
+      const result = reply.result as { manifests: number; pending: number };
+      if (result.manifests === 0 && result.pending > 0) materializeBusy++;
+    });
+    const t0 = performance.now();
+    await Promise.all(runs);
+    timing.materialize += performance.now() - t0;
+  }
+
+  const checker = new Checker(s3, bucket, glue, ch, traffic, join(work, 'files'), spooling);
   const stages: StageFigures[] = [];
   const committedRecords = (path: Path): number[] => positions.get(path)!.map((x) => x.committed);
   const check = async (final: boolean): Promise<StageFigures> => {
@@ -483,6 +607,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       lakeDelivered: deliveredIn.get(lakePath)!, chDelivered: deliveredIn.get(chPath)!,
       committedBatches: committedRanges.get(chPath)!, final, compactionDiedAfterSwitch,
     });
+    if (figures.stage.spool && o.trace) log(`  spool: ${JSON.stringify(figures.stage.spool)}`);
     for (const line of figures.violations) { problems.push(`stage ${figures.stage.stage}: ${line}`); log(`PROBLEM stage ${figures.stage.stage}: ${line}`); }
     return figures.stage;
   };
@@ -495,7 +620,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       if (done()) {
         if (!injecting()) break;
         // Every record committed, faults still owed: a consumer-group reset replays the topic with new boundaries.
-        if (++replays > 30) { problems.push(`faults short after ${replays} replays: ${[...relevant].filter((k) => faults.get(k)! < o.faultsPerKind).join(', ')}`); break; }
+        if (++replays > 30) { problems.push(`faults short after ${replays} replays: ${[...relevant].filter((k) => faults.get(k)! < owed(k)).join(', ')}`); break; }
         log(`replaying the topic from the earliest offset (replay ${replays})`);
         for (const list of positions.values()) for (const x of list) { x.committed = 0; x.size = 30 + Math.floor(random() * 200); }
       }
@@ -508,38 +633,64 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
           await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
         }
       })();
+      // The materializer on its schedule, beside both.
+      const materializing = (async () => {
+        if (!spooling) return;
+        let seen = lakeInvocations;
+        for (let i = 0; ingesting && i < (o.materializationsPerStage ?? Infinity); i++) {
+          while (ingesting && lakeInvocations === seen) await new Promise((r) => setTimeout(r, 100));
+          if (!ingesting) break;
+          seen = lakeInvocations;
+          await materializeOnce();
+        }
+        await materializeOnce(); // the schedule's next tick, after the stage's last batch
+      })();
       await Promise.all(loops);
       ingesting = false;
       await compacting;
+      await materializing;
       const t0 = performance.now();
       const s = await check(false);
       timing.check += performance.now() - t0;
       stages.push(s);
-      log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded) · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)}`);
+      log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded)${s.spool ? ` · spool ${s.spool.materialized} materialized, ${s.spool.pending} pending, ${s.spool.openManifests} open manifests` : ''} · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, materializer ${(timing.materialize / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)}`);
     }
     if (o.final === false) {
       const last = stages.at(-1)!;
       return {
         topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
         producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
-        coldStarts, processesKilled, compactionRuns, compactionKillsAfter, faults, stages: stages.slice(0, -1), final: last, problems,
+        coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills,
+        faults, stages: stages.slice(0, -1), final: last, problems,
         seconds: (performance.now() - started) / 1000,
       };
     }
-    // The end: the clock past every hour, compaction twice (the second finds stragglers and nothing else), merges.
+    // The end. Spooling: a clean materializer run once any killed run's lease has passed takes every spool.
+    const cleanMaterialize = async (): Promise<void> => {
+      materializeTick += Math.ceil(MATERIALIZE_LEASE_MS / MATERIALIZE_INTERVAL_MS);
+      const reply = await materializeSlots[0]!.invoke({}, [], offset + ++materializeTick * MATERIALIZE_INTERVAL_MS);
+      materializeRuns++;
+      if (!reply.ok) problems.push(`final materializer run failed: ${reply.error}`);
+      else if ((reply.result as { pending: number }).pending !== 0) problems.push(`final materializer run left spools pending: ${JSON.stringify(reply.result)}`);
+    };
+    if (spooling) await cleanMaterialize();
+    // The clock past every hour, compaction twice (the second finds stragglers and nothing else), merges.
     compactOffset = offset + 3_600_000;
     await compactSlot.stop();
     for (let i = 0; i < 2; i++) {
       const reply = await compactSlot.invoke({}, []);
       if (!reply.ok) problems.push(`final compaction failed: ${reply.error}`);
     }
+    // A run after compaction finds nothing to do (and must not disturb the compacted hours).
+    if (spooling) await cleanMaterialize();
     for (const table of traffic.expected.keys()) await ch.session.queryAsync(`OPTIMIZE TABLE tributary.${table} FINAL`);
     await ch.session.queryAsync('OPTIMIZE TABLE tributary_ops._quarantine FINAL').catch(() => undefined);
     const final = await check(true);
     return {
       topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
       producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
-      coldStarts, processesKilled, compactionRuns, compactionKillsAfter, faults, stages, final, problems,
+      coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills,
+      faults, stages, final, problems,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
@@ -564,6 +715,27 @@ function stepOf(r: ProxiedRequest): string {
   return 'reading inputs';
 }
 
+/** The requests of the materializer's manifest steps (claim, planned, written, registered, logged, offsets, consumed, deleted). */
+// (its Glue calls: the tables' columns and partitions while planning, writing and registering; a Glue write only for a new partition)
+const MATERIALIZE_KILL_AT = ['claim', 'manifest planned', 'writing files', 'catalog read', 'lineage', 'offsets', 'manifest consumed', 'deleting the spools', 'deleting the manifest'];
+
+/** Where a materializer run was when killed: its manifest steps, from the request. */
+function materializeStepOf(r: ProxiedRequest): string {
+  if (r.service === 'glue') return /Create|Update/.test(r.what) ? 'registering partitions' : 'catalog read';
+  if (r.what.endsWith('(delete)')) return r.body.includes('_spool/manifests/') ? 'deleting the manifest' : 'deleting the spools';
+  if (r.what.endsWith('(list)')) return r.url.includes('manifests') ? 'listing manifests' : 'listing spools';
+  if (r.what.includes('_spool/manifests/')) {
+    if (r.method !== 'PUT') return 'reading a manifest';
+    const state = /"state":\s*"(\w+)"/.exec(r.body.toString('utf8'))?.[1] ?? 'unknown';
+    return state === 'claimed' ? 'claim' : `manifest ${state}`;
+  }
+  if (r.what.includes('_spool/offsets.json')) return r.method === 'PUT' ? 'offsets' : 'reading offsets';
+  if (r.what.includes('_spool/pending/')) return 'reading spools';
+  if (r.what.includes('lake/_ingest_log/')) return 'lineage';
+  if (r.method === 'PUT') return 'writing files';
+  return 'reading';
+}
+
 // ---------------------------------------------------------------- checks
 
 interface CheckInput {
@@ -581,8 +753,150 @@ interface LakeRow { readonly file: string; readonly event_id: string; readonly p
 
 class Checker {
   private readonly cache = new Map<string, LakeRow[]>();
+  private readonly spoolHeaders = new Map<string, SpoolHeader>();
   constructor(private readonly s3: S3Client, private readonly bucket: string, private readonly glue: FakeGlue, private readonly ch: ClickHouseHttp,
-    private readonly traffic: Traffic, private readonly dir: string) { mkdirSync(dir, { recursive: true }); }
+    private readonly traffic: Traffic, private readonly dir: string, private readonly spooling = false) { mkdirSync(dir, { recursive: true }); }
+
+  private materializedEvents(done: (p: number, o: number) => boolean): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    this.traffic.partitions.forEach((records, p) => {
+      for (const r of records) if ('table' in r && done(p, r.offset)) (out.get(r.table) ?? out.set(r.table, new Set()).get(r.table)!).add(r.id);
+    });
+    return out;
+  }
+
+  /** Rows of small Parquet files (lineage, quarantine), read whole each time. */
+  private async parquetRows<T>(files: ReadonlyArray<{ key: string }>, schema: string): Promise<T[]> {
+    const out: T[] = [];
+    for (let i = 0; i < files.length; i += 200) {
+      const names = await Promise.all(files.slice(i, i + 200).map(async (f, j) => {
+        const name = `s${i + j}.parquet`;
+        writeFileSync(join(this.dir, name), await this.get(f.key));
+        return name;
+      }));
+      if (names.length === 0) continue;
+      out.push(...await this.query<T>(`SELECT * FROM file('${this.dir}/{${names.join(',')}}', 'Parquet', '${schema}')`));
+      for (const name of names) rmSync(join(this.dir, name));
+    }
+    return out;
+  }
+
+  /**
+   * Which records the materializer has taken, from `_spool/offsets.json`: per topic-partition a floor (every
+   * table done up to it) and per (table or quarantine, topic-partition) an offset; a record is materialized when
+   * its table's is at or past it. (The floor stays below a pending spool's first offset that the manifest did
+   * not take, a redelivery with other boundaries included, so the per-table offsets say more.)
+   */
+  async materialized(): Promise<{ done: (p: number, o: number) => boolean; floors: number[] }> {
+    const body = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: SPOOL_OFFSETS_KEY })).then((r) => r.Body!.transformToString(), () => '[]');
+    const offsets = new Map(JSON.parse(body) as Array<[string, number]>);
+    const floors = this.traffic.partitions.map((_, p) => offsets.get(`chaos\u0000${p}`) ?? -1);
+    const done = (p: number, o: number): boolean => {
+      const rec = this.traffic.partitions[p]![o]!;
+      const unit = 'table' in rec ? `data\u0000${rec.table}` : `quarantine\u0000${QUARANTINE_TABLE}`;
+      return o <= Math.max(floors[p]!, offsets.get(`${unit}\u0000chaos\u0000${p}`) ?? -1);
+    };
+    return { done, floors };
+  }
+
+  /**
+   * What spool mode promises besides the lake files: every committed record materialized or in a pending spool;
+   * lineage of exactly the materialized records; the lake's quarantine holding each materialized poison record
+   * once; at the end nothing pending and the offsets at the produced ends.
+   */
+  private async checkSpool(c: CheckInput, m: Awaited<ReturnType<Checker['materialized']>>, note: (line: string) => void): Promise<SpoolFigures> {
+    const pending = (await this.list(SPOOL_PENDING_PREFIX)).filter((f) => f.key.endsWith('.spool'));
+    const manifests = new Set((await this.list(SPOOL_MANIFEST_PREFIX)).map((f) => f.key.slice(SPOOL_MANIFEST_PREFIX.length).replace(/\.json$/, '')));
+    const covered: Array<Array<[number, number]>> = this.traffic.partitions.map(() => []);
+    for (const f of pending) {
+      const id = `${f.key}@${f.etag}`;
+      let header = this.spoolHeaders.get(id);
+      if (!header) {
+        const body = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: f.key })).then((r) => r.Body!.transformToByteArray(), () => undefined);
+        if (!body) continue; // consumed since the listing (nothing is in flight at a check: does not happen)
+        header = readSpool(body, f.key).header;
+        this.spoolHeaders.set(id, header);
+      }
+      for (const r of header.ranges) if (r.topic === 'chaos') covered[r.partition]?.push([r.firstOffset, r.lastOffset]);
+    }
+    // per partition, the records materialized
+    const taken = this.traffic.partitions.map((records, p) => records.filter((r) => m.done(p, r.offset)).length);
+    const figures: SpoolFigures = {
+      pending: pending.length, openManifests: manifests.size, materialized: taken.reduce((a, b) => a + b, 0), unaccounted: 0,
+      lineage: { rows: 0, lost: 0, duplicated: 0 }, lakeQuarantine: { records: 0, missing: 0, duplicated: 0 }, offsetsWrong: 0,
+    };
+    c.lakeCommitted.forEach((committed, p) => {
+      for (let o = 0; o < committed; o++) {
+        if (m.done(p, o) || covered[p]!.some(([a, z]) => a <= o && o <= z)) continue;
+        figures.unaccounted++;
+        note(`spool: committed record ${p}:${o} neither materialized (per offsets.json) nor in a pending spool`);
+      }
+    });
+
+    // Lineage: a manifest's rows of a table and partition lie past that table's offset before it and up to its
+    // own, so the rows whose last offset is materialized are exactly the finished manifests': one per record.
+    // Rows past the offsets belong to the open manifest (written before its offsets step) and nothing else.
+    const lineage = await this.parquetRows<{ manifest: string; event: string; outcome: string; _partition: number; last_offset: string; rows: string }>(
+      (await this.list(`lake/${LINEAGE_TABLE}/`)).filter((f) => f.key.endsWith('.parquet')),
+      'manifest String, event String, outcome String, _topic String, _partition Int32, last_offset Int64, rows Int64');
+    const perPartition = this.traffic.partitions.map(() => 0);
+    const perUnit = new Map<string, number>();
+    for (const r of lineage) {
+      const p = Number(r._partition);
+      const last = Number(r.last_offset);
+      if (!m.done(p, last)) {
+        if (!manifests.has(r.manifest)) note(`lineage: manifest ${r.manifest} (no longer open) logged ${r.event} ${p}:…${last}, past the offsets`);
+        continue;
+      }
+      figures.lineage.rows += Number(r.rows);
+      perPartition[p] = perPartition[p]! + Number(r.rows);
+      const unit = `${p}\u0000${r.outcome === 'quarantined' ? '' : r.event}`;
+      perUnit.set(unit, (perUnit.get(unit) ?? 0) + Number(r.rows));
+    }
+    perPartition.forEach((n, p) => {
+      const must = taken[p]!;
+      if (n < must) { figures.lineage.lost += must - n; note(`lineage: ${n} rows of partition ${p} for ${must} materialized records`); }
+      if (n > must) { figures.lineage.duplicated += n - must; note(`lineage: ${n} rows of partition ${p} for ${must} materialized records`); }
+    });
+    if (c.final) {
+      // each table's (and the quarantine's) records, per partition
+      const expected = new Map<string, number>();
+      this.traffic.partitions.forEach((records, p) => {
+        for (const r of records) { const unit = `${p}\u0000${'table' in r ? r.table : ''}`; expected.set(unit, (expected.get(unit) ?? 0) + 1); }
+      });
+      for (const [unit, n] of expected) {
+        if ((perUnit.get(unit) ?? 0) !== n) note(`lineage: ${perUnit.get(unit) ?? 0} rows for ${unit.replace('\u0000', ' ') || 'quarantine'} where ${n} records were produced`);
+      }
+    }
+
+    // The lake's quarantine (spooled with the batch, written by the materializer): each poison record once.
+    const quarantined = await this.parquetRows<{ _partition: number; _offset: string }>(
+      (await this.list(`lake/${QUARANTINE_TABLE}/`)).filter((f) => f.key.endsWith('.parquet')), '_partition Int32, _offset Int64');
+    const inLakeQuarantine = new Map<string, number>();
+    for (const q of quarantined) { const k = `${q._partition}:${q._offset}`; inLakeQuarantine.set(k, (inLakeQuarantine.get(k) ?? 0) + 1); }
+    figures.lakeQuarantine.records = inLakeQuarantine.size;
+    for (const [k, n] of inLakeQuarantine) {
+      const [p, o] = k.split(':').map(Number) as [number, number];
+      const rec = this.traffic.partitions[p]?.[o];
+      if (!rec || !('poison' in rec)) note(`lake quarantine: ${k} is not a poison record`);
+      if (n > 1) { figures.lakeQuarantine.duplicated += n - 1; note(`lake quarantine: ${k} in ${n} rows`); }
+    }
+    this.traffic.partitions.forEach((records, p) => {
+      for (const rec of records) {
+        if ('poison' in rec && m.done(p, rec.offset) && !inLakeQuarantine.has(`${p}:${rec.offset}`)) { figures.lakeQuarantine.missing++; note(`lake quarantine: materialized poison ${p}:${rec.offset} (${rec.poison}) missing`); }
+      }
+    });
+
+    if (c.final) {
+      if (pending.length > 0) note(`spool: ${pending.length} spool objects still pending after the final run`);
+      if (manifests.size > 0) note(`spool: ${manifests.size} manifests still open after the final run`);
+      m.floors.forEach((floor, p) => {
+        const last = this.traffic.partitions[p]!.length - 1;
+        if (floor !== last || taken[p] !== last + 1) { figures.offsetsWrong++; note(`spool: offsets.json has partition ${p} at ${floor} (${taken[p]} records materialized), the last produced offset is ${last}`); }
+      });
+    }
+    return figures;
+  }
 
   private async query<T>(sql: string): Promise<T[]> {
     const text = (await this.ch.session.queryAsync(sql, { format: 'JSONEachRow' })).text().trim();
@@ -643,8 +957,9 @@ class Checker {
       return m;
     };
 
-    // ---- lake, through the catalog
-    const lakeMust = committedEvents(c.lakeCommitted);
+    // ---- lake, through the catalog (spooling: the records materialized must be there, the others in pending spools)
+    const materialized = this.spooling ? await this.materialized() : undefined;
+    const lakeMust = materialized ? this.materializedEvents(materialized.done) : committedEvents(c.lakeCommitted);
     const all = await this.list('lake/');
     const lake = { rows: 0, lost: 0, duplicated: 0, unexpected: 0, crossBatchCopies: 0, stranded: 0 };
     for (const [table, must] of lakeMust) {
@@ -685,7 +1000,8 @@ class Checker {
       }
       for (const [id, n] of inParts) if (n > 1) { lake.duplicated += n - 1; note(`lake ${table}: ${id} ${n} times in compacted files`); }
       for (const [k, n] of perRecord) {
-        const bound = c.lakeDelivered.get(k)?.size ?? 0;
+        // Spooling, the materializer takes each Kafka record once, whatever the deliveries.
+        const bound = this.spooling ? 1 : c.lakeDelivered.get(k)?.size ?? 0;
         if (n > bound) { lake.duplicated += n - bound; note(`lake ${table}: record ${k} in ${n} ingest files, delivered in ${bound} distinct batches`); }
       }
       for (const [, n] of seen) if (n > 1) lake.crossBatchCopies += n - 1;
@@ -777,22 +1093,32 @@ class Checker {
       }
     });
 
-    return { stage: { stage, lake, clickhouseRaw: rawFigures, clickhouseDedup: dedupFigures, ingestLog, quarantine }, violations };
+    const spool = materialized ? await this.checkSpool(c, materialized, note) : undefined;
+    return { stage: { stage, lake, clickhouseRaw: rawFigures, clickhouseDedup: dedupFigures, ingestLog, quarantine, ...(spool ? { spool } : {}) }, violations };
   }
 }
 
 export function formatProcessChaos(r: ProcessChaosResult): string {
   const sum = (f: (s: StageFigures) => number): number => r.stages.reduce((n, s) => n + f(s), 0) + f(r.final);
-  const lost = sum((s) => s.lake.lost + s.clickhouseRaw.lost + s.clickhouseDedup.lost + s.quarantine.missing + s.ingestLog.missingBatches);
-  const duplicated = sum((s) => s.lake.duplicated + s.clickhouseRaw.duplicated + s.clickhouseDedup.duplicated + s.quarantine.duplicated + s.ingestLog.duplicated);
+  const spoolLost = (s: StageFigures): number => s.spool ? s.spool.unaccounted + s.spool.lineage.lost + s.spool.lakeQuarantine.missing + s.spool.offsetsWrong : 0;
+  const spoolDuplicated = (s: StageFigures): number => s.spool ? s.spool.lineage.duplicated + s.spool.lakeQuarantine.duplicated : 0;
+  const lost = sum((s) => s.lake.lost + s.clickhouseRaw.lost + s.clickhouseDedup.lost + s.quarantine.missing + s.ingestLog.missingBatches + spoolLost(s));
+  const duplicated = sum((s) => s.lake.duplicated + s.clickhouseRaw.duplicated + s.clickhouseDedup.duplicated + s.quarantine.duplicated + s.ingestLog.duplicated + spoolDuplicated(s));
+  const stagesSpool = r.stages.filter((s) => s.spool).map((s) => s.spool!);
+  const spoolLines = r.lakeWrites === 'spool' && r.final.spool ? [
+    `spool: ${r.materializeRuns} materializer runs (${r.materializeBusy} found another's manifest and backed off, ${r.faults.get('materializer_overlap')} overlapping pairs) · killed ${[...r.materializeKills].map(([k, n]) => `${k} ${n}`).join(', ') || 'never'}`,
+    `  at every stage: committed records neither materialized nor pending ${stagesSpool.reduce((n, s) => n + s.unaccounted, 0)} · lineage lost ${stagesSpool.reduce((n, s) => n + s.lineage.lost, 0)}, duplicated ${stagesSpool.reduce((n, s) => n + s.lineage.duplicated, 0)} · lake quarantine missing ${stagesSpool.reduce((n, s) => n + s.lakeQuarantine.missing, 0)}, duplicated ${stagesSpool.reduce((n, s) => n + s.lakeQuarantine.duplicated, 0)} · most pending ${Math.max(0, ...stagesSpool.map((s) => s.pending))} spools`,
+    `  at the end: ${r.final.spool.materialized} records materialized, lineage ${r.final.spool.lineage.rows} rows, lake quarantine ${r.final.spool.lakeQuarantine.records} records, ${r.final.spool.pending} spools pending, ${r.final.spool.openManifests} manifests open, offsets wrong in ${r.final.spool.offsetsWrong} partitions`,
+  ] : [];
   const line = (name: string, f: SinkFigures): string => `${name.padEnd(26)} ${String(f.rows).padStart(7)} rows  lost ${f.lost}  duplicated ${f.duplicated}  unexpected ${f.unexpected}`;
   const worst = (f: (s: StageFigures) => SinkFigures): SinkFigures => ({ rows: 0, lost: r.stages.reduce((n, s) => n + f(s).lost, 0), duplicated: r.stages.reduce((n, s) => n + f(s).duplicated, 0), unexpected: r.stages.reduce((n, s) => n + f(s).unexpected, 0) });
   return [
-    `topology ${r.topology} · events ${r.events} (${r.distinctValid} distinct valid, ${r.producerDuplicates} producer duplicates, ${[...r.poison.values()].reduce((a, b) => a + b, 0)} poison: ${[...r.poison].map(([k, n]) => `${k} ${n}`).join(', ')})`,
+    `topology ${r.topology}${r.lakeWrites === 'spool' ? ' · lake writes spool' : ''} · events ${r.events} (${r.distinctValid} distinct valid, ${r.producerDuplicates} producer duplicates, ${[...r.poison.values()].reduce((a, b) => a + b, 0)} poison: ${[...r.poison].map(([k, n]) => `${k} ${n}`).join(', ')})`,
     `${r.invocations} invocations (${r.failedInvocations} failed and retried, ${r.multiFaultInvocations} with several faults) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
     'faults injected:',
     ...PROCESS_FAULT_KINDS.map((k) => `  ${k.padEnd(34)} ${r.faults.get(k)}`),
     `compaction killed after: ${[...r.compactionKillsAfter].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+    ...spoolLines,
     `at every stage (summed over ${r.stages.length}):`,
     `  ${line('lake (through the catalog)', worst((s) => s.lake))}`,
     `  ${line('ClickHouse raw', worst((s) => s.clickhouseRaw))}`,
