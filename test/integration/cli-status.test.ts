@@ -14,7 +14,9 @@ import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
 const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'tributary-status-'));
 const NOW = '2026-11-21T10:00:00Z';
-const DAY_LATER = '2026-11-22T10:00:00Z';
+// A day and a minute after the ingest: its rows finished a second or two after NOW (the CLI's clock runs on
+// from TRIBUTARY_NOW), so exactly a day later they could still count as stored in the last day.
+const DAY_LATER = '2026-11-22T10:01:00Z';
 
 interface Result { code: number; stdout: string; stderr: string }
 async function cliAt(now: string, ...args: string[]): Promise<Result> {
@@ -88,12 +90,12 @@ describe('tributary status', () => {
     assert.equal(r.code, 3);
     const j = JSON.parse(r.stdout) as StatusJson;
     assert.equal(j.env, 'dev');
-    assert.match(j.now, /^2026-11-22T10:00:0\d\.\d{3}Z$/);
+    assert.match(j.now, /^2026-11-22T10:01:0\d\.\d{3}Z$/);
     assert.equal(j.overall.health, 'critical');
     const pv = j.tables.find((t) => t.table === 'page_view')!;
     assert.equal(pv.health, 'critical');
     assert.deepEqual(pv.reasons, ['freshness 24.1 h > 30 min', 'ingest lag 24.0 h > 30 min']);
-    assert.ok(pv.freshnessSeconds! >= 86_640 && pv.freshnessSeconds! < 86_700, String(pv.freshnessSeconds));
+    assert.ok(pv.freshnessSeconds! >= 86_700 && pv.freshnessSeconds! < 86_760, String(pv.freshnessSeconds));
     assert.deepEqual(pv.stored, { lastHour: 0, lastDay: 0 });
     assert.deepEqual(pv.quarantined, { lastHour: 0, lastDay: 0 });
     assert.equal(pv.quarantineRatePercent, undefined);

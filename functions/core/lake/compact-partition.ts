@@ -258,11 +258,11 @@ export interface LakeCompactionOptions {
 }
 
 /**
- * A table's keys of the hour partitions from `fromDate` (YYYY-MM-DD) up to the hour starting at `beforeHourMs`,
+ * A table's keys of the hour partitions from `fromDate` (YYYY-MM-DD; undefined: the first) up to the hour starting at `beforeHourMs`,
  * in one listing, by partition prefix: what a run needs to tell settled partitions (isSettled) from the others.
  */
-export async function listHourPartitions(store: Pick<ObjectStore, 'list'>, table: string, fromDate: string, beforeHourMs: number): Promise<Map<string, string[]>> {
-  const range = { startAfter: `${tablePrefix(table)}dt=${fromDate}`, before: partitionPrefix(table, utcDate(beforeHourMs), utcHour(beforeHourMs)) };
+export async function listHourPartitions(store: Pick<ObjectStore, 'list'>, table: string, fromDate: string | undefined, beforeHourMs: number): Promise<Map<string, string[]>> {
+  const range = { ...(fromDate === undefined ? {} : { startAfter: `${tablePrefix(table)}dt=${fromDate}` }), before: partitionPrefix(table, utcDate(beforeHourMs), utcHour(beforeHourMs)) };
   const listed = new Map<string, string[]>();
   for (const key of await store.list(tablePrefix(table), range)) {
     if (!inKeyRange(key, range)) continue;
@@ -290,7 +290,8 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
   // since is then skipped without a request, where each visit cost a LIST, a GET and a Glue call (48 an
   // hour per table, most of compaction's bill at low traffic). From the day the cleanup window starts to
   // the first hour still open.
-  const listedFrom = utcDate(now - cleanup);
+  // (undefined: from the table's first day, when the lookback reaches back without end: `compact --date`)
+  const listedFrom = Number.isFinite(now - cleanup) && now - cleanup > 0 ? utcDate(now - cleanup) : undefined;
   const firstOpen = Math.floor((now - grace) / MS_PER_HOUR) * MS_PER_HOUR;
   for (const table of (options.tables ?? [...events]).filter((t) => events.has(t))) {
     const schema = await deps.catalog.getTable(table);
@@ -311,7 +312,7 @@ export async function compactClosedPartitions(deps: CompactionDeps, options: Lak
       const inWindow = end >= now - lookback || partitionLag(p, schema) === 'types';
       if (!inWindow && end < now - cleanup) continue;
       if (options.stopWhen?.()) return out;
-      if (p.dt >= listedFrom && partitionLag(p, schema) === 'none' && isSettled(p.version, partitionPrefix(table, p.dt, p.hour!), listed.get(partitionPrefix(table, p.dt, p.hour!)) ?? [])) {
+      if ((listedFrom === undefined || p.dt >= listedFrom) && partitionLag(p, schema) === 'none' && isSettled(p.version, partitionPrefix(table, p.dt, p.hour!), listed.get(partitionPrefix(table, p.dt, p.hour!)) ?? [])) {
         if (inWindow) out.push({ ...NOTHING, table, dt: p.dt, hour: p.hour!, version: p.version, outcome: 'skipped', detail: 'already compacted' });
         continue;
       }
