@@ -249,7 +249,7 @@ describe('the console against AWS (radosgw S3, Glue endpoint, ClickHouse over HT
     assert.deepEqual(lineage.body.rows.map((r) => [r.topic, r.first_offset, r.last_offset, r.rows]), [['tracking', 0, 2, 3]]);
     const jobs = await get<{ jobs: unknown[]; experiments: string[] }>('/api/jobs');
     assert.equal(jobs.status, 200, JSON.stringify(jobs.body));
-    assert.deepEqual(jobs.body, { jobs: [], experiments: [] });
+    assert.deepEqual(jobs.body, { jobs: [], experiments: [], runs: [] });
   });
 
   it('replay without the ingest function\'s PII salt is refused with the variable it needs, nothing replayed', async () => {
