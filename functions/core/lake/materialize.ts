@@ -406,67 +406,77 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
   if (m.state !== 'consumed') {
     const read = preRead ?? await readSpools(deps.store, m.spools, o.concurrency);
     const missing = read.filter((r) => !r.spool).map((r) => r.key);
-    if (missing.length > 0 && m.state !== 'claimed') throw new Error(`manifest ${m.id} (${m.state}): spool objects gone before it was consumed: ${missing.slice(0, 3).join(', ')}`);
-    // Before its plan, a spool can only be gone because a run found every row of it materialized (a
-    // redelivery's): the manifest goes on without it.
-    const spools = read.filter((r): r is ReadSpool => r.spool !== undefined);
-    if (missing.length > 0) m = { ...m, spools: spools.map((r) => r.key) };
-    const oldestSpool = Math.min(...spools.map((s) => s.spool.header.writtenAt));
-
-    let planned: ReturnType<typeof groupRows> | undefined;
-    let deferred = 0;
-    if (m.state === 'claimed') {
-      for (const r of spools) ctx.headers.set(r.key, r.spool.header);
-      const taken = new Set(m.spools);
-      const others = await headersOf(deps.store, (await deps.store.list(SPOOL_PENDING_PREFIX)).filter((k) => !taken.has(k)), ctx, o.concurrency);
-      const units = planUnits(spools, await readOffsets(deps.store), ctx.now, o.deferMs, others);
-      deferred = units.deferred;
-      planned = groupRows(spools, units.base, units.due);
-      const files = await plannedFiles([...planned.groups.values()], deps.catalog, deps.clock(), o.concurrency);
-      m = { ...m, state: 'planned', base: [...units.base], offsets: [...units.after], files, due: [...units.due].sort(), consume: units.consume };
+    // Planned, and spools gone: only a run that found every row of them materialized deletes spools without a
+    // manifest, so this one advanced the offsets before it died (that run had listed the manifests before this
+    // one was claimed, and read the offsets after). Its files, partitions and lineage are done: mark it consumed.
+    const done = missing.length > 0 && m.state !== 'claimed' && await offsetsReached(deps.store, m);
+    if (missing.length > 0 && m.state !== 'claimed' && !done) throw new Error(`manifest ${m.id} (${m.state}): spool objects gone before its offsets advanced: ${missing.slice(0, 3).join(', ')}`);
+    if (done) {
+      m = { ...m, state: 'consumed' };
       await deps.store.put(key, encodeJson(m), JSON_TYPE);
-      await step('planned');
+      await step('consumed');
+    } else {
+      // Before its plan, a spool can only be gone because a run found every row of it materialized (a
+      // redelivery's): the manifest goes on without it.
+      const spools = read.filter((r): r is ReadSpool => r.spool !== undefined);
+      if (missing.length > 0) m = { ...m, spools: spools.map((r) => r.key) };
+      const oldestSpool = Math.min(...spools.map((s) => s.spool.header.writtenAt));
+
+      let planned: ReturnType<typeof groupRows> | undefined;
+      let deferred = 0;
+      if (m.state === 'claimed') {
+        for (const r of spools) ctx.headers.set(r.key, r.spool.header);
+        const taken = new Set(m.spools);
+        const others = await headersOf(deps.store, (await deps.store.list(SPOOL_PENDING_PREFIX)).filter((k) => !taken.has(k)), ctx, o.concurrency);
+        const units = planUnits(spools, await readOffsets(deps.store), ctx.now, o.deferMs, others);
+        deferred = units.deferred;
+        planned = groupRows(spools, units.base, units.due);
+        const files = await plannedFiles([...planned.groups.values()], deps.catalog, deps.clock(), o.concurrency);
+        m = { ...m, state: 'planned', base: [...units.base], offsets: [...units.after], files, due: [...units.due].sort(), consume: units.consume };
+        await deps.store.put(key, encodeJson(m), JSON_TYPE);
+        await step('planned');
+      }
+
+      // Written from the spools and the planned base alone, so a rerun writes the same files under the same keys
+      // (a run that has just planned reuses its grouping: the same spools, the same base).
+      const { groups, rowsIn } = planned ?? groupRows(spools, new Map(m.base ?? []), m.due ? new Set(m.due) : 'all');
+      const plan = new Map((m.files ?? []).map((f) => [groupId(f.kind, f.table, f.dt, f.hour), f]));
+      // the tables' columns, read `concurrency` at a time (one Glue round trip each)
+      const schemas = new Map<string, readonly ColumnSpec[]>();
+      const tables = [...new Set([...groups.values()].filter((g) => g.kind === 'data').map((g) => g.table))];
+      await mapLimit(tables, o.concurrency, async (table) => {
+        const schema = await deps.catalog.getTable(table);
+        schemas.set(table, schema ? tableColumns(schema) : []);
+      });
+      const written = await mapLimit([...groups], o.concurrency, async ([id, g]) => {
+        const file = plan.get(id);
+        if (!file) throw new Error(`manifest ${m.id}: rows for ${g.table} ${g.dt}/${g.hour} that its plan has no file for`);
+        const bytes = await encodeGroup(g, schemas.get(g.table) ?? []);
+        await deps.store.put(file.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
+        return { key: file.key, table: g.table, rows: file.rows, bytes: bytes.length, group: g, body: bytes };
+      });
+      await followSwitches(written, deps, o.concurrency);
+      await step('written');
+
+      const byTable = new Map<string, Array<{ dt: string; hour: number }>>();
+      for (const g of groups.values()) if (g.kind === 'data') (byTable.get(g.table) ?? byTable.set(g.table, []).get(g.table)!).push({ dt: g.dt, hour: g.hour });
+      await mapLimit([...byTable], o.concurrency, ([table, parts]) => deps.catalog.addPartitions(table, parts, (p) => deps.store.uri(partitionPrefix(table, p.dt, p.hour))));
+      await step('registered');
+
+      const claimedAt = Date.parse(m.claimedAt);
+      await deps.store.put(lineageKey(m.id, claimedAt), await encodeParquet(lineage(m, groups, plan, claimedAt), { dictionaryColumns: ['event', 'outcome', '_topic', 'spool_key', 'manifest'] }), { contentType: PARQUET_CONTENT_TYPE });
+      await step('logged');
+
+      const offsets = await readOffsets(deps.store);
+      for (const [k, off] of m.offsets ?? []) offsets.set(k, Math.max(offsets.get(k) ?? -1, off));
+      await deps.store.put(SPOOL_OFFSETS_KEY, encodeJson([...offsets].sort((a, b) => (a[0] < b[0] ? -1 : 1))), JSON_TYPE);
+      await step('offsets');
+
+      m = { ...m, state: 'consumed' };
+      await deps.store.put(key, encodeJson(m), JSON_TYPE);
+      await step('consumed');
+      report = { ...report, rowsIn, rowsWritten: written.reduce((n, f) => n + f.rows, 0), files: written.map(({ key: k, table, rows, bytes }) => ({ key: k, table, rows, bytes })), oldestSpool, deferred };
     }
-
-    // Written from the spools and the planned base alone, so a rerun writes the same files under the same keys
-    // (a run that has just planned reuses its grouping: the same spools, the same base).
-    const { groups, rowsIn } = planned ?? groupRows(spools, new Map(m.base ?? []), m.due ? new Set(m.due) : 'all');
-    const plan = new Map((m.files ?? []).map((f) => [groupId(f.kind, f.table, f.dt, f.hour), f]));
-    // the tables' columns, read `concurrency` at a time (one Glue round trip each)
-    const schemas = new Map<string, readonly ColumnSpec[]>();
-    const tables = [...new Set([...groups.values()].filter((g) => g.kind === 'data').map((g) => g.table))];
-    await mapLimit(tables, o.concurrency, async (table) => {
-      const schema = await deps.catalog.getTable(table);
-      schemas.set(table, schema ? tableColumns(schema) : []);
-    });
-    const written = await mapLimit([...groups], o.concurrency, async ([id, g]) => {
-      const file = plan.get(id);
-      if (!file) throw new Error(`manifest ${m.id}: rows for ${g.table} ${g.dt}/${g.hour} that its plan has no file for`);
-      const bytes = await encodeGroup(g, schemas.get(g.table) ?? []);
-      await deps.store.put(file.key, bytes, { contentType: PARQUET_CONTENT_TYPE });
-      return { key: file.key, table: g.table, rows: file.rows, bytes: bytes.length, group: g, body: bytes };
-    });
-    await followSwitches(written, deps, o.concurrency);
-    await step('written');
-
-    const byTable = new Map<string, Array<{ dt: string; hour: number }>>();
-    for (const g of groups.values()) if (g.kind === 'data') (byTable.get(g.table) ?? byTable.set(g.table, []).get(g.table)!).push({ dt: g.dt, hour: g.hour });
-    await mapLimit([...byTable], o.concurrency, ([table, parts]) => deps.catalog.addPartitions(table, parts, (p) => deps.store.uri(partitionPrefix(table, p.dt, p.hour))));
-    await step('registered');
-
-    const claimedAt = Date.parse(m.claimedAt);
-    await deps.store.put(lineageKey(m.id, claimedAt), await encodeParquet(lineage(m, groups, plan, claimedAt), { dictionaryColumns: ['event', 'outcome', '_topic', 'spool_key', 'manifest'] }), { contentType: PARQUET_CONTENT_TYPE });
-    await step('logged');
-
-    const offsets = await readOffsets(deps.store);
-    for (const [k, off] of m.offsets ?? []) offsets.set(k, Math.max(offsets.get(k) ?? -1, off));
-    await deps.store.put(SPOOL_OFFSETS_KEY, encodeJson([...offsets].sort((a, b) => (a[0] < b[0] ? -1 : 1))), JSON_TYPE);
-    await step('offsets');
-
-    m = { ...m, state: 'consumed' };
-    await deps.store.put(key, encodeJson(m), JSON_TYPE);
-    await step('consumed');
-    report = { ...report, rowsIn, rowsWritten: written.reduce((n, f) => n + f.rows, 0), files: written.map(({ key: k, table, rows, bytes }) => ({ key: k, table, rows, bytes })), oldestSpool, deferred };
   }
   // a spool still holding a waiting table's rows stays pending for a later run
   const consume = m.consume ?? m.spools;
@@ -474,6 +484,12 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
   await deps.store.delete([key]);
   await step('deleted');
   return { ...report, kept: m.spools.filter((k) => !consume.includes(k)) };
+}
+
+/** Whether `_spool/offsets.json` has reached every offset the manifest advances (its offsets step happened). */
+async function offsetsReached(store: ObjectStore, m: SpoolManifest): Promise<boolean> {
+  const offsets = await readOffsets(store);
+  return (m.offsets ?? []).length > 0 && (m.offsets ?? []).every(([k, off]) => (offsets.get(k) ?? -1) >= off);
 }
 
 /**
