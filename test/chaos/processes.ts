@@ -103,8 +103,13 @@ export interface SpoolFigures {
   lineage: { rows: number; lost: number; duplicated: number };
   /** the lake's quarantine files: poison records materialized, missing, in more than one file */
   lakeQuarantine: { records: number; missing: number; duplicated: number };
-  /** at the end: topic-partitions whose floor in `_spool/offsets.json` is not the last produced offset, or with a record not materialized */
+  /** at the end: topic-partitions with a record whose table's offset in `_spool/offsets.json` is below it */
   offsetsWrong: number;
+  /**
+   * at the end: topic-partitions whose floor (every table done below it) is behind the last produced offset
+   * although every table's offset is at its end (not a loss: see docs/guarantees.md#the-spool-is-effectively-once)
+   */
+  floorBehind: number;
 }
 
 export interface ProcessChaosResult {
@@ -441,9 +446,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     }
   }
 
-  // Spooling, the lake's Glue writes are the materializer's partition registrations: a few per new hour, none
-  // in a replay (its records are materialized already). The two kinds that need a write are owed at most twice.
-  const owed = (k: ProcessFaultKind): number => spooling && (k === 'catalog_concurrent_modification' || k === 'catalog_lost_response') ? Math.min(2, o.faultsPerKind) : o.faultsPerKind;
+  // Spooling, the lake's Glue writes are the materializer's partition registrations and ingest's table changes:
+  // a few per new hour or field, none in a replay (its records are materialized already). The two kinds that
+  // need a write are owed once.
+  const owed = (k: ProcessFaultKind): number => spooling && (k === 'catalog_concurrent_modification' || k === 'catalog_lost_response') ? Math.min(1, o.faultsPerKind) : o.faultsPerKind;
   const quotaMet = (): boolean => [...relevant].every((k) => faults.get(k)! >= owed(k));
   const soakUntil = o.soakMs ? performance.now() + o.soakMs : 0;
   const injecting = (): boolean => !quotaMet() || performance.now() < soakUntil;
@@ -471,7 +477,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     if (eligible.includes('materializer_overlap') && random() < (short('materializer_overlap') ? 0.3 : 0.15)) out.push('materializer_overlap');
     const others = eligible.filter((k) => !k.startsWith('materializer_'));
     const from = others.some(short) && random() < 0.8 ? others.filter(short) : others;
-    if (from.length > 0 && random() < 0.4) out.push(from[Math.floor(random() * from.length)]!);
+    if (from.length > 0 && random() < (others.some(short) ? 0.7 : 0.4)) out.push(from[Math.floor(random() * from.length)]!);
     return out;
   }
 
@@ -621,7 +627,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
         if (!injecting()) break;
         // Every record committed, faults still owed: a consumer-group reset replays the topic with new boundaries.
         if (++replays > 30) { problems.push(`faults short after ${replays} replays: ${[...relevant].filter((k) => faults.get(k)! < owed(k)).join(', ')}`); break; }
-        log(`replaying the topic from the earliest offset (replay ${replays})`);
+        log(`replaying the topic from the earliest offset (replay ${replays}; owed: ${[...relevant].filter((k) => faults.get(k)! < owed(k)).map((k) => `${k} ${faults.get(k)}/${owed(k)}`).join(', ')})`);
         for (const list of positions.values()) for (const x of list) { x.committed = 0; x.size = 30 + Math.floor(random() * 200); }
       }
       let ingesting = true;
@@ -823,7 +829,7 @@ class Checker {
     const taken = this.traffic.partitions.map((records, p) => records.filter((r) => m.done(p, r.offset)).length);
     const figures: SpoolFigures = {
       pending: pending.length, openManifests: manifests.size, materialized: taken.reduce((a, b) => a + b, 0), unaccounted: 0,
-      lineage: { rows: 0, lost: 0, duplicated: 0 }, lakeQuarantine: { records: 0, missing: 0, duplicated: 0 }, offsetsWrong: 0,
+      lineage: { rows: 0, lost: 0, duplicated: 0 }, lakeQuarantine: { records: 0, missing: 0, duplicated: 0 }, offsetsWrong: 0, floorBehind: 0,
     };
     c.lakeCommitted.forEach((committed, p) => {
       for (let o = 0; o < committed; o++) {
@@ -892,7 +898,9 @@ class Checker {
       if (manifests.size > 0) note(`spool: ${manifests.size} manifests still open after the final run`);
       m.floors.forEach((floor, p) => {
         const last = this.traffic.partitions[p]!.length - 1;
-        if (floor !== last || taken[p] !== last + 1) { figures.offsetsWrong++; note(`spool: offsets.json has partition ${p} at ${floor} (${taken[p]} records materialized), the last produced offset is ${last}`); }
+        if (taken[p] !== last + 1) { figures.offsetsWrong++; note(`spool: offsets.json counts ${taken[p]} records of partition ${p} materialized, ${last + 1} were produced`); }
+        if (floor > last) note(`spool: offsets.json has partition ${p}'s floor at ${floor}, past the last produced offset ${last}`);
+        if (floor < last) figures.floorBehind++;
       });
     }
     return figures;
@@ -1108,7 +1116,7 @@ export function formatProcessChaos(r: ProcessChaosResult): string {
   const spoolLines = r.lakeWrites === 'spool' && r.final.spool ? [
     `spool: ${r.materializeRuns} materializer runs (${r.materializeBusy} found another's manifest and backed off, ${r.faults.get('materializer_overlap')} overlapping pairs) · killed ${[...r.materializeKills].map(([k, n]) => `${k} ${n}`).join(', ') || 'never'}`,
     `  at every stage: committed records neither materialized nor pending ${stagesSpool.reduce((n, s) => n + s.unaccounted, 0)} · lineage lost ${stagesSpool.reduce((n, s) => n + s.lineage.lost, 0)}, duplicated ${stagesSpool.reduce((n, s) => n + s.lineage.duplicated, 0)} · lake quarantine missing ${stagesSpool.reduce((n, s) => n + s.lakeQuarantine.missing, 0)}, duplicated ${stagesSpool.reduce((n, s) => n + s.lakeQuarantine.duplicated, 0)} · most pending ${Math.max(0, ...stagesSpool.map((s) => s.pending))} spools`,
-    `  at the end: ${r.final.spool.materialized} records materialized, lineage ${r.final.spool.lineage.rows} rows, lake quarantine ${r.final.spool.lakeQuarantine.records} records, ${r.final.spool.pending} spools pending, ${r.final.spool.openManifests} manifests open, offsets wrong in ${r.final.spool.offsetsWrong} partitions`,
+    `  at the end: ${r.final.spool.materialized} records materialized, lineage ${r.final.spool.lineage.rows} rows, lake quarantine ${r.final.spool.lakeQuarantine.records} records, ${r.final.spool.pending} spools pending, ${r.final.spool.openManifests} manifests open, offsets short in ${r.final.spool.offsetsWrong} partitions (floor behind in ${r.final.spool.floorBehind}: every table's offset at its end)`,
   ] : [];
   const line = (name: string, f: SinkFigures): string => `${name.padEnd(26)} ${String(f.rows).padStart(7)} rows  lost ${f.lost}  duplicated ${f.duplicated}  unexpected ${f.unexpected}`;
   const worst = (f: (s: StageFigures) => SinkFigures): SinkFigures => ({ rows: 0, lost: r.stages.reduce((n, s) => n + f(s).lost, 0), duplicated: r.stages.reduce((n, s) => n + f(s).duplicated, 0), unexpected: r.stages.reduce((n, s) => n + f(s).unexpected, 0) });
