@@ -23,6 +23,18 @@ const PROTOCOL_PARAMS = new Set(['query', 'database', 'default_format', 'query_i
 const INSERT_FORMAT = /^\s*(INSERT\s+INTO\s+[\s\S]+?)\s+FORMAT\s+(\w+)\s*$/i;
 const TRAILING_FORMAT = /\s+FORMAT\s+(\w+)\s*;?\s*$/i;
 
+/**
+ * ClickHouse reads a `param_<name>` value in its escaped text format: a String parameter's `\n`, `\t`, `\'`
+ * and `\\` (as @clickhouse/client writes them) are one character each. chDB's binding takes the value as it
+ * is, so a String-typed parameter is unescaped here first (composite types keep their own quoting).
+ */
+function unescapeParam(sql: string, name: string, value: string): string {
+  const type = new RegExp(`\\{${name}:\\s*([^}]+)\\}`).exec(sql)?.[1] ?? '';
+  if (!/^(Nullable\(|LowCardinality\()*(String|FixedString)/.test(type)) return value;
+  const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '0': '\0' };
+  return value.replace(/\\(.)/gs, (_, c: string) => map[c] ?? c);
+}
+
 export async function startClickHouseHttp(): Promise<ClickHouseHttp> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-ch-http-'));
   const session = new Session(join(dir, 'db'));
@@ -32,8 +44,9 @@ export async function startClickHouseHttp(): Promise<ClickHouseHttp> {
   const run = async (url: URL, body: Buffer): Promise<{ status: number; text: string }> => {
     const params: Record<string, string> = {};
     const settings: string[] = [];
+    const sqlText = url.searchParams.get('query') ?? body.toString('utf8');
     for (const [k, v] of url.searchParams) {
-      if (k.startsWith('param_')) params[k.slice(6)] = v;
+      if (k.startsWith('param_')) params[k.slice(6)] = unescapeParam(sqlText, k.slice(6), v);
       else if (!PROTOCOL_PARAMS.has(k)) settings.push(`${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
     }
     const inUrl = url.searchParams.get('query');

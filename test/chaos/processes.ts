@@ -37,7 +37,7 @@ import { startFaultProxy, type Action, type FaultProxy, type ProxiedRequest, typ
 
 export const PROCESS_FAULT_KINDS = [
   'kill_at_random_request', 'kill_between_files', 'kill_mid_write', 'kill_after_clickhouse_insert', 'kill_before_offset_commit',
-  'compaction_kill', 'materializer_kill', 'materializer_overlap',
+  'compaction_kill', 'materializer_kill', 'materializer_overlap', 'job_kill',
   'object_store_5xx', 'object_store_throttling', 'object_store_slow', 'object_store_torn_write',
   'catalog_throttling', 'catalog_concurrent_modification', 'catalog_lost_response',
   'clickhouse_unavailable', 'clickhouse_timeout_after_insert', 'clickhouse_too_many_parts',
@@ -70,6 +70,12 @@ export interface ProcessChaosOptions {
    * least 3), so the materializer meets fresh spools in each (a replay's are all materialized already)
    */
   readonly freshStages?: number;
+  /**
+   * run the SQL job test/chaos/jobs/page-views-per-hour.sql (the deployed jobs handler, hourly windows) beside
+   * ingest from the second stage on, killed at its requests: one row per window at every stage, never more
+   * views than the hour's distinct events; at the end each hour's views equal them
+   */
+  readonly job?: boolean;
   /** a bug planted in the containers, for showing the harness catches it */
   readonly plant?: 'wall-clock-token';
   readonly log?: (line: string) => void;
@@ -124,6 +130,8 @@ export interface ProcessChaosResult {
   readonly coldStarts: number;
   readonly processesKilled: number;
   readonly compactionRuns: number;
+  /** job invocations (a day each), with --job */
+  readonly jobRuns: number;
   readonly compactionKillsAfter: Map<string, number>;
   readonly lakeWrites: 'direct' | 'spool';
   readonly materializeRuns: number;
@@ -146,6 +154,8 @@ type Rec = { offset: number; value: Buffer; timestamp: number } & ({ table: stri
 interface Traffic {
   readonly partitions: Rec[][];
   readonly expected: Map<string, Set<string>>;
+  /** each page_view's event time (the job's windows) */
+  readonly pageViewTimes: Map<string, number>;
   readonly producerDuplicates: number;
   readonly poison: Map<string, number>;
 }
@@ -170,6 +180,7 @@ const POISON: ReadonlyArray<[string, (i: number, now: number) => Buffer]> = [
 function generate(o: ProcessChaosOptions, random: () => number, hourStart: number, now: number): Traffic {
   const partitions: Rec[][] = Array.from({ length: o.partitions }, () => []);
   const expected = new Map<string, Set<string>>();
+  const pageViewTimes = new Map<string, number>();
   const poison = new Map<string, number>();
   const sent: Sent[] = [];
   let producerDuplicates = 0;
@@ -207,9 +218,10 @@ function generate(o: ProcessChaosOptions, random: () => number, hourStart: numbe
     const envelope = { event: table, event_id: id, ts, user_id: `u${i % 300}`, properties };
     list.push({ offset, value: Buffer.from(JSON.stringify(envelope)), timestamp: ts, table, id });
     (expected.get(table) ?? expected.set(table, new Set()).get(table)!).add(id);
+    if (table === 'page_view') pageViewTimes.set(id, ts);
     sent.push({ table, id, envelope });
   }
-  return { partitions, expected, producerDuplicates, poison };
+  return { partitions, expected, pageViewTimes, producerDuplicates, poison };
 }
 
 // ---------------------------------------------------------------- containers
@@ -291,6 +303,10 @@ class Slot {
 
 /** the materializer's lease as deployed (infra/materialize.ts: its 4-minute timeout + 60 s) and its schedule */
 const MATERIALIZE_LEASE_MS = 300_000;
+/** the chaos run's SQL job (test/chaos/jobs/), run by the deployed jobs handler, and its output table */
+const CHAOS_JOBS_DIR = 'test/chaos/jobs';
+const CHAOS_JOB = 'page-views-per-hour';
+const CHAOS_JOB_TABLE = 'page_views_per_hour';
 const MATERIALIZE_INTERVAL_MS = 120_000;
 const S3_ERROR = (code: string, message: string): string => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 const GLUE_ERROR = (type: string): { headers: Record<string, string>; body: string } => ({ headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type }, body: JSON.stringify({ __type: type, Message: `injected ${type}` }) });
@@ -333,8 +349,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const lakePath: Path = topology === 'coupled' ? 'both' : 'lake';
   const chPath: Path = topology === 'coupled' ? 'both' : 'clickhouse';
   const spooling = o.lakeWrites === 'spool';
-  const kinds = (path: Path | 'compact' | 'materialize'): ProcessFaultKind[] => PROCESS_FAULT_KINDS.filter((k) => {
+  const kinds = (path: Path | 'compact' | 'materialize' | 'job'): ProcessFaultKind[] => PROCESS_FAULT_KINDS.filter((k) => {
     if (o.only && !o.only.includes(k)) return false;
+    if (path === 'job') return o.job === true && k === 'job_kill';
+    if (k === 'job_kill') return false;
     if (path === 'compact') return k === 'compaction_kill';
     // The materializer is the lake's Glue writer in spool mode: it meets the catalog's faults and S3's too.
     if (path === 'materialize') return spooling && (k.startsWith('materializer_') || k.startsWith('catalog_') || ['object_store_5xx', 'object_store_throttling', 'object_store_slow'].includes(k));
@@ -345,9 +363,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     if (k.startsWith('clickhouse_') || k === 'kill_after_clickhouse_insert') return warehouse;
     return true;
   });
-  const relevant = new Set<ProcessFaultKind>([...paths.flatMap((p) => kinds(p)), ...kinds('compact'), ...kinds('materialize')]);
+  const relevant = new Set<ProcessFaultKind>([...paths.flatMap((p) => kinds(p)), ...kinds('compact'), ...kinds('materialize'), ...kinds('job')]);
 
-  async function slotFor(role: 'ingest' | 'compact' | 'materialize', path: Path, clockOffset: () => number): Promise<Slot> {
+  async function slotFor(role: 'ingest' | 'compact' | 'materialize' | 'jobs', path: Path, clockOffset: () => number): Promise<Slot> {
     const index = slots.length;
     const endpoints = new Map<Service, string>();
     for (const [service, upstream] of [['s3', rgw.endpoint], ['glue', glue.endpoint], ['clickhouse', ch.url]] as const) {
@@ -367,7 +385,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       CHAOS_ROLE: role, CHAOS_CLOCK_OFFSET_MS: String(clockOffset()), ...(o.plant ? { CHAOS_PLANT: o.plant } : {}),
       ...(role === 'compact'
         ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_COMPACT_GRACE_MINUTES: '0', TRIBUTARY_COMPACT_RETENTION_MINUTES: '0', TRIBUTARY_COMPACT_SCRATCH_DIR: join(work, `scratch-${index}`), TRIBUTARY_COMPACT_MEMORY_LIMIT: '256MB' }
-        : role === 'materialize'
+        : role === 'jobs'
+          ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_JOBS_DIR: CHAOS_JOBS_DIR, CLICKHOUSE_URL: endpoints.get('clickhouse'), CLICKHOUSE_PASSWORD: '' }
+          : role === 'materialize'
           // As deployed (infra/materialize.ts: lease = timeout + 60 s), but few spools per manifest, so a run
           // takes several manifests and the Kafka-order prefix of the pending spools is exercised.
           ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_MATERIALIZE_LEASE_SECONDS: String(MATERIALIZE_LEASE_MS / 1000), TRIBUTARY_SPOOLS_PER_MANIFEST: '3', AWS_LAMBDA_LOG_STREAM_NAME: `chaos-materialize-${index}` }
@@ -424,6 +444,8 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       case 'kill_mid_write': return make('s3', isLakeData, 1, { kind: 'kill_mid_body' });
       case 'kill_after_clickhouse_insert': return make('clickhouse', isEventInsert, n(2), { kind: 'kill_after' });
       case 'compaction_kill': return make(random() < 0.7 ? 's3' : 'glue', any, n(12), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+      // The job: reading the window, staging, replacing the partition, the lake file, the catalog.
+      case 'job_kill': return make((['s3', 'glue', 'clickhouse'] as const)[Math.floor(random() * 3)]!, any, n(6), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
       // At one of its manifest steps' requests (before or after it: between two steps), in one of its first manifests.
       case 'materializer_kill': {
         const step = MATERIALIZE_KILL_AT[Math.floor(random() * MATERIALIZE_KILL_AT.length)]!;
@@ -456,13 +478,13 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   let multiFaultInvocations = 0;
 
   /** 0–3 faults for the next invocation, preferring kinds still short of their count. */
-  function plan(path: Path | 'compact' | 'materialize'): ProcessFaultKind[] {
+  function plan(path: Path | 'compact' | 'materialize' | 'job'): ProcessFaultKind[] {
     const eligible = kinds(path);
     if (path === 'materialize') return planMaterialize(eligible);
     if (!injecting() || eligible.length === 0 || random() < 0.4) return [];
     const short = eligible.filter((k) => faults.get(k)! < owed(k));
     const from = short.length > 0 && random() < 0.8 ? short : eligible;
-    const count = path === 'compact' ? 1 : random() < 0.7 ? 1 : random() < 0.67 ? 2 : 3;
+    const count = path === 'compact' || path === 'job' ? 1 : random() < 0.7 ? 1 : random() < 0.67 ? 2 : 3;
     const out = new Set<ProcessFaultKind>();
     for (let i = 0; i < count; i++) out.add(from[Math.floor(random() * from.length)]!);
     return [...out];
@@ -495,6 +517,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   let compactOffset = offset;
   const compactSlot = await slotFor('compact', 'both', () => compactOffset);
   compactEnv = compactSlot.env;
+  const jobSlot = o.job ? await slotFor('jobs', 'both', () => offset) : undefined;
+  // the job's days: those of the traffic's three hours
+  const jobDates = [...new Set([0, 1, 2].map((h) => new Date(hourStart - (2 - h) * 3_600_000).toISOString().slice(0, 10)))];
+  let jobRuns = 0;
   // Two materializer containers: the scheduled run and, at times, a second one overlapping it.
   const materializeSlots = spooling ? [await slotFor('materialize', 'lake', () => offset), await slotFor('materialize', 'lake', () => offset)] : [];
   let materializeTick = 0;
@@ -576,6 +602,48 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     timing.compact += performance.now() - t0;
   }
 
+  /** The job over each of the traffic's days (the day's started windows), killed at times at one of its requests. */
+  async function jobOnce(faulty = true): Promise<void> {
+    if (!jobSlot) return;
+    const rules = (faulty ? plan('job') : []).map(fault).filter((f): f is PlannedFault => f !== undefined);
+    for (const [i, date] of jobDates.entries()) {
+      jobRuns++;
+      invocations++;
+      const reply = await jobSlot.invoke({ job: CHAOS_JOB, date }, i === 0 ? rules : []);
+      if (!reply.ok) {
+        failedInvocations++;
+        if (!faulty || !/container exited|injected/.test(reply.error ?? '')) problems.push(`job ${CHAOS_JOB} ${date} failed without an injected cause: ${reply.error}`);
+      }
+    }
+  }
+
+  /** One window row per hour at every stage, never more views than the hour's distinct events; at the end, exactly them. */
+  async function checkJob(final: boolean): Promise<void> {
+    if (!jobSlot) return;
+    const expected = new Map<string, number>();
+    for (const ts of traffic.pageViewTimes.values()) {
+      const k = `${new Date(ts).toISOString().slice(0, 10)} ${new Date(ts).getUTCHours()}`;
+      expected.set(k, (expected.get(k) ?? 0) + 1);
+    }
+    let rows: Array<{ w: string; v: string[] }>;
+    try {
+      const text = (await ch.session.queryAsync(`SELECT concat(toString(dt), ' ', toString(hour)) AS w, groupArray(toString(views)) AS v FROM tributary.${CHAOS_JOB_TABLE} GROUP BY w`, { format: 'JSONEachRow' })).text().trim();
+      rows = text ? text.split('\n').map((l) => JSON.parse(l) as { w: string; v: string[] }) : [];
+    } catch (err) {
+      if (final || !/UNKNOWN_TABLE|Unknown table|doesn't exist|does not exist/i.test(String(err))) problems.push(`job output unreadable: ${String(err).slice(0, 300)}`);
+      return;
+    }
+    const stage = `stage ${stages.length + 1}`;
+    for (const r of rows) {
+      if (r.v.length !== 1) problems.push(`${stage}: job window ${r.w} has ${r.v.length} rows (${r.v.join(', ')}): a replace that was not atomic`);
+      if (Number(r.v[0]) > (expected.get(r.w) ?? 0)) problems.push(`${stage}: job window ${r.w} counts ${r.v[0]} views, more than its ${expected.get(r.w) ?? 0} distinct events`);
+    }
+    if (final) {
+      const got = new Map(rows.map((r) => [r.w, Number(r.v[0])]));
+      for (const [w, n] of expected) if (got.get(w) !== n) problems.push(`end: job window ${w} counts ${got.get(w) ?? 'nothing'}, expected ${n}`);
+    }
+  }
+
   /** One scheduled materializer run (an interval after the last on its clock), at times with a second beside it. */
   async function materializeOnce(faulty = true): Promise<void> {
     const planned = faulty ? plan('materialize') : [];
@@ -651,12 +719,21 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
         }
         await materializeOnce(); // the schedule's next tick, after the stage's last batch
       })();
+      // The job beside both, from the second stage on (its table page_view exists by then).
+      const jobbing = (async () => {
+        for (let i = 0; jobSlot && stages.length > 0 && ingesting && i < 2; i++) {
+          await jobOnce();
+          await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
+        }
+      })();
       await Promise.all(loops);
       ingesting = false;
       await compacting;
       await materializing;
+      await jobbing;
       const t0 = performance.now();
       const s = await check(false);
+      await checkJob(false);
       timing.check += performance.now() - t0;
       stages.push(s);
       log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded)${s.spool ? ` · spool ${s.spool.materialized} materialized, ${s.spool.pending} pending, ${s.spool.openManifests} open manifests` : ''} · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, materializer ${(timing.materialize / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)}`);
@@ -666,7 +743,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       return {
         topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
         producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
-        coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills,
+        coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills, jobRuns,
         faults, stages: stages.slice(0, -1), final: last, problems,
         seconds: (performance.now() - started) / 1000,
       };
@@ -691,11 +768,14 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     if (spooling) await cleanMaterialize();
     for (const table of traffic.expected.keys()) await ch.session.queryAsync(`OPTIMIZE TABLE tributary.${table} FINAL`);
     await ch.session.queryAsync('OPTIMIZE TABLE tributary_ops._quarantine FINAL').catch(() => undefined);
+    // The job once more, fault-free, over everything: each hour's views are its distinct page views.
+    if (jobSlot) { await jobSlot.stop(); await jobOnce(false); }
     const final = await check(true);
+    await checkJob(true);
     return {
       topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
       producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
-      coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills,
+      coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills, jobRuns,
       faults, stages, final, problems,
       seconds: (performance.now() - started) / 1000,
     };
@@ -1122,7 +1202,7 @@ export function formatProcessChaos(r: ProcessChaosResult): string {
   const worst = (f: (s: StageFigures) => SinkFigures): SinkFigures => ({ rows: 0, lost: r.stages.reduce((n, s) => n + f(s).lost, 0), duplicated: r.stages.reduce((n, s) => n + f(s).duplicated, 0), unexpected: r.stages.reduce((n, s) => n + f(s).unexpected, 0) });
   return [
     `topology ${r.topology}${r.lakeWrites === 'spool' ? ' · lake writes spool' : ''} · events ${r.events} (${r.distinctValid} distinct valid, ${r.producerDuplicates} producer duplicates, ${[...r.poison.values()].reduce((a, b) => a + b, 0)} poison: ${[...r.poison].map(([k, n]) => `${k} ${n}`).join(', ')})`,
-    `${r.invocations} invocations (${r.failedInvocations} failed and retried, ${r.multiFaultInvocations} with several faults) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
+    `${r.invocations} invocations (${r.failedInvocations} failed and retried, ${r.multiFaultInvocations} with several faults) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs${r.jobRuns > 0 ? ` · ${r.jobRuns} job runs` : ''} · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
     'faults injected:',
     ...PROCESS_FAULT_KINDS.map((k) => `  ${k.padEnd(34)} ${r.faults.get(k)}`),
     `compaction killed after: ${[...r.compactionKillsAfter].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
