@@ -34,7 +34,7 @@ export async function parseStatement(client: ClickHouseClient, query: string): P
 }
 
 /** The statement's AST as EXPLAIN AST prints it; its first word is the top-level node (SelectWithUnionQuery, InsertQuery, …). */
-export async function statementAst(client: ClickHouseClient, s: Statement, params?: Record<string, string>): Promise<{ ast: string; kind: string }> {
+export async function statementAst(client: ClickHouseClient, s: Statement, params?: Record<string, string | null>): Promise<{ ast: string; kind: string }> {
   const { stream } = await client.exec({
     query: `EXPLAIN AST ${s.formatted}`, clickhouse_settings: { default_format: 'TabSeparatedRaw' }, ...(params ? { query_params: params } : {}),
   });

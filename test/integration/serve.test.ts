@@ -53,6 +53,17 @@ describe('tributary serve', () => {
     assert.equal((await client.ping()).success, true);
   });
 
+  it('reads query parameters as ClickHouse does: a String with a newline, tab, quote or backslash, an Array(String) with a newline, NULL', async () => {
+    for (const v of ['a\nb', "it's", 'back\\slash', 'tab\there', '\\N']) {
+      const [row] = await (await client.query({ query: 'SELECT {s:String} AS s, length({s:String}) AS n', query_params: { s: v }, format: 'JSONEachRow' })).json<{ s: string; n: string }>();
+      assert.deepEqual([row!.s, Number(row!.n)], [v, v.length], JSON.stringify(v));
+    }
+    const [arr] = await (await client.query({ query: 'SELECT {a:Array(String)} AS a', query_params: { a: ['x y', 'n\nl'] }, format: 'JSONEachRow' })).json<{ a: string[] }>();
+    assert.deepEqual(arr!.a, ['x y', 'n\nl']);
+    const [nul] = await (await client.query({ query: 'SELECT isNull({v:Nullable(String)}) AS is_null', query_params: { v: null }, format: 'JSONEachRow' })).json<{ is_null: number }>();
+    assert.equal(Number(nul!.is_null), 1);
+  });
+
   it('refuses writes while read-only, in ClickHouse\'s error shape, and the data stays', async () => {
     for (const sql of ['DROP TABLE page_view', 'CREATE TABLE x (a UInt8) ENGINE = Memory', "INSERT INTO FUNCTION file('x.csv', CSV, 'a UInt8') SELECT 1"]) {
       await assert.rejects(client.command({ query: sql }), (e: Failure) => e.code === '164' && e.type === 'READONLY' && /read-only/.test(e.message), sql);

@@ -38,8 +38,8 @@ export interface QueryRequest {
   readonly queryId: string | undefined;
   readonly sessionId: string | undefined;
   readonly settings: ReadonlyMap<string, string>;
-  /** `param_<name>` query parameters */
-  readonly params: ReadonlyMap<string, string>;
+  /** `param_<name>` query parameters, unescaped (null: `\N`) */
+  readonly params: ReadonlyMap<string, string | null>;
   readonly credentials: Credentials;
   /** gzip the response: enable_http_compression=1 and the client accepts gzip */
   readonly gzip: boolean;
@@ -88,9 +88,9 @@ export function parseQueryRequest(raw: RawRequest): QueryRequest {
     }
   }
   const settings = new Map<string, string>();
-  const params = new Map<string, string>();
+  const params = new Map<string, string | null>();
   for (const [k, v] of p) {
-    if (k.startsWith('param_')) params.set(k.slice(6), v);
+    if (k.startsWith('param_')) params.set(k.slice(6), unescapeParam(v));
     else if (TRANSPORT_PARAMS.has(k)) continue;
     else if (k === 'readonly') {
       // Clients that ask for read-only get it; a request cannot lift the server's own mode (checked when it runs).
@@ -167,4 +167,17 @@ export function contentTypeOf(format: string): string {
   if (f.startsWith('csv')) return 'text/csv; charset=UTF-8; header=absent';
   if (/^(native|rowbinary|parquet|arrow|avro|orc|msgpack|protobuf)/.test(f)) return 'application/octet-stream';
   return 'text/plain; charset=UTF-8';
+}
+
+const ESCAPES: ReadonlyMap<string, string> = new Map([['n', '\n'], ['t', '\t'], ['r', '\r'], ['b', '\b'], ['f', '\f'], ['0', '\0'], ['a', '\x07'], ['v', '\v']]);
+
+/**
+ * A `param_<name>` value as ClickHouse reads it: text in its escaped format (`\n`, `\t`, `\'`, `\\`; `\N` is
+ * NULL), which is how @clickhouse/client and other drivers write it. Unescaped once here, because serve's own
+ * client escapes the value again on its way to chDB: passed through as it came, a String arrived with its
+ * escapes in it and an Array(String) holding a quote could not be read (found 2026-12-06).
+ */
+export function unescapeParam(value: string): string | null {
+  if (value === '\\N') return null;
+  return value.replace(/\\(.)/gs, (_, c: string) => ESCAPES.get(c) ?? c);
 }
