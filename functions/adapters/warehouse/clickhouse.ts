@@ -200,11 +200,7 @@ export class ClickHouseWarehouse implements Warehouse {
 
   async recordIngest(entries: readonly IngestLogEntry[], dedupToken: string): Promise<void> {
     if (entries.length === 0) return;
-    if (!this.columns.has(INGEST_LOG_TABLE)) {
-      await this.ensureDatabase(this.opsDatabase);
-      await this.client.command({ query: createIngestLogSql(this.opsDatabase, { ttlDays: this.ttlDays }) });
-      this.columns.set(INGEST_LOG_TABLE, new Map());
-    }
+    await this.ensureOpsTable(INGEST_LOG_TABLE, (db) => createIngestLogSql(db, { ttlDays: this.ttlDays }));
     await this.client.insert({
       table: qualified(this.opsDatabase, INGEST_LOG_TABLE),
       // Times as ISO-8601 text: unambiguous for DateTime64 with best_effort parsing, unlike bare epoch numbers.
@@ -221,11 +217,7 @@ export class ClickHouseWarehouse implements Warehouse {
   }
 
   async recordJobRun(run: JobRunEntry): Promise<void> {
-    if (!this.columns.has(JOB_RUNS_TABLE)) {
-      await this.ensureDatabase(this.opsDatabase);
-      await this.client.command({ query: createJobRunsSql(this.opsDatabase, { ttlDays: this.ttlDays }) });
-      this.columns.set(JOB_RUNS_TABLE, new Map());
-    }
+    await this.ensureOpsTable(JOB_RUNS_TABLE, (db) => createJobRunsSql(db, { ttlDays: this.ttlDays }));
     await this.client.insert({
       table: qualified(this.opsDatabase, JOB_RUNS_TABLE),
       values: [{ ...run, started_at: new Date(run.started_at).toISOString(), finished_at: new Date(run.finished_at).toISOString() }],
@@ -235,18 +227,20 @@ export class ClickHouseWarehouse implements Warehouse {
   }
 
   async ensureQuarantineTable(): Promise<void> {
-    if (this.columns.has(QUARANTINE_TABLE)) return;
-    await this.ensureDatabase(this.opsDatabase);
-    await this.client.command({ query: createQuarantineTableSql(this.opsDatabase, QUARANTINE_TABLE, QUARANTINE_COLUMNS, { ttlDays: this.ttlDays }) });
-    this.columns.set(QUARANTINE_TABLE, new Map(QUARANTINE_COLUMNS.map((c) => [c.name, clickhouseType(c)])));
+    await this.ensureOpsTable(QUARANTINE_TABLE, (db) => createQuarantineTableSql(db, QUARANTINE_TABLE, QUARANTINE_COLUMNS, { ttlDays: this.ttlDays }), QUARANTINE_COLUMNS);
   }
 
   /** `_quarantine_resolved`, which `tributary quarantine` reads and its replay writes. */
   async ensureQuarantineResolvedTable(): Promise<void> {
-    if (this.columns.has(QUARANTINE_RESOLVED_TABLE)) return;
+    await this.ensureOpsTable(QUARANTINE_RESOLVED_TABLE, (db) => createQuarantineResolvedSql(db, QUARANTINE_RESOLVED_TABLE, RESOLUTION_COLUMNS, { ttlDays: this.ttlDays }), RESOLUTION_COLUMNS);
+  }
+
+  /** An operational table of the ops database, created once per container (`columns`: known, for its inserts). */
+  private async ensureOpsTable(table: string, create: (database: string) => string, columns: readonly ColumnSpec[] = []): Promise<void> {
+    if (this.columns.has(table)) return;
     await this.ensureDatabase(this.opsDatabase);
-    await this.client.command({ query: createQuarantineResolvedSql(this.opsDatabase, QUARANTINE_RESOLVED_TABLE, RESOLUTION_COLUMNS, { ttlDays: this.ttlDays }) });
-    this.columns.set(QUARANTINE_RESOLVED_TABLE, new Map(RESOLUTION_COLUMNS.map((c) => [c.name, clickhouseType(c)])));
+    await this.client.command({ query: create(this.opsDatabase) });
+    this.columns.set(table, new Map(columns.map((c) => [c.name, clickhouseType(c)])));
   }
 
   async insertParquet(table: string, columns: readonly ColumnSpec[], file: ParquetFile, dedupToken: string): Promise<void> {
