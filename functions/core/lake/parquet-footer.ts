@@ -161,8 +161,12 @@ export function readFooter(file: Uint8Array): { footer: ThriftValue & { kind: 's
   const length = tail.readUInt32LE(n - 8);
   const start = n - 8 - length;
   if (start < 4) throw new Error('Parquet footer length out of range');
-  const footer = new Reader(file.subarray(start, n - 8)).struct();
-  return { footer: footer as ThriftValue & { kind: 'struct' }, start };
+  return { footer: parseFooter(file.subarray(start, n - 8)), start };
+}
+
+/** FileMetaData from the footer's bytes alone (those between the data and `<length>PAR1`). */
+export function parseFooter(bytes: Uint8Array): ThriftValue & { kind: 'struct' } {
+  return new Reader(bytes).struct() as ThriftValue & { kind: 'struct' };
 }
 
 /** The file with another footer: its data pages untouched (the footer points into them by offset). */
