@@ -1,6 +1,7 @@
 // Shared builders for tests: Kafka records and MSK events from envelopes.
 import { encodeMskEvent, type DecodedRecord, type MskEvent } from '../functions/core/decode/msk-event.js';
 import { inKeyRange, type ObjectStore, type Warehouse } from '../functions/core/ports.js';
+import type { LocalRuntime } from '../functions/cli/local-runtime.js';
 import type { TableSchema } from '../functions/core/schema/model.js';
 
 export const NOW = Date.UTC(2026, 10, 19, 12, 30, 0);
@@ -58,4 +59,11 @@ export function recordingWarehouse(): Warehouse & { tables: Map<string, TableSch
     async replacePartition() {},
     async close() {},
   };
+}
+
+/** The page_view event_ids of one hour as a reader of the catalog sees them (the lake views refreshed first). */
+export async function lakeIdsOfHour(rt: LocalRuntime, hour: number): Promise<string[]> {
+  await rt.refreshLakeViews();
+  const rows = await rt.warehouse.query<{ event_id: string }>(`SELECT event_id FROM lake.page_view WHERE hour = ${hour} ORDER BY event_id`);
+  return rows.map((r) => r.event_id);
 }

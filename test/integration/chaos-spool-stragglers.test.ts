@@ -14,7 +14,7 @@ import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functio
 import { compactPartition } from '../../functions/core/lake/compact-partition.js';
 import { materializeSpool, type MaterializeStep } from '../../functions/core/lake/materialize.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
-import { mskEvent, NOW, pageView } from '../helpers.js';
+import { mskEvent, NOW, pageView, lakeIdsOfHour } from '../helpers.js';
 
 let rt: LocalRuntime;
 let nextOffset = 0;
@@ -39,12 +39,7 @@ async function materialize(onStep?: (step: MaterializeStep) => Promise<void>): P
   assert.equal(report.pending, 0);
 }
 
-/** Rows of one hour as a reader of the catalog sees them. */
-async function lakeIds(hour: number): Promise<string[]> {
-  await rt.refreshLakeViews();
-  const rows = await rt.warehouse.query<{ event_id: string }>(`SELECT event_id FROM lake.page_view WHERE hour = ${hour} ORDER BY event_id`);
-  return rows.map((r) => r.event_id);
-}
+const lakeIds = (hour: number): Promise<string[]> => lakeIdsOfHour(rt, hour);
 
 describe('the materializer racing a compaction of a closed hour', () => {
   it('planned before the switch, written after it: readable through the catalog when the run returns', async () => {

@@ -11,7 +11,7 @@ import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functio
 import { compactPartition } from '../../functions/core/lake/compact-partition.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import type { ObjectStore } from '../../functions/core/ports.js';
-import { mskEvent, NOW, pageView } from '../helpers.js';
+import { mskEvent, NOW, pageView, lakeIdsOfHour } from '../helpers.js';
 
 let rt: LocalRuntime;
 let nextOffset = 0;
@@ -30,12 +30,7 @@ async function send(ids: readonly string[], hour: number, store: ObjectStore = r
   await ingestBatch(event, { ...rt.deps, store });
 }
 
-/** Rows of one hour as a reader of the catalog sees them. */
-async function lakeIds(hour: number): Promise<string[]> {
-  await rt.refreshLakeViews();
-  const rows = await rt.warehouse.query<{ event_id: string }>(`SELECT event_id FROM lake.page_view WHERE hour = ${hour} ORDER BY event_id`);
-  return rows.map((r) => r.event_id);
-}
+const lakeIds = (hour: number): Promise<string[]> => lakeIdsOfHour(rt, hour);
 
 describe('late data racing a compaction of its hour', () => {
   it('written before the switch into the version being replaced: readable through the catalog right after the switch', async () => {

@@ -9,7 +9,7 @@ import { openLocalRuntime, PACKAGE_ROOT, type LocalRuntime } from '../../functio
 import { compactClosedPartitions, compactPartition, type CompactionStep } from '../../functions/core/lake/compact-partition.js';
 import { ingestBatch } from '../../functions/core/ingest.js';
 import { partitionPrefix } from '../../functions/core/lake/layout.js';
-import { mskEvent, NOW, pageView } from '../helpers.js';
+import { mskEvent, NOW, pageView, lakeIdsOfHour } from '../helpers.js';
 
 let rt: LocalRuntime;
 let now = NOW;
@@ -29,12 +29,7 @@ async function send(ids: readonly string[], hour: number): Promise<string[]> {
   return (await ingestBatch(event, rt.deps)).files.map((f) => f.key);
 }
 
-/** Rows of one hour as a reader of the catalog sees them. */
-async function lakeIds(hour: number): Promise<string[]> {
-  await rt.refreshLakeViews();
-  const rows = await rt.warehouse.query<{ event_id: string }>(`SELECT event_id FROM lake.page_view WHERE hour = ${hour} ORDER BY event_id`);
-  return rows.map((r) => r.event_id);
-}
+const lakeIds = (hour: number): Promise<string[]> => lakeIdsOfHour(rt, hour);
 
 const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 const distinct = (xs: readonly string[]): string[] => [...new Set(xs)].sort();
