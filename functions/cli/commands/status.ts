@@ -366,7 +366,7 @@ async function consumerLag(brokers: readonly string[], groups: readonly string[]
 /** Closed hours (past the grace, within compaction's lookback) that the next compaction would work on. */
 async function hoursAwaitingCompaction(rt: StatusSources, table: string, now: number, graceMs: number): Promise<number> {
   let n = 0;
-  const due = (await rt.catalog.listPartitions(table)).filter((p) => {
+  const due = (await rt.catalog.listPartitions(table)).filter((p): p is typeof p & { hour: number } => {
     if (p.hour === undefined) return false;
     const end = hourEnd(p.dt, p.hour);
     return end + graceMs <= now && end >= now - COMPACTION_LOOKBACK_MS;
@@ -375,7 +375,6 @@ async function hoursAwaitingCompaction(rt: StatusSources, table: string, now: nu
   // One listing for the table (a LIST per 1,000 keys), not one per hour: a settled hour costs nothing more.
   const listed = await listHourPartitions(rt.store, table, utcDate(now - COMPACTION_LOOKBACK_MS - MS_PER_HOUR), Math.floor((now - graceMs) / MS_PER_HOUR) * MS_PER_HOUR);
   for (const p of due) {
-    if (p.hour === undefined) continue;
     const prefix = partitionPrefix(table, p.dt, p.hour);
     const keys = listed.get(prefix) ?? [];
     if (isSettled(p.version, prefix, keys)) continue;

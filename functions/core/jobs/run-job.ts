@@ -51,7 +51,7 @@ export async function runJobWindow(job: JobDefinition, window: JobWindow, deps: 
   const record = deps.warehouse.recordJobRun?.bind(deps.warehouse);
   let run: WindowRun;
   try {
-    run = await deliverWindow(job, window, status === 'final', deps);
+    run = await deliverWindow(job, window, status === 'final', startedAt, deps);
   } catch (err) {
     await record?.({ job: job.name, window: windowLabel(window), outcome: 'failed', rows: 0, started_at: startedAt, finished_at: deps.clock(), error: (err as Error).message })
       .catch(() => undefined); // the run's own error is the one to report
@@ -61,11 +61,9 @@ export async function runJobWindow(job: JobDefinition, window: JobWindow, deps: 
   return run;
 }
 
-async function deliverWindow(job: JobDefinition, window: JobWindow, isFinal: boolean, deps: JobDeps): Promise<WindowRun> {
+async function deliverWindow(job: JobDefinition, window: JobWindow, isFinal: boolean, computedAt: number, deps: JobDeps): Promise<WindowRun> {
   const started = performance.now();
-  const now = deps.clock();
-  const status = isFinal ? 'final' : 'provisional';
-  const rows = await job.compute({ window, isFinal: status === 'final', computedAt: now, warehouse: deps.warehouse, registry: deps.registry });
+  const rows = await job.compute({ window, isFinal, computedAt, warehouse: deps.warehouse, registry: deps.registry });
 
   const columns = [...job.output.columns, ...job.output.partitionKeys];
   const partitionCells = job.window === 'hourly' ? [epochDayOf(window), window.hour!] : [epochDayOf(window)];
@@ -77,5 +75,5 @@ async function deliverWindow(job: JobDefinition, window: JobWindow, isFinal: boo
   await deps.catalog.upsertDerivedTable(job.output, deps.store.uri(`${LAKE_PREFIX}/${job.output.table}/`));
   await deps.catalog.addPartitions(job.output.table, [partition], () => deps.store.uri(prefix));
   await deps.warehouse.replacePartition(job.output, job.orderBy, partition, rows.length > 0 ? { key, bytes } : undefined);
-  return { job: job.name, window: windowLabel(window), isFinal: status === 'final', rows: rows.length, key, seconds: (performance.now() - started) / 1000 };
+  return { job: job.name, window: windowLabel(window), isFinal, rows: rows.length, key, seconds: (performance.now() - started) / 1000 };
 }

@@ -11,7 +11,7 @@ import {
 } from './compaction-plan.js';
 import { claimKey, isCompactionOutput, manifestKey, partitionPrefix, tablePrefix, versionPrefix } from './layout.js';
 import { partitionLag } from './glue-table.js';
-import { inKeyRange, partitionId, type Catalog, type ObjectStore, type PartitionRef } from '../ports.js';
+import { partitionId, type Catalog, type ObjectStore, type PartitionRef } from '../ports.js';
 import { tableColumns, type ColumnSpec, type TableSchema } from '../schema/model.js';
 import { hourEnd, MS_PER_HOUR, utcDate, utcHour } from '../time.js';
 import { PARQUET_CONTENT_TYPE } from '../parquet/lake-file.js';
@@ -265,7 +265,6 @@ export async function listHourPartitions(store: Pick<ObjectStore, 'list'>, table
   const range = { ...(fromDate === undefined ? {} : { startAfter: `${tablePrefix(table)}dt=${fromDate}` }), before: partitionPrefix(table, utcDate(beforeHourMs), utcHour(beforeHourMs)) };
   const listed = new Map<string, string[]>();
   for (const key of await store.list(tablePrefix(table), range)) {
-    if (!inKeyRange(key, range)) continue;
     const hourFolder = key.indexOf('/', key.indexOf('/hour=') + 1);
     if (hourFolder < 0) continue;
     const prefix = key.slice(0, hourFolder + 1);
