@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { Session } from 'chdb';
+import { unescapeParam as unescapeText } from '../functions/cli/serve/protocol.js';
 
 export interface ClickHouseHttp {
   readonly url: string;
@@ -31,8 +32,7 @@ const TRAILING_FORMAT = /\s+FORMAT\s+(\w+)\s*;?\s*$/i;
 function unescapeParam(sql: string, name: string, value: string): string {
   const type = new RegExp(`\\{${name}:\\s*([^}]+)\\}`).exec(sql)?.[1] ?? '';
   if (!/^(Nullable\(|LowCardinality\()*(String|FixedString)/.test(type)) return value;
-  const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '0': '\0' };
-  return value.replace(/\\(.)/gs, (_, c: string) => map[c] ?? c);
+  return unescapeText(value) ?? value;
 }
 
 export async function startClickHouseHttp(): Promise<ClickHouseHttp> {
