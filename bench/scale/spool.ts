@@ -9,7 +9,12 @@ import type { FakeGlue } from '../../test/glue-endpoint.js';
 import { rng } from '../../functions/cli/traffic.js';
 import { Counts, keepingStore, openContainer, sampleBatch, typeWeights } from './harness.js';
 
-/** Requests of one materializer run: perRun + manifests × perManifest + spools × perSpool + files × perFile + tables × perTable. */
+/**
+ * Requests of one materializer run in a warm container (the handler keeps its catalog between runs, as
+ * Lambda keeps the container at an interval of minutes): perRun + manifests × perManifest + spools ×
+ * perSpool + files × perFile + tables × perTable + files of a closed hour × perClosedFile; and per hour,
+ * each (table, hour) the container registers once: perNewPartition.
+ */
 export interface MaterializerCost {
   readonly perRun: Counts;
   readonly perManifest: Counts;
@@ -17,6 +22,10 @@ export interface MaterializerCost {
   readonly perFile: Counts;
   /** per table with rows in a manifest (its columns, its partitions registered) */
   readonly perTable: Counts;
+  /** a file of an hour already closed: its partition's version looked up (before and after the write) */
+  readonly perClosedFile: Counts;
+  /** the first file of a (table, hour) in a container: its partition registered */
+  readonly perNewPartition: Counts;
   /** CPU seconds: per row materialized, per spool read, per manifest (measured, warm) */
   readonly perRowS: number;
   readonly perSpoolS: number;
@@ -24,20 +33,20 @@ export interface MaterializerCost {
   readonly spoolBytesPerRow: number;
 }
 
-interface Scenario { spools: number; types: number; hours: number; rows: number }
+interface Scenario { spools: number; types: number; hours: number; rows: number; hour?: number }
 
 /**
  * Spools written by the real ingest (lake path, spool writes) in one hour, or spread over two, then one
  * materializer run over them: its counts and its time.
  */
-async function scenario(glue: FakeGlue, s: Scenario, seed: number): Promise<{ counts: Counts; seconds: number; rows: number; spoolBytes: number }> {
+async function scenario(glue: FakeGlue, catalog: GlueCatalog, s: Scenario, seed: number): Promise<{ counts: Counts; seconds: number; rows: number; spoolBytes: number }> {
   let current = new Counts();
   const store = keepingStore(() => current);
   const topic = `spool-${seed}`;
   const container = openContainer({ store, glue, counts: () => current, config: { sinks: { lake: true, warehouse: false }, lakeWrites: 'spool' } });
   const r = rng(seed);
   const offsets = new Map<number, number>();
-  const hour = Date.UTC(2026, 11, 6, 10);
+  const hour = Date.UTC(2026, 11, 6, s.hour ?? 10);
   let rows = 0;
   for (let i = 0; i < s.spools; i++) {
     const now = hour + 30 * 60_000 + i * 1000;
@@ -48,7 +57,6 @@ async function scenario(glue: FakeGlue, s: Scenario, seed: number): Promise<{ co
   }
   const spoolBytes = [...store.objects].filter(([k]) => k.startsWith('_spool/pending/')).reduce((n, [, v]) => n + v.byteLength, 0);
   current = new Counts();
-  const catalog = new GlueCatalog(glue.client, 'tributary');
   const before = glue.calls.length;
   // CPU time, not wall time: on the shared 2-core machine a run's wall time was ~2× its CPU time (other
   // processes); in Lambda (≥ 1,769 MB: a whole vCPU) the thread is not shared. Waits are modelled apart.
@@ -66,15 +74,31 @@ function scaled(c: Counts, f: number): Counts {
   return d;
 }
 
-/** Counts from differences of scenarios (one table in one hour; more spools; two hours; more tables), time from two batch sizes. */
+/**
+ * Counts from differences of scenarios (one table in one hour; more spools; two hours; more tables; a new
+ * hour) run by one catalog, as one warm container, after a run that registered their tables' partitions;
+ * time from two batch sizes.
+ */
 export async function measureMaterializer(glue: FakeGlue): Promise<MaterializerCost> {
-  const idle = await scenario(glue, { spools: 0, types: 1, hours: 1, rows: 0 }, 1);
-  const one = await scenario(glue, { spools: 2, types: 1, hours: 1, rows: 50 }, 2);
-  const moreSpools = await scenario(glue, { spools: 6, types: 1, hours: 1, rows: 50 }, 3);
-  const twoHours = await scenario(glue, { spools: 6, types: 1, hours: 2, rows: 200 }, 4);
-  const threeTables = await scenario(glue, { spools: 6, types: 3, hours: 1, rows: 600 }, 5);
+  const catalog = new GlueCatalog(glue.client, 'tributary');
+  const run = (s: Scenario, seed: number): ReturnType<typeof scenario> => scenario(glue, catalog, s, seed);
+  await run({ spools: 6, types: 5, hours: 2, rows: 600 }, 80); // the container's first run: tables and partitions
+  const idle = await run({ spools: 0, types: 1, hours: 1, rows: 0 }, 1);
+  const one = await run({ spools: 2, types: 1, hours: 1, rows: 50 }, 2);
+  const moreSpools = await run({ spools: 6, types: 1, hours: 1, rows: 50 }, 3);
+  const twoHours = await run({ spools: 6, types: 1, hours: 2, rows: 200 }, 4);
+  const threeTables = await run({ spools: 6, types: 3, hours: 1, rows: 600 }, 5);
+  // the same one-table run in an hour this container has not written yet
+  const newHour = await run({ spools: 6, types: 1, hours: 1, rows: 50, hour: 11 }, 6);
   const perSpool = scaled(moreSpools.counts.minus(one.counts), 1 / 4);
-  const perFile = twoHours.counts.minus(moreSpools.counts);
+  // the second hour's file is a closed hour's: its S3 PUT is any file's, its Glue calls a closed hour's
+  const fileDiff = twoHours.counts.minus(moreSpools.counts);
+  const perFile = fileDiff.copy();
+  perFile.glue = 0;
+  const perClosedFile = new Counts();
+  perClosedFile.glue = fileDiff.glue;
+  const perNewPartition = new Counts();
+  perNewPartition.glue = newHour.counts.glue - moreSpools.counts.glue;
   // a table adds its file and its own Glue calls
   const perTable = scaled(threeTables.counts.minus(moreSpools.counts), 1 / 2).minus(perFile);
   const perRun = idle.counts;
@@ -82,7 +106,7 @@ export async function measureMaterializer(glue: FakeGlue): Promise<MaterializerC
   // Time: warm runs over 10 spools of 1,000 and of 4,000 records, 5 types (median of 3 each)
   const times = async (rows: number, spools: number, seed: number): Promise<{ s: number; rows: number; bytes: number }> => {
     const runs = [];
-    for (let i = 0; i < 3; i++) runs.push(await scenario(glue, { spools, types: 5, hours: 1, rows }, seed + i));
+    for (let i = 0; i < 3; i++) runs.push(await run({ spools, types: 5, hours: 1, rows }, seed + i));
     runs.sort((a, b) => a.seconds - b.seconds);
     const m = runs[1]!;
     return { s: m.seconds, rows: m.rows, bytes: m.spoolBytes };
@@ -95,7 +119,7 @@ export async function measureMaterializer(glue: FakeGlue): Promise<MaterializerC
   const perRowS = Math.max(0, (large.s - small.s) / (large.rows - small.rows));
   const perSpoolS = Math.max(0, (many.s - small.s - perRowS * (many.rows - small.rows)) / 20);
   const perManifestS = Math.max(0, small.s - perRowS * small.rows - perSpoolS * 10);
-  return { perRun, perManifest, perSpool, perFile, perTable, perRowS, perSpoolS, perManifestS, spoolBytesPerRow: large.bytes / large.rows };
+  return { perRun, perManifest, perSpool, perFile, perTable, perClosedFile, perNewPartition, perRowS, perSpoolS, perManifestS, spoolBytesPerRow: large.bytes / large.rows };
 }
 
 /** What the materializer costs an hour at a grid point's traffic. */
@@ -140,20 +164,25 @@ export function materializerHour(o: {
   });
   const tablesPerManifest = present.reduce((a, b) => a + b, 0);
   const filesPerManifest = tablesPerManifest * o.hoursPerManifest;
+  const closedFilesPerManifest = tablesPerManifest * (o.hoursPerManifest - 1);
   // a spool holding a waiting table's rows is read again by each run until that table is due
   const readsPerSpool = 1 + (deferS > 0 ? Math.ceil(deferS / intervalS) : 0);
   const c = o.cost;
   const per = (k: 's3Put' | 's3Get' | 's3List' | 'glue'): number =>
-    c.perRun[k] + manifests * (c.perManifest[k] + filesPerManifest * c.perFile[k] + tablesPerManifest * c.perTable[k]) + spoolsPerRun * c.perSpool[k] * (k === 's3Get' ? readsPerSpool : 1);
+    c.perRun[k] + manifests * (c.perManifest[k] + filesPerManifest * c.perFile[k] + tablesPerManifest * c.perTable[k] + closedFilesPerManifest * c.perClosedFile[k])
+    + spoolsPerRun * c.perSpool[k] * (k === 's3Get' ? readsPerSpool : 1);
+  // once an hour per table with a file that hour: its partition registered by the (warm) container
+  const newPartitionsPerH = present.reduce((n, p) => n + Math.min(1, runsPerH * manifests * p), 0);
+  const hourly = (k: 's3Put' | 's3Get' | 's3List' | 'glue'): number => newPartitionsPerH * c.perNewPartition[k];
   const cpu = manifests * c.perManifestS + spoolsPerRun * c.perSpoolS + (o.rowsPerH / runsPerH) * c.perRowS;
   // S3 and Glue requests go `concurrency` at a time (mapLimit in materialize.ts); LISTs one after another
   const waits = (Math.ceil(per('s3Put') / o.concurrency) * o.waits.s3Put + Math.ceil(per('s3Get') / o.concurrency) * o.waits.s3Get + per('s3List') * o.waits.s3Get + Math.ceil(per('glue') / o.concurrency) * o.waits.glue) / 1000;
   const runSeconds = cpu + waits;
   return {
     runsPerH,
-    s3Put: runsPerH * (per('s3Put') + per('s3List')),
-    s3Get: runsPerH * per('s3Get'),
-    glue: runsPerH * per('glue'),
+    s3Put: runsPerH * (per('s3Put') + per('s3List')) + hourly('s3Put') + hourly('s3List'),
+    s3Get: runsPerH * per('s3Get') + hourly('s3Get'),
+    glue: runsPerH * per('glue') + hourly('glue'),
     gbSeconds: runsPerH * runSeconds * (o.memoryMb / 1024),
     runSeconds,
     filesPerTableHour: present.map((p) => runsPerH * manifests * p),

@@ -58,6 +58,12 @@ export const partitionId = (p: PartitionRef): string => (p.hour === undefined ? 
 
 export interface Catalog {
   getTable(table: string): Promise<TableSchema | undefined>;
+  /**
+   * Several tables read fresh in as few requests as the catalog allows (Glue: GetTables, a page of 100
+   * tables a call, against a GetTable per table); absent tables are left out. Optional: without it a caller
+   * reads each with getTable.
+   */
+  getTables?(tables: readonly string[]): Promise<Map<string, TableSchema>>;
   /** Creates the table or updates its columns; existing columns and partition keys are kept. */
   upsertTable(schema: TableSchema, location: string): Promise<void>;
   /**

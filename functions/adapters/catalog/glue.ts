@@ -55,6 +55,31 @@ export class GlueCatalog implements Catalog {
     }
   }
 
+  /**
+   * One GetTables page (100 tables) for many tables instead of a GetTable each: the materializer reads the
+   * columns of every table it writes on each run, fresh (another writer may have widened one since).
+   * For one table, GetTable is the one call.
+   */
+  async getTables(tables: readonly string[]): Promise<Map<string, TableSchema>> {
+    const out = new Map<string, TableSchema>();
+    if (tables.length <= 1) {
+      for (const t of tables) { const schema = await this.getTable(t); if (schema) out.set(t, schema); }
+      return out;
+    }
+    const wanted = new Set(tables);
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new GetTablesCommand({ ...this.ids, NextToken: token, MaxResults: 100 }));
+      for (const t of page.TableList ?? []) {
+        if (!t.Name || !wanted.has(t.Name)) continue;
+        this.seen(t.Name, t.StorageDescriptor?.Columns as GlueColumn[] | undefined);
+        out.set(t.Name, fromTableInput(t as unknown as GlueTableInput));
+      }
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
   async upsertTable(schema: TableSchema, location: string): Promise<void> {
     await this.upsertInput(toTableInput(schema, location));
   }

@@ -136,6 +136,8 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
   const kept = new Set<string>();
   // one time for the run's deferral decisions: a table that waits in one of its manifests waits in all
   const ctx: RunContext = { now: deps.clock(), headers: new Map() };
+  // spools still pending when the run ends, when its last listing tells (else one more LIST)
+  let remaining: number | undefined;
   for (;;) {
     if (run.stopWhen?.()) { outcome = 'stopped'; break; }
     // A pending manifest first: a crashed run's, once its lease has passed.
@@ -152,9 +154,15 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
       outcome = 'done';
       continue;
     }
-    const pending = (await deps.store.list(SPOOL_PENDING_PREFIX)).filter((k) => !kept.has(k));
-    if (pending.length === 0) break;
+    const listing = await deps.store.list(SPOOL_PENDING_PREFIX);
+    const pending = listing.filter((k) => !kept.has(k));
+    if (pending.length === 0) { remaining = listing.length; break; }
     const spools = pending.length <= o.maxSpoolsPerManifest ? pending : await offsetPrefix(pending, deps.store, o, ctx);
+    // The manifest takes every spool the listing showed: the run ends after it. Spools written meanwhile wait
+    // for the next run (as one written just after this run would), instead of a second manifest a few seconds
+    // later that would write another file per table and LIST twice more (docs/lake.md#spool-writes).
+    const last = spools.length === pending.length;
+    const left = (gone: readonly string[]): number => { const g = new Set(gone); return listing.filter((k) => !g.has(k)).length; };
     // Read and plan before claiming: a set whose every table waits costs no write at all (the plan is made
     // again after the claim, from the offsets then).
     const read = await readSpools(deps.store, spools, o.concurrency);
@@ -164,6 +172,7 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
       // every row either waits or is materialized already (a redelivery): those spools can go now
       if (draft.consume.length > 0) await deps.store.delete(draft.consume);
       for (const k of spools) kept.add(k);
+      if (last) { remaining = left(draft.consume); break; }
       continue;
     }
     const id = manifestId(spools);
@@ -182,8 +191,9 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
     manifests.push(report);
     for (const k of report.kept) kept.add(k);
     outcome = 'done';
+    if (last) { const keptNow = new Set(report.kept); remaining = left(spools.filter((k) => !keptNow.has(k))); break; }
   }
-  const pending = (await deps.store.list(SPOOL_PENDING_PREFIX)).length;
+  const pending = remaining ?? (await deps.store.list(SPOOL_PENDING_PREFIX)).length;
   return { outcome, manifests: manifests.map(({ kept: _k, ...r }) => r), pending };
 }
 
@@ -441,13 +451,10 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
       // (a run that has just planned reuses its grouping: the same spools, the same base).
       const { groups, rowsIn } = planned ?? groupRows(spools, new Map(m.base ?? []), m.due ? new Set(m.due) : 'all');
       const plan = new Map((m.files ?? []).map((f) => [groupId(f.kind, f.table, f.dt, f.hour), f]));
-      // the tables' columns, read `concurrency` at a time (one Glue round trip each)
-      const schemas = new Map<string, readonly ColumnSpec[]>();
+      // the tables' columns as the catalog has them now: read on every manifest, never cached across runs (an
+      // ingest may have widened a column since), in one request where the catalog can (docs/lake.md#spool-writes)
       const tables = [...new Set([...groups.values()].filter((g) => g.kind === 'data').map((g) => g.table))];
-      await mapLimit(tables, o.concurrency, async (table) => {
-        const schema = await deps.catalog.getTable(table);
-        schemas.set(table, schema ? tableColumns(schema) : []);
-      });
+      const schemas = await readColumns(deps.catalog, tables, o.concurrency);
       const written = await mapLimit([...groups], o.concurrency, async ([id, g]) => {
         const file = plan.get(id);
         if (!file) throw new Error(`manifest ${m.id}: rows for ${g.table} ${g.dt}/${g.hour} that its plan has no file for`);
@@ -484,6 +491,21 @@ async function execute(start: SpoolManifest, deps: MaterializeDeps, o: Materiali
   await deps.store.delete([key]);
   await step('deleted');
   return { ...report, kept: m.spools.filter((k) => !consume.includes(k)) };
+}
+
+/** The columns of the tables, fresh: one getTables (Glue: a GetTables page per 100 tables) or a getTable each. */
+async function readColumns(catalog: Catalog, tables: readonly string[], concurrency: number): Promise<Map<string, readonly ColumnSpec[]>> {
+  const out = new Map<string, readonly ColumnSpec[]>();
+  if (catalog.getTables) {
+    const read = await catalog.getTables(tables);
+    for (const t of tables) { const schema = read.get(t); out.set(t, schema ? tableColumns(schema) : []); }
+    return out;
+  }
+  await mapLimit(tables, concurrency, async (table) => {
+    const schema = await catalog.getTable(table);
+    out.set(table, schema ? tableColumns(schema) : []);
+  });
+  return out;
 }
 
 /** Whether `_spool/offsets.json` has reached every offset the manifest advances (its offsets step happened). */
