@@ -50,9 +50,10 @@ export class Materializer extends Construct {
     p.lake.deny(this.fn, ['s3:GetObject', 's3:GetObjectVersion'], [LAKE_KEYS.quarantine]);
     p.lake.deny(this.fn, ['s3:*'], Object.values(JOB_OUTPUT_TABLES).map(LAKE_KEYS.jobOutput));
     const glue = p.lake.glueArns();
-    // The table's columns (a file has the table's current ones), partition versions (late rows), addPartitions.
+    // The tables' columns (a file has the table's current ones: GetTables, one call per 100 tables, answering
+    // with the tables it may read), partition versions (late rows), addPartitions.
     this.fn.addToRolePolicy(new PolicyStatement({
-      actions: ['glue:GetTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition'],
+      actions: ['glue:GetTables', 'glue:GetTable', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition'],
       resources: [glue.catalog, glue.database, glue.tables],
     }));
     this.fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['glue:*'], resources: Object.values(JOB_OUTPUT_TABLES).map(glue.table) }));

@@ -362,6 +362,11 @@ for (const { label, name, raw } of variants) {
       expect('compaction', 'ab_daily', ['glue:GetTable', 'glue:GetTables', 'glue:GetPartitions', 'glue:BatchGetPartition']);
       expect('abDaily', 'ab_daily', ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition', 'glue:BatchGetPartition', 'glue:BatchUpdatePartition']);
       expect('abDaily', 'page_view', []);
+      // the materializer: the tables' columns in one GetTables per run, partitions as addPartitions makes them
+      if (fns.materializer) {
+        expect('materializer', 'page_view', ['glue:GetTable', 'glue:GetTables', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition']);
+        expect('materializer', 'ab_daily', []);
+      }
     });
 
     it('grants every Glue call the catalog adapter makes to some function, on event tables (a new call needs its IAM too)', () => {
