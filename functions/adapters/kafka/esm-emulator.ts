@@ -33,6 +33,16 @@ export interface EsmSettings {
   readonly retryBaseMs?: number;
   /** partitions delivered side by side (default 1: the local catalog and chDB are one process's files) */
   readonly concurrency?: number;
+  /**
+   * the consumer group's timeouts, ms (kafkajs defaults 30,000 / 60,000 / 3,000): a member that sends no
+   * heartbeat for the session timeout (a batch's invocation takes longer, since heartbeats are sent between
+   * batches) is evicted and its partitions go to the others; short ones make rebalances quick in tests
+   */
+  readonly sessionTimeoutMs?: number;
+  readonly rebalanceTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  /** the client id the broker sees (default tributary-esm-emulator) */
+  readonly clientId?: string;
 }
 
 export interface EsmStats {
@@ -71,13 +81,17 @@ export function cutBatches<T extends { key: Buffer | null; value: Buffer | null;
 
 export class EsmEmulator {
   readonly stats: EsmStats = { invocations: 0, failedInvocations: 0, recordsDelivered: 0, batchesToFailureDestination: 0 };
+  /** commits the group refused (a rebalance under way): those chunks are delivered again */
+  refusedCommits = 0;
+  /** the partitions assigned at each join of the group (a rebalance adds one), per topic */
+  readonly assignments: Array<Record<string, number[]>> = [];
   private readonly consumer: Consumer;
   private lastActivity = Date.now();
   private inFlight = 0;
   private joined = false;
 
   constructor(private readonly settings: EsmSettings, private readonly handler: Handler) {
-    const kafka = new Kafka({ clientId: 'tributary-esm-emulator', brokers: [...settings.brokers], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: settings.clientId ?? 'tributary-esm-emulator', brokers: [...settings.brokers], logLevel: logLevel.NOTHING });
     const window = settings.batchingWindowMs ?? 500;
     this.consumer = kafka.consumer({
       groupId: settings.groupId,
@@ -85,12 +99,19 @@ export class EsmEmulator {
       maxWaitTimeInMs: window,
       minBytes: window > 0 ? 1024 * 1024 : 1,
       maxBytesPerPartition: settings.maxPayloadBytes ?? 6 * 1024 * 1024,
+      ...(settings.sessionTimeoutMs !== undefined ? { sessionTimeout: settings.sessionTimeoutMs } : {}),
+      ...(settings.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: settings.rebalanceTimeoutMs } : {}),
+      ...(settings.heartbeatIntervalMs !== undefined ? { heartbeatInterval: settings.heartbeatIntervalMs } : {}),
     });
   }
 
   async start(): Promise<void> {
     const s = this.settings;
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => { this.joined = true; this.lastActivity = Date.now(); });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      this.lastActivity = Date.now();
+      this.assignments.push(e.payload.memberAssignment);
+    });
     await this.consumer.connect();
     this.lastActivity = Date.now();
     for (const topic of s.topics) await this.consumer.subscribe({ topic, fromBeginning: s.fromBeginning ?? true });
@@ -103,11 +124,20 @@ export class EsmEmulator {
         try {
           for (const chunk of cutBatches(batch.messages, s.batchSize ?? 100, s.maxPayloadBytes ?? 6 * 1024 * 1024, batch.topic)) {
             if (!isRunning() || isStale()) return;
-            await this.deliver(batch.topic, batch.partition, chunk, heartbeat);
+            if (!await this.deliver(batch.topic, batch.partition, chunk, heartbeat, isRunning)) return;
             const last = chunk[chunk.length - 1]!.offset;
+            // Commit only after success (or after the batch went to the failure destination). A commit the
+            // group refuses (a rebalance began: the partition may be another member's by now) leaves the chunk
+            // unresolved, to be delivered again from the last committed offset by whoever owns the partition
+            // after the rebalance; thrown out of eachBatch, the refusal would stop this consumer for good
+            // (kafkajs wraps it as non-retriable and does not restart).
+            try {
+              await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) }]);
+            } catch {
+              this.refusedCommits++;
+              return;
+            }
             resolveOffset(last);
-            // Commit only after success (or after the batch went to the failure destination).
-            await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) }]);
           }
         } finally {
           this.inFlight--;
@@ -117,7 +147,8 @@ export class EsmEmulator {
     });
   }
 
-  private async deliver(topic: string, partition: number, chunk: readonly KafkaMessage[], heartbeat: () => Promise<void>): Promise<void> {
+  /** false: the emulator was stopped while the batch failed, and leaves it uncommitted to the partition's next owner */
+  private async deliver(topic: string, partition: number, chunk: readonly KafkaMessage[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<boolean> {
     const s = this.settings;
     const event = encodeMskEvent(chunk.map((m) => ({
       topic, partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value,
@@ -129,14 +160,16 @@ export class EsmEmulator {
       try {
         await this.handler(event);
         this.stats.recordsDelivered += chunk.length;
-        return;
+        return true;
       } catch (err) {
         this.stats.failedInvocations++;
+        // Stopping waits for the batch in delivery: retrying it without limit would keep a stopped emulator alive.
+        if (!isRunning()) return false;
         const tooOld = s.maximumRecordAgeSeconds !== undefined && Date.now() - oldest > s.maximumRecordAgeSeconds * 1000;
         const retries = s.maximumRetryAttempts === undefined || s.maximumRetryAttempts < 0 ? Infinity : s.maximumRetryAttempts;
         if (attempt >= retries || tooOld) {
           await this.toFailureDestination(topic, partition, chunk, event, err as Error, attempt + 1);
-          return;
+          return true;
         }
         await heartbeat();
         await new Promise((r) => setTimeout(r, Math.min(30_000, (s.retryBaseMs ?? 200) * 2 ** attempt)));
@@ -158,6 +191,20 @@ export class EsmEmulator {
       if (Date.now() - started > timeoutMs) throw new Error('the event source emulator did not catch up in time');
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** Stops fetching (a batch already fetched is still delivered: wait for `idle`). */
+  pause(): void {
+    this.consumer.pause(this.settings.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.consumer.resume(this.settings.topics.map((topic) => ({ topic })));
+  }
+
+  /** no batch being delivered */
+  get idle(): boolean {
+    return this.inFlight === 0;
   }
 
   async stop(): Promise<void> {
