@@ -103,6 +103,12 @@ export interface EnvironmentConfig {
    */
   readonly lakeWrites: LakeWrites;
   readonly materializeEveryMinutes: number;
+  /**
+   * With `spool` only: the materializer's deferral (TRIBUTARY_MATERIALIZE_DEFER_SECONDS, docs/lake.md#spool-writes),
+   * 0–240 s, default 0: a table whose oldest pending row is younger waits for a later run (fewer files for rare
+   * tables). It adds to an event's way to the lake: the lake window + it + the interval + 60 s must stay ≤ 300 s.
+   */
+  readonly materializeDeferSeconds: number;
   readonly topics: readonly TopicConfig[];
   /** Kafka consumer group of the ingest function (default tributary-<env>) */
   readonly consumerGroup: string;
@@ -234,6 +240,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
     topology,
     lakeWrites: lakeWritesSetting(at('lakeWrites'), problems),
     materializeEveryMinutes: int('materializeEveryMinutes', DEFAULT_MATERIALIZE_EVERY_MINUTES, 1, 5),
+    materializeDeferSeconds: int('materializeDeferSeconds', 0, 0, 240),
     topics,
     consumerGroup: consumerGroupBase(at('consumerGroup'), name, topics, topology, problems),
     vpc: {
@@ -266,13 +273,16 @@ export function parseEnvironment(name: string | undefined, environments: unknown
     }
   }
   if (at('materializeEveryMinutes') !== undefined && config.lakeWrites !== 'spool') problems.push('materializeEveryMinutes applies to "lakeWrites": "spool" only (direct writes have no materializer)');
+  if (at('materializeDeferSeconds') !== undefined && config.lakeWrites !== 'spool') problems.push('materializeDeferSeconds applies to "lakeWrites": "spool" only (direct writes have no materializer)');
   if (config.lakeWrites === 'spool') {
-    // Spooled, an event reaches the lake when its batch closes, the next materializer run starts and finishes.
+    // Spooled, an event reaches the lake when its batch closes, its table's deferral has passed, and the next
+    // materializer run starts and finishes.
+    const defer = config.materializeDeferSeconds;
     for (const [i, t] of config.topics.entries()) {
       const window = t.lake?.batchingWindowSeconds ?? t.batchingWindowSeconds ?? 0;
-      const total = window + 60 * config.materializeEveryMinutes + MATERIALIZE_RUN_ALLOWANCE_SECONDS;
+      const total = window + defer + 60 * config.materializeEveryMinutes + MATERIALIZE_RUN_ALLOWANCE_SECONDS;
       if (total > LAKE_VISIBLE_SECONDS) {
-        problems.push(`topics.${i}: with "lakeWrites": "spool", its lake window ${window} s + materializeEveryMinutes ${config.materializeEveryMinutes} min + ${MATERIALIZE_RUN_ALLOWANCE_SECONDS} s for the run is ${total} s, over the ${LAKE_VISIBLE_SECONDS} s an event may take to reach the lake: shorten the window or the interval`);
+        problems.push(`topics.${i}: with "lakeWrites": "spool", its lake window ${window} s${defer > 0 ? ` + materializeDeferSeconds ${defer} s` : ''} + materializeEveryMinutes ${config.materializeEveryMinutes} min + ${MATERIALIZE_RUN_ALLOWANCE_SECONDS} s for the run is ${total} s, over the ${LAKE_VISIBLE_SECONDS} s an event may take to reach the lake: shorten the window${defer > 0 ? ', the deferral' : ''} or the interval`);
       }
     }
   }
@@ -412,7 +422,7 @@ function ingestSettings(int: IntReader, problems: string[]): EnvironmentConfig['
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
-  'account', 'region', 'msk', 'topology', 'lakeWrites', 'materializeEveryMinutes', 'topics', 'consumerGroup', 'vpc', 'clickhouse', 'piiSaltSecretName', 'retention', 'kmsKey', 'dataStewardRoleArn', 'ingest', 'alarms',
+  'account', 'region', 'msk', 'topology', 'lakeWrites', 'materializeEveryMinutes', 'materializeDeferSeconds', 'topics', 'consumerGroup', 'vpc', 'clickhouse', 'piiSaltSecretName', 'retention', 'kmsKey', 'dataStewardRoleArn', 'ingest', 'alarms',
 ]);
 
 const optionalField = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>

@@ -15,6 +15,8 @@ import { LAKE_KEYS } from './lake.js';
 
 export interface MaterializerProps extends FunctionContext {
   readonly everyMinutes: number;
+  /** TRIBUTARY_MATERIALIZE_DEFER_SECONDS: validated with the lake windows in config.ts (event → lake ≤ 300 s) */
+  readonly deferSeconds?: number;
 }
 
 /** The function's timeout; a manifest's lease outlasts it, so a run never takes over a live one's. */
@@ -27,6 +29,7 @@ export class Materializer extends Construct {
   constructor(scope: Construct, id: string, p: MaterializerProps) {
     super(scope, id);
     if (!Number.isInteger(p.everyMinutes) || p.everyMinutes < 1 || p.everyMinutes > 5) throw new Error('Materializer: everyMinutes must be 1–5 (event → lake within 5 minutes)');
+    if (p.deferSeconds !== undefined && (!Number.isInteger(p.deferSeconds) || p.deferSeconds < 0 || p.deferSeconds > 240)) throw new Error('Materializer: deferSeconds must be an integer from 0 to 240');
     const { TRIBUTARY_BUCKET, TRIBUTARY_GLUE_DATABASE, TRIBUTARY_KMS_KEY_ID } = p.lake.environment();
     this.fn = tributaryFunction(this, 'Function', {
       entry: 'materialize/handler.ts',
@@ -37,6 +40,7 @@ export class Materializer extends Construct {
       environment: {
         TRIBUTARY_BUCKET: TRIBUTARY_BUCKET!, TRIBUTARY_GLUE_DATABASE: TRIBUTARY_GLUE_DATABASE!, ...(TRIBUTARY_KMS_KEY_ID ? { TRIBUTARY_KMS_KEY_ID } : {}),
         TRIBUTARY_MATERIALIZE_LEASE_SECONDS: String(MATERIALIZE_TIMEOUT.toSeconds() + 60),
+        TRIBUTARY_MATERIALIZE_DEFER_SECONDS: String(p.deferSeconds ?? 0),
         POWERTOOLS_SERVICE_NAME: 'tributary-materialize',
       },
       // One run at a time; a failed run is not retried by Lambda: the next scheduled one finishes its manifest.

@@ -86,9 +86,9 @@ export class TributaryStack extends Stack {
       memoryMb: c.ingest.memoryMb, semiSpaceMb: c.ingest.semiSpaceMb, timeout: Duration.minutes(c.ingest.timeoutMinutes), logDays,
     });
     this.jobs = new Jobs(this, 'Jobs', { lake: this.lake, vpc, subnets, securityGroups, clickhouse: login('ClickHouseJobsSecret', c.clickhouse.jobs), logDays, ...(props.jobsDir ? { jobsDir: props.jobsDir } : {}) });
-    if (c.lakeWrites === 'spool') this.materializer = new Materializer(this, 'Materializer', { lake: this.lake, vpc, subnets, securityGroups, logDays, everyMinutes: c.materializeEveryMinutes });
+    if (c.lakeWrites === 'spool') this.materializer = new Materializer(this, 'Materializer', { lake: this.lake, vpc, subnets, securityGroups, logDays, everyMinutes: c.materializeEveryMinutes, deferSeconds: c.materializeDeferSeconds });
     this.monitoring = new Monitoring(this, 'Monitoring', {
-      ...(this.materializer ? { materializer: this.materializer.fn, spoolAgeSeconds: 60 * c.materializeEveryMinutes + MATERIALIZE_RUN_ALLOWANCE_SECONDS } : {}),
+      ...(this.materializer ? { materializer: this.materializer.fn, spoolAgeSeconds: 60 * c.materializeEveryMinutes + MATERIALIZE_RUN_ALLOWANCE_SECONDS + c.materializeDeferSeconds } : {}),
       envName: c.name, ingest: this.ingest.paths, clusterName, compaction: this.jobs.compaction, abDaily: this.jobs.abDaily, ...(this.jobs.sqlJobs ? { sqlJobs: this.jobs.sqlJobs } : {}),
       emails: c.alarms.emails, freshnessMinutes: c.alarms.freshnessMinutes, quarantinePercent: c.alarms.quarantinePercent, quarantineTable: `${c.clickhouse.database}_ops._quarantine`, offsetLag: c.alarms.offsetLag,
     });

@@ -68,7 +68,7 @@ function coupledVariant(raw: Record<string, unknown>): Record<string, unknown> {
 
 /** An environment with spool writes as it would be with direct writes (no materializer). */
 function directVariant(raw: Record<string, unknown>): Record<string, unknown> {
-  const { lakeWrites: _w, materializeEveryMinutes: _m, ...rest } = raw;
+  const { lakeWrites: _w, materializeEveryMinutes: _m, materializeDeferSeconds: _d, ...rest } = raw;
   return rest;
 }
 
@@ -639,6 +639,31 @@ describe('lake writes (#23)', () => {
     assert.match(refusal({ ...prod, topics: [{ name: 'tracking', lake: { batchSize: 10_000, batchingWindowSeconds: 240 } }] }),
       /topics\.0: with "lakeWrites": "spool", its lake window 240 s \+ materializeEveryMinutes 2 min \+ 60 s for the run is 420 s, over the 300 s an event may take to reach the lake/);
     assert.equal(refusal({ ...prod, materializeEveryMinutes: 1, topics: [{ name: 'tracking', lake: { batchSize: 10_000, batchingWindowSeconds: 180 } }] }), 'accepted');
+  });
+
+  it('reads the materializer\'s deferral (0 when unset), refused outside 0–240 s, without spool, or when window + deferral + interval + 60 s exceed 300 s', () => {
+    assert.equal(parseEnvironment('prod', environments).materializeDeferSeconds, 0);
+    const lake60 = { ...prod, materializeEveryMinutes: 1, topics: [{ name: 'tracking', lake: { batchSize: 10_000, batchingWindowSeconds: 60 } }] };
+    assert.equal(parseEnvironment('x', { x: { ...lake60, materializeDeferSeconds: 120 } }).materializeDeferSeconds, 120);
+    assert.match(refusal({ ...lake60, materializeDeferSeconds: 241 }), /materializeDeferSeconds must be an integer from 0 to 240/);
+    assert.match(refusal({ ...lake60, materializeDeferSeconds: -1 }), /materializeDeferSeconds must be an integer from 0 to 240/);
+    assert.match(refusal({ ...directVariant(prod), materializeDeferSeconds: 60 }), /materializeDeferSeconds applies to "lakeWrites": "spool" only/);
+    // 60 s window + 121 s + 1 min + 60 s = 301 s: one second over
+    assert.match(refusal({ ...lake60, materializeDeferSeconds: 121 }),
+      /topics\.0: with "lakeWrites": "spool", its lake window 60 s \+ materializeDeferSeconds 121 s \+ materializeEveryMinutes 1 min \+ 60 s for the run is 301 s, over the 300 s an event may take to reach the lake: shorten the window, the deferral or the interval/);
+    // prod as it is (a 120 s lake window, every 2 minutes) has no room for any deferral
+    assert.match(refusal({ ...prod, materializeDeferSeconds: 1 }), /is 301 s, over the 300 s/);
+  });
+
+  it('gives the materializer its deferral and counts it in the SpoolBacklogAge alarm', () => {
+    const config = parseEnvironment('prod', { prod: { ...prod, materializeEveryMinutes: 1, materializeDeferSeconds: 120, topics: [{ name: 'tracking', lake: { batchSize: 10_000, batchingWindowSeconds: 60 } }] } });
+    const { stack, template } = synthConfig(config);
+    const env = placeholders(functionResource(stack, template, stack.materializer!.fn).Properties.Environment!.Variables);
+    assert.equal(env['TRIBUTARY_MATERIALIZE_DEFER_SECONDS'], '120');
+    assert.equal(readMaterializeEnvironment(env).deferMs, 120_000);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName?: string; Threshold: number } }>;
+    // a spool holding a waiting table's rows is taken again once they are due: its age includes the deferral
+    assert.equal(alarms.find((a) => a.Properties.MetricName === 'SpoolBacklogAge')?.Properties.Threshold, 60 + 60 + 120);
   });
 });
 
