@@ -16,7 +16,8 @@
 // invocations sampled per grid point, default 4), BENCH_SCALE_ESM (mixed | per-partition),
 // BENCH_SCALE_PARTS (0 skips the chDB parts run), BENCH_SCALE_LAKE_WRITES (direct | spool | both, default
 // both), BENCH_SCALE_ONLY (a filter on the grid, e.g. "traffic=1000,types=5" while developing),
-// BENCH_SCALE_BREAKDOWN=1 ($/GB by component per row), BENCH_SCALE_DEFER=0 (no deferral variants).
+// BENCH_SCALE_BREAKDOWN=1 ($/GB by component per row), BENCH_SCALE_DEFER=0 (no deferral variants),
+// BENCH_SCALE_FLOORS=1 (only the floor per grid point: the least any Lambda-based setting pays; nothing run).
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -28,7 +29,7 @@ import { startFakeGlue } from '../test/glue-endpoint.js';
 import { Counts, HOUR, openContainer, recordSizes, REGISTRY_TTL_MS, sampleBatch, tableName, typeWeights, countingStore } from './scale/harness.js';
 import { measureCompaction, scale, type CompactionCost } from './scale/compaction.js';
 import { measureParts, type PartsResult } from './scale/parts.js';
-import { batchShape, clickPipesUsdPerGb, firehoseUsdPerGb, gridPoints, loadPrices, tributaryUsdPerGb, type GridPoint } from './scale/model.js';
+import { batchShape, clickPipesUsdPerGb, firehoseUsdPerGb, gridPoints, lambdaFloor, LAMBDA_MIN_MEMORY_MB, loadPrices, tributaryUsdPerGb, type GridPoint } from './scale/model.js';
 import { materializerHour, measureMaterializer, type MaterializerCost } from './scale/spool.js';
 import { DEFAULT_MATERIALIZE_OPTIONS } from '../functions/core/lake/materialize.js';
 
@@ -123,6 +124,8 @@ interface Row {
   insertsPerSMax: number;
   quarantined: number;
   usdPerGb: number;
+  /** the least any Lambda-based setting pays at this grid point and topology (scale/model.ts lambdaFloor) */
+  floor: ReturnType<typeof lambdaFloor>;
   firehose: number;
   firehoseRounded: number;
   clickPipes: number;
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
     console.log(`calibration: ${(calibration.perRecordS * 1e6).toFixed(1)} µs per record beyond a sampled batch's rows (warm, real ingestBatch, memory ports) · Parquet ${(calibration.parquetRatio * 100).toFixed(1)} % of NDJSON at 8,000-record batches`);
     const compaction = await measureCompaction(glue);
     const materializer = await measureMaterializer(glue);
-    console.log(`materializer per run (counted, real materializeSpool): PUT+LIST ${fmtC(materializer.perRun.s3Put + materializer.perRun.s3List)} + ${fmtC(materializer.perManifest.s3Put + materializer.perManifest.s3List)}/manifest + ${fmtC(materializer.perFile.s3Put)}/file, GET ${fmtC(materializer.perManifest.s3Get)}/manifest + ${fmtC(materializer.perSpool.s3Get)}/spool, Glue ${fmtC(materializer.perTable.glue)}/table · CPU ${(materializer.perRowS * 1e6).toFixed(1)} µs/row + ${(materializer.perSpoolS * 1000).toFixed(1)} ms/spool + ${(materializer.perManifestS * 1000).toFixed(0)} ms/manifest · spool ${materializer.spoolBytesPerRow.toFixed(0)} B/row`);
+    console.log(`materializer per run (counted, real materializeSpool): PUT+LIST ${fmtC(materializer.perRun.s3Put + materializer.perRun.s3List)} + ${fmtC(materializer.perManifest.s3Put + materializer.perManifest.s3List)}/manifest + ${fmtC(materializer.perFile.s3Put)}/file, GET ${fmtC(materializer.perManifest.s3Get)}/manifest + ${fmtC(materializer.perSpool.s3Get)}/spool, Glue ${fmtC(materializer.perManifest.glue)}/manifest + ${fmtC(materializer.perTable.glue)}/table + ${fmtC(materializer.perClosedFile.glue)}/file of a closed hour + ${fmtC(materializer.perNewPartition.glue)}/(table, hour) registered (a warm container) · CPU ${(materializer.perRowS * 1e6).toFixed(1)} µs/row + ${(materializer.perSpoolS * 1000).toFixed(1)} ms/spool + ${(materializer.perManifestS * 1000).toFixed(0)} ms/manifest · spool ${materializer.spoolBytesPerRow.toFixed(0)} B/row`);
     console.log(`compaction per partition (counted): S3 PUT+LIST ${fmtC(compaction.fixed.s3Put + compaction.fixed.s3List)} + ${fmtC(compaction.perOutput.s3Put)}/output, GET ${fmtC(compaction.fixed.s3Get)} + ${fmtC(compaction.perInput.s3Get)}/input, Glue ${fmtC(compaction.fixed.glue)}; a visit of a compacted partition: LIST ${fmtC(compaction.visit.s3List)}, GET ${fmtC(compaction.visit.s3Get)}, Glue ${fmtC(compaction.visit.glue)}\n`);
 
     const rows: Row[] = [];
@@ -153,7 +156,10 @@ async function main(): Promise<void> {
     const sinksInCore = 'sinks' in DEFAULT_INGEST_CONFIG;
     const only = new Map((process.env['BENCH_SCALE_ONLY'] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
     const keep = (g: GridPoint): boolean => [...only].every(([k, v]) => String(({ partitions: g.partitions, types: g.eventTypes, traffic: g.traffic, window: g.windowS, topology: g.topology } as Record<string, unknown>)[k]) === v);
-    for (const p of gridPoints().filter((g) => (g.topology === 'coupled' || sinksInCore) && keep(g))) {
+    const points = gridPoints().filter((g) => (g.topology === 'coupled' || sinksInCore) && keep(g));
+    // BENCH_SCALE_FLOORS=1: the floors alone (modelled, nothing run), for the whole grid in seconds
+    if (process.env['BENCH_SCALE_FLOORS'] === '1') { printFloors(points, calibration.parquetRatio); return; }
+    for (const p of points) {
       for (const lakeWrites of LAKE_WRITES) rows.push(...await runPoint(p, lakeWrites, store, glue, (c) => { current = c; }, calibration, compaction, materializer));
     }
     let parts: PartsResult[] = [];
@@ -175,6 +181,7 @@ async function main(): Promise<void> {
     console.log('');
     summary(rows);
     recommend(rows);
+    printFloors(points, calibration.parquetRatio);
     console.log(`\nrun took ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     glue.client.destroy();
@@ -345,6 +352,7 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
   const gbIngested = (p.traffic * 3600 * sizes.ndjson) / 1e9;
   const rowsPerH = p.traffic * 3600;
   const sum = (f: (u: PathUse) => number): number => paths.reduce((n, u) => n + f(u), 0);
+  const floor = floorOf(p);
   const rows = INGEST_MEMORIES_MB.flatMap((memoryMb) => rowsAt(memoryMb));
   // Per setting (interval, deferral, TTL): the memory that meets every goal most cheaply (else see `rank`).
   const bySetting = new Map<string, Row[]>();
@@ -435,6 +443,7 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
         insertsPerSMax: fresh.insertsPerSMax,
         quarantined: Math.max(...paths.map((u) => u.quarantined)),
         usdPerGb,
+        floor,
         firehose: firehoseUsdPerGb(fh, prices, false),
         firehoseRounded: firehoseUsdPerGb(fh, prices, true),
         clickPipes: clickPipesUsdPerGb(gbIngested, prices),
@@ -471,13 +480,13 @@ function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], part
     ? `\ncoupled (one mapping, lake + Glue + ClickHouse in one invocation) · ${how}\ngoals: $/GB ≤ 1/5 of Firehose (lower bound) · ≤ 1 insert/s per table (or async inserts: parts bounded) · p99 into ClickHouse ≤ window + 2 s · event → lake ≤ 300 s\n`
     : `\nsplit (fresh path: ClickHouse only at the row's window; lake path at a ${LAKE_WINDOW_S} s window; both batch ≤ 10,000) · ${how} · same goals\n`);
   const table: string[][] = [['parts', 'types', 'events/s', 'window', 'TTL', 'mem', ...(lakeWrites === 'spool' ? ['every', 'defer'] : []), 'rec/batch', 'closed by', ...(topology === 'split' ? ['lake rec/batch'] : []), 'inv/h', 'ms/inv', 'GB-s/h', 'files/(tbl,h) max', 'mean',
-    'S3 PUT/GB', 'S3 req/GB compact', 'Glue/h', 'CH ins/s/tbl', 'insert', 'parts/s/tbl', 'CH parts/min', 'quar.', ...(lakeWrites === 'spool' ? ['mat. run s'] : []), 'fresh p99 s', 'lake max s', 'Tributary $/GB', 'Firehose $/GB', '(5 KB-rounded)', '× Firehose', 'ClickPipes $/GB', 'verdict']];
+    'S3 PUT/GB', 'S3 req/GB compact', 'Glue/h', 'CH ins/s/tbl', 'insert', 'parts/s/tbl', 'CH parts/min', 'quar.', ...(lakeWrites === 'spool' ? ['mat. run s'] : []), 'fresh p99 s', 'lake max s', 'Tributary $/GB', 'Firehose $/GB', '(5 KB-rounded)', '× Firehose', 'floor ×', 'ClickPipes $/GB', 'verdict']];
   for (const r of rows) {
     table.push([String(r.p.partitions), String(r.p.eventTypes), r.p.traffic.toLocaleString('en'), `${r.p.windowS} s`, `${r.registryTtlS} s`, `${r.ingestMemoryMb}`, ...(lakeWrites === 'spool' ? [`${r.intervalMin} min`, r.deferS > 0 ? `${r.deferS} s` : '0'] : []), r.shape.records.toLocaleString('en'), r.shape.closedBy,
       ...(topology === 'split' ? [r.lakeShape.records.toLocaleString('en')] : []), n0(r.invPerH), (r.secondsPerInv * 1000).toFixed(0), n0(r.gbSecondsPerH), n0(r.filesPerTableHourMax), n0(r.filesPerTableHourMean),
       n0(r.s3PutPerGbIngest), n0(r.s3ReqPerGbCompaction), n0(r.gluePerH), n0(r.insertsPerSMax), r.asyncInserts ? 'async' : 'sync', n0(r.partsPerSMax), partsFor(r.insertsPerSMax, parts), r.quarantined > 0 ? `${(r.quarantined * 100).toFixed(1)} %` : '0',
       ...(lakeWrites === 'spool' ? [r.materializeRunS.toFixed(1)] : []), r.freshP99S.toFixed(1), r.lakeMaxS.toFixed(0),
-      usd(r.usdPerGb), usd(r.firehose), usd(r.firehoseRounded), (r.usdPerGb / r.firehose).toFixed(2), usd(r.clickPipes), verdict(r)]);
+      usd(r.usdPerGb), usd(r.firehose), usd(r.firehoseRounded), (r.usdPerGb / r.firehose).toFixed(2), (r.floor.usdPerGb / r.firehose).toFixed(2), usd(r.clickPipes), verdict(r)]);
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) console.log(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
@@ -495,7 +504,57 @@ function printTopology(topology: 'coupled' | 'split', rows: readonly Row[], part
   console.log(`CH ins/s/tbl: inserts per second into the busiest table · insert: async where sync would exceed 1/s · parts/s/tbl: new parts per second (sync: the inserts; async: ≤ one flush per ${ASYNC_FLUSH_S} s busy timeout on the replica that buffers them) · CH parts/min: active parts after a minute at that insert rate (chDB, sync)`);
   console.log(`fresh p99 s: batch close (window, or sooner when full) + ms/inv + ${LATENCY_OVERHEAD_S} s fetch/poll (bench:latency) + the async flush wait · lake max s: close + the lake path's invocation (+ spool: the interval + the materializer's run)`);
   console.log('Firehose: MSK source + Parquet conversion + dynamic partitioning by (event, dt, hour), 900 s buffers; lower bound without the 5 KB rounding of conversion, and with it · ClickPipes: the ClickHouse half only, one XS replica');
+  console.log(`floor ×: the least any Lambda-based setting of this topology pays at this window, × Firehose (the fee, ${LAMBDA_MIN_MEMORY_MB} MB billed for the ClickHouse wait, coupled a lake PUT per invocation, a file per table per lake budget, compaction's PUT and reads; below)`);
 }
+
+/**
+ * The floor of a grid point: what no setting of its topology can avoid at its window. Modelled, not run:
+ * the fresh invocations the window fixes (ESM model), and async inserts (a flush wait) where they exceed
+ * 1/s per table (the busiest table has rows in every batch of the grid).
+ */
+function floorOf(p: GridPoint): ReturnType<typeof lambdaFloor> {
+  const fresh = batchShape(p, sizes.payload, ESM_MODE);
+  const rowsPerH = p.traffic * 3600;
+  return lambdaFloor({
+    topology: p.topology, invPerH: fresh.invocationsPerS * 3600,
+    // the lake path's fewest invocations: Lambda's longest window (300 s), or sooner when a batch is full
+    lakeInvPerH: p.topology === 'split' ? batchShape({ ...p, windowS: 300 }, sizes.payload, ESM_MODE).invocationsPerS * 3600 : 0,
+    clickhouseWaitS: fresh.invocationsPerS > GOAL_INSERTS_PER_S ? ASYNC_FLUSH_S / 2 : WAIT_MS.clickhouseInsert / 1000,
+    rowsPerHByTable: typeWeights(p.eventTypes).map((w) => rowsPerH * w), lakeBudgetS: GOAL_LAKE_S - (p.topology === 'coupled' ? p.windowS : 0),
+    gbIngested: (rowsPerH * sizes.ndjson) / 1e9,
+  }, prices);
+}
+
+/**
+ * Per grid point and topology, the floor's arithmetic: where it exceeds the cost goal, no Lambda-based setting
+ * (any memory, lake writes, interval or code) meets it at that window.
+ */
+function printFloors(points: readonly GridPoint[], parquetRatio: number): void {
+  // per (topology, types, traffic, window): the highest floor over the partition counts run
+  const groups = new Map<string, { p: GridPoint; partitions: number[]; floor: ReturnType<typeof lambdaFloor>; firehose: number }>();
+  for (const p of points) {
+    const gb = (p.traffic * 3600 * sizes.ndjson) / 1e9;
+    const floor = floorOf(p);
+    const firehose = firehoseUsdPerGb({ gbIngested: gb, gbParquet: gb * parquetRatio, records: p.traffic * 3600, tables: p.eventTypes }, prices, false);
+    const k = `${p.topology}/${p.eventTypes}/${p.traffic}/${p.windowS}`;
+    const g = groups.get(k);
+    if (!g) groups.set(k, { p, partitions: [p.partitions], floor, firehose });
+    else { g.partitions.push(p.partitions); if (floor.usdPerGb > g.floor.usdPerGb) { g.floor = floor; g.p = p; } }
+  }
+  if (groups.size === 0) return;
+  console.log(`\nfloor: the least any Lambda-based setting pays ($/GB, at ${LAMBDA_MIN_MEMORY_MB} MB, the smallest Lambda; a lower bound: no CPU, Glue, registry, manifests or spool reads) against the cost goal (1/5 of Firehose); infeasible points:`);
+  const feasible: number[] = [];
+  for (const g of [...groups.values()].sort((a, b) => a.p.topology.localeCompare(b.p.topology) || a.p.traffic - b.p.traffic || a.p.eventTypes - b.p.eventTypes || a.p.windowS - b.p.windowS)) {
+    const gb = (g.p.traffic * 3600 * sizes.ndjson) / 1e9;
+    const goal = g.firehose * GOAL_RATIO;
+    if (g.floor.usdPerGb <= goal) { feasible.push(g.floor.usdPerGb / g.firehose); continue; }
+    console.log(`  ${g.p.topology}, ${g.p.traffic.toLocaleString('en')} events/s, ${g.p.eventTypes} types, ${g.p.windowS} s (${g.partitions.join('/')} partitions): ${g.floor.parts.map(([k, usd]) => `${k} ${usdFloor(usd / gb)}`).join(' + ')} = ${usdFloor(g.floor.usdPerGb)} `
+      + `= ${(g.floor.usdPerGb / g.firehose).toFixed(2)}× Firehose > the goal's ${usdFloor(goal)}: no setting at this window meets it`);
+  }
+  console.log(`  ${groups.size - feasible.length} of ${groups.size} (topology, types, traffic, window) points infeasible at any memory, lake writes or interval; the others' floors: ≤ ${Math.max(0, ...feasible).toFixed(2)}× Firehose`);
+}
+
+const usdFloor = (x: number): string => `$${x.toFixed(4)}`;
 
 function summary(all: readonly Row[]): void {
   for (const lakeWrites of LAKE_WRITES) for (const ttl of REGISTRY_TTLS_S) {

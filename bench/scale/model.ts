@@ -136,3 +136,43 @@ export function clickPipesUsdPerGb(gbPerHour: number, prices: Prices): number {
   const p = (k: string): number => prices.prices[k]!.usd;
   return p('clickPipesIngestGb') + (0.0625 * p('clickPipesComputeUnitHour')) / gbPerHour;
 }
+
+/** Lambda's smallest memory: the floor bills the waits a function cannot avoid at this size. */
+export const LAMBDA_MIN_MEMORY_MB = 128;
+
+export interface FloorInput {
+  readonly topology: Topology;
+  /** the coupled mapping's invocations per hour, or the fresh path's in split (fixed by the window and the pollers) */
+  readonly invPerH: number;
+  /** the lake path's fewest invocations per hour in split (a batch per poller per lake budget) */
+  readonly lakeInvPerH: number;
+  /** seconds each fresh invocation must wait for ClickHouse: an insert's round trip, or the async flush */
+  readonly clickhouseWaitS: number;
+  /** per table, rows per hour (a table gets a lake file only when it has rows) */
+  readonly rowsPerHByTable: readonly number[];
+  /** seconds a table's rows may wait for their file: event → lake goal − the batch window */
+  readonly lakeBudgetS: number;
+  readonly gbIngested: number;
+}
+
+/**
+ * The least any Lambda-based setting pays at a grid point, whatever its memory, lake writes, interval or
+ * code: the invocation fee at the invocation rate the window fixes; each invocation billed at 128 MB for the
+ * ClickHouse wait it cannot skip; coupled, a lake PUT per invocation (a spool object or a file); every table
+ * a lake file per lake budget (event → lake ≤ 300 s) while it has rows; compaction's one output PUT per
+ * table and hour and a GET per input file. Left out, so it is a lower bound: CPU time, Glue, the registry,
+ * manifests and spool reads, compaction's CPU. $ per hour, by component.
+ */
+export function lambdaFloor(f: FloorInput, prices: Prices): { usdPerGb: number; parts: Array<[string, number]> } {
+  const p = (k: string): number => prices.prices[k]!.usd;
+  const filesPerH = f.rowsPerHByTable.reduce((n, rows) => n + Math.min(rows, 3600 / f.lakeBudgetS), 0);
+  const tablesWithRows = f.rowsPerHByTable.filter((rows) => rows > 0).length;
+  const parts: Array<[string, number]> = [
+    ['invocation fee', (f.invPerH + (f.topology === 'split' ? f.lakeInvPerH : 0)) * p('lambdaRequest')],
+    ['ClickHouse wait at 128 MB', f.invPerH * f.clickhouseWaitS * (LAMBDA_MIN_MEMORY_MB / 1024) * p('lambdaArmGbSecond')],
+    ['lake PUT per invocation', (f.topology === 'coupled' ? f.invPerH : f.lakeInvPerH) * p('s3PutRequest')],
+    ['a file per table per lake budget', filesPerH * p('s3PutRequest')],
+    ['compaction output + reads', tablesWithRows * p('s3PutRequest') + filesPerH * p('s3GetRequest')],
+  ];
+  return { usdPerGb: parts.reduce((n, [, usd]) => n + usd, 0) / f.gbIngested, parts };
+}
