@@ -1,4 +1,4 @@
-// One "container" of the process chaos harness: the deployed Lambda handler (ingest, compact, materialize or jobs), configured
+// One "container" of the process chaos harness: the deployed Lambda handler (ingest, compact, materialize, jobs or ab-daily), configured
 // from the environment as in AWS, invoked over IPC one event at a time. The harness SIGKILLs it at will; its
 // replacement starts cold (no registry, column or catalog cache survives).
 //
@@ -29,6 +29,8 @@ const run: (event: unknown) => Promise<unknown> = role === 'compact'
     ? await import('../../functions/materialize/handler.js').then((m) => (e: unknown) => m.handler(e, { getRemainingTimeInMillis: () => 240_000 } as never))
     : role === 'jobs'
       ? await import('../../functions/jobs/handler.js').then((m) => (e: unknown) => m.handler(e as never))
+      : role === 'ab-daily'
+        ? await import('../../functions/ab-daily/handler.js').then((m) => (e: unknown) => m.handler(e as never))
       : await import('../../functions/ingest/handler.js').then((m) => (e: unknown) => m.handler(e as never));
 
 process.on('message', (m: Invocation) => {

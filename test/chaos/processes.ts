@@ -31,11 +31,11 @@ import { startRadosgw, type Radosgw } from '../s3/radosgw.js';
 import { Checker, type SinkFigures, type StageFigures } from './checker.js';
 import { Slot, type PlannedFault } from './containers.js';
 import { startFaultProxy, type Action, type FaultProxy, type ProxiedRequest, type Service } from './fault-proxy.js';
-import { generate } from './traffic.js';
+import { CHAOS_EXPERIMENT, generate, type ValidEvent } from './traffic.js';
 
 export const PROCESS_FAULT_KINDS = [
   'kill_at_random_request', 'kill_between_files', 'kill_mid_write', 'kill_after_clickhouse_insert', 'kill_before_offset_commit',
-  'compaction_kill', 'materializer_kill', 'materializer_overlap', 'job_kill',
+  'compaction_kill', 'materializer_kill', 'materializer_overlap', 'job_kill', 'ab_daily_kill',
   'object_store_5xx', 'object_store_throttling', 'object_store_slow', 'object_store_torn_write',
   'catalog_throttling', 'catalog_concurrent_modification', 'catalog_lost_response',
   'clickhouse_unavailable', 'clickhouse_timeout_after_insert', 'clickhouse_too_many_parts',
@@ -99,6 +99,11 @@ export interface ProcessChaosResult {
   readonly compactionRuns: number;
   /** job invocations (a day each), with --job */
   readonly jobRuns: number;
+  /** ab-daily invocations (a day each), with --job */
+  readonly abRuns: number;
+  /** at the end, with --job: the SQL job's windows and ab-daily's rows, each against what the traffic gives */
+  readonly jobFinal: { windows: number; expected: number };
+  readonly abFinal: { rows: number; expected: number };
   readonly compactionKillsAfter: Map<string, number>;
   readonly lakeWrites: 'direct' | 'spool';
   readonly materializeRuns: number;
@@ -126,6 +131,10 @@ const GLUE_ERROR = (type: string): { headers: Record<string, string>; body: stri
 // (a spool object is the batch's lake data in spool mode)
 const isLakeData = (r: ProxiedRequest): boolean => r.method === 'PUT' && (/^PUT lake\/(?!_quarantine)[^ ]+\.parquet$/.test(r.what) || /^PUT _spool\/pending\/[^ ]+\.spool$/.test(r.what));
 const isEventInsert = (r: ProxiedRequest): boolean => /^INSERT INTO `?tributary`?\.`?(?!_)/.test(r.what);
+/** faults the AWS SDKs retry away (one rule fires once): they can ride beside a fault that ends the invocation */
+const ABSORBED: ReadonlySet<ProcessFaultKind> = new Set(['object_store_5xx', 'object_store_throttling', 'object_store_slow', 'catalog_throttling']);
+/** what a failed invocation's error may say when one of the injected faults caused it */
+const INJECTED_CAUSE = /container exited|injected|ECONNRESET|socket hang up|TOO_MANY_PARTS|Too many parts|ConcurrentModification|Throttling|InternalService|SlowDown|InternalError|ECONNREFUSED|other side closed|aborted|timeout/i;
 const GLUE_WRITES = new Set(['CreateTable', 'UpdateTable', 'BatchCreatePartition', 'BatchUpdatePartition', 'UpdatePartition']);
 
 export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessChaosResult> {
@@ -133,9 +142,11 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const log = o.log ?? (() => {});
   const topology = o.topology ?? 'coupled';
   const random = rng(o.seed ?? 7);
-  // The containers' clock sits 25 minutes into an hour whatever the time of day: two closed hours behind it.
+  // The containers' clock reads 01:25 UTC of the next day whatever the time of day: two closed hours behind it,
+  // 23:00 and 00:00, so the traffic always spans two days (ab-daily's incremental state across a midnight) and
+  // every object's store time is earlier than the clock, as in production.
   const realStart = Date.now();
-  const hourStart = Math.floor(realStart / 3_600_000) * 3_600_000;
+  const hourStart = Math.floor(realStart / 86_400_000) * 86_400_000 + 86_400_000 + 3_600_000;
   const virtualStart = hourStart + 25 * 60_000;
   const offset = virtualStart - realStart;
   const traffic = generate(o, random, hourStart, virtualStart);
@@ -162,11 +173,14 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const lakePath: Path = topology === 'coupled' ? 'both' : 'lake';
   const chPath: Path = topology === 'coupled' ? 'both' : 'clickhouse';
   const spooling = o.lakeWrites === 'spool';
-  const kinds = (path: Path | 'compact' | 'materialize' | 'job'): ProcessFaultKind[] => PROCESS_FAULT_KINDS.filter((k) => {
+  const kinds = (path: Path | 'compact' | 'materialize' | 'job' | 'ab'): ProcessFaultKind[] => PROCESS_FAULT_KINDS.filter((k) => {
     if (o.only && !o.only.includes(k)) return false;
     if (path === 'job') return o.job === true && k === 'job_kill';
-    if (k === 'job_kill') return false;
-    if (path === 'compact') return k === 'compaction_kill';
+    if (path === 'ab') return o.job === true && k === 'ab_daily_kill';
+    if (k === 'job_kill' || k === 'ab_daily_kill') return false;
+    // Compaction is the lake's busiest Glue writer (an UpdatePartition per switch, in replays too): it meets the
+    // catalog's faults and S3's besides its kills.
+    if (path === 'compact') return k === 'compaction_kill' || k.startsWith('catalog_') || ['object_store_5xx', 'object_store_throttling', 'object_store_slow'].includes(k);
     // The materializer is the lake's Glue writer in spool mode: it meets the catalog's faults and S3's too.
     if (path === 'materialize') return spooling && (k.startsWith('materializer_') || k.startsWith('catalog_') || ['object_store_5xx', 'object_store_throttling', 'object_store_slow'].includes(k));
     if (k === 'compaction_kill' || k.startsWith('materializer_')) return false;
@@ -176,9 +190,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     if (k.startsWith('clickhouse_') || k === 'kill_after_clickhouse_insert') return warehouse;
     return true;
   });
-  const relevant = new Set<ProcessFaultKind>([...paths.flatMap((p) => kinds(p)), ...kinds('compact'), ...kinds('materialize'), ...kinds('job')]);
+  const relevant = new Set<ProcessFaultKind>([...paths.flatMap((p) => kinds(p)), ...kinds('compact'), ...kinds('materialize'), ...kinds('job'), ...kinds('ab')]);
 
-  async function slotFor(role: 'ingest' | 'compact' | 'materialize' | 'jobs', path: Path, clockOffset: () => number): Promise<Slot> {
+  async function slotFor(role: 'ingest' | 'compact' | 'materialize' | 'jobs' | 'ab-daily', path: Path, clockOffset: () => number): Promise<Slot> {
     const index = slots.length;
     const endpoints = new Map<Service, string>();
     for (const [service, upstream] of [['s3', rgw.endpoint], ['glue', glue.endpoint], ['clickhouse', ch.url]] as const) {
@@ -198,7 +212,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       CHAOS_ROLE: role, CHAOS_CLOCK_OFFSET_MS: String(clockOffset()), ...(o.plant ? { CHAOS_PLANT: o.plant } : {}),
       ...(role === 'compact'
         ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_COMPACT_GRACE_MINUTES: '0', TRIBUTARY_COMPACT_RETENTION_MINUTES: '0', TRIBUTARY_COMPACT_SCRATCH_DIR: join(work, `scratch-${index}`), TRIBUTARY_COMPACT_MEMORY_LIMIT: '256MB' }
-        : role === 'jobs'
+        : role === 'jobs' || role === 'ab-daily'
           ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_JOBS_DIR: CHAOS_JOBS_DIR, CLICKHOUSE_URL: endpoints.get('clickhouse'), CLICKHOUSE_PASSWORD: '' }
           : role === 'materialize'
           // As deployed (infra/materialize.ts: lease = timeout + 60 s), but few spools per manifest, so a run
@@ -224,7 +238,12 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   function decide(slot: Slot, r: ProxiedRequest): Action {
     slot.lastRequest = `${r.service} ${r.what}`;
     requests.set(r.service, (requests.get(r.service) ?? 0) + 1);
-    if (slot.env === compactEnv && /UpdatePartition/.test(r.what)) compactionSwitched = true;
+    const action = injected(slot, r);
+    // A switch happened once an UpdatePartition reached Glue, whatever the reply (a lost response included).
+    if (slot.env === compactEnv && /UpdatePartition/.test(r.what) && !['respond', 'refuse', 'kill_before'].includes(action.kind)) compactionSwitched = true;
+    return action;
+  }
+  function injected(slot: Slot, r: ProxiedRequest): Action {
     for (const f of slot.plan) {
       if (f.fired || f.service !== r.service || !f.match(r)) continue;
       if (++f.seen < f.nth) continue;
@@ -234,10 +253,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
         const at = `${f.action.kind === 'kill_before' ? 'before' : 'after'} ${materializeStepOf(r)}`;
         materializeKills.set(at, (materializeKills.get(at) ?? 0) + 1);
       }
-      if (f.kind === 'compaction_kill') {
-        compactionKillsAfter.set(stepOf(r), (compactionKillsAfter.get(stepOf(r)) ?? 0) + 1);
-        if (compactionSwitched || (/UpdatePartition/.test(r.what) && f.action.kind === 'kill_after')) compactionDiedAfterSwitch = true;
-      }
+      if (f.kind === 'compaction_kill') compactionKillsAfter.set(stepOf(r), (compactionKillsAfter.get(stepOf(r)) ?? 0) + 1);
       return f.action;
     }
     return { kind: 'pass' };
@@ -258,6 +274,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       case 'kill_after_clickhouse_insert': return make('clickhouse', isEventInsert, n(2), { kind: 'kill_after' });
       case 'compaction_kill': return make(random() < 0.7 ? 's3' : 'glue', any, n(12), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
       // The job: reading the window, staging, replacing the partition, the lake file, the catalog.
+      case 'ab_daily_kill':
       case 'job_kill': return make((['s3', 'glue', 'clickhouse'] as const)[Math.floor(random() * 3)]!, any, n(6), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
       // At one of its manifest steps' requests (before or after it: between two steps), in one of its first manifests.
       case 'materializer_kill': {
@@ -290,16 +307,27 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const injecting = (): boolean => !quotaMet() || performance.now() < soakUntil;
   let multiFaultInvocations = 0;
 
-  /** 0–3 faults for the next invocation, preferring kinds still short of their count. */
-  function plan(path: Path | 'compact' | 'materialize' | 'job'): ProcessFaultKind[] {
+  /**
+   * The faults of the next invocation, preferring kinds still short of their count: at most one that ends it
+   * (a kill, a refused or lost request, a torn write, a redelivery) and up to two that the SDKs' retries absorb
+   * beside it, so one invocation meets several and the quota fills in few invocations.
+   */
+  function plan(path: Path | 'compact' | 'materialize' | 'job' | 'ab'): ProcessFaultKind[] {
     const eligible = kinds(path);
     if (path === 'materialize') return planMaterialize(eligible);
-    if (!injecting() || eligible.length === 0 || random() < 0.4) return [];
-    const short = eligible.filter((k) => faults.get(k)! < owed(k));
-    const from = short.length > 0 && random() < 0.8 ? short : eligible;
-    const count = path === 'compact' || path === 'job' ? 1 : random() < 0.7 ? 1 : random() < 0.67 ? 2 : 3;
+    if (!injecting() || eligible.length === 0 || random() < 0.25) return [];
+    const isShort = (k: ProcessFaultKind): boolean => faults.get(k)! < owed(k);
+    const pick = (list: readonly ProcessFaultKind[]): ProcessFaultKind => {
+      const short = list.filter(isShort);
+      const from = short.length > 0 && random() < 0.85 ? short : list;
+      return from[Math.floor(random() * from.length)]!;
+    };
     const out = new Set<ProcessFaultKind>();
-    for (let i = 0; i < count; i++) out.add(from[Math.floor(random() * from.length)]!);
+    const ending = eligible.filter((k) => !ABSORBED.has(k));
+    const absorbed = eligible.filter((k) => ABSORBED.has(k));
+    if (ending.length > 0 && (path === 'job' || path === 'ab' || random() < 0.75)) out.add(pick(ending));
+    if (path !== 'job' && path !== 'ab') for (let i = 0; i < 2 && absorbed.length > 0; i++) if (random() < (absorbed.some(isShort) ? 0.6 : 0.3)) out.add(pick(absorbed));
+    if (out.size === 0) out.add(pick(eligible));
     return [...out];
   }
 
@@ -331,9 +359,13 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const compactSlot = await slotFor('compact', 'both', () => compactOffset);
   compactEnv = compactSlot.env;
   const jobSlot = o.job ? await slotFor('jobs', 'both', () => offset) : undefined;
+  const abSlot = o.job ? await slotFor('ab-daily', 'both', () => offset) : undefined;
   // the job's days: those of the traffic's three hours
   const jobDates = [...new Set([0, 1, 2].map((h) => new Date(hourStart - (2 - h) * 3_600_000).toISOString().slice(0, 10)))];
   let jobRuns = 0;
+  let abRuns = 0;
+  let abFinal = { rows: 0, expected: 0 };
+  let jobFinal = { windows: 0, expected: 0 };
   // Two materializer containers: the scheduled run and, at times, a second one overlapping it.
   const materializeSlots = spooling ? [await slotFor('materialize', 'lake', () => offset), await slotFor('materialize', 'lake', () => offset)] : [];
   let materializeTick = 0;
@@ -375,7 +407,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     if (o.trace) log(`  p${p} ${range} ${planned.join('+') || 'no fault'}: ${reply.ok ? 'ok' : 'failed'} in ${((performance.now() - t0) / 1000).toFixed(1)} s; requests so far ${[...requests].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     if (!reply.ok) {
       failedInvocations++;
-      if (!/container exited|injected|ECONNRESET|socket hang up|TOO_MANY_PARTS|Too many parts|ConcurrentModification|Throttling|InternalService|SlowDown|InternalError|ECONNREFUSED|other side closed|aborted|timeout/i.test(reply.error ?? '')) {
+      if (!INJECTED_CAUSE.test(reply.error ?? '')) {
         problems.push(`partition ${p} (${path}) batch ${range} failed without an injected cause: ${reply.error}`);
         log(`PROBLEM ${problems.at(-1)}`);
       }
@@ -407,10 +439,11 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     invocations++;
     const t0 = performance.now();
     const reply = await compactSlot.invoke({}, planned.map(fault).filter((f): f is PlannedFault => f !== undefined));
-    if (reply.ok) compactionDiedAfterSwitch = false;
+    // A run that died or failed after a switch leaves that hour's stragglers to its next run (checker.ts allows it).
+    compactionDiedAfterSwitch = !reply.ok && compactionSwitched;
     if (!reply.ok) {
       failedInvocations++;
-      if (!/container exited|injected/.test(reply.error ?? '')) problems.push(`compaction failed without an injected cause: ${reply.error}`);
+      if (!INJECTED_CAUSE.test(reply.error ?? '')) problems.push(`compaction failed without an injected cause: ${reply.error}`);
     }
     timing.compact += performance.now() - t0;
   }
@@ -434,7 +467,8 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   async function checkJob(final: boolean): Promise<void> {
     if (!jobSlot) return;
     const expected = new Map<string, number>();
-    for (const ts of traffic.pageViewTimes.values()) {
+    for (const { table, ts } of traffic.events.values()) {
+      if (table !== 'page_view') continue;
       const k = `${new Date(ts).toISOString().slice(0, 10)} ${new Date(ts).getUTCHours()}`;
       expected.set(k, (expected.get(k) ?? 0) + 1);
     }
@@ -453,8 +487,57 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     }
     if (final) {
       const got = new Map(rows.map((r) => [r.w, Number(r.v[0])]));
+      // (the job also writes a zero for each hour of those days without traffic)
+      jobFinal = { windows: [...expected].filter(([w, n]) => got.get(w) === n).length, expected: expected.size };
       for (const [w, n] of expected) if (got.get(w) !== n) problems.push(`end: job window ${w} counts ${got.get(w) ?? 'nothing'}, expected ${n}`);
     }
+  }
+
+  /** ab-daily (the deployed handler) over each of the traffic's days, killed at times at one of its requests. */
+  async function abOnce(faulty = true): Promise<void> {
+    if (!abSlot) return;
+    const rules = (faulty ? plan('ab') : []).map(fault).filter((f): f is PlannedFault => f !== undefined);
+    for (const [i, date] of jobDates.entries()) {
+      abRuns++;
+      invocations++;
+      const reply = await abSlot.invoke({ date }, i === 0 ? rules : []);
+      if (!reply.ok) {
+        failedInvocations++;
+        if (!faulty || !INJECTED_CAUSE.test(reply.error ?? '')) problems.push(`ab-daily ${date} failed without an injected cause: ${reply.error}`);
+      }
+    }
+  }
+
+  /**
+   * ab-daily's rows: one per (day, variant, metric) at every stage (a replace that was not atomic would leave
+   * two), never more units or a larger total than all the traffic gives (each only grows with more events);
+   * at the end, units, total and total_sq equal an independent computation over the distinct events.
+   */
+  async function checkAb(final: boolean): Promise<void> {
+    if (!abSlot) return;
+    const want = new Map(jobDates.map((d) => [d, expectedAb(traffic.events, Date.parse(`${d}T00:00:00Z`) + 86_400_000)]));
+    let rows: Array<{ dt: string; experiment_id: string; variant: string; metric: string; units: string; total: number; total_sq: number }>;
+    try {
+      const text = (await ch.session.queryAsync(`SELECT toString(dt) AS dt, experiment_id, variant, metric, toString(units) AS units, toFloat64(total) AS total, toFloat64(total_sq) AS total_sq FROM tributary.ab_daily`, { format: 'JSONEachRow' })).text().trim();
+      rows = text ? text.split('\n').map((l) => JSON.parse(l) as (typeof rows)[number]) : [];
+    } catch (err) {
+      if (final || !/UNKNOWN_TABLE|Unknown table|doesn't exist|does not exist/i.test(String(err))) problems.push(`ab-daily output unreadable: ${String(err).slice(0, 300)}`);
+      return;
+    }
+    const stage = final ? 'end' : `stage ${stages.length + 1}`;
+    const seen = new Map<string, number>();
+    const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+    for (const r of rows) {
+      const key = `${r.dt} ${r.experiment_id}/${r.variant}/${r.metric}`;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+      const w = want.get(r.dt)?.get(`${r.experiment_id}/${r.variant}/${r.metric}`);
+      if (!w) { problems.push(`${stage}: ab-daily row ${key} that the traffic does not give`); continue; }
+      if (Number(r.units) > w.units || r.total > w.total + 1e-6) problems.push(`${stage}: ab-daily ${key} has ${r.units} units, total ${r.total}: more than the traffic's ${w.units}, ${w.total}`);
+      if (final && (Number(r.units) !== w.units || !close(r.total, w.total) || !close(r.total_sq, w.totalSq))) problems.push(`end: ab-daily ${key} has units ${r.units}, total ${r.total}, total_sq ${r.total_sq}; expected ${w.units}, ${w.total}, ${w.totalSq}`);
+    }
+    for (const [key, n] of seen) if (n !== 1) problems.push(`${stage}: ab-daily ${key} has ${n} rows: a replace that was not atomic`);
+    if (final) for (const [d, m] of want) for (const key of m.keys()) if (!seen.has(`${d} ${key}`)) problems.push(`end: ab-daily ${d} ${key} missing`);
+    if (final) abFinal = { rows: rows.length, expected: [...want.values()].reduce((n, m) => n + m.size, 0) };
   }
 
   /** One scheduled materializer run (an interval after the last on its clock), at times with a second beside it. */
@@ -474,7 +557,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       if (o.trace) log(`  materialize ${i} at +${materializeTick * 2} min ${planned.join('+') || 'no fault'}: ${reply.ok ? JSON.stringify(reply.result) : `failed: ${(reply.error ?? '').slice(0, 200)}`}`);
       if (!reply.ok) {
         failedInvocations++;
-        if (!/container exited|injected/.test(reply.error ?? '')) problems.push(`materializer failed without an injected cause: ${reply.error}`);
+        if (!INJECTED_CAUSE.test(reply.error ?? '')) problems.push(`materializer failed without an injected cause: ${reply.error}`);
         return;
       }
       const result = reply.result as { manifests: number; pending: number };
@@ -536,6 +619,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       const jobbing = (async () => {
         for (let i = 0; jobSlot && stages.length > 0 && ingesting && i < 2; i++) {
           await jobOnce();
+          await abOnce();
           await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
         }
       })();
@@ -547,6 +631,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       const t0 = performance.now();
       const s = await check(false);
       await checkJob(false);
+      await checkAb(false);
       timing.check += performance.now() - t0;
       stages.push(s);
       log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded)${s.spool ? ` · spool ${s.spool.materialized} materialized, ${s.spool.pending} pending, ${s.spool.openManifests} open manifests` : ''} · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, materializer ${(timing.materialize / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)}`);
@@ -556,7 +641,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       return {
         topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
         producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
-        coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills, jobRuns,
+        coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills, jobRuns, abRuns, abFinal, jobFinal,
         faults, stages: stages.slice(0, -1), final: last, problems,
         seconds: (performance.now() - started) / 1000,
       };
@@ -583,12 +668,14 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     await ch.session.queryAsync('OPTIMIZE TABLE tributary_ops._quarantine FINAL').catch(() => undefined);
     // The job once more, fault-free, over everything: each hour's views are its distinct page views.
     if (jobSlot) { await jobSlot.stop(); await jobOnce(false); }
+    if (abSlot) { await abSlot.stop(); await abOnce(false); }
     const final = await check(true);
     await checkJob(true);
+    await checkAb(true);
     return {
       topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
       producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
-      coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills, jobRuns,
+      coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills, jobRuns, abRuns, abFinal, jobFinal,
       faults, stages, final, problems,
       seconds: (performance.now() - started) / 1000,
     };
@@ -652,11 +739,12 @@ export function formatProcessChaos(r: ProcessChaosResult): string {
   const worst = (f: (s: StageFigures) => SinkFigures): SinkFigures => ({ rows: 0, lost: r.stages.reduce((n, s) => n + f(s).lost, 0), duplicated: r.stages.reduce((n, s) => n + f(s).duplicated, 0), unexpected: r.stages.reduce((n, s) => n + f(s).unexpected, 0) });
   return [
     `topology ${r.topology}${r.lakeWrites === 'spool' ? ' · lake writes spool' : ''} · events ${r.events} (${r.distinctValid} distinct valid, ${r.producerDuplicates} producer duplicates, ${[...r.poison.values()].reduce((a, b) => a + b, 0)} poison: ${[...r.poison].map(([k, n]) => `${k} ${n}`).join(', ')})`,
-    `${r.invocations} invocations (${r.failedInvocations} failed and retried, ${r.multiFaultInvocations} with several faults) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs${r.jobRuns > 0 ? ` · ${r.jobRuns} job runs` : ''} · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
+    `${r.invocations} invocations (${r.failedInvocations} failed and retried, ${r.multiFaultInvocations} with several faults) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs${r.jobRuns > 0 ? ` · ${r.jobRuns} job runs, ${r.abRuns} ab-daily runs` : ''} · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
     'faults injected:',
     ...PROCESS_FAULT_KINDS.map((k) => `  ${k.padEnd(34)} ${r.faults.get(k)}`),
     `compaction killed after: ${[...r.compactionKillsAfter].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
     ...spoolLines,
+    ...(r.jobRuns > 0 ? [`jobs beside ingest: ${r.jobRuns} runs of page-views-per-hour, ${r.abRuns} of ab-daily; at every stage one row per window and key, none above what the traffic gives; at the end ${r.jobFinal.windows} of ${r.jobFinal.expected} hourly windows with page views equal to their distinct events and ${r.abFinal.rows} of ${r.abFinal.expected} ab-daily rows (day × variant × metric), checked against an independent computation`] : []),
     `at every stage (summed over ${r.stages.length}):`,
     `  ${line('lake (through the catalog)', worst((s) => s.lake))}`,
     `  ${line('ClickHouse raw', worst((s) => s.clickhouseRaw))}`,
@@ -670,4 +758,39 @@ export function formatProcessChaos(r: ProcessChaosResult): string {
     `  quarantine ${r.final.quarantine.records} records, missing ${r.final.quarantine.missing}, duplicated ${r.final.quarantine.duplicated}, wrong reason ${r.final.quarantine.wrongReason} · _ingest_log ${r.final.ingestLog.rows} rows`,
     `lost ${lost} · duplicated ${duplicated}${r.problems.length ? ` · ${r.problems.length} problems:\n  ${r.problems.slice(0, 30).join('\n  ')}` : ''}`,
   ].join('\n');
+}
+
+interface AbExpected { units: number; total: number; totalSq: number }
+
+/**
+ * ab-daily's units, total and total_sq per `experiment/variant/metric` up to a day's end, computed from the
+ * distinct events as test/chaos/jobs/ab-daily.json defines them: a user's first exposure assigns them; a
+ * metric counts their events at or after it and before the day's end (conversion: any; count; sum of amount).
+ */
+function expectedAb(events: ReadonlyMap<string, ValidEvent>, dayEnd: number): Map<string, AbExpected> {
+  const first = new Map<string, { variant: string; ts: number }>();
+  for (const e of events.values()) {
+    if (e.table !== 'experiment_exposure' || e.ts >= dayEnd) continue;
+    const f = first.get(e.user);
+    if (!f || e.ts < f.ts) first.set(e.user, { variant: String(e.properties['variant']), ts: e.ts });
+  }
+  const metrics: ReadonlyArray<[string, string, (mine: ValidEvent[]) => number]> = [
+    ['purchase_conversion', 'purchase', (mine) => (mine.length > 0 ? 1 : 0)],
+    ['revenue', 'purchase', (mine) => mine.reduce((n, e) => n + Number(e.properties['amount']), 0)],
+    ['clicks', 'click', (mine) => mine.length],
+  ];
+  const byUser = new Map<string, ValidEvent[]>();
+  for (const e of events.values()) if (e.ts < dayEnd) (byUser.get(e.user) ?? byUser.set(e.user, []).get(e.user)!).push(e);
+  const out = new Map<string, AbExpected>();
+  for (const [name, event, value] of metrics) {
+    for (const [user, a] of first) {
+      const v = value((byUser.get(user) ?? []).filter((e) => e.table === event && e.ts >= a.ts));
+      const key = `${CHAOS_EXPERIMENT}/${a.variant}/${name}`;
+      const x = out.get(key) ?? out.set(key, { units: 0, total: 0, totalSq: 0 }).get(key)!;
+      x.units++;
+      x.total += v;
+      x.totalSq += v * v;
+    }
+  }
+  return out;
 }

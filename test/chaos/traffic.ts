@@ -6,11 +6,18 @@ export interface TrafficOptions { readonly events: number; readonly partitions: 
 interface Sent { readonly table: string; readonly id: string; readonly envelope: Record<string, unknown> }
 export type Rec = { offset: number; value: Buffer; timestamp: number } & ({ table: string; id: string } | { poison: string });
 
+/** A distinct valid event as its producer sent it (the jobs' independent computations read these). */
+export interface ValidEvent { readonly table: string; readonly user: string; readonly ts: number; readonly properties: Readonly<Record<string, unknown>> }
+
+/** The experiment of the exposures (test/chaos/jobs/ab-daily.json); a user's variant never changes. */
+export const CHAOS_EXPERIMENT = 'chaos_exp';
+export const variantOf = (user: string): string => (Number(user.slice(1)) * 7919) % 5 < 2 ? 'treat' : 'control';
+
 export interface Traffic {
   readonly partitions: Rec[][];
   readonly expected: Map<string, Set<string>>;
-  /** each page_view's event time (the job's windows) */
-  readonly pageViewTimes: Map<string, number>;
+  /** every distinct valid event by event_id */
+  readonly events: Map<string, ValidEvent>;
   readonly producerDuplicates: number;
   readonly poison: Map<string, number>;
 }
@@ -28,14 +35,14 @@ const POISON: ReadonlyArray<[string, (i: number, now: number) => Buffer]> = [
 
 /**
  * Tracking traffic over three hours (two closed, one open) and, mid-run, a new event and new fields (one
- * int, later sent as doubles: a widening). Late records for the closed hours keep arriving, so they land
+ * int, later sent as doubles: a widening, of the field ab-daily sums). Experiment exposures for ab-daily. Late records for the closed hours keep arriving, so they land
  * in hours compaction already rewrote. Producers resend events with other bytes (key order, spacing, ISO
  * instead of epoch time) under the same event_id; poison of several kinds sits between them.
  */
 export function generate(o: TrafficOptions, random: () => number, hourStart: number, now: number): Traffic {
   const partitions: Rec[][] = Array.from({ length: o.partitions }, () => []);
   const expected = new Map<string, Set<string>>();
-  const pageViewTimes = new Map<string, number>();
+  const events = new Map<string, ValidEvent>();
   const poison = new Map<string, number>();
   const sent: Sent[] = [];
   let producerDuplicates = 0;
@@ -60,7 +67,8 @@ export function generate(o: TrafficOptions, random: () => number, hourStart: num
       producerDuplicates++;
       continue;
     }
-    const tables = progress < 0.4 ? ['page_view', 'click', 'signup'] : ['page_view', 'click', 'signup', 'purchase'];
+    // ab-daily reads purchase, click and the exposures from its first run; signup is the event that appears mid-run.
+    const tables = progress < 0.4 ? ['page_view', 'click', 'purchase', 'experiment_exposure'] : ['page_view', 'click', 'purchase', 'experiment_exposure', 'signup'];
     const table = tables[Math.floor(random() * tables.length)]!;
     const id = `${table}-${o.seed ?? 0}-${i}`;
     // 60 % in the open hour, the rest late into the two closed ones.
@@ -70,11 +78,13 @@ export function generate(o: TrafficOptions, random: () => number, hourStart: num
     const properties: Record<string, unknown> = { n: i, label: `x${i % 7}` };
     if (table === 'page_view' && progress >= 0.5) properties['coupon'] = `c${i % 13}`;
     if (table === 'purchase') properties['amount'] = progress < 0.7 ? i % 1000 : (i % 1000) + 0.25;
-    const envelope = { event: table, event_id: id, ts, user_id: `u${i % 300}`, properties };
+    const user = `u${i % 300}`;
+    if (table === 'experiment_exposure') Object.assign(properties, { experiment_id: CHAOS_EXPERIMENT, variant: variantOf(user) });
+    const envelope = { event: table, event_id: id, ts, user_id: user, properties };
     list.push({ offset, value: Buffer.from(JSON.stringify(envelope)), timestamp: ts, table, id });
     (expected.get(table) ?? expected.set(table, new Set()).get(table)!).add(id);
-    if (table === 'page_view') pageViewTimes.set(id, ts);
+    events.set(id, { table, user, ts, properties });
     sent.push({ table, id, envelope });
   }
-  return { partitions, expected, pageViewTimes, producerDuplicates, poison };
+  return { partitions, expected, events, producerDuplicates, poison };
 }

@@ -20,13 +20,17 @@ function assertExactlyOnce(r: ProcessChaosResult): void {
 }
 
 describe('effectively-once with the deployed handlers in processes that die', () => {
-  it('coupled: containers killed mid-write, between files and after an insert, compaction and a SQL job killed alongside', async () => {
+  it('coupled: containers killed mid-write, between files and after an insert, compaction, a SQL job and ab-daily killed alongside', async () => {
     // Every other kind of fault runs in `npm run chaos`; this bounded run keeps the kills and the lost responses.
-    const only = ['kill_between_files', 'kill_mid_write', 'kill_after_clickhouse_insert', 'compaction_kill', 'clickhouse_timeout_after_insert', 'job_kill'] as const;
+    const only = ['kill_between_files', 'kill_mid_write', 'kill_after_clickhouse_insert', 'compaction_kill', 'clickhouse_timeout_after_insert', 'job_kill', 'ab_daily_kill'] as const;
     const r = await runProcessChaos({ events: 160, partitions: 2, faultsPerKind: 1, seed: 25, compactionsPerStage: 1, only, job: true });
     const report = formatProcessChaos(r);
-    // The job ran beside ingest and was killed; its windows were checked at each stage and equal at the end (problems).
-    assert.ok(r.jobRuns >= 2, report);
+    // The jobs ran beside ingest and were killed; their rows were checked at each stage (problems) and, at the
+    // end, every window and every ab-daily row (two days × two variants × three metrics) equals an independent count.
+    assert.ok(r.jobRuns >= 2 && r.abRuns >= 2, report);
+    assert.ok(r.jobFinal.windows > 0 && r.jobFinal.windows === r.jobFinal.expected, report);
+    assert.equal(r.abFinal.expected, 12, report);
+    assert.equal(r.abFinal.rows, r.abFinal.expected, report);
     for (const kind of only) assert.ok(r.faults.get(kind)! >= 1, `${kind} never injected\n${report}`);
     assert.ok(r.processesKilled >= 4, report);
     assert.ok(r.stages.length >= 2, report);
