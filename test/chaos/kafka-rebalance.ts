@@ -8,7 +8,8 @@
 //           it refused, and that chunk is delivered again, by whoever owns the partition next);
 //   leave — a consumer is stopped in the middle of an invocation: the chunk is not committed, the member
 //           leaves the group, the partition's next owner delivers it again with its own batch size;
-//   crash — as leave, and the consumer's container is SIGKILLed in the middle of that invocation;
+//   crash — as leave, and the consumer's container is SIGKILLed at that invocation's first S3 or ClickHouse
+//           request;
 //   stall — an invocation is held (a slow cold start) past the session timeout: the group evicts the
 //           member, another takes its partitions and delivers from the last commit with its own boundaries
 //           while the held invocation then runs beside it; its commit is refused and it rejoins.
@@ -85,6 +86,8 @@ export interface KafkaChaosResult {
   readonly rejoins: number;
   /** commits the group refused because a rebalance was under way (the chunk was delivered again) */
   readonly refusedCommits: number;
+  /** kafkajs consumer crashes (restarted by kafkajs, or the member gone) */
+  readonly consumerCrashes: string[];
   /** a partition's invocation by another consumer than its previous one */
   readonly handovers: number;
   /** an invocation of a partition begun while another consumer's invocation of it was in flight */
@@ -102,7 +105,11 @@ export interface KafkaChaosResult {
 
 const TOPIC = 'chaos';
 const GROUP = 'tributary-chaos';
-const BATCH_SIZES = [17, 29, 23, 37, 13, 31, 19, 41];
+/**
+ * each member's batch size, as a share of a stage's slice of a partition: a fetch holds at most the slice,
+ * so sizes above it would cut every member's batches alike
+ */
+const BATCH_SHARES = [0.7, 0.45, 0.55, 0.85, 0.4, 0.65, 0.3, 0.75];
 const isLakeData = (r: ProxiedRequest): boolean => r.method === 'PUT' && /^PUT lake\/(?!_quarantine)[^ ]+\.parquet$/.test(r.what);
 const isEventInsert = (r: ProxiedRequest): boolean => /^INSERT INTO `?tributary`?\.`?(?!_)/.test(r.what);
 const INJECTED = /container exited|exited before it was ready|injected|ECONNRESET|socket hang up|ECONNREFUSED|other side closed|aborted|timeout/i;
@@ -162,13 +169,15 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
   let failedInvocations = 0;
   let compactionRuns = 0;
 
+  /** the kills of the crash action (not counted as container faults) */
+  const crashRules = new WeakSet<PlannedFault>();
   function decide(slot: Slot, r: ProxiedRequest): Action {
     slot.lastRequest = `${r.service} ${r.what}`;
     for (const f of slot.plan) {
       if (f.fired || f.service !== r.service || !f.match(r)) continue;
       if (++f.seen < f.nth) continue;
       f.fired = true;
-      faults.set(f.kind as ContainerFault, faults.get(f.kind as ContainerFault)! + 1);
+      if (!crashRules.has(f)) faults.set(f.kind as ContainerFault, faults.get(f.kind as ContainerFault)! + 1);
       return f.action;
     }
     return { kind: 'pass' };
@@ -262,7 +271,6 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
       }
       let rules: PlannedFault[] = [];
       let crashing = false;
-      let invoking = false;
       const self = members.find((m) => m.name === name);
       if (armed && !armed.done && ++armed.seen >= armed.at && self?.active) {
         const action = armed.action;
@@ -272,10 +280,14 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
         else if (action === 'leave' || action === 'crash') {
           self.active = false;
           armed.done = self.pending = self.emulator.stop().finally(() => { self.pending = undefined; });
-          // The container dies with its poller, somewhere in the invocation (cold start, a request, a write).
+          // The container dies with its poller, at the invocation's first S3 or ClickHouse request (before or
+          // after it reached the service).
           if (action === 'crash') {
             crashing = true;
-            setTimeout(() => { if (invoking) { processesKilled++; slot.kill(); } }, 50 + Math.floor(random() * 400));
+            const rule = fault('kill_at_random_request');
+            const crash: PlannedFault = { ...rule, service: random() < 0.5 ? 's3' : 'clickhouse', nth: 1 };
+            crashRules.add(crash);
+            rules = [crash];
           }
         } else {
           // The invocation is held (a slow cold start) until another member takes one of its partitions,
@@ -289,13 +301,12 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
           if (outcome !== 'taken') problem(`stall: no other member took ${parts.map((x) => x.range).join(' ')} from ${name} within ${(sessionTimeoutMs + 30_000) / 1000} s`);
         }
       }
-      if (!crashing && random() < faultRate) {
+      if (!crashing && rules.length === 0 && random() < faultRate) {
         const kind = KAFKA_CONTAINER_FAULTS[Math.floor(random() * KAFKA_CONTAINER_FAULTS.length)]!;
         rules = [fault(kind)];
       }
       invocations++;
       invocationsInFlight++;
-      invoking = true;
       for (const { p } of parts) {
         const others = [...(inFlight.get(p) ?? [])].filter((m) => m !== name);
         if (others.length > 0) { overlaps++; log(`  ${name} invokes ${parts.map((x) => x.range).join(' ')} while ${others.join(', ')} has an invocation of partition ${p} in flight`); }
@@ -309,7 +320,6 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
       } catch (err) {
         reply = { id: -1, ok: false, error: String((err as Error).message ?? err) }; // it died starting
       } finally {
-        invoking = false;
         for (const { p } of parts) inFlight.get(p)!.delete(name);
         invocationsInFlight--;
       }
@@ -328,7 +338,8 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
     const index = memberCount++;
     const name = String.fromCharCode(65 + index);
     const slot = await slotFor('ingest', () => offset);
-    const batchSize = BATCH_SIZES[index % BATCH_SIZES.length]!;
+    const slice = Math.max(...traffic.partitions.map((records) => records.length)) / stageCount;
+    const batchSize = Math.max(2, Math.round(slice * BATCH_SHARES[index % BATCH_SHARES.length]!));
     const emulator = new EsmEmulator({
       brokers: mock.brokers, topics: [TOPIC], groupId: GROUP, clientId: `esm-${name}`, batchSize, batchingWindowMs: 200,
       failureDirectory: join(work, 'esm-failures'), retryBaseMs: 100,
@@ -418,7 +429,7 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
       await quiet(1_000, 60_000);
       const s = await check(false);
       stages.push({ ...s, action: stage === 1 ? 'none' : action, members: members.filter((m) => m.active).length });
-      log(`stage ${s.stage} (${stage === 1 ? 'start' : action}): ${(await committedOffsets()).reduce((a, b) => a + b, 0)}/${o.events} committed · ${members.filter((m) => m.active).length} consumers · ${invocations} invocations (${failedInvocations} failed) · ${processesKilled} killed · ${handovers} handovers, ${overlaps} overlaps · lake ${s.lake.rows} rows · problems ${problems.length}`);
+      log(`stage ${s.stage} (${stage === 1 ? 'start' : action}): ${(await committedOffsets()).reduce((a, b) => a + b, 0)}/${o.events} committed · ${members.filter((m) => m.active).length} consumers · ${invocations} invocations (${failedInvocations} failed) · ${processesKilled} killed · ${handovers} handovers, ${overlaps} overlaps · lake ${s.lake.rows} rows · kafkajs crashes ${members.reduce((n, m) => n + m.emulator.crashes.length, 0)} · problems ${problems.length}`);
       if (!ok) break;
     }
     for (const m of members.filter((x) => x.active)) { m.active = false; await m.emulator.stop(); }
@@ -441,7 +452,7 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
       events: o.events, partitions: partitionCount, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
       producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, coldStarts, processesKilled, faults, compactionRuns,
       consumers: members.length, actions, rejoins: members.reduce((n, m) => n + Math.max(0, m.emulator.assignments.length - 1), 0),
-      refusedCommits: members.reduce((n, m) => n + m.emulator.refusedCommits, 0), handovers, overlaps, redeliveredOtherBoundaries, redeliveredSameBoundaries,
+      refusedCommits: members.reduce((n, m) => n + m.emulator.refusedCommits, 0), consumerCrashes: members.flatMap((m) => m.emulator.crashes.map((c) => `${m.name}: ${c}`)), handovers, overlaps, redeliveredOtherBoundaries, redeliveredSameBoundaries,
       consumersPerPartition: deliverers.map((s) => s.size), stages, final, problems, seconds: (performance.now() - started) / 1000,
     };
   } finally {
@@ -472,6 +483,7 @@ export function formatKafkaChaos(r: KafkaChaosResult): string {
     `${r.consumers} consumers in one group · rebalances made: ${[...r.actions].map(([k, n]) => `${k} ${n}`).join(', ')} · ${r.rejoins} rejoins · ${r.refusedCommits} commits refused mid-rebalance`,
     `  ${r.handovers} partition handovers · ${r.overlaps} invocations of a partition begun while another consumer's was in flight · consumers per partition ${r.consumersPerPartition.join(', ')}`,
     `  records redelivered with other boundaries ${r.redeliveredOtherBoundaries}, with the same ${r.redeliveredSameBoundaries}`,
+    ...(r.consumerCrashes.length ? [`  kafkajs consumer crashes: ${r.consumerCrashes.join('; ')}`] : []),
     `${r.invocations} invocations (${r.failedInvocations} failed and retried) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
     `container faults: ${[...r.faults].map(([k, n]) => `${k} ${n}`).join(', ')}`,
     `per stage: ${r.stages.map((s) => `${s.stage} ${s.action} (${s.members} consumers) lost ${s.lake.lost + s.clickhouseRaw.lost + s.clickhouseDedup.lost} dup ${s.lake.duplicated + s.clickhouseRaw.duplicated + s.clickhouseDedup.duplicated}`).join(' · ')}`,

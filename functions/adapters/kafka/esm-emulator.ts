@@ -85,6 +85,9 @@ export class EsmEmulator {
   refusedCommits = 0;
   /** the partitions assigned at each join of the group (a rebalance adds one), per topic */
   readonly assignments: Array<Record<string, number[]>> = [];
+  /** kafkajs consumer crashes (it restarts itself after those it deems retriable) */
+  readonly crashes: string[] = [];
+  private paused = false;
   private readonly consumer: Consumer;
   private lastActivity = Date.now();
   private inFlight = 0;
@@ -111,6 +114,11 @@ export class EsmEmulator {
       this.joined = true;
       this.lastActivity = Date.now();
       this.assignments.push(e.payload.memberAssignment);
+      // A consumer kafkajs restarted after a crash has a new group state: paused again before it fetches.
+      if (this.paused) this.consumer.pause(s.topics.map((topic) => ({ topic })));
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.crashes.push(`${e.payload.error.name}: ${e.payload.error.message}${e.payload.restart ? ' (restarted)' : ''}`);
     });
     await this.consumer.connect();
     this.lastActivity = Date.now();
@@ -195,11 +203,14 @@ export class EsmEmulator {
 
   /** Stops fetching (a batch already fetched is still delivered: wait for `idle`). */
   pause(): void {
-    this.consumer.pause(this.settings.topics.map((topic) => ({ topic })));
+    this.paused = true;
+    // (a consumer restarting after a crash has no group state: it is paused at its join)
+    try { this.consumer.pause(this.settings.topics.map((topic) => ({ topic }))); } catch { /* paused at its join */ }
   }
 
   resume(): void {
-    this.consumer.resume(this.settings.topics.map((topic) => ({ topic })));
+    this.paused = false;
+    try { this.consumer.resume(this.settings.topics.map((topic) => ({ topic }))); } catch { /* not paused at its join */ }
   }
 
   /** no batch being delivered */
