@@ -57,10 +57,18 @@ export interface ProcessChaosOptions {
   readonly soakMs?: number;
   /** inject only these kinds (default: all the topology can meet) */
   readonly only?: readonly ProcessFaultKind[];
-  /** compaction runs beside each stage's ingest (default: as many as fit, at most stepsPerStage) */
+  /**
+   * compaction runs beside each stage's ingest (default 1: a run takes about as long as a stage's ingest, and
+   * more made compaction the stage's critical path: two thirds of a default run's time)
+   */
   readonly compactionsPerStage?: number;
   /** how the lake path writes: `direct` (default) or `spool`, with the materializer run on a schedule */
   readonly lakeWrites?: 'direct' | 'spool';
+  /**
+   * spool mode: the materializer's deferral (TRIBUTARY_MATERIALIZE_DEFER_SECONDS, as the stack sets it per
+   * environment): a table whose oldest pending row is younger waits for a later run (default 0)
+   */
+  readonly materializeDeferSeconds?: number;
   /** materializer runs beside each stage's ingest in spool mode (default: one after another while it ingests) */
   readonly materializationsPerStage?: number;
   /**
@@ -217,7 +225,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
           : role === 'materialize'
           // As deployed (infra/materialize.ts: lease = timeout + 60 s), but few spools per manifest, so a run
           // takes several manifests and the Kafka-order prefix of the pending spools is exercised.
-          ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_MATERIALIZE_LEASE_SECONDS: String(MATERIALIZE_LEASE_MS / 1000), TRIBUTARY_SPOOLS_PER_MANIFEST: '3', AWS_LAMBDA_LOG_STREAM_NAME: `chaos-materialize-${index}` }
+          ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_MATERIALIZE_LEASE_SECONDS: String(MATERIALIZE_LEASE_MS / 1000), TRIBUTARY_SPOOLS_PER_MANIFEST: '3', AWS_LAMBDA_LOG_STREAM_NAME: `chaos-materialize-${index}`, TRIBUTARY_MATERIALIZE_DEFER_SECONDS: String(o.materializeDeferSeconds ?? 0) }
           : {
           TRIBUTARY_PII_SALT: 'chaos-salt', TRIBUTARY_SCHEMAS_DIR: 'test/chaos/no-schemas',
           TRIBUTARY_SINKS: path === 'both' ? 'lake,clickhouse' : path,
@@ -598,7 +606,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       const loops = paths.flatMap((path) => traffic.partitions.map(async (_, p) => { for (let i = 0; i < steps; i++) await ingestStep(path, p); }));
       // Compaction beside ingest, as its schedule would meet it: a run, a pause, another, while this stage ingests.
       const compacting = (async () => {
-        for (let i = 0; ingesting && i < (o.compactionsPerStage ?? steps); i++) {
+        for (let i = 0; ingesting && i < (o.compactionsPerStage ?? 1); i++) {
           await compactOnce();
           await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
         }
@@ -615,13 +623,11 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
         }
         await materializeOnce(); // the schedule's next tick, after the stage's last batch
       })();
-      // The job beside both, from the second stage on (its table page_view exists by then).
+      // The jobs beside both, once a stage from the second on (their tables exist by then).
       const jobbing = (async () => {
-        for (let i = 0; jobSlot && stages.length > 0 && ingesting && i < 2; i++) {
-          await jobOnce();
-          await abOnce();
-          await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
-        }
+        if (!jobSlot || stages.length === 0) return;
+        await jobOnce();
+        await abOnce();
       })();
       await Promise.all(loops);
       ingesting = false;

@@ -5,7 +5,8 @@
 //   --topology coupled|split|both (both) --steps N (3: invocations per partition between checks)
 //   --soak 30m (keep injecting faults, replaying the topic, until that long has passed)
 //   --lake-writes direct|spool (direct): spool runs the materializer in containers of its own on a schedule
-//   --job on|off (on): the SQL job test/chaos/jobs/page-views-per-hour.sql beside ingest, killed at its requests
+//   --job on|off (on): the SQL job test/chaos/jobs/page-views-per-hour.sql and ab-daily beside ingest, killed at their requests
+//   --defer-seconds N (0): spool mode, the materializer's deferral
 import { parseArgs } from 'node:util';
 import { formatChaos, runChaos } from './harness.js';
 import { formatProcessChaos, runProcessChaos } from './processes.js';
@@ -14,7 +15,7 @@ const { values } = parseArgs({
   options: {
     events: { type: 'string' }, partitions: { type: 'string' }, 'faults-per-kind': { type: 'string' }, seed: { type: 'string' },
     topology: { type: 'string' }, steps: { type: 'string' }, soak: { type: 'string' }, 'in-process': { type: 'boolean' }, trace: { type: 'boolean' }, only: { type: 'string' },
-    'lake-writes': { type: 'string' }, job: { type: 'string' },
+    'lake-writes': { type: 'string' }, job: { type: 'string' }, 'defer-seconds': { type: 'string' },
   },
 });
 
@@ -35,12 +36,15 @@ if (values['in-process']) {
   if (lakeWrites !== 'direct' && lakeWrites !== 'spool') throw new Error('--lake-writes takes direct or spool');
   const job = values.job ?? 'on';
   if (job !== 'on' && job !== 'off') throw new Error('--job takes on or off');
+  const defer = Number(values['defer-seconds'] ?? 0);
+  if (!Number.isInteger(defer) || defer < 0 || defer > 240) throw new Error('--defer-seconds takes whole seconds from 0 to 240 (the stack\'s range)');
+  if (defer > 0 && lakeWrites !== 'spool') throw new Error('--defer-seconds needs --lake-writes spool: only the materializer defers');
   const topologies: Array<'coupled' | 'split'> = values.topology === 'coupled' || values.topology === 'split' ? [values.topology] : ['coupled', 'split'];
   let ok = true;
   for (const topology of topologies) {
     const r = await runProcessChaos({
       events: Number(values.events ?? 3_000), partitions: Number(values.partitions ?? 4), faultsPerKind: Number(values['faults-per-kind'] ?? 10),
-      seed: Number(values.seed ?? 7), topology, lakeWrites, job: job === 'on', stepsPerStage: Number(values.steps ?? 3), ...(soakMs ? { soakMs } : {}), trace: values.trace ?? false,
+      seed: Number(values.seed ?? 7), topology, lakeWrites, materializeDeferSeconds: defer, job: job === 'on', stepsPerStage: Number(values.steps ?? 3), ...(soakMs ? { soakMs } : {}), trace: values.trace ?? false,
       ...(values.only !== undefined ? { only: values.only.split(',').filter(Boolean) as never } : {}),
       log: (l) => console.error(`[${topology}${lakeWrites === 'spool' ? ' spool' : ''}] ${l}`),
     });
