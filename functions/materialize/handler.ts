@@ -31,7 +31,7 @@ function dependencies(): MaterializeDeps {
 /** Stops taking manifests with this much time left, so a started one can finish. */
 const SAFETY_MARGIN_MS = 60_000;
 
-export const handler = async (_event: unknown, context: Context): Promise<{ manifests: number; pending: number }> => {
+export const handler = async (_event: unknown, context: Context): Promise<{ manifests: number; pending: number; deferred: number }> => {
   const d = dependencies();
   try {
     const report = await materializeSpool(d, { stopWhen: () => context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS });
@@ -42,12 +42,12 @@ export const handler = async (_event: unknown, context: Context): Promise<{ mani
     metrics.addMetric('SpoolBacklogAge', MetricUnit.Seconds, Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0);
     metrics.addMetric('SpoolObjectsPending', MetricUnit.Count, report.pending);
     metrics.addMetric('SpoolObjectsMaterialized', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.spools, 0));
-    metrics.addMetric('TablesDeferred', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.deferred, 0));
+    metrics.addMetric('TablesDeferred', MetricUnit.Count, report.deferred);
     metrics.addMetric('LakeFilesWritten', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.files.length, 0));
     metrics.addMetric('RowsMaterialized', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.rowsWritten, 0));
     metrics.addMetric('RedeliveredRowsDropped', MetricUnit.Count, report.manifests.reduce((n, m) => n + m.rowsIn - m.rowsWritten, 0));
     logger.info('spool materialized', { outcome: report.outcome, pending: report.pending, manifests: report.manifests.map((m) => ({ id: m.id, spools: m.spools, rows: m.rowsWritten, files: m.files.length, resumed: m.resumed })) });
-    return { manifests: report.manifests.length, pending: report.pending };
+    return { manifests: report.manifests.length, pending: report.pending, deferred: report.deferred };
   } catch (err) {
     logger.error('materializing failed; the next scheduled run finishes its manifest', err as Error);
     metrics.addMetric('MaterializeFailures', MetricUnit.Count, 1);

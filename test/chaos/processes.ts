@@ -117,6 +117,8 @@ export interface ProcessChaosResult {
   readonly materializeRuns: number;
   /** materializer runs that found another's manifest (or claim) and did nothing */
   readonly materializeBusy: number;
+  /** tables the materializer's runs left for a later run (with deferral) */
+  readonly materializeDeferred: number;
   /** where the materializer containers were killed: before or after which request */
   readonly materializeKills: Map<string, number>;
   readonly faults: Map<ProcessFaultKind, number>;
@@ -181,6 +183,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const lakePath: Path = topology === 'coupled' ? 'both' : 'lake';
   const chPath: Path = topology === 'coupled' ? 'both' : 'clickhouse';
   const spooling = o.lakeWrites === 'spool';
+  const deferring = spooling && (o.materializeDeferSeconds ?? 0) > 0;
   const kinds = (path: Path | 'compact' | 'materialize' | 'job' | 'ab'): ProcessFaultKind[] => PROCESS_FAULT_KINDS.filter((k) => {
     if (o.only && !o.only.includes(k)) return false;
     if (path === 'job') return o.job === true && k === 'job_kill';
@@ -379,6 +382,8 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   let materializeTick = 0;
   let materializeRuns = 0;
   let materializeBusy = 0;
+  /** tables a materializer run left for a later one (its deferral), summed over runs */
+  let materializeDeferred = 0;
   /** lake-path invocations so far: the materializer's schedule waits for one (an interval with batches in it) */
   let lakeInvocations = 0;
   let invocations = 0;
@@ -409,7 +414,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const rules = planned.map(fault).filter((f): f is PlannedFault => f !== undefined);
     invocations++;
     const t0 = performance.now();
-    const reply = await pos.slot.invoke(event, rules);
+    // With deferral the spools' write times must follow the materializer's simulated schedule, or every spool
+    // would look a run older than it is and no table would ever wait.
+    const reply = await pos.slot.invoke(event, rules, deferring ? offset + materializeTick * MATERIALIZE_INTERVAL_MS : undefined);
     if (path !== 'clickhouse') lakeInvocations++;
     timing.ingest += performance.now() - t0;
     if (o.trace) log(`  p${p} ${range} ${planned.join('+') || 'no fault'}: ${reply.ok ? 'ok' : 'failed'} in ${((performance.now() - t0) / 1000).toFixed(1)} s; requests so far ${[...requests].map(([k, n]) => `${k} ${n}`).join(', ')}`);
@@ -568,8 +575,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
         if (!INJECTED_CAUSE.test(reply.error ?? '')) problems.push(`materializer failed without an injected cause: ${reply.error}`);
         return;
       }
-      const result = reply.result as { manifests: number; pending: number };
+      const result = reply.result as { manifests: number; pending: number; deferred: number };
       if (result.manifests === 0 && result.pending > 0) materializeBusy++;
+      materializeDeferred += result.deferred;
     });
     const t0 = performance.now();
     await Promise.all(runs);
@@ -647,7 +655,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       return {
         topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
         producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
-        coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills, jobRuns, abRuns, abFinal, jobFinal,
+        coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeDeferred, materializeKills, jobRuns, abRuns, abFinal, jobFinal,
         faults, stages: stages.slice(0, -1), final: last, problems,
         seconds: (performance.now() - started) / 1000,
       };
@@ -681,7 +689,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     return {
       topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
       producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
-      coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeKills, jobRuns, abRuns, abFinal, jobFinal,
+      coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeDeferred, materializeKills, jobRuns, abRuns, abFinal, jobFinal,
       faults, stages, final, problems,
       seconds: (performance.now() - started) / 1000,
     };
@@ -737,7 +745,7 @@ export function formatProcessChaos(r: ProcessChaosResult): string {
   const duplicated = sum((s) => s.lake.duplicated + s.clickhouseRaw.duplicated + s.clickhouseDedup.duplicated + s.quarantine.duplicated + s.ingestLog.duplicated + spoolDuplicated(s));
   const stagesSpool = r.stages.filter((s) => s.spool).map((s) => s.spool!);
   const spoolLines = r.lakeWrites === 'spool' && r.final.spool ? [
-    `spool: ${r.materializeRuns} materializer runs (${r.materializeBusy} found another's manifest and backed off, ${r.faults.get('materializer_overlap')} overlapping pairs) · killed ${[...r.materializeKills].map(([k, n]) => `${k} ${n}`).join(', ') || 'never'}`,
+    `spool: ${r.materializeRuns} materializer runs (${r.materializeBusy} found another's manifest and backed off, ${r.faults.get('materializer_overlap')} overlapping pairs, ${r.materializeDeferred} tables deferred to a later run) · killed ${[...r.materializeKills].map(([k, n]) => `${k} ${n}`).join(', ') || 'never'}`,
     `  at every stage: committed records neither materialized nor pending ${stagesSpool.reduce((n, s) => n + s.unaccounted, 0)} · lineage lost ${stagesSpool.reduce((n, s) => n + s.lineage.lost, 0)}, duplicated ${stagesSpool.reduce((n, s) => n + s.lineage.duplicated, 0)} · lake quarantine missing ${stagesSpool.reduce((n, s) => n + s.lakeQuarantine.missing, 0)}, duplicated ${stagesSpool.reduce((n, s) => n + s.lakeQuarantine.duplicated, 0)} · most pending ${Math.max(0, ...stagesSpool.map((s) => s.pending))} spools`,
     `  at the end: ${r.final.spool.materialized} records materialized, lineage ${r.final.spool.lineage.rows} rows, lake quarantine ${r.final.spool.lakeQuarantine.records} records, ${r.final.spool.pending} spools pending, ${r.final.spool.openManifests} manifests open, offsets short in ${r.final.spool.offsetsWrong} partitions (floor behind in ${r.final.spool.floorBehind}: every table's offset at its end)`,
   ] : [];

@@ -311,6 +311,7 @@ describe('spool writes: deferral (a table waits while its oldest spooled row is 
     const r1 = await run(s);
     assert.equal(r1.manifests.length, 1);
     assert.equal(r1.manifests[0]!.deferred, 1);
+    assert.equal(r1.deferred, 1);
     assert.deepEqual(await s.store.list(SPOOL_PENDING_PREFIX), [second.spool!.key], 'the spool with click rows stays; the page_view-only one is consumed');
     assert.equal((await s.store.list('lake/click/')).length, 0);
     assertExactlyOnce(await census(s), [...pageViewIds(0, 10), ...expectedIds(10, 20).filter((id) => Number(id.split('-o')[1]) % 3 !== 0)]);
@@ -319,6 +320,7 @@ describe('spool writes: deferral (a table waits while its oldest spooled row is 
     const before = counted.puts();
     const r2 = await run(s, { store: counted.store });
     assert.equal(r2.manifests.length, 0);
+    assert.equal(r2.deferred, 1, 'a run where every table waits still reports the table it deferred (TablesDeferred)');
     assert.equal(counted.puts() - before, 0, 'a run where every table waits writes nothing');
     // the first batch redelivered: its rows are all materialized, its spool goes without a manifest
     assert.equal((await ingest(s, views(0, 10))).spool?.key, first.spool!.key);
@@ -328,6 +330,7 @@ describe('spool writes: deferral (a table waits while its oldest spooled row is 
     s.now = t0 + 5 * 60_000; // click is 3 min old: due
     const r3 = await run(s);
     assert.equal(r3.manifests[0]!.deferred, 0);
+    assert.equal(r3.deferred, 0);
     assert.deepEqual(await s.store.list(SPOOL_PENDING_PREFIX), []);
     assert.equal((await s.store.list('lake/click/')).filter((k) => k.endsWith('.parquet')).length, 2, 'click: one file per hour, written once');
     assert.equal((await s.store.list('lake/_ingest_log/')).length, 2, 'a lineage file per manifest that wrote');

@@ -101,6 +101,11 @@ export interface MaterializeReport {
   readonly manifests: readonly ManifestReport[];
   /** spool objects left pending when the run ended */
   readonly pending: number;
+  /**
+   * tables left for a later run by deferral: those of the manifests, and those of spool sets whose every
+   * table waited (no manifest is written for them)
+   */
+  readonly deferred: number;
 }
 
 const JSON_TYPE = { contentType: 'application/json' };
@@ -138,6 +143,7 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
   const ctx: RunContext = { now: deps.clock(), headers: new Map() };
   // spools still pending when the run ends, when its last listing tells (else one more LIST)
   let remaining: number | undefined;
+  let waited = 0;
   for (;;) {
     if (run.stopWhen?.()) { outcome = 'stopped'; break; }
     // A pending manifest first: a crashed run's, once its lease has passed.
@@ -169,6 +175,7 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
     for (const r of read) if (r.spool) ctx.headers.set(r.key, r.spool.header);
     const draft = planUnits(read.filter((r): r is ReadSpool => r.spool !== undefined), await readOffsets(deps.store), ctx.now, o.deferMs, []);
     if (draft.due.size === 0) {
+      waited += draft.deferred;
       // every row either waits or is materialized already (a redelivery): those spools can go now
       if (draft.consume.length > 0) await deps.store.delete(draft.consume);
       for (const k of spools) kept.add(k);
@@ -194,7 +201,7 @@ export async function materializeSpool(deps: MaterializeDeps, run: { stopWhen?: 
     if (last) { const keptNow = new Set(report.kept); remaining = left(spools.filter((k) => !keptNow.has(k))); break; }
   }
   const pending = remaining ?? (await deps.store.list(SPOOL_PENDING_PREFIX)).length;
-  return { outcome, manifests: manifests.map(({ kept: _k, ...r }) => r), pending };
+  return { outcome, manifests: manifests.map(({ kept: _k, ...r }) => r), pending, deferred: waited + manifests.reduce((n, m) => n + m.deferred, 0) };
 }
 
 interface ReadSpool { readonly key: string; readonly spool: SpoolReader }
