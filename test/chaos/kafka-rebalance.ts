@@ -65,6 +65,8 @@ export interface KafkaChaosOptions {
   readonly log?: (line: string) => void;
   /** log every invocation */
   readonly trace?: boolean;
+  /** the broker (default: librdkafka's mock cluster, test/kafka/mock-cluster.ts) */
+  readonly startKafka?: () => Promise<MockKafka | { unavailable: string }>;
 }
 
 export interface KafkaChaosResult {
@@ -134,9 +136,10 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
   const actionCycle = o.actions ?? ['join', 'stall', 'crash', 'join', 'leave', 'stall'];
   const sessionTimeoutMs = o.sessionTimeoutMs ?? 6_000;
   const faultRate = o.faultRate ?? 0.35;
-  // The containers' clock sits 25 minutes into an hour whatever the time of day (as processes.ts).
+  // The containers' clock sits at 01:25 UTC the next day whatever the time of day (as processes.ts): the
+  // traffic's two closed hours and the open one span a midnight.
   const realStart = Date.now();
-  const hourStart = Math.floor(realStart / 3_600_000) * 3_600_000;
+  const hourStart = Math.floor(realStart / 86_400_000) * 86_400_000 + 86_400_000 + 3_600_000;
   const virtualStart = hourStart + 25 * 60_000;
   const offset = virtualStart - realStart;
   const traffic = generate({ events: o.events, partitions: partitionCount, seed: o.seed ?? 7 }, random, hourStart, virtualStart);
@@ -147,7 +150,7 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
   const rgwStarted = await startRadosgw();
   if ('unavailable' in rgwStarted) throw new Error(rgwStarted.unavailable);
   const rgw: Radosgw = rgwStarted;
-  const kafkaStarted = await startMockKafka().catch((err: Error) => ({ unavailable: err.message }));
+  const kafkaStarted = await (o.startKafka ?? startMockKafka)().catch((err: Error) => ({ unavailable: err.message }));
   if ('unavailable' in kafkaStarted) { await rgw.stop(); throw new Error(kafkaStarted.unavailable); }
   const mock: MockKafka = kafkaStarted;
   const bucket = 'tributary-chaos';
@@ -276,10 +279,10 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
         const action = armed.action;
         actions.set(action, actions.get(action)! + 1);
         log(`  ${action}: ${action === 'join' ? 'a consumer joins' : `${name}`} at ${parts.map((x) => x.range).join(' ')}`);
-        if (action === 'join') armed.done = addMember();
+        if (action === 'join') armed.done = addMember().catch((err: Error) => problem(`join: ${err.message}`));
         else if (action === 'leave' || action === 'crash') {
           self.active = false;
-          armed.done = self.pending = self.emulator.stop().finally(() => { self.pending = undefined; });
+          armed.done = self.pending = self.emulator.stop().catch((err: Error) => problem(`${action}: ${name} did not stop: ${err.message}`)).finally(() => { self.pending = undefined; });
           // The container dies with its poller, at the invocation's first S3 or ClickHouse request (before or
           // after it reached the service).
           if (action === 'crash') {
@@ -343,7 +346,10 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
     const emulator = new EsmEmulator({
       brokers: mock.brokers, topics: [TOPIC], groupId: GROUP, clientId: `esm-${name}`, batchSize, batchingWindowMs: 200,
       failureDirectory: join(work, 'esm-failures'), retryBaseMs: 100,
-      sessionTimeoutMs, rebalanceTimeoutMs: sessionTimeoutMs, heartbeatIntervalMs: Math.max(200, Math.floor(sessionTimeoutMs / 6)),
+      // kafkajs waits for a JoinGroup answer the rebalance timeout + 5 s, then sends it again; the mock cluster
+      // aborts on a second JoinGroup from a member whose first it still holds (rdkafka_mock_cgrp.c:
+      // `!member->resp`), so the wait is made long.
+      sessionTimeoutMs, rebalanceTimeoutMs: 5 * sessionTimeoutMs, heartbeatIntervalMs: Math.max(200, Math.floor(sessionTimeoutMs / 6)),
     }, handlerFor(name, slot));
     const m: Member = { name, emulator, slot, active: true, pending: undefined };
     members.push(m);

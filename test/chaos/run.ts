@@ -1,6 +1,6 @@
 // npm run chaos [-- options]: the process chaos run (test/chaos/processes.ts) with its figures; exits 1
 // unless nothing was lost and nothing duplicated at any stage. --in-process runs the older in-process
-// harness (harness.ts) instead.
+// harness (harness.ts) instead; --kafka the Kafka rebalance run (test/chaos/kafka-rebalance.ts: --events, --partitions, --seed, --trace).
 //   --events N (3000) --partitions N (4) --faults-per-kind N (10) --seed N (7)
 //   --topology coupled|split|both (both) --steps N (3: invocations per partition between checks)
 //   --soak 30m (keep injecting faults, replaying the topic, until that long has passed)
@@ -10,16 +10,24 @@
 import { parseArgs } from 'node:util';
 import { formatChaos, runChaos } from './harness.js';
 import { formatProcessChaos, runProcessChaos } from './processes.js';
+import { formatKafkaChaos, runKafkaChaos } from './kafka-rebalance.js';
 
 const { values } = parseArgs({
   options: {
+    kafka: { type: 'boolean' },
     events: { type: 'string' }, partitions: { type: 'string' }, 'faults-per-kind': { type: 'string' }, seed: { type: 'string' },
     topology: { type: 'string' }, steps: { type: 'string' }, soak: { type: 'string' }, 'in-process': { type: 'boolean' }, trace: { type: 'boolean' }, only: { type: 'string' },
     'lake-writes': { type: 'string' }, job: { type: 'string' }, 'defer-seconds': { type: 'string' },
   },
 });
 
-if (values['in-process']) {
+if (values.kafka) {
+  const r = await runKafkaChaos({
+    events: Number(values.events ?? 3_000), partitions: Number(values.partitions ?? 4), seed: Number(values.seed ?? 7), trace: values.trace ?? false, log: (l) => console.error(`[kafka] ${l}`),
+  });
+  console.log(formatKafkaChaos(r));
+  process.exitCode = r.problems.length === 0 ? 0 : 1;
+} else if (values['in-process']) {
   const result = await runChaos({
     events: Number(values.events ?? 20_000), partitions: Number(values.partitions ?? 4),
     faultsPerKind: Number(values['faults-per-kind'] ?? 10), seed: Number(values.seed ?? 7), log: (l) => console.error(l),

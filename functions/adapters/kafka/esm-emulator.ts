@@ -88,6 +88,7 @@ export class EsmEmulator {
   /** kafkajs consumer crashes (it restarts itself after those it deems retriable) */
   readonly crashes: string[] = [];
   private paused = false;
+  private stopping = false;
   private readonly consumer: Consumer;
   private lastActivity = Date.now();
   private inFlight = 0;
@@ -118,11 +119,24 @@ export class EsmEmulator {
       if (this.paused) this.consumer.pause(s.topics.map((topic) => ({ topic })));
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.crashes.push(`${e.payload.error.name}: ${e.payload.error.message}${e.payload.restart ? ' (restarted)' : ''}`);
+      this.crashes.push(`${e.payload.error.name}: ${e.payload.error.message}${e.payload.restart ? ' (restarted by kafkajs)' : ''}`);
+      // kafkajs gives up on an error it deems fatal (a broker's unexpected error code, say) and has already
+      // disconnected; an ESM poller does not stop, so the consumer connects and rejoins (it keeps its topics).
+      if (!e.payload.restart && !this.stopping) {
+        setTimeout(() => {
+          if (this.stopping) return;
+          this.consumer.connect().then(() => this.run()).catch((err: Error) => this.crashes.push(`restart failed: ${err.message}`));
+        }, 1_000);
+      }
     });
     await this.consumer.connect();
     this.lastActivity = Date.now();
     for (const topic of s.topics) await this.consumer.subscribe({ topic, fromBeginning: s.fromBeginning ?? true });
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
+    const s = this.settings;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -219,6 +233,7 @@ export class EsmEmulator {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer.disconnect();
   }
 }
