@@ -25,7 +25,6 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { EsmEmulator } from '../../functions/adapters/kafka/esm-emulator.js';
-import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
 import { rng } from '../../functions/cli/traffic.js';
 import type { MskEvent } from '../../functions/core/decode/msk-event.js';
 import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
@@ -33,8 +32,8 @@ import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
 import { startMockKafka, type MockKafka } from '../kafka/mock-cluster.js';
 import { startRadosgw, type Radosgw } from '../s3/radosgw.js';
 import { Checker, type SinkFigures, type StageFigures } from './checker.js';
-import { Slot, type PlannedFault, type Reply } from './containers.js';
-import { startFaultProxy, type Action, type FaultProxy, type ProxiedRequest, type Service } from './fault-proxy.js';
+import { compactionEnv, containerEnv, isEventInsert, isLakeData, Slot, startContainerProxies, type ContainerServices, type PlannedFault, type Reply } from './containers.js';
+import type { Action, FaultProxy, ProxiedRequest, Service } from './fault-proxy.js';
 import type { ProcessFaultKind } from './processes.js';
 import { generate } from './traffic.js';
 
@@ -112,8 +111,6 @@ const GROUP = 'tributary-chaos';
  * so sizes above it would cut every member's batches alike
  */
 const BATCH_SHARES = [0.7, 0.45, 0.55, 0.85, 0.4, 0.65, 0.3, 0.75];
-const isLakeData = (r: ProxiedRequest): boolean => r.method === 'PUT' && /^PUT lake\/(?!_quarantine)[^ ]+\.parquet$/.test(r.what);
-const isEventInsert = (r: ProxiedRequest): boolean => /^INSERT INTO `?tributary`?\.`?(?!_)/.test(r.what);
 const INJECTED = /container exited|exited before it was ready|injected|ECONNRESET|socket hang up|ECONNREFUSED|other side closed|aborted|timeout/i;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -158,6 +155,7 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
   const s3: S3Client = rgw.client();
   const glue: FakeGlue = await startFakeGlue();
   const ch: ClickHouseHttp = await startClickHouseHttp();
+  const services: ContainerServices = { rgw, glueEndpoint: glue.endpoint, clickhouseUrl: ch.url, bucket, work };
   const kafka = new Kafka({ clientId: 'tributary-chaos-harness', brokers: mock.brokers, logLevel: logLevel.NOTHING });
   const admin: Admin = kafka.admin();
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
@@ -190,22 +188,15 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
   let slotCount = 0;
   async function slotFor(role: 'ingest' | 'compact', clockOffset: () => number): Promise<Slot> {
     const index = slotCount++; // reserved before the awaits: members join side by side
-    const endpoints = new Map<Service, string>();
-    for (const [service, upstream] of [['s3', rgw.endpoint], ['glue', glue.endpoint], ['clickhouse', ch.url]] as const) {
-      const proxy = await startFaultProxy({ slot: index, service, upstream, decide: (r) => decide(slots[index]!, r), kill: () => { processesKilled++; slots[index]!.kill(); } });
-      proxies.push(proxy);
-      endpoints.set(service, proxy.endpoint);
-    }
+    const started = await startContainerProxies(index, services, (r) => decide(slots[index]!, r), () => { processesKilled++; slots[index]!.kill(); });
+    proxies.push(...started.proxies);
+    const endpoints = started.endpoints;
     const env = (): NodeJS.ProcessEnv => ({
-      PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? work, LAMBDA_TASK_ROOT: PACKAGE_ROOT,
-      AWS_REGION: rgw.region, AWS_ACCESS_KEY_ID: rgw.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_S3: endpoints.get('s3'), AWS_ENDPOINT_URL_GLUE: endpoints.get('glue'),
-      TRIBUTARY_BUCKET: bucket, POWERTOOLS_METRICS_NAMESPACE: 'Tributary', POWERTOOLS_LOG_LEVEL: 'SILENT',
-      CHAOS_ROLE: role, CHAOS_CLOCK_OFFSET_MS: String(clockOffset()), TRIBUTARY_GLUE_DATABASE: 'chaos',
+      ...containerEnv(services, endpoints, role, clockOffset()),
       ...(role === 'compact'
-        ? { TRIBUTARY_COMPACT_GRACE_MINUTES: '0', TRIBUTARY_COMPACT_RETENTION_MINUTES: '0', TRIBUTARY_COMPACT_SCRATCH_DIR: join(work, `scratch-${index}`), TRIBUTARY_COMPACT_MEMORY_LIMIT: '256MB' }
+        ? compactionEnv(work, index)
         : {
-          TRIBUTARY_PII_SALT: 'chaos-salt', TRIBUTARY_SCHEMAS_DIR: 'test/chaos/no-schemas', TRIBUTARY_SINKS: 'lake,clickhouse', TRIBUTARY_LAKE_WRITES: 'direct',
+          TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_PII_SALT: 'chaos-salt', TRIBUTARY_SCHEMAS_DIR: 'test/chaos/no-schemas', TRIBUTARY_SINKS: 'lake,clickhouse', TRIBUTARY_LAKE_WRITES: 'direct',
           CLICKHOUSE_URL: endpoints.get('clickhouse'), CLICKHOUSE_PASSWORD: '',
         }),
     });
@@ -348,7 +339,7 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
       failureDirectory: join(work, 'esm-failures'), retryBaseMs: 100,
       // kafkajs waits for a JoinGroup answer the rebalance timeout + 5 s, then sends it again; the mock cluster
       // aborts on a second JoinGroup from a member whose first it still holds (rdkafka_mock_cgrp.c:
-      // `!member->resp`), so the wait is made long.
+      // `!member->resp`), so the wait is long. It still aborts at times when a member joins mid-stage.
       sessionTimeoutMs, rebalanceTimeoutMs: 5 * sessionTimeoutMs, heartbeatIntervalMs: Math.max(200, Math.floor(sessionTimeoutMs / 6)),
     }, handlerFor(name, slot));
     const m: Member = { name, emulator, slot, active: true, pending: undefined };
@@ -461,6 +452,10 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
       refusedCommits: members.reduce((n, m) => n + m.emulator.refusedCommits, 0), consumerCrashes: members.flatMap((m) => m.emulator.crashes.map((c) => `${m.name}: ${c}`)), handovers, overlaps, redeliveredOtherBoundaries, redeliveredSameBoundaries,
       consumersPerPartition: deliverers.map((s) => s.size), stages, final, problems, seconds: (performance.now() - started) / 1000,
     };
+  } catch (err) {
+    // The mock cluster aborts at times (see the rebalance timeout above): say so rather than only ECONNREFUSED.
+    if (/ECONNREFUSED/.test(`${(err as Error).message} ${String((err as { cause?: unknown }).cause)}`)) throw new Error(`the broker (librdkafka's mock cluster) went away: ${(err as Error).message}`, { cause: err });
+    throw err;
   } finally {
     for (const m of members) if (m.active) { m.active = false; await m.emulator.stop().catch(() => undefined); }
     await producer.disconnect().catch(() => undefined);
@@ -477,10 +472,6 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
 }
 
 export function formatKafkaChaos(r: KafkaChaosResult): string {
-  const line = (name: string, f: SinkFigures): string => `${name.padEnd(26)} ${String(f.rows).padStart(7)} rows  lost ${f.lost}  duplicated ${f.duplicated}  unexpected ${f.unexpected}`;
-  const sum = (f: (s: StageFigures) => SinkFigures): SinkFigures => ({
-    rows: 0, lost: r.stages.reduce((n, s) => n + f(s).lost, 0), duplicated: r.stages.reduce((n, s) => n + f(s).duplicated, 0), unexpected: r.stages.reduce((n, s) => n + f(s).unexpected, 0),
-  });
   const all = [...r.stages, r.final];
   const lost = all.reduce((n, s) => n + s.lake.lost + s.clickhouseRaw.lost + s.clickhouseDedup.lost + s.quarantine.missing + s.ingestLog.missingBatches, 0);
   const duplicated = all.reduce((n, s) => n + s.lake.duplicated + s.clickhouseRaw.duplicated + s.clickhouseDedup.duplicated + s.quarantine.duplicated + s.ingestLog.duplicated, 0);
@@ -493,17 +484,7 @@ export function formatKafkaChaos(r: KafkaChaosResult): string {
     `${r.invocations} invocations (${r.failedInvocations} failed and retried) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
     `container faults: ${[...r.faults].map(([k, n]) => `${k} ${n}`).join(', ')}`,
     `per stage: ${r.stages.map((s) => `${s.stage} ${s.action} (${s.members} consumers) lost ${s.lake.lost + s.clickhouseRaw.lost + s.clickhouseDedup.lost} dup ${s.lake.duplicated + s.clickhouseRaw.duplicated + s.clickhouseDedup.duplicated}`).join(' · ')}`,
-    `at every stage (summed over ${r.stages.length}):`,
-    `  ${line('lake (through the catalog)', sum((s) => s.lake))}`,
-    `  ${line('ClickHouse raw', sum((s) => s.clickhouseRaw))}`,
-    `  ${line('ClickHouse _dedup', sum((s) => s.clickhouseDedup))}`,
-    `  most cross-batch copies awaiting compaction in the lake: ${Math.max(0, ...r.stages.map((s) => s.lake.crossBatchCopies))}`,
-    `  _ingest_log duplicated ${r.stages.reduce((n, s) => n + s.ingestLog.duplicated, 0)}, committed batches missing ${r.stages.reduce((n, s) => n + s.ingestLog.missingBatches, 0)} · quarantine missing ${r.stages.reduce((n, s) => n + s.quarantine.missing, 0)}, duplicated ${r.stages.reduce((n, s) => n + s.quarantine.duplicated, 0)}, wrong reason ${r.stages.reduce((n, s) => n + s.quarantine.wrongReason, 0)}`,
-    'at the end (compaction past every hour, merges):',
-    `  ${line('lake', r.final.lake)}`,
-    `  ${line('ClickHouse raw', r.final.clickhouseRaw)}`,
-    `  ${line('ClickHouse _dedup', r.final.clickhouseDedup)}`,
-    `  quarantine ${r.final.quarantine.records} records, missing ${r.final.quarantine.missing}, duplicated ${r.final.quarantine.duplicated}, wrong reason ${r.final.quarantine.wrongReason} · _ingest_log ${r.final.ingestLog.rows} rows`,
+    ...formatSinkFigures(r.stages, r.final),
     `lost ${lost} · duplicated ${duplicated}${r.problems.length ? ` · ${r.problems.length} problems:\n  ${r.problems.slice(0, 30).join('\n  ')}` : ''}`,
   ].join('\n');
 }
