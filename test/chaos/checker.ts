@@ -406,3 +406,25 @@ export class Checker {
     return { stage: { stage, lake, clickhouseRaw: rawFigures, clickhouseDedup: dedupFigures, ingestLog, quarantine, ...(spool ? { spool } : {}) }, violations };
   }
 }
+
+/** The figures of every sink at every stage (summed) and at the end, as the chaos runs print them. */
+export function formatSinkFigures(stages: readonly StageFigures[], final: StageFigures): string[] {
+  const line = (name: string, f: SinkFigures): string => `${name.padEnd(26)} ${String(f.rows).padStart(7)} rows  lost ${f.lost}  duplicated ${f.duplicated}  unexpected ${f.unexpected}`;
+  const summed = (f: (s: StageFigures) => SinkFigures): SinkFigures => ({
+    rows: 0, lost: stages.reduce((n, s) => n + f(s).lost, 0), duplicated: stages.reduce((n, s) => n + f(s).duplicated, 0), unexpected: stages.reduce((n, s) => n + f(s).unexpected, 0),
+  });
+  const total = (f: (s: StageFigures) => number): number => stages.reduce((n, s) => n + f(s), 0);
+  return [
+    `at every stage (summed over ${stages.length}):`,
+    `  ${line('lake (through the catalog)', summed((s) => s.lake))}`,
+    `  ${line('ClickHouse raw', summed((s) => s.clickhouseRaw))}`,
+    `  ${line('ClickHouse _dedup', summed((s) => s.clickhouseDedup))}`,
+    `  most cross-batch copies awaiting compaction in the lake: ${Math.max(0, ...stages.map((s) => s.lake.crossBatchCopies))}; most events readable only after the next compaction (stragglers): ${Math.max(0, ...stages.map((s) => s.lake.stranded))}`,
+    `  _ingest_log duplicated ${total((s) => s.ingestLog.duplicated)}, committed batches missing ${total((s) => s.ingestLog.missingBatches)} · quarantine missing ${total((s) => s.quarantine.missing)}, duplicated ${total((s) => s.quarantine.duplicated)}, wrong reason ${total((s) => s.quarantine.wrongReason)}`,
+    'at the end (compaction past every hour, merges):',
+    `  ${line('lake', final.lake)}`,
+    `  ${line('ClickHouse raw', final.clickhouseRaw)}`,
+    `  ${line('ClickHouse _dedup', final.clickhouseDedup)}`,
+    `  quarantine ${final.quarantine.records} records, missing ${final.quarantine.missing}, duplicated ${final.quarantine.duplicated}, wrong reason ${final.quarantine.wrongReason} · _ingest_log ${final.ingestLog.rows} rows`,
+  ];
+}

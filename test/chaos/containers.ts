@@ -4,7 +4,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
-import type { Action, ProxiedRequest, Service } from './fault-proxy.js';
+import type { Radosgw } from '../s3/radosgw.js';
+import { startFaultProxy, type Action, type FaultProxy, type ProxiedRequest, type Service } from './fault-proxy.js';
 import type { ProcessFaultKind } from './processes.js';
 
 export interface Reply { readonly id: number; readonly ok: boolean; readonly result?: unknown; readonly error?: string }
@@ -79,3 +80,47 @@ export class Slot {
     await gone;
   }
 }
+
+/** What the containers reach, each through fault proxies of its own. */
+export interface ContainerServices {
+  readonly rgw: Radosgw;
+  readonly glueEndpoint: string;
+  readonly clickhouseUrl: string;
+  readonly bucket: string;
+  /** the run's scratch directory */
+  readonly work: string;
+}
+
+/** A container's three fault proxies (S3, Glue, ClickHouse), and the endpoints its environment names. */
+export async function startContainerProxies(index: number, s: ContainerServices, decide: (r: ProxiedRequest) => Action, kill: () => void): Promise<{ proxies: FaultProxy[]; endpoints: Map<Service, string> }> {
+  const proxies: FaultProxy[] = [];
+  const endpoints = new Map<Service, string>();
+  for (const [service, upstream] of [['s3', s.rgw.endpoint], ['glue', s.glueEndpoint], ['clickhouse', s.clickhouseUrl]] as const) {
+    const proxy = await startFaultProxy({ slot: index, service, upstream, decide, kill });
+    proxies.push(proxy);
+    endpoints.set(service, proxy.endpoint);
+  }
+  return { proxies, endpoints };
+}
+
+/** The environment every deployed handler reads in AWS, pointed at the container's proxies; `role` picks the handler (child.ts). */
+export function containerEnv(s: ContainerServices, endpoints: ReadonlyMap<Service, string>, role: string, clockOffsetMs: number): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? s.work, LAMBDA_TASK_ROOT: PACKAGE_ROOT,
+    AWS_REGION: s.rgw.region, AWS_ACCESS_KEY_ID: s.rgw.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s.rgw.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: endpoints.get('s3'), AWS_ENDPOINT_URL_GLUE: endpoints.get('glue'),
+    TRIBUTARY_BUCKET: s.bucket, POWERTOOLS_METRICS_NAMESPACE: 'Tributary', POWERTOOLS_LOG_LEVEL: 'SILENT',
+    CHAOS_ROLE: role, CHAOS_CLOCK_OFFSET_MS: String(clockOffsetMs),
+  };
+}
+
+/** Compaction as the chaos runs configure it: no grace or retention (hours are compacted as soon as closed), a scratch directory of its own. */
+export const compactionEnv = (work: string, index: number): NodeJS.ProcessEnv => ({
+  TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_COMPACT_GRACE_MINUTES: '0', TRIBUTARY_COMPACT_RETENTION_MINUTES: '0',
+  TRIBUTARY_COMPACT_SCRATCH_DIR: join(work, `scratch-${index}`), TRIBUTARY_COMPACT_MEMORY_LIMIT: '256MB',
+});
+
+/** A lake data write (a spool object is the batch's lake data in spool mode). */
+export const isLakeData = (r: ProxiedRequest): boolean => r.method === 'PUT' && (/^PUT lake\/(?!_quarantine)[^ ]+\.parquet$/.test(r.what) || /^PUT _spool\/pending\/[^ ]+\.spool$/.test(r.what));
+/** An insert into an event table (not the `_`-prefixed logs). */
+export const isEventInsert = (r: ProxiedRequest): boolean => /^INSERT INTO `?tributary`?\.`?(?!_)/.test(r.what);

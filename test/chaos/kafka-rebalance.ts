@@ -31,7 +31,7 @@ import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js'
 import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
 import { startMockKafka, type MockKafka } from '../kafka/mock-cluster.js';
 import { startRadosgw, type Radosgw } from '../s3/radosgw.js';
-import { Checker, type SinkFigures, type StageFigures } from './checker.js';
+import { Checker, formatSinkFigures, type SinkFigures, type StageFigures } from './checker.js';
 import { compactionEnv, containerEnv, isEventInsert, isLakeData, Slot, startContainerProxies, type ContainerServices, type PlannedFault, type Reply } from './containers.js';
 import type { Action, FaultProxy, ProxiedRequest, Service } from './fault-proxy.js';
 import type { ProcessFaultKind } from './processes.js';

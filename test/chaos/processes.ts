@@ -22,15 +22,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
 import { rng } from '../../functions/cli/traffic.js';
 import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
 import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
 import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
 import { startRadosgw, type Radosgw } from '../s3/radosgw.js';
-import { Checker, type SinkFigures, type StageFigures } from './checker.js';
-import { Slot, type PlannedFault } from './containers.js';
-import { startFaultProxy, type Action, type FaultProxy, type ProxiedRequest, type Service } from './fault-proxy.js';
+import { Checker, formatSinkFigures, type StageFigures } from './checker.js';
+import { compactionEnv, containerEnv, isEventInsert, isLakeData, Slot, startContainerProxies, type ContainerServices, type PlannedFault } from './containers.js';
+import type { Action, FaultProxy, ProxiedRequest, Service } from './fault-proxy.js';
 import { CHAOS_EXPERIMENT, generate, type ValidEvent } from './traffic.js';
 
 export const PROCESS_FAULT_KINDS = [
@@ -138,9 +137,6 @@ const CHAOS_JOB_TABLE = 'page_views_per_hour';
 const MATERIALIZE_INTERVAL_MS = 120_000;
 const S3_ERROR = (code: string, message: string): string => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 const GLUE_ERROR = (type: string): { headers: Record<string, string>; body: string } => ({ headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type }, body: JSON.stringify({ __type: type, Message: `injected ${type}` }) });
-// (a spool object is the batch's lake data in spool mode)
-const isLakeData = (r: ProxiedRequest): boolean => r.method === 'PUT' && (/^PUT lake\/(?!_quarantine)[^ ]+\.parquet$/.test(r.what) || /^PUT _spool\/pending\/[^ ]+\.spool$/.test(r.what));
-const isEventInsert = (r: ProxiedRequest): boolean => /^INSERT INTO `?tributary`?\.`?(?!_)/.test(r.what);
 /** faults the AWS SDKs retry away (one rule fires once): they can ride beside a fault that ends the invocation */
 const ABSORBED: ReadonlySet<ProcessFaultKind> = new Set(['object_store_5xx', 'object_store_throttling', 'object_store_slow', 'catalog_throttling']);
 /** what a failed invocation's error may say when one of the injected faults caused it */
@@ -171,6 +167,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const s3: S3Client = rgw.client();
   const glue: FakeGlue = await startFakeGlue();
   const ch: ClickHouseHttp = await startClickHouseHttp();
+  const services: ContainerServices = { rgw, glueEndpoint: glue.endpoint, clickhouseUrl: ch.url, bucket, work };
   const proxies: FaultProxy[] = [];
   const slots: Slot[] = [];
   const faults = new Map<ProcessFaultKind, number>(PROCESS_FAULT_KINDS.map((k) => [k, 0]));
@@ -205,24 +202,13 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
 
   async function slotFor(role: 'ingest' | 'compact' | 'materialize' | 'jobs' | 'ab-daily', path: Path, clockOffset: () => number): Promise<Slot> {
     const index = slots.length;
-    const endpoints = new Map<Service, string>();
-    for (const [service, upstream] of [['s3', rgw.endpoint], ['glue', glue.endpoint], ['clickhouse', ch.url]] as const) {
-      const proxy = await startFaultProxy({
-        slot: index, service, upstream,
-        decide: (r) => decide(slots[index]!, r),
-        kill: () => { processesKilled++; slots[index]!.kill(); },
-      });
-      proxies.push(proxy);
-      endpoints.set(service, proxy.endpoint);
-    }
+    const started = await startContainerProxies(index, services, (r) => decide(slots[index]!, r), () => { processesKilled++; slots[index]!.kill(); });
+    proxies.push(...started.proxies);
+    const endpoints = started.endpoints;
     const env = (): NodeJS.ProcessEnv => ({
-      PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? work, LAMBDA_TASK_ROOT: PACKAGE_ROOT,
-      AWS_REGION: rgw.region, AWS_ACCESS_KEY_ID: rgw.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_S3: endpoints.get('s3'), AWS_ENDPOINT_URL_GLUE: endpoints.get('glue'),
-      TRIBUTARY_BUCKET: bucket, POWERTOOLS_METRICS_NAMESPACE: 'Tributary', POWERTOOLS_LOG_LEVEL: 'SILENT',
-      CHAOS_ROLE: role, CHAOS_CLOCK_OFFSET_MS: String(clockOffset()), ...(o.plant ? { CHAOS_PLANT: o.plant } : {}),
+      ...containerEnv(services, endpoints, role, clockOffset()), ...(o.plant ? { CHAOS_PLANT: o.plant } : {}),
       ...(role === 'compact'
-        ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_COMPACT_GRACE_MINUTES: '0', TRIBUTARY_COMPACT_RETENTION_MINUTES: '0', TRIBUTARY_COMPACT_SCRATCH_DIR: join(work, `scratch-${index}`), TRIBUTARY_COMPACT_MEMORY_LIMIT: '256MB' }
+        ? compactionEnv(work, index)
         : role === 'jobs' || role === 'ab-daily'
           ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_JOBS_DIR: CHAOS_JOBS_DIR, CLICKHOUSE_URL: endpoints.get('clickhouse'), CLICKHOUSE_PASSWORD: '' }
           : role === 'materialize'
@@ -749,8 +735,6 @@ export function formatProcessChaos(r: ProcessChaosResult): string {
     `  at every stage: committed records neither materialized nor pending ${stagesSpool.reduce((n, s) => n + s.unaccounted, 0)} · lineage lost ${stagesSpool.reduce((n, s) => n + s.lineage.lost, 0)}, duplicated ${stagesSpool.reduce((n, s) => n + s.lineage.duplicated, 0)} · lake quarantine missing ${stagesSpool.reduce((n, s) => n + s.lakeQuarantine.missing, 0)}, duplicated ${stagesSpool.reduce((n, s) => n + s.lakeQuarantine.duplicated, 0)} · most pending ${Math.max(0, ...stagesSpool.map((s) => s.pending))} spools`,
     `  at the end: ${r.final.spool.materialized} records materialized, lineage ${r.final.spool.lineage.rows} rows, lake quarantine ${r.final.spool.lakeQuarantine.records} records, ${r.final.spool.pending} spools pending, ${r.final.spool.openManifests} manifests open, offsets short in ${r.final.spool.offsetsWrong} partitions (floor behind in ${r.final.spool.floorBehind}: every table's offset at its end)`,
   ] : [];
-  const line = (name: string, f: SinkFigures): string => `${name.padEnd(26)} ${String(f.rows).padStart(7)} rows  lost ${f.lost}  duplicated ${f.duplicated}  unexpected ${f.unexpected}`;
-  const worst = (f: (s: StageFigures) => SinkFigures): SinkFigures => ({ rows: 0, lost: r.stages.reduce((n, s) => n + f(s).lost, 0), duplicated: r.stages.reduce((n, s) => n + f(s).duplicated, 0), unexpected: r.stages.reduce((n, s) => n + f(s).unexpected, 0) });
   return [
     `topology ${r.topology}${r.lakeWrites === 'spool' ? ' · lake writes spool' : ''} · events ${r.events} (${r.distinctValid} distinct valid, ${r.producerDuplicates} producer duplicates, ${[...r.poison.values()].reduce((a, b) => a + b, 0)} poison: ${[...r.poison].map(([k, n]) => `${k} ${n}`).join(', ')})`,
     `${r.invocations} invocations (${r.failedInvocations} failed and retried, ${r.multiFaultInvocations} with several faults) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs${r.jobRuns > 0 ? ` · ${r.jobRuns} job runs, ${r.abRuns} ab-daily runs` : ''} · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
@@ -759,17 +743,7 @@ export function formatProcessChaos(r: ProcessChaosResult): string {
     `compaction killed after: ${[...r.compactionKillsAfter].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
     ...spoolLines,
     ...(r.jobRuns > 0 ? [`jobs beside ingest: ${r.jobRuns} runs of page-views-per-hour, ${r.abRuns} of ab-daily; at every stage one row per window and key, none above what the traffic gives; at the end ${r.jobFinal.windows} of ${r.jobFinal.expected} hourly windows with page views equal to their distinct events and ${r.abFinal.rows} of ${r.abFinal.expected} ab-daily rows (day × variant × metric), checked against an independent computation`] : []),
-    `at every stage (summed over ${r.stages.length}):`,
-    `  ${line('lake (through the catalog)', worst((s) => s.lake))}`,
-    `  ${line('ClickHouse raw', worst((s) => s.clickhouseRaw))}`,
-    `  ${line('ClickHouse _dedup', worst((s) => s.clickhouseDedup))}`,
-    `  most cross-batch copies awaiting compaction in the lake: ${Math.max(0, ...r.stages.map((s) => s.lake.crossBatchCopies))}; most events readable only after the next compaction (stragglers): ${Math.max(0, ...r.stages.map((s) => s.lake.stranded))}`,
-    `  _ingest_log duplicated ${r.stages.reduce((n, s) => n + s.ingestLog.duplicated, 0)}, committed batches missing ${r.stages.reduce((n, s) => n + s.ingestLog.missingBatches, 0)} · quarantine missing ${r.stages.reduce((n, s) => n + s.quarantine.missing, 0)}, duplicated ${r.stages.reduce((n, s) => n + s.quarantine.duplicated, 0)}, wrong reason ${r.stages.reduce((n, s) => n + s.quarantine.wrongReason, 0)}`,
-    'at the end (compaction past every hour, merges):',
-    `  ${line('lake', r.final.lake)}`,
-    `  ${line('ClickHouse raw', r.final.clickhouseRaw)}`,
-    `  ${line('ClickHouse _dedup', r.final.clickhouseDedup)}`,
-    `  quarantine ${r.final.quarantine.records} records, missing ${r.final.quarantine.missing}, duplicated ${r.final.quarantine.duplicated}, wrong reason ${r.final.quarantine.wrongReason} · _ingest_log ${r.final.ingestLog.rows} rows`,
+    ...formatSinkFigures(r.stages, r.final),
     `lost ${lost} · duplicated ${duplicated}${r.problems.length ? ` · ${r.problems.length} problems:\n  ${r.problems.slice(0, 30).join('\n  ')}` : ''}`,
   ].join('\n');
 }
