@@ -4,7 +4,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
-import type { Radosgw } from '../s3/radosgw.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
+import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
+import { startRadosgw, type Radosgw } from '../s3/radosgw.js';
 import { startFaultProxy, type Action, type FaultProxy, type ProxiedRequest, type Service } from './fault-proxy.js';
 import type { ProcessFaultKind } from './processes.js';
 
@@ -89,6 +92,31 @@ export interface ContainerServices {
   readonly bucket: string;
   /** the run's scratch directory */
   readonly work: string;
+}
+
+/** The services of a chaos run: S3 (radosgw, its bucket made), Glue's endpoint, ClickHouse over HTTP (chDB). */
+export interface ChaosStores {
+  readonly rgw: Radosgw;
+  readonly s3: S3Client;
+  readonly glue: FakeGlue;
+  readonly ch: ClickHouseHttp;
+  readonly services: ContainerServices;
+  close(): Promise<void>;
+}
+
+export async function startChaosStores(work: string): Promise<ChaosStores> {
+  const started = await startRadosgw();
+  if ('unavailable' in started) throw new Error(started.unavailable);
+  const rgw: Radosgw = started;
+  const bucket = 'tributary-chaos';
+  await rgw.createBucket(bucket);
+  const s3 = rgw.client();
+  const glue = await startFakeGlue();
+  const ch = await startClickHouseHttp();
+  return {
+    rgw, s3, glue, ch, services: { rgw, glueEndpoint: glue.endpoint, clickhouseUrl: ch.url, bucket, work },
+    close: async () => { s3.destroy(); await glue.close(); await ch.close(); await rgw.stop(); },
+  };
 }
 
 /** A container's three fault proxies (S3, Glue, ClickHouse), and the endpoints its environment names. */

@@ -22,17 +22,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { EsmEmulator } from '../../functions/adapters/kafka/esm-emulator.js';
 import { rng } from '../../functions/cli/traffic.js';
 import type { MskEvent } from '../../functions/core/decode/msk-event.js';
-import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
-import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
 import { startMockKafka, type MockKafka } from '../kafka/mock-cluster.js';
-import { startRadosgw, type Radosgw } from '../s3/radosgw.js';
 import { Checker, formatSinkFigures, type SinkFigures, type StageFigures } from './checker.js';
-import { compactionEnv, containerEnv, isEventInsert, isLakeData, Slot, startContainerProxies, type ContainerServices, type PlannedFault, type Reply } from './containers.js';
+import { compactionEnv, containerEnv, isEventInsert, isLakeData, Slot, startChaosStores, startContainerProxies, type PlannedFault, type Reply } from './containers.js';
 import type { Action, FaultProxy, ProxiedRequest, Service } from './fault-proxy.js';
 import type { ProcessFaultKind } from './processes.js';
 import { generate } from './traffic.js';
@@ -144,18 +140,12 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
   const problems: string[] = [];
   const problem = (line: string): void => { problems.push(line); log(`PROBLEM ${line}`); };
 
-  const rgwStarted = await startRadosgw();
-  if ('unavailable' in rgwStarted) throw new Error(rgwStarted.unavailable);
-  const rgw: Radosgw = rgwStarted;
+  const stores = await startChaosStores(work);
   const kafkaStarted = await (o.startKafka ?? startMockKafka)().catch((err: Error) => ({ unavailable: err.message }));
-  if ('unavailable' in kafkaStarted) { await rgw.stop(); throw new Error(kafkaStarted.unavailable); }
+  if ('unavailable' in kafkaStarted) { await stores.close(); throw new Error(kafkaStarted.unavailable); }
   const mock: MockKafka = kafkaStarted;
-  const bucket = 'tributary-chaos';
-  await rgw.createBucket(bucket);
-  const s3: S3Client = rgw.client();
-  const glue: FakeGlue = await startFakeGlue();
-  const ch: ClickHouseHttp = await startClickHouseHttp();
-  const services: ContainerServices = { rgw, glueEndpoint: glue.endpoint, clickhouseUrl: ch.url, bucket, work };
+  const { s3, glue, ch, services } = stores;
+  const bucket = services.bucket;
   const kafka = new Kafka({ clientId: 'tributary-chaos-harness', brokers: mock.brokers, logLevel: logLevel.NOTHING });
   const admin: Admin = kafka.admin();
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
@@ -462,10 +452,7 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
     await admin.disconnect().catch(() => undefined);
     for (const s of slots) await s.stop();
     for (const p of proxies) await p.close();
-    s3.destroy();
-    await glue.close();
-    await ch.close();
-    await rgw.stop();
+    await stores.close();
     mock.stop();
     rmSync(work, { recursive: true, force: true });
   }

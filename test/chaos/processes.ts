@@ -21,14 +21,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { rng } from '../../functions/cli/traffic.js';
 import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
-import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
-import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
-import { startRadosgw, type Radosgw } from '../s3/radosgw.js';
 import { Checker, formatSinkFigures, type StageFigures } from './checker.js';
-import { compactionEnv, containerEnv, isEventInsert, isLakeData, Slot, startContainerProxies, type ContainerServices, type PlannedFault } from './containers.js';
+import { compactionEnv, containerEnv, isEventInsert, isLakeData, Slot, startChaosStores, startContainerProxies, type PlannedFault } from './containers.js';
 import type { Action, FaultProxy, ProxiedRequest, Service } from './fault-proxy.js';
 import { CHAOS_EXPERIMENT, generate, type ValidEvent } from './traffic.js';
 
@@ -159,15 +155,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const work = mkdtempSync(join(tmpdir(), 'tributary-chaos-proc-'));
   const problems: string[] = [];
 
-  const rgwStarted = await startRadosgw();
-  if ('unavailable' in rgwStarted) throw new Error(rgwStarted.unavailable);
-  const rgw: Radosgw = rgwStarted;
-  const bucket = 'tributary-chaos';
-  await rgw.createBucket(bucket);
-  const s3: S3Client = rgw.client();
-  const glue: FakeGlue = await startFakeGlue();
-  const ch: ClickHouseHttp = await startClickHouseHttp();
-  const services: ContainerServices = { rgw, glueEndpoint: glue.endpoint, clickhouseUrl: ch.url, bucket, work };
+  const stores = await startChaosStores(work);
+  const { s3, glue, ch, services } = stores;
+  const bucket = services.bucket;
   const proxies: FaultProxy[] = [];
   const slots: Slot[] = [];
   const faults = new Map<ProcessFaultKind, number>(PROCESS_FAULT_KINDS.map((k) => [k, 0]));
@@ -449,19 +439,25 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     timing.compact += performance.now() - t0;
   }
 
-  /** The job over each of the traffic's days (the day's started windows), killed at times at one of its requests. */
-  async function jobOnce(faulty = true): Promise<void> {
-    if (!jobSlot) return;
-    const rules = (faulty ? plan('job') : []).map(fault).filter((f): f is PlannedFault => f !== undefined);
+  /**
+   * A job's container over each of the traffic's days (the day's started windows), killed at times at one of
+   * the first day's requests; `cause`: what a failure under faults may say. Returns the invocations.
+   */
+  async function runDays(slot: Slot, path: 'job' | 'ab', name: string, event: (date: string) => unknown, cause: RegExp, faulty: boolean): Promise<number> {
+    const rules = (faulty ? plan(path) : []).map(fault).filter((f): f is PlannedFault => f !== undefined);
     for (const [i, date] of jobDates.entries()) {
-      jobRuns++;
       invocations++;
-      const reply = await jobSlot.invoke({ job: CHAOS_JOB, date }, i === 0 ? rules : []);
+      const reply = await slot.invoke(event(date), i === 0 ? rules : []);
       if (!reply.ok) {
         failedInvocations++;
-        if (!faulty || !/container exited|injected/.test(reply.error ?? '')) problems.push(`job ${CHAOS_JOB} ${date} failed without an injected cause: ${reply.error}`);
+        if (!faulty || !cause.test(reply.error ?? '')) problems.push(`${name} ${date} failed without an injected cause: ${reply.error}`);
       }
     }
+    return jobDates.length;
+  }
+  /** The SQL job (it meets only kills). */
+  async function jobOnce(faulty = true): Promise<void> {
+    if (jobSlot) jobRuns += await runDays(jobSlot, 'job', `job ${CHAOS_JOB}`, (date) => ({ job: CHAOS_JOB, date }), /container exited|injected/, faulty);
   }
 
   /** One window row per hour at every stage, never more views than the hour's distinct events; at the end, exactly them. */
@@ -494,19 +490,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     }
   }
 
-  /** ab-daily (the deployed handler) over each of the traffic's days, killed at times at one of its requests. */
+  /** ab-daily (the deployed handler). */
   async function abOnce(faulty = true): Promise<void> {
-    if (!abSlot) return;
-    const rules = (faulty ? plan('ab') : []).map(fault).filter((f): f is PlannedFault => f !== undefined);
-    for (const [i, date] of jobDates.entries()) {
-      abRuns++;
-      invocations++;
-      const reply = await abSlot.invoke({ date }, i === 0 ? rules : []);
-      if (!reply.ok) {
-        failedInvocations++;
-        if (!faulty || !INJECTED_CAUSE.test(reply.error ?? '')) problems.push(`ab-daily ${date} failed without an injected cause: ${reply.error}`);
-      }
-    }
+    if (abSlot) abRuns += await runDays(abSlot, 'ab', 'ab-daily', (date) => ({ date }), INJECTED_CAUSE, faulty);
   }
 
   /**
@@ -682,10 +668,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   } finally {
     for (const s of slots) await s.stop();
     for (const p of proxies) await p.close();
-    s3.destroy();
-    await glue.close();
-    await ch.close();
-    await rgw.stop();
+    await stores.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -2,22 +2,8 @@
 // processes, SIGKILLed and faulted at every service, checked at every stage; and a planted bug it must catch.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatProcessChaos, runProcessChaos, type ProcessChaosResult, type StageFigures } from '../chaos/processes.js';
-
-const clean = (s: StageFigures): boolean =>
-  s.lake.lost + s.lake.duplicated + s.lake.unexpected + s.clickhouseRaw.lost + s.clickhouseRaw.duplicated + s.clickhouseRaw.unexpected
-  + s.clickhouseDedup.lost + s.clickhouseDedup.duplicated + s.clickhouseDedup.unexpected + s.ingestLog.duplicated + s.ingestLog.missingBatches
-  + s.quarantine.missing + s.quarantine.duplicated + s.quarantine.wrongReason
-  + (s.spool ? s.spool.unaccounted + s.spool.lineage.lost + s.spool.lineage.duplicated + s.spool.lakeQuarantine.missing + s.spool.lakeQuarantine.duplicated + s.spool.offsetsWrong : 0) === 0;
-
-function assertExactlyOnce(r: ProcessChaosResult): void {
-  const report = formatProcessChaos(r);
-  assert.deepEqual(r.problems, [], report);
-  for (const s of r.stages) assert.ok(clean(s), `stage ${s.stage}\n${report}`);
-  assert.ok(clean(r.final), report);
-  for (const f of [r.final.lake, r.final.clickhouseRaw, r.final.clickhouseDedup]) assert.equal(f.rows, r.distinctValid, report);
-  assert.equal(r.final.quarantine.records, [...r.poison.values()].reduce((a, b) => a + b, 0), report);
-}
+import { assertExactlyOnce } from '../chaos/assert-exactly-once.js';
+import { formatProcessChaos, runProcessChaos } from '../chaos/processes.js';
 
 describe('effectively-once with the deployed handlers in processes that die', () => {
   it('coupled: containers killed mid-write, between files and after an insert, compaction, a SQL job and ab-daily killed alongside', async () => {
@@ -34,7 +20,7 @@ describe('effectively-once with the deployed handlers in processes that die', ()
     for (const kind of only) assert.ok(r.faults.get(kind)! >= 1, `${kind} never injected\n${report}`);
     assert.ok(r.processesKilled >= 4, report);
     assert.ok(r.stages.length >= 2, report);
-    assertExactlyOnce(r);
+    assertExactlyOnce(r, report);
   });
 
   it('split with spool writes and deferral: the materializer killed between its manifest steps, two runs at once at times', async () => {
@@ -52,7 +38,7 @@ describe('effectively-once with the deployed handlers in processes that die', ()
     for (const kind of only) assert.ok(r.faults.get(kind)! >= 2, `${kind} injected fewer than 2 times\n${report}`);
     const materializerKills = [...r.materializeKills.values()].reduce((a, b) => a + b, 0);
     assert.equal(materializerKills, r.faults.get('materializer_kill'), report);
-    assertExactlyOnce(r);
+    assertExactlyOnce(r, report);
     const spool = r.final.spool!;
     assert.equal(spool.pending + spool.openManifests + spool.offsetsWrong, 0, report);
     assert.equal(spool.materialized, r.events, report);
