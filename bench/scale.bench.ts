@@ -43,7 +43,7 @@ const COMPACTION_ROWS_PER_S = 133_916;
 const LOOKBACK_HOURS = 48;
 /**
  * Network waits, not measured here (the stand-ins answer in-process): assumed round trips inside one
- * region, paid in the function's billed duration. Files and inserts go IngestConfig.concurrency at a time.
+ * region, paid in the function's billed duration. Files go IngestConfig.concurrency at a time, inserts insertConcurrency (BENCH_SCALE_INSERTS_IN_FLIGHT to try another).
  */
 const WAIT_MS = { s3Put: 30, s3Get: 15, glue: 40, clickhouseInsert: 60 };
 /**
@@ -314,7 +314,8 @@ async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefin
   // A spool object is the batch's rows in one PUT: the round trip plus its bytes at 50 MB/s (it is ≤ the 6 MB batch).
   const spoolBytes = spooling ? (avg.spoolBytes / Math.max(1, sampled / STEADY)) * (full / STEADY) : 0;
   const at = DEFAULT_INGEST_CONFIG.concurrency;
-  const waitS = (Math.ceil(avg.lakeFiles / at) * WAIT_MS.s3Put + Math.ceil(avg.inserts / at) * WAIT_MS.clickhouseInsert + (warehouse ? WAIT_MS.clickhouseInsert : 0)
+  const insertsAt = Number(process.env['BENCH_SCALE_INSERTS_IN_FLIGHT'] ?? DEFAULT_INGEST_CONFIG.insertConcurrency);
+  const waitS = (Math.ceil(avg.lakeFiles / at) * WAIT_MS.s3Put + Math.ceil(avg.inserts / insertsAt) * WAIT_MS.clickhouseInsert + (warehouse ? WAIT_MS.clickhouseInsert : 0)
     + avg.glue * WAIT_MS.glue + avg.s3Get * WAIT_MS.s3Get + (spooling ? WAIT_MS.s3Put + spoolBytes / 50e3 : 0)) / 1000;
   const invPerS = shape.invocationsPerS;
   const invPerH = invPerS * 3600;
@@ -593,7 +594,10 @@ function recommend(everything: readonly Row[]): void {
     const label = `  ${traffic.toLocaleString('en')} events/s, ${types} types:`;
     if (ok.length === 0) {
       const closest = [...bySetting].map(([name, rs]) => ({ name, worst: Math.max(...rs.map((r) => r.usdPerGb / r.firehose)), rs })).sort((a, b) => a.worst - b.worst)[0]!;
-      console.log(`${label} none meets every goal; cheapest: ${closest.name} at ≤ ${closest.worst.toFixed(2)}× Firehose (${[...new Set(closest.rs.map(verdict))].join(', ')})`);
+      // per partition count: its verdict, or that this setting was not the row kept there (another interval or memory was)
+      const counts = [...new Set(rows.map((r) => r.p.partitions))].sort((a, b) => a - b);
+      const at = counts.map((n) => { const r = closest.rs.find((x) => x.p.partitions === n); return `${n} partitions: ${r ? verdict(r) : 'not the kept row'}`; });
+      console.log(`${label} none meets every goal at every partition count; cheapest: ${closest.name} at ≤ ${closest.worst.toFixed(2)}× Firehose (${at.join(', ')})`);
       continue;
     }
     const b = ok[0]!;

@@ -5,6 +5,7 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createClient } from '@clickhouse/client';
 import { lakeGlob } from '../core/warehouse/clickhouse-ddl.js';
+import { INSERTS_IN_FLIGHT } from '../core/warehouse/inserts-in-flight.js';
 import { quoteString } from '../core/identifiers.js';
 import { SchemaRegistry, type DeclaredSchemas } from '../core/schema/registry.js';
 import type { Catalog, ObjectStore, Warehouse } from '../core/ports.js';
@@ -41,6 +42,8 @@ export async function openAwsServices(env: ServicesEnvironment): Promise<AwsServ
     username: env.clickhouse.username,
     password,
     request_timeout: 60_000,
+    // ingest's inserts in flight (one per table of a batch): the client's default of 10 sockets would queue the rest
+    max_open_connections: INSERTS_IN_FLIGHT,
     compression: { request: false, response: true },
   });
   const lakeUrl = env.clickhouse.lakeUrl;

@@ -5,6 +5,7 @@ import { planBatch, type BatchPlan, type Split, type TableContext } from './batc
 import { ColumnBuffers } from './batch/column-buffers.js';
 import type { CellValue } from './batch/coerce.js';
 import { mapLimit } from './util/concurrency.js';
+import { INSERTS_IN_FLIGHT } from './warehouse/inserts-in-flight.js';
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from './decode/envelope.js';
 import { dataKey, partitionPrefix, QUARANTINE_TABLE, sortedRanges, tablePrefix, type FileRange } from './lake/layout.js';
 import { encodeSpool, SPOOL_CONTENT_TYPE, spoolKey, type LakeWrites, type SpoolSegment } from './lake/spool.js';
@@ -22,12 +23,10 @@ export interface IngestConfig {
   readonly limits: EnvelopeLimits;
   /** salt for `x-pii: hash` columns; keep it secret and stable */
   readonly piiSalt: string;
-  /**
-   * files written and inserted concurrently (and catalog calls for new tables). 8: a batch of 50 event
-   * types makes 50 inserts, whose ~60 ms round trips at 4 at a time kept a 10,000-record batch from ending
-   * before the next one filled (docs/benchmarks.md, 2026-12-06); ClickHouse's HTTP client keeps 10 sockets.
-   */
+  /** files written concurrently, and catalog calls for new tables: S3 and Glue round trips */
   readonly concurrency: number;
+  /** ClickHouse inserts in flight at once, one per table (core/warehouse/inserts-in-flight.ts) */
+  readonly insertConcurrency: number;
   /** new columns a table may gain from data per rolling hour; records that would add more are quarantined */
   readonly maxNewColumnsPerHour: number;
   /**
@@ -63,7 +62,7 @@ export interface Sinks {
 export const ALL_SINKS: Sinks = { lake: true, warehouse: true };
 
 export const DEFAULT_INGEST_CONFIG: IngestConfig = {
-  limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 8, maxNewColumnsPerHour: 50, maxColumnsPerTable: 1000, maxNewTablesPerBatch: 20, maxFilesPerBatch: 1000,
+  limits: DEFAULT_ENVELOPE_LIMITS, piiSalt: '', concurrency: 8, insertConcurrency: INSERTS_IN_FLIGHT, maxNewColumnsPerHour: 50, maxColumnsPerTable: 1000, maxNewTablesPerBatch: 20, maxFilesPerBatch: 1000,
   sinks: ALL_SINKS, lakeWrites: 'direct', jobOutputs: new Map(),
 };
 
@@ -305,7 +304,7 @@ export async function ingestBatch(event: MskEvent, deps: IngestDeps): Promise<In
   let inserts = 0;
   const tableBytes = new Map<string, number>();
   if (sinks.warehouse) {
-    await mapLimit([...byTable], config.concurrency, async ([table, splits]) => {
+    await mapLimit([...byTable], config.insertConcurrency, async ([table, splits]) => {
       const schema = plan.tables.get(table)!.schema;
       const body = await tableBody(splits, lakeBytes);
       tableBytes.set(table, body.length);

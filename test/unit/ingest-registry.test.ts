@@ -123,6 +123,34 @@ describe('ingest with the schema registry', () => {
     assert.deepEqual(await local.listTables().then((t) => t.sort()), ['login', 'logout', 'search', 'signup']);
   });
 
+  it('keeps a batch\'s ClickHouse inserts in flight together, up to insertConcurrency, one per table', async () => {
+    // Inserts that take a while, as ClickHouse's round trips do: 40 tables in one batch.
+    const warehouse = recordingWarehouse();
+    let inFlight = 0;
+    let most = 0;
+    const insertParquet = warehouse.insertParquet.bind(warehouse);
+    warehouse.insertParquet = async (t, c, f, token) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight--;
+      return insertParquet(t, c, f, token);
+    };
+    const store = memoryStore();
+    const d: IngestDeps = { ...deps(new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-inserts-'))), store), warehouse };
+    const events = Array.from({ length: 40 }, (_, i) => ({ event: `ev_${String(i).padStart(2, '0')}`, event_id: `e${i}`, ts: new Date(NOW - 60_000).toISOString(), properties: { n: i } }));
+    const report = await ingestBatch(mskEvent(events), { ...d, config: { ...DEFAULT_INGEST_CONFIG, lakeWrites: 'spool', maxNewTablesPerBatch: 40 } });
+    assert.equal(report.stored, 40);
+    assert.equal(warehouse.inserts.length, 40, 'one insert per table');
+    assert.equal(most, DEFAULT_INGEST_CONFIG.insertConcurrency, `inserts in flight at once: ${most}`);
+    assert.ok(most > DEFAULT_INGEST_CONFIG.concurrency, 'more inserts in flight than file writes');
+    // and the bound holds when configured lower
+    most = 0;
+    warehouse.inserts.length = 0;
+    await ingestBatch(mskEvent(events.map((e) => ({ ...e, event_id: `${e.event_id}b` })), { firstOffset: 40 }), { ...d, config: { ...DEFAULT_INGEST_CONFIG, lakeWrites: 'spool', insertConcurrency: 5 } });
+    assert.equal(warehouse.inserts.length, 40);
+    assert.equal(most, 5);
+  });
+
   it('repairs a catalog that missed a registry change (a crash between the two)', async () => {
     const local = new LocalJsonCatalog(mkdtempSync(join(tmpdir(), 'tributary-repair-')));
     const store = memoryStore();
