@@ -1,6 +1,6 @@
 // Per-environment settings from cdk.json (`context.environments.<name>`), validated at synth so an
 // unknown or incomplete environment fails with a message that names everything missing.
-import { alarmThresholds } from './alarm-defaults.js';
+import { ALARM_SETTINGS, alarmThresholds } from './alarm-defaults.js';
 import { LAKE_WRITES, type LakeWrites } from '../functions/adapters/environment.js';
 
 /**
@@ -137,8 +137,12 @@ export interface EnvironmentConfig {
    * policy denies every other principal. Absent: the account root only (break-glass).
    */
   readonly dataStewardRoleArn?: string;
-  /** memoryMb: the function's memory (and CPU share); semiSpaceMb: V8's young generation, see DEFAULT_INGEST_SEMI_SPACE_MB */
-  readonly ingest: { readonly memoryMb: number; readonly timeoutMinutes: number; readonly semiSpaceMb: number };
+  /**
+   * memoryMb: the function's memory (and CPU share); semiSpaceMb: V8's young generation, see
+   * DEFAULT_INGEST_SEMI_SPACE_MB; registryTtlSeconds: how long a container caches the schema registry
+   * (TRIBUTARY_REGISTRY_TTL_SECONDS: a pushed schema takes effect within it)
+   */
+  readonly ingest: { readonly memoryMb: number; readonly timeoutMinutes: number; readonly semiSpaceMb: number; readonly registryTtlSeconds: number };
   readonly alarms: { readonly emails: readonly string[]; readonly freshnessMinutes: number; readonly quarantinePercent: number; readonly offsetLag: number };
 }
 
@@ -160,6 +164,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
   const problems: string[] = [];
   const unknownKeys = Object.keys(raw).filter((k) => !KNOWN_KEYS.has(k));
   if (unknownKeys.length > 0) problems.push(`unknown keys ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...KNOWN_KEYS].join(', ')})`);
+  unknownNestedKeys(raw, problems);
   const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : Array.isArray(o) ? o[Number(k)] : undefined), raw);
   const str = (path: string, pattern?: RegExp): string => {
     const v = at(path);
@@ -418,7 +423,26 @@ function ingestSettings(int: IntReader, problems: string[]): EnvironmentConfig['
   const semiSpaceMb = int('ingest.semiSpaceMb', DEFAULT_INGEST_SEMI_SPACE_MB, 1, 512);
   const lambdaSemiSpaceMb = lambdaHeapSizing(memoryMb).semiSpaceMb;
   if (semiSpaceMb > lambdaSemiSpaceMb) problems.push(`ingest.semiSpaceMb ${semiSpaceMb} is more than memory/20 (${lambdaSemiSpaceMb} MB at ingest.memoryMb ${memoryMb}), Lambda's own sizing`);
-  return { memoryMb, timeoutMinutes: int('ingest.timeoutMinutes', 5, 1, 14), semiSpaceMb };
+  return { memoryMb, timeoutMinutes: int('ingest.timeoutMinutes', 5, 1, 14), semiSpaceMb, registryTtlSeconds: int('ingest.registryTtlSeconds', 30, 5, 3600) };
+}
+
+/** The keys each settings object may hold: a misspelt one is refused, never ignored (`ingest.memoryMB`). */
+const NESTED_KEYS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['msk', new Set(['create', 'clusterName', 'clusterArn'])],
+  ['vpc', new Set(['vpcId', 'availabilityZones', 'privateSubnetIds', 'securityGroupIds'])],
+  ['retention', new Set(['quarantineDays', 'noncurrentDays', 'logDays'])],
+  ['ingest', new Set(['memoryMb', 'timeoutMinutes', 'semiSpaceMb', 'registryTtlSeconds'])],
+  ['alarms', new Set(['emails', ...Object.keys(ALARM_SETTINGS)])],
+]);
+
+function unknownNestedKeys(raw: Raw, problems: string[]): void {
+  for (const [key, known] of NESTED_KEYS) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (!isObject(v)) { problems.push(`${key} must be an object of ${[...known].join(', ')}`); continue; }
+    const unknown = Object.keys(v).filter((k) => !known.has(k));
+    if (unknown.length > 0) problems.push(`${key} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...known].join(', ')})`);
+  }
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([

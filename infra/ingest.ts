@@ -32,6 +32,8 @@ export interface IngestProps extends FunctionContext {
   readonly memoryMb: number;
   /** V8's semi-space in MB: the young generation that bounds a batch's garbage (infra/config.ts) */
   readonly semiSpaceMb: number;
+  /** how long a container caches the schema registry (TRIBUTARY_REGISTRY_TTL_SECONDS) */
+  readonly registryTtlSeconds: number;
   /** ≤ 14 minutes: the MSK event source mapping's limit */
   readonly timeout: Duration;
 }
@@ -121,6 +123,7 @@ export class Ingest extends Construct {
       environment: {
         ...lakeEnvironment,
         TRIBUTARY_SCHEMAS_DIR: 'schemas/events',
+        TRIBUTARY_REGISTRY_TTL_SECONDS: String(p.registryTtlSeconds),
         TRIBUTARY_PII_SALT_SECRET_ARN: p.piiSaltSecret.secretArn,
         // its own metrics service: split's two paths would otherwise count every table twice
         POWERTOOLS_SERVICE_NAME: INGEST_SERVICES[name],

@@ -83,7 +83,7 @@ export class TributaryStack extends Stack {
     this.ingest = new Ingest(this, 'Ingest', {
       lake: this.lake, clusterArn, topology: c.topology, lakeWrites: c.lakeWrites, topics: c.topics, consumerGroup: c.consumerGroup, vpc, subnets, securityGroups,
       clickhouse: login('ClickHouseIngestSecret', c.clickhouse.ingest), piiSaltSecret,
-      memoryMb: c.ingest.memoryMb, semiSpaceMb: c.ingest.semiSpaceMb, timeout: Duration.minutes(c.ingest.timeoutMinutes), logDays,
+      memoryMb: c.ingest.memoryMb, semiSpaceMb: c.ingest.semiSpaceMb, registryTtlSeconds: c.ingest.registryTtlSeconds, timeout: Duration.minutes(c.ingest.timeoutMinutes), logDays,
     });
     this.jobs = new Jobs(this, 'Jobs', { lake: this.lake, vpc, subnets, securityGroups, clickhouse: login('ClickHouseJobsSecret', c.clickhouse.jobs), logDays, ...(props.jobsDir ? { jobsDir: props.jobsDir } : {}) });
     if (c.lakeWrites === 'spool') this.materializer = new Materializer(this, 'Materializer', { lake: this.lake, vpc, subnets, securityGroups, logDays, everyMinutes: c.materializeEveryMinutes, deferSeconds: c.materializeDeferSeconds });

@@ -472,6 +472,7 @@ for (const { label, name, raw } of variants) {
       assert.equal(ingest['CLICKHOUSE_URL'], config.clickhouse.url);
       for (const x of paths) {
         assert.ok(!('CLICKHOUSE_PASSWORD' in envOf(x)), 'the password is never in the environment, only its secret ARN');
+        assert.equal(readIngestEnvironment(envOf(x)).registryTtlMs, config.ingest.registryTtlSeconds * 1000, `${x.name}: ingest.registryTtlSeconds reaches the handler`);
         assert.deepEqual(
           { Timeout: config.ingest.timeoutMinutes * 60, MemorySize: config.ingest.memoryMb, Architectures: ['arm64'], VpcConfig: true },
           (({ Timeout, MemorySize, Architectures, VpcConfig }) => ({ Timeout, MemorySize, Architectures, VpcConfig: VpcConfig !== undefined }))(functionResource(stack, template, x.fn).Properties),
@@ -598,6 +599,29 @@ describe('environment configuration', () => {
     });
     assert.throws(() => parseEnvironment('x', { x: { ...staging, clickhouse: { ...clickhouse, user: 'tributary', secretName: 'tributary/staging/clickhouse' } } }),
       /clickhouse\.user and clickhouse\.secretName are replaced by clickhouse\.ingest and clickhouse\.jobs/);
+  });
+
+  it('refuses a misspelt key inside a settings object rather than ignoring it (ingest, retention, alarms, msk, vpc)', () => {
+    const staging = environments['staging'] as Record<string, unknown>;
+    const typos = {
+      ...staging, ingest: { memoryMB: 2048 }, retention: { quarantinedays: 3 }, alarms: { offsetlag: 5 },
+      msk: { ...(staging['msk'] as object), clustername: 'x' }, vpc: { ...(staging['vpc'] as object), subnets: [] },
+    };
+    assert.throws(() => parseEnvironment('x', { x: typos }), (e: unknown) => {
+      const m = (e as Error).message;
+      return [/ingest has unknown keys "memoryMB" \(known: memoryMb, /, /retention has unknown keys "quarantinedays"/, /alarms has unknown keys "offsetlag"/,
+        /msk has unknown keys "clustername"/, /vpc has unknown keys "subnets"/].every((r) => r.test(m));
+    });
+    assert.throws(() => parseEnvironment('x', { x: { ...staging, ingest: 512 } }), /ingest must be an object of memoryMb, timeoutMinutes, semiSpaceMb, registryTtlSeconds/);
+  });
+
+  it('takes the schema registry\'s TTL per environment, 30 s by default, from 5 s to an hour', () => {
+    const staging = environments['staging'] as Record<string, unknown>;
+    assert.equal(parseEnvironment('x', { x: staging }).ingest.registryTtlSeconds, 30);
+    assert.equal(parseEnvironment('x', { x: { ...staging, ingest: { registryTtlSeconds: 300 } } }).ingest.registryTtlSeconds, 300);
+    for (const bad of [4, 3601, 30.5, '300']) {
+      assert.throws(() => parseEnvironment('x', { x: { ...staging, ingest: { registryTtlSeconds: bad } } }), /ingest\.registryTtlSeconds must be an integer from 5 to 3600/, String(bad));
+    }
   });
 
   it('takes the ingest semi-space from the environment, 8 MB by default, never more than Lambda\'s own sizing', () => {
