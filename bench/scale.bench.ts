@@ -29,7 +29,7 @@ import { startFakeGlue } from '../test/glue-endpoint.js';
 import { Counts, HOUR, openContainer, recordSizes, REGISTRY_TTL_MS, sampleBatch, tableName, typeWeights, countingStore } from './scale/harness.js';
 import { measureCompaction, scale, type CompactionCost } from './scale/compaction.js';
 import { measureParts, type PartsResult } from './scale/parts.js';
-import { batchShape, clickPipesUsdPerGb, firehoseUsdPerGb, gridPoints, lambdaFloor, LAMBDA_MIN_MEMORY_MB, loadPrices, tributaryUsdPerGb, type GridPoint } from './scale/model.js';
+import { BATCH_SIZE, batchShape, clickPipesUsdPerGb, ESM, firehoseUsdPerGb, gridPoints, lambdaFloor, LAMBDA_MIN_MEMORY_MB, loadPrices, pollerState, tributaryUsdPerGb, type GridPoint, type PollerState } from './scale/model.js';
 import { materializerHour, measureMaterializer, type MaterializerCost } from './scale/spool.js';
 import { DEFAULT_MATERIALIZE_OPTIONS } from '../functions/core/lake/materialize.js';
 
@@ -315,6 +315,7 @@ async function measurePath(p: GridPoint, windowS: number, sinks: Sinks | undefin
   const spoolBytes = spooling ? (avg.spoolBytes / Math.max(1, sampled / STEADY)) * (full / STEADY) : 0;
   const at = DEFAULT_INGEST_CONFIG.concurrency;
   const insertsAt = Number(process.env['BENCH_SCALE_INSERTS_IN_FLIGHT'] ?? DEFAULT_INGEST_CONFIG.insertConcurrency);
+  if (!Number.isInteger(insertsAt) || insertsAt < 1) throw new Error(`BENCH_SCALE_INSERTS_IN_FLIGHT must be a whole number ≥ 1, not ${process.env['BENCH_SCALE_INSERTS_IN_FLIGHT']}`);
   const waitS = (Math.ceil(avg.lakeFiles / at) * WAIT_MS.s3Put + Math.ceil(avg.inserts / insertsAt) * WAIT_MS.clickhouseInsert + (warehouse ? WAIT_MS.clickhouseInsert : 0)
     + avg.glue * WAIT_MS.glue + avg.s3Get * WAIT_MS.s3Get + (spooling ? WAIT_MS.s3Put + spoolBytes / 50e3 : 0)) / 1000;
   const invPerS = shape.invocationsPerS;
@@ -364,19 +365,53 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
 
   function rowsAt(memoryMb: number): Row[] {
     const seconds = (u: PathUse): number => invocationSeconds(u, memoryMb);
-    const gbSecondsPerH = (u: PathUse): number => u.invPerH * seconds(u) * (memoryMb / 1024);
-    // ClickHouse: synchronous inserts where they stay ≤ 1/s per table; asynchronous beyond, where the server's
-    // flushes bound the parts (and a batch waits up to one flush).
-    const asyncInserts = fresh.insertsPerSMax > GOAL_INSERTS_PER_S;
-    const partsPerSMax = asyncInserts ? Math.min(fresh.insertsPerSMax, 1 / ASYNC_FLUSH_S) : fresh.insertsPerSMax;
-    // wait_for_async_insert=1 (the adapter's, so a failed flush fails the batch): each invocation waits for the
-    // flush, half the busy timeout on average, and is billed for it.
-    const asyncWaitGbS = asyncInserts ? fresh.invPerH * (ASYNC_FLUSH_S / 2) * (memoryMb / 1024) : 0;
-    /** when a batch closes: its window, or sooner when it fills (10,000 records, 6 MB) */
-    const closeS = (u: PathUse, windowS: number): number => Math.min(windowS, u.shape.records / (p.traffic / u.shape.pollers));
-    const freshP99S = closeS(fresh, p.windowS) + seconds(fresh) + LATENCY_OVERHEAD_S + (asyncInserts ? ASYNC_FLUSH_S : 0);
     const lakeWindowS = p.topology === 'split' ? Math.max(p.windowS, LAKE_WINDOW_S) : p.windowS;
-    const lakeDirectS = closeS(lake, lakeWindowS) + seconds(lake) + LATENCY_OVERHEAD_S;
+    const cpuPerRecordS = cal.perRecordS * Math.max(1, LAMBDA_FULL_VCPU_MB / memoryMb);
+    const maxRecords = Math.min(BATCH_SIZE, Math.floor(ESM.maxPayloadBytes / sizes.payload));
+    /**
+     * A path in its steady state. Its pollers invoke one batch at a time; an invocation includes the async
+     * flush it waits for (wait_for_async_insert=1, the adapter's, so a failed flush fails the batch: half the
+     * busy timeout on average, billed), and one that outlasts the next batch's close makes that batch larger
+     * (pollerState). Where even full batches cannot keep up, the mapping adds pollers, as on-demand mode does
+     * on a growing lag, up to one per partition; each batch is then smaller, so per-invocation requests and
+     * time are counted at the steady state's invocation rate. None keeping up: the lag grows (latency fails).
+     */
+    const steady = (u: PathUse, windowS: number, flushS: number): PathUse & { state: PollerState } => {
+      const fixedS = Math.max(0, seconds(u) + flushS - cpuPerRecordS * u.recordsPerInv);
+      let at: { pollers: number; state: PollerState } | undefined;
+      for (let pollers = u.shape.pollers; pollers <= Math.max(u.shape.pollers, p.partitions); pollers++) {
+        const ratePerS = p.traffic / pollers;
+        const records = Math.max(1, Math.min(maxRecords, ratePerS * windowS));
+        const state = pollerState({ ratePerS, closeS: records / ratePerS, records, invocationS: fixedS + cpuPerRecordS * records, cpuPerRecordS, maxRecords });
+        at = { pollers, state };
+        if (state.keepsUp) break;
+      }
+      const { pollers, state } = at!;
+      const records = state.closeS * (p.traffic / pollers);
+      // per-invocation requests as measured for the window's batch, at the steady state's rate
+      const k = (p.traffic / records) * 3600 / u.invPerH;
+      return {
+        ...u, state, recordsPerInv: records, invPerH: u.invPerH * k, s3Put: u.s3Put * k, s3Get: u.s3Get * k, glue: u.glue * k,
+        insertsPerSMax: u.insertsPerSMax * k, containers: Math.max(u.containers, pollers), shape: { ...u.shape, pollers, records: Math.round(records) },
+      };
+    };
+    // ClickHouse: synchronous inserts where they stay ≤ 1/s per table; asynchronous beyond, where the server's
+    // flushes bound the parts (and a batch waits up to one flush). Decided at the window's batches, and again
+    // if the steady state's smaller batches (more pollers) push synchronous inserts over 1/s.
+    let asyncInserts = paths[0]!.insertsPerSMax > GOAL_INSERTS_PER_S;
+    const run = (): Array<PathUse & { state: PollerState }> => paths.map((u, i) => steady(u, i === 0 ? p.windowS : lakeWindowS, i === 0 && asyncInserts ? ASYNC_FLUSH_S / 2 : 0));
+    let scaled = run();
+    if (!asyncInserts && scaled[0]!.insertsPerSMax > GOAL_INSERTS_PER_S) { asyncInserts = true; scaled = run(); }
+    const fresh = scaled[0]!;
+    const lake = scaled.at(-1)!;
+    const sum = (f: (u: PathUse & { state: PollerState }) => number): number => scaled.reduce((n, u) => n + f(u), 0);
+    const gbSecondsPerH = (u: PathUse & { state: PollerState }): number => u.invPerH * u.state.invocationS * (memoryMb / 1024);
+    const partsPerSMax = asyncInserts ? Math.min(fresh.insertsPerSMax, 1 / ASYNC_FLUSH_S) : fresh.insertsPerSMax;
+    const freshState = fresh.state;
+    const lakeState = lake.state;
+    // p99 waits for a whole flush, where the average invocation waits half of one
+    const freshP99S = freshState.closeS + freshState.invocationS + LATENCY_OVERHEAD_S + (asyncInserts ? ASYNC_FLUSH_S / 2 : 0);
+    const lakeDirectS = lakeState.closeS + lakeState.invocationS + LATENCY_OVERHEAD_S;
 
     // Deferral (materialize.ts deferMs): the longest wait that keeps event → lake within the goal, 10 s to spare:
     // the goal − (close + invocation + the interval + the run without deferral + overhead).
@@ -389,12 +424,12 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
     const variants: Array<{ intervalMin: number; deferS: number; mat?: ReturnType<typeof materializerHour> }> = lakeWrites === 'direct' ? [{ intervalMin: 0, deferS: 0 }]
       : SPOOL_INTERVALS_MIN.flatMap((intervalMin) => {
         const plain = matHour(intervalMin, 0);
-        const deferS = DEFER ? Math.floor(GOAL_LAKE_S - 10 - (closeS(lake, lakeWindowS) + seconds(lake) + intervalMin * 60 + plain.runSeconds + LATENCY_OVERHEAD_S)) : 0;
+        const deferS = DEFER ? Math.floor(GOAL_LAKE_S - 10 - (lakeState.closeS + lakeState.invocationS + intervalMin * 60 + plain.runSeconds + LATENCY_OVERHEAD_S)) : 0;
         return deferS >= 30 ? [{ intervalMin, deferS: 0, mat: plain }, { intervalMin, deferS, mat: matHour(intervalMin, deferS) }] : [{ intervalMin, deferS: 0, mat: plain }];
       });
     return variants.flatMap(({ intervalMin, deferS, mat: m }) => REGISTRY_TTLS_S.map((registryTtlS): Row => {
       // registry refreshes per hour beyond the measured 30 s TTL's (negative: fewer)
-      const ttl = (k: 's3Put' | 's3Get' | 'glue'): number => paths.reduce((n, u) => n + u.containers * (3600 / registryTtlS - 3_600_000 / REGISTRY_TTL_MS) * u.ttlRefresh[k], 0);
+      const ttl = (k: 's3Put' | 's3Get' | 'glue'): number => scaled.reduce((n, u) => n + u.containers * (3600 / registryTtlS - 3_600_000 / REGISTRY_TTL_MS) * u.ttlRefresh[k], 0);
       // lake files per (table, hour) before compaction: the batches' (direct) or the materializer's (spool)
       const filesPerH = m ? new Map(m.filesPerTableHour.map((n, k) => [tableName(k), n])) : lake.filesPerH;
       // Compaction of the hour just closed, per table, plus the hourly run's visits within the lookback.
@@ -415,13 +450,13 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
       compGlue += p.eventTypes * (comp.cleanup.glue + visits * comp.visit.glue + comp.perTableRun.glue);
       const compactionGbSeconds = (rowsPerH / COMPACTION_ROWS_PER_S) * (COMPACTION_MEMORY_MB / 1024);
       const usdPerGb = tributaryUsdPerGb({
-        invocations: sum((u) => u.invPerH) + (m?.runsPerH ?? 0), ingestGbSeconds: sum(gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0), compactionGbSeconds,
+        invocations: sum((u) => u.invPerH) + (m?.runsPerH ?? 0), ingestGbSeconds: sum(gbSecondsPerH) + (m?.gbSeconds ?? 0), compactionGbSeconds,
         s3Put: sum((u) => u.s3Put) + ttl('s3Put') + compPut + (m?.s3Put ?? 0), s3Get: sum((u) => u.s3Get) + ttl('s3Get') + compGet + (m?.s3Get ?? 0), glue: sum((u) => u.glue) + ttl('glue') + compGlue + (m?.glue ?? 0), gbIngested,
       }, prices);
       // $ per GB by who asks for it (BENCH_SCALE_BREAKDOWN=1 prints it): what dominates a row's cost
       const pr = (k: string): number => prices.prices[k]!.usd / gbIngested;
       const breakdown = new Map<string, number>([
-        ['ingest invocations', sum((u) => u.invPerH) * pr('lambdaRequest')], ['ingest GB-s', (sum(gbSecondsPerH) + asyncWaitGbS) * pr('lambdaArmGbSecond')],
+        ['ingest invocations', sum((u) => u.invPerH) * pr('lambdaRequest')], ['ingest GB-s', (sum(gbSecondsPerH)) * pr('lambdaArmGbSecond')],
         ['ingest S3 PUT', sum((u) => u.s3Put) * pr('s3PutRequest')], ['ingest Glue', sum((u) => u.glue) * pr('glueCatalogRequest')],
         ['registry TTL (PUT+Glue)', ttl('s3Put') * pr('s3PutRequest') + ttl('glue') * pr('glueCatalogRequest')],
         ['materializer GB-s', (m?.gbSeconds ?? 0) * pr('lambdaArmGbSecond')], ['materializer S3 PUT', (m?.s3Put ?? 0) * pr('s3PutRequest')],
@@ -432,17 +467,17 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
       const files = [...filesPerH.values()];
       const fh = { gbIngested, gbParquet: gbIngested * cal.parquetRatio, records: rowsPerH, tables: p.eventTypes };
       // Spooled, an event waits for its batch, the next run (at most one interval) and that run.
-      const lakeMaxS = m ? closeS(lake, lakeWindowS) + seconds(lake) + deferS + intervalMin * 60 + m.runSeconds + LATENCY_OVERHEAD_S : lakeDirectS;
+      const lakeMaxS = m ? lakeState.closeS + lakeState.invocationS + deferS + intervalMin * 60 + m.runSeconds + LATENCY_OVERHEAD_S : lakeDirectS;
       return {
-        breakdown, p, lakeWrites, intervalMin, deferS, registryTtlS, ingestMemoryMb: memoryMb, keepsUp: paths.every((u) => seconds(u) <= closeS(u, u === fresh ? p.windowS : lakeWindowS)), materializeRunS: m?.runSeconds ?? 0, asyncInserts, partsPerSMax, freshP99S, lakeMaxS,
-        shape: fresh.shape, lakeShape: lake.shape, invPerH: sum((u) => u.invPerH), secondsPerInv: seconds(fresh) + (asyncInserts ? ASYNC_FLUSH_S / 2 : 0), gbSecondsPerH: sum(gbSecondsPerH) + asyncWaitGbS + (m?.gbSeconds ?? 0),
+        breakdown, p, lakeWrites, intervalMin, deferS, registryTtlS, ingestMemoryMb: memoryMb, keepsUp: freshState.keepsUp && lakeState.keepsUp, materializeRunS: m?.runSeconds ?? 0, asyncInserts, partsPerSMax, freshP99S, lakeMaxS,
+        shape: fresh.shape, lakeShape: lake.shape, invPerH: sum((u) => u.invPerH), secondsPerInv: freshState.invocationS, gbSecondsPerH: sum(gbSecondsPerH) + (m?.gbSeconds ?? 0),
         filesPerTableHourMax: filesPerH.get(tableName(0)) ?? 0,
         filesPerTableHourMean: files.reduce((a, b) => a + b, 0) / p.eventTypes,
         s3PutPerGbIngest: (sum((u) => u.s3Put) + ttl('s3Put') + (m?.s3Put ?? 0)) / gbIngested,
         s3ReqPerGbCompaction: (compPut + compGet) / gbIngested,
         gluePerH: sum((u) => u.glue) + ttl('glue') + compGlue + (m?.glue ?? 0),
         insertsPerSMax: fresh.insertsPerSMax,
-        quarantined: Math.max(...paths.map((u) => u.quarantined)),
+        quarantined: Math.max(...scaled.map((u) => u.quarantined)),
         usdPerGb,
         floor,
         firehose: firehoseUsdPerGb(fh, prices, false),

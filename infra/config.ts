@@ -202,7 +202,11 @@ export function parseEnvironment(name: string | undefined, environments: unknown
   let msk: EnvironmentConfig['msk'] = { clusterArn: '' };
   if (at('msk.create') !== undefined && at('msk.clusterArn') !== undefined) problems.push('msk has both "create" and "clusterArn": choose one');
   if (at('msk.create') === true) msk = { create: true, clusterName: str('msk.clusterName', /^[A-Za-z0-9-]{1,64}$/) };
-  else if (at('msk.clusterArn') !== undefined) msk = { clusterArn: str('msk.clusterArn', /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/) };
+  else if (at('msk.clusterArn') !== undefined) {
+    // the name of a cluster this stack does not create would be ignored
+    if (at('msk.clusterName') !== undefined) problems.push('msk.clusterName applies with "create": true only; with "clusterArn" the ARN names the cluster');
+    msk = { clusterArn: str('msk.clusterArn', /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/) };
+  }
   else problems.push('msk needs either "create": true with "clusterName", or "clusterArn"');
   const topology = topologySetting(at('topology'), problems);
   const rawTopics = at('topics');
@@ -369,7 +373,12 @@ function clickhouseSettings(at: Reader, str: StringReader, int: IntReader, optio
   }
   const unknown = keys.filter((k) => !CLICKHOUSE_KEYS.has(k) && k !== 'user' && k !== 'secretName');
   if (unknown.length > 0) problems.push(`clickhouse has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...CLICKHOUSE_KEYS].join(', ')})`);
-  const user = (role: 'ingest' | 'jobs'): ClickHouseUser => ({ user: str(`clickhouse.${role}.user`, /^[A-Za-z0-9_.@-]{1,128}$/), secretName: str(`clickhouse.${role}.secretName`) });
+  const user = (role: 'ingest' | 'jobs'): ClickHouseUser => {
+    const block = at(`clickhouse.${role}`);
+    const extra = isObject(block) ? Object.keys(block).filter((k) => k !== 'user' && k !== 'secretName') : [];
+    if (extra.length > 0) problems.push(`clickhouse.${role} has unknown keys ${extra.map((k) => JSON.stringify(k)).join(', ')} (known: user, secretName)`);
+    return { user: str(`clickhouse.${role}.user`, /^[A-Za-z0-9_.@-]{1,128}$/), secretName: str(`clickhouse.${role}.secretName`) };
+  };
   const ingest = user('ingest');
   const jobs = user('jobs');
   if (ingest.user !== '' && ingest.user === jobs.user) problems.push(`clickhouse.ingest.user and clickhouse.jobs.user are the same user (${ingest.user}): give the jobs a user of their own`);

@@ -176,3 +176,42 @@ export function lambdaFloor(f: FloorInput, prices: Prices): { usdPerGb: number; 
   ];
   return { usdPerGb: parts.reduce((n, [, usd]) => n + usd, 0) / f.gbIngested, parts };
 }
+
+export interface PollerLoad {
+  /** records per second arriving at one poller */
+  readonly ratePerS: number;
+  /** when a batch closes if the poller is idle: its window, or sooner when it fills */
+  readonly closeS: number;
+  /** records in that batch, and the invocation's billed time for it (CPU stretched by memory, waits, an async flush) */
+  readonly records: number;
+  readonly invocationS: number;
+  /** the share of that time that grows with the records: CPU per record at this memory */
+  readonly cpuPerRecordS: number;
+  /** the largest batch the mapping sends (BatchSize, 6 MB of payload) */
+  readonly maxRecords: number;
+}
+
+export interface PollerState {
+  /** false: even full batches take longer than they take to arrive, so the lag grows without bound */
+  readonly keepsUp: boolean;
+  /** seconds a record waits for its batch to be sent, and the invocation that carries it, in the steady state */
+  readonly closeS: number;
+  readonly invocationS: number;
+}
+
+/**
+ * One poller invokes one batch at a time (each partition in order), so while an invocation runs the next
+ * batch gathers. An invocation that ends before its successor closes leaves the batches as the window makes
+ * them. One that outlasts it makes the next batch larger, until an invocation takes as long as its batch
+ * took to gather: B = r·F ÷ (1 − r·c), with r the records per second, c the time per record and F the rest
+ * of an invocation (its waits, the async flush it waits for, fixed CPU). Past the mapping's largest batch it
+ * can never catch up.
+ */
+export function pollerState(l: PollerLoad): PollerState {
+  if (l.invocationS <= l.closeS) return { keepsUp: true, closeS: l.closeS, invocationS: l.invocationS };
+  const fixedS = Math.max(0, l.invocationS - l.cpuPerRecordS * l.records);
+  const perRecord = l.ratePerS * l.cpuPerRecordS;
+  const records = perRecord < 1 ? (l.ratePerS * fixedS) / (1 - perRecord) : Infinity;
+  if (records > l.maxRecords) return { keepsUp: false, closeS: l.maxRecords / l.ratePerS, invocationS: fixedS + l.cpuPerRecordS * l.maxRecords };
+  return { keepsUp: true, closeS: records / l.ratePerS, invocationS: fixedS + l.cpuPerRecordS * records };
+}

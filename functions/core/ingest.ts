@@ -23,7 +23,10 @@ export interface IngestConfig {
   readonly limits: EnvelopeLimits;
   /** salt for `x-pii: hash` columns; keep it secret and stable */
   readonly piiSalt: string;
-  /** files written concurrently, and catalog calls for new tables: S3 and Glue round trips */
+  /**
+   * files written concurrently, and catalog calls for new tables: S3 and Glue round trips. 8: a batch's files
+   * and new tables are few beside its inserts (spooled, one object), and Glue throttles bursts per account.
+   */
   readonly concurrency: number;
   /** ClickHouse inserts in flight at once, one per table (core/warehouse/inserts-in-flight.ts) */
   readonly insertConcurrency: number;

@@ -606,12 +606,14 @@ describe('environment configuration', () => {
     const typos = {
       ...staging, ingest: { memoryMB: 2048 }, retention: { quarantinedays: 3 }, alarms: { offsetlag: 5 },
       msk: { ...(staging['msk'] as object), clustername: 'x' }, vpc: { ...(staging['vpc'] as object), subnets: [] },
+      clickhouse: { ...(staging['clickhouse'] as object), jobs: { user: 'tributary_jobs', secretName: 's', pasword: 'x' } },
     };
     assert.throws(() => parseEnvironment('x', { x: typos }), (e: unknown) => {
       const m = (e as Error).message;
       return [/ingest has unknown keys "memoryMB" \(known: memoryMb, /, /retention has unknown keys "quarantinedays"/, /alarms has unknown keys "offsetlag"/,
-        /msk has unknown keys "clustername"/, /vpc has unknown keys "subnets"/].every((r) => r.test(m));
+        /msk has unknown keys "clustername"/, /vpc has unknown keys "subnets"/, /clickhouse\.jobs has unknown keys "pasword" \(known: user, secretName\)/].every((r) => r.test(m));
     });
+    assert.throws(() => parseEnvironment('x', { x: { ...staging, msk: { ...(staging['msk'] as object), clusterName: 'mine' } } }), /msk\.clusterName applies with "create": true only/);
     assert.throws(() => parseEnvironment('x', { x: { ...staging, ingest: 512 } }), /ingest must be an object of memoryMb, timeoutMinutes, semiSpaceMb, registryTtlSeconds/);
   });
 
