@@ -588,6 +588,18 @@ function printFloors(points: readonly GridPoint[], parquetRatio: number): void {
       + `= ${(g.floor.usdPerGb / g.firehose).toFixed(2)}× Firehose > the goal's ${usdFloor(goal)}: no setting at this window meets it`);
   }
   console.log(`  ${groups.size - feasible.length} of ${groups.size} (topology, types, traffic, window) points infeasible at any memory, lake writes or interval; the others' floors: ≤ ${Math.max(0, ...feasible).toFixed(2)}× Firehose`);
+  // Latency: one invocation per partition at a time, each waiting for its async flush (half the busy timeout
+  // on average) where synchronous inserts would exceed 1/s per table, carries at most this many records a second.
+  const maxRecords = Math.min(BATCH_SIZE, Math.floor(ESM.maxPayloadBytes / sizes.payload));
+  const carried = new Map<string, { traffic: number; partitions: number; most: number }>();
+  for (const p of points) {
+    if (batchShape(p, sizes.payload, ESM_MODE).invocationsPerS <= GOAL_INSERTS_PER_S) continue;
+    const most = (p.partitions * maxRecords) / (ASYNC_FLUSH_S / 2);
+    if (most < p.traffic) carried.set(`${p.traffic}/${p.partitions}`, { traffic: p.traffic, partitions: p.partitions, most });
+  }
+  for (const c of carried.values()) {
+    console.log(`  latency: ${c.traffic.toLocaleString('en')} events/s on ${c.partitions} partitions: ${c.partitions} invocations at a time (one per partition), each waiting ${ASYNC_FLUSH_S / 2} s on average for its async flush, carry ≤ ${Math.round(c.most).toLocaleString('en')} events/s even with no other work: no setting keeps up`);
+  }
 }
 
 const usdFloor = (x: number): string => `$${x.toFixed(4)}`;
