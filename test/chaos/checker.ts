@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parseManifest } from '../../functions/core/lake/compaction-plan.js';
+import { parseManifest, type CompactionManifest } from '../../functions/core/lake/compaction-plan.js';
 import { QUARANTINE_TABLE } from '../../functions/core/lake/layout.js';
 import { LINEAGE_TABLE } from '../../functions/core/lake/materialize.js';
 import { readSpool, SPOOL_MANIFEST_PREFIX, SPOOL_OFFSETS_KEY, SPOOL_PENDING_PREFIX, type SpoolHeader } from '../../functions/core/lake/spool.js';
@@ -61,6 +61,10 @@ interface LakeRow { readonly file: string; readonly event_id: string; readonly p
 export class Checker {
   private readonly cache = new Map<string, LakeRow[]>();
   private readonly spoolHeaders = new Map<string, SpoolHeader>();
+  /** compaction manifests by object version (a manifest is rewritten when marked) */
+  private readonly manifests = new Map<string, CompactionManifest>();
+  /** scratch file names: unique across the sections a check runs at once */
+  private files = 0;
   constructor(private readonly s3: S3Client, private readonly bucket: string, private readonly glue: FakeGlue, private readonly ch: ClickHouseHttp,
     private readonly traffic: Traffic, private readonly dir: string, private readonly spooling = false) { mkdirSync(dir, { recursive: true }); }
 
@@ -77,7 +81,7 @@ export class Checker {
     const out: T[] = [];
     for (let i = 0; i < files.length; i += 200) {
       const names = await Promise.all(files.slice(i, i + 200).map(async (f, j) => {
-        const name = `s${i + j}.parquet`;
+        const name = `s${this.files++}-${i + j}.parquet`;
         writeFileSync(join(this.dir, name), await this.get(f.key));
         return name;
       }));
@@ -235,7 +239,7 @@ export class Checker {
       const chunk = fresh.slice(i, i + 200);
       const names = new Map<string, string>();
       await Promise.all(chunk.map(async (f, j) => {
-        const name = `f${this.cache.size}-${i + j}.parquet`;
+        const name = `f${this.files++}-${i + j}.parquet`;
         writeFileSync(join(this.dir, name), await this.get(f.key));
         names.set(name, `${f.key}@${f.etag}`);
       }));
@@ -269,140 +273,157 @@ export class Checker {
     // ---- lake, through the catalog (spooling: the records materialized must be there, the others in pending spools)
     const materialized = this.spooling ? await this.materialized() : undefined;
     const lakeMust = materialized ? this.materializedEvents(materialized.done) : committedEvents(c.lakeCommitted);
-    const all = await this.list('lake/');
     const lake = { rows: 0, lost: 0, duplicated: 0, unexpected: 0, crossBatchCopies: 0, stranded: 0 };
-    for (const [table, must] of lakeMust) {
-      const partitions = this.glue.partitions.get(table) ?? [];
-      const visible: Array<{ key: string; etag: string }> = [];
-      const stragglers: Array<{ key: string; etag: string }> = [];
-      for (const part of partitions) {
-        const location = String(part['StorageDescriptor']['Location']).replace(`s3://${this.bucket}/`, '');
-        const folder = location.endsWith('/') ? location : `${location}/`;
-        const partitionFolder = folder.replace(/_v\d{4,}\/$/, '');
-        const current = Number(/_v(\d{4,})\/$/.exec(folder)?.[1] ?? 0);
-        const inPartition = all.filter((f) => f.key.startsWith(partitionFolder));
-        const superseded = new Set<string>();
-        for (const m of inPartition.filter((f) => f.key.endsWith('_manifest.json'))) {
-          const manifest = parseManifest(JSON.parse(Buffer.from(await this.get(m.key)).toString('utf8')), m.key);
-          if (manifest.version <= current) for (const k of manifest.inputs) superseded.add(k);
+    // The sinks are independent: their sections run at once (a stage's checks are on its critical path).
+    const lakeSection = async (): Promise<void> => {
+      const all = await this.list('lake/');
+      await Promise.all([...lakeMust].map(async ([table, must]) => {
+        const partitions = this.glue.partitions.get(table) ?? [];
+        const visible: Array<{ key: string; etag: string }> = [];
+        const stragglers: Array<{ key: string; etag: string }> = [];
+        for (const part of partitions) {
+          const location = String(part['StorageDescriptor']['Location']).replace(`s3://${this.bucket}/`, '');
+          const folder = location.endsWith('/') ? location : `${location}/`;
+          const partitionFolder = folder.replace(/_v\d{4,}\/$/, '');
+          const current = Number(/_v(\d{4,})\/$/.exec(folder)?.[1] ?? 0);
+          const inPartition = all.filter((f) => f.key.startsWith(partitionFolder));
+          const superseded = new Set<string>();
+          for (const m of inPartition.filter((f) => f.key.endsWith('_manifest.json'))) {
+            const id = `${m.key}@${m.etag}`;
+            let manifest = this.manifests.get(id);
+            if (!manifest) {
+              manifest = parseManifest(JSON.parse(Buffer.from(await this.get(m.key)).toString('utf8')), m.key);
+              this.manifests.set(id, manifest);
+            }
+            if (manifest.version <= current) for (const k of manifest.inputs) superseded.add(k);
+          }
+          for (const f of inPartition) {
+            if (!f.key.endsWith('.parquet')) continue;
+            const rest = f.key.slice(partitionFolder.length);
+            const version = Number(/^_v(\d{4,})\//.exec(rest)?.[1] ?? 0);
+            if (f.key.startsWith(folder) && !f.key.slice(folder.length).includes('/')) visible.push(f);
+            else if (version < current && !superseded.has(f.key)) stragglers.push(f);
+          }
         }
-        for (const f of inPartition) {
-          if (!f.key.endsWith('.parquet')) continue;
-          const rest = f.key.slice(partitionFolder.length);
-          const version = Number(/^_v(\d{4,})\//.exec(rest)?.[1] ?? 0);
-          if (f.key.startsWith(folder) && !f.key.slice(folder.length).includes('/')) visible.push(f);
-          else if (version < current && !superseded.has(f.key)) stragglers.push(f);
+        const rows = await this.rows(visible);
+        const seen = new Map<string, number>();
+        const perRecord = new Map<string, number>();
+        const inParts = new Map<string, number>();
+        for (const r of rows) {
+          lake.rows++;
+          seen.set(r.event_id, (seen.get(r.event_id) ?? 0) + 1);
+          const name = r.file.split('/').at(-1)!;
+          if (name.startsWith('part-')) inParts.set(r.event_id, (inParts.get(r.event_id) ?? 0) + 1);
+          else perRecord.set(`${r.p}:${r.o}`, (perRecord.get(`${r.p}:${r.o}`) ?? 0) + 1);
+          const rec = recordOf(r.p, r.o);
+          if (!rec || !('table' in rec) || rec.id !== r.event_id) { lake.unexpected++; note(`lake ${table}: row ${r.event_id} at ${r.p}:${r.o} (${r.file}) matches no record sent`); }
         }
-      }
-      const rows = await this.rows(visible);
-      const seen = new Map<string, number>();
-      const perRecord = new Map<string, number>();
-      const inParts = new Map<string, number>();
-      for (const r of rows) {
-        lake.rows++;
-        seen.set(r.event_id, (seen.get(r.event_id) ?? 0) + 1);
-        const name = r.file.split('/').at(-1)!;
-        if (name.startsWith('part-')) inParts.set(r.event_id, (inParts.get(r.event_id) ?? 0) + 1);
-        else perRecord.set(`${r.p}:${r.o}`, (perRecord.get(`${r.p}:${r.o}`) ?? 0) + 1);
-        const rec = recordOf(r.p, r.o);
-        if (!rec || !('table' in rec) || rec.id !== r.event_id) { lake.unexpected++; note(`lake ${table}: row ${r.event_id} at ${r.p}:${r.o} (${r.file}) matches no record sent`); }
-      }
-      for (const [id, n] of inParts) if (n > 1) { lake.duplicated += n - 1; note(`lake ${table}: ${id} ${n} times in compacted files`); }
-      for (const [k, n] of perRecord) {
-        // Spooling, the materializer takes each Kafka record once, whatever the deliveries.
-        const bound = this.spooling ? 1 : c.lakeDelivered.get(k)?.size ?? 0;
-        if (n > bound) { lake.duplicated += n - bound; note(`lake ${table}: record ${k} in ${n} ingest files, delivered in ${bound} distinct batches`); }
-      }
-      for (const [, n] of seen) if (n > 1) lake.crossBatchCopies += n - 1;
-      if (c.final) for (const [id, n] of seen) if (n > 1) { lake.duplicated += n - 1; note(`lake ${table}: ${id} ${n} times after the final compaction`); }
-      const strandedIds = new Set((await this.rows(stragglers)).map((r) => r.event_id));
-      for (const id of must) {
-        if (seen.has(id)) continue;
-        if (strandedIds.has(id) && !c.final) {
-          // Only a compaction killed between its switch and its copying of stragglers leaves one for the next run.
-          lake.stranded++;
-          if (!c.compactionDiedAfterSwitch) note(`lake ${table}: committed ${id} only in a file of a version the catalog left`);
-          continue;
+        for (const [id, n] of inParts) if (n > 1) { lake.duplicated += n - 1; note(`lake ${table}: ${id} ${n} times in compacted files`); }
+        for (const [k, n] of perRecord) {
+          // Spooling, the materializer takes each Kafka record once, whatever the deliveries.
+          const bound = this.spooling ? 1 : c.lakeDelivered.get(k)?.size ?? 0;
+          if (n > bound) { lake.duplicated += n - bound; note(`lake ${table}: record ${k} in ${n} ingest files, delivered in ${bound} distinct batches`); }
         }
-        lake.lost++;
-        note(`lake ${table}: committed ${id} not readable through the catalog${strandedIds.has(id) ? ' (in a straggler file)' : ''}`);
-      }
-    }
+        for (const [, n] of seen) if (n > 1) lake.crossBatchCopies += n - 1;
+        if (c.final) for (const [id, n] of seen) if (n > 1) { lake.duplicated += n - 1; note(`lake ${table}: ${id} ${n} times after the final compaction`); }
+        const strandedIds = new Set((await this.rows(stragglers)).map((r) => r.event_id));
+        for (const id of must) {
+          if (seen.has(id)) continue;
+          if (strandedIds.has(id) && !c.final) {
+            // Only a compaction killed between its switch and its copying of stragglers leaves one for the next run.
+            lake.stranded++;
+            if (!c.compactionDiedAfterSwitch) note(`lake ${table}: committed ${id} only in a file of a version the catalog left`);
+            continue;
+          }
+          lake.lost++;
+          note(`lake ${table}: committed ${id} not readable through the catalog${strandedIds.has(id) ? ' (in a straggler file)' : ''}`);
+        }
+      }));
+    };
 
     // ---- ClickHouse: raw tables, then the _dedup views
     const chMust = committedEvents(c.chCommitted);
     const rawFigures = { rows: 0, lost: 0, duplicated: 0, unexpected: 0 };
     const dedupFigures = { rows: 0, lost: 0, duplicated: 0, unexpected: 0 };
-    const exists = new Set((await this.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = 'tributary'`)).map((t) => t.name));
-    // The distinct batches that carried each event: the most copies its raw table may hold before merges.
-    const bound = new Map<string, number>();
-    for (const [k, ranges] of c.chDelivered) {
-      const [p, off] = k.split(':').map(Number) as [number, number];
-      const rec = recordOf(p, off);
-      if (rec && 'table' in rec) bound.set(rec.id, (bound.get(rec.id) ?? 0) + ranges.size);
-    }
-    for (const [table, must] of chMust) {
-      const expectedIds = this.traffic.expected.get(table)!;
-      for (const [view, f] of [[table, rawFigures], [`${table}_dedup`, dedupFigures]] as const) {
-        if (!exists.has(view)) { f.lost += must.size; if (must.size) note(`clickhouse ${view}: missing with ${must.size} committed events`); continue; }
-        const got = await this.query<{ event_id: string; n: string }>(`SELECT event_id, count() AS n FROM tributary.${view} GROUP BY event_id`);
-        const seen = new Set<string>();
-        for (const g of got) {
-          const n = Number(g.n);
-          f.rows += n;
-          seen.add(g.event_id);
-          if (!expectedIds.has(g.event_id)) { f.unexpected++; note(`clickhouse ${view}: ${g.event_id} matches no event sent`); continue; }
-          const most = view === table && !c.final ? bound.get(g.event_id) ?? 0 : 1;
-          if (n > most) { f.duplicated += n - most; note(`clickhouse ${view}: ${g.event_id} ${n} times, at most ${most} allowed`); }
-        }
-        for (const id of must) if (!seen.has(id)) { f.lost++; note(`clickhouse ${view}: committed ${id} missing`); }
+    const clickhouseSection = async (): Promise<void> => {
+      const exists = new Set((await this.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = 'tributary'`)).map((t) => t.name));
+      // The distinct batches that carried each event: the most copies its raw table may hold before merges.
+      const bound = new Map<string, number>();
+      for (const [k, ranges] of c.chDelivered) {
+        const [p, off] = k.split(':').map(Number) as [number, number];
+        const rec = recordOf(p, off);
+        if (rec && 'table' in rec) bound.set(rec.id, (bound.get(rec.id) ?? 0) + ranges.size);
       }
-    }
+      for (const [table, must] of chMust) {
+        const expectedIds = this.traffic.expected.get(table)!;
+        for (const [view, f] of [[table, rawFigures], [`${table}_dedup`, dedupFigures]] as const) {
+          if (!exists.has(view)) { f.lost += must.size; if (must.size) note(`clickhouse ${view}: missing with ${must.size} committed events`); continue; }
+          const got = await this.query<{ event_id: string; n: string }>(`SELECT event_id, count() AS n FROM tributary.${view} GROUP BY event_id`);
+          const seen = new Set<string>();
+          for (const g of got) {
+            const n = Number(g.n);
+            f.rows += n;
+            seen.add(g.event_id);
+            if (!expectedIds.has(g.event_id)) { f.unexpected++; note(`clickhouse ${view}: ${g.event_id} matches no event sent`); continue; }
+            const most = view === table && !c.final ? bound.get(g.event_id) ?? 0 : 1;
+            if (n > most) { f.duplicated += n - most; note(`clickhouse ${view}: ${g.event_id} ${n} times, at most ${most} allowed`); }
+          }
+          for (const id of must) if (!seen.has(id)) { f.lost++; note(`clickhouse ${view}: committed ${id} missing`); }
+        }
+      }
+    };
 
     // ---- the ingest log: one row per file and topic-partition, every committed batch present
     // A file several batches wrote (a poison record's quarantine file, redelivered with other boundaries) has a
     // row from each until a merge folds them: one row per file and batch is what each batch's token allows.
-    const logRows = await this.query<{ n: string; batches: string; key: string }>(
-      `SELECT count() AS n, uniqExact(batch_key) AS batches, any(file_key) AS key FROM tributary_ops._ingest_log GROUP BY event, file_key, _topic, _partition`).catch(() => []);
     const ingestLog = { rows: 0, duplicated: 0, missingBatches: 0 };
-    for (const r of logRows) {
-      ingestLog.rows += Number(r.n);
-      const most = c.final ? Number(r.batches) : Number(r.batches);
-      if (Number(r.n) > most) { ingestLog.duplicated += Number(r.n) - most; note(`_ingest_log: ${Number(r.n)} rows for ${r.key} from ${r.batches} batches`); }
-    }
-    const logged = new Set((await this.query<{ b: string }>('SELECT DISTINCT batch_key AS b FROM tributary_ops._ingest_log').catch(() => [])).map((r) => r.b));
-    // A merge keeps one row per file: a batch whose files another batch also wrote (the same records of a
-    // table, or the same poison record, under other boundaries) may be named by that batch's row instead.
-    const spans = [...logged].map((b) => /\+(\d+)\+(\d+)-(\d+)$/.exec(b)).filter((m): m is RegExpExecArray => m !== null).map((m) => [Number(m[1]), Number(m[2]), Number(m[3])] as const);
-    for (const b of c.committedBatches) {
-      if (logged.has(b)) continue;
-      const [, p, first, last] = (/\+(\d+)\+(\d+)-(\d+)$/.exec(b) ?? []).map(Number) as [number, number, number, number];
-      if (spans.some(([q, a, z]) => q === p && a <= last && z >= first)) continue;
-      ingestLog.missingBatches++; note(`_ingest_log: committed batch ${b} has no row, nor does any batch overlapping it`);
-    }
+    const ingestLogSection = async (): Promise<void> => {
+      const logRows = await this.query<{ n: string; batches: string; key: string }>(
+        `SELECT count() AS n, uniqExact(batch_key) AS batches, any(file_key) AS key FROM tributary_ops._ingest_log GROUP BY event, file_key, _topic, _partition`).catch(() => []);
+      for (const r of logRows) {
+        ingestLog.rows += Number(r.n);
+        const most = c.final ? Number(r.batches) : Number(r.batches);
+        if (Number(r.n) > most) { ingestLog.duplicated += Number(r.n) - most; note(`_ingest_log: ${Number(r.n)} rows for ${r.key} from ${r.batches} batches`); }
+      }
+      const logged = new Set((await this.query<{ b: string }>('SELECT DISTINCT batch_key AS b FROM tributary_ops._ingest_log').catch(() => [])).map((r) => r.b));
+      // A merge keeps one row per file: a batch whose files another batch also wrote (the same records of a
+      // table, or the same poison record, under other boundaries) may be named by that batch's row instead.
+      const spans = [...logged].map((b) => /\+(\d+)\+(\d+)-(\d+)$/.exec(b)).filter((m): m is RegExpExecArray => m !== null).map((m) => [Number(m[1]), Number(m[2]), Number(m[3])] as const);
+      for (const b of c.committedBatches) {
+        if (logged.has(b)) continue;
+        const [, p, first, last] = (/\+(\d+)\+(\d+)-(\d+)$/.exec(b) ?? []).map(Number) as [number, number, number, number];
+        if (spans.some(([q, a, z]) => q === p && a <= last && z >= first)) continue;
+        ingestLog.missingBatches++; note(`_ingest_log: committed batch ${b} has no row, nor does any batch overlapping it`);
+      }
+    };
 
     // ---- quarantine: every committed poison record once (after merges; raw bounded by its deliveries), with its reason
-    const q = await this.query<{ p: number; o: string; n: string; reasons: string[] }>(
-      `SELECT _partition AS p, _offset AS o, count() AS n, groupUniqArray(reason) AS reasons FROM tributary_ops._quarantine WHERE _topic = 'chaos' GROUP BY p, o`).catch(() => []);
-    const quarantine = { records: q.length, missing: 0, duplicated: 0, wrongReason: 0 };
-    const inQuarantine = new Set<string>();
-    for (const r of q) {
-      const k = `${r.p}:${r.o}`;
-      inQuarantine.add(k);
-      const rec = recordOf(r.p, Number(r.o));
-      if (!rec || !('poison' in rec)) { note(`quarantine: ${k} is not a poison record (${r.reasons.join(',')})`); continue; }
-      if (r.reasons.length !== 1 || r.reasons[0] !== rec.poison) { quarantine.wrongReason++; note(`quarantine: ${k} reasons ${r.reasons.join(',')}, expected ${rec.poison}`); }
-      const most = c.final ? 1 : c.chDelivered.get(k)?.size ?? 0;
-      if (Number(r.n) > most) { quarantine.duplicated += Number(r.n) - most; note(`quarantine: ${k} ${r.n} rows, at most ${most}`); }
-    }
-    c.chCommitted.forEach((upTo, p) => {
-      for (let o = 0; o < upTo; o++) {
-        const r = this.traffic.partitions[p]![o]!;
-        if ('poison' in r && !inQuarantine.has(`${p}:${o}`)) { quarantine.missing++; note(`quarantine: committed poison ${p}:${o} (${r.poison}) missing`); }
+    const quarantine = { records: 0, missing: 0, duplicated: 0, wrongReason: 0 };
+    const quarantineSection = async (): Promise<void> => {
+      const q = await this.query<{ p: number; o: string; n: string; reasons: string[] }>(
+        `SELECT _partition AS p, _offset AS o, count() AS n, groupUniqArray(reason) AS reasons FROM tributary_ops._quarantine WHERE _topic = 'chaos' GROUP BY p, o`).catch(() => []);
+      quarantine.records = q.length;
+      const inQuarantine = new Set<string>();
+      for (const r of q) {
+        const k = `${r.p}:${r.o}`;
+        inQuarantine.add(k);
+        const rec = recordOf(r.p, Number(r.o));
+        if (!rec || !('poison' in rec)) { note(`quarantine: ${k} is not a poison record (${r.reasons.join(',')})`); continue; }
+        if (r.reasons.length !== 1 || r.reasons[0] !== rec.poison) { quarantine.wrongReason++; note(`quarantine: ${k} reasons ${r.reasons.join(',')}, expected ${rec.poison}`); }
+        const most = c.final ? 1 : c.chDelivered.get(k)?.size ?? 0;
+        if (Number(r.n) > most) { quarantine.duplicated += Number(r.n) - most; note(`quarantine: ${k} ${r.n} rows, at most ${most}`); }
       }
-    });
+      c.chCommitted.forEach((upTo, p) => {
+        for (let o = 0; o < upTo; o++) {
+          const r = this.traffic.partitions[p]![o]!;
+          if ('poison' in r && !inQuarantine.has(`${p}:${o}`)) { quarantine.missing++; note(`quarantine: committed poison ${p}:${o} (${r.poison}) missing`); }
+        }
+      });
+    };
 
-    const spool = materialized ? await this.checkSpool(c, materialized, note) : undefined;
+    const [spool] = await Promise.all([
+      materialized ? this.checkSpool(c, materialized, note) : undefined, lakeSection(), clickhouseSection(), ingestLogSection(), quarantineSection(),
+    ]);
     return { stage: { stage, lake, clickhouseRaw: rawFigures, clickhouseDedup: dedupFigures, ingestLog, quarantine, ...(spool ? { spool } : {}) }, violations };
   }
 }

@@ -1,9 +1,10 @@
-// A "container" of the process chaos run: a child process running a deployed handler (test/chaos/child.ts),
+// A "container" of the process chaos run: a child process running a deployed handler's bundle (bundles.ts),
 // invoked over IPC one event at a time with the faults its proxies should inject; SIGKILLed at will, the
 // next invocation starts it cold.
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../functions/cli/local-runtime.js';
+import { chaosBundles, type ChaosRole } from './bundles.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { startClickHouseHttp, type ClickHouseHttp } from '../clickhouse-http.js';
 import { startFakeGlue, type FakeGlue } from '../glue-endpoint.js';
@@ -28,15 +29,21 @@ export class Slot {
   plan: PlannedFault[] = [];
   killedBy: string | undefined;
   lastRequest = '';
+  /** the current invocation's requests per service (counted by the harness's proxies) */
+  readonly requests = new Map<Service, number>();
   stderr = '';
   private nextId = 0;
   private pending = new Map<number, (r: Reply) => void>();
   constructor(readonly index: number, readonly env: () => NodeJS.ProcessEnv, private readonly onCold: () => void) {}
 
-  private start(): Promise<void> {
+  private async start(): Promise<void> {
     this.onCold();
-    const child = fork(join(PACKAGE_ROOT, 'test/chaos/child.ts'), [], {
-      execArgv: ['--import', 'tsx'], env: this.env(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'], cwd: PACKAGE_ROOT,
+    const env = this.env();
+    const bundle = (await chaosBundles()).get(env['CHAOS_ROLE'] as ChaosRole);
+    if (!bundle) throw new Error(`no chaos container role ${env['CHAOS_ROLE']}`);
+    // The deployed bundle, with the NODE_OPTIONS every function has (infra/functions.ts nodeOptions).
+    const child = fork(bundle, [], {
+      execArgv: ['--enable-source-maps'], env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], cwd: PACKAGE_ROOT,
     });
     this.child = child;
     this.stderr = '';
@@ -62,6 +69,7 @@ export class Slot {
     await this.ready;
     this.plan = plan;
     this.killedBy = undefined;
+    this.requests.clear();
     const id = this.nextId++;
     const reply = await new Promise<Reply>((resolve) => {
       this.pending.set(id, resolve);
@@ -131,8 +139,8 @@ export async function startContainerProxies(index: number, s: ContainerServices,
   return { proxies, endpoints };
 }
 
-/** The environment every deployed handler reads in AWS, pointed at the container's proxies; `role` picks the handler (child.ts). */
-export function containerEnv(s: ContainerServices, endpoints: ReadonlyMap<Service, string>, role: string, clockOffsetMs: number): NodeJS.ProcessEnv {
+/** The environment every deployed handler reads in AWS, pointed at the container's proxies; `role` picks the handler's bundle (bundles.ts). */
+export function containerEnv(s: ContainerServices, endpoints: ReadonlyMap<Service, string>, role: ChaosRole, clockOffsetMs: number): NodeJS.ProcessEnv {
   return {
     PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? s.work, LAMBDA_TASK_ROOT: PACKAGE_ROOT,
     AWS_REGION: s.rgw.region, AWS_ACCESS_KEY_ID: s.rgw.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s.rgw.credentials.secretAccessKey,

@@ -348,7 +348,7 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
   const waitFor = async (what: string, ok: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> => {
     const t0 = performance.now();
     while (!(await ok())) {
-      if (performance.now() - t0 > timeoutMs) { problem(`${what}: not within ${Math.round(timeoutMs / 1000)} s`); return false; }
+      if (performance.now() - t0 > timeoutMs) { problem(`${what}: not within ${Math.round(timeoutMs / 1000)} s${mock.died?.() ? ` (${mock.died()})` : ''}`); return false; }
       await sleep(250);
     }
     return true;
@@ -444,7 +444,7 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
     };
   } catch (err) {
     // The mock cluster aborts at times (see the rebalance timeout above): say so rather than only ECONNREFUSED.
-    if (/ECONNREFUSED/.test(`${(err as Error).message} ${String((err as { cause?: unknown }).cause)}`)) throw new Error(`the broker (librdkafka's mock cluster) went away: ${(err as Error).message}`, { cause: err });
+    if (/ECONNREFUSED/.test(`${(err as Error).message} ${String((err as { cause?: unknown }).cause)}`)) throw new Error(`the broker (librdkafka's mock cluster) went away: ${(err as Error).message}${mock.died?.() ? `\n${mock.died()}` : ''}`, { cause: err });
     throw err;
   } finally {
     for (const m of members) if (m.active) { m.active = false; await m.emulator.stop().catch(() => undefined); }

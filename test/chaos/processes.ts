@@ -38,6 +38,8 @@ export const PROCESS_FAULT_KINDS = [
 ] as const;
 export type ProcessFaultKind = (typeof PROCESS_FAULT_KINDS)[number];
 type Path = 'both' | 'lake' | 'clickhouse';
+/** whose invocation a fault is planned for */
+type Who = Path | 'compact' | 'materialize' | 'job' | 'ab';
 
 export interface ProcessChaosOptions {
   readonly events: number;
@@ -53,8 +55,9 @@ export interface ProcessChaosOptions {
   /** inject only these kinds (default: all the topology can meet) */
   readonly only?: readonly ProcessFaultKind[];
   /**
-   * compaction runs beside each stage's ingest (default 1: a run takes about as long as a stage's ingest, and
-   * more made compaction the stage's critical path: two thirds of a default run's time)
+   * compaction runs beside each stage's ingest (default: one, and up to two more while the stage still ingests
+   * and one of compaction's kinds that end a run is short; a fixed three made compaction the stage's critical
+   * path: two thirds of a default run's time)
    */
   readonly compactionsPerStage?: number;
   /** how the lake path writes: `direct` (default) or `spool`, with the materializer run on a schedule */
@@ -97,6 +100,8 @@ export interface ProcessChaosResult {
   readonly invocations: number;
   readonly failedInvocations: number;
   readonly multiFaultInvocations: number;
+  /** faults planned as proxy rules that never fired (the invocation ended first): not counted in `faults` */
+  readonly unfiredFaults: number;
   readonly coldStarts: number;
   readonly processesKilled: number;
   readonly compactionRuns: number;
@@ -225,6 +230,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   function decide(slot: Slot, r: ProxiedRequest): Action {
     slot.lastRequest = `${r.service} ${r.what}`;
     requests.set(r.service, (requests.get(r.service) ?? 0) + 1);
+    slot.requests.set(r.service, (slot.requests.get(r.service) ?? 0) + 1);
     const action = injected(slot, r);
     // A switch happened once an UpdatePartition reached Glue, whatever the reply (a lost response included).
     if (slot.env === compactEnv && /UpdatePartition/.test(r.what) && !['respond', 'refuse', 'kill_before'].includes(action.kind)) compactionSwitched = true;
@@ -246,36 +252,69 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     return { kind: 'pass' };
   }
 
-  /** One fault of a kind, as a proxy rule. */
-  function fault(kind: ProcessFaultKind): PlannedFault | undefined {
+  // What a container's invocations usually request, per service (the last few that ran to their end), so a
+  // fault "at the nth request" names a request the invocation makes: one past its last never fires, and an
+  // invocation planned with it ran for nothing.
+  const usual = new Map<Who, Array<ReadonlyMap<Service, number>>>();
+  const ranToEnd = (who: Who, slot: Slot): void => {
+    const list = usual.get(who) ?? usual.set(who, []).get(who)!;
+    list.push(new Map(slot.requests));
+    if (list.length > 8) list.shift();
+  };
+  /**
+   * The median of `who`'s recent requests to `service`, or undefined before its first complete invocation.
+   * Compaction's, the least: a partition whose claim a killed run left is skipped until the claim's lease (15
+   * minutes) runs out, so its runs shrink as the run goes on.
+   */
+  const usually = (who: Who, service: Service): number | undefined => {
+    const xs = usual.get(who)?.map((m) => m.get(service) ?? 0).sort((a, b) => a - b);
+    return xs?.length ? xs[who === 'compact' ? 0 : Math.floor(xs.length / 2)] : undefined;
+  };
+  /** A request of an invocation of `who`, uniformly among those it usually makes to `services` (else as `fallback` draws one). */
+  function anyRequest(who: Who, services: readonly Service[], fallback: () => { service: Service; nth: number }): { service: Service; nth: number } {
+    const counts = services.map((sv) => [sv, usually(who, sv) ?? 0] as const);
+    const total = counts.reduce((n, [, c]) => n + c, 0);
+    if (total === 0) return fallback();
+    let i = Math.floor(random() * total);
+    for (const [service, c] of counts) { if (i < c) return { service, nth: i + 1 }; i -= c; }
+    return fallback();
+  }
+  /** planned proxy rules that never fired (the invocation ended before its nth matching request) */
+  let unfired = 0;
+
+  /** One fault of a kind, as a proxy rule for an invocation of `who`. */
+  function fault(kind: ProcessFaultKind, who: Who): PlannedFault | undefined {
     const n = (k: number): number => 1 + Math.floor(random() * k);
+    /** the nth of the first `k` requests to `service`, within those an invocation usually makes */
+    const early = (service: Service, k: number): number => n(Math.max(1, Math.min(k, usually(who, service) ?? k)));
     const any = (): boolean => true;
     const make = (service: Service, match: (r: ProxiedRequest) => boolean, nth: number, action: Action): PlannedFault => ({ kind, service, match, nth, action, seen: 0, fired: false });
+    const killAt = (services: readonly Service[], fallback: () => { service: Service; nth: number }): PlannedFault => {
+      const at = anyRequest(who, services, fallback);
+      return make(at.service, any, at.nth, random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+    };
     switch (kind) {
-      case 'kill_at_random_request': {
-        const services: Service[] = ['s3', 'glue', 'clickhouse'];
-        return make(services[Math.floor(random() * 3)]!, any, n(6), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
-      }
+      case 'kill_at_random_request': return killAt(['s3', 'glue', 'clickhouse'], () => ({ service: (['s3', 'glue', 'clickhouse'] as const)[Math.floor(random() * 3)]!, nth: n(6) }));
       case 'kill_between_files': return make('s3', isLakeData, 1, { kind: 'kill_after' });
       case 'kill_mid_write': return make('s3', isLakeData, 1, { kind: 'kill_mid_body' });
       case 'kill_after_clickhouse_insert': return make('clickhouse', isEventInsert, n(2), { kind: 'kill_after' });
-      case 'compaction_kill': return make(random() < 0.7 ? 's3' : 'glue', any, n(12), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+      case 'compaction_kill': return killAt(['s3', 'glue'], () => ({ service: random() < 0.7 ? 's3' : 'glue', nth: n(12) }));
       // The job: reading the window, staging, replacing the partition, the lake file, the catalog.
       case 'ab_daily_kill':
-      case 'job_kill': return make((['s3', 'glue', 'clickhouse'] as const)[Math.floor(random() * 3)]!, any, n(6), random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+      case 'job_kill': return killAt(['s3', 'glue', 'clickhouse'], () => ({ service: (['s3', 'glue', 'clickhouse'] as const)[Math.floor(random() * 3)]!, nth: n(6) }));
       // At one of its manifest steps' requests (before or after it: between two steps), in one of its first manifests.
       case 'materializer_kill': {
         const step = MATERIALIZE_KILL_AT[Math.floor(random() * MATERIALIZE_KILL_AT.length)]!;
         return make(step === 'catalog read' ? 'glue' : 's3', (r) => materializeStepOf(r) === step, 1, random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
       }
-      case 'object_store_5xx': return make('s3', any, n(6), { kind: 'respond', status: 500, body: S3_ERROR('InternalError', 'injected') });
-      case 'object_store_throttling': return make('s3', any, n(6), { kind: 'respond', status: 503, body: S3_ERROR('SlowDown', 'Please reduce your request rate.') });
-      case 'object_store_slow': return make('s3', any, n(6), { kind: 'delay', ms: 200 + Math.floor(random() * 1300) });
+      case 'object_store_5xx': return make('s3', any, early('s3', 6), { kind: 'respond', status: 500, body: S3_ERROR('InternalError', 'injected') });
+      case 'object_store_throttling': return make('s3', any, early('s3', 6), { kind: 'respond', status: 503, body: S3_ERROR('SlowDown', 'Please reduce your request rate.') });
+      case 'object_store_slow': return make('s3', any, early('s3', 6), { kind: 'delay', ms: 200 + Math.floor(random() * 1300) });
       case 'object_store_torn_write': return make('s3', isLakeData, 1, { kind: 'torn' });
-      case 'catalog_throttling': return make('glue', any, n(3), { kind: 'respond', status: 400, ...GLUE_ERROR('ThrottlingException') });
+      case 'catalog_throttling': return make('glue', any, early('glue', 3), { kind: 'respond', status: 400, ...GLUE_ERROR('ThrottlingException') });
       case 'catalog_concurrent_modification': return make('glue', (r) => GLUE_WRITES.has(r.what), 1, { kind: 'respond', status: 400, ...GLUE_ERROR('ConcurrentModificationException') });
       case 'catalog_lost_response': return make('glue', (r) => GLUE_WRITES.has(r.what), 1, { kind: 'lost_response', status: 500, ...GLUE_ERROR('InternalServiceException') });
-      case 'clickhouse_unavailable': return make('clickhouse', any, n(4), { kind: 'refuse' });
+      case 'clickhouse_unavailable': return make('clickhouse', any, early('clickhouse', 4), { kind: 'refuse' });
       case 'clickhouse_timeout_after_insert': return make('clickhouse', isEventInsert, n(2), { kind: 'drop_after' });
       case 'clickhouse_too_many_parts': return make('clickhouse', isEventInsert, 1, {
         kind: 'respond', status: 500, headers: { 'x-clickhouse-exception-code': '252' },
@@ -299,20 +338,29 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
    * (a kill, a refused or lost request, a torn write, a redelivery) and up to two that the SDKs' retries absorb
    * beside it, so one invocation meets several and the quota fills in few invocations.
    */
-  function plan(path: Path | 'compact' | 'materialize' | 'job' | 'ab'): ProcessFaultKind[] {
+  function plan(path: Who): ProcessFaultKind[] {
     const eligible = kinds(path);
     if (path === 'materialize') return planMaterialize(eligible);
-    if (!injecting() || eligible.length === 0 || random() < 0.25) return [];
     const isShort = (k: ProcessFaultKind): boolean => faults.get(k)! < owed(k);
-    const pick = (list: readonly ProcessFaultKind[]): ProcessFaultKind => {
-      const short = list.filter(isShort);
-      const from = short.length > 0 && random() < 0.85 ? short : list;
-      return from[Math.floor(random() * from.length)]!;
-    };
-    const out = new Set<ProcessFaultKind>();
     const ending = eligible.filter((k) => !ABSORBED.has(k));
     const absorbed = eligible.filter((k) => ABSORBED.has(k));
-    if (ending.length > 0 && (path === 'job' || path === 'ab' || random() < 0.75)) out.add(pick(ending));
+    // Ingest runs clean a quarter of the time (the topic must move on). Compaction and the jobs, one run a stage
+    // each, meet a fault in nine runs of ten while a kind of theirs is short (their clean runs: the rest, and
+    // the fault-free runs at the end), or they would set the number of stages.
+    const single = path === 'compact' || path === 'job' || path === 'ab';
+    if (!injecting() || eligible.length === 0 || random() < (single && ending.some(isShort) ? 0.1 : 0.25)) return [];
+    // Among the kinds still short, those that owe the most first (weighted by the square of what they owe), so
+    // the quotas fill together and the run does not wait on one kind drawn less often by chance.
+    const weight = (k: ProcessFaultKind): number => (owed(k) - faults.get(k)!) ** 2;
+    const pick = (list: readonly ProcessFaultKind[]): ProcessFaultKind => {
+      const short = list.filter(isShort);
+      if (short.length === 0 || random() >= 0.85) return list[Math.floor(random() * list.length)]!;
+      let i = random() * short.reduce((n, k) => n + weight(k), 0);
+      for (const k of short) { i -= weight(k); if (i < 0) return k; }
+      return short.at(-1)!;
+    };
+    const out = new Set<ProcessFaultKind>();
+    if (ending.length > 0 && (path === 'job' || path === 'ab' || random() < (single ? 0.9 : 0.75))) out.add(pick(ending));
     if (path !== 'job' && path !== 'ab') for (let i = 0; i < 2 && absorbed.length > 0; i++) if (random() < (absorbed.some(isShort) ? 0.6 : 0.3)) out.add(pick(absorbed));
     if (out.size === 0) out.add(pick(eligible));
     return [...out];
@@ -387,7 +435,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const event = encodeMskEvent(batch.map((r) => ({ topic: 'chaos', partition: p, offset: r.offset, timestamp: r.timestamp, key: null, value: r.value })));
     const planned = plan(path);
     if (planned.length > 1) multiFaultInvocations++;
-    const rules = planned.map(fault).filter((f): f is PlannedFault => f !== undefined);
+    const rules = planned.map((k) => fault(k, path)).filter((f): f is PlannedFault => f !== undefined);
     invocations++;
     const t0 = performance.now();
     // With deferral the spools' write times must follow the materializer's simulated schedule, or every spool
@@ -395,7 +443,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const reply = await pos.slot.invoke(event, rules, deferring ? offset + materializeTick * MATERIALIZE_INTERVAL_MS : undefined);
     if (path !== 'clickhouse') lakeInvocations++;
     timing.ingest += performance.now() - t0;
-    if (o.trace) log(`  p${p} ${range} ${planned.join('+') || 'no fault'}: ${reply.ok ? 'ok' : 'failed'} in ${((performance.now() - t0) / 1000).toFixed(1)} s; requests so far ${[...requests].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    unfired += rules.filter((f) => !f.fired).length;
+    if (reply.ok) ranToEnd(path, pos.slot);
+    if (o.trace) log(`  p${p} ${range} ${planned.map((k) => (rules.some((f) => f.kind === k && !f.fired) ? `${k} (not reached)` : k)).join('+') || 'no fault'}: ${reply.ok ? 'ok' : 'failed'} in ${((performance.now() - t0) / 1000).toFixed(1)} s; requests so far ${[...requests].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     if (!reply.ok) {
       failedInvocations++;
       if (!INJECTED_CAUSE.test(reply.error ?? '')) {
@@ -429,7 +479,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     compactionRuns++;
     invocations++;
     const t0 = performance.now();
-    const reply = await compactSlot.invoke({}, planned.map(fault).filter((f): f is PlannedFault => f !== undefined));
+    const rules = planned.map((k) => fault(k, 'compact')).filter((f): f is PlannedFault => f !== undefined);
+    const reply = await compactSlot.invoke({}, rules);
+    unfired += rules.filter((f) => !f.fired).length;
+    if (reply.ok) ranToEnd('compact', compactSlot);
     // A run that died or failed after a switch leaves that hour's stragglers to its next run (checker.ts allows it).
     compactionDiedAfterSwitch = !reply.ok && compactionSwitched;
     if (!reply.ok) {
@@ -444,10 +497,12 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
    * the first day's requests; `cause`: what a failure under faults may say. Returns the invocations.
    */
   async function runDays(slot: Slot, path: 'job' | 'ab', name: string, event: (date: string) => unknown, cause: RegExp, faulty: boolean): Promise<number> {
-    const rules = (faulty ? plan(path) : []).map(fault).filter((f): f is PlannedFault => f !== undefined);
+    const rules = (faulty ? plan(path) : []).map((k) => fault(k, path)).filter((f): f is PlannedFault => f !== undefined);
     for (const [i, date] of jobDates.entries()) {
       invocations++;
       const reply = await slot.invoke(event(date), i === 0 ? rules : []);
+      // (the plan is the first day's: what it usually requests is that day's)
+      if (i === 0) { unfired += rules.filter((f) => !f.fired).length; if (reply.ok) ranToEnd(path, slot); }
       if (!reply.ok) {
         failedInvocations++;
         if (!faulty || !cause.test(reply.error ?? '')) problems.push(`${name} ${date} failed without an injected cause: ${reply.error}`);
@@ -533,7 +588,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const clock = offset + ++materializeTick * MATERIALIZE_INTERVAL_MS;
     const overlap = planned.includes('materializer_overlap');
     if (overlap) fire('materializer_overlap');
-    const rules = planned.map(fault).filter((f): f is PlannedFault => f !== undefined);
+    const rules = planned.map((k) => fault(k, 'materialize')).filter((f): f is PlannedFault => f !== undefined);
     // The kill goes to either run of an overlapping pair; the second starts a moment later, on the same schedule tick.
     const killed = overlap && random() < 0.5 ? 1 : 0;
     const runs = (overlap ? [0, 1] : [0]).map(async (i) => {
@@ -541,6 +596,8 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       materializeRuns++;
       invocations++;
       const reply = await materializeSlots[i]!.invoke({}, i === killed ? rules : [], clock + i * 1000);
+      if (i === killed) unfired += rules.filter((f) => !f.fired).length;
+      if (reply.ok && !overlap) ranToEnd('materialize', materializeSlots[i]!);
       if (o.trace) log(`  materialize ${i} at +${materializeTick * 2} min ${planned.join('+') || 'no fault'}: ${reply.ok ? JSON.stringify(reply.result) : `failed: ${(reply.error ?? '').slice(0, 200)}`}`);
       if (!reply.ok) {
         failedInvocations++;
@@ -574,22 +631,36 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   let replays = 0;
   try {
     for (;;) {
-      const done = (): boolean => paths.every((path) => positions.get(path)!.every((x, p) => x.committed >= traffic.partitions[p]!.length));
-      if (done()) {
+      const ended = (path: Path, p: number): boolean => positions.get(path)![p]!.committed >= traffic.partitions[p]!.length;
+      if (paths.every((path) => traffic.partitions.every((_, p) => ended(path, p)))) {
         if (!injecting()) break;
-        // Every record committed, faults still owed: a consumer-group reset replays the topic with new boundaries.
-        if (++replays > 30) { problems.push(`faults short after ${replays} replays: ${[...relevant].filter((k) => faults.get(k)! < owed(k)).join(', ')}`); break; }
-        log(`replaying the topic from the earliest offset (replay ${replays}; owed: ${[...relevant].filter((k) => faults.get(k)! < owed(k)).map((k) => `${k} ${faults.get(k)}/${owed(k)}`).join(', ')})`);
-        for (const list of positions.values()) for (const x of list) { x.committed = 0; x.size = 30 + Math.floor(random() * 200); }
+      }
+      if (injecting()) {
+        // A partition whose every record is committed while faults are still owed is reset to its earliest offset
+        // (a consumer-group offset reset) and delivered again with new boundaries, so every stage keeps all
+        // partitions in flight instead of waiting on the last one.
+        const reset = paths.flatMap((path) => traffic.partitions.flatMap((_, p) => (ended(path, p) ? [[path, p] as const] : [])));
+        if (reset.length > 0) {
+          replays += reset.length;
+          if (replays > 30 * paths.length * o.partitions) { problems.push(`faults short after ${replays} partition replays: ${[...relevant].filter((k) => faults.get(k)! < owed(k)).join(', ')}`); break; }
+          log(`replaying ${reset.map(([path, p]) => (paths.length > 1 ? `${path} ${p}` : `partition ${p}`)).join(', ')} from the earliest offset (${replays} partition replays; owed: ${[...relevant].filter((k) => faults.get(k)! < owed(k)).map((k) => `${k} ${faults.get(k)}/${owed(k)}`).join(', ')})`);
+          for (const [path, p] of reset) { const x = positions.get(path)![p]!; x.committed = 0; x.size = 30 + Math.floor(random() * 200); }
+        }
       }
       let ingesting = true;
+      let compacting = true;
       const loops = paths.flatMap((path) => traffic.partitions.map(async (_, p) => { for (let i = 0; i < steps; i++) await ingestStep(path, p); }));
       // Compaction beside ingest, as its schedule would meet it: a run, a pause, another, while this stage ingests.
-      const compacting = (async () => {
-        for (let i = 0; ingesting && i < (o.compactionsPerStage ?? 1); i++) {
+      const compactions = (async () => {
+        // By default one run, and up to two more while ingest still runs and one of compaction's kinds is short: a
+        // faulted run ends early, and after the topic's first pass compaction's switches are the only Glue
+        // writes, so its runs alone fill the catalog's kinds besides its kills.
+        const more = (i: number): boolean => o.compactionsPerStage !== undefined ? i < o.compactionsPerStage : i === 0 || (i < 3 && injecting() && kinds('compact').some((k) => !ABSORBED.has(k) && faults.get(k)! < owed(k)));
+        for (let i = 0; ingesting && more(i); i++) {
           await compactOnce();
           await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
         }
+        compacting = false;
       })();
       // The materializer on its schedule, beside both.
       const materializing = (async () => {
@@ -603,30 +674,30 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
         }
         await materializeOnce(); // the schedule's next tick, after the stage's last batch
       })();
-      // The jobs beside both, once a stage from the second on (their tables exist by then).
-      const jobbing = (async () => {
-        if (!jobSlot || stages.length === 0) return;
-        await jobOnce();
-        await abOnce();
-      })();
+      // The jobs beside both, once a stage from the second on (their tables exist by then); each is a function
+      // of its own on a schedule of its own, so they run at once. While its kills are short, a job runs again
+      // as long as the stage's ingest or compaction still does (a run is two invocations, compaction's one).
+      const again = (k: ProcessFaultKind): boolean => (ingesting || compacting) && injecting() && faults.get(k)! < owed(k);
+      const jobbing = jobSlot && stages.length > 0 ? Promise.all([
+        (async () => { do await jobOnce(); while (again('job_kill')); })(),
+        (async () => { do await abOnce(); while (again('ab_daily_kill')); })(),
+      ]) : undefined;
       await Promise.all(loops);
       ingesting = false;
-      await compacting;
+      await compactions;
       await materializing;
       await jobbing;
       const t0 = performance.now();
-      const s = await check(false);
-      await checkJob(false);
-      await checkAb(false);
+      const [s] = await Promise.all([check(false), checkJob(false), checkAb(false)]);
       timing.check += performance.now() - t0;
       stages.push(s);
-      log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded)${s.spool ? ` · spool ${s.spool.materialized} materialized, ${s.spool.pending} pending, ${s.spool.openManifests} open manifests` : ''} · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, materializer ${(timing.materialize / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)}`);
+      log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed, ${unfired} planned faults not reached) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded)${s.spool ? ` · spool ${s.spool.materialized} materialized, ${s.spool.pending} pending, ${s.spool.openManifests} open manifests` : ''} · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, materializer ${(timing.materialize / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)}`);
     }
     if (o.final === false) {
       const last = stages.at(-1)!;
       return {
         topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
-        producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
+        producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations, unfiredFaults: unfired,
         coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeDeferred, materializeKills, jobRuns, abRuns, abFinal, jobFinal,
         faults, stages: stages.slice(0, -1), final: last, problems,
         seconds: (performance.now() - started) / 1000,
@@ -655,12 +726,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     // The job once more, fault-free, over everything: each hour's views are its distinct page views.
     if (jobSlot) { await jobSlot.stop(); await jobOnce(false); }
     if (abSlot) { await abSlot.stop(); await abOnce(false); }
-    const final = await check(true);
-    await checkJob(true);
-    await checkAb(true);
+    const [final] = await Promise.all([check(true), checkJob(true), checkAb(true)]);
     return {
       topology, events: o.events, distinctValid: [...traffic.expected.values()].reduce((n, s) => n + s.size, 0),
-      producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations,
+      producerDuplicates: traffic.producerDuplicates, poison: traffic.poison, invocations, failedInvocations, multiFaultInvocations, unfiredFaults: unfired,
       coldStarts, processesKilled, compactionRuns, compactionKillsAfter, lakeWrites: spooling ? 'spool' : 'direct', materializeRuns, materializeBusy, materializeDeferred, materializeKills, jobRuns, abRuns, abFinal, jobFinal,
       faults, stages, final, problems,
       seconds: (performance.now() - started) / 1000,
@@ -720,7 +789,7 @@ export function formatProcessChaos(r: ProcessChaosResult): string {
   ] : [];
   return [
     `topology ${r.topology}${r.lakeWrites === 'spool' ? ' · lake writes spool' : ''} · events ${r.events} (${r.distinctValid} distinct valid, ${r.producerDuplicates} producer duplicates, ${[...r.poison.values()].reduce((a, b) => a + b, 0)} poison: ${[...r.poison].map(([k, n]) => `${k} ${n}`).join(', ')})`,
-    `${r.invocations} invocations (${r.failedInvocations} failed and retried, ${r.multiFaultInvocations} with several faults) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs${r.jobRuns > 0 ? ` · ${r.jobRuns} job runs, ${r.abRuns} ab-daily runs` : ''} · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
+    `${r.invocations} invocations (${r.failedInvocations} failed and retried, ${r.multiFaultInvocations} with several faults, ${r.unfiredFaults} planned faults never reached) · ${r.coldStarts} cold starts · ${r.processesKilled} processes killed · ${r.compactionRuns} compaction runs${r.jobRuns > 0 ? ` · ${r.jobRuns} job runs, ${r.abRuns} ab-daily runs` : ''} · ${r.stages.length} stages checked · ${r.seconds.toFixed(1)} s`,
     'faults injected:',
     ...PROCESS_FAULT_KINDS.map((k) => `  ${k.padEnd(34)} ${r.faults.get(k)}`),
     `compaction killed after: ${[...r.compactionKillsAfter].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
