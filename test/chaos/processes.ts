@@ -263,12 +263,14 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   };
   /**
    * The median of `who`'s recent requests to `service`, or undefined before its first complete invocation.
-   * Compaction's, the least: a partition whose claim a killed run left is skipped until the claim's lease (15
-   * minutes) runs out, so its runs shrink as the run goes on.
+   * Compaction's, its last complete run that found tables (a run before the first has one Glue request and
+   * none to S3): a partition whose claim a killed run left is skipped until the claim's lease (15 minutes) runs
+   * out, so its runs shrink as the run goes on, and most of its runs are killed.
    */
   const usually = (who: Who, service: Service): number | undefined => {
+    if (who === 'compact') return usual.get(who)?.findLast((m) => (m.get('s3') ?? 0) > 0)?.get(service);
     const xs = usual.get(who)?.map((m) => m.get(service) ?? 0).sort((a, b) => a - b);
-    return xs?.length ? xs[who === 'compact' ? 0 : Math.floor(xs.length / 2)] : undefined;
+    return xs?.length ? xs[Math.floor(xs.length / 2)] : undefined;
   };
   /** A request of an invocation of `who`, uniformly among those it usually makes to `services` (else as `fallback` draws one). */
   function anyRequest(who: Who, services: readonly Service[], fallback: () => { service: Service; nth: number }): { service: Service; nth: number } {
@@ -344,9 +346,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const isShort = (k: ProcessFaultKind): boolean => faults.get(k)! < owed(k);
     const ending = eligible.filter((k) => !ABSORBED.has(k));
     const absorbed = eligible.filter((k) => ABSORBED.has(k));
-    // Ingest runs clean a quarter of the time (the topic must move on). Compaction and the jobs, one run a stage
-    // each, meet a fault in nine runs of ten while a kind of theirs is short (their clean runs: the rest, and
-    // the fault-free runs at the end), or they would set the number of stages.
+    // Ingest runs clean a quarter of the time (the topic must move on); a faulted invocation meets one of the
+    // faults that end it nine times in ten while one of them is short (else three in four). Compaction and the
+    // jobs, one run a stage each, meet a fault in nine runs of ten while a kind of theirs is short (their clean
+    // runs: the rest, and the fault-free runs at the end), or they would set the number of stages.
     const single = path === 'compact' || path === 'job' || path === 'ab';
     if (!injecting() || eligible.length === 0 || random() < (single && ending.some(isShort) ? 0.1 : 0.25)) return [];
     // Among the kinds still short, those that owe the most first (weighted by the square of what they owe), so
@@ -360,7 +363,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       return short.at(-1)!;
     };
     const out = new Set<ProcessFaultKind>();
-    if (ending.length > 0 && (path === 'job' || path === 'ab' || random() < (single ? 0.9 : 0.75))) out.add(pick(ending));
+    if (ending.length > 0 && (path === 'job' || path === 'ab' || random() < (single || ending.some(isShort) ? 0.9 : 0.75))) out.add(pick(ending));
     if (path !== 'job' && path !== 'ab') for (let i = 0; i < 2 && absorbed.length > 0; i++) if (random() < (absorbed.some(isShort) ? 0.6 : 0.3)) out.add(pick(absorbed));
     if (out.size === 0) out.add(pick(eligible));
     return [...out];
@@ -380,11 +383,12 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   }
 
   // Positions per path and partition, and what each delivered (for the bounds of the checks).
-  interface Position { committed: number; size: number; slot: Slot }
+  /** `replayed`: the partition was reset to its earliest offset after every record had been committed */
+  interface Position { committed: number; size: number; slot: Slot; replayed: boolean }
   const positions = new Map<Path, Position[]>();
   for (const path of paths) {
     const list: Position[] = [];
-    for (let p = 0; p < o.partitions; p++) list.push({ committed: 0, size: 40 + Math.floor(random() * 160), slot: await slotFor('ingest', path, () => offset) });
+    for (let p = 0; p < o.partitions; p++) list.push({ committed: 0, size: 40 + Math.floor(random() * 160), slot: await slotFor('ingest', path, () => offset), replayed: false });
     positions.set(path, list);
   }
   /** distinct batch ranges per Kafka record (`p:offset`), per path */
@@ -632,8 +636,12 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   try {
     for (;;) {
       const ended = (path: Path, p: number): boolean => positions.get(path)![p]!.committed >= traffic.partitions[p]!.length;
-      if (paths.every((path) => traffic.partitions.every((_, p) => ended(path, p)))) {
-        if (!injecting()) break;
+      if (!injecting()) {
+        // Every fault owed is in: a partition in the middle of a replay has its offset set forward to the end
+        // again (every record there was committed before the reset), so the run ends without clean stages that
+        // only finish replays. The checks then require every record of it, as before the reset.
+        for (const list of positions.values()) for (const [p, x] of list.entries()) if (x.replayed) x.committed = traffic.partitions[p]!.length;
+        if (paths.every((path) => traffic.partitions.every((_, p) => ended(path, p)))) break;
       }
       if (injecting()) {
         // A partition whose every record is committed while faults are still owed is reset to its earliest offset
@@ -644,7 +652,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
           replays += reset.length;
           if (replays > 30 * paths.length * o.partitions) { problems.push(`faults short after ${replays} partition replays: ${[...relevant].filter((k) => faults.get(k)! < owed(k)).join(', ')}`); break; }
           log(`replaying ${reset.map(([path, p]) => (paths.length > 1 ? `${path} ${p}` : `partition ${p}`)).join(', ')} from the earliest offset (${replays} partition replays; owed: ${[...relevant].filter((k) => faults.get(k)! < owed(k)).map((k) => `${k} ${faults.get(k)}/${owed(k)}`).join(', ')})`);
-          for (const [path, p] of reset) { const x = positions.get(path)![p]!; x.committed = 0; x.size = 30 + Math.floor(random() * 200); }
+          for (const [path, p] of reset) { const x = positions.get(path)![p]!; x.committed = 0; x.size = 30 + Math.floor(random() * 200); x.replayed = true; }
         }
       }
       let ingesting = true;
