@@ -263,12 +263,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   };
   /**
    * The median of `who`'s recent requests to `service`, or undefined before its first complete invocation.
-   * Compaction's, its last complete run that found tables (a run before the first has one Glue request and
-   * none to S3): a partition whose claim a killed run left is skipped until the claim's lease (15 minutes) runs
-   * out, so its runs shrink as the run goes on, and most of its runs are killed.
+   * (Compaction's kill is planned at one of its steps instead: a partition whose claim a killed run left is
+   * skipped until the claim's lease, 15 minutes, runs out, so its runs shrink as the run goes on.)
    */
   const usually = (who: Who, service: Service): number | undefined => {
-    if (who === 'compact') return usual.get(who)?.findLast((m) => (m.get('s3') ?? 0) > 0)?.get(service);
     const xs = usual.get(who)?.map((m) => m.get(service) ?? 0).sort((a, b) => a - b);
     return xs?.length ? xs[Math.floor(xs.length / 2)] : undefined;
   };
@@ -300,7 +298,12 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       case 'kill_between_files': return make('s3', isLakeData, 1, { kind: 'kill_after' });
       case 'kill_mid_write': return make('s3', isLakeData, 1, { kind: 'kill_mid_body' });
       case 'kill_after_clickhouse_insert': return make('clickhouse', isEventInsert, n(2), { kind: 'kill_after' });
-      case 'compaction_kill': return killAt(['s3', 'glue'], () => ({ service: random() < 0.7 ? 's3' : 'glue', nth: n(12) }));
+      // At one of its steps' requests (before or after it), as the materializer's: a run reaches each step that
+      // has a partition to compact, however much it has to do.
+      case 'compaction_kill': {
+        const step = COMPACT_KILL_AT[Math.floor(random() * COMPACT_KILL_AT.length)]!;
+        return make(step.startsWith('catalog') ? 'glue' : 's3', (r) => stepOf(r) === step, 1, random() < 0.5 ? { kind: 'kill_before' } : { kind: 'kill_after' });
+      }
       // The job: reading the window, staging, replacing the partition, the lake file, the catalog.
       case 'ab_daily_kill':
       case 'job_kill': return killAt(['s3', 'glue', 'clickhouse'], () => ({ service: (['s3', 'glue', 'clickhouse'] as const)[Math.floor(random() * 3)]!, nth: n(6) }));
@@ -749,6 +752,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** The steps of a compaction run a kill lands at (stepOf's names; 'reading a claim' only when another run holds one). */
+const COMPACT_KILL_AT = ['listing', 'catalog read', 'reading manifests', 'claiming', 'reading inputs', 'writing compacted files', 'writing or marking the manifest', 'catalog switch', 'deleting superseded files or the claim'];
 
 /** What a compaction container last did before it was killed: its step, from the request. */
 function stepOf(r: ProxiedRequest): string {
