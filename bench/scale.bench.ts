@@ -29,7 +29,7 @@ import { startFakeGlue } from '../test/glue-endpoint.js';
 import { Counts, HOUR, openContainer, recordSizes, REGISTRY_TTL_MS, sampleBatch, tableName, typeWeights, countingStore } from './scale/harness.js';
 import { measureCompaction, scale, type CompactionCost } from './scale/compaction.js';
 import { measureParts, type PartsResult } from './scale/parts.js';
-import { BATCH_SIZE, batchShape, clickPipesUsdPerGb, ESM, firehoseUsdPerGb, gridPoints, lambdaFloor, LAMBDA_MIN_MEMORY_MB, loadPrices, pollerState, tributaryUsdPerGb, type GridPoint, type PollerState } from './scale/model.js';
+import { batchShape, clickPipesUsdPerGb, firehoseUsdPerGb, gridPoints, lambdaFloor, LAMBDA_MIN_MEMORY_MB, loadPrices, maxBatchRecords, pollerState, tributaryUsdPerGb, type GridPoint, type PollerState } from './scale/model.js';
 import { materializerHour, measureMaterializer, type MaterializerCost } from './scale/spool.js';
 import { DEFAULT_MATERIALIZE_OPTIONS } from '../functions/core/lake/materialize.js';
 
@@ -348,12 +348,9 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
     ? [await measurePath(p, p.windowS, undefined, store, glue, use, cal, 'coupled', lakeWrites)]
     : [await measurePath(p, p.windowS, { lake: false, warehouse: true }, store, glue, use, cal, 'fresh', 'direct'),
       await measurePath(p, Math.max(p.windowS, LAKE_WINDOW_S), { lake: true, warehouse: false }, store, glue, use, cal, 'lake', lakeWrites)];
-  const fresh = paths[0]!;
-  const lake = paths.at(-1)!;
   const weights = typeWeights(p.eventTypes);
   const gbIngested = (p.traffic * 3600 * sizes.ndjson) / 1e9;
   const rowsPerH = p.traffic * 3600;
-  const sum = (f: (u: PathUse) => number): number => paths.reduce((n, u) => n + f(u), 0);
   const floor = floorOf(p);
   const rows = INGEST_MEMORIES_MB.flatMap((memoryMb) => rowsAt(memoryMb));
   // Per setting (interval, deferral, TTL): the memory that meets every goal most cheaply (else see `rank`).
@@ -367,7 +364,7 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
     const seconds = (u: PathUse): number => invocationSeconds(u, memoryMb);
     const lakeWindowS = p.topology === 'split' ? Math.max(p.windowS, LAKE_WINDOW_S) : p.windowS;
     const cpuPerRecordS = cal.perRecordS * Math.max(1, LAMBDA_FULL_VCPU_MB / memoryMb);
-    const maxRecords = Math.min(BATCH_SIZE, Math.floor(ESM.maxPayloadBytes / sizes.payload));
+    const maxRecords = maxBatchRecords(sizes.payload);
     /**
      * A path in its steady state. Its pollers invoke one batch at a time; an invocation includes the async
      * flush it waits for (wait_for_async_insert=1, the adapter's, so a failed flush fails the batch: half the
@@ -456,7 +453,7 @@ async function runPoint(p: GridPoint, lakeWrites: 'direct' | 'spool', store: Ret
       // $ per GB by who asks for it (BENCH_SCALE_BREAKDOWN=1 prints it): what dominates a row's cost
       const pr = (k: string): number => prices.prices[k]!.usd / gbIngested;
       const breakdown = new Map<string, number>([
-        ['ingest invocations', sum((u) => u.invPerH) * pr('lambdaRequest')], ['ingest GB-s', (sum(gbSecondsPerH)) * pr('lambdaArmGbSecond')],
+        ['ingest invocations', sum((u) => u.invPerH) * pr('lambdaRequest')], ['ingest GB-s', sum(gbSecondsPerH) * pr('lambdaArmGbSecond')],
         ['ingest S3 PUT', sum((u) => u.s3Put) * pr('s3PutRequest')], ['ingest Glue', sum((u) => u.glue) * pr('glueCatalogRequest')],
         ['registry TTL (PUT+Glue)', ttl('s3Put') * pr('s3PutRequest') + ttl('glue') * pr('glueCatalogRequest')],
         ['materializer GB-s', (m?.gbSeconds ?? 0) * pr('lambdaArmGbSecond')], ['materializer S3 PUT', (m?.s3Put ?? 0) * pr('s3PutRequest')],
@@ -590,7 +587,7 @@ function printFloors(points: readonly GridPoint[], parquetRatio: number): void {
   console.log(`  ${groups.size - feasible.length} of ${groups.size} (topology, types, traffic, window) points infeasible at any memory, lake writes or interval; the others' floors: ≤ ${Math.max(0, ...feasible).toFixed(2)}× Firehose`);
   // Latency: one invocation per partition at a time, each waiting for its async flush (half the busy timeout
   // on average) where synchronous inserts would exceed 1/s per table, carries at most this many records a second.
-  const maxRecords = Math.min(BATCH_SIZE, Math.floor(ESM.maxPayloadBytes / sizes.payload));
+  const maxRecords = maxBatchRecords(sizes.payload);
   const carried = new Map<string, { traffic: number; partitions: number; most: number }>();
   for (const p of points) {
     if (batchShape(p, sizes.payload, ESM_MODE).invocationsPerS <= GOAL_INSERTS_PER_S) continue;

@@ -220,8 +220,7 @@ export function parseEnvironment(name: string | undefined, environments: unknown
       const sp = t['startingPosition'];
       if (sp !== undefined && sp !== 'LATEST' && sp !== 'TRIM_HORIZON') problems.push(`${p}.startingPosition must be LATEST or TRIM_HORIZON`);
       const startingPosition = (sp as TopicConfig['startingPosition']) ?? 'LATEST';
-      const unknown = Object.keys(t).filter((k) => !TOPIC_KEYS.has(k));
-      if (unknown.length > 0) problems.push(`${p} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...TOPIC_KEYS].join(', ')})`);
+      refuseUnknownKeys(p, Object.keys(t), TOPIC_KEYS, problems);
       // A setting of the other topology is refused, not ignored: it would not do what its author expects.
       const misplaced = (topology === 'split' ? ['batchSize', 'batchingWindowSeconds'] : ['fresh', 'lake']).filter((k) => t[k] !== undefined);
       for (const k of misplaced) {
@@ -320,8 +319,7 @@ const BATCHING_KEYS: ReadonlySet<string> = new Set(['batchSize', 'batchingWindow
 function batching(at: Reader, path: string, fallback: BatchingConfig, int: IntReader, problems: string[]): BatchingConfig {
   const raw = at(path);
   if (raw !== undefined && !isObject(raw)) problems.push(`${path} must be {"batchSize", "batchingWindowSeconds"}`);
-  const unknown = isObject(raw) ? Object.keys(raw).filter((k) => !BATCHING_KEYS.has(k)) : [];
-  if (unknown.length > 0) problems.push(`${path} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...BATCHING_KEYS].join(', ')})`);
+  if (isObject(raw)) refuseUnknownKeys(path, Object.keys(raw), BATCHING_KEYS, problems);
   // 10,000 records and 300 s are the MSK event source mapping's limits; the 6 MB payload ends a batch sooner.
   return { batchSize: int(`${path}.batchSize`, fallback.batchSize, 1, 10_000), batchingWindowSeconds: int(`${path}.batchingWindowSeconds`, fallback.batchingWindowSeconds, 0, 300) };
 }
@@ -371,12 +369,11 @@ function clickhouseSettings(at: Reader, str: StringReader, int: IntReader, optio
   if (keys.includes('user') || keys.includes('secretName')) {
     problems.push('clickhouse.user and clickhouse.secretName are replaced by clickhouse.ingest and clickhouse.jobs, each {"user", "secretName"}: ingest and the jobs log in as different ClickHouse users');
   }
-  const unknown = keys.filter((k) => !CLICKHOUSE_KEYS.has(k) && k !== 'user' && k !== 'secretName');
-  if (unknown.length > 0) problems.push(`clickhouse has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...CLICKHOUSE_KEYS].join(', ')})`);
+  // (the replaced single user/secretName are refused above, with how to migrate)
+  refuseUnknownKeys('clickhouse', keys.filter((k) => k !== 'user' && k !== 'secretName'), CLICKHOUSE_KEYS, problems);
   const user = (role: 'ingest' | 'jobs'): ClickHouseUser => {
     const block = at(`clickhouse.${role}`);
-    const extra = isObject(block) ? Object.keys(block).filter((k) => k !== 'user' && k !== 'secretName') : [];
-    if (extra.length > 0) problems.push(`clickhouse.${role} has unknown keys ${extra.map((k) => JSON.stringify(k)).join(', ')} (known: user, secretName)`);
+    if (isObject(block)) refuseUnknownKeys(`clickhouse.${role}`, Object.keys(block), CLICKHOUSE_USER_KEYS, problems);
     return { user: str(`clickhouse.${role}.user`, /^[A-Za-z0-9_.@-]{1,128}$/), secretName: str(`clickhouse.${role}.secretName`) };
   };
   const ingest = user('ingest');
@@ -449,9 +446,16 @@ function unknownNestedKeys(raw: Raw, problems: string[]): void {
     const v = raw[key];
     if (v === undefined) continue;
     if (!isObject(v)) { problems.push(`${key} must be an object of ${[...known].join(', ')}`); continue; }
-    const unknown = Object.keys(v).filter((k) => !known.has(k));
-    if (unknown.length > 0) problems.push(`${key} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...known].join(', ')})`);
+    refuseUnknownKeys(key, Object.keys(v), known, problems);
   }
+}
+
+const CLICKHOUSE_USER_KEYS: ReadonlySet<string> = new Set(['user', 'secretName']);
+
+/** A settings block's keys it does not know: refused, naming the ones it does. */
+function refuseUnknownKeys(where: string, keys: readonly string[], known: ReadonlySet<string>, problems: string[]): void {
+  const unknown = keys.filter((k) => !known.has(k));
+  if (unknown.length > 0) problems.push(`${where} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${[...known].join(', ')})`);
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([

@@ -54,6 +54,11 @@ export interface BatchShape {
   readonly closedBy: 'window' | 'batch size' | 'payload';
 }
 
+/** The largest batch the mapping sends: BatchSize, or fewer records when 6 MB of payload come first. */
+export function maxBatchRecords(payloadBytesPerRecord: number): number {
+  return Math.min(BATCH_SIZE, Math.floor(ESM.maxPayloadBytes / payloadBytesPerRecord));
+}
+
 /**
  * What the AWS docs say (read 2026-12-06): Lambda reads each partition in order; "a single Lambda payload
  * can contain messages from multiple partitions"; a batch is sent when BatchSize records, 6 MB of payload or
@@ -68,7 +73,7 @@ export function batchShape(p: GridPoint, payloadBytesPerRecord: number, mode: 'm
   const partitionsPerBatch = Math.ceil(p.partitions / pollers);
   const arriving = (p.traffic / pollers) * p.windowS;
   const byPayload = Math.floor(ESM.maxPayloadBytes / payloadBytesPerRecord);
-  const records = Math.max(1, Math.floor(Math.min(BATCH_SIZE, byPayload, arriving)));
+  const records = Math.max(1, Math.floor(Math.min(maxBatchRecords(payloadBytesPerRecord), arriving)));
   const closedBy = records === Math.floor(arriving) ? 'window' : records === byPayload ? 'payload' : 'batch size';
   return { records, partitionsPerBatch, invocationsPerS: p.traffic / records, pollers, closedBy };
 }

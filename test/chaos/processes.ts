@@ -281,6 +281,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   }
   /** planned proxy rules that never fired (the invocation ended before its nth matching request) */
   let unfired = 0;
+  const countUnfired = (rules: readonly PlannedFault[]): void => { unfired += rules.filter((f) => !f.fired).length; };
+  /** The proxy rules of an invocation of `who` meeting the kinds planned for it. */
+  const rulesFor = (kinds: readonly ProcessFaultKind[], who: Who): PlannedFault[] => kinds.map((k) => fault(k, who)).filter((f): f is PlannedFault => f !== undefined);
 
   /** One fault of a kind, as a proxy rule for an invocation of `who`. */
   function fault(kind: ProcessFaultKind, who: Who): PlannedFault | undefined {
@@ -442,7 +445,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const event = encodeMskEvent(batch.map((r) => ({ topic: 'chaos', partition: p, offset: r.offset, timestamp: r.timestamp, key: null, value: r.value })));
     const planned = plan(path);
     if (planned.length > 1) multiFaultInvocations++;
-    const rules = planned.map((k) => fault(k, path)).filter((f): f is PlannedFault => f !== undefined);
+    const rules = rulesFor(planned, path);
     invocations++;
     const t0 = performance.now();
     // With deferral the spools' write times must follow the materializer's simulated schedule, or every spool
@@ -450,7 +453,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const reply = await pos.slot.invoke(event, rules, deferring ? offset + materializeTick * MATERIALIZE_INTERVAL_MS : undefined);
     if (path !== 'clickhouse') lakeInvocations++;
     timing.ingest += performance.now() - t0;
-    unfired += rules.filter((f) => !f.fired).length;
+    countUnfired(rules);
     if (reply.ok) ranToEnd(path, pos.slot);
     if (o.trace) log(`  p${p} ${range} ${planned.map((k) => (rules.some((f) => f.kind === k && !f.fired) ? `${k} (not reached)` : k)).join('+') || 'no fault'}: ${reply.ok ? 'ok' : 'failed'} in ${((performance.now() - t0) / 1000).toFixed(1)} s; requests so far ${[...requests].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     if (!reply.ok) {
@@ -486,9 +489,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     compactionRuns++;
     invocations++;
     const t0 = performance.now();
-    const rules = planned.map((k) => fault(k, 'compact')).filter((f): f is PlannedFault => f !== undefined);
+    const rules = rulesFor(planned, 'compact');
     const reply = await compactSlot.invoke({}, rules);
-    unfired += rules.filter((f) => !f.fired).length;
+    countUnfired(rules);
     if (reply.ok) ranToEnd('compact', compactSlot);
     // A run that died or failed after a switch leaves that hour's stragglers to its next run (checker.ts allows it).
     compactionDiedAfterSwitch = !reply.ok && compactionSwitched;
@@ -504,12 +507,12 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
    * the first day's requests; `cause`: what a failure under faults may say. Returns the invocations.
    */
   async function runDays(slot: Slot, path: 'job' | 'ab', name: string, event: (date: string) => unknown, cause: RegExp, faulty: boolean): Promise<number> {
-    const rules = (faulty ? plan(path) : []).map((k) => fault(k, path)).filter((f): f is PlannedFault => f !== undefined);
+    const rules = rulesFor(faulty ? plan(path) : [], path);
     for (const [i, date] of jobDates.entries()) {
       invocations++;
       const reply = await slot.invoke(event(date), i === 0 ? rules : []);
       // (the plan is the first day's: what it usually requests is that day's)
-      if (i === 0) { unfired += rules.filter((f) => !f.fired).length; if (reply.ok) ranToEnd(path, slot); }
+      if (i === 0) { countUnfired(rules); if (reply.ok) ranToEnd(path, slot); }
       if (!reply.ok) {
         failedInvocations++;
         if (!faulty || !cause.test(reply.error ?? '')) problems.push(`${name} ${date} failed without an injected cause: ${reply.error}`);
@@ -595,7 +598,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const clock = offset + ++materializeTick * MATERIALIZE_INTERVAL_MS;
     const overlap = planned.includes('materializer_overlap');
     if (overlap) fire('materializer_overlap');
-    const rules = planned.map((k) => fault(k, 'materialize')).filter((f): f is PlannedFault => f !== undefined);
+    const rules = rulesFor(planned, 'materialize');
     // The kill goes to either run of an overlapping pair; the second starts a moment later, on the same schedule tick.
     const killed = overlap && random() < 0.5 ? 1 : 0;
     const runs = (overlap ? [0, 1] : [0]).map(async (i) => {
@@ -603,7 +606,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       materializeRuns++;
       invocations++;
       const reply = await materializeSlots[i]!.invoke({}, i === killed ? rules : [], clock + i * 1000);
-      if (i === killed) unfired += rules.filter((f) => !f.fired).length;
+      if (i === killed) countUnfired(rules);
       if (reply.ok && !overlap) ranToEnd('materialize', materializeSlots[i]!);
       if (o.trace) log(`  materialize ${i} at +${materializeTick * 2} min ${planned.join('+') || 'no fault'}: ${reply.ok ? JSON.stringify(reply.result) : `failed: ${(reply.error ?? '').slice(0, 200)}`}`);
       if (!reply.ok) {
