@@ -403,8 +403,7 @@ function lakeAccessSettings(value: unknown, account: string, problems: string[])
   if (value === undefined) return undefined;
   const at = 'clickhouse.lakeAccess';
   if (!isObject(value)) { problems.push(`${at} must be {"serviceRoleArn": …} or {"roleArn": …}`); return undefined; }
-  const unknown = Object.keys(value).filter((k) => k !== 'serviceRoleArn' && k !== 'roleArn');
-  if (unknown.length > 0) problems.push(`${at} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  refuseUnknownKeys(at, Object.keys(value), LAKE_ACCESS_KEYS, problems);
   if (value['serviceRoleArn'] !== undefined && value['roleArn'] !== undefined) { problems.push(`${at} has both "serviceRoleArn" and "roleArn": choose one`); return undefined; }
   if (value['serviceRoleArn'] !== undefined) {
     const arn = roleArn(value['serviceRoleArn'], `${at}.serviceRoleArn`, problems);
@@ -451,6 +450,7 @@ function unknownNestedKeys(raw: Raw, problems: string[]): void {
 }
 
 const CLICKHOUSE_USER_KEYS: ReadonlySet<string> = new Set(['user', 'secretName']);
+const LAKE_ACCESS_KEYS: ReadonlySet<string> = new Set(['serviceRoleArn', 'roleArn']);
 
 /** A settings block's keys it does not know: refused, naming the ones it does. */
 function refuseUnknownKeys(where: string, keys: readonly string[], known: ReadonlySet<string>, problems: string[]): void {
