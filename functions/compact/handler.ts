@@ -39,7 +39,7 @@ export interface CompactEvent {
 }
 
 /** Stops picking up partitions with this much time left, so a started partition can finish. */
-const SAFETY_MARGIN_MS = 5 * 60_000;
+export const SAFETY_MARGIN_MS = 5 * 60_000;
 
 export const handler = async (event: CompactEvent | undefined, context: Context): Promise<{ compacted: number; busy: number }> => {
   const { deps, env } = dependencies();

@@ -52,7 +52,7 @@ export interface CheckInput {
   readonly chDelivered: Map<string, Set<string>>;
   readonly committedBatches: Set<string>;
   readonly final: boolean;
-  /** the last compaction run died after switching a partition (its stragglers wait for the next run) */
+  /** a compaction run died after switching a partition and no run since went over every partition (its stragglers wait) */
   readonly compactionDiedAfterSwitch: boolean;
 }
 
@@ -330,7 +330,8 @@ export class Checker {
         for (const id of must) {
           if (seen.has(id)) continue;
           if (strandedIds.has(id) && !c.final) {
-            // Only a compaction killed between its switch and its copying of stragglers leaves one for the next run.
+            // Only a compaction killed between its switch and its copying of stragglers leaves one, for a later run
+            // (allowed until a run goes over every partition).
             lake.stranded++;
             if (!c.compactionDiedAfterSwitch) note(`lake ${table}: committed ${id} only in a file of a version the catalog left`);
             continue;

@@ -83,7 +83,10 @@ export async function startFaultProxy(o: {
         }
         if (action.kind === 'refuse') { res.socket?.destroy(); return; }
         if (action.kind === 'kill_before') { o.kill(o.slot); res.socket?.destroy(); return; }
-        const up = httpRequest({ host: target.hostname, port: target.port, method, path: url, headers: req.headers }, (upRes) => {
+        // A connection per request upstream: Node's global agent keeps sockets alive, and one the service closed
+        // after its own 5 s keep-alive just as the proxy reused it came back as a reset no fault had planned
+        // (a job's query failed with ECONNRESET).
+        const up = httpRequest({ host: target.hostname, port: target.port, method, path: url, headers: req.headers, agent: false }, (upRes) => {
           const got: Buffer[] = [];
           upRes.on('data', (c: Buffer) => got.push(c));
           upRes.on('end', () => {

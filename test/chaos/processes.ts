@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rng } from '../../functions/cli/traffic.js';
 import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
+import { DEFAULT_COMPACTION_OPTIONS } from '../../functions/core/lake/compact-partition.js';
 import { Checker, formatSinkFigures, type StageFigures } from './checker.js';
 import { compactionEnv, containerEnv, isEventInsert, isLakeData, Slot, startChaosStores, startContainerProxies, type PlannedFault } from './containers.js';
 import type { Action, FaultProxy, ProxiedRequest, Service } from './fault-proxy.js';
@@ -55,11 +56,13 @@ export interface ProcessChaosOptions {
   /** inject only these kinds (default: all the topology can meet) */
   readonly only?: readonly ProcessFaultKind[];
   /**
-   * compaction runs beside each stage's ingest (default: one, and up to two more while the stage still ingests
-   * and one of compaction's kinds that end a run is short; a fixed three made compaction the stage's critical
-   * path: two thirds of a default run's time)
+   * compaction runs beside each stage's ingest (default: one, and up to five more while the stage still ingests
+   * and one of compaction's kinds is short; a fixed three made compaction the stage's critical path: two thirds
+   * of a default run's time)
    */
   readonly compactionsPerStage?: number;
+  /** a compaction run's time before it stops picking up partitions, as near its deployed timeout (default 8 s; 0: none) */
+  readonly compactionBudgetMs?: number;
   /** how the lake path writes: `direct` (default) or `spool`, with the materializer run on a schedule */
   readonly lakeWrites?: 'direct' | 'spool';
   /**
@@ -203,7 +206,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const env = (): NodeJS.ProcessEnv => ({
       ...containerEnv(services, endpoints, role, clockOffset()), ...(o.plant ? { CHAOS_PLANT: o.plant } : {}),
       ...(role === 'compact'
-        ? compactionEnv(work, index)
+        ? { ...compactionEnv(work, index), ...(compactBudgetMs > 0 ? { CHAOS_COMPACT_BUDGET_MS: String(compactBudgetMs) } : {}) }
         : role === 'jobs' || role === 'ab-daily'
           ? { TRIBUTARY_GLUE_DATABASE: 'chaos', TRIBUTARY_JOBS_DIR: CHAOS_JOBS_DIR, CLICKHOUSE_URL: endpoints.get('clickhouse'), CLICKHOUSE_PASSWORD: '' }
           : role === 'materialize'
@@ -224,6 +227,8 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
 
   const requests = new Map<Service, number>();
   let compactionDiedAfterSwitch = false;
+  /** where compaction's last planned kill fired (for the trace) */
+  let lastCompactionKill = '';
   let compactionSwitched = false;
   let compactEnv: (() => NodeJS.ProcessEnv) | undefined;
   const materializeKills = new Map<string, number>();
@@ -246,7 +251,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
         const at = `${f.action.kind === 'kill_before' ? 'before' : 'after'} ${materializeStepOf(r)}`;
         materializeKills.set(at, (materializeKills.get(at) ?? 0) + 1);
       }
-      if (f.kind === 'compaction_kill') compactionKillsAfter.set(stepOf(r), (compactionKillsAfter.get(stepOf(r)) ?? 0) + 1);
+      if (f.kind === 'compaction_kill') {
+        compactionKillsAfter.set(stepOf(r), (compactionKillsAfter.get(stepOf(r)) ?? 0) + 1);
+        lastCompactionKill = `${f.action.kind === 'kill_before' ? 'before' : 'after'} ${stepOf(r)}`;
+      }
       return f.action;
     }
     return { kind: 'pass' };
@@ -350,8 +358,12 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const eligible = kinds(path);
     if (path === 'materialize') return planMaterialize(eligible);
     const isShort = (k: ProcessFaultKind): boolean => faults.get(k)! < owed(k);
-    const ending = eligible.filter((k) => !ABSORBED.has(k));
-    const absorbed = eligible.filter((k) => ABSORBED.has(k));
+    // Compaction rides out the catalog's faults too (the SDK retries a lost response; a run seen meeting a
+    // concurrent modification went on to compact every partition): only its kill ends a run, and a run makes a
+    // catalog write per partition it switches, so one run can meet several.
+    const absorbs = (k: ProcessFaultKind): boolean => ABSORBED.has(k) || (path === 'compact' && k.startsWith('catalog_'));
+    const ending = eligible.filter((k) => !absorbs(k));
+    const absorbed = eligible.filter(absorbs);
     // Ingest runs clean a quarter of the time (the topic must move on); a faulted invocation meets one of the
     // faults that end it nine times in ten while one of them is short (else three in four). Compaction and the
     // jobs, one run a stage each, meet a fault in nine runs of ten while a kind of theirs is short (their clean
@@ -369,8 +381,11 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       return short.at(-1)!;
     };
     const out = new Set<ProcessFaultKind>();
-    if (ending.length > 0 && (path === 'job' || path === 'ab' || random() < (single || ending.some(isShort) ? 0.9 : 0.75))) out.add(pick(ending));
-    if (path !== 'job' && path !== 'ab') for (let i = 0; i < 2 && absorbed.length > 0; i++) if (random() < (absorbed.some(isShort) ? 0.6 : 0.3)) out.add(pick(absorbed));
+    // (Compaction whose kills are all in but whose catalog kinds are short is killed rarely: a kill ends the
+    // run before the switches those faults need.)
+    const endingOdds = ending.some(isShort) ? 0.9 : path === 'compact' ? (absorbed.some(isShort) ? 0.2 : 0.9) : single ? 0.9 : 0.75;
+    if (ending.length > 0 && (path === 'job' || path === 'ab' || random() < endingOdds)) out.add(pick(ending));
+    if (path !== 'job' && path !== 'ab') for (let i = 0; i < (path === 'compact' ? 4 : 2) && absorbed.length > 0; i++) if (random() < (absorbed.some(isShort) ? 0.6 : 0.3)) out.add(pick(absorbed));
     if (out.size === 0) out.add(pick(eligible));
     return [...out];
   }
@@ -401,6 +416,12 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   const deliveredIn = new Map<Path, Map<string, Set<string>>>(paths.map((p) => [p, new Map()]));
   const committedRanges = new Map<Path, Set<string>>(paths.map((p) => [p, new Set()]));
   let compactOffset = offset;
+  /**
+   * A compaction run's time before it stops picking up partitions (roles/compact.ts), while faults are injected;
+   * the final runs have none. Runs over every partition the replays touched took 40–80 s on two shared cores
+   * and held each stage's checks back.
+   */
+  let compactBudgetMs = o.compactionBudgetMs ?? 8_000;
   const compactSlot = await slotFor('compact', 'both', () => compactOffset);
   compactEnv = compactSlot.env;
   const jobSlot = o.job ? await slotFor('jobs', 'both', () => offset) : undefined;
@@ -423,7 +444,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   let invocations = 0;
   let failedInvocations = 0;
   let compactionRuns = 0;
-  const timing = { ingest: 0, compact: 0, materialize: 0, check: 0 };
+  const timing = { ingest: 0, compact: 0, materialize: 0, check: 0, laneBusy: 0 };
 
   // Spooling, the records arrive over several stages (producers keep producing), so the materializer has fresh
   // work at each; the direct mode has the whole topic from the start.
@@ -490,11 +511,20 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     invocations++;
     const t0 = performance.now();
     const rules = rulesFor(planned, 'compact');
-    const reply = await compactSlot.invoke({}, rules);
+    const reply = await compactSlot.invoke({}, rules, compactOffset);
     countUnfired(rules);
+    // A run that died or failed may leave a claim whose lease (15 minutes, as deployed) the schedule would wait
+    // out over many runs, each skipping that partition: compaction's clock moves past it, so the next run takes
+    // the claim over (the crashed run's path) and the runs keep their size, and with them the faults they meet.
+    // The traffic's current hour closes on that clock after a run or two: late data then lands in it too.
+    if (!reply.ok) compactOffset += COMPACT_LEASE_MS + 60_000;
+    if (o.trace) log(`  compaction ${planned.map((k) => (rules.some((f) => f.kind === k && !f.fired) ? `${k} (not reached)` : k === 'compaction_kill' ? `${k} ${lastCompactionKill}` : k)).join('+') || 'no fault'}: ${reply.ok ? JSON.stringify(reply.result) : `failed${compactionSwitched ? ' after a switch' : ''}`} in ${((performance.now() - t0) / 1000).toFixed(1)} s; its requests ${[...compactSlot.requests].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     if (reply.ok) ranToEnd('compact', compactSlot);
-    // A run that died or failed after a switch leaves that hour's stragglers to its next run (checker.ts allows it).
-    compactionDiedAfterSwitch = !reply.ok && compactionSwitched;
+    // A run that died or failed after a switch leaves that hour's stragglers to a later run (checker.ts allows it)
+    // until a run goes over every partition: one that ends within its budget (a run that spent it may have
+    // stopped before that hour).
+    if (!reply.ok && compactionSwitched) compactionDiedAfterSwitch = true;
+    else if (reply.ok && !(reply.result as { budgetSpent?: boolean }).budgetSpent) compactionDiedAfterSwitch = false;
     if (!reply.ok) {
       failedInvocations++;
       if (!INJECTED_CAUSE.test(reply.error ?? '')) problems.push(`compaction failed without an injected cause: ${reply.error}`);
@@ -663,13 +693,23 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       }
       let ingesting = true;
       let compacting = true;
-      const loops = paths.flatMap((path) => traffic.partitions.map(async (_, p) => { for (let i = 0; i < steps; i++) await ingestStep(path, p); }));
+      // (Lanes that went on while another still owed steps, and partitions replayed at once when through, were
+      // tried: a third more invocations a stage on two cores already busy, and the run took longer, not less.)
+      let laneBusyMs = 0;
+      const stageStart = performance.now();
+      const loops = paths.flatMap((path) => traffic.partitions.map(async (_, p) => {
+        for (let i = 0; i < steps; i++) {
+          const t0 = performance.now();
+          await ingestStep(path, p);
+          laneBusyMs += performance.now() - t0;
+        }
+      }));
       // Compaction beside ingest, as its schedule would meet it: a run, a pause, another, while this stage ingests.
       const compactions = (async () => {
-        // By default one run, and up to two more while ingest still runs and one of compaction's kinds is short: a
-        // faulted run ends early, and after the topic's first pass compaction's switches are the only Glue
+        // By default one run, and up to five more while ingest still runs and one of compaction's kinds is short:
+        // a killed run ends early, and after the topic's first pass compaction's switches are the only Glue
         // writes, so its runs alone fill the catalog's kinds besides its kills.
-        const more = (i: number): boolean => o.compactionsPerStage !== undefined ? i < o.compactionsPerStage : i === 0 || (i < 3 && injecting() && kinds('compact').some((k) => !ABSORBED.has(k) && faults.get(k)! < owed(k)));
+        const more = (i: number): boolean => o.compactionsPerStage !== undefined ? i < o.compactionsPerStage : i === 0 || (i < 6 && injecting() && kinds('compact').some((k) => !ABSORBED.has(k) && faults.get(k)! < owed(k)));
         for (let i = 0; ingesting && more(i); i++) {
           await compactOnce();
           await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
@@ -698,6 +738,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       ]) : undefined;
       await Promise.all(loops);
       ingesting = false;
+      timing.laneBusy = laneBusyMs / (paths.length * o.partitions * Math.max(1, performance.now() - stageStart));
       await compactions;
       await materializing;
       await jobbing;
@@ -705,7 +746,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       const [s] = await Promise.all([check(false), checkJob(false), checkAb(false)]);
       timing.check += performance.now() - t0;
       stages.push(s);
-      log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed, ${unfired} planned faults not reached) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded)${s.spool ? ` · spool ${s.spool.materialized} materialized, ${s.spool.pending} pending, ${s.spool.openManifests} open manifests` : ''} · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, materializer ${(timing.materialize / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)}`);
+      log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed, ${unfired} planned faults not reached) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded)${s.spool ? ` · spool ${s.spool.materialized} materialized, ${s.spool.pending} pending, ${s.spool.openManifests} open manifests` : ''} · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, materializer ${(timing.materialize / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)} · lanes busy ${(100 * timing.laneBusy).toFixed(0)} % of the stage's ingest`);
     }
     if (o.final === false) {
       const last = stages.at(-1)!;
@@ -727,7 +768,8 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     };
     if (spooling) await cleanMaterialize();
     // The clock past every hour, compaction twice (the second finds stragglers and nothing else), merges.
-    compactOffset = offset + 3_600_000;
+    compactOffset = Math.max(offset + 3_600_000, compactOffset + COMPACT_LEASE_MS + 60_000);
+    compactBudgetMs = 0;
     await compactSlot.stop();
     for (let i = 0; i < 2; i++) {
       const reply = await compactSlot.invoke({}, []);
@@ -755,6 +797,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** compaction's claim lease as deployed */
+const COMPACT_LEASE_MS = DEFAULT_COMPACTION_OPTIONS.leaseMs;
 
 /** The steps of a compaction run a kill lands at (stepOf's names; 'reading a claim' only when another run holds one). */
 const COMPACT_KILL_AT = ['listing', 'catalog read', 'reading manifests', 'claiming', 'reading inputs', 'writing compacted files', 'writing or marking the manifest', 'catalog switch', 'deleting superseded files or the claim'];

@@ -1,7 +1,7 @@
 // A real S3 API server for integration tests: Ceph radosgw, single node on loopback, data in a temporary
 // directory, started by scripts/radosgw/start.sh (which installs the Debian packages when missing).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,19 +14,48 @@ export interface Radosgw {
   readonly endpoint: string;
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
   readonly region: string;
+  /** the cluster's directory (ceph.conf, data, logs; pid files under run/) */
+  readonly dir: string;
   client(extra?: Record<string, unknown>): S3Client;
   createBucket(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
+/**
+ * The daemons run in sessions of their own (start.sh's setsid), so they outlive a process that dies without
+ * calling stop(): an interrupted `npm run chaos` or test run used to leave a radosgw, a mon and an OSD per
+ * cluster behind, using CPU until someone killed them. At exit they are killed by their pid files (checked
+ * against the cluster's ceph.conf, as stop.sh does), and SIGINT/SIGTERM exit through that path.
+ */
+function killAtExit(work: string): () => void {
+  const conf = join(work, 'ceph.conf');
+  const kill = (): void => {
+    let files: string[] = [];
+    try { files = readdirSync(join(work, 'run')).filter((f) => f.endsWith('.pid')); } catch { /* never started */ }
+    for (const f of files) {
+      try {
+        const pid = Number(readFileSync(join(work, 'run', f), 'utf8').trim());
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(conf)) process.kill(pid, 'SIGKILL');
+      } catch { /* gone already */ }
+    }
+    rmSync(work, { recursive: true, force: true });
+  };
+  process.on('exit', kill);
+  if (process.listenerCount('SIGINT') === 0) process.once('SIGINT', () => process.exit(130));
+  if (process.listenerCount('SIGTERM') === 0) process.once('SIGTERM', () => process.exit(143));
+  return () => process.off('exit', kill);
+}
+
 /** Starts radosgw, or returns the reason it cannot run here (the tests then skip with that message). */
 export async function startRadosgw(): Promise<Radosgw | { unavailable: string }> {
   const work = mkdtempSync(join(tmpdir(), 'tributary-rgw-'));
+  const forget = killAtExit(work);
   try {
     await run('bash', [join(PACKAGE_ROOT, 'scripts/radosgw/start.sh'), work], { timeout: 300_000, maxBuffer: 16 << 20 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     await run('bash', [join(PACKAGE_ROOT, 'scripts/radosgw/stop.sh'), work]).catch(() => undefined);
+    forget();
     return { unavailable: `radosgw could not be started: ${(e.stderr ?? e.message).trim().split('\n').slice(-3).join(' | ')}` };
   }
   const env = Object.fromEntries(readFileSync(join(work, 'env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
@@ -40,13 +69,14 @@ export async function startRadosgw(): Promise<Radosgw | { unavailable: string }>
     return c;
   };
   return {
-    endpoint, credentials, region, client,
+    endpoint, credentials, region, client, dir: work,
     async createBucket(name) {
       await client().send(new CreateBucketCommand({ Bucket: name }));
     },
     async stop() {
       for (const c of clients) c.destroy();
       await run('bash', [join(PACKAGE_ROOT, 'scripts/radosgw/stop.sh'), work]).catch(() => undefined);
+      forget();
       rmSync(work, { recursive: true, force: true });
     },
   };
