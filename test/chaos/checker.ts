@@ -52,8 +52,6 @@ export interface CheckInput {
   readonly chDelivered: Map<string, Set<string>>;
   readonly committedBatches: Set<string>;
   readonly final: boolean;
-  /** a compaction run died after switching a partition and no run since went over every partition (its stragglers wait) */
-  readonly compactionDiedAfterSwitch: boolean;
 }
 
 interface LakeRow { readonly file: string; readonly event_id: string; readonly p: number; readonly o: number }
@@ -281,6 +279,8 @@ export class Checker {
         const partitions = this.glue.partitions.get(table) ?? [];
         const visible: Array<{ key: string; etag: string }> = [];
         const stragglers: Array<{ key: string; etag: string }> = [];
+        /** stragglers of partitions whose compaction switched the catalog but had not yet copied them in */
+        const midSwitch: Array<{ key: string; etag: string }> = [];
         for (const part of partitions) {
           const location = String(part['StorageDescriptor']['Location']).replace(`s3://${this.bucket}/`, '');
           const folder = location.endsWith('/') ? location : `${location}/`;
@@ -288,6 +288,7 @@ export class Checker {
           const current = Number(/_v(\d{4,})\/$/.exec(folder)?.[1] ?? 0);
           const inPartition = all.filter((f) => f.key.startsWith(partitionFolder));
           const superseded = new Set<string>();
+          let switching = false;
           for (const m of inPartition.filter((f) => f.key.endsWith('_manifest.json'))) {
             const id = `${m.key}@${m.etag}`;
             let manifest = this.manifests.get(id);
@@ -296,13 +297,16 @@ export class Checker {
               this.manifests.set(id, manifest);
             }
             if (manifest.version <= current) for (const k of manifest.inputs) superseded.add(k);
+            // The catalog is at this version and its manifest is not marked switched: the run died between the
+            // switch and copying the stragglers in (both switchTo and the next run's repair copy before marking).
+            if (manifest.version === current && manifest.switchedAt === undefined) switching = true;
           }
           for (const f of inPartition) {
             if (!f.key.endsWith('.parquet')) continue;
             const rest = f.key.slice(partitionFolder.length);
             const version = Number(/^_v(\d{4,})\//.exec(rest)?.[1] ?? 0);
             if (f.key.startsWith(folder) && !f.key.slice(folder.length).includes('/')) visible.push(f);
-            else if (version < current && !superseded.has(f.key)) stragglers.push(f);
+            else if (version < current && !superseded.has(f.key)) (switching ? midSwitch : stragglers).push(f);
           }
         }
         const rows = await this.rows(visible);
@@ -327,13 +331,18 @@ export class Checker {
         for (const [, n] of seen) if (n > 1) lake.crossBatchCopies += n - 1;
         if (c.final) for (const [id, n] of seen) if (n > 1) { lake.duplicated += n - 1; note(`lake ${table}: ${id} ${n} times after the final compaction`); }
         const strandedIds = new Set((await this.rows(stragglers)).map((r) => r.event_id));
+        const waitingIds = new Set((await this.rows(midSwitch)).map((r) => r.event_id));
         for (const id of must) {
           if (seen.has(id)) continue;
-          if (strandedIds.has(id) && !c.final) {
-            // Only a compaction killed between its switch and its copying of stragglers leaves one, for a later run
-            // (allowed until a run goes over every partition).
+          if (waitingIds.has(id) && !c.final) {
+            // Only a compaction killed between its switch and its copying of stragglers leaves one, in that
+            // partition, for its next run: allowed there and nowhere else.
             lake.stranded++;
-            if (!c.compactionDiedAfterSwitch) note(`lake ${table}: committed ${id} only in a file of a version the catalog left`);
+            continue;
+          }
+          if (strandedIds.has(id) && !c.final) {
+            lake.stranded++;
+            note(`lake ${table}: committed ${id} only in a file of a version the catalog left`);
             continue;
           }
           lake.lost++;

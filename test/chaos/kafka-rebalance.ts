@@ -378,7 +378,7 @@ export async function runKafkaChaos(o: KafkaChaosOptions): Promise<KafkaChaosRes
     const committed = await committedOffsets();
     const figures = await checker.check(stages.length + 1, {
       lakeCommitted: committed, chCommitted: committed, lakeDelivered: delivered, chDelivered: delivered,
-      committedBatches, final, compactionDiedAfterSwitch: false,
+      committedBatches, final,
     });
     for (const line of figures.violations) problem(`stage ${figures.stage.stage}: ${line}`);
     return figures.stage;

@@ -23,7 +23,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rng } from '../../functions/cli/traffic.js';
 import { encodeMskEvent } from '../../functions/core/decode/msk-event.js';
-import { DEFAULT_COMPACTION_OPTIONS } from '../../functions/core/lake/compact-partition.js';
 import { Checker, formatSinkFigures, type StageFigures } from './checker.js';
 import { compactionEnv, containerEnv, isEventInsert, isLakeData, Slot, startChaosStores, startContainerProxies, type PlannedFault } from './containers.js';
 import type { Action, FaultProxy, ProxiedRequest, Service } from './fault-proxy.js';
@@ -226,7 +225,6 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   }
 
   const requests = new Map<Service, number>();
-  let compactionDiedAfterSwitch = false;
   /** where compaction's last planned kill fired (for the trace) */
   let lastCompactionKill = '';
   let compactionSwitched = false;
@@ -271,8 +269,8 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   };
   /**
    * The median of `who`'s recent requests to `service`, or undefined before its first complete invocation.
-   * (Compaction's kill is planned at one of its steps instead: a partition whose claim a killed run left is
-   * skipped until the claim's lease, 15 minutes, runs out, so its runs shrink as the run goes on.)
+   * (Compaction's kill is planned at one of its steps instead: how many requests a run makes depends on the
+   * partitions the replays touched since the last, so a median of earlier runs says little.)
    */
   const usually = (who: Who, service: Service): number | undefined => {
     const xs = usual.get(who)?.map((m) => m.get(service) ?? 0).sort((a, b) => a - b);
@@ -358,10 +356,10 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const eligible = kinds(path);
     if (path === 'materialize') return planMaterialize(eligible);
     const isShort = (k: ProcessFaultKind): boolean => faults.get(k)! < owed(k);
-    // Compaction rides out the catalog's faults too (the SDK retries a lost response; a run seen meeting a
-    // concurrent modification went on to compact every partition): only its kill ends a run, and a run makes a
-    // catalog write per partition it switches, so one run can meet several.
-    const absorbs = (k: ProcessFaultKind): boolean => ABSORBED.has(k) || (path === 'compact' && k.startsWith('catalog_'));
+    // Compaction also rides out a lost response (the SDK retries the 500 and the switch is applied again); a
+    // run makes a catalog write per partition it switches, so one run can meet several. A concurrent
+    // modification of a switch ends the run, as its kill does.
+    const absorbs = (k: ProcessFaultKind): boolean => ABSORBED.has(k) || (path === 'compact' && k === 'catalog_lost_response');
     const ending = eligible.filter((k) => !absorbs(k));
     const absorbed = eligible.filter(absorbs);
     // Ingest runs clean a quarter of the time (the topic must move on); a faulted invocation meets one of the
@@ -381,8 +379,8 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       return short.at(-1)!;
     };
     const out = new Set<ProcessFaultKind>();
-    // (Compaction whose kills are all in but whose catalog kinds are short is killed rarely: a kill ends the
-    // run before the switches those faults need.)
+    // (Compaction whose run-ending kinds are all in while a fault it rides out is short ends a run rarely: an
+    // early end would cut the run before the switches those faults need.)
     const endingOdds = ending.some(isShort) ? 0.9 : path === 'compact' ? (absorbed.some(isShort) ? 0.2 : 0.9) : single ? 0.9 : 0.75;
     if (ending.length > 0 && (path === 'job' || path === 'ab' || random() < endingOdds)) out.add(pick(ending));
     if (path !== 'job' && path !== 'ab') for (let i = 0; i < (path === 'compact' ? 4 : 2) && absorbed.length > 0; i++) if (random() < (absorbed.some(isShort) ? 0.6 : 0.3)) out.add(pick(absorbed));
@@ -418,7 +416,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   let compactOffset = offset;
   /**
    * A compaction run's time before it stops picking up partitions (roles/compact.ts), while faults are injected;
-   * the final runs have none. Runs over every partition the replays touched took 40–80 s on two shared cores
+   * the final runs have none. Runs over every partition the replays touched took 20–80 s on two shared cores
    * and held each stage's checks back.
    */
   let compactBudgetMs = o.compactionBudgetMs ?? 8_000;
@@ -511,20 +509,13 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     invocations++;
     const t0 = performance.now();
     const rules = rulesFor(planned, 'compact');
-    const reply = await compactSlot.invoke({}, rules, compactOffset);
+    // (Compaction's clock stays ingest's: moved past the claim lease after a failed run, it closed the hour
+    // ingest still took for open, whose late files skip the version check a closed hour's get, a skew no
+    // deployment has: the checks then flagged events stranded in a version the catalog had left.)
+    const reply = await compactSlot.invoke({}, rules);
     countUnfired(rules);
-    // A run that died or failed may leave a claim whose lease (15 minutes, as deployed) the schedule would wait
-    // out over many runs, each skipping that partition: compaction's clock moves past it, so the next run takes
-    // the claim over (the crashed run's path) and the runs keep their size, and with them the faults they meet.
-    // The traffic's current hour closes on that clock after a run or two: late data then lands in it too.
-    if (!reply.ok) compactOffset += COMPACT_LEASE_MS + 60_000;
     if (o.trace) log(`  compaction ${planned.map((k) => (rules.some((f) => f.kind === k && !f.fired) ? `${k} (not reached)` : k === 'compaction_kill' ? `${k} ${lastCompactionKill}` : k)).join('+') || 'no fault'}: ${reply.ok ? JSON.stringify(reply.result) : `failed${compactionSwitched ? ' after a switch' : ''}`} in ${((performance.now() - t0) / 1000).toFixed(1)} s; its requests ${[...compactSlot.requests].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     if (reply.ok) ranToEnd('compact', compactSlot);
-    // A run that died or failed after a switch leaves that hour's stragglers to a later run (checker.ts allows it)
-    // until a run goes over every partition: one that ends within its budget (a run that spent it may have
-    // stopped before that hour).
-    if (!reply.ok && compactionSwitched) compactionDiedAfterSwitch = true;
-    else if (reply.ok && !(reply.result as { budgetSpent?: boolean }).budgetSpent) compactionDiedAfterSwitch = false;
     if (!reply.ok) {
       failedInvocations++;
       if (!INJECTED_CAUSE.test(reply.error ?? '')) problems.push(`compaction failed without an injected cause: ${reply.error}`);
@@ -660,7 +651,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const figures = await checker.check(stages.length + 1, {
       lakeCommitted: committedRecords(lakePath), chCommitted: committedRecords(chPath),
       lakeDelivered: deliveredIn.get(lakePath)!, chDelivered: deliveredIn.get(chPath)!,
-      committedBatches: committedRanges.get(chPath)!, final, compactionDiedAfterSwitch,
+      committedBatches: committedRanges.get(chPath)!, final,
     });
     if (figures.stage.spool && o.trace) log(`  spool: ${JSON.stringify(figures.stage.spool)}`);
     for (const line of figures.violations) { problems.push(`stage ${figures.stage.stage}: ${line}`); log(`PROBLEM stage ${figures.stage.stage}: ${line}`); }
@@ -706,9 +697,9 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       }));
       // Compaction beside ingest, as its schedule would meet it: a run, a pause, another, while this stage ingests.
       const compactions = (async () => {
-        // By default one run, and up to five more while ingest still runs and one of compaction's kinds is short:
-        // a killed run ends early, and after the topic's first pass compaction's switches are the only Glue
-        // writes, so its runs alone fill the catalog's kinds besides its kills.
+        // By default one run, and up to five more while ingest still runs and its kill or a catalog kind that
+        // needs a Glue write is short (S3's and throttling fill from ingest too): a killed run ends early, and
+        // after the topic's first pass compaction's switches are the only Glue writes.
         const more = (i: number): boolean => o.compactionsPerStage !== undefined ? i < o.compactionsPerStage : i === 0 || (i < 6 && injecting() && kinds('compact').some((k) => !ABSORBED.has(k) && faults.get(k)! < owed(k)));
         for (let i = 0; ingesting && more(i); i++) {
           await compactOnce();
@@ -768,7 +759,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     };
     if (spooling) await cleanMaterialize();
     // The clock past every hour, compaction twice (the second finds stragglers and nothing else), merges.
-    compactOffset = Math.max(offset + 3_600_000, compactOffset + COMPACT_LEASE_MS + 60_000);
+    compactOffset = offset + 3_600_000;
     compactBudgetMs = 0;
     await compactSlot.stop();
     for (let i = 0; i < 2; i++) {
@@ -797,9 +788,6 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     rmSync(work, { recursive: true, force: true });
   }
 }
-
-/** compaction's claim lease as deployed */
-const COMPACT_LEASE_MS = DEFAULT_COMPACTION_OPTIONS.leaseMs;
 
 /** The steps of a compaction run a kill lands at (stepOf's names; 'reading a claim' only when another run holds one). */
 const COMPACT_KILL_AT = ['listing', 'catalog read', 'reading manifests', 'claiming', 'reading inputs', 'writing compacted files', 'writing or marking the manifest', 'catalog switch', 'deleting superseded files or the claim'];

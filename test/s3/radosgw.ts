@@ -1,7 +1,7 @@
 // A real S3 API server for integration tests: Ceph radosgw, single node on loopback, data in a temporary
 // directory, started by scripts/radosgw/start.sh (which installs the Debian packages when missing).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +21,17 @@ export interface Radosgw {
   stop(): Promise<void>;
 }
 
+let signalsHandled = false;
+/** Ends the process on SIGINT/SIGTERM (exit handlers run) unless another handler took the signal on. */
+function exitOnSignals(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    const onSignal = (): void => { if (process.listenerCount(signal) === 1) process.exit(code); };
+    process.on(signal, onSignal);
+  }
+}
+
 /**
  * The daemons run in sessions of their own (start.sh's setsid), so they outlive a process that dies without
  * calling stop(): an interrupted `npm run chaos` or test run used to leave a radosgw, a mon and an OSD per
@@ -28,7 +39,8 @@ export interface Radosgw {
  * against the cluster's ceph.conf, as stop.sh does), and SIGINT/SIGTERM exit through that path.
  */
 function killAtExit(work: string): () => void {
-  const conf = join(work, 'ceph.conf');
+  // (start.sh names the canonical path on the daemons' command lines: `pwd -P`)
+  const conf = join(realpathSync(work), 'ceph.conf');
   const kill = (): void => {
     let files: string[] = [];
     try { files = readdirSync(join(work, 'run')).filter((f) => f.endsWith('.pid')); } catch { /* never started */ }
@@ -41,8 +53,7 @@ function killAtExit(work: string): () => void {
     rmSync(work, { recursive: true, force: true });
   };
   process.on('exit', kill);
-  if (process.listenerCount('SIGINT') === 0) process.once('SIGINT', () => process.exit(130));
-  if (process.listenerCount('SIGTERM') === 0) process.once('SIGTERM', () => process.exit(143));
+  exitOnSignals();
   return () => process.off('exit', kill);
 }
 

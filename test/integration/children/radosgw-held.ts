@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { startRadosgw } from '../../s3/radosgw.js';
 
 const started = await startRadosgw();
-if ('unavailable' in started) throw new Error(started.unavailable);
+if ('unavailable' in started) {
+  console.log(JSON.stringify({ unavailable: started.unavailable }));
+  process.exit(0);
+}
 const run = join(started.dir, 'run');
 const pids = readdirSync(run).filter((f) => f.endsWith('.pid')).map((f) => Number(readFileSync(join(run, f), 'utf8').trim()));
 console.log(JSON.stringify({ dir: started.dir, pids }));
