@@ -364,8 +364,8 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
     const absorbed = eligible.filter(absorbs);
     // Ingest runs clean a quarter of the time (the topic must move on); a faulted invocation meets one of the
     // faults that end it nine times in ten while one of them is short (else three in four). Compaction and the
-    // jobs, one run a stage each, meet a fault in nine runs of ten while a kind of theirs is short (their clean
-    // runs: the rest, and the fault-free runs at the end), or they would set the number of stages.
+    // jobs, a container each, meet a fault in nine runs of ten while a kind that ends their runs is short (their
+    // clean runs: the rest, and the fault-free runs at the end), or they would set the number of stages.
     const single = path === 'compact' || path === 'job' || path === 'ab';
     if (!injecting() || eligible.length === 0 || random() < (single && ending.some(isShort) ? 0.1 : 0.25)) return [];
     // Among the kinds still short, those that owe the most first (weighted by the square of what they owe), so
@@ -442,7 +442,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
   let invocations = 0;
   let failedInvocations = 0;
   let compactionRuns = 0;
-  const timing = { ingest: 0, compact: 0, materialize: 0, check: 0, laneBusy: 0 };
+  const timing = { ingest: 0, compact: 0, materialize: 0, check: 0 };
 
   // Spooling, the records arrive over several stages (producers keep producing), so the materializer has fresh
   // work at each; the direct mode has the whole topic from the start.
@@ -729,7 +729,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       ]) : undefined;
       await Promise.all(loops);
       ingesting = false;
-      timing.laneBusy = laneBusyMs / (paths.length * o.partitions * Math.max(1, performance.now() - stageStart));
+      const laneBusy = laneBusyMs / (paths.length * o.partitions * Math.max(1, performance.now() - stageStart));
       await compactions;
       await materializing;
       await jobbing;
@@ -737,7 +737,7 @@ export async function runProcessChaos(o: ProcessChaosOptions): Promise<ProcessCh
       const [s] = await Promise.all([check(false), checkJob(false), checkAb(false)]);
       timing.check += performance.now() - t0;
       stages.push(s);
-      log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed, ${unfired} planned faults not reached) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded)${s.spool ? ` · spool ${s.spool.materialized} materialized, ${s.spool.pending} pending, ${s.spool.openManifests} open manifests` : ''} · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, materializer ${(timing.materialize / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)} · lanes busy ${(100 * timing.laneBusy).toFixed(0)} % of the stage's ingest`);
+      log(`stage ${s.stage}: ${committedRecords(lakePath).reduce((a, b) => a + b, 0)}/${o.events} committed · ${invocations} invocations (${failedInvocations} failed, ${unfired} planned faults not reached) · ${processesKilled} killed · lake ${s.lake.rows} rows (${s.lake.crossBatchCopies} cross-batch copies, ${s.lake.stranded} stranded)${s.spool ? ` · spool ${s.spool.materialized} materialized, ${s.spool.pending} pending, ${s.spool.openManifests} open manifests` : ''} · problems ${problems.length} · seconds in ingest ${(timing.ingest / 1000).toFixed(0)}, compaction ${(timing.compact / 1000).toFixed(0)}, materializer ${(timing.materialize / 1000).toFixed(0)}, checks ${(timing.check / 1000).toFixed(0)} · lanes busy ${(100 * laneBusy).toFixed(0)} % of the stage's ingest`);
     }
     if (o.final === false) {
       const last = stages.at(-1)!;

@@ -1,7 +1,7 @@
 // A real S3 API server for integration tests: Ceph radosgw, single node on loopback, data in a temporary
 // directory, started by scripts/radosgw/start.sh (which installs the Debian packages when missing).
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,32 +35,23 @@ function exitOnSignals(): void {
 /**
  * The daemons run in sessions of their own (start.sh's setsid), so they outlive a process that dies without
  * calling stop(): an interrupted `npm run chaos` or test run used to leave a radosgw, a mon and an OSD per
- * cluster behind, using CPU until someone killed them. At exit they are killed by their pid files (checked
- * against the cluster's ceph.conf, as stop.sh does), and SIGINT/SIGTERM exit through that path.
+ * cluster behind, using CPU until someone killed them. At exit stop.sh stops them (synchronously: an exit
+ * handler cannot wait), and SIGINT/SIGTERM exit through that path.
  */
-function killAtExit(work: string): () => void {
-  // (start.sh names the canonical path on the daemons' command lines: `pwd -P`)
-  const conf = join(realpathSync(work), 'ceph.conf');
-  const kill = (): void => {
-    let files: string[] = [];
-    try { files = readdirSync(join(work, 'run')).filter((f) => f.endsWith('.pid')); } catch { /* never started */ }
-    for (const f of files) {
-      try {
-        const pid = Number(readFileSync(join(work, 'run', f), 'utf8').trim());
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(conf)) process.kill(pid, 'SIGKILL');
-      } catch { /* gone already */ }
-    }
+function stopAtExit(work: string): () => void {
+  const stop = (): void => {
+    spawnSync('bash', [join(PACKAGE_ROOT, 'scripts/radosgw/stop.sh'), work], { stdio: 'ignore' });
     rmSync(work, { recursive: true, force: true });
   };
-  process.on('exit', kill);
+  process.on('exit', stop);
   exitOnSignals();
-  return () => process.off('exit', kill);
+  return () => process.off('exit', stop);
 }
 
 /** Starts radosgw, or returns the reason it cannot run here (the tests then skip with that message). */
 export async function startRadosgw(): Promise<Radosgw | { unavailable: string }> {
   const work = mkdtempSync(join(tmpdir(), 'tributary-rgw-'));
-  const forget = killAtExit(work);
+  const forget = stopAtExit(work);
   try {
     await run('bash', [join(PACKAGE_ROOT, 'scripts/radosgw/start.sh'), work], { timeout: 300_000, maxBuffer: 16 << 20 });
   } catch (err) {
